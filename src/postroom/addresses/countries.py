@@ -1,0 +1,19 @@
+"""Country codes: ISO 3166-1 alpha-2, checked against pycountry's list."""
+
+from __future__ import annotations
+
+import pycountry
+
+from postroom.domain.errors import InvalidInput
+
+
+def normalise_country(code: str) -> str:
+    """The upper-case alpha-2 code for `code`, or InvalidInput when no country has it."""
+    candidate = code.strip().upper()
+    if len(candidate) != 2 or pycountry.countries.get(alpha_2=candidate) is None:
+        raise InvalidInput(
+            f"{code!r} is not an ISO 3166-1 alpha-2 country code",
+            code="unknown_country",
+            detail={"country": code},
+        )
+    return candidate

@@ -1,0 +1,58 @@
+"""The ASGI application: native /v1, health, and (later) the dialects and dashboard."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import HTMLResponse
+
+from postroom.api.errors import install_error_handlers
+from postroom.api.middleware import BodySizeLimit
+from postroom.api.routes import health, keys, letters, sessions
+from postroom.bootstrap import Container
+from postroom.worker.runtime import WorkerRuntime
+
+LANDING = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Postroom</title></head>
+<body><h1>Postroom</h1><p>Hybrid mail and delivery tracking.</p>
+<ul><li><a href="/docs">API documentation</a></li><li><a href="/readyz">Readiness</a></li></ul>
+</body></html>"""
+
+
+def create_app(container: Container, *, run_worker: bool = True) -> FastAPI:
+    """Build the app on a container; with run_worker the pipeline runs in this process."""
+    runtime = WorkerRuntime(container) if run_worker else None
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if runtime is not None:
+            runtime.start()
+        try:
+            yield
+        finally:
+            if runtime is not None:
+                runtime.stop()
+
+    app = FastAPI(
+        title="Postroom",
+        version="0.1.0",
+        description="Native API of Postroom: send letters, follow them, manage credentials.",
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=container.settings.max_upload_bytes)
+
+    v1 = APIRouter(prefix="/v1")
+    for module in (letters, keys, sessions):
+        v1.include_router(module.router)
+    app.include_router(v1)
+    app.include_router(health.router)
+
+    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
+    def landing() -> str:
+        return LANDING
+
+    return app

@@ -1,0 +1,84 @@
+"""The native API's one error form, {"error": {"code", "message", "detail"}}, for every failure."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from postroom.domain import errors
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_ERROR: list[tuple[type[errors.DomainError], int]] = [
+    (errors.NotFound, 404),
+    (errors.Unauthenticated, 401),
+    (errors.IdempotencyMismatch, 422),
+    (errors.DocumentTooLarge, 413),
+    (errors.InvalidInput, 422),
+    (errors.Conflict, 409),
+]
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def error_response(
+    status: int, code: str, message: str, detail: Any = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """A JSON response in the native error form."""
+    body = {"error": {"code": code, "message": message, "detail": detail}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def status_for(exc: errors.DomainError) -> int:
+    """The HTTP status a domain error maps to."""
+    for error_type, status in STATUS_BY_ERROR:
+        if isinstance(exc, error_type):
+            return status
+    return 400
+
+
+def _clean(errs: list[Any]) -> list[dict[str, Any]]:
+    return [
+        {"loc": list(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in errs
+    ]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every failure through error_response."""
+
+    @app.exception_handler(errors.DomainError)
+    async def _domain(_: Request, exc: errors.DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": 'api-key, Basic realm="postroom", Bearer'} if isinstance(
+            exc, errors.Unauthenticated
+        ) else None
+        return error_response(status_for(exc), exc.code, exc.message, exc.detail, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(
+            422, "validation_error", "the request is not valid", _clean(list(exc.errors()))
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = HTTP_CODES.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail), None, exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal_error", "something went wrong on our side")

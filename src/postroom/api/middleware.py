@@ -1,0 +1,65 @@
+"""ASGI middleware that refuses request bodies over the configured size before they are stored."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# Multipart framing around the file itself (boundaries, headers, the recipient JSON).
+FRAMING_ALLOWANCE = 256 * 1024
+
+
+class BodySizeLimit:
+    """Answers 413 in the native error form when a body is over `max_bytes` (+ framing)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.limit = max_bytes + FRAMING_ALLOWANCE
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.limit:
+            await self._refuse(send)
+            return
+        seen = 0
+
+        async def counting_receive() -> Message:
+            # A body without Content-Length (chunked) is counted as it arrives; the route's
+            # error handlers turn the HTTPException into the native error form.
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise HTTPException(413, f"the request body is over {self.limit} bytes")
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+    async def _refuse(self, send: Send) -> None:
+        body: dict[str, Any] = {
+            "error": {
+                "code": "payload_too_large",
+                "message": f"the request body is over the limit of {self.limit} bytes",
+                "detail": {"max_bytes": self.limit},
+            }
+        }
+        data = json.dumps(body).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(data)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": data})

@@ -1,0 +1,147 @@
+"""/v1/letters: send a PDF letter to one recipient, follow it, cancel it."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+
+from postroom.addresses.countries import normalise_country
+from postroom.api.deps import ContainerDep, PrincipalDep
+from postroom.api.idempotency import idempotent
+from postroom.api.schemas import LetterOut, LetterPage, OptionsIn, RecipientIn
+from postroom.domain.errors import InvalidInput
+from postroom.domain.model import Recipient
+from postroom.domain.states import PieceState
+from postroom.services import letters
+
+router = APIRouter(prefix="/letters", tags=["letters"])
+M = TypeVar("M", bound=BaseModel)
+
+RECIPIENT_HELP = (
+    'JSON: {"name_lines": [...], "street_lines": [...], "postal_code": "...", "city": "...", '
+    '"country": "SE"}'
+)
+OPTIONS_HELP = '''JSON: {"plex": "simplex"|"duplex", "color": false, "postage": "economy"|"priority"|"registered"}'''
+
+
+def _parse(model: type[M], raw: str, field: str) -> M:
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        detail = [
+            {"loc": [field, *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()
+        ]
+        raise InvalidInput(f"the {field} field is not valid", code="validation_error", detail=detail) from exc
+
+
+def _encode_cursor(piece: LetterOut) -> str:
+    raw = f"{piece.created_at.isoformat()}|{piece.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, _, piece_id = raw.partition("|")
+        return datetime.fromisoformat(at), piece_id
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidInput("the cursor is not one we gave out", code="invalid_cursor") from exc
+
+
+@router.post("", status_code=201, response_model=LetterOut, summary="Send a letter")
+def create_letter(
+    request: Request,
+    c: ContainerDep,
+    principal: PrincipalDep,
+    file: Annotated[UploadFile, File(description="The letter as a PDF")],
+    recipient: Annotated[str, Form(description=RECIPIENT_HELP)],
+    options: Annotated[str | None, Form(description=OPTIONS_HELP)] = None,
+) -> JSONResponse:
+    """Upload a PDF letter for one recipient; it is checked, then produced in the next lot."""
+    recipient_in = _parse(RecipientIn, recipient, "recipient")
+    options_in = _parse(OptionsIn, options, "options") if options else OptionsIn()
+    address = Recipient(
+        name_lines=tuple(recipient_in.name_lines),
+        street_lines=tuple(recipient_in.street_lines),
+        postal_code=recipient_in.postal_code,
+        city=recipient_in.city,
+        country=normalise_country(recipient_in.country),
+    )
+    digest = hashlib.sha256()
+    while chunk := file.file.read(1024 * 1024):
+        digest.update(chunk)
+    file.file.seek(0)
+    parts = {
+        "recipient": address.to_dict(),
+        "options": options_in.model_dump(),
+        "file_sha256": digest.hexdigest(),
+        "filename": file.filename,
+    }
+
+    def handler() -> tuple[int, Any, Any]:
+        piece = letters.submit_letter(
+            uow=c.uow(),
+            blobs=c.blobs,
+            clock=c.clock,
+            limits=c.limits,
+            account_id=principal.account_id,
+            upload=file.file,
+            filename=file.filename or "letter.pdf",
+            recipient=address,
+            options=options_in.to_domain(),
+        )
+        body = LetterOut.of(piece)
+        return 201, body, body
+
+    return idempotent(request, c, principal, parts, handler)
+
+
+@router.get("", response_model=LetterPage, summary="List letters")
+def list_letters(
+    c: ContainerDep,
+    principal: PrincipalDep,
+    state: PieceState | None = None,
+    created_from: Annotated[datetime | None, Query(description="inclusive, ISO 8601")] = None,
+    created_to: Annotated[datetime | None, Query(description="exclusive, ISO 8601")] = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> LetterPage:
+    """The account's letters, newest first, with cursor pagination and filters."""
+    for name, value in (("created_from", created_from), ("created_to", created_to)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidInput(f"{name} needs a UTC offset (e.g. Z)", code="validation_error")
+    pieces = letters.list_letters(
+        uow=c.uow(),
+        account_id=principal.account_id,
+        state=state,
+        created_from=created_from,
+        created_to=created_to,
+        after=_decode_cursor(cursor) if cursor else None,
+        limit=limit + 1,
+    )
+    data = [LetterOut.of(p) for p in pieces[:limit]]
+    next_cursor = _encode_cursor(data[-1]) if len(pieces) > limit else None
+    return LetterPage(data=data, next_cursor=next_cursor)
+
+
+@router.get("/{letter_id}", response_model=LetterOut, summary="Get a letter")
+def get_letter(letter_id: str, c: ContainerDep, principal: PrincipalDep) -> LetterOut:
+    """One letter and its current state."""
+    piece = letters.get_letter(uow=c.uow(), account_id=principal.account_id, piece_id=letter_id)
+    return LetterOut.of(piece)
+
+
+@router.post("/{letter_id}/cancel", response_model=LetterOut, summary="Cancel a letter")
+def cancel_letter(letter_id: str, c: ContainerDep, principal: PrincipalDep) -> LetterOut:
+    """Cancel a letter before it is transferred to production (409 not_cancellable after)."""
+    piece = letters.cancel_letter(
+        uow=c.uow(), clock=c.clock, account_id=principal.account_id, piece_id=letter_id
+    )
+    return LetterOut.of(piece)

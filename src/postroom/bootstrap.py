@@ -1,0 +1,168 @@
+"""Composition root: builds the engine, stores, broker and clock from settings. Nothing at import."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import dramatiq
+from dramatiq.brokers.stub import StubBroker
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from postroom.config import Settings
+from postroom.documents.lot_files import LotFileWriter
+from postroom.domain.clock import Clock, SystemClock
+from postroom.domain.errors import RetryableError
+from postroom.services import accounts
+from postroom.services.letters import Limits
+from postroom.storage.blobs import LocalBlobStore
+from postroom.storage.database import make_engine
+from postroom.storage.migrate import upgrade
+from postroom.storage.orm import start_mappers
+from postroom.storage.uow import SqlUnitOfWork
+
+log = logging.getLogger(__name__)
+
+DEMO_ACCOUNT = "demo"
+DEMO_KEY_FILE = "demo-api-key"
+
+
+def make_broker(settings: Settings) -> dramatiq.Broker:
+    """StubBroker in memory when no URL is set, else RabbitMQ (amqp://) or Redis (redis://)."""
+    url = settings.broker_url
+    if not url:
+        return StubBroker()
+    if url.startswith(("amqp://", "amqps://")):
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        return RabbitmqBroker(url=url)
+    if url.startswith(("redis://", "rediss://")):
+        from dramatiq.brokers.redis import RedisBroker
+
+        return RedisBroker(url=url, namespace=settings.queue_namespace)
+    raise ValueError(f"POSTROOM_BROKER_URL must start with amqp:// or redis://, not {url!r}")
+
+
+@dataclass
+class Container:
+    """Everything a process needs, built once from settings."""
+
+    settings: Settings
+    clock: Clock
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    blobs: LocalBlobStore
+    lot_writer: LotFileWriter
+    broker: dramatiq.Broker
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def uow(self) -> SqlUnitOfWork:
+        """A fresh unit of work."""
+        return SqlUnitOfWork(self.session_factory)
+
+    @property
+    def limits(self) -> Limits:
+        """Intake limits from settings."""
+        return Limits(
+            max_bytes=self.settings.max_upload_bytes,
+            max_pages=self.settings.max_pages_per_document,
+        )
+
+    @property
+    def broker_is_in_memory(self) -> bool:
+        """True in embedded mode, where queued messages die with the process."""
+        return isinstance(self.broker, StubBroker)
+
+    @staticmethod
+    def is_retryable(exc: BaseException) -> bool:
+        """Failures worth another attempt: lost races, busy or unreachable database."""
+        if isinstance(exc, RetryableError | OperationalError):
+            return True
+        return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+    def session_ttl(self) -> timedelta:
+        """How long a login session lasts."""
+        return timedelta(seconds=self.settings.session_ttl_seconds)
+
+    def readiness(self) -> dict[str, str]:
+        """Check the database, broker and storage; each is 'ok' or the error met."""
+        checks: dict[str, str] = {}
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # report, do not raise: this feeds /readyz
+            checks["database"] = f"error: {exc}"
+        try:
+            _ping_broker(self.broker)
+            checks["broker"] = "ok"
+        except Exception as exc:
+            checks["broker"] = f"error: {exc}"
+        try:
+            self.blobs.check()
+            checks["storage"] = "ok"
+        except Exception as exc:
+            checks["storage"] = f"error: {exc}"
+        return checks
+
+    def close(self) -> None:
+        """Release connections."""
+        self.broker.close()
+        self.engine.dispose()
+
+
+def _ping_broker(broker: dramatiq.Broker) -> None:
+    if isinstance(broker, StubBroker):
+        return
+    from dramatiq.brokers.rabbitmq import RabbitmqBroker
+    from dramatiq.brokers.redis import RedisBroker
+
+    if isinstance(broker, RabbitmqBroker):
+        import pika
+
+        pika.BlockingConnection(broker.parameters).close()  # type: ignore[arg-type]
+    elif isinstance(broker, RedisBroker):
+        broker.client.ping()
+
+
+def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
+    """Build every component, create folders, and bring the database schema up to date."""
+    start_mappers()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    upgrade(engine)
+    broker = make_broker(settings)
+    dramatiq.set_broker(broker)
+    return Container(
+        settings=settings,
+        clock=clock or SystemClock(),
+        engine=engine,
+        session_factory=sessionmaker(engine, expire_on_commit=False),
+        blobs=LocalBlobStore(settings.blob_dir),
+        lot_writer=LotFileWriter(settings.output_dir),
+        broker=broker,
+    )
+
+
+def ensure_demo_account(container: Container) -> str:
+    """Create the demo account and its API key on first start; return the key (development only)."""
+    key_file: Path = container.settings.data_dir / DEMO_KEY_FILE
+    with container.uow() as uow:
+        account = uow.accounts.find_by_name(DEMO_ACCOUNT)
+    if account is not None and key_file.exists():
+        return key_file.read_text().strip()
+    if account is None:
+        account = accounts.create_account(
+            uow=container.uow(), clock=container.clock, name=DEMO_ACCOUNT, sandbox=True
+        )
+    _, key = accounts.create_api_key(
+        uow=container.uow(), clock=container.clock, account_id=account.id, name="demo"
+    )
+    key_file.write_text(key + "\n")
+    key_file.chmod(0o600)
+    return key

@@ -1,0 +1,64 @@
+"""Typed settings, read from POSTROOM_* environment variables; built in bootstrap, never at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "development-only-secret-change-me"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; one instance per process."""
+
+    model_config = SettingsConfigDict(env_prefix="POSTROOM_", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    broker_url: str = ""
+    storage_url: str = ""
+    secret_key: str = DEFAULT_SECRET_KEY
+    webhooks_allow_private: bool = False
+
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    max_pages_per_document: int = Field(default=2000, ge=1)
+    lot_interval_seconds: float = Field(default=1.0, gt=0)
+    lot_max_pieces: int = Field(default=1000, ge=1)
+    outbox_poll_seconds: float = Field(default=0.2, gt=0)
+    outbox_redeliver_after_seconds: float = Field(default=600.0, gt=0)
+    worker_threads: int = Field(default=4, ge=1)
+    idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+    idempotency_lock_seconds: int = Field(default=300, ge=1)
+    session_ttl_seconds: int = Field(default=12 * 3600, ge=60)
+    queue_namespace: str = "postroom"
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.env != "development" and self.secret_key == DEFAULT_SECRET_KEY:
+            raise ValueError(
+                "POSTROOM_SECRET_KEY must be set to a secret of your own outside development"
+            )
+        if self.env != "development" and len(self.secret_key) < 32:
+            raise ValueError("POSTROOM_SECRET_KEY must be at least 32 characters in production")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the data folder."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'postroom.db').resolve()}"
+
+    @property
+    def blob_dir(self) -> Path:
+        """Where the content-addressed blobs live when no object store is configured."""
+        if self.storage_url.startswith("file://"):
+            return Path(self.storage_url.removeprefix("file://"))
+        return self.data_dir / "blobs"
+
+    @property
+    def output_dir(self) -> Path:
+        """The print room's hot folder: one sub-folder per lot."""
+        return self.data_dir / "output"

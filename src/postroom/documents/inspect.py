@@ -1,0 +1,62 @@
+"""First look at an uploaded file: is it a PDF we can open, and how many pages has it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import pypdfium2 as pdfium
+
+from postroom.domain.errors import DocumentTooLarge, InvalidDocument
+
+PDF_MAGIC = b"%PDF-"
+# The PDF header may follow some junk; readers accept it within the first kilobyte.
+HEADER_SEARCH_BYTES = 1024
+
+
+@dataclass(frozen=True)
+class PdfFacts:
+    """What the first look found."""
+
+    page_count: int
+    size_bytes: int
+
+
+def inspect_pdf(stream: BinaryIO, *, max_pages: int, max_bytes: int) -> PdfFacts:
+    """Open the stream as a PDF and count its pages; raise InvalidDocument when we cannot."""
+    stream.seek(0, 2)
+    size = stream.tell()
+    stream.seek(0)
+    if size == 0:
+        raise InvalidDocument("the file is empty", code="empty_file")
+    if size > max_bytes:
+        raise DocumentTooLarge(
+            f"the file is {size} bytes; the limit is {max_bytes}",
+            detail={"size_bytes": size, "max_bytes": max_bytes},
+        )
+    if PDF_MAGIC not in stream.read(HEADER_SEARCH_BYTES):
+        raise InvalidDocument("the file is not a PDF (no %PDF- header)", code="not_a_pdf")
+    stream.seek(0)
+    data = stream.read()
+    stream.seek(0)
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        text = str(exc).lower()
+        if "password" in text:
+            raise InvalidDocument(
+                "the PDF is encrypted; send it without a password", code="encrypted_pdf"
+            ) from exc
+        raise InvalidDocument(f"the PDF cannot be read: {exc}", code="unreadable_pdf") from exc
+    try:
+        pages = len(pdf)
+    finally:
+        pdf.close()
+    if pages == 0:
+        raise InvalidDocument("the PDF has no pages", code="no_pages")
+    if pages > max_pages:
+        raise DocumentTooLarge(
+            f"the PDF has {pages} pages; the limit is {max_pages}",
+            detail={"page_count": pages, "max_pages": max_pages},
+        )
+    return PdfFacts(page_count=pages, size_bytes=size)

@@ -1,0 +1,230 @@
+"""The core nouns shared by every dialect: accounts and their credentials, documents, pieces, lots."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from postroom.domain.states import (
+    API_KEY_TRANSITIONS,
+    LOT_TRANSITIONS,
+    PIECE_TRANSITIONS,
+    ApiKeyState,
+    LotState,
+    PieceState,
+    check_transition,
+)
+
+
+def new_id() -> str:
+    """A fresh object id (a UUID, which every dialect can show as a Guid)."""
+    return str(uuid.uuid4())
+
+
+@dataclass(eq=False)
+class Account:
+    """A tenant: the isolation boundary for every object below."""
+
+    name: str
+    created_at: datetime
+    sandbox: bool = False
+    credit_minor: int = 0  # prepaid credit in the account currency's minor unit (cents, öre)
+    id: str = field(default_factory=new_id)
+
+
+@dataclass(eq=False)
+class User:
+    """A person who logs in with a password (stored as an argon2id hash only)."""
+
+    account_id: str
+    username: str
+    password_hash: str
+    created_at: datetime
+    id: str = field(default_factory=new_id)
+
+
+@dataclass(eq=False)
+class ApiKey:
+    """A machine credential: the key is shown once; we keep its prefix and a hash."""
+
+    account_id: str
+    name: str
+    prefix: str
+    key_hash: str
+    created_at: datetime
+    state: ApiKeyState = ApiKeyState.ACTIVE
+    last_used_at: datetime | None = None
+    id: str = field(default_factory=new_id)
+
+    def revoke(self) -> None:
+        """Stop accepting the key (it can be reactivated)."""
+        self.state = check_transition(API_KEY_TRANSITIONS, self.state, ApiKeyState.REVOKED)
+
+    def reactivate(self) -> None:
+        """Accept a revoked key again."""
+        self.state = check_transition(API_KEY_TRANSITIONS, self.state, ApiKeyState.ACTIVE)
+
+
+@dataclass(eq=False)
+class SessionToken:
+    """A login session: a random token, stored as a hash, valid until it expires or logs out."""
+
+    account_id: str
+    user_id: str
+    token_hash: str
+    created_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None = None
+    id: str = field(default_factory=new_id)
+
+    def is_valid(self, now: datetime) -> bool:
+        """True while neither logged out nor expired."""
+        return self.ended_at is None and now < self.expires_at
+
+
+@dataclass(eq=False)
+class Shop:
+    """A scope inside an account (a shipment belongs to one)."""
+
+    account_id: str
+    name: str
+    created_at: datetime
+    id: str = field(default_factory=new_id)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A structured postal address, as given by the sender or read from the window."""
+
+    name_lines: tuple[str, ...]
+    street_lines: tuple[str, ...]
+    postal_code: str
+    city: str
+    country: str  # ISO 3166-1 alpha-2
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form used in storage, manifests and the API."""
+        return {
+            "name_lines": list(self.name_lines),
+            "street_lines": list(self.street_lines),
+            "postal_code": self.postal_code,
+            "city": self.city,
+            "country": self.country,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Recipient:
+        """Inverse of to_dict."""
+        return cls(
+            name_lines=tuple(data["name_lines"]),
+            street_lines=tuple(data["street_lines"]),
+            postal_code=data["postal_code"],
+            city=data["city"],
+            country=data["country"],
+        )
+
+
+class Plex(StrEnum):
+    """Printing on one side of the sheet or both."""
+
+    SIMPLEX = "simplex"
+    DUPLEX = "duplex"
+
+
+class Postage(StrEnum):
+    """Postage class."""
+
+    PRIORITY = "priority"
+    ECONOMY = "economy"
+    REGISTERED = "registered"
+
+
+@dataclass(frozen=True)
+class PieceOptions:
+    """Production options of one piece."""
+
+    plex: Plex = Plex.SIMPLEX
+    color: bool = False
+    postage: Postage = Postage.ECONOMY
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form used in storage, manifests and the API."""
+        return {"plex": self.plex.value, "color": self.color, "postage": self.postage.value}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PieceOptions:
+        """Inverse of to_dict."""
+        return cls(plex=Plex(data["plex"]), color=data["color"], postage=Postage(data["postage"]))
+
+
+@dataclass(eq=False)
+class Document:
+    """An uploaded file: its blob (by sha256) and the facts read from it."""
+
+    account_id: str
+    blob_sha256: str
+    filename: str
+    size_bytes: int
+    page_count: int
+    created_at: datetime
+    id: str = field(default_factory=new_id)
+
+
+@dataclass(eq=False)
+class MailPiece:
+    """One item to one recipient: the unit that is checked, produced and tracked."""
+
+    account_id: str
+    document_id: str
+    recipient: Recipient
+    options: PieceOptions
+    page_count: int
+    created_at: datetime
+    updated_at: datetime
+    state: PieceState = PieceState.CLOSED
+    lot_id: str | None = None
+    failure_code: str | None = None
+    failure_reason: str | None = None
+    id: str = field(default_factory=new_id)
+
+    def move_to(self, target: PieceState, now: datetime) -> None:
+        """Change state along the transition table (raises IllegalTransition otherwise)."""
+        self.state = check_transition(PIECE_TRANSITIONS, self.state, target)
+        self.updated_at = now
+
+    def fail(self, code: str, reason: str, now: datetime) -> None:
+        """Stop the piece for good, keeping a code and a sentence a clerk can act on."""
+        self.move_to(PieceState.FAILED, now)
+        self.failure_code = code
+        self.failure_reason = reason
+
+    def allocate(self, lot_id: str, now: datetime) -> None:
+        """Put the piece in a lot whose files are about to be written."""
+        self.move_to(PieceState.ALLOCATED, now)
+        self.lot_id = lot_id
+
+
+@dataclass(eq=False)
+class Lot:
+    """Pieces produced together, written as one print file and a manifest."""
+
+    created_at: datetime
+    piece_count: int = 0
+    page_count: int = 0
+    state: LotState = LotState.COMPOSING
+    pdf_sha256: str | None = None
+    composed_at: datetime | None = None
+    id: str = field(default_factory=new_id)
+
+    def mark_composed(self, *, pdf_sha256: str, now: datetime) -> None:
+        """Record that the lot's files are complete in the output folder."""
+        self.state = check_transition(LOT_TRANSITIONS, self.state, LotState.COMPOSED)
+        self.pdf_sha256 = pdf_sha256
+        self.composed_at = now
+
+    def mark_failed(self) -> None:
+        """Give up on the lot (its pieces are failed separately)."""
+        self.state = check_transition(LOT_TRANSITIONS, self.state, LotState.FAILED)

@@ -1,0 +1,90 @@
+"""States of the core nouns, with their explicit transition tables; an illegal move raises."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TypeVar
+
+from postroom.domain.errors import IllegalTransition
+
+
+class PieceState(StrEnum):
+    """Life of one mail piece, from upload to the recipient."""
+
+    OPENED = "opened"  # accepting content (dialects that build a piece step by step)
+    CLOSED = "closed"  # complete, waiting for its checks
+    ACCEPTED = "accepted"  # checked, waiting for a lot
+    ALLOCATED = "allocated"  # in a lot whose files are being written
+    TRANSFERRED = "transferred"  # in a lot file handed to production
+    PRINTED = "printed"
+    POSTED = "posted"
+    DELIVERED = "delivered"
+    RETURNED = "returned"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+PIECE_TRANSITIONS: dict[PieceState, frozenset[PieceState]] = {
+    PieceState.OPENED: frozenset({PieceState.CLOSED, PieceState.CANCELLED, PieceState.FAILED}),
+    PieceState.CLOSED: frozenset({PieceState.ACCEPTED, PieceState.CANCELLED, PieceState.FAILED}),
+    PieceState.ACCEPTED: frozenset(
+        {PieceState.ALLOCATED, PieceState.CANCELLED, PieceState.FAILED}
+    ),
+    PieceState.ALLOCATED: frozenset({PieceState.TRANSFERRED, PieceState.FAILED}),
+    PieceState.TRANSFERRED: frozenset({PieceState.PRINTED, PieceState.FAILED}),
+    PieceState.PRINTED: frozenset({PieceState.POSTED, PieceState.FAILED}),
+    PieceState.POSTED: frozenset({PieceState.DELIVERED, PieceState.RETURNED}),
+    PieceState.DELIVERED: frozenset(),
+    PieceState.RETURNED: frozenset(),
+    PieceState.CANCELLED: frozenset(),
+    PieceState.FAILED: frozenset(),
+}
+
+CANCELLABLE_PIECE_STATES = frozenset(
+    s for s, targets in PIECE_TRANSITIONS.items() if PieceState.CANCELLED in targets
+)
+
+
+class LotState(StrEnum):
+    """Life of a production lot."""
+
+    COMPOSING = "composing"  # pieces allocated, files being written
+    COMPOSED = "composed"  # files complete in the output folder
+    PRINTED = "printed"
+    POSTED = "posted"
+    FAILED = "failed"
+
+
+LOT_TRANSITIONS: dict[LotState, frozenset[LotState]] = {
+    LotState.COMPOSING: frozenset({LotState.COMPOSED, LotState.FAILED}),
+    LotState.COMPOSED: frozenset({LotState.PRINTED, LotState.FAILED}),
+    LotState.PRINTED: frozenset({LotState.POSTED, LotState.FAILED}),
+    LotState.POSTED: frozenset(),
+    LotState.FAILED: frozenset(),
+}
+
+
+class ApiKeyState(StrEnum):
+    """An API key is usable only while active; a revoked key can be reactivated."""
+
+    ACTIVE = "active"
+    REVOKED = "revoked"
+
+
+API_KEY_TRANSITIONS: dict[ApiKeyState, frozenset[ApiKeyState]] = {
+    ApiKeyState.ACTIVE: frozenset({ApiKeyState.REVOKED}),
+    ApiKeyState.REVOKED: frozenset({ApiKeyState.ACTIVE}),
+}
+
+
+S = TypeVar("S", bound=StrEnum)
+
+
+def check_transition(table: dict[S, frozenset[S]], current: S, target: S) -> S:
+    """Return `target` when the table allows current -> target, else raise IllegalTransition."""
+    if target not in table[current]:
+        raise IllegalTransition(
+            f"cannot go from {current.value} to {target.value}",
+            detail={"from": current.value, "to": target.value},
+        )
+    return target

@@ -1,0 +1,208 @@
+"""Use cases for accounts, users, API keys, login sessions and shops."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from postroom.domain.clock import Clock
+from postroom.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from postroom.domain.model import Account, ApiKey, SessionToken, Shop, User
+from postroom.domain.states import ApiKeyState
+from postroom.services.credentials import (
+    PREFIX_SHOWN,
+    hash_password,
+    hash_secret,
+    new_api_key,
+    new_session_token,
+    verify_password,
+)
+from postroom.services.ports import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: always an account, and the credential that proved it."""
+
+    account_id: str
+    user_id: str | None = None
+    api_key_id: str | None = None
+    session_id: str | None = None
+
+
+def create_account(
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    name: str,
+    sandbox: bool = False,
+    credit_minor: int = 0,
+    username: str | None = None,
+    password: str | None = None,
+) -> Account:
+    """Create an account, with its first user when a username and password are given."""
+    if not name.strip():
+        raise InvalidInput("an account needs a name")
+    if credit_minor < 0:
+        raise InvalidInput("credit cannot be negative")
+    if (username is None) != (password is None):
+        raise InvalidInput("give both a username and a password, or neither")
+    with uow:
+        account = Account(
+            name=name.strip(), sandbox=sandbox, credit_minor=credit_minor, created_at=clock.now()
+        )
+        uow.accounts.add(account)
+        if username is not None and password is not None:
+            if uow.accounts.user_by_username(username) is not None:
+                raise Conflict(f"the username {username!r} is taken", code="username_taken")
+            uow.accounts.add(
+                User(
+                    account_id=account.id,
+                    username=username,
+                    password_hash=hash_password(password),
+                    created_at=clock.now(),
+                )
+            )
+        uow.commit()
+    return account
+
+
+def find_account(*, uow: UnitOfWork, ref: str) -> Account:
+    """An account by id, or else by name (for operators at the command line)."""
+    with uow:
+        account = uow.accounts.get(ref) or uow.accounts.find_by_name(ref)
+        if account is None:
+            raise NotFound(f"no account with id or name {ref!r}")
+        return account
+
+
+def create_api_key(
+    *, uow: UnitOfWork, clock: Clock, account_id: str, name: str = "default"
+) -> tuple[ApiKey, str]:
+    """Create an API key; the clear key is returned here once and never stored."""
+    secret = new_api_key()
+    with uow:
+        if uow.accounts.get(account_id) is None:
+            raise NotFound(f"no account {account_id}")
+        key = ApiKey(
+            account_id=account_id,
+            name=name,
+            prefix=secret[:PREFIX_SHOWN],
+            key_hash=hash_secret(secret),
+            created_at=clock.now(),
+        )
+        uow.accounts.add(key)
+        uow.commit()
+    return key, secret
+
+
+def list_api_keys(*, uow: UnitOfWork, account_id: str) -> Sequence[ApiKey]:
+    """The account's keys (prefixes and states, never the keys)."""
+    with uow:
+        return uow.accounts.api_keys(account_id)
+
+
+def _owned_key(uow: UnitOfWork, account_id: str, key_id: str) -> ApiKey:
+    key = uow.accounts.api_key(account_id, key_id)
+    if key is None:
+        raise NotFound(f"no API key {key_id}")
+    return key
+
+
+def revoke_api_key(*, uow: UnitOfWork, account_id: str, key_id: str) -> ApiKey:
+    """Stop accepting a key; it can be reactivated."""
+    with uow:
+        key = _owned_key(uow, account_id, key_id)
+        key.revoke()
+        uow.commit()
+    return key
+
+
+def reactivate_api_key(*, uow: UnitOfWork, account_id: str, key_id: str) -> ApiKey:
+    """Accept a revoked key again."""
+    with uow:
+        key = _owned_key(uow, account_id, key_id)
+        key.reactivate()
+        uow.commit()
+    return key
+
+
+def remove_api_key(*, uow: UnitOfWork, account_id: str, key_id: str) -> None:
+    """Delete a key for good."""
+    with uow:
+        uow.accounts.remove_api_key(_owned_key(uow, account_id, key_id))
+        uow.commit()
+
+
+def create_shop(*, uow: UnitOfWork, clock: Clock, account_id: str, name: str) -> Shop:
+    """Create a shop (a scope inside the account)."""
+    if not name.strip():
+        raise InvalidInput("a shop needs a name")
+    with uow:
+        if uow.accounts.get(account_id) is None:
+            raise NotFound(f"no account {account_id}")
+        if any(s.name == name.strip() for s in uow.accounts.shops(account_id)):
+            raise Conflict(f"the account already has a shop named {name!r}", code="shop_exists")
+        shop = Shop(account_id=account_id, name=name.strip(), created_at=clock.now())
+        uow.accounts.add(shop)
+        uow.commit()
+    return shop
+
+
+def authenticate_api_key(*, uow: UnitOfWork, key: str) -> Principal:
+    """The principal for an active API key."""
+    with uow:
+        found = uow.accounts.api_key_by_hash(hash_secret(key))
+        if found is None or found.state is not ApiKeyState.ACTIVE:
+            raise Unauthenticated("the API key is unknown or revoked")
+        return Principal(account_id=found.account_id, api_key_id=found.id)
+
+
+def authenticate_password(*, uow: UnitOfWork, username: str, password: str) -> Principal:
+    """The principal for a username and password."""
+    with uow:
+        user = uow.accounts.user_by_username(username)
+        if user is None or not verify_password(user.password_hash, password):
+            raise Unauthenticated("wrong username or password")
+        return Principal(account_id=user.account_id, user_id=user.id)
+
+
+def authenticate_session(*, uow: UnitOfWork, clock: Clock, token: str) -> Principal:
+    """The principal for a live session token."""
+    with uow:
+        found = uow.accounts.session_by_hash(hash_secret(token))
+        if found is None or not found.is_valid(clock.now()):
+            raise Unauthenticated("the session token is unknown, expired or logged out")
+        return Principal(account_id=found.account_id, user_id=found.user_id, session_id=found.id)
+
+
+def login(
+    *, uow: UnitOfWork, clock: Clock, username: str, password: str, ttl: timedelta
+) -> tuple[SessionToken, str]:
+    """Open a session for a user; the clear token is returned here once."""
+    principal = authenticate_password(uow=uow, username=username, password=password)
+    assert principal.user_id is not None
+    token = new_session_token()
+    now = clock.now()
+    with uow:
+        session = SessionToken(
+            account_id=principal.account_id,
+            user_id=principal.user_id,
+            token_hash=hash_secret(token),
+            created_at=now,
+            expires_at=now + ttl,
+        )
+        uow.accounts.add(session)
+        uow.commit()
+    return session, token
+
+
+def logout(*, uow: UnitOfWork, clock: Clock, token: str) -> None:
+    """End the session this token belongs to."""
+    with uow:
+        found = uow.accounts.session_by_hash(hash_secret(token))
+        if found is None or not found.is_valid(clock.now()):
+            raise Unauthenticated("the session token is unknown, expired or logged out")
+        found.ended_at = clock.now()
+        uow.commit()

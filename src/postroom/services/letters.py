@@ -1,0 +1,114 @@
+"""Use cases for single letters: submit, look up, list, cancel."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import BinaryIO
+
+from postroom.domain.clock import Clock
+from postroom.domain.errors import Conflict, NotFound
+from postroom.domain.model import Document, MailPiece, PieceOptions, Recipient
+from postroom.domain.states import CANCELLABLE_PIECE_STATES, PieceState
+from postroom.documents.inspect import inspect_pdf
+from postroom.services.ports import BlobStore, UnitOfWork
+
+CHECK_PIECE = "check_piece"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The intake limits an operator sets."""
+
+    max_bytes: int
+    max_pages: int
+
+
+def submit_letter(
+    *,
+    uow: UnitOfWork,
+    blobs: BlobStore,
+    clock: Clock,
+    limits: Limits,
+    account_id: str,
+    upload: BinaryIO,
+    filename: str,
+    recipient: Recipient,
+    options: PieceOptions,
+) -> MailPiece:
+    """Check the PDF, store it, and create a closed piece whose checks run in the pipeline."""
+    facts = inspect_pdf(upload, max_pages=limits.max_pages, max_bytes=limits.max_bytes)
+    sha, size = blobs.put(upload)
+    now = clock.now()
+    with uow:
+        document = Document(
+            account_id=account_id,
+            blob_sha256=sha,
+            filename=filename[:255] or "letter.pdf",
+            size_bytes=size,
+            page_count=facts.page_count,
+            created_at=now,
+        )
+        piece = MailPiece(
+            account_id=account_id,
+            document_id=document.id,
+            recipient=recipient,
+            options=options,
+            page_count=facts.page_count,
+            created_at=now,
+            updated_at=now,
+        )
+        uow.pieces.add(document)
+        uow.pieces.add(piece)
+        uow.outbox.add(CHECK_PIECE, {"piece_id": piece.id}, now)
+        uow.commit()
+    return piece
+
+
+def get_letter(*, uow: UnitOfWork, account_id: str, piece_id: str) -> MailPiece:
+    """One of the account's pieces, or NotFound."""
+    with uow:
+        piece = uow.pieces.get(account_id, piece_id)
+        if piece is None:
+            raise NotFound(f"no letter {piece_id}")
+        return piece
+
+
+def list_letters(
+    *,
+    uow: UnitOfWork,
+    account_id: str,
+    state: PieceState | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    after: tuple[datetime, str] | None = None,
+    limit: int = 50,
+) -> Sequence[MailPiece]:
+    """A page of the account's pieces, newest first."""
+    with uow:
+        return uow.pieces.page(
+            account_id,
+            state=state,
+            created_from=created_from,
+            created_to=created_to,
+            after=after,
+            limit=limit,
+        )
+
+
+def cancel_letter(*, uow: UnitOfWork, clock: Clock, account_id: str, piece_id: str) -> MailPiece:
+    """Cancel a piece that has not reached production; 409-worthy Conflict otherwise."""
+    with uow:
+        piece = uow.pieces.get(account_id, piece_id)
+        if piece is None:
+            raise NotFound(f"no letter {piece_id}")
+        if piece.state not in CANCELLABLE_PIECE_STATES:
+            raise Conflict(
+                f"the letter is {piece.state.value} and can no longer be cancelled",
+                code="not_cancellable",
+                detail={"state": piece.state.value},
+            )
+        piece.move_to(PieceState.CANCELLED, clock.now())
+        uow.commit()
+    return piece

@@ -1,0 +1,177 @@
+"""Pipeline stages: each is idempotent, keyed by (subject, stage), and marks its message done."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, Protocol
+
+from postroom.documents.inspect import inspect_pdf
+from postroom.documents.lot_files import LotEntry, LotFiles
+from postroom.domain.clock import Clock
+from postroom.domain.errors import InvalidInput
+from postroom.domain.model import Lot
+from postroom.domain.states import LotState, PieceState
+from postroom.services.letters import CHECK_PIECE, Limits
+from postroom.services.ports import BlobStore, OutboxMessage, UnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+COMPOSE_LOT = "compose_lot"
+STAGE_CHECK = "check"
+STAGE_COMPOSE = "compose"
+
+
+class LotWriter(Protocol):
+    """Writes a lot's files atomically."""
+
+    def write(self, lot_id: str, entries: list[LotEntry], created_at: object) -> LotFiles: ...
+
+
+def check_piece(
+    *,
+    uow: UnitOfWork,
+    blobs: BlobStore,
+    clock: Clock,
+    limits: Limits,
+    piece_id: str,
+    message_id: int,
+) -> None:
+    """Check a closed piece's document again in the worker; accept it or fail it with a reason."""
+    with uow:
+        now = clock.now()
+        piece = uow.pieces.get_by_id(piece_id)
+        if uow.stages.has_run(piece_id, STAGE_CHECK) or piece is None:
+            uow.outbox.mark_done(message_id, now)
+            uow.commit()
+            return
+        if piece.state is PieceState.CLOSED:
+            document = uow.pieces.document_by_id(piece.document_id)
+            assert document is not None
+            try:
+                with blobs.path(document.blob_sha256).open("rb") as f:
+                    inspect_pdf(f, max_pages=limits.max_pages, max_bytes=limits.max_bytes)
+            except InvalidInput as exc:
+                piece.fail(exc.code, exc.message, now)
+            else:
+                piece.move_to(PieceState.ACCEPTED, now)
+        uow.stages.record(piece_id, STAGE_CHECK, now)
+        uow.outbox.mark_done(message_id, now)
+        uow.commit()
+
+
+def build_lots(*, uow_factory: UnitOfWorkFactory, clock: Clock, max_pieces: int) -> list[str]:
+    """Allocate every accepted piece to new lots, asking for each lot to be composed."""
+    lot_ids: list[str] = []
+    while True:
+        with uow_factory() as uow:
+            pieces = uow.pieces.ready_for_lot(max_pieces)
+            if not pieces:
+                return lot_ids
+            now = clock.now()
+            lot = Lot(
+                created_at=now,
+                piece_count=len(pieces),
+                page_count=sum(p.page_count for p in pieces),
+            )
+            uow.lots.add(lot)
+            for piece in pieces:
+                piece.allocate(lot.id, now)
+            uow.outbox.add(COMPOSE_LOT, {"lot_id": lot.id}, now)
+            uow.commit()
+            lot_ids.append(lot.id)
+            log.info("lot %s allocated with %d pieces", lot.id, len(pieces))
+
+
+def compose_lot(
+    *,
+    uow: UnitOfWork,
+    blobs: BlobStore,
+    clock: Clock,
+    writer: LotWriter,
+    lot_id: str,
+    message_id: int,
+) -> None:
+    """Write the lot's files, then move the lot to composed and its pieces to transferred."""
+    with uow:
+        lot = uow.lots.get(lot_id)
+        if lot is None or lot.state is not LotState.COMPOSING:
+            uow.outbox.mark_done(message_id, clock.now())
+            uow.commit()
+            return
+        entries = []
+        pieces = [p for p in uow.pieces.in_lot(lot_id) if p.state is PieceState.ALLOCATED]
+        for piece in pieces:
+            document = uow.pieces.document_by_id(piece.document_id)
+            assert document is not None
+            entries.append(
+                LotEntry(
+                    piece_id=piece.id,
+                    account_id=piece.account_id,
+                    source_path=blobs.path(document.blob_sha256),
+                    page_count=piece.page_count,
+                    recipient=piece.recipient.to_dict(),
+                    options=piece.options.to_dict(),
+                )
+            )
+        files = writer.write(lot_id, entries, lot.created_at)
+        now = clock.now()
+        lot.mark_composed(pdf_sha256=files.pdf_sha256, now=now)
+        for piece in pieces:
+            piece.move_to(PieceState.TRANSFERRED, now)
+        uow.stages.record(lot_id, STAGE_COMPOSE, now)
+        uow.outbox.mark_done(message_id, now)
+        uow.commit()
+    log.info("lot %s composed: %d pieces, %d pages", lot_id, len(entries), files.page_count)
+
+
+def recover_in_memory_queue(*, uow: UnitOfWork) -> int:
+    """After a restart with an in-memory broker, every unfinished message must be sent again."""
+    with uow:
+        count = uow.outbox.republish_all_pending()
+        uow.commit()
+    return count
+
+
+STAGE_ACTORS = (CHECK_PIECE, COMPOSE_LOT)
+
+
+def relay_outbox(
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    publish: Callable[[OutboxMessage], None],
+    redeliver_after: timedelta,
+    limit: int = 200,
+) -> int:
+    """Publish pending outbox messages to the task queue; returns how many were sent."""
+    with uow:
+        now = clock.now()
+        messages = uow.outbox.claim(now=now, redeliver_before=now - redeliver_after, limit=limit)
+        for message in messages:
+            publish(message)
+        uow.outbox.mark_published([m.id for m in messages], now)
+        uow.commit()
+    return len(messages)
+
+
+def abandon_stage(
+    *, uow: UnitOfWork, clock: Clock, actor: str, payload: dict[str, Any], message_id: int, reason: str
+) -> None:
+    """A stage failed for a reason retrying cannot fix: fail its subject, finish its message."""
+    with uow:
+        now = clock.now()
+        if actor == CHECK_PIECE:
+            piece = uow.pieces.get_by_id(payload["piece_id"])
+            if piece is not None and piece.state is PieceState.CLOSED:
+                piece.fail("internal_error", reason, now)
+        elif actor == COMPOSE_LOT:
+            lot = uow.lots.get(payload["lot_id"])
+            if lot is not None and lot.state is LotState.COMPOSING:
+                lot.mark_failed()
+                for piece in uow.pieces.in_lot(lot.id):
+                    if piece.state is PieceState.ALLOCATED:
+                        piece.fail("internal_error", reason, now)
+        uow.outbox.mark_done(message_id, now)
+        uow.commit()

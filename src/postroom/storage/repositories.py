@@ -1,0 +1,314 @@
+"""Repositories: every query the services need, each scoped to an account where one applies."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from postroom.domain.model import (
+    Account,
+    ApiKey,
+    Document,
+    Lot,
+    MailPiece,
+    SessionToken,
+    Shop,
+    User,
+)
+from postroom.domain.states import PieceState
+from postroom.services.ports import IdempotencyRecord, OutboxMessage
+from postroom.storage import tables
+
+
+class AccountRepository:
+    """Accounts, users, credentials and shops: the auth side of the model."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, obj: Account | User | ApiKey | SessionToken | Shop) -> None:
+        """Stage a new object for insertion."""
+        self.session.add(obj)
+
+    def get(self, account_id: str) -> Account | None:
+        """The account with this id."""
+        return self.session.get(Account, account_id)
+
+    def find_by_name(self, name: str) -> Account | None:
+        """The first account with this name."""
+        return self.session.scalars(select(Account).where(tables.accounts.c.name == name)).first()
+
+    def user_by_username(self, username: str) -> User | None:
+        """The user who logs in with this name."""
+        return self.session.scalars(select(User).where(tables.users.c.username == username)).first()
+
+    def api_key_by_hash(self, key_hash: str) -> ApiKey | None:
+        """The API key whose secret hashes to this value."""
+        return self.session.scalars(select(ApiKey).where(tables.api_keys.c.key_hash == key_hash)).first()
+
+    def api_key(self, account_id: str, key_id: str) -> ApiKey | None:
+        """One of the account's API keys."""
+        key = self.session.get(ApiKey, key_id)
+        return key if key is not None and key.account_id == account_id else None
+
+    def api_keys(self, account_id: str) -> Sequence[ApiKey]:
+        """All of the account's API keys, oldest first."""
+        stmt = (
+            select(ApiKey)
+            .where(tables.api_keys.c.account_id == account_id)
+            .order_by(tables.api_keys.c.created_at, tables.api_keys.c.id)
+        )
+        return self.session.scalars(stmt).all()
+
+    def remove_api_key(self, key: ApiKey) -> None:
+        """Delete a key for good."""
+        self.session.delete(key)
+
+    def session_by_hash(self, token_hash: str) -> SessionToken | None:
+        """The login session whose token hashes to this value."""
+        stmt = select(SessionToken).where(tables.session_tokens.c.token_hash == token_hash)
+        return self.session.scalars(stmt).first()
+
+    def shops(self, account_id: str) -> Sequence[Shop]:
+        """The account's shops."""
+        t = tables.shops
+        stmt = select(Shop).where(t.c.account_id == account_id).order_by(t.c.name)
+        return self.session.scalars(stmt).all()
+
+
+class PieceRepository:
+    """Documents and mail pieces."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, obj: Document | MailPiece) -> None:
+        """Stage a new object for insertion."""
+        self.session.add(obj)
+
+    def document(self, account_id: str, document_id: str) -> Document | None:
+        """One of the account's documents."""
+        doc = self.session.get(Document, document_id)
+        return doc if doc is not None and doc.account_id == account_id else None
+
+    def document_by_id(self, document_id: str) -> Document | None:
+        """A document whatever its account (for the pipeline, never for a caller)."""
+        return self.session.get(Document, document_id)
+
+    def get(self, account_id: str, piece_id: str) -> MailPiece | None:
+        """One of the account's pieces."""
+        piece = self.session.get(MailPiece, piece_id)
+        return piece if piece is not None and piece.account_id == account_id else None
+
+    def get_by_id(self, piece_id: str) -> MailPiece | None:
+        """A piece whatever its account (for the pipeline, never for a caller)."""
+        return self.session.get(MailPiece, piece_id)
+
+    def page(
+        self,
+        account_id: str,
+        *,
+        state: PieceState | None,
+        created_from: datetime | None,
+        created_to: datetime | None,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> Sequence[MailPiece]:
+        """The account's pieces, newest first, after a (created_at, id) cursor."""
+        t = tables.mail_pieces
+        stmt = select(MailPiece).where(t.c.account_id == account_id)
+        if state is not None:
+            stmt = stmt.where(t.c.state == state)
+        if created_from is not None:
+            stmt = stmt.where(t.c.created_at >= created_from)
+        if created_to is not None:
+            stmt = stmt.where(t.c.created_at < created_to)
+        if after is not None:
+            at, last_id = after
+            stmt = stmt.where(
+                or_(t.c.created_at < at, and_(t.c.created_at == at, t.c.id < last_id))
+            )
+        stmt = stmt.order_by(t.c.created_at.desc(), t.c.id.desc()).limit(limit)
+        return self.session.scalars(stmt).all()
+
+    def ready_for_lot(self, limit: int) -> Sequence[MailPiece]:
+        """Accepted pieces not yet in a lot, oldest first, locked against other builders."""
+        t = tables.mail_pieces
+        stmt = (
+            select(MailPiece)
+            .where(t.c.state == PieceState.ACCEPTED)
+            .order_by(t.c.created_at, t.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return self.session.scalars(stmt).all()
+
+    def in_lot(self, lot_id: str) -> Sequence[MailPiece]:
+        """The pieces of a lot, in the order they were allocated."""
+        t = tables.mail_pieces
+        stmt = select(MailPiece).where(t.c.lot_id == lot_id).order_by(t.c.created_at, t.c.id)
+        return self.session.scalars(stmt).all()
+
+    def ids_in_state(self, state: PieceState) -> Sequence[str]:
+        """Ids of every piece in a state (used to recover work after a crash)."""
+        t = tables.mail_pieces
+        return self.session.scalars(select(t.c.id).where(t.c.state == state)).all()
+
+
+class LotRepository:
+    """Production lots."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, lot: Lot) -> None:
+        """Stage a new lot for insertion."""
+        self.session.add(lot)
+
+    def get(self, lot_id: str) -> Lot | None:
+        """The lot with this id."""
+        return self.session.get(Lot, lot_id)
+
+    def all(self) -> Sequence[Lot]:
+        """Every lot, newest first."""
+        t = tables.lots
+        return self.session.scalars(select(Lot).order_by(t.c.created_at.desc(), t.c.id)).all()
+
+
+class OutboxRepository:
+    """Next-stage messages: written with the state change, relayed, then marked done."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, actor: str, payload: dict[str, Any], now: datetime) -> None:
+        """Ask for a stage to run once this transaction commits."""
+        self.session.execute(
+            tables.outbox.insert().values(
+                actor=actor, payload=payload, created_at=now, publish_count=0
+            )
+        )
+
+    def claim(self, *, now: datetime, redeliver_before: datetime, limit: int) -> list[OutboxMessage]:
+        """Messages never published, or published long ago and still not done; locked."""
+        t = tables.outbox
+        stmt = (
+            select(t.c.id, t.c.actor, t.c.payload)
+            .where(t.c.done_at.is_(None))
+            .where(or_(t.c.published_at.is_(None), t.c.published_at < redeliver_before))
+            .order_by(t.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        rows = self.session.execute(stmt).all()
+        return [OutboxMessage(id=r.id, actor=r.actor, payload=r.payload) for r in rows]
+
+    def mark_published(self, ids: Sequence[int], now: datetime) -> None:
+        """Record that these messages reached the broker."""
+        if ids:
+            t = tables.outbox
+            self.session.execute(
+                update(t)
+                .where(t.c.id.in_(ids))
+                .values(published_at=now, publish_count=t.c.publish_count + 1)
+            )
+
+    def mark_done(self, message_id: int, now: datetime) -> None:
+        """Record that the stage a message asked for has run."""
+        t = tables.outbox
+        self.session.execute(update(t).where(t.c.id == message_id).values(done_at=now))
+
+    def republish_all_pending(self) -> int:
+        """Forget that pending messages were published (their broker was in memory and is gone)."""
+        t = tables.outbox
+        result = self.session.execute(
+            update(t).where(t.c.done_at.is_(None)).values(published_at=None)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def pending_count(self) -> int:
+        """How many messages wait to be published or finished."""
+        t = tables.outbox
+        rows = self.session.execute(select(t.c.id).where(t.c.done_at.is_(None))).all()
+        return len(rows)
+
+
+class StageRepository:
+    """Which (subject, stage) pairs have run."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def has_run(self, subject_id: str, stage: str) -> bool:
+        """True when this stage already ran for this subject."""
+        t = tables.stage_runs
+        stmt = select(t.c.subject_id).where(t.c.subject_id == subject_id, t.c.stage == stage)
+        return self.session.execute(stmt).first() is not None
+
+    def record(self, subject_id: str, stage: str, now: datetime) -> None:
+        """Note that the stage ran (in the same transaction as its effects)."""
+        self.session.execute(
+            tables.stage_runs.insert().values(subject_id=subject_id, stage=stage, finished_at=now)
+        )
+
+
+class IdempotencyRepository:
+    """Idempotency-Key records, one per (account, key)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, account_id: str, key: str) -> IdempotencyRecord | None:
+        """The record for this key, if any."""
+        t = tables.idempotency_keys
+        row = self.session.execute(
+            select(t).where(t.c.account_id == account_id, t.c.key == key)
+        ).first()
+        if row is None:
+            return None
+        return IdempotencyRecord(
+            fingerprint=row.fingerprint,
+            status_code=row.status_code,
+            response_body=row.response_body,
+            created_at=row.created_at,
+            locked_until=row.locked_until,
+        )
+
+    def try_insert(
+        self, account_id: str, key: str, fingerprint: str, now: datetime, locked_until: datetime
+    ) -> bool:
+        """Claim the key; False when another request holds it already."""
+        t = tables.idempotency_keys
+        try:
+            with self.session.begin_nested():
+                self.session.execute(
+                    t.insert().values(
+                        account_id=account_id,
+                        key=key,
+                        fingerprint=fingerprint,
+                        created_at=now,
+                        locked_until=locked_until,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def complete(self, account_id: str, key: str, status_code: int, body: Any) -> None:
+        """Store the answer to replay for this key."""
+        t = tables.idempotency_keys
+        self.session.execute(
+            update(t)
+            .where(t.c.account_id == account_id, t.c.key == key)
+            .values(status_code=status_code, response_body=body, locked_until=None)
+        )
+
+    def remove(self, account_id: str, key: str) -> None:
+        """Forget the key (its request failed without an answer worth replaying, or expired)."""
+        t = tables.idempotency_keys
+        self.session.execute(delete(t).where(t.c.account_id == account_id, t.c.key == key))

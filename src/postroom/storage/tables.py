@@ -1,0 +1,186 @@
+"""The relational schema; Alembic migrations are checked against it by a test."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from postroom.domain.states import ApiKeyState, LotState, PieceState
+from postroom.storage.types import PieceOptionsType, RecipientType, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = String(36)
+
+
+def _enum(enum_class: type, name: str) -> Enum:
+    return Enum(
+        enum_class,
+        name=name,
+        values_callable=lambda e: [m.value for m in e],
+        native_enum=False,
+        length=20,
+        validate_strings=True,
+    )
+
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("sandbox", Boolean, nullable=False, default=False),
+    Column("credit_minor", BigInteger, nullable=False, default=0),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("username", String(200), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("prefix", String(32), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("state", _enum(ApiKeyState, "api_key_state"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Index("ix_api_keys_account", "account_id"),
+)
+
+session_tokens = Table(
+    "session_tokens",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+)
+
+shops = Table(
+    "shops",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("account_id", "name", name="uq_shops_account_name"),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("blob_sha256", String(64), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("page_count", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_documents_account", "account_id"),
+)
+
+lots = Table(
+    "lots",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("state", _enum(LotState, "lot_state"), nullable=False),
+    Column("piece_count", Integer, nullable=False),
+    Column("page_count", Integer, nullable=False),
+    Column("pdf_sha256", String(64), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("composed_at", UTCDateTime, nullable=True),
+    Column("version", Integer, nullable=False),
+    Index("ix_lots_state", "state"),
+)
+
+mail_pieces = Table(
+    "mail_pieces",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("document_id", ID, ForeignKey("documents.id"), nullable=False),
+    Column("recipient", RecipientType, nullable=False),
+    Column("options", PieceOptionsType, nullable=False),
+    Column("page_count", Integer, nullable=False),
+    Column("state", _enum(PieceState, "piece_state"), nullable=False),
+    Column("lot_id", ID, ForeignKey("lots.id"), nullable=True),
+    Column("failure_code", String(64), nullable=True),
+    Column("failure_reason", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+    Index("ix_mail_pieces_account_created", "account_id", "created_at", "id"),
+    Index("ix_mail_pieces_state", "state"),
+    Index("ix_mail_pieces_lot", "lot_id"),
+)
+
+# Messages asking for the next pipeline stage, written in the same transaction as the state
+# change; the relay publishes them, the stage marks them done when it has run.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("actor", String(100), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("published_at", UTCDateTime, nullable=True),
+    Column("done_at", UTCDateTime, nullable=True),
+    Column("publish_count", Integer, nullable=False, default=0),
+    Index("ix_outbox_pending", "done_at", "published_at"),
+)
+
+# Which (subject, stage) pairs have run: the key that makes every stage idempotent.
+stage_runs = Table(
+    "stage_runs",
+    metadata,
+    Column("subject_id", ID, primary_key=True),
+    Column("stage", String(50), primary_key=True),
+    Column("finished_at", UTCDateTime, nullable=False),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("response_body", JSON, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("locked_until", UTCDateTime, nullable=True),
+)

@@ -1,0 +1,94 @@
+"""Dramatiq actors: thin wrappers that call a pipeline stage and retry only retryable errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import dramatiq
+
+from postroom.services import pipeline
+from postroom.services.letters import CHECK_PIECE
+
+if TYPE_CHECKING:
+    from postroom.bootstrap import Container
+
+log = logging.getLogger(__name__)
+
+QUEUE = "postroom-pipeline"
+MAX_RETRIES = 12
+
+
+def _retry_when(retries: int, exc: BaseException) -> bool:
+    return retries < MAX_RETRIES
+
+
+def register_actors(container: Container) -> dict[str, dramatiq.Actor[Any, Any]]:
+    """Declare the pipeline's actors on the container's broker."""
+
+    def check_piece(message_id: int, piece_id: str) -> None:
+        pipeline.check_piece(
+            uow=container.uow(),
+            blobs=container.blobs,
+            clock=container.clock,
+            limits=container.limits,
+            piece_id=piece_id,
+            message_id=message_id,
+        )
+
+    def compose_lot(message_id: int, lot_id: str) -> None:
+        pipeline.compose_lot(
+            uow=container.uow(),
+            blobs=container.blobs,
+            clock=container.clock,
+            writer=container.lot_writer,
+            lot_id=lot_id,
+            message_id=message_id,
+        )
+
+    stages: dict[str, Callable[..., None]] = {
+        CHECK_PIECE: check_piece,
+        pipeline.COMPOSE_LOT: compose_lot,
+    }
+    return {
+        name: dramatiq.Actor(
+            _guarded(container, name, fn),
+            broker=container.broker,
+            actor_name=name,
+            queue_name=QUEUE,
+            priority=0,
+            options={
+                "max_retries": MAX_RETRIES,
+                "min_backoff": 200,
+                "max_backoff": 60_000,
+                "retry_when": _retry_when,
+                "time_limit": 15 * 60 * 1000,
+            },
+        )
+        for name, fn in stages.items()
+    }
+
+
+def _guarded(container: Container, name: str, fn: Callable[..., None]) -> Callable[..., None]:
+    """Retry transient failures; turn any other failure into a failed subject, never a loop."""
+
+    def run(message_id: int, **payload: Any) -> None:
+        try:
+            fn(message_id, **payload)
+        except Exception as exc:
+            if container.is_retryable(exc):
+                log.warning("%s %s: retryable failure: %s", name, payload, exc)
+                raise
+            log.exception("%s %s failed for good", name, payload)
+            pipeline.abandon_stage(
+                uow=container.uow(),
+                clock=container.clock,
+                actor=name,
+                payload=payload,
+                message_id=message_id,
+                reason=f"{type(exc).__name__}: {exc}",
+            )
+
+    run.__name__ = name
+    return run

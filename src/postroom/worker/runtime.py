@@ -1,0 +1,117 @@
+"""The worker side of a process: Dramatiq worker threads, the outbox relay and the lot scheduler."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import dramatiq
+
+from postroom.services import pipeline
+from postroom.services.ports import OutboxMessage
+from postroom.worker.actors import QUEUE, register_actors
+
+if TYPE_CHECKING:
+    from postroom.bootstrap import Container
+
+log = logging.getLogger(__name__)
+
+
+class _Loop(threading.Thread):
+    """Runs `step` until stopped; sleeps `interval` after a step that found nothing to do,
+    or after every step when `always_wait` (a periodic job rather than a queue drain)."""
+
+    def __init__(
+        self, name: str, step: Callable[[], int], interval: float, *, always_wait: bool = False
+    ) -> None:
+        super().__init__(name=name, daemon=True)
+        self._step = step
+        self._interval = interval
+        self._always_wait = always_wait
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            try:
+                busy = self._step() > 0
+            except Exception:
+                log.exception("%s: step failed; trying again shortly", self.name)
+                busy = False
+            if self._always_wait or not busy:
+                self._stop_event.wait(self._interval)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=10)
+
+
+class WorkerRuntime:
+    """Everything a worker process runs; `serve` embeds one, `postroom worker` runs one alone."""
+
+    def __init__(self, container: Container) -> None:
+        self.container = container
+        register_actors(container)
+        self._worker: dramatiq.Worker | None = None
+        self._loops: list[_Loop] = []
+
+    def _publish(self, message: OutboxMessage) -> None:
+        self.container.broker.enqueue(
+            dramatiq.Message(
+                queue_name=QUEUE,
+                actor_name=message.actor,
+                args=(),
+                kwargs={"message_id": message.id, **message.payload},
+                options={},
+            )
+        )
+
+    def relay_once(self) -> int:
+        """Publish what the outbox holds; returns how many messages went out."""
+        c = self.container
+        return pipeline.relay_outbox(
+            uow=c.uow(),
+            clock=c.clock,
+            publish=self._publish,
+            redeliver_after=timedelta(seconds=c.settings.outbox_redeliver_after_seconds),
+        )
+
+    def build_lots_once(self) -> int:
+        """Allocate accepted pieces to lots; returns how many lots were made."""
+        c = self.container
+        lots = pipeline.build_lots(
+            uow_factory=c.uow, clock=c.clock, max_pieces=c.settings.lot_max_pieces
+        )
+        return len(lots)
+
+    def start(self) -> None:
+        """Recover unfinished work, then start consuming, relaying and scheduling."""
+        c = self.container
+        if c.broker_is_in_memory:
+            recovered = pipeline.recover_in_memory_queue(uow=c.uow())
+            if recovered:
+                log.info("recovered %d unfinished pipeline messages", recovered)
+        self._worker = dramatiq.Worker(c.broker, worker_threads=c.settings.worker_threads)
+        self._worker.start()
+        self._loops = [
+            _Loop("outbox-relay", self.relay_once, c.settings.outbox_poll_seconds),
+            _Loop(
+                "lot-builder",
+                self.build_lots_once,
+                c.settings.lot_interval_seconds,
+                always_wait=True,
+            ),
+        ]
+        for loop in self._loops:
+            loop.start()
+
+    def stop(self) -> None:
+        """Stop scheduling and relaying, then let the worker threads finish."""
+        for loop in self._loops:
+            loop.stop()
+        if self._worker is not None:
+            self._worker.stop(timeout=10_000)
+        self._loops = []
+        self._worker = None
