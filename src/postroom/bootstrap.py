@@ -1,4 +1,4 @@
-"""Composition root: builds the engine, stores, broker and clock from settings. Nothing at import."""
+"""Composition root: builds engine, stores, broker and clock from settings; nothing at import."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def make_broker(settings: Settings) -> dramatiq.Broker:
     if url.startswith(("redis://", "rediss://")):
         from dramatiq.brokers.redis import RedisBroker
 
-        return RedisBroker(url=url, namespace=settings.queue_namespace)
+        return RedisBroker(url=url, namespace=settings.queue_namespace)  # type: ignore[no-untyped-call]
     raise ValueError(f"POSTROOM_BROKER_URL must start with amqp:// or redis://, not {url!r}")
 
 
@@ -125,7 +125,7 @@ def _ping_broker(broker: dramatiq.Broker) -> None:
     if isinstance(broker, RabbitmqBroker):
         import pika
 
-        pika.BlockingConnection(broker.parameters).close()  # type: ignore[arg-type]
+        pika.BlockingConnection(broker.parameters).close()
     elif isinstance(broker, RedisBroker):
         broker.client.ping()
 

@@ -1,4 +1,4 @@
-"""Typed settings, read from POSTROOM_* environment variables; built in bootstrap, never at import."""
+"""Typed settings from POSTROOM_* environment variables; built in bootstrap, never at import."""
 
 from __future__ import annotations
 

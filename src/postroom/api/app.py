@@ -14,7 +14,8 @@ from postroom.api.routes import health, keys, letters, sessions
 from postroom.bootstrap import Container
 from postroom.worker.runtime import WorkerRuntime
 
-LANDING = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Postroom</title></head>
+LANDING = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Postroom</title></head>
 <body><h1>Postroom</h1><p>Hybrid mail and delivery tracking.</p>
 <ul><li><a href="/docs">API documentation</a></li><li><a href="/readyz">Readiness</a></li></ul>
 </body></html>"""

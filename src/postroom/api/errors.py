@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -35,7 +36,11 @@ HTTP_CODES = {
 
 
 def error_response(
-    status: int, code: str, message: str, detail: Any = None, headers: dict[str, str] | None = None
+    status: int,
+    code: str,
+    message: str,
+    detail: Any = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     """A JSON response in the native error form."""
     body = {"error": {"code": code, "message": message, "detail": detail}}
@@ -62,9 +67,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(errors.DomainError)
     async def _domain(_: Request, exc: errors.DomainError) -> JSONResponse:
-        headers = {"WWW-Authenticate": 'api-key, Basic realm="postroom", Bearer'} if isinstance(
-            exc, errors.Unauthenticated
-        ) else None
+        headers = (
+            {"WWW-Authenticate": 'api-key, Basic realm="postroom", Bearer'}
+            if isinstance(exc, errors.Unauthenticated)
+            else None
+        )
         return error_response(status_for(exc), exc.code, exc.message, exc.detail, headers)
 
     @app.exception_handler(RequestValidationError)

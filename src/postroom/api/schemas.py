@@ -19,11 +19,13 @@ class RecipientIn(BaseModel):
 
     name_lines: list[Line] = Field(min_length=1, max_length=4)
     street_lines: list[Line] = Field(min_length=1, max_length=4)
-    postal_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+    postal_code: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)
+    ]
     city: Line
-    country: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2)] = Field(
-        description="ISO 3166-1 alpha-2 code"
-    )
+    country: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2)
+    ] = Field(description="ISO 3166-1 alpha-2 code")
 
 
 class OptionsIn(BaseModel):

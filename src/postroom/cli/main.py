@@ -30,12 +30,15 @@ app.add_typer(db_app, name="db")
 
 err = Console(stderr=True)
 DataDirOption = Annotated[
-    Path | None, typer.Option("--data-dir", help="Data folder (default: POSTROOM_DATA_DIR or ./var)")
+    Path | None,
+    typer.Option("--data-dir", help="Data folder (default: POSTROOM_DATA_DIR or ./var)"),
 ]
 
 
 def _container(data_dir: Path | None = None) -> Container:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     settings = Settings(data_dir=data_dir) if data_dir is not None else Settings()
     return build_container(settings)
 

@@ -102,7 +102,8 @@ class LotFileWriter:
                 shutil.rmtree(final)
             os.replace(work, final)
             _fsync_path(self.output_dir)
-            return LotFiles(folder=final, pdf_sha256=pdf_sha, page_count=manifest["page_count"])
+            page_count = sum(e.page_count for e in entries)
+            return LotFiles(folder=final, pdf_sha256=pdf_sha, page_count=page_count)
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise

@@ -1,4 +1,4 @@
-"""The core nouns shared by every dialect: accounts and their credentials, documents, pieces, lots."""
+"""The core nouns shared by every dialect: accounts, credentials, documents, pieces, lots."""
 
 from __future__ import annotations
 

@@ -27,9 +27,7 @@ class PieceState(StrEnum):
 PIECE_TRANSITIONS: dict[PieceState, frozenset[PieceState]] = {
     PieceState.OPENED: frozenset({PieceState.CLOSED, PieceState.CANCELLED, PieceState.FAILED}),
     PieceState.CLOSED: frozenset({PieceState.ACCEPTED, PieceState.CANCELLED, PieceState.FAILED}),
-    PieceState.ACCEPTED: frozenset(
-        {PieceState.ALLOCATED, PieceState.CANCELLED, PieceState.FAILED}
-    ),
+    PieceState.ACCEPTED: frozenset({PieceState.ALLOCATED, PieceState.CANCELLED, PieceState.FAILED}),
     PieceState.ALLOCATED: frozenset({PieceState.TRANSFERRED, PieceState.FAILED}),
     PieceState.TRANSFERRED: frozenset({PieceState.PRINTED, PieceState.FAILED}),
     PieceState.PRINTED: frozenset({PieceState.POSTED, PieceState.FAILED}),

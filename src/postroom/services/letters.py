@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
 
+from postroom.documents.inspect import inspect_pdf
 from postroom.domain.clock import Clock
 from postroom.domain.errors import Conflict, NotFound
 from postroom.domain.model import Document, MailPiece, PieceOptions, Recipient
 from postroom.domain.states import CANCELLABLE_PIECE_STATES, PieceState
-from postroom.documents.inspect import inspect_pdf
 from postroom.services.ports import BlobStore, UnitOfWork
 
 CHECK_PIECE = "check_piece"

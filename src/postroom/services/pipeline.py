@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from postroom.documents.inspect import inspect_pdf
@@ -26,7 +26,7 @@ STAGE_COMPOSE = "compose"
 class LotWriter(Protocol):
     """Writes a lot's files atomically."""
 
-    def write(self, lot_id: str, entries: list[LotEntry], created_at: object) -> LotFiles: ...
+    def write(self, lot_id: str, entries: list[LotEntry], created_at: datetime) -> LotFiles: ...
 
 
 def check_piece(
@@ -157,7 +157,13 @@ def relay_outbox(
 
 
 def abandon_stage(
-    *, uow: UnitOfWork, clock: Clock, actor: str, payload: dict[str, Any], message_id: int, reason: str
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: str,
+    payload: dict[str, Any],
+    message_id: int,
+    reason: str,
 ) -> None:
     """A stage failed for a reason retrying cannot fix: fail its subject, finish its message."""
     with uow:

@@ -110,12 +110,18 @@ class Idempotency(Protocol):
 class UnitOfWork(Protocol):
     """One transaction over every repository; leaving without commit() rolls back."""
 
-    accounts: Accounts
-    pieces: Pieces
-    lots: Lots
-    outbox: Outbox
-    stages: Stages
-    idempotency: Idempotency
+    @property
+    def accounts(self) -> Accounts: ...
+    @property
+    def pieces(self) -> Pieces: ...
+    @property
+    def lots(self) -> Lots: ...
+    @property
+    def outbox(self) -> Outbox: ...
+    @property
+    def stages(self) -> Stages: ...
+    @property
+    def idempotency(self) -> Idempotency: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -35,9 +35,7 @@ def start_mappers() -> None:
         mapper_registry.map_imperatively(SessionToken, tables.session_tokens)
         mapper_registry.map_imperatively(Shop, tables.shops)
         mapper_registry.map_imperatively(Document, tables.documents)
-        mapper_registry.map_imperatively(
-            Lot, tables.lots, version_id_col=tables.lots.c.version
-        )
+        mapper_registry.map_imperatively(Lot, tables.lots, version_id_col=tables.lots.c.version)
         mapper_registry.map_imperatively(
             MailPiece, tables.mail_pieces, version_id_col=tables.mail_pieces.c.version
         )

@@ -49,7 +49,9 @@ class AccountRepository:
 
     def api_key_by_hash(self, key_hash: str) -> ApiKey | None:
         """The API key whose secret hashes to this value."""
-        return self.session.scalars(select(ApiKey).where(tables.api_keys.c.key_hash == key_hash)).first()
+        return self.session.scalars(
+            select(ApiKey).where(tables.api_keys.c.key_hash == key_hash)
+        ).first()
 
     def api_key(self, account_id: str, key_id: str) -> ApiKey | None:
         """One of the account's API keys."""
@@ -194,7 +196,9 @@ class OutboxRepository:
             )
         )
 
-    def claim(self, *, now: datetime, redeliver_before: datetime, limit: int) -> list[OutboxMessage]:
+    def claim(
+        self, *, now: datetime, redeliver_before: datetime, limit: int
+    ) -> list[OutboxMessage]:
         """Messages never published, or published long ago and still not done; locked."""
         t = tables.outbox
         stmt = (

@@ -93,7 +93,9 @@ class WorkerRuntime:
             recovered = pipeline.recover_in_memory_queue(uow=c.uow())
             if recovered:
                 log.info("recovered %d unfinished pipeline messages", recovered)
-        self._worker = dramatiq.Worker(c.broker, worker_threads=c.settings.worker_threads)
+        self._worker = dramatiq.Worker(
+            c.broker, worker_threads=c.settings.worker_threads, worker_timeout=200
+        )
         self._worker.start()
         self._loops = [
             _Loop("outbox-relay", self.relay_once, c.settings.outbox_poll_seconds),

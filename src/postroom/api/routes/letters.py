@@ -28,7 +28,10 @@ RECIPIENT_HELP = (
     'JSON: {"name_lines": [...], "street_lines": [...], "postal_code": "...", "city": "...", '
     '"country": "SE"}'
 )
-OPTIONS_HELP = '''JSON: {"plex": "simplex"|"duplex", "color": false, "postage": "economy"|"priority"|"registered"}'''
+OPTIONS_HELP = (
+    'JSON: {"plex": "simplex"|"duplex", "color": false, '
+    '"postage": "economy"|"priority"|"registered"}'
+)
 
 
 def _parse(model: type[M], raw: str, field: str) -> M:
@@ -38,7 +41,9 @@ def _parse(model: type[M], raw: str, field: str) -> M:
         detail = [
             {"loc": [field, *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()
         ]
-        raise InvalidInput(f"the {field} field is not valid", code="validation_error", detail=detail) from exc
+        raise InvalidInput(
+            f"the {field} field is not valid", code="validation_error", detail=detail
+        ) from exc
 
 
 def _encode_cursor(piece: LetterOut) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -73,9 +72,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_outbox_pending", ["done_at", "published_at"], unique=False
-        )
+        batch_op.create_index("ix_outbox_pending", ["done_at", "published_at"], unique=False)
 
     op.create_table(
         "stage_runs",
@@ -93,9 +90,7 @@ def upgrade() -> None:
         sa.Column("key_hash", sa.String(length=64), nullable=False),
         sa.Column(
             "state",
-            sa.Enum(
-                "active", "revoked", name="api_key_state", native_enum=False, length=20
-            ),
+            sa.Enum("active", "revoked", name="api_key_state", native_enum=False, length=20),
             nullable=False,
         ),
         sa.Column("created_at", sa.DateTime(), nullable=False),
@@ -225,9 +220,7 @@ def upgrade() -> None:
             ["documents.id"],
             name=op.f("fk_mail_pieces_document_id_documents"),
         ),
-        sa.ForeignKeyConstraint(
-            ["lot_id"], ["lots.id"], name=op.f("fk_mail_pieces_lot_id_lots")
-        ),
+        sa.ForeignKeyConstraint(["lot_id"], ["lots.id"], name=op.f("fk_mail_pieces_lot_id_lots")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_mail_pieces")),
     )
     with op.batch_alter_table("mail_pieces", schema=None) as batch_op:

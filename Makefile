@@ -1,0 +1,47 @@
+# Postroom's menu: `make` prints it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+export UV_PYTHON_DOWNLOADS := never
+export UV_NO_PROGRESS := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-distributed lint bench e2e clean
+
+help: ## Print this menu
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(BIN)/uv:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(BIN)/uv
+	$(BIN)/uv sync --frozen --inexact --quiet
+	@touch $@
+
+install: $(VENV)/.installed ## Install Postroom and its pinned dependencies into .venv
+
+run: install ## Start the embedded server on http://127.0.0.1:8000 (data in ./var), print a demo API key
+	$(BIN)/postroom serve --host 127.0.0.1 --port 8000 --data-dir var
+
+test: install ## Run the whole suite (SQLite, in-process worker; service tests skip without services)
+	$(BIN)/pytest
+
+test-distributed: install ## Run the whole suite again on PostgreSQL + RabbitMQ, workers as processes
+	POSTROOM_TEST_BACKEND=postgres $(BIN)/pytest
+
+lint: install ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+bench: install ## Run the benchmarks and print ratios against the raw PDF engine
+	$(BIN)/python -m bench
+
+e2e: install ## Only the end-to-end tests
+	$(BIN)/pytest tests/e2e
+
+clean: ## Remove the virtualenv, caches and ./var
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

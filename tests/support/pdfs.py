@@ -1,0 +1,21 @@
+"""Small PDFs made on the fly with reportlab."""
+
+from __future__ import annotations
+
+import io
+
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
+
+
+def make_pdf(pages: int = 1, *, label: str = "Letter", size: tuple[float, float] = A4) -> bytes:
+    """A PDF whose page i says '<label> page i of n' (tests read the text back)."""
+    buffer = io.BytesIO()
+    c = canvas.Canvas(buffer, pagesize=size)
+    c.setTitle(label)
+    for i in range(1, pages + 1):
+        c.setFont("Helvetica", 12)
+        c.drawString(72, size[1] - 100, f"{label} page {i} of {pages}")
+        c.showPage()
+    c.save()
+    return buffer.getvalue()
