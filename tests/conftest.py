@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,20 +31,59 @@ BACKEND = os.environ.get("POSTROOM_TEST_BACKEND", "sqlite")
 
 @dataclass(frozen=True)
 class Backend:
-    """Where a test's data lives: a database URL and a broker URL ('' for in memory)."""
+    """Where a test's data lives: a database URL and a broker URL ('' for in memory), and, in
+    distributed mode, the data folder shared with the separate worker process."""
 
     database_url: str | None
     broker_url: str
+    data_dir: Path | None = None
+
+    @property
+    def distributed(self) -> bool:
+        return self.database_url is not None
 
 
 @pytest.fixture(scope="session")
-def backend() -> Iterator[Backend]:
-    """SQLite + in-memory broker, or one fresh PostgreSQL database and RabbitMQ vhost per run."""
+def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    """SQLite + in-memory broker, or one fresh PostgreSQL database and RabbitMQ vhost per run
+    with one `postroom worker` process serving every test."""
     if BACKEND == "sqlite":
         yield Backend(database_url=None, broker_url="")
         return
     with services.fresh_postgres_database() as db, services.fresh_rabbitmq_vhost() as amqp:
-        yield Backend(database_url=db, broker_url=amqp)
+        data_dir = tmp_path_factory.mktemp("distributed-data")
+        env = {
+            "POSTROOM_DATABASE_URL": db,
+            "POSTROOM_BROKER_URL": amqp,
+            "POSTROOM_DATA_DIR": str(data_dir),
+            "POSTROOM_LOT_INTERVAL_SECONDS": "0.2",
+            "POSTROOM_OUTBOX_POLL_SECONDS": "0.05",
+        }
+        with worker_process(env, tmp_path_factory.mktemp("worker") / "worker.log"):
+            yield Backend(database_url=db, broker_url=amqp, data_dir=data_dir)
+
+
+@contextmanager
+def worker_process(env: dict[str, str], log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """Run `postroom worker` as a separate process until the block ends."""
+    command = [sys.executable, "-m", "postroom.cli.main", "worker"]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, env={**os.environ, **env}, stdout=log, stderr=log)
+    try:
+        wait_for(
+            lambda: b"worker started" in log_path.read_bytes() or process.poll() is not None,
+            timeout=60,
+        )
+        if process.poll() is not None:
+            pytest.fail(f"postroom worker exited at start:\n{log_path.read_text()}")
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @pytest.fixture
@@ -50,7 +92,7 @@ def make_settings(tmp_path: Path, backend: Backend) -> Callable[..., Settings]:
 
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
-            "data_dir": tmp_path / "data",
+            "data_dir": backend.data_dir or tmp_path / "data",
             "database_url": backend.database_url or "",
             "broker_url": backend.broker_url,
             "lot_interval_seconds": 0.2,
@@ -79,9 +121,11 @@ def container(make_settings: Callable[..., Settings]) -> Iterator[Container]:
 
 
 @pytest.fixture
-def client(container: Container) -> Iterator[TestClient]:
-    """The app with its in-process worker running, as `postroom serve` runs it."""
-    with TestClient(create_app(container, run_worker=True)) as test_client:
+def client(container: Container, backend: Backend) -> Iterator[TestClient]:
+    """The app as `postroom serve` runs it: with its in-process worker on SQLite, or as
+    `postroom serve --no-worker` beside the separate worker process in distributed mode."""
+    app = create_app(container, run_worker=not backend.distributed)
+    with TestClient(app) as test_client:
         yield test_client
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from postroom.bootstrap import Container, build_container, ensure_demo_account
@@ -39,7 +40,13 @@ def _container(data_dir: Path | None = None) -> Container:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    settings = Settings(data_dir=data_dir) if data_dir is not None else Settings()
+    try:
+        settings = Settings(data_dir=data_dir) if data_dir is not None else Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"]) or "settings"
+            err.print(f"[red]invalid setting[/red] {where}: {error['msg']}")
+        raise typer.Exit(code=2) from exc
     return build_container(settings)
 
 
