@@ -14,8 +14,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from postroom.channels.base import Channel, RetryableChannelError
+from postroom.channels.registry import load_channel
 from postroom.config import Settings
-from postroom.documents.lot_files import LotFileWriter
 from postroom.domain.clock import Clock, SystemClock
 from postroom.domain.errors import RetryableError
 from postroom.services import accounts
@@ -57,7 +58,7 @@ class Container:
     engine: Engine
     session_factory: sessionmaker[Session]
     blobs: LocalBlobStore
-    lot_writer: LotFileWriter
+    print_channel: Channel
     broker: dramatiq.Broker
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -81,7 +82,7 @@ class Container:
     @staticmethod
     def is_retryable(exc: BaseException) -> bool:
         """Failures worth another attempt: lost races, busy or unreachable database."""
-        if isinstance(exc, RetryableError | OperationalError):
+        if isinstance(exc, RetryableError | RetryableChannelError | OperationalError):
             return True
         return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
@@ -144,7 +145,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         engine=engine,
         session_factory=sessionmaker(engine, expire_on_commit=False),
         blobs=LocalBlobStore(settings.blob_dir),
-        lot_writer=LotFileWriter(settings.output_dir),
+        print_channel=load_channel("print_local", output_dir=settings.output_dir),
         broker=broker,
     )
 

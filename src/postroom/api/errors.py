@@ -85,6 +85,12 @@ def install_error_handlers(app: FastAPI) -> None:
         code = HTTP_CODES.get(exc.status_code, "http_error")
         return error_response(exc.status_code, code, str(exc.detail), None, exc.headers)
 
+    @app.exception_handler(errors.RetryableError)
+    async def _busy(_: Request, exc: errors.RetryableError) -> JSONResponse:
+        return error_response(
+            503, "busy", "the server is busy; retry shortly", None, {"Retry-After": "1"}
+        )
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)

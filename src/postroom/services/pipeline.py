@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
-from typing import Any, Protocol
+from datetime import timedelta
+from typing import Any
 
+from postroom.channels.base import Channel, Submission
 from postroom.documents.inspect import inspect_pdf
-from postroom.documents.lot_files import LotEntry, LotFiles
+from postroom.documents.lot_files import LotEntry
 from postroom.domain.clock import Clock
 from postroom.domain.errors import InvalidInput
 from postroom.domain.model import Lot
@@ -21,12 +22,6 @@ log = logging.getLogger(__name__)
 COMPOSE_LOT = "compose_lot"
 STAGE_CHECK = "check"
 STAGE_COMPOSE = "compose"
-
-
-class LotWriter(Protocol):
-    """Writes a lot's files atomically."""
-
-    def write(self, lot_id: str, entries: list[LotEntry], created_at: datetime) -> LotFiles: ...
 
 
 def check_piece(
@@ -89,7 +84,7 @@ def compose_lot(
     uow: UnitOfWork,
     blobs: BlobStore,
     clock: Clock,
-    writer: LotWriter,
+    channel: Channel,
     lot_id: str,
     message_id: int,
 ) -> None:
@@ -115,15 +110,17 @@ def compose_lot(
                     options=piece.options.to_dict(),
                 )
             )
-        files = writer.write(lot_id, entries, lot.created_at)
+        receipt = channel.submit(
+            Submission(lot_id=lot_id, created_at=lot.created_at, entries=entries)
+        )
         now = clock.now()
-        lot.mark_composed(pdf_sha256=files.pdf_sha256, now=now)
+        lot.mark_composed(pdf_sha256=receipt.facts["pdf_sha256"], now=now)
         for piece in pieces:
             piece.move_to(PieceState.TRANSFERRED, now)
         uow.stages.record(lot_id, STAGE_COMPOSE, now)
         uow.outbox.mark_done(message_id, now)
         uow.commit()
-    log.info("lot %s composed: %d pieces, %d pages", lot_id, len(entries), files.page_count)
+    log.info("lot %s composed: %d pieces", lot_id, len(entries))
 
 
 def recover_in_memory_queue(*, uow: UnitOfWork) -> int:

@@ -42,7 +42,7 @@ def register_actors(container: Container) -> dict[str, dramatiq.Actor[Any, Any]]
             uow=container.uow(),
             blobs=container.blobs,
             clock=container.clock,
-            writer=container.lot_writer,
+            channel=container.print_channel,
             lot_id=lot_id,
             message_id=message_id,
         )

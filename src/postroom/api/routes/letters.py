@@ -20,6 +20,7 @@ from postroom.domain.errors import InvalidInput
 from postroom.domain.model import Recipient
 from postroom.domain.states import PieceState
 from postroom.services import letters
+from postroom.services.retry import retrying
 
 router = APIRouter(prefix="/letters", tags=["letters"])
 M = TypeVar("M", bound=BaseModel)
@@ -146,7 +147,9 @@ def get_letter(letter_id: str, c: ContainerDep, principal: PrincipalDep) -> Lett
 @router.post("/{letter_id}/cancel", response_model=LetterOut, summary="Cancel a letter")
 def cancel_letter(letter_id: str, c: ContainerDep, principal: PrincipalDep) -> LetterOut:
     """Cancel a letter before it is transferred to production (409 not_cancellable after)."""
-    piece = letters.cancel_letter(
-        uow=c.uow(), clock=c.clock, account_id=principal.account_id, piece_id=letter_id
+    piece = retrying(
+        lambda: letters.cancel_letter(
+            uow=c.uow(), clock=c.clock, account_id=principal.account_id, piece_id=letter_id
+        )
     )
     return LetterOut.of(piece)
