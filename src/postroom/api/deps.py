@@ -37,7 +37,7 @@ def _basic(c: Container, value: str) -> Principal:
 def _bearer(c: Container, value: str) -> Principal:
     # Bearer carries either an API key (dialects that call it a token) or a session token.
     try:
-        return accounts.authenticate_api_key(uow=c.uow(), key=value)
+        return accounts.authenticate_api_key(uow=c.uow(), clock=c.clock, key=value)
     except Unauthenticated:
         return accounts.authenticate_session(uow=c.uow(), clock=c.clock, token=value)
 
@@ -52,7 +52,7 @@ def authenticate(c: Container, request: Request) -> Principal:
         if not value:
             raise Unauthenticated("the Authorization header has no credentials")
         if scheme == "api-key":
-            return accounts.authenticate_api_key(uow=c.uow(), key=value)
+            return accounts.authenticate_api_key(uow=c.uow(), clock=c.clock, key=value)
         if scheme == "basic":
             return _basic(c, value)
         if scheme == "bearer":

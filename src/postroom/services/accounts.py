@@ -21,6 +21,11 @@ from postroom.services.credentials import (
 from postroom.services.ports import UnitOfWork
 
 
+# last_used_at is a hint for people tidying their keys, not an audit trail: writing it on
+# every request would turn each read into a write.
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who is calling: always an account, and the credential that proved it."""
@@ -150,12 +155,16 @@ def create_shop(*, uow: UnitOfWork, clock: Clock, account_id: str, name: str) ->
     return shop
 
 
-def authenticate_api_key(*, uow: UnitOfWork, key: str) -> Principal:
-    """The principal for an active API key."""
+def authenticate_api_key(*, uow: UnitOfWork, clock: Clock, key: str) -> Principal:
+    """The principal for an active API key; notes when the key was last used (to the minute)."""
     with uow:
         found = uow.accounts.api_key_by_hash(hash_secret(key))
         if found is None or found.state is not ApiKeyState.ACTIVE:
             raise Unauthenticated("the API key is unknown or revoked")
+        now = clock.now()
+        if found.last_used_at is None or now - found.last_used_at > LAST_USED_PRECISION:
+            found.last_used_at = now
+            uow.commit()
         return Principal(account_id=found.account_id, api_key_id=found.id)
 
 
