@@ -159,7 +159,7 @@ def ensure_demo_account(container: Container) -> str:
         return key_file.read_text().strip()
     if account is None:
         account = accounts.create_account(
-            uow=container.uow(), clock=container.clock, name=DEMO_ACCOUNT, sandbox=True
+            uow=container.uow(), clock=container.clock, name=DEMO_ACCOUNT
         )
     _, key = accounts.create_api_key(
         uow=container.uow(), clock=container.clock, account_id=account.id, name="demo"
