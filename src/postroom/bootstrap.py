@@ -13,6 +13,7 @@ from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from postroom.channels.base import Channel, RetryableChannelError
 from postroom.channels.registry import load_channel
@@ -82,7 +83,11 @@ class Container:
     @staticmethod
     def is_retryable(exc: BaseException) -> bool:
         """Failures worth another attempt: lost races, busy or unreachable database."""
-        if isinstance(exc, RetryableError | RetryableChannelError | OperationalError):
+        # StaleDataError can escape an autoflush before the unit of work's commit translates
+        # it: a duplicate delivery that lost the race to a concurrent one; retrying finds it done.
+        if isinstance(
+            exc, RetryableError | RetryableChannelError | OperationalError | StaleDataError
+        ):
             return True
         return isinstance(exc, DBAPIError) and exc.connection_invalidated
 

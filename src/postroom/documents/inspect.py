@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from typing import BinaryIO
 
+import pikepdf
 import pypdfium2 as pdfium
 
 from postroom.domain.errors import DocumentTooLarge, InvalidDocument
@@ -42,12 +44,7 @@ def inspect_pdf(stream: BinaryIO, *, max_pages: int, max_bytes: int) -> PdfFacts
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
-        text = str(exc).lower()
-        if "password" in text:
-            raise InvalidDocument(
-                "the PDF is encrypted; send it without a password", code="encrypted_pdf"
-            ) from exc
-        raise InvalidDocument(f"the PDF cannot be read: {exc}", code="unreadable_pdf") from exc
+        raise _why_unopenable(data) from exc
     try:
         pages = len(pdf)
     finally:
@@ -60,3 +57,23 @@ def inspect_pdf(stream: BinaryIO, *, max_pages: int, max_bytes: int) -> PdfFacts
             detail={"page_count": pages, "max_pages": max_pages},
         )
     return PdfFacts(page_count=pages, size_bytes=size)
+
+
+def _why_unopenable(data: bytes) -> InvalidDocument:
+    """The error for a file PDFium would not open, found by asking pikepdf.
+
+    PDFium's last-error code is kept per thread and some failures (a PDF with no pages)
+    leave it unset, so its message can describe the file inspected before this one.
+    """
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            pages = len(pdf.pages)
+    except pikepdf.PasswordError:
+        return InvalidDocument(
+            "the PDF is encrypted; send it without a password", code="encrypted_pdf"
+        )
+    except pikepdf.PdfError as exc:
+        return InvalidDocument(f"the PDF cannot be read: {exc}", code="unreadable_pdf")
+    if pages == 0:
+        return InvalidDocument("the PDF has no pages", code="no_pages")
+    return InvalidDocument("the PDF cannot be read", code="unreadable_pdf")

@@ -119,8 +119,14 @@ class LotFileWriter:
                 src = sources.get(entry.source_path)
                 if src is None:
                     src = sources[entry.source_path] = pikepdf.open(entry.source_path)
+                pages = list(src.pages)
+                if len(pages) < entry.page_count:
+                    raise ValueError(
+                        f"piece {entry.piece_id} needs {entry.page_count} pages; "
+                        f"its source has {len(pages)}"
+                    )
                 firsts.append(len(out.pages) + 1)
-                out.pages.extend(list(src.pages)[: entry.page_count])
+                out.pages.extend(pages[: entry.page_count])
             out.save(path)
         finally:
             for src in sources.values():

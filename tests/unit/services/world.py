@@ -1,0 +1,137 @@
+"""A small world for pipeline tests: a container on fresh SQLite, a clock, one account."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from postroom.bootstrap import Container, build_container
+from postroom.channels.base import Channel
+from postroom.config import Settings
+from postroom.domain.clock import FixedClock
+from postroom.domain.model import Lot, MailPiece, PieceOptions, Recipient
+from postroom.services import accounts, letters, pipeline
+from postroom.services.letters import CHECK_PIECE
+from postroom.services.ports import OutboxMessage
+from postroom.storage import tables
+from tests.support.pdfs import make_pdf
+
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+REDELIVER_AFTER = timedelta(minutes=10)
+RECIPIENT = Recipient(
+    name_lines=("Anna Svensson",),
+    street_lines=("Storgatan 1",),
+    postal_code="111 22",
+    city="Stockholm",
+    country="SE",
+)
+
+
+@dataclass
+class World:
+    """A container on a fresh SQLite database, a clock the test moves, and one account."""
+
+    container: Container
+    clock: FixedClock
+    account_id: str
+
+    def submit(self, pages: int = 1, label: str = "Letter") -> MailPiece:
+        """Submit a letter, one second after the previous one so their order is known."""
+        self.clock.advance(timedelta(seconds=1))
+        c = self.container
+        return letters.submit_letter(
+            uow=c.uow(),
+            blobs=c.blobs,
+            clock=self.clock,
+            limits=c.limits,
+            account_id=self.account_id,
+            upload=io.BytesIO(make_pdf(pages, label=label)),
+            filename="letter.pdf",
+            recipient=RECIPIENT,
+            options=PieceOptions(),
+        )
+
+    def piece(self, piece_id: str) -> MailPiece:
+        with self.container.uow() as uow:
+            piece = uow.pieces.get_by_id(piece_id)
+        assert piece is not None
+        return piece
+
+    def lot(self, lot_id: str) -> Lot:
+        with self.container.uow() as uow:
+            lot = uow.lots.get(lot_id)
+        assert lot is not None
+        return lot
+
+    def rows(self, table: Any, *where: Any) -> list[Any]:
+        with self.container.engine.connect() as conn:
+            return list(conn.execute(select(table).where(*where).order_by(*table.primary_key)))
+
+    def message_id(self, actor: str, **payload: str) -> int:
+        (row,) = [r for r in self.rows(tables.outbox) if r.actor == actor and r.payload == payload]
+        return int(row.id)
+
+    def check(self, piece: MailPiece, message_id: int | None = None) -> None:
+        c = self.container
+        pipeline.check_piece(
+            uow=c.uow(),
+            blobs=c.blobs,
+            clock=self.clock,
+            limits=c.limits,
+            piece_id=piece.id,
+            message_id=message_id or self.message_id(CHECK_PIECE, piece_id=piece.id),
+        )
+
+    def build_lots(self, max_pieces: int = 100) -> list[str]:
+        return pipeline.build_lots(
+            uow_factory=self.container.uow, clock=self.clock, max_pieces=max_pieces
+        )
+
+    def compose(
+        self, lot_id: str, channel: Channel | None = None, message_id: int | None = None
+    ) -> None:
+        c = self.container
+        pipeline.compose_lot(
+            uow=c.uow(),
+            blobs=c.blobs,
+            clock=self.clock,
+            channel=channel or c.print_channel,
+            lot_id=lot_id,
+            message_id=message_id or self.message_id(pipeline.COMPOSE_LOT, lot_id=lot_id),
+        )
+
+    def relay(self, sent: list[OutboxMessage]) -> int:
+        return pipeline.relay_outbox(
+            uow=self.container.uow(),
+            clock=self.clock,
+            publish=sent.append,
+            redeliver_after=REDELIVER_AFTER,
+        )
+
+    def version(self, piece_id: str) -> int:
+        (row,) = self.rows(tables.mail_pieces, tables.mail_pieces.c.id == piece_id)
+        return int(row.version)
+
+
+def open_world(tmp_path: Path) -> Iterator[World]:
+    """A fresh world, closed after the test."""
+    clock = FixedClock(T0)
+    settings = Settings(data_dir=tmp_path / "data", database_url="", broker_url="", storage_url="")
+    container = build_container(settings, clock=clock)
+    account = accounts.create_account(uow=container.uow(), clock=clock, name="Kommun")
+    yield World(container=container, clock=clock, account_id=account.id)
+    container.close()
+
+
+def accepted(world: World, count: int) -> list[MailPiece]:
+    """`count` checked pieces of 1, 2, ... pages, oldest first."""
+    pieces = [world.submit(pages=i + 1, label=f"P{i}") for i in range(count)]
+    for piece in pieces:
+        world.check(piece)
+    return pieces
