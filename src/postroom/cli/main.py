@@ -72,8 +72,12 @@ def serve(
     container = _container(data_dir)
     if container.settings.env == "development":
         key = ensure_demo_account(container)
-        err.print(f"[bold]Demo account API key:[/bold] {key}")
-        err.print(f"Try: curl -H 'Authorization: api-key {key}' http://{host}:{port}/v1/letters")
+        # Plain echo, not Rich: a wrapped key cannot be copied.
+        typer.echo(f"Demo account API key: {key}", err=True)
+        typer.echo(
+            f"Try: curl -H 'Authorization: api-key {key}' http://{host}:{port}/v1/letters",
+            err=True,
+        )
     uvicorn.run(create_app(container, run_worker=not no_worker), host=host, port=port)
 
 

@@ -90,7 +90,9 @@ def compose_lot(
 ) -> None:
     """Write the lot's files, then move the lot to composed and its pieces to transferred."""
     with uow:
-        lot = uow.lots.get(lot_id)
+        # Locked: a duplicate delivery waits here, then finds the lot composed, instead of
+        # rewriting files the print room may already be taking.
+        lot = uow.lots.get_for_update(lot_id)
         if lot is None or lot.state is not LotState.COMPOSING:
             uow.outbox.mark_done(message_id, clock.now())
             uow.commit()

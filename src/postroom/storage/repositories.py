@@ -176,6 +176,10 @@ class LotRepository:
         """The lot with this id."""
         return self.session.get(Lot, lot_id)
 
+    def get_for_update(self, lot_id: str) -> Lot | None:
+        """The lot with this id, locked until the transaction ends."""
+        return self.session.get(Lot, lot_id, with_for_update=True)
+
     def all(self) -> Sequence[Lot]:
         """Every lot, newest first."""
         t = tables.lots

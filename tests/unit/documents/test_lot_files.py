@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pikepdf
 import pypdfium2 as pdfium
 import pytest
+from reportlab.lib.pagesizes import LETTER
 
 from postroom.documents.lot_files import MANIFEST_FILE, PRINT_FILE, LotEntry, LotFileWriter
 from tests.support.pdfs import make_pdf
@@ -196,3 +199,39 @@ def test_other_lots_are_left_alone(sources: Path, output: Path) -> None:
     writer.write("lot-1", [entry(sources, "C", 1)], CREATED)
     assert folder_names(output) == ["lot-1", "lot-2"]
     assert page_texts(output / "lot-2" / PRINT_FILE) == ["B page 1 of 1"]
+
+
+def test_pages_that_inherit_resources_and_media_box_keep_them(tmp_path: Path) -> None:
+    # Move the first page's /Resources and /MediaBox up to the page-tree root, as some
+    # producers write them, so the pages only inherit them.
+    source = tmp_path / "inheriting.pdf"
+    with pikepdf.open(io.BytesIO(make_pdf(2, label="Inherited", size=LETTER))) as pdf:
+        first = pdf.pages[0].obj
+        pdf.Root.Pages.Resources = first.Resources
+        pdf.Root.Pages.MediaBox = first.MediaBox
+        for page in pdf.pages:
+            del page.obj["/Resources"]
+            del page.obj["/MediaBox"]
+        pdf.save(source)
+    entry = LotEntry(
+        piece_id="p-inherit",
+        account_id="a",
+        source_path=source,
+        page_count=2,
+        recipient={},
+        options={},
+    )
+    files = LotFileWriter(tmp_path / "out").write("lot-inherit", [entry], datetime.now(UTC))
+
+    printed = pdfium.PdfDocument(files.folder / "print.pdf")
+    assert [round(x) for x in printed[0].get_size()] == [612, 792]
+    texts = [printed[i].get_textpage().get_text_range().strip() for i in range(len(printed))]
+    assert texts == ["Inherited page 1 of 2", "Inherited page 2 of 2"]
+
+
+def test_lot_folder_is_readable_by_the_print_rooms_other_users(tmp_path: Path) -> None:
+    source = tmp_path / "one.pdf"
+    source.write_bytes(make_pdf(1))
+    entry = LotEntry("p", "a", source, 1, {}, {})
+    files = LotFileWriter(tmp_path / "out").write("lot-mode", [entry], datetime.now(UTC))
+    assert files.folder.stat().st_mode & 0o777 == 0o755

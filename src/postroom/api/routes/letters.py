@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
@@ -56,9 +56,25 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, _, piece_id = raw.partition("|")
-        return datetime.fromisoformat(at), piece_id
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        created_at = datetime.fromisoformat(at)
+        # Ours always carry an offset and an id; a forged one without would reach the query.
+        if created_at.tzinfo is None or not piece_id:
+            raise ValueError("not a cursor we gave out")
+        return created_at.astimezone(UTC), piece_id
+    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError) as exc:
         raise InvalidInput("the cursor is not one we gave out", code="invalid_cursor") from exc
+
+
+def _utc(name: str, value: datetime | None) -> datetime | None:
+    """A time filter in UTC; it must carry an offset and stay within the years 1 to 9999."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise InvalidInput(f"{name} needs a UTC offset (e.g. Z)", code="validation_error")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise InvalidInput(f"{name} is out of range in UTC", code="validation_error") from exc
 
 
 @router.post("", status_code=201, response_model=LetterOut, summary="Send a letter")
@@ -120,15 +136,12 @@ def list_letters(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> LetterPage:
     """The account's letters, newest first, with cursor pagination and filters."""
-    for name, value in (("created_from", created_from), ("created_to", created_to)):
-        if value is not None and value.tzinfo is None:
-            raise InvalidInput(f"{name} needs a UTC offset (e.g. Z)", code="validation_error")
     pieces = letters.list_letters(
         uow=c.uow(),
         account_id=principal.account_id,
         state=state,
-        created_from=created_from,
-        created_to=created_to,
+        created_from=_utc("created_from", created_from),
+        created_to=_utc("created_to", created_to),
         after=_decode_cursor(cursor) if cursor else None,
         limit=limit + 1,
     )
