@@ -20,7 +20,6 @@ from postroom.services.credentials import (
 )
 from postroom.services.ports import UnitOfWork
 
-
 # last_used_at is a hint for people tidying their keys, not an audit trail: writing it on
 # every request would turn each read into a write.
 LAST_USED_PRECISION = timedelta(minutes=1)
