@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 SCRIPT_LOCATION = "postroom.storage:migrations"
 
@@ -18,6 +18,20 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+# Any fixed number: processes starting together take turns migrating a PostgreSQL database.
+MIGRATION_LOCK = 7_300_201
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to `revision`."""
-    command.upgrade(alembic_config(engine), revision)
+    """Bring the schema to `revision`; on PostgreSQL one process at a time."""
+    if engine.dialect.name != "postgresql":
+        command.upgrade(alembic_config(engine), revision)
+        return
+    with engine.connect() as lock_connection:
+        lock_connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        try:
+            command.upgrade(alembic_config(engine), revision)
+        finally:
+            lock_connection.execute(
+                text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK}
+            )

@@ -1,0 +1,1 @@
+"""Distributed mode with real processes: PostgreSQL, RabbitMQ or Redis, `postroom worker`."""
