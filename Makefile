@@ -30,7 +30,7 @@ test: install ## Run the whole suite (SQLite, in-process worker; service tests s
 	$(BIN)/pytest
 
 test-distributed: install ## Run the whole suite again on PostgreSQL + RabbitMQ, workers as processes
-	POSTROOM_TEST_BACKEND=postgres $(BIN)/pytest
+	POSTROOM_TEST_BACKEND=postgres $(BIN)/pytest -m "not distributed"
 
 lint: install ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check src tests bench
