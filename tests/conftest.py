@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from postroom.api.app import create_app
 from postroom.bootstrap import Container, build_container
@@ -105,9 +106,18 @@ def make_settings(tmp_path: Path, backend: Backend) -> Callable[..., Settings]:
 
 
 def _truncate_all(container: Container) -> None:
-    with container.engine.begin() as conn:
-        names = ", ".join(t.name for t in metadata.sorted_tables)
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    """Empty every table; the worker process's relay may hold locks, so retry a deadlock."""
+    names = ", ".join(t.name for t in metadata.sorted_tables)
+    for attempt in range(10):
+        try:
+            with container.engine.begin() as conn:
+                conn.execute(text("SET LOCAL lock_timeout = '5s'"))
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            return
+        except OperationalError:
+            if attempt == 9:
+                raise
+            time.sleep(0.1 * (attempt + 1))
 
 
 @pytest.fixture

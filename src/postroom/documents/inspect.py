@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -73,7 +74,11 @@ def _why_unopenable(data: bytes) -> InvalidDocument:
             "the PDF is encrypted; send it without a password", code="encrypted_pdf"
         )
     except pikepdf.PdfError as exc:
-        return InvalidDocument(f"the PDF cannot be read: {exc}", code="unreadable_pdf")
+        # qpdf names the stream it read ("<_io.BytesIO object at 0x...>: "); keep the reason.
+        reason = re.sub(r"^.*?object at 0x[0-9a-f]+>:?\s*", "", str(exc))
+        return InvalidDocument(
+            "the PDF cannot be read", code="unreadable_pdf", detail={"reason": reason}
+        )
     if pages == 0:
         return InvalidDocument("the PDF has no pages", code="no_pages")
     return InvalidDocument("the PDF cannot be read", code="unreadable_pdf")

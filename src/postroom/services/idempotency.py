@@ -32,38 +32,33 @@ def begin(
     lock_for: timedelta,
 ) -> Replay | None:
     """Claim the key (None: go ahead) or say what to do instead (Replay, or raise)."""
-    now = clock.now()
-    with uow:
-        if uow.idempotency.try_insert(account_id, key, fingerprint, now, now + lock_for):
-            uow.commit()
-            return None
-        record = uow.idempotency.get(account_id, key)
-        if record is None:
-            raise IdempotencyConflict("the first request with this key is still running")
-        expired = record.created_at + ttl < now
-        abandoned = record.status_code is None and (
-            record.locked_until is None or record.locked_until < now
-        )
-        if expired or abandoned:
-            uow.idempotency.remove(account_id, key)
-            uow.commit()
-            return begin(
-                uow=uow,
-                clock=clock,
-                account_id=account_id,
-                key=key,
-                fingerprint=fingerprint,
-                ttl=ttl,
-                lock_for=lock_for,
+    # Two rounds at most: the second follows the removal of an expired or abandoned record.
+    for _ in range(2):
+        now = clock.now()
+        with uow:
+            if uow.idempotency.try_insert(account_id, key, fingerprint, now, now + lock_for):
+                uow.commit()
+                return None
+            record = uow.idempotency.get(account_id, key)
+            if record is None:
+                raise IdempotencyConflict("the first request with this key is still running")
+            expired = record.created_at + ttl < now
+            abandoned = record.status_code is None and (
+                record.locked_until is None or record.locked_until < now
             )
-        if record.fingerprint != fingerprint:
-            raise IdempotencyMismatch(
-                "this Idempotency-Key was used with a different request",
-                code="idempotency_key_reused",
-            )
-        if record.status_code is None:
-            raise IdempotencyConflict("the first request with this key is still running")
-        return Replay(status_code=record.status_code, body=record.response_body)
+            if expired or abandoned:
+                uow.idempotency.remove(account_id, key)
+                uow.commit()
+                continue
+            if record.fingerprint != fingerprint:
+                raise IdempotencyMismatch(
+                    "this Idempotency-Key was used with a different request",
+                    code="idempotency_key_reused",
+                )
+            if record.status_code is None:
+                raise IdempotencyConflict("the first request with this key is still running")
+            return Replay(status_code=record.status_code, body=record.response_body)
+    raise IdempotencyConflict("another request with this key is starting; retry")
 
 
 def complete(*, uow: UnitOfWork, account_id: str, key: str, status_code: int, body: Any) -> None:

@@ -1,0 +1,172 @@
+"""Account isolation on every /v1 route with a path parameter, read from the app's route table.
+
+Account B, holding the id of one of account A's objects, gets the same 404 it gets for an id
+that does not exist, and A's objects stay as they were. A new /v1 route with a path
+parameter fails this module until PARAM_OBJECTS says which of A's objects fills it.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, replace
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from postroom.api.app import create_app
+from postroom.bootstrap import Container
+from postroom.services import accounts
+from tests.conftest import Tenant
+from tests.integration.api.helpers import app_routes, assert_error, list_letters, send_letter
+
+# Path parameter name -> the field of VictimObjects that fills it.
+PARAM_OBJECTS = {
+    "letter_id": "letter_id",
+    "key_id": "api_key_id",
+}
+PARAM = re.compile(r"{(\w+)(?::\w+)?}")
+
+# What moves on by itself while the test runs, so is no sign of anything B did: the pipeline
+# (a separate worker process cannot be paused) and A's own use of its key.
+MOVING_FIELDS = {"state", "updated_at", "lot_id", "last_used_at"}
+
+
+@dataclass(frozen=True)
+class VictimObjects:
+    """Account A's objects that account B tries to read and change."""
+
+    letter_id: str
+    api_key_id: str
+
+
+def v1_routes_with_parameters(container: Container) -> list[tuple[str, str]]:
+    """Every (method, path template) under /v1 with a path parameter, from the app itself."""
+    routes = app_routes(create_app(container, run_worker=False), "/v1/")
+    assert routes, "the app lists no /v1 routes: this test would check nothing"
+    return sorted((r for r in routes if PARAM.search(r[1])), key=lambda r: (r[1], r[0]))
+
+
+def fill(path: str, objects: VictimObjects) -> str:
+    """The path template with A's object ids in place of its parameters."""
+
+    def one(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in PARAM_OBJECTS:
+            pytest.fail(
+                f"{path} has the path parameter {{{name}}}, which this test cannot fill: "
+                "add it to PARAM_OBJECTS (and the object to VictimObjects)"
+            )
+        return str(getattr(objects, PARAM_OBJECTS[name]))
+
+    return PARAM.sub(one, path)
+
+
+def call(client: TestClient, method: str, path: str, tenant: Tenant) -> httpx.Response:
+    response: httpx.Response = client.request(method, path, headers=tenant.headers)
+    return response
+
+
+def a_view(client: TestClient, tenant: Tenant) -> dict[str, dict[str, Any]]:
+    """Each of A's letters and API keys as A sees it, by id."""
+    keys = client.get("/v1/api-keys", headers=tenant.headers)
+    assert keys.status_code == 200, keys.text
+    return {obj["id"]: obj for obj in [*list_letters(client, tenant), *keys.json()["data"]]}
+
+
+def without_moving(view: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {
+        id_: {k: v for k, v in obj.items() if k not in MOVING_FIELDS} for id_, obj in view.items()
+    }
+
+
+@pytest.fixture
+def victim(idle_client: TestClient, container: Container, tenant: Tenant) -> VictimObjects:
+    """A letter (still cancellable where the pipeline stands still) and a spare API key of A's."""
+    letter = send_letter(idle_client, tenant)
+    key, _ = accounts.create_api_key(
+        uow=container.uow(), clock=container.clock, account_id=tenant.account_id, name="spare"
+    )
+    return VictimObjects(letter_id=letter["id"], api_key_id=key.id)
+
+
+def test_the_route_table_lists_the_parameterised_v1_routes(container: Container) -> None:
+    routes = v1_routes_with_parameters(container)
+    assert ("GET", "/v1/letters/{letter_id}") in routes
+    assert ("POST", "/v1/letters/{letter_id}/cancel") in routes
+    assert ("DELETE", "/v1/api-keys/{key_id}") in routes
+
+
+def test_every_parameterised_v1_route_can_be_filled(container: Container) -> None:
+    objects = VictimObjects(letter_id="L", api_key_id="K")
+    for _, path in v1_routes_with_parameters(container):
+        assert "{" not in fill(path, objects)
+
+
+def test_a_path_parameter_without_an_object_fails_the_check() -> None:
+    objects = VictimObjects(letter_id="L", api_key_id="K")
+    with pytest.raises(pytest.fail.Exception, match="batch_id"):
+        fill("/v1/batches/{batch_id}/close", objects)
+
+
+def test_another_account_gets_not_found_for_every_object_route(
+    idle_client: TestClient,
+    container: Container,
+    tenant: Tenant,
+    other_tenant: Tenant,
+    victim: VictimObjects,
+) -> None:
+    before = a_view(idle_client, tenant)
+    nobody = VictimObjects(letter_id=str(uuid.uuid4()), api_key_id=str(uuid.uuid4()))
+    for method, template in v1_routes_with_parameters(container):
+        response = call(idle_client, method, fill(template, victim), other_tenant)
+        assert response.status_code == 404, (method, template, response.text)
+        error = assert_error(response, 404, "not_found")
+        # Exactly what an id that exists nowhere gets: nothing tells B the object is there.
+        missing = call(idle_client, method, fill(template, nobody), other_tenant)
+        for field in PARAM_OBJECTS.values():
+            error["message"] = error["message"].replace(
+                getattr(victim, field), getattr(nobody, field)
+            )
+        assert error == assert_error(missing, 404, "not_found"), (method, template)
+
+    after = a_view(idle_client, tenant)
+    assert without_moving(after) == without_moving(before)
+    assert after[victim.letter_id]["state"] != "cancelled"
+    assert after[victim.api_key_id]["state"] == "active"
+
+
+def test_the_owner_reaches_the_object_on_every_route(
+    idle_client: TestClient, container: Container, tenant: Tenant, victim: VictimObjects
+) -> None:
+    # So B's 404s above come from isolation, not from routes that find nothing for anyone.
+    for method, template in v1_routes_with_parameters(container):
+        if template.endswith("/reactivate"):
+            accounts.revoke_api_key(
+                uow=container.uow(), account_id=tenant.account_id, key_id=victim.api_key_id
+            )
+        response = call(idle_client, method, fill(template, victim), tenant)
+        # 409 is the object answering too (a letter the worker already transferred).
+        assert response.status_code < 300 or response.status_code == 409, (
+            method,
+            template,
+            response.text,
+        )
+        if method == "DELETE":  # the key is gone now; give the routes after a new one
+            key, _ = accounts.create_api_key(
+                uow=container.uow(), clock=container.clock, account_id=tenant.account_id
+            )
+            victim = replace(victim, api_key_id=key.id)
+
+
+def test_lists_show_only_the_callers_own_objects(
+    idle_client: TestClient, tenant: Tenant, other_tenant: Tenant, victim: VictimObjects
+) -> None:
+    own = send_letter(idle_client, other_tenant)
+    assert [letter["id"] for letter in list_letters(idle_client, other_tenant)] == [own["id"]]
+    keys = idle_client.get("/v1/api-keys", headers=other_tenant.headers).json()["data"]
+    assert len(keys) == 1
+    assert keys[0]["id"] != victim.api_key_id
+    assert other_tenant.api_key.startswith(keys[0]["prefix"])
