@@ -18,6 +18,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from postroom.channels.base import Channel, RetryableChannelError
 from postroom.channels.registry import load_channel
 from postroom.config import Settings
+from postroom.documents.analysis import AnalysisRequest, DocumentAnalysis, analyse_document
+from postroom.documents.preview import PreviewRequest, render_preview
+from postroom.documents.sandbox import run_limited
 from postroom.domain.clock import Clock, SystemClock
 from postroom.domain.errors import RetryableError
 from postroom.services import accounts
@@ -90,6 +93,24 @@ class Container:
         ):
             return True
         return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+    def analyse(self, request: AnalysisRequest) -> DocumentAnalysis:
+        """Run a document analysis in a child process within the configured limits."""
+        return run_limited(
+            analyse_document,
+            request,
+            timeout_s=self.settings.preflight_timeout_seconds,
+            memory_bytes=self.settings.preflight_memory_bytes,
+        )
+
+    def render_preview(self, request: PreviewRequest) -> bytes:
+        """Render a page preview in a child process (a hostile page cannot stall the API)."""
+        return run_limited(
+            render_preview,
+            request,
+            timeout_s=min(30.0, self.settings.preflight_timeout_seconds),
+            memory_bytes=self.settings.preflight_memory_bytes,
+        )
 
     def session_ttl(self) -> timedelta:
         """How long a login session lasts."""

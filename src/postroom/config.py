@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     idempotency_lock_seconds: int = Field(default=300, ge=1)
     session_ttl_seconds: int = Field(default=12 * 3600, ge=60)
     queue_namespace: str = "postroom"
+    default_profile: str = "postroom"
+    preflight_timeout_seconds: float = Field(default=120.0, gt=0)
+    preflight_memory_bytes: int = Field(default=1024 * 1024 * 1024, ge=64 * 1024 * 1024)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from postroom.domain.model import ApiKey, MailPiece, PieceOptions, Plex, Postage, Recipient
+from postroom.domain.model import (
+    ApiKey,
+    Document,
+    MailPiece,
+    PieceOptions,
+    Plex,
+    Postage,
+    Recipient,
+)
 
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
@@ -65,12 +73,23 @@ class FailureOut(BaseModel):
     reason: str
 
 
+class FindingOut(BaseModel):
+    """A check's finding: stable code, severity, a sentence to act on, and the page."""
+
+    code: str
+    severity: str
+    message: str
+    page: int | None
+
+
 class LetterOut(BaseModel):
     """A letter as the API shows it."""
 
     id: str
     state: str
-    recipient: RecipientOut
+    recipient: RecipientOut | None
+    address_source: str
+    findings: list[FindingOut]
     options: OptionsOut
     page_count: int
     document_id: str
@@ -87,7 +106,9 @@ class LetterOut(BaseModel):
         return cls(
             id=piece.id,
             state=piece.state.value,
-            recipient=RecipientOut.of(piece.recipient),
+            recipient=RecipientOut.of(piece.recipient) if piece.recipient else None,
+            address_source=piece.address_source,
+            findings=[FindingOut(**f) for f in piece.findings],
             options=OptionsOut(**piece.options.to_dict()),
             page_count=piece.page_count,
             document_id=piece.document_id,
@@ -158,3 +179,107 @@ class SessionOut(BaseModel):
     id: str
     token: str | None
     expires_at: datetime
+
+
+class DocumentOut(BaseModel):
+    """An uploaded document, its state and (once checked) its preflight report."""
+
+    id: str
+    state: str
+    filename: str
+    size_bytes: int
+    page_count: int
+    sha256: str
+    profile: str
+    batch_id: str | None
+    split_rule: dict[str, Any] | None
+    report: dict[str, Any] | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, d: Document) -> DocumentOut:
+        return cls(
+            id=d.id,
+            state=d.state.value,
+            filename=d.filename,
+            size_bytes=d.size_bytes,
+            page_count=d.page_count,
+            sha256=d.blob_sha256,
+            profile=d.profile,
+            batch_id=d.batch_id,
+            split_rule=d.split_rule,
+            report=d.report,
+            created_at=d.created_at,
+        )
+
+
+class PieceOut(BaseModel):
+    """A piece found in a batch's file: its pages, address, eligibility and why."""
+
+    id: str
+    state: str
+    document_id: str
+    first_page: int
+    last_page: int
+    page_count: int
+    recipient: RecipientOut | None
+    address_source: str
+    eligible: bool | None
+    findings: list[FindingOut]
+
+    @classmethod
+    def of(cls, p: MailPiece) -> PieceOut:
+        return cls(
+            id=p.id,
+            state=p.state.value,
+            document_id=p.document_id,
+            first_page=p.first_page,
+            last_page=p.last_page,
+            page_count=p.page_count,
+            recipient=RecipientOut.of(p.recipient) if p.recipient else None,
+            address_source=p.address_source,
+            eligible=p.eligible,
+            findings=[FindingOut(**f) for f in p.findings],
+        )
+
+
+class PiecePage(BaseModel):
+    """One page of a batch's pieces in file order; pass next_cursor to get the next."""
+
+    data: list[PieceOut]
+    next_cursor: str | None
+
+
+class BatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] = (
+        "batch"
+    )
+    profile: str | None = Field(default=None, description="Preflight profile (default: settings)")
+    layout: str = Field(default="", description="Envelope layout code; default: the profile's")
+    default_country: str = Field(
+        default="", description="ISO code used when a window address names no country"
+    )
+
+
+class BatchOut(BaseModel):
+    """A batch, its documents and how many of its pieces are eligible."""
+
+    id: str
+    name: str
+    state: str
+    profile: str
+    layout: str
+    default_country: str
+    documents: list[DocumentOut]
+    pieces: dict[str, int]
+    created_at: datetime
+
+
+class BatchDocumentOut(BaseModel):
+    """A document added to a batch; `pieces` holds what was found once it is checked."""
+
+    document: DocumentOut
+    pieces: list[PieceOut] | None
+    pieces_url: str

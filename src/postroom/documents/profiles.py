@@ -22,3 +22,93 @@ class PreflightProfile:
     default_country: str = "SE"
     countries: frozenset[str] | None = None  # None: every country
     notes: dict[str, str] = field(default_factory=dict)  # where each choice comes from
+
+
+PROFILES: dict[str, PreflightProfile] = {}
+
+
+def register(profile: PreflightProfile) -> PreflightProfile:
+    """Add a profile to the table (done once, below, at import)."""
+    PROFILES[profile.name] = profile
+    return profile
+
+
+def get_profile(name: str) -> PreflightProfile:
+    """The profile with this name; KeyError lists the known names."""
+    try:
+        return PROFILES[name]
+    except KeyError:
+        known = ", ".join(sorted(PROFILES))
+        raise KeyError(f"no preflight profile {name!r}; known: {known}") from None
+
+
+DIN_LAYOUTS = (
+    "din5008_a",
+    "din5008_b",
+    "c5_din5008_a",
+    "c5_din5008_b",
+    "c4_din5008_a",
+    "c4_din5008_b",
+    "windowless",
+)
+
+# Our own print room: every A4 layout we model, Swedish addresses by default.
+register(
+    PreflightProfile(
+        name="postroom",
+        page_formats=(PageFormat.A4,),
+        layouts=DIN_LAYOUTS,
+        default_layout="din5008_a",
+        default_country="SE",
+        notes={"default_country": "the demo and most tests write Swedish addresses"},
+    )
+)
+# Ekopost (seeds/004): A4 letters printed and posted in Sweden. The seed points to a
+# "content template" for margins and address position that it does not include; we use
+# DIN 5008 form B, the position Swedish C5/E65 window envelopes are made for.
+register(
+    PreflightProfile(
+        name="ekopost",
+        page_formats=(PageFormat.A4,),
+        layouts=("din5008_b", "c5_din5008_b", "c4_din5008_b", "windowless"),
+        default_layout="din5008_b",
+        default_country="SE",
+        notes={
+            "layout": "seed's content template missing: DIN 5008 form B chosen",
+            "pdf_version": "seed recommends PDF 1.4; later versions are accepted",
+        },
+    )
+)
+# Click2Mail (seeds/001): US Letter in a '#10 Double Window' envelope, as its example job.
+register(
+    PreflightProfile(
+        name="click2mail",
+        page_formats=(PageFormat.LETTER,),
+        layouts=("us10_double_window",),
+        default_layout="us10_double_window",
+        default_country="US",
+        notes={"layout": "the seed's example product uses envelope '#10 Double Window'"},
+    )
+)
+# Nirva / PostGreen (seeds/000): French hybrid mail on A4. French window envelopes follow
+# NF Z 11-001 (window on the right), which we do not model yet: DIN 5008 form B meanwhile.
+register(
+    PreflightProfile(
+        name="nirva",
+        page_formats=(PageFormat.A4,),
+        layouts=("din5008_b", "c5_din5008_b", "c4_din5008_b", "windowless"),
+        default_layout="din5008_b",
+        default_country="FR",
+        notes={"layout": "right-hand French windows not modelled: DIN 5008 form B"},
+    )
+)
+# MDelivery (seeds/003): the Moldovan national delivery hub; A4 with DIN 5008 form A.
+register(
+    PreflightProfile(
+        name="mdelivery",
+        page_formats=(PageFormat.A4,),
+        layouts=DIN_LAYOUTS,
+        default_layout="din5008_a",
+        default_country="MD",
+    )
+)

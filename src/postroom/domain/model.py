@@ -10,9 +10,12 @@ from typing import Any
 
 from postroom.domain.states import (
     API_KEY_TRANSITIONS,
+    DOCUMENT_TRANSITIONS,
     LOT_TRANSITIONS,
     PIECE_TRANSITIONS,
     ApiKeyState,
+    BatchState,
+    DocumentState,
     LotState,
     PieceState,
     check_transition,
@@ -162,7 +165,7 @@ class PieceOptions:
 
 @dataclass(eq=False)
 class Document:
-    """An uploaded file: its blob (by sha256) and the facts read from it."""
+    """An uploaded file: its blob (by sha256), the facts read from it and its preflight report."""
 
     account_id: str
     blob_sha256: str
@@ -170,7 +173,42 @@ class Document:
     size_bytes: int
     page_count: int
     created_at: datetime
+    state: DocumentState = DocumentState.RECEIVED
+    profile: str = "postroom"
+    report: dict[str, Any] | None = None  # PreflightReport.to_dict() once checked
+    batch_id: str | None = None
+    split_rule: dict[str, Any] | None = None  # how to cut the file into pieces (batches)
+    print_sha256: str | None = None  # a copy without active content, printed instead
     id: str = field(default_factory=new_id)
+
+    @property
+    def printable_sha256(self) -> str:
+        """The blob production prints: the stripped copy when there is one."""
+        return self.print_sha256 or self.blob_sha256
+
+    def record_preflight(self, report: dict[str, Any], *, rejected: bool) -> None:
+        """Keep the preflight report and move to checked or rejected."""
+        target = DocumentState.REJECTED if rejected else DocumentState.CHECKED
+        self.state = check_transition(DOCUMENT_TRANSITIONS, self.state, target)
+        self.report = report
+
+
+@dataclass(eq=False)
+class Batch:
+    """A container of pieces with a lifecycle, cut from uploaded files by a split rule."""
+
+    account_id: str
+    name: str
+    created_at: datetime
+    profile: str = "postroom"
+    layout: str = ""  # envelope layout code; "" means the profile's default
+    default_country: str = ""  # "" means the profile's default
+    state: BatchState = BatchState.OPENED
+    id: str = field(default_factory=new_id)
+
+    def accepts_documents(self) -> bool:
+        """Documents can be added only while the batch is open."""
+        return self.state is BatchState.OPENED
 
 
 @dataclass(eq=False)
@@ -179,7 +217,7 @@ class MailPiece:
 
     account_id: str
     document_id: str
-    recipient: Recipient
+    recipient: Recipient | None  # None until read from the window
     options: PieceOptions
     page_count: int
     created_at: datetime
@@ -188,7 +226,17 @@ class MailPiece:
     lot_id: str | None = None
     failure_code: str | None = None
     failure_reason: str | None = None
+    batch_id: str | None = None
+    first_page: int = 1  # the piece's pages in its document, 1-based and inclusive
+    address_source: str = "given"  # given | window
+    eligible: bool | None = None  # None until assessed
+    findings: list[dict[str, Any]] = field(default_factory=list)  # Finding.to_dict() each
     id: str = field(default_factory=new_id)
+
+    @property
+    def last_page(self) -> int:
+        """The piece's last page in its document."""
+        return self.first_page + self.page_count - 1
 
     def move_to(self, target: PieceState, now: datetime) -> None:
         """Change state along the transition table (raises IllegalTransition otherwise)."""

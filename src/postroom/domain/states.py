@@ -43,6 +43,42 @@ CANCELLABLE_PIECE_STATES = frozenset(
 )
 
 
+class DocumentState(StrEnum):
+    """Life of an uploaded document: checked in the worker, then usable or refused."""
+
+    RECEIVED = "received"  # stored, waiting for preflight
+    CHECKED = "checked"  # preflight done; the report says what was found
+    REJECTED = "rejected"  # preflight found an error that stops every piece in it
+
+
+DOCUMENT_TRANSITIONS: dict[DocumentState, frozenset[DocumentState]] = {
+    DocumentState.RECEIVED: frozenset({DocumentState.CHECKED, DocumentState.REJECTED}),
+    DocumentState.CHECKED: frozenset(),
+    DocumentState.REJECTED: frozenset(),
+}
+
+
+class BatchState(StrEnum):
+    """Life of a batch of pieces (an Ekopost campaign, a Nirva job, a Click2Mail job)."""
+
+    OPENED = "opened"
+    CLOSED = "closed"
+    TRANSFERRED = "transferred"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+BATCH_TRANSITIONS: dict[BatchState, frozenset[BatchState]] = {
+    BatchState.OPENED: frozenset({BatchState.CLOSED, BatchState.CANCELLED, BatchState.FAILED}),
+    BatchState.CLOSED: frozenset({BatchState.TRANSFERRED, BatchState.CANCELLED, BatchState.FAILED}),
+    BatchState.TRANSFERRED: frozenset({BatchState.COMPLETED, BatchState.FAILED}),
+    BatchState.COMPLETED: frozenset(),
+    BatchState.CANCELLED: frozenset(),
+    BatchState.FAILED: frozenset(),
+}
+
+
 class LotState(StrEnum):
     """Life of a production lot."""
 

@@ -34,10 +34,12 @@ def submit_letter(
     account_id: str,
     upload: BinaryIO,
     filename: str,
-    recipient: Recipient,
+    recipient: Recipient | None,
     options: PieceOptions,
+    profile: str = "postroom",
 ) -> MailPiece:
-    """Check the PDF, store it, and create a closed piece whose checks run in the pipeline."""
+    """Take a first look at the PDF, store it, and create a closed piece whose preflight (and
+    window reading, when no recipient is given) runs in the pipeline."""
     facts = inspect_pdf(upload, max_pages=limits.max_pages, max_bytes=limits.max_bytes)
     sha, size = blobs.put(upload)
     now = clock.now()
@@ -49,6 +51,7 @@ def submit_letter(
             size_bytes=size,
             page_count=facts.page_count,
             created_at=now,
+            profile=profile,
         )
         piece = MailPiece(
             account_id=account_id,

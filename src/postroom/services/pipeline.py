@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from postroom.channels.base import Channel, Submission
-from postroom.documents.inspect import inspect_pdf
+from postroom.documents.analysis import AnalysisRequest, DocumentAnalysis
 from postroom.documents.lot_files import LotEntry
 from postroom.domain.clock import Clock
-from postroom.domain.errors import InvalidInput
-from postroom.domain.model import Lot
-from postroom.domain.states import LotState, PieceState
-from postroom.services.letters import CHECK_PIECE, Limits
+from postroom.domain.eligibility import assess
+from postroom.domain.findings import Finding, Severity, has_errors
+from postroom.domain.model import Lot, MailPiece
+from postroom.domain.states import DocumentState, LotState, PieceState
+from postroom.services.intake import (
+    PREFLIGHT_DOCUMENT,
+    Analyser,
+    resolve_layout,
+    resolve_profile,
+    run_analysis,
+)
+from postroom.services.letters import CHECK_PIECE
 from postroom.services.ports import BlobStore, OutboxMessage, UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -26,34 +34,89 @@ STAGE_COMPOSE = "compose"
 
 def check_piece(
     *,
-    uow: UnitOfWork,
+    uow_factory: UnitOfWorkFactory,
     blobs: BlobStore,
     clock: Clock,
-    limits: Limits,
+    analyse: Analyser,
     piece_id: str,
     message_id: int,
 ) -> None:
-    """Check a closed piece's document again in the worker; accept it or fail it with a reason."""
-    with uow:
+    """Preflight a closed letter in the sandbox, read its window if it has no address, and
+    accept it or fail it with the reasons it is not eligible."""
+    with uow_factory() as uow:
+        piece = uow.pieces.get_by_id(piece_id)
+        if piece is None or uow.stages.has_run(piece_id, STAGE_CHECK):
+            uow.outbox.mark_done(message_id, clock.now())
+            uow.commit()
+            return
+        document = uow.pieces.document_by_id(piece.document_id)
+        assert document is not None
+        request = AnalysisRequest(
+            path=str(blobs.path(document.blob_sha256)),
+            profile_name=document.profile,
+            read_window=piece.recipient is None,
+        )
+        needed = piece.state is PieceState.CLOSED
+    # The analysis may take seconds: it runs with no transaction open.
+    analysed = run_analysis(analyse, blobs, request) if needed else None
+    with uow_factory() as uow:
         now = clock.now()
         piece = uow.pieces.get_by_id(piece_id)
-        if uow.stages.has_run(piece_id, STAGE_CHECK) or piece is None:
+        if piece is None or uow.stages.has_run(piece_id, STAGE_CHECK):
             uow.outbox.mark_done(message_id, now)
             uow.commit()
             return
-        if piece.state is PieceState.CLOSED:
-            document = uow.pieces.document_by_id(piece.document_id)
-            assert document is not None
-            try:
-                with blobs.path(document.blob_sha256).open("rb") as f:
-                    inspect_pdf(f, max_pages=limits.max_pages, max_bytes=limits.max_bytes)
-            except InvalidInput as exc:
-                piece.fail(exc.code, exc.message, now)
-            else:
-                piece.move_to(PieceState.ACCEPTED, now)
+        document = uow.pieces.document_by_id(piece.document_id)
+        assert document is not None
+        if analysed is not None and piece.state is PieceState.CLOSED:
+            if document.state is DocumentState.RECEIVED:
+                document.record_preflight(
+                    analysed.analysis.report, rejected=analysed.analysis.rejected
+                )
+                document.print_sha256 = analysed.print_sha256
+            _judge_letter(piece, analysed.analysis, request, now)
         uow.stages.record(piece_id, STAGE_CHECK, now)
         uow.outbox.mark_done(message_id, now)
         uow.commit()
+
+
+def _judge_letter(
+    piece: MailPiece, analysis: DocumentAnalysis, request: AnalysisRequest, now: datetime
+) -> None:
+    """Accept the letter, or fail it with the first error among its findings."""
+    if analysis.rejected:
+        errors = [Finding.from_dict(f) for f in analysis.report.get("findings", [])]
+        first = next((f for f in errors if f.severity is Severity.ERROR), None)
+        piece.findings = [f.to_dict() for f in errors]
+        piece.eligible = False
+        piece.fail(
+            first.code if first else "document_rejected",
+            first.message if first else "the document was refused by preflight",
+            now,
+        )
+        return
+    profile = resolve_profile(request.profile_name)
+    scan = analysis.pieces[0]
+    recipient = piece.recipient
+    if recipient is None and scan.address is not None:
+        recipient = scan.address.recipient
+        piece.address_source = "window"
+    reasons = assess(
+        page_count=piece.page_count,
+        plex=piece.options.plex,
+        layout=resolve_layout(request.layout_code, profile),
+        countries=profile.countries,
+        recipient=recipient,
+        findings=(*scan.findings, *(scan.address.findings if scan.address else ())),
+    )
+    piece.recipient = recipient
+    piece.findings = [f.to_dict() for f in reasons]
+    piece.eligible = not has_errors(list(reasons))
+    first_error = next((f for f in reasons if f.severity is Severity.ERROR), None)
+    if first_error is not None:
+        piece.fail(first_error.code, first_error.message, now)
+    else:
+        piece.move_to(PieceState.ACCEPTED, now)
 
 
 def build_lots(*, uow_factory: UnitOfWorkFactory, clock: Clock, max_pieces: int) -> list[str]:
@@ -106,9 +169,9 @@ def compose_lot(
                 LotEntry(
                     piece_id=piece.id,
                     account_id=piece.account_id,
-                    source_path=blobs.path(document.blob_sha256),
+                    source_path=blobs.path(document.printable_sha256),
                     page_count=piece.page_count,
-                    recipient=piece.recipient.to_dict(),
+                    recipient=piece.recipient.to_dict() if piece.recipient else {},
                     options=piece.options.to_dict(),
                 )
             )
@@ -133,7 +196,7 @@ def recover_in_memory_queue(*, uow: UnitOfWork) -> int:
     return count
 
 
-STAGE_ACTORS = (CHECK_PIECE, COMPOSE_LOT)
+STAGE_ACTORS = (CHECK_PIECE, PREFLIGHT_DOCUMENT, COMPOSE_LOT)
 
 
 def relay_outbox(
@@ -171,6 +234,11 @@ def abandon_stage(
             piece = uow.pieces.get_by_id(payload["piece_id"])
             if piece is not None and piece.state is PieceState.CLOSED:
                 piece.fail("internal_error", reason, now)
+        elif actor == PREFLIGHT_DOCUMENT:
+            document = uow.pieces.document_by_id(payload["document_id"])
+            if document is not None and document.state is DocumentState.RECEIVED:
+                finding = Finding("internal_error", Severity.ERROR, reason)
+                document.record_preflight({"findings": [finding.to_dict()]}, rejected=True)
         elif actor == COMPOSE_LOT:
             lot = uow.lots.get(payload["lot_id"])
             if lot is not None and lot.state is LotState.COMPOSING:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import registry
 from postroom.domain.model import (
     Account,
     ApiKey,
+    Batch,
     Document,
     Lot,
     MailPiece,
@@ -34,6 +35,7 @@ def start_mappers() -> None:
         mapper_registry.map_imperatively(ApiKey, tables.api_keys)
         mapper_registry.map_imperatively(SessionToken, tables.session_tokens)
         mapper_registry.map_imperatively(Shop, tables.shops)
+        mapper_registry.map_imperatively(Batch, tables.batches)
         mapper_registry.map_imperatively(Document, tables.documents)
         mapper_registry.map_imperatively(Lot, tables.lots, version_id_col=tables.lots.c.version)
         mapper_registry.map_imperatively(

@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from postroom.domain.model import (
     Account,
     ApiKey,
+    Batch,
     Document,
     Lot,
     MailPiece,
@@ -89,9 +90,65 @@ class PieceRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, obj: Document | MailPiece) -> None:
+    def add(self, obj: Batch | Document | MailPiece) -> None:
         """Stage a new object for insertion."""
         self.session.add(obj)
+
+    def add_all(self, objs: Sequence[MailPiece]) -> None:
+        """Stage many new pieces at once (a split file gives thousands)."""
+        self.session.add_all(objs)
+
+    def batch(self, account_id: str, batch_id: str) -> Batch | None:
+        """One of the account's batches."""
+        batch = self.session.get(Batch, batch_id)
+        return batch if batch is not None and batch.account_id == account_id else None
+
+    def batch_by_id(self, batch_id: str) -> Batch | None:
+        """A batch whatever its account (for the pipeline, never for a caller)."""
+        return self.session.get(Batch, batch_id)
+
+    def documents_of_batch(self, batch_id: str) -> Sequence[Document]:
+        """The batch's documents, in upload order."""
+        t = tables.documents
+        stmt = select(Document).where(t.c.batch_id == batch_id).order_by(t.c.created_at, t.c.id)
+        return self.session.scalars(stmt).all()
+
+    def pieces_of_batch(
+        self, batch_id: str, *, after: tuple[str, int] | None, limit: int
+    ) -> Sequence[MailPiece]:
+        """The batch's pieces in file order, after a (document id, first page) cursor."""
+        t = tables.mail_pieces
+        stmt = select(MailPiece).where(t.c.batch_id == batch_id)
+        if after is not None:
+            document_id, first_page = after
+            stmt = stmt.where(
+                or_(
+                    t.c.document_id > document_id,
+                    and_(t.c.document_id == document_id, t.c.first_page > first_page),
+                )
+            )
+        stmt = stmt.order_by(t.c.document_id, t.c.first_page).limit(limit)
+        return self.session.scalars(stmt).all()
+
+    def pieces_of_document(self, document_id: str) -> Sequence[MailPiece]:
+        """The pieces cut from a document, in page order."""
+        t = tables.mail_pieces
+        stmt = select(MailPiece).where(t.c.document_id == document_id).order_by(t.c.first_page)
+        return self.session.scalars(stmt).all()
+
+    def count_pieces_of_batch(self, batch_id: str) -> dict[str, int]:
+        """How many of the batch's pieces are eligible, not eligible and not yet assessed."""
+        t = tables.mail_pieces
+        rows = self.session.execute(
+            select(t.c.eligible, func.count())
+            .where(t.c.batch_id == batch_id)
+            .group_by(t.c.eligible)
+        ).all()
+        names = {True: "eligible", False: "not_eligible", None: "pending"}
+        counts = dict.fromkeys(names.values(), 0)
+        for eligible, count in rows:
+            counts[names[eligible]] = int(count)
+        return counts
 
     def document(self, account_id: str, document_id: str) -> Document | None:
         """One of the account's documents."""

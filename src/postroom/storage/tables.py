@@ -18,7 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from postroom.domain.states import ApiKeyState, LotState, PieceState
+from postroom.domain.states import ApiKeyState, BatchState, DocumentState, LotState, PieceState
 from postroom.storage.types import PieceOptionsType, RecipientType, UTCDateTime
 
 metadata = MetaData(
@@ -101,6 +101,20 @@ shops = Table(
     UniqueConstraint("account_id", "name", name="uq_shops_account_name"),
 )
 
+batches = Table(
+    "batches",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("profile", String(50), nullable=False),
+    Column("layout", String(50), nullable=False),
+    Column("default_country", String(2), nullable=False),
+    Column("state", _enum(BatchState, "batch_state"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_batches_account", "account_id"),
+)
+
 documents = Table(
     "documents",
     metadata,
@@ -111,7 +125,14 @@ documents = Table(
     Column("size_bytes", BigInteger, nullable=False),
     Column("page_count", Integer, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("state", _enum(DocumentState, "document_state"), nullable=False),
+    Column("profile", String(50), nullable=False),
+    Column("report", JSON, nullable=True),
+    Column("batch_id", ID, ForeignKey("batches.id", ondelete="CASCADE"), nullable=True),
+    Column("split_rule", JSON, nullable=True),
+    Column("print_sha256", String(64), nullable=True),
     Index("ix_documents_account", "account_id"),
+    Index("ix_documents_batch", "batch_id"),
 )
 
 lots = Table(
@@ -134,7 +155,7 @@ mail_pieces = Table(
     Column("id", ID, primary_key=True),
     Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
     Column("document_id", ID, ForeignKey("documents.id"), nullable=False),
-    Column("recipient", RecipientType, nullable=False),
+    Column("recipient", RecipientType, nullable=True),
     Column("options", PieceOptionsType, nullable=False),
     Column("page_count", Integer, nullable=False),
     Column("state", _enum(PieceState, "piece_state"), nullable=False),
@@ -144,7 +165,13 @@ mail_pieces = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("version", Integer, nullable=False),
+    Column("batch_id", ID, ForeignKey("batches.id", ondelete="CASCADE"), nullable=True),
+    Column("first_page", Integer, nullable=False),
+    Column("address_source", String(10), nullable=False),
+    Column("eligible", Boolean, nullable=True),
+    Column("findings", JSON, nullable=False),
     Index("ix_mail_pieces_account_created", "account_id", "created_at", "id"),
+    Index("ix_mail_pieces_batch", "batch_id", "document_id", "first_page"),
     Index("ix_mail_pieces_state", "state"),
     Index("ix_mail_pieces_lot", "lot_id"),
 )

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import dramatiq
 
-from postroom.services import pipeline
+from postroom.services import intake, pipeline
 from postroom.services.letters import CHECK_PIECE
 
 if TYPE_CHECKING:
@@ -29,11 +29,21 @@ def register_actors(container: Container) -> dict[str, dramatiq.Actor[Any, Any]]
 
     def check_piece(message_id: int, piece_id: str) -> None:
         pipeline.check_piece(
-            uow=container.uow(),
+            uow_factory=container.uow,
             blobs=container.blobs,
             clock=container.clock,
-            limits=container.limits,
+            analyse=container.analyse,
             piece_id=piece_id,
+            message_id=message_id,
+        )
+
+    def preflight_document(message_id: int, document_id: str) -> None:
+        intake.preflight_document(
+            uow_factory=container.uow,
+            blobs=container.blobs,
+            clock=container.clock,
+            analyse=container.analyse,
+            document_id=document_id,
             message_id=message_id,
         )
 
@@ -49,6 +59,7 @@ def register_actors(container: Container) -> dict[str, dramatiq.Actor[Any, Any]]
 
     stages: dict[str, Callable[..., None]] = {
         CHECK_PIECE: check_piece,
+        intake.PREFLIGHT_DOCUMENT: preflight_document,
         pipeline.COMPOSE_LOT: compose_lot,
     }
     return {

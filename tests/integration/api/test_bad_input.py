@@ -19,7 +19,7 @@ from postroom.api.app import create_app
 from postroom.bootstrap import Container, build_container
 from postroom.config import Settings
 from postroom.services import accounts
-from tests.conftest import RECIPIENT, Tenant
+from tests.conftest import RECIPIENT, Tenant, wait_for
 from tests.integration.api.helpers import assert_error, blob_files, row_counts
 from tests.support.pdfs import make_pdf
 
@@ -167,13 +167,20 @@ def test_a_file_sent_as_a_plain_text_field_is_refused(
     assert ["body", "file"] in [e["loc"] for e in error["detail"]]
 
 
-def test_a_letter_without_a_recipient_is_refused(
+def test_a_letter_without_a_recipient_or_window_address_fails_with_a_reason(
     client: TestClient, container: Container, tenant: Tenant
 ) -> None:
-    with nothing_stored(container):
-        response = client.post("/v1/letters", headers=tenant.headers, **multipart(recipient=None))
-    error = assert_error(response, 422, "validation_error")
-    assert ["body", "recipient"] in [e["loc"] for e in error["detail"]]
+    # With no recipient the address is read from the window; this letter has none there.
+    response = client.post("/v1/letters", headers=tenant.headers, **multipart(recipient=None))
+    assert response.status_code == 201, response.text
+
+    def failed() -> dict[str, Any] | None:
+        body = client.get(f"/v1/letters/{response.json()['id']}", headers=tenant.headers).json()
+        return body if body["state"] == "failed" else None
+
+    letter = wait_for(failed)
+    assert letter["failure"]["code"] == "window_has_no_text"
+    assert letter["recipient"] is None and letter["address_source"] == "window"
 
 
 def test_a_json_body_instead_of_multipart_is_refused(

@@ -103,10 +103,10 @@ class TestCheckPiece:
         message_id = world.message_id(CHECK_PIECE, piece_id=piece.id)
         c = world.container
         pipeline.check_piece(
-            uow=c.uow(),
+            uow_factory=c.uow,
             blobs=c.blobs,
             clock=world.clock,
-            limits=c.limits,
+            analyse=c.analyse,
             piece_id="no-such-piece",
             message_id=message_id,
         )

@@ -80,10 +80,10 @@ class World:
     def check(self, piece: MailPiece, message_id: int | None = None) -> None:
         c = self.container
         pipeline.check_piece(
-            uow=c.uow(),
+            uow_factory=c.uow,
             blobs=c.blobs,
             clock=self.clock,
-            limits=c.limits,
+            analyse=c.analyse,
             piece_id=piece.id,
             message_id=message_id or self.message_id(CHECK_PIECE, piece_id=piece.id),
         )

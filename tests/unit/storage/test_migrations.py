@@ -25,12 +25,17 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
-def schema_sql(engine: Engine) -> list[tuple[str, str, str | None]]:
+def schema_sql(engine: Engine) -> list[tuple[str, str, list[str]]]:
+    """Each object's DDL as a sorted list of lines: SQLite's batch mode may rebuild a table
+    with its constraints in another order, which changes nothing."""
     with engine.connect() as conn:
         rows = conn.execute(
             text("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
         )
-        return sorted((r.type, r.name, r.sql) for r in rows)
+        return sorted(
+            (r.type, r.name, sorted(line.strip(" ,") for line in (r.sql or "").splitlines()))
+            for r in rows
+        )
 
 
 def schema_differences(engine: Engine) -> list[Any]:

@@ -83,25 +83,30 @@ def create_letter(
     c: ContainerDep,
     principal: PrincipalDep,
     file: Annotated[UploadFile, File(description="The letter as a PDF")],
-    recipient: Annotated[str, Form(description=RECIPIENT_HELP)],
+    recipient: Annotated[
+        str | None,
+        Form(description=RECIPIENT_HELP + "; leave out to read it from the envelope window"),
+    ] = None,
     options: Annotated[str | None, Form(description=OPTIONS_HELP)] = None,
 ) -> JSONResponse:
     """Upload a PDF letter for one recipient; it is checked, then produced in the next lot."""
-    recipient_in = _parse(RecipientIn, recipient, "recipient")
     options_in = _parse(OptionsIn, options, "options") if options else OptionsIn()
-    address = Recipient(
-        name_lines=tuple(recipient_in.name_lines),
-        street_lines=tuple(recipient_in.street_lines),
-        postal_code=recipient_in.postal_code,
-        city=recipient_in.city,
-        country=normalise_country(recipient_in.country),
-    )
+    address = None
+    if recipient is not None:
+        recipient_in = _parse(RecipientIn, recipient, "recipient")
+        address = Recipient(
+            name_lines=tuple(recipient_in.name_lines),
+            street_lines=tuple(recipient_in.street_lines),
+            postal_code=recipient_in.postal_code,
+            city=recipient_in.city,
+            country=normalise_country(recipient_in.country),
+        )
     digest = hashlib.sha256()
     while chunk := file.file.read(1024 * 1024):
         digest.update(chunk)
     file.file.seek(0)
     parts = {
-        "recipient": address.to_dict(),
+        "recipient": address.to_dict() if address else None,
         "options": options_in.model_dump(),
         "file_sha256": digest.hexdigest(),
         "filename": file.filename,
@@ -118,6 +123,7 @@ def create_letter(
             filename=file.filename or "letter.pdf",
             recipient=address,
             options=options_in.to_domain(),
+            profile=c.settings.default_profile,
         )
         body = LetterOut.of(piece)
         return 201, body, body

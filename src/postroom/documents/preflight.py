@@ -1,0 +1,345 @@
+"""Preflight: can this PDF be printed for this service, and what must be fixed or stripped.
+
+One pass with pikepdf (qpdf) over the file's structure; no content stream is decoded, so a
+decompression bomb costs nothing here. Run it through `sandbox.run_limited` for untrusted
+files: qpdf is robust, but the time and memory limits are what make that a guarantee.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+from pikepdf import Array, Dictionary, Name
+
+from postroom.documents.profiles import PreflightProfile
+from postroom.documents.sanitize import find_active_content, open_checked, qpdf_reason
+from postroom.domain.errors import InvalidDocument
+from postroom.domain.findings import Finding, Severity
+from postroom.domain.geometry import MM_PER_POINT, PAGE_SIZE_MM
+
+PDF_MAGIC = b"%PDF-"
+# Readers accept the header anywhere in the first kilobyte (as inspect.py does).
+HEADER_SEARCH_BYTES = 1024
+# The 14 fonts every PDF consumer must provide (PDF 32000-1, 9.6.2.2): a RIP substitutes
+# metric-compatible versions, so leaving them out is a warning even for strict profiles.
+STANDARD_14_FONTS = frozenset(
+    {
+        "Times-Roman",
+        "Times-Bold",
+        "Times-Italic",
+        "Times-BoldItalic",
+        "Helvetica",
+        "Helvetica-Bold",
+        "Helvetica-Oblique",
+        "Helvetica-BoldOblique",
+        "Courier",
+        "Courier-Bold",
+        "Courier-Oblique",
+        "Courier-BoldOblique",
+        "Symbol",
+        "ZapfDingbats",
+    }
+)
+_FONT_FILES = ("/FontFile", "/FontFile2", "/FontFile3")
+# Form XObjects can nest (and loop); fonts deeper than this are not looked for.
+_MAX_FORM_DEPTH = 8
+# qpdf's warning when it drops an object nested deeper than its limit of 500 (CVE-2018-9918).
+_NESTING_WARNING = "deeply nested"
+
+
+@dataclass(frozen=True)
+class PageFacts:
+    """One page as preflight saw it: visible size after /Rotate, and whether it can hold text."""
+
+    number: int
+    width_mm: float
+    height_mm: float
+    rotation: int
+    # The page (or a form it draws) declares a font. A page without one cannot carry text,
+    # so it is a scan; the address reader decides what the text says.
+    has_text: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form used in reports and the API."""
+        return {
+            "number": self.number,
+            "width_mm": self.width_mm,
+            "height_mm": self.height_mm,
+            "rotation": self.rotation,
+            "has_text": self.has_text,
+        }
+
+
+@dataclass(frozen=True)
+class PreflightReport:
+    """What preflight found about one document; any error finding means it is refused."""
+
+    page_count: int
+    size_bytes: int
+    pdf_version: str
+    repaired: bool
+    findings: tuple[Finding, ...]
+    pages: tuple[PageFacts, ...]
+
+    @property
+    def accepted(self) -> bool:
+        """True when no finding is an error."""
+        return not any(f.severity is Severity.ERROR for f in self.findings)
+
+    def codes(self) -> set[str]:
+        """The finding codes, for tests and quick checks."""
+        return {f.code for f in self.findings}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form stored with the document and returned by the API."""
+        return {
+            "page_count": self.page_count,
+            "size_bytes": self.size_bytes,
+            "pdf_version": self.pdf_version,
+            "repaired": self.repaired,
+            "accepted": self.accepted,
+            "findings": [f.to_dict() for f in self.findings],
+            "pages": [p.to_dict() for p in self.pages],
+        }
+
+
+def preflight(path: Path, *, profile: PreflightProfile) -> PreflightReport:
+    """Check the PDF at `path` against `profile`; every problem is a finding, never a raise."""
+    size = path.stat().st_size
+    if size == 0:
+        return _refused(size, "empty_file", "the file is empty")
+    if size > profile.max_bytes:
+        return _refused(
+            size, "file_too_large", f"the file is {size} bytes; the limit is {profile.max_bytes}"
+        )
+    with path.open("rb") as f:
+        if PDF_MAGIC not in f.read(HEADER_SEARCH_BYTES):
+            return _refused(size, "not_a_pdf", "the file is not a PDF (no %PDF- header)")
+    try:
+        pdf = open_checked(path)
+    except InvalidDocument as exc:
+        return _refused(size, exc.code, exc.message)
+    with pdf:
+        try:
+            return _check(pdf, size, profile)
+        except (pikepdf.PdfError, ValueError, TypeError, KeyError, RecursionError) as exc:
+            # A structure qpdf parsed but that breaks its own object model on use.
+            return _refused(size, "unreadable_pdf", f"the PDF cannot be read: {qpdf_reason(exc)}")
+
+
+def _refused(size: int, code: str, message: str, *, version: str = "") -> PreflightReport:
+    finding = Finding(code=code, severity=Severity.ERROR, message=message)
+    return PreflightReport(0, size, version, False, (finding,), ())
+
+
+def _check(pdf: pikepdf.Pdf, size: int, profile: PreflightProfile) -> PreflightReport:
+    version = str(pdf.pdf_version)
+    pages = list(pdf.pages)  # once: indexing pdf.pages in a loop is quadratic
+    findings: list[Finding] = []
+    if not pages:
+        findings.append(_error("no_pages", "the PDF has no pages"))
+    elif len(pages) > profile.max_pages:
+        # No page walk: a 100,000-page file is refused in the time it takes to count.
+        message = f"the PDF has {len(pages)} pages; the limit is {profile.max_pages}"
+        findings.append(_error("too_many_pages", message))
+    facts: list[PageFacts] = []
+    if findings:
+        return _report(pdf, len(pages), size, version, findings, facts)
+    fonts = _FontCheck(profile)
+    for number, page in enumerate(pages, start=1):
+        page_facts, page_findings = _check_page(number, page, profile, fonts)
+        facts.append(page_facts)
+        findings.extend(page_findings)
+    findings.extend(site.finding for site in find_active_content(pdf, pages))
+    # Parse every object once (streams stay encoded): damage and over-deep nesting that
+    # no page refers to directly still show up in qpdf's warnings.
+    for _ in pdf.objects:
+        pass
+    return _report(pdf, len(pages), size, version, findings, facts)
+
+
+def _report(
+    pdf: pikepdf.Pdf,
+    page_count: int,
+    size: int,
+    version: str,
+    findings: list[Finding],
+    facts: list[PageFacts],
+) -> PreflightReport:
+    warnings = [str(w) for w in pdf.get_warnings()]
+    nested = [w for w in warnings if _NESTING_WARNING in w]
+    if nested:
+        findings.insert(
+            0,
+            _error(
+                "nesting_too_deep",
+                "the PDF nests objects more than 500 deep; no real document does, refused",
+            ),
+        )
+    if warnings:
+        message = (
+            f"the PDF was damaged and has been repaired ({len(warnings)} problems fixed, "
+            f"first: {qpdf_reason(Exception(warnings[0]))})"
+        )
+        findings.insert(0, Finding("repaired", Severity.WARNING, message))
+    return PreflightReport(
+        page_count=page_count,
+        size_bytes=size,
+        pdf_version=version,
+        repaired=bool(warnings),
+        findings=tuple(findings),
+        pages=tuple(facts),
+    )
+
+
+def _error(code: str, message: str, page: int | None = None) -> Finding:
+    return Finding(code=code, severity=Severity.ERROR, message=message, page=page)
+
+
+def _box_mm(page: Dictionary) -> tuple[float, float] | None:
+    """Width and height of the visible area (CropBox, else MediaBox) in mm, before /Rotate."""
+    box = page.get("/CropBox")
+    if not isinstance(box, Array) or len(box) != 4:
+        box = page.get("/MediaBox")
+    if not isinstance(box, Array) or len(box) != 4:
+        return None
+    try:
+        x0, y0, x1, y1 = (float(v) for v in box)
+        unit = float(page.get("/UserUnit", 1))  # PDF 1.6: points may be scaled
+    except (TypeError, ValueError):
+        return None
+    width, height = abs(x1 - x0) * unit * MM_PER_POINT, abs(y1 - y0) * unit * MM_PER_POINT
+    if width <= 0 or height <= 0:
+        return None
+    return width, height
+
+
+def _check_page(
+    number: int, page: pikepdf.Page, profile: PreflightProfile, fonts: _FontCheck
+) -> tuple[PageFacts, list[Finding]]:
+    obj = page.obj
+    findings: list[Finding] = []
+    try:
+        rotation = int(obj.get("/Rotate", 0)) % 360
+    except (TypeError, ValueError):
+        rotation = 0
+    size = _box_mm(obj)
+    if size is None:
+        findings.append(_error("page_box_invalid", "the page has no usable MediaBox", number))
+        width = height = 0.0
+    else:
+        width, height = size
+        if rotation in (90, 270):
+            width, height = height, width
+        findings.extend(_size_findings(number, width, height, profile))
+    has_text = fonts.check(number, obj, findings)
+    facts = PageFacts(number, round(width, 1), round(height, 1), rotation, has_text)
+    return facts, findings
+
+
+def _size_findings(
+    number: int, width: float, height: float, profile: PreflightProfile
+) -> list[Finding]:
+    short, long = sorted((width, height))
+    tolerance = profile.size_tolerance_mm
+    fits = any(
+        abs(short - PAGE_SIZE_MM[f][0]) <= tolerance and abs(long - PAGE_SIZE_MM[f][1]) <= tolerance
+        for f in profile.page_formats
+    )
+    if not fits:
+        wanted = " or ".join(
+            f"{f.value} ({PAGE_SIZE_MM[f][0]:g} x {PAGE_SIZE_MM[f][1]:g} mm)"
+            for f in profile.page_formats
+        )
+        message = (
+            f"page {number} is {width:.1f} x {height:.1f} mm; "
+            f"this service prints {wanted} ±{tolerance:g} mm"
+        )
+        return [_error("page_size_mismatch", message, number)]
+    if width > height:
+        # Page 1 carries the address for the window: laid sideways it cannot be read
+        # there. Later pages are turned onto portrait paper by the print room.
+        if number == 1:
+            message = "page 1 is landscape; the first page must be portrait for the window"
+            return [_error("page_orientation", message, number)]
+        message = f"page {number} is landscape; it will be turned to print on portrait paper"
+        return [Finding("page_orientation", Severity.WARNING, message, number)]
+    return []
+
+
+class _FontCheck:
+    """Fonts a page uses, each dictionary judged once however many pages share it."""
+
+    def __init__(self, profile: PreflightProfile) -> None:
+        self.severity = Severity.ERROR if profile.require_embedded_fonts else Severity.WARNING
+        self.verdicts: dict[tuple[int, int], bool] = {}  # font objgen -> embedded
+        self.reported: set[str] = set()
+
+    def check(self, number: int, page: Dictionary, findings: list[Finding]) -> bool:
+        """Add a finding per font not embedded (once per font name); True if any font."""
+        any_font = False
+        todo: list[tuple[object, int]] = [(page.get("/Resources"), 0)]
+        seen_forms: set[tuple[int, int]] = set()
+        while todo:
+            resources, depth = todo.pop()
+            if not isinstance(resources, Dictionary):
+                continue
+            font_dict = resources.get("/Font")
+            if isinstance(font_dict, Dictionary):
+                for _, font in font_dict.items():
+                    if isinstance(font, Dictionary):
+                        any_font = True
+                        self._judge(number, font, findings)
+            xobjects = resources.get("/XObject")
+            if not isinstance(xobjects, Dictionary) or depth >= _MAX_FORM_DEPTH:
+                continue
+            for _, form in xobjects.items():
+                if not isinstance(form, pikepdf.Stream) or form.get("/Subtype") != Name.Form:
+                    continue
+                if form.objgen in seen_forms:
+                    continue
+                seen_forms.add(form.objgen)
+                todo.append((form.get("/Resources"), depth + 1))
+        return any_font
+
+    def _judge(self, number: int, font: Dictionary, findings: list[Finding]) -> None:
+        key = font.objgen if font.is_indirect else None
+        embedded = self.verdicts.get(key) if key else None
+        if embedded is None:
+            embedded = _is_embedded(font)
+            if key:
+                self.verdicts[key] = embedded
+        if embedded:
+            return
+        name = str(font.get("/BaseFont", "/unnamed")).lstrip("/")
+        if name in self.reported:
+            return
+        self.reported.add(name)
+        if name in STANDARD_14_FONTS:
+            message = (
+                f"the standard font {name} (first used on page {number}) is not embedded; "
+                "the printer's own version will be used"
+            )
+            findings.append(Finding("font_not_embedded", Severity.WARNING, message, number))
+            return
+        message = f"the font {name} (first used on page {number}) is not embedded"
+        findings.append(Finding("font_not_embedded", self.severity, message, number))
+
+
+def _is_embedded(font: Dictionary) -> bool:
+    """True when the glyphs travel with the file (Type 3 fonts are drawn by the PDF itself)."""
+    if font.get("/Subtype") == Name.Type3:
+        return True
+    if font.get("/Subtype") == Name.Type0:
+        descendants = font.get("/DescendantFonts")
+        if not isinstance(descendants, Array) or len(descendants) == 0:
+            return False
+        descendant = descendants[0]
+        if not isinstance(descendant, Dictionary):
+            return False
+        font = descendant
+    descriptor = font.get("/FontDescriptor")
+    return isinstance(descriptor, Dictionary) and any(k in descriptor for k in _FONT_FILES)

@@ -1,0 +1,115 @@
+"""Cutting a multi-letter file into pieces, as page ranges: no page is copied."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class SplitKind(StrEnum):
+    """How the letters in a file are found."""
+
+    SINGLE = "single"  # the whole file is one letter
+    EVERY_N = "every_n"  # a new letter every N pages
+    ADDRESS_CHANGE = "address_change"  # a new letter where the window holds an address
+    MARKER = "marker"  # a new letter on each page that carries the marker text
+    RANGES = "ranges"  # the caller gives the page ranges
+
+
+@dataclass(frozen=True)
+class SplitRule:
+    """A split rule with its parameter."""
+
+    kind: SplitKind = SplitKind.SINGLE
+    every: int = 0
+    marker: str = ""
+    ranges: tuple[tuple[int, int], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form stored with the document."""
+        return {
+            "kind": self.kind.value,
+            "every": self.every,
+            "marker": self.marker,
+            "ranges": [list(r) for r in self.ranges],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> SplitRule:
+        """Inverse of to_dict (None: the whole file is one letter)."""
+        if not data:
+            return cls()
+        return cls(
+            kind=SplitKind(data["kind"]),
+            every=int(data.get("every") or 0),
+            marker=str(data.get("marker") or ""),
+            ranges=tuple((int(a), int(b)) for a, b in data.get("ranges") or ()),
+        )
+
+    @property
+    def reads_every_window(self) -> bool:
+        """True when every page's window must be read to find where letters start."""
+        return self.kind is SplitKind.ADDRESS_CHANGE
+
+    @property
+    def reads_page_text(self) -> bool:
+        """True when every page's text must be searched for the marker."""
+        return self.kind is SplitKind.MARKER
+
+
+class SplitError(ValueError):
+    """The rule cannot cut this file (ranges out of bounds, N that does not divide...)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def check_rule(rule: SplitRule) -> None:
+    """Refuse a rule that can never work, before any file is read."""
+    if rule.kind is SplitKind.EVERY_N and rule.every < 1:
+        raise SplitError("split_rule_invalid", "every_n needs `every` of at least 1 page")
+    if rule.kind is SplitKind.MARKER and not rule.marker.strip():
+        raise SplitError("split_rule_invalid", "marker needs a non-empty `marker` text")
+    if rule.kind is SplitKind.RANGES:
+        if not rule.ranges:
+            raise SplitError("split_rule_invalid", "ranges needs at least one [first, last]")
+        previous_last = 0
+        for first, last in rule.ranges:
+            if first < 1 or last < first:
+                raise SplitError("split_rule_invalid", f"[{first}, {last}] is not a page range")
+            if first <= previous_last:
+                raise SplitError(
+                    "split_rule_invalid", "ranges must be in page order and must not overlap"
+                )
+            previous_last = last
+
+
+def starts(rule: SplitRule, page_count: int, *, flagged: set[int]) -> list[tuple[int, int]]:
+    """The pieces as (first page, page count), 1-based.
+
+    `flagged` holds the pages where a letter starts for the address and marker rules (the
+    caller reads windows or text to find them); page 1 always starts a piece so that no
+    page is left out (its window may hold no address: that piece is then not eligible)."""
+    check_rule(rule)
+    if rule.kind is SplitKind.SINGLE:
+        return [(1, page_count)]
+    if rule.kind is SplitKind.EVERY_N:
+        if page_count % rule.every:
+            raise SplitError(
+                "split_pages_left_over",
+                f"{page_count} pages do not split into letters of {rule.every} pages",
+            )
+        return [(first, rule.every) for first in range(1, page_count + 1, rule.every)]
+    if rule.kind is SplitKind.RANGES:
+        if rule.ranges[-1][1] > page_count:
+            raise SplitError(
+                "split_range_outside_document",
+                f"a range ends at page {rule.ranges[-1][1]}; the file has {page_count} pages",
+            )
+        return [(first, last - first + 1) for first, last in rule.ranges]
+    firsts = sorted({1, *(p for p in flagged if 1 <= p <= page_count)})
+    ends = [*firsts[1:], page_count + 1]
+    return [(first, end - first) for first, end in zip(firsts, ends, strict=True)]

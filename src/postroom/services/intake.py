@@ -1,0 +1,336 @@
+"""Use cases for documents and batches: upload, preflight in the sandbox, split into pieces."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import BinaryIO
+
+from postroom.addresses.countries import normalise_country
+from postroom.documents.analysis import AnalysisRequest, DocumentAnalysis, PieceScan
+from postroom.documents.inspect import inspect_pdf
+from postroom.documents.preview import PreviewRequest
+from postroom.documents.profiles import PreflightProfile, get_profile
+from postroom.documents.split import SplitError, SplitRule, check_rule
+from postroom.domain.clock import Clock
+from postroom.domain.eligibility import assess
+from postroom.domain.errors import Conflict, InvalidDocument, InvalidInput, NotFound
+from postroom.domain.findings import Finding, Severity, has_errors
+from postroom.domain.geometry import EnvelopeLayout, layout_for
+from postroom.domain.model import Batch, Document, MailPiece, PieceOptions
+from postroom.domain.states import DocumentState, PieceState
+from postroom.services.letters import Limits
+from postroom.services.ports import BlobStore, UnitOfWork, UnitOfWorkFactory
+
+PREFLIGHT_DOCUMENT = "preflight_document"
+STAGE_PREFLIGHT = "preflight"
+
+# Runs analyse_document in the sandbox (time and memory limits); raises InvalidDocument
+# with a preflight_* code when the child is killed.
+Analyser = Callable[[AnalysisRequest], DocumentAnalysis]
+
+
+def resolve_profile(name: str) -> PreflightProfile:
+    """The named preflight profile, or InvalidInput listing the known ones."""
+    try:
+        return get_profile(name)
+    except KeyError as exc:
+        raise InvalidInput(str(exc.args[0]), code="unknown_profile") from exc
+
+
+def resolve_layout(code: str, profile: PreflightProfile) -> EnvelopeLayout:
+    """The envelope layout (the profile's default for ""), or InvalidInput."""
+    try:
+        return layout_for(code or profile.default_layout)
+    except KeyError as exc:
+        raise InvalidInput(str(exc.args[0]), code="unknown_layout") from exc
+
+
+def create_batch(
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    account_id: str,
+    name: str,
+    profile: str,
+    layout: str = "",
+    default_country: str = "",
+) -> Batch:
+    """Open a batch that files can be added to."""
+    chosen = resolve_profile(profile)
+    resolve_layout(layout, chosen)
+    if layout and chosen.layouts and layout not in chosen.layouts:
+        raise InvalidInput(
+            f"the {chosen.name} profile offers the layouts {', '.join(chosen.layouts)}",
+            code="unknown_layout",
+        )
+    country = normalise_country(default_country) if default_country else ""
+    with uow:
+        batch = Batch(
+            account_id=account_id,
+            name=name,
+            created_at=clock.now(),
+            profile=chosen.name,
+            layout=layout,
+            default_country=country,
+        )
+        uow.pieces.add(batch)
+        uow.commit()
+    return batch
+
+
+def get_batch(*, uow: UnitOfWork, account_id: str, batch_id: str) -> Batch:
+    """One of the account's batches, or NotFound."""
+    with uow:
+        batch = uow.pieces.batch(account_id, batch_id)
+        if batch is None:
+            raise NotFound(f"no batch {batch_id}")
+        return batch
+
+
+def batch_summary(
+    *, uow: UnitOfWork, account_id: str, batch_id: str
+) -> tuple[Batch, Sequence[Document], dict[str, int]]:
+    """A batch, its documents and how many of its pieces are eligible."""
+    with uow:
+        batch = uow.pieces.batch(account_id, batch_id)
+        if batch is None:
+            raise NotFound(f"no batch {batch_id}")
+        documents = uow.pieces.documents_of_batch(batch_id)
+        return batch, documents, uow.pieces.count_pieces_of_batch(batch_id)
+
+
+def list_batch_pieces(
+    *,
+    uow: UnitOfWork,
+    account_id: str,
+    batch_id: str,
+    after: tuple[str, int] | None,
+    limit: int,
+) -> Sequence[MailPiece]:
+    """A page of the batch's pieces in file order."""
+    with uow:
+        if uow.pieces.batch(account_id, batch_id) is None:
+            raise NotFound(f"no batch {batch_id}")
+        return uow.pieces.pieces_of_batch(batch_id, after=after, limit=limit)
+
+
+def upload_document(
+    *,
+    uow: UnitOfWork,
+    blobs: BlobStore,
+    clock: Clock,
+    limits: Limits,
+    account_id: str,
+    upload: BinaryIO,
+    filename: str,
+    profile: str,
+    batch_id: str | None = None,
+    rule: SplitRule | None = None,
+) -> Document:
+    """Store a PDF after a first look and ask for its preflight (and split, in a batch)."""
+    chosen = resolve_profile(profile)
+    if rule is not None:
+        try:
+            check_rule(rule)
+        except SplitError as exc:
+            raise InvalidInput(exc.message, code=exc.code) from exc
+    if batch_id is not None:
+        with uow:
+            batch = uow.pieces.batch(account_id, batch_id)
+            if batch is None:
+                raise NotFound(f"no batch {batch_id}")
+            if not batch.accepts_documents():
+                raise Conflict(
+                    f"the batch is {batch.state.value}; documents go into opened batches",
+                    code="batch_not_open",
+                )
+            chosen = resolve_profile(batch.profile)
+    facts = inspect_pdf(upload, max_pages=limits.max_pages, max_bytes=limits.max_bytes)
+    sha, size = blobs.put(upload)
+    now = clock.now()
+    with uow:
+        document = Document(
+            account_id=account_id,
+            blob_sha256=sha,
+            filename=filename[:255] or "document.pdf",
+            size_bytes=size,
+            page_count=facts.page_count,
+            created_at=now,
+            profile=chosen.name,
+            batch_id=batch_id,
+            split_rule=(rule or SplitRule()).to_dict() if batch_id else None,
+        )
+        uow.pieces.add(document)
+        uow.outbox.add(PREFLIGHT_DOCUMENT, {"document_id": document.id}, now)
+        uow.commit()
+    return document
+
+
+def get_document(*, uow: UnitOfWork, account_id: str, document_id: str) -> Document:
+    """One of the account's documents, or NotFound."""
+    with uow:
+        document = uow.pieces.document(account_id, document_id)
+        if document is None:
+            raise NotFound(f"no document {document_id}")
+        return document
+
+
+@dataclass(frozen=True)
+class Analysed:
+    """An analysis, and the blob of the copy to print when active content was stripped."""
+
+    analysis: DocumentAnalysis
+    print_sha256: str | None
+
+
+def run_analysis(analyse: Analyser, blobs: BlobStore, request: AnalysisRequest) -> Analysed:
+    """Analyse in the sandbox; a file that kills its child is rejected, not retried.
+
+    The child writes a stripped copy to a temporary file when it finds active content;
+    that copy is stored as a blob and is what production prints."""
+    fd, stripped_path = tempfile.mkstemp(prefix="postroom-stripped-", suffix=".pdf")
+    os.close(fd)
+    try:
+        try:
+            analysis = analyse(replace(request, stripped_path=stripped_path))
+        except InvalidDocument as exc:
+            finding = Finding(exc.code, Severity.ERROR, exc.message)
+            rejected = DocumentAnalysis(
+                report={"findings": [finding.to_dict()]}, rejected=True, pieces=()
+            )
+            return Analysed(rejected, None)
+        if not analysis.stripped:
+            return Analysed(analysis, None)
+        with open(stripped_path, "rb") as copy:
+            sha, _ = blobs.put(copy)
+        return Analysed(analysis, sha)
+    finally:
+        os.unlink(stripped_path)
+
+
+def preflight_document(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    blobs: BlobStore,
+    clock: Clock,
+    analyse: Analyser,
+    document_id: str,
+    message_id: int,
+) -> None:
+    """Preflight a received document; in a batch, cut it into pieces and assess each."""
+    with uow_factory() as uow:
+        document = uow.pieces.document_by_id(document_id)
+        if document is None or document.state is not DocumentState.RECEIVED:
+            uow.outbox.mark_done(message_id, clock.now())
+            uow.commit()
+            return
+        batch = uow.pieces.batch_by_id(document.batch_id) if document.batch_id else None
+        request = AnalysisRequest(
+            path=str(blobs.path(document.blob_sha256)),
+            profile_name=document.profile,
+            layout_code=batch.layout if batch else "",
+            rule=document.split_rule,
+            read_window=batch is not None,
+            default_country=batch.default_country if batch else "",
+        )
+    # The analysis may take seconds: it runs with no transaction open.
+    analysed = run_analysis(analyse, blobs, request)
+    analysis = analysed.analysis
+    profile = resolve_profile(request.profile_name)
+    layout = resolve_layout(request.layout_code, profile)
+    with uow_factory() as uow:
+        now = clock.now()
+        document = uow.pieces.document_by_id(document_id)
+        if document is None or document.state is not DocumentState.RECEIVED:
+            uow.outbox.mark_done(message_id, now)
+            uow.commit()
+            return
+        document.record_preflight(analysis.report, rejected=analysis.rejected)
+        document.print_sha256 = analysed.print_sha256
+        if document.batch_id is not None and not analysis.rejected:
+            uow.pieces.add_all(
+                [_piece_from_scan(scan, document, profile, layout, now) for scan in analysis.pieces]
+            )
+        uow.stages.record(document_id, STAGE_PREFLIGHT, now)
+        uow.outbox.mark_done(message_id, now)
+        uow.commit()
+
+
+def _piece_from_scan(
+    scan: PieceScan,
+    document: Document,
+    profile: PreflightProfile,
+    layout: EnvelopeLayout,
+    now: datetime,
+) -> MailPiece:
+    options = PieceOptions()
+    recipient = scan.address.recipient if scan.address else None
+    address_findings = scan.address.findings if scan.address else ()
+    reasons = assess(
+        page_count=scan.page_count,
+        plex=options.plex,
+        layout=layout,
+        countries=profile.countries,
+        recipient=recipient,
+        findings=(*scan.findings, *address_findings),
+    )
+    assert document.batch_id is not None
+    return MailPiece(
+        account_id=document.account_id,
+        document_id=document.id,
+        recipient=recipient,
+        options=options,
+        page_count=scan.page_count,
+        created_at=now,
+        updated_at=now,
+        state=PieceState.OPENED,
+        batch_id=document.batch_id,
+        first_page=scan.first_page,
+        address_source="window",
+        eligible=not has_errors(list(reasons)),
+        findings=[f.to_dict() for f in reasons],
+    )
+
+
+def preview_page(
+    *,
+    uow: UnitOfWork,
+    blobs: BlobStore,
+    render: Callable[[PreviewRequest], bytes],
+    account_id: str,
+    document_id: str,
+    page: int,
+    layout: str | None,
+) -> bytes:
+    """A PNG of one page; `layout` ("" for the profile's) draws that layout's zones."""
+    with uow:
+        document = uow.pieces.document(account_id, document_id)
+        if document is None:
+            raise NotFound(f"no document {document_id}")
+        batch = uow.pieces.batch_by_id(document.batch_id) if document.batch_id else None
+    if not 1 <= page <= document.page_count:
+        raise NotFound(f"page {page} does not exist: the document has {document.page_count}")
+    if document.state is DocumentState.REJECTED:
+        raise Conflict(
+            "the document was rejected by preflight; it has no preview", code="document_rejected"
+        )
+    layout_code = ""
+    if layout is not None:
+        profile = resolve_profile(document.profile)
+        layout_code = resolve_layout(layout or (batch.layout if batch else ""), profile).code
+    request = PreviewRequest(str(blobs.path(document.blob_sha256)), page, layout_code)
+    return render(request)
+
+
+def list_batch_pieces_of_document(
+    *, uow: UnitOfWork, account_id: str, document_id: str, limit: int
+) -> Sequence[MailPiece]:
+    """The first `limit` pieces cut from one of the account's documents."""
+    with uow:
+        if uow.pieces.document(account_id, document_id) is None:
+            raise NotFound(f"no document {document_id}")
+        return uow.pieces.pieces_of_document(document_id)[:limit]
