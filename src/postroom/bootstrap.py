@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -18,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from postroom.channels.base import Channel, RetryableChannelError
 from postroom.channels.registry import load_channel
 from postroom.config import Settings
-from postroom.documents.analysis import AnalysisRequest, DocumentAnalysis, analyse_document
+from postroom.documents.analysis import AnalysisRequest, DocumentAnalysis, analyse_in_children
 from postroom.documents.preview import PreviewRequest, render_preview
 from postroom.documents.sandbox import run_limited
 from postroom.domain.clock import Clock, SystemClock
@@ -96,12 +97,16 @@ class Container:
 
     def analyse(self, request: AnalysisRequest) -> DocumentAnalysis:
         """Run a document analysis in a child process within the configured limits."""
-        return run_limited(
-            analyse_document,
-            request,
-            timeout_s=self.settings.preflight_timeout_seconds,
-            memory_bytes=self.settings.preflight_memory_bytes,
-        )
+
+        def run(func: Callable[..., Any], *args: Any) -> Any:
+            return run_limited(
+                func,
+                *args,
+                timeout_s=self.settings.preflight_timeout_seconds,
+                memory_bytes=self.settings.preflight_memory_bytes,
+            )
+
+        return analyse_in_children(request, run, workers=self.settings.preflight_processes)
 
     def render_preview(self, request: PreviewRequest) -> bytes:
         """Render a page preview in a child process (a hostile page cannot stall the API)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -38,6 +39,8 @@ class Settings(BaseSettings):
     default_profile: str = "postroom"
     preflight_timeout_seconds: float = Field(default=120.0, gt=0)
     preflight_memory_bytes: int = Field(default=1024 * 1024 * 1024, ge=64 * 1024 * 1024)
+    # Children that share one large file's page scans (default: the machine's cores).
+    preflight_processes: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -1,10 +1,14 @@
-"""One pass over a document in the sandbox: preflight, split into pieces, read each window.
+"""Preflight, split and window reading of one document, in sandboxed children.
 
-Everything here runs in a child process with time and memory limits (documents.sandbox):
-it takes a path and plain values and returns plain dataclasses."""
+The work is cut so that several children can share one large file: `preflight_part`
+checks the whole file once, `scan_part` reads the windows (and markers) of a range of
+pages, and `assemble` — plain Python, no PDF — turns their results into pieces. Every
+function here takes and returns plain, picklable values so it can cross a process border."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +34,53 @@ ACTIVE_CONTENT_CODES = frozenset(
         "xfa_form",
     }
 )
+# Pages one child scans at a time: large enough that a call's overhead does not count,
+# small enough that two or more children share a campaign file.
+CHUNK_PAGES = 1500
+
+
+@dataclass(frozen=True)
+class AnalysisRequest:
+    """What the sandboxed analysis needs: plain values only, so it crosses a process border."""
+
+    path: str
+    profile_name: str
+    layout_code: str = ""  # "" means the profile's default layout
+    rule: dict[str, Any] | None = None  # SplitRule.to_dict(); None: one piece
+    read_window: bool = True
+    default_country: str = ""  # "" means the profile's default country
+    stripped_path: str = ""  # where to write a copy without active content, if any is found
+
+    @property
+    def split_rule(self) -> SplitRule:
+        return SplitRule.from_dict(self.rule)
+
+    def layout(self) -> EnvelopeLayout:
+        return layout_for(self.layout_code or get_profile(self.profile_name).default_layout)
+
+    def country(self) -> str:
+        return self.default_country or get_profile(self.profile_name).default_country
+
+
+@dataclass(frozen=True)
+class PreflightPart:
+    """The preflight report, whether the file is refused as a whole, and its page count."""
+
+    report: dict[str, Any]
+    rejected: bool
+    page_count: int
+    stripped: bool
+
+
+@dataclass(frozen=True)
+class PageScan:
+    """What one page's window holds, for a page that starts (or may start) a piece."""
+
+    page: int
+    starts_piece: bool  # the address or marker rule says a letter starts here
+    lines: tuple[str, ...]
+    address: ParsedAddress | None
+    findings: tuple[Finding, ...]  # empty window, something printed in the clear zone
 
 
 @dataclass(frozen=True)
@@ -53,107 +104,140 @@ class DocumentAnalysis:
     stripped: bool = False  # True when request.stripped_path holds the copy to print
 
 
-@dataclass(frozen=True)
-class AnalysisRequest:
-    """What the sandboxed analysis needs: plain values only, so it crosses a process border."""
+def preflight_part(request: AnalysisRequest) -> PreflightPart:
+    """Check the whole file; write a copy without active content when it has some."""
+    report = preflight(Path(request.path), profile=get_profile(request.profile_name))
+    rejected = any(f.severity is Severity.ERROR and f.page is None for f in report.findings)
+    stripped = (
+        not rejected
+        and bool(request.stripped_path)
+        and any(f.code in ACTIVE_CONTENT_CODES for f in report.findings)
+    )
+    if stripped:
+        strip_active_content(Path(request.path), Path(request.stripped_path))
+    return PreflightPart(report.to_dict(), rejected, report.page_count, stripped)
 
-    path: str
-    profile_name: str
-    layout_code: str = ""  # "" means the profile's default layout
-    rule: dict[str, Any] | None = None  # SplitRule.to_dict(); None: one piece
-    read_window: bool = True
-    default_country: str = ""  # "" means the profile's default country
-    stripped_path: str = ""  # where to write a copy without active content, if any is found
+
+def pages_to_scan(request: AnalysisRequest, page_count: int) -> list[int]:
+    """The pages whose window (or text) must be read: all of them for the address and
+    marker rules, else only where pieces start (none when the address is given)."""
+    rule = request.split_rule
+    if rule.reads_every_window or rule.reads_page_text:
+        return list(range(1, page_count + 1))
+    if not request.read_window:
+        return []
+    return [first for first, _ in starts(rule, page_count, flagged=set())]
+
+
+def scan_part(request: AnalysisRequest, pages: Sequence[int]) -> list[PageScan]:
+    """Read the windows of `pages`; keep those that start a piece (and always page 1)."""
+    rule = request.split_rule
+    layout = request.layout()
+    country = request.country()
+    every = rule.reads_every_window or rule.reads_page_text
+    found: list[PageScan] = []
+    pdf = pdfium.PdfDocument(request.path)
+    try:
+        for number in pages:
+            page = pdf[number - 1]
+            textpage = page.get_textpage()
+            try:
+                marked = rule.reads_page_text and rule.marker in textpage.get_text_range()
+                if rule.reads_page_text and not marked and number != 1:
+                    continue
+                lines = tuple(read_zone_lines(page, layout.address_zone, textpage=textpage))
+                address = parse_address(lines, default_country=country)
+                # A letter starts where the window holds a complete address; continuation
+                # pages have body text or nothing there, which does not parse as one.
+                flagged = marked or (rule.reads_every_window and address.recipient is not None)
+                if every and not flagged and number != 1:
+                    continue
+                findings = _window_findings(page, textpage, layout, lines, number)
+                found.append(PageScan(number, flagged, lines, address, findings))
+            finally:
+                textpage.close()
+                page.close()
+    finally:
+        pdf.close()
+    return found
+
+
+def assemble(
+    request: AnalysisRequest, part: PreflightPart, scans: Sequence[PageScan]
+) -> DocumentAnalysis:
+    """Cut the file into pieces from the scans; each piece keeps its pages' findings."""
+    if part.rejected:
+        return DocumentAnalysis(part.report, True, (), part.stripped)
+    by_page = {scan.page: scan for scan in scans}
+    flagged = {scan.page for scan in scans if scan.starts_piece}
+    try:
+        ranges = starts(request.split_rule, part.page_count, flagged=flagged)
+    except SplitError as exc:
+        finding = Finding(exc.code, Severity.ERROR, exc.message)
+        report = {**part.report, "findings": [*part.report.get("findings", []), finding.to_dict()]}
+        return DocumentAnalysis(report, True, (), part.stripped)
+    page_findings: dict[int, list[Finding]] = {}
+    for raw in part.report.get("findings", []):
+        finding = Finding.from_dict(raw)
+        if finding.page is not None:
+            page_findings.setdefault(finding.page, []).append(finding)
+    pieces = []
+    for first, count in ranges:
+        findings = [f for p in range(first, first + count) for f in page_findings.get(p, ())]
+        scan = by_page.get(first) if request.read_window else None
+        if scan is not None:
+            findings.extend(scan.findings)
+        pieces.append(
+            PieceScan(
+                first_page=first,
+                page_count=count,
+                window_lines=scan.lines if scan else (),
+                address=scan.address if scan else None,
+                findings=tuple(findings),
+            )
+        )
+    return DocumentAnalysis(part.report, False, tuple(pieces), part.stripped)
 
 
 def analyse_document(request: AnalysisRequest) -> DocumentAnalysis:
-    """Preflight the file, cut it by its rule, and read the window of every piece's first page."""
-    path = request.path
-    profile = get_profile(request.profile_name)
-    layout_code = request.layout_code
-    rule = request.rule
-    read_window = request.read_window
-    default_country = request.default_country or profile.default_country
-    report = preflight(Path(path), profile=profile)
-    report_dict = report.to_dict()
-    document_errors = [
-        f for f in report.findings if f.severity is Severity.ERROR and f.page is None
-    ]
-    if document_errors:
-        return DocumentAnalysis(report=report_dict, rejected=True, pieces=())
-    stripped = bool(request.stripped_path) and any(
-        f.code in ACTIVE_CONTENT_CODES for f in report.findings
-    )
-    if stripped:
-        strip_active_content(Path(path), Path(request.stripped_path))
-    layout = layout_for(layout_code or profile.default_layout)
-    split_rule = SplitRule.from_dict(rule)
-    page_findings: dict[int, list[Finding]] = {}
-    for finding in report.findings:
-        if finding.page is not None:
-            page_findings.setdefault(finding.page, []).append(finding)
+    """The whole analysis in this process (small files, tests)."""
+    part = preflight_part(request)
+    if part.rejected:
+        return assemble(request, part, ())
+    return assemble(request, part, scan_part(request, pages_to_scan(request, part.page_count)))
 
-    pdf = pdfium.PdfDocument(path)
+
+Runner = Callable[..., Any]  # runs a function of this module in a sandboxed child
+
+
+def analyse_in_children(
+    request: AnalysisRequest, run: Runner, *, workers: int, chunk_pages: int = CHUNK_PAGES
+) -> DocumentAnalysis:
+    """The analysis with its page scans spread over `workers` children in parallel."""
+    part: PreflightPart = run(preflight_part, request)
+    if part.rejected:
+        return assemble(request, part, ())
     try:
-        flagged, windows = _flag_starts(pdf, split_rule, layout, default_country)
-        try:
-            ranges = starts(split_rule, len(pdf), flagged=flagged)
-        except SplitError as exc:
-            finding = Finding(exc.code, Severity.ERROR, exc.message)
-            report_dict["findings"] = [*report_dict.get("findings", []), finding.to_dict()]
-            return DocumentAnalysis(report=report_dict, rejected=True, pieces=())
-        pieces = []
-        for first, count in ranges:
-            findings = [f for p in range(first, first + count) for f in page_findings.get(p, ())]
-            lines: tuple[str, ...] = ()
-            address = None
-            if read_window:
-                lines, address = windows.get(first) or _read_window(
-                    pdf[first - 1], layout, default_country
-                )
-                findings.extend(_window_findings(pdf[first - 1], layout, lines, first))
-            pieces.append(PieceScan(first, count, lines, address, tuple(findings)))
-    finally:
-        pdf.close()
-    return DocumentAnalysis(
-        report=report_dict, rejected=False, pieces=tuple(pieces), stripped=stripped
-    )
-
-
-def _read_window(
-    page: pdfium.PdfPage, layout: EnvelopeLayout, default_country: str
-) -> tuple[tuple[str, ...], ParsedAddress]:
-    lines = tuple(read_zone_lines(page, layout.address_zone))
-    return lines, parse_address(lines, default_country=default_country)
-
-
-def _flag_starts(
-    pdf: pdfium.PdfDocument, rule: SplitRule, layout: EnvelopeLayout, default_country: str
-) -> tuple[set[int], dict[int, tuple[tuple[str, ...], ParsedAddress]]]:
-    """Pages where a letter starts (address and marker rules), and the windows read."""
-    flagged: set[int] = set()
-    windows: dict[int, tuple[tuple[str, ...], ParsedAddress]] = {}
-    if not (rule.reads_every_window or rule.reads_page_text):
-        return flagged, windows
-    for index in range(len(pdf)):
-        page = pdf[index]
-        if rule.reads_every_window:
-            lines, address = _read_window(page, layout, default_country)
-            # A letter starts where the window holds a complete address; continuation pages
-            # have body text or nothing there, which does not parse as one.
-            if address.recipient is not None:
-                flagged.add(index + 1)
-                windows[index + 1] = (lines, address)
-        else:
-            text = page.get_textpage().get_text_range()
-            if rule.marker in text:
-                flagged.add(index + 1)
-    return flagged, windows
+        pages = pages_to_scan(request, part.page_count)
+    except SplitError:
+        return assemble(request, part, ())  # assemble reports the rule's error
+    chunks = [pages[i : i + chunk_pages] for i in range(0, len(pages), chunk_pages)]
+    if len(chunks) <= 1 or workers <= 1:
+        scans = [scan for chunk in chunks for scan in run(scan_part, request, chunk)]
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = pool.map(lambda chunk: run(scan_part, request, chunk), chunks)
+            scans = [scan for result in results for scan in result]
+    return assemble(request, part, scans)
 
 
 def _window_findings(
-    page: pdfium.PdfPage, layout: EnvelopeLayout, lines: tuple[str, ...], number: int
-) -> list[Finding]:
+    page: pdfium.PdfPage,
+    textpage: pdfium.PdfTextPage,
+    layout: EnvelopeLayout,
+    lines: tuple[str, ...],
+    number: int,
+) -> tuple[Finding, ...]:
     """A window with no text (a scan?) and anything printed in the clear zone around it."""
     findings = []
     if not lines:
@@ -167,7 +251,7 @@ def _window_findings(
             )
         )
     if layout.window:
-        stray = text_outside_zone(page, layout.clear_zone, layout.address_zone)
+        stray = text_outside_zone(page, layout.clear_zone, layout.address_zone, textpage=textpage)
         if stray:
             findings.append(
                 Finding(
@@ -178,4 +262,4 @@ def _window_findings(
                     page=number,
                 )
             )
-    return findings
+    return tuple(findings)

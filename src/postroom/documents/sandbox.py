@@ -28,6 +28,8 @@ DEFAULT_TIMEOUT_S = 20.0
 DEFAULT_MEMORY_BYTES = 1024**3
 # Imported once in the forkserver, so every child starts with them loaded.
 _PRELOAD = [
+    "postroom.documents.analysis",
+    "postroom.documents.preview",
     "postroom.documents.preflight",
     "postroom.documents.sanitize",
     "postroom.documents.inspect",
