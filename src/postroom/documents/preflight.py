@@ -102,8 +102,22 @@ class PreflightReport:
             "repaired": self.repaired,
             "accepted": self.accepted,
             "findings": [f.to_dict() for f in self.findings],
-            "pages": [p.to_dict() for p in self.pages],
+            "page_runs": page_runs(self.pages),
         }
+
+
+def page_runs(pages: tuple[PageFacts, ...]) -> list[dict[str, Any]]:
+    """Consecutive pages with the same facts as one entry {"first", "last", ...facts}: a
+    30,000-page campaign of identical pages stays one line, not a megabyte of JSON."""
+    runs: list[dict[str, Any]] = []
+    for page in pages:
+        facts = page.to_dict()
+        number = facts.pop("number")
+        if runs and runs[-1]["last"] == number - 1 and runs[-1]["facts"] == facts:
+            runs[-1]["last"] = number
+        else:
+            runs.append({"first": number, "last": number, "facts": facts})
+    return [{"first": r["first"], "last": r["last"], **r["facts"]} for r in runs]
 
 
 def preflight(path: Path, *, profile: PreflightProfile) -> PreflightReport:

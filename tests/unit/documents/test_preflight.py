@@ -52,7 +52,16 @@ def test_a_plain_a4_letter_is_accepted_with_its_page_facts(tmp_path: Path) -> No
     assert report.accepted
     assert (report.page_count, report.size_bytes, report.repaired) == (2, len(data), False)
     assert report.pages[0] == PageFacts(1, 210.0, 297.0, 0, True)
-    assert report.to_dict()["pages"][1]["number"] == 2
+    assert report.to_dict()["page_runs"] == [
+        {
+            "first": 1,
+            "last": 2,
+            "width_mm": 210.0,
+            "height_mm": 297.0,
+            "rotation": 0,
+            "has_text": True,
+        }
+    ]
     assert report.to_dict()["accepted"] is True
 
 
@@ -191,3 +200,9 @@ def test_a_thousand_pages_preflight_at_over_five_thousand_pages_a_second(tmp_pat
     assert len(report.pages) == 1000
     # ~20,000 pages/s measured alone; the bound leaves room for a busy shared machine.
     assert 1000 / elapsed > 5000
+
+
+def test_page_facts_are_reported_as_runs_of_identical_pages(tmp_path: Path) -> None:
+    report = preflight(write(tmp_path, pages_of_sizes(A4, A4, LETTER, A4)), profile=A4_ONLY)
+    runs = [(r["first"], r["last"], r["width_mm"]) for r in report.to_dict()["page_runs"]]
+    assert runs == [(1, 2, 210.0), (3, 3, 215.9), (4, 4, 210.0)]
