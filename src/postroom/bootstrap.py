@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -106,6 +106,8 @@ class Container:
                 memory_bytes=self.settings.preflight_memory_bytes,
             )
 
+        limits = self.limits
+        request = replace(request, max_pages=limits.max_pages, max_bytes=limits.max_bytes)
         return analyse_in_children(request, run, workers=self.settings.preflight_processes)
 
     def render_preview(self, request: PreviewRequest) -> bytes:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,11 @@ class AnalysisRequest:
     read_window: bool = True
     default_country: str = ""  # "" means the profile's default country
     stripped_path: str = ""  # where to write a copy without active content, if any is found
+    # The operator's limits for one file (settings), which the API applied at upload; 0
+    # leaves the profile's. A worker that judged by the profile alone would reject a campaign
+    # file its API had accepted.
+    max_pages: int = 0
+    max_bytes: int = 0
 
     @property
     def split_rule(self) -> SplitRule:
@@ -106,7 +111,13 @@ class DocumentAnalysis:
 
 def preflight_part(request: AnalysisRequest) -> PreflightPart:
     """Check the whole file; write a copy without active content when it has some."""
-    report = preflight(Path(request.path), profile=get_profile(request.profile_name))
+    profile = get_profile(request.profile_name)
+    profile = replace(
+        profile,
+        max_pages=request.max_pages or profile.max_pages,
+        max_bytes=request.max_bytes or profile.max_bytes,
+    )
+    report = preflight(Path(request.path), profile=profile)
     rejected = any(f.severity is Severity.ERROR and f.page is None for f in report.findings)
     stripped = (
         not rejected
@@ -146,7 +157,13 @@ def scan_part(request: AnalysisRequest, pages: Sequence[int]) -> list[PageScan]:
                 if rule.reads_page_text and not marked and number != 1:
                     continue
                 lines = tuple(read_zone_lines(page, layout.address_zone, textpage=textpage))
-                address = parse_address(lines, default_country=country)
+                # An empty window is reported once, as window_has_no_text below, not again
+                # as the parser's address_missing.
+                address = (
+                    parse_address(lines, default_country=country)
+                    if lines
+                    else ParsedAddress(recipient=None, findings=(), lines=())
+                )
                 # A letter starts where the window holds a complete address; continuation
                 # pages have body text or nothing there, which does not parse as one.
                 flagged = marked or (rule.reads_every_window and address.recipient is not None)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 from pathlib import Path
 
 import pikepdf
@@ -190,16 +189,13 @@ def test_a_repaired_file_says_so(tmp_path: Path) -> None:
     assert str(tmp_path) not in report.findings[0].message
 
 
-def test_a_thousand_pages_preflight_at_over_five_thousand_pages_a_second(tmp_path: Path) -> None:
+def test_a_thousand_page_file_gets_a_fact_for_every_page(tmp_path: Path) -> None:
+    # Its speed is measured in bench/, not asserted here (docs/intake.md has the figure).
     path = tmp_path / "many.pdf"
     make_corpus.make_many_pages(path, 1000)
-    profile = PreflightProfile(name="big", max_pages=1000)
-    started = time.perf_counter()
-    report = preflight(path, profile=profile)
-    elapsed = time.perf_counter() - started
-    assert len(report.pages) == 1000
-    # ~20,000 pages/s measured alone; the bound leaves room for a busy shared machine.
-    assert 1000 / elapsed > 5000
+    report = preflight(path, profile=PreflightProfile(name="big", max_pages=1000))
+    assert [p.number for p in report.pages] == list(range(1, 1001))
+    assert report.accepted
 
 
 def test_page_facts_are_reported_as_runs_of_identical_pages(tmp_path: Path) -> None:
