@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -35,6 +35,8 @@ class Account:
     created_at: datetime
     sandbox: bool = False
     credit_minor: int = 0  # prepaid credit in the account currency's minor unit (cents, öre)
+    monthly_limit_minor: int | None = None  # most the account may spend in a month; None: no cap
+    currency: str = "SEK"
     id: str = field(default_factory=new_id)
 
 
@@ -152,15 +154,29 @@ class PieceOptions:
     plex: Plex = Plex.SIMPLEX
     color: bool = False
     postage: Postage = Postage.ECONOMY
+    envelope: str = ""  # an EnvelopeType value; "" means the layout's envelope
+    paper: str = "80g"  # paper grade, grammage in g/m²
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form used in storage, manifests and the API."""
-        return {"plex": self.plex.value, "color": self.color, "postage": self.postage.value}
+        return {
+            "plex": self.plex.value,
+            "color": self.color,
+            "postage": self.postage.value,
+            "envelope": self.envelope,
+            "paper": self.paper,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PieceOptions:
-        """Inverse of to_dict."""
-        return cls(plex=Plex(data["plex"]), color=data["color"], postage=Postage(data["postage"]))
+        """Inverse of to_dict (older rows have no envelope or paper)."""
+        return cls(
+            plex=Plex(data["plex"]),
+            color=data["color"],
+            postage=Postage(data["postage"]),
+            envelope=data.get("envelope", ""),
+            paper=data.get("paper", "80g"),
+        )
 
 
 @dataclass(eq=False)
@@ -204,6 +220,9 @@ class Batch:
     layout: str = ""  # envelope layout code; "" means the profile's default
     default_country: str = ""  # "" means the profile's default
     state: BatchState = BatchState.OPENED
+    service_id: str | None = None
+    output_date: date | None = None  # the day production should happen (None: earliest)
+    cost_center: str = ""
     id: str = field(default_factory=new_id)
 
     def accepts_documents(self) -> bool:
@@ -231,6 +250,14 @@ class MailPiece:
     address_source: str = "given"  # given | window
     eligible: bool | None = None  # None until assessed
     findings: list[dict[str, Any]] = field(default_factory=list)  # Finding.to_dict() each
+    service_id: str | None = None
+    sheets: int = 0  # sheets in the envelope, address page and blank backs included
+    weight_g: int = 0
+    price_minor: int = 0
+    output_date: date | None = None  # when it is produced (the cut-off it waits for)
+    expected_post_date: date | None = None
+    tracking_reference: str | None = None  # registered mail
+    annexes: list[str] = field(default_factory=list)  # document ids added after the main one
     id: str = field(default_factory=new_id)
 
     @property
@@ -265,6 +292,13 @@ class Lot:
     state: LotState = LotState.COMPOSING
     pdf_sha256: str | None = None
     composed_at: datetime | None = None
+    channel: str = "print_local"
+    group_key: dict[str, Any] = field(default_factory=dict)  # envelope, plex, color, postage, paper
+    sheet_count: int = 0
+    files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
+    printed_at: datetime | None = None
+    posted_at: datetime | None = None
+    deposit_proof_sha256: str | None = None
     id: str = field(default_factory=new_id)
 
     def mark_composed(self, *, pdf_sha256: str, now: datetime) -> None:

@@ -6,6 +6,7 @@ import threading
 
 from sqlalchemy.orm import registry
 
+from postroom.domain.catalog import Charge, Option, OptionType, Service
 from postroom.domain.model import (
     Account,
     ApiKey,
@@ -35,6 +36,10 @@ def start_mappers() -> None:
         mapper_registry.map_imperatively(ApiKey, tables.api_keys)
         mapper_registry.map_imperatively(SessionToken, tables.session_tokens)
         mapper_registry.map_imperatively(Shop, tables.shops)
+        mapper_registry.map_imperatively(Service, tables.services)
+        mapper_registry.map_imperatively(OptionType, tables.option_types)
+        mapper_registry.map_imperatively(Option, tables.options)
+        mapper_registry.map_imperatively(Charge, tables.charges)
         mapper_registry.map_imperatively(Batch, tables.batches)
         mapper_registry.map_imperatively(Document, tables.documents)
         mapper_registry.map_imperatively(Lot, tables.lots, version_id_col=tables.lots.c.version)

@@ -7,6 +7,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     Enum,
     ForeignKey,
     Index,
@@ -52,6 +53,8 @@ accounts = Table(
     Column("name", String(200), nullable=False),
     Column("sandbox", Boolean, nullable=False, default=False),
     Column("credit_minor", BigInteger, nullable=False, default=0),
+    Column("monthly_limit_minor", BigInteger, nullable=True),
+    Column("currency", String(3), nullable=False, default="SEK"),
     Column("created_at", UTCDateTime, nullable=False),
 )
 
@@ -112,6 +115,9 @@ batches = Table(
     Column("default_country", String(2), nullable=False),
     Column("state", _enum(BatchState, "batch_state"), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("service_id", ID, ForeignKey("services.id"), nullable=True),
+    Column("output_date", Date, nullable=True),
+    Column("cost_center", String(100), nullable=False, default=""),
     Index("ix_batches_account", "account_id"),
 )
 
@@ -146,7 +152,69 @@ lots = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("composed_at", UTCDateTime, nullable=True),
     Column("version", Integer, nullable=False),
+    Column("channel", String(50), nullable=False, default="print_local"),
+    Column("group_key", JSON, nullable=False, default=dict),
+    Column("sheet_count", Integer, nullable=False, default=0),
+    Column("files", JSON, nullable=False, default=dict),
+    Column("printed_at", UTCDateTime, nullable=True),
+    Column("posted_at", UTCDateTime, nullable=True),
+    Column("deposit_proof_sha256", String(64), nullable=True),
     Index("ix_lots_state", "state"),
+)
+
+services = Table(
+    "services",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("environment", String(10), nullable=False),
+    Column("code", String(100), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("channel", String(50), nullable=False),
+    Column("profile", String(50), nullable=False),
+    Column("layout", String(50), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("address_page", Boolean, nullable=False),
+    Column("immediate", Boolean, nullable=False),
+    Column("cut_off", String(5), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("boxes", JSON, nullable=False),
+    Column("default_options", JSON, nullable=False),
+    Column("output", JSON, nullable=False),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=True),
+    Index("ix_services_environment_code", "environment", "code"),
+)
+
+option_types = Table(
+    "option_types",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("environment", String(10), nullable=False),
+    Column("code", String(50), nullable=False),
+    Column("name", String(200), nullable=False),
+    UniqueConstraint("environment", "code", name="uq_option_types_environment_code"),
+)
+
+options = Table(
+    "options",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("environment", String(10), nullable=False),
+    Column("type_code", String(50), nullable=False),
+    Column("code", String(50), nullable=False),
+    Column("label", String(200), nullable=False),
+    UniqueConstraint("environment", "type_code", "code", name="uq_options_environment_type_code"),
+)
+
+charges = Table(
+    "charges",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("piece_id", ID, ForeignKey("mail_pieces.id", ondelete="CASCADE"), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("piece_id", name="uq_charges_piece_id"),
+    Index("ix_charges_account_created", "account_id", "created_at"),
 )
 
 mail_pieces = Table(
@@ -170,6 +238,14 @@ mail_pieces = Table(
     Column("address_source", String(10), nullable=False),
     Column("eligible", Boolean, nullable=True),
     Column("findings", JSON, nullable=False),
+    Column("service_id", ID, ForeignKey("services.id"), nullable=True),
+    Column("sheets", Integer, nullable=False, default=0),
+    Column("weight_g", Integer, nullable=False, default=0),
+    Column("price_minor", BigInteger, nullable=False, default=0),
+    Column("output_date", Date, nullable=True),
+    Column("expected_post_date", Date, nullable=True),
+    Column("tracking_reference", String(35), nullable=True),
+    Column("annexes", JSON, nullable=False, default=list),
     Index("ix_mail_pieces_account_created", "account_id", "created_at", "id"),
     Index("ix_mail_pieces_batch", "batch_id", "document_id", "first_page"),
     Index("ix_mail_pieces_state", "state"),

@@ -212,7 +212,13 @@ def test_piece_options_round_trip_through_their_dict(opts: PieceOptions) -> None
 
 
 def test_piece_options_default_to_simplex_black_and_white_economy() -> None:
-    assert PieceOptions().to_dict() == {"plex": "simplex", "color": False, "postage": "economy"}
+    assert PieceOptions().to_dict() == {
+        "plex": "simplex",
+        "color": False,
+        "postage": "economy",
+        "envelope": "",
+        "paper": "80g",
+    }
 
 
 def test_piece_options_from_dict_refuses_an_unknown_plex() -> None:
