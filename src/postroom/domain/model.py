@@ -37,6 +37,7 @@ class Account:
     credit_minor: int = 0  # prepaid credit in the account currency's minor unit (cents, öre)
     monthly_limit_minor: int | None = None  # most the account may spend in a month; None: no cap
     currency: str = "SEK"
+    operator: bool = False  # the print room's own account: sees every lot, reports feedback
     id: str = field(default_factory=new_id)
 
 

@@ -13,7 +13,7 @@ from postroom.documents.lot_files import LotEntry
 from postroom.domain.clock import Clock
 from postroom.domain.eligibility import assess
 from postroom.domain.findings import Finding, Severity, has_errors
-from postroom.domain.model import Lot, MailPiece
+from postroom.domain.model import MailPiece
 from postroom.domain.states import DocumentState, LotState, PieceState
 from postroom.services.intake import (
     PREFLIGHT_DOCUMENT,
@@ -24,10 +24,10 @@ from postroom.services.intake import (
 )
 from postroom.services.letters import CHECK_PIECE
 from postroom.services.ports import BlobStore, OutboxMessage, UnitOfWork, UnitOfWorkFactory
+from postroom.services.production import COMPOSE_LOT
 
 log = logging.getLogger(__name__)
 
-COMPOSE_LOT = "compose_lot"
 STAGE_CHECK = "check"
 STAGE_COMPOSE = "compose"
 
@@ -117,29 +117,6 @@ def _judge_letter(
         piece.fail(first_error.code, first_error.message, now)
     else:
         piece.move_to(PieceState.ACCEPTED, now)
-
-
-def build_lots(*, uow_factory: UnitOfWorkFactory, clock: Clock, max_pieces: int) -> list[str]:
-    """Allocate every accepted piece to new lots, asking for each lot to be composed."""
-    lot_ids: list[str] = []
-    while True:
-        with uow_factory() as uow:
-            pieces = uow.pieces.ready_for_lot(max_pieces)
-            if not pieces:
-                return lot_ids
-            now = clock.now()
-            lot = Lot(
-                created_at=now,
-                piece_count=len(pieces),
-                page_count=sum(p.page_count for p in pieces),
-            )
-            uow.lots.add(lot)
-            for piece in pieces:
-                piece.allocate(lot.id, now)
-            uow.outbox.add(COMPOSE_LOT, {"lot_id": lot.id}, now)
-            uow.commit()
-            lot_ids.append(lot.id)
-            log.info("lot %s allocated with %d pieces", lot.id, len(pieces))
 
 
 def compose_lot(

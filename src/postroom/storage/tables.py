@@ -55,6 +55,7 @@ accounts = Table(
     Column("credit_minor", BigInteger, nullable=False, default=0),
     Column("monthly_limit_minor", BigInteger, nullable=True),
     Column("currency", String(3), nullable=False, default="SEK"),
+    Column("operator", Boolean, nullable=False, default=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import dramatiq
 
-from postroom.services import pipeline
+from postroom.services import pipeline, production
 from postroom.services.ports import OutboxMessage
 from postroom.worker.actors import QUEUE, register_actors
 
@@ -81,7 +81,7 @@ class WorkerRuntime:
     def build_lots_once(self) -> int:
         """Allocate accepted pieces to lots; returns how many lots were made."""
         c = self.container
-        lots = pipeline.build_lots(
+        lots = production.build_lots(
             uow_factory=c.uow, clock=c.clock, max_pieces=c.settings.lot_max_pieces
         )
         return len(lots)

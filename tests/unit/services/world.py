@@ -16,7 +16,7 @@ from postroom.channels.base import Channel
 from postroom.config import Settings
 from postroom.domain.clock import FixedClock
 from postroom.domain.model import Lot, MailPiece, PieceOptions, Recipient
-from postroom.services import accounts, letters, pipeline
+from postroom.services import accounts, letters, pipeline, production
 from postroom.services.letters import CHECK_PIECE
 from postroom.services.ports import OutboxMessage
 from postroom.storage import tables
@@ -89,7 +89,7 @@ class World:
         )
 
     def build_lots(self, max_pieces: int = 100) -> list[str]:
-        return pipeline.build_lots(
+        return production.build_lots(
             uow_factory=self.container.uow, clock=self.clock, max_pieces=max_pieces
         )
 

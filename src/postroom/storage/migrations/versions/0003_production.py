@@ -101,6 +101,9 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("currency", sa.String(length=3), nullable=False, server_default="SEK")
         )
+        batch_op.add_column(
+            sa.Column("operator", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
 
     with op.batch_alter_table("batches", schema=None) as batch_op:
         batch_op.add_column(sa.Column("service_id", sa.String(length=36), nullable=True))
@@ -171,6 +174,7 @@ def downgrade() -> None:
         batch_op.drop_column("service_id")
 
     with op.batch_alter_table("accounts", schema=None) as batch_op:
+        batch_op.drop_column("operator")
         batch_op.drop_column("currency")
         batch_op.drop_column("monthly_limit_minor")
 
