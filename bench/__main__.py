@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from bench.cases import Result
 
 
-CASES = ("lot", "inspect", "service", "api")
+CASES = ("lot", "inspect", "service", "api", "intake")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,11 +42,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--runs", type=int, default=3, help="runs of each side; best kept (default 3)")
     p.add_argument(
+        "--intake-pages",
+        default="3000,30000",
+        help="comma-separated page counts of the intake files, multiples of 3 (default "
+        "3000,30000); each side runs once on each",
+    )
+    p.add_argument(
+        "--intake-workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="sandbox children sharing the intake file (default: the CPU count); "
+        "the intake also runs with 1 for comparison",
+    )
+    p.add_argument(
         "--cases",
         default=",".join(CASES),
         help=f"comma-separated subset of {', '.join(CASES)} (default: all)",
     )
-    p.add_argument("--work-dir", type=Path, help="where files go (default: a temporary folder)")
+    p.add_argument(
+        "--work-dir",
+        type=Path,
+        help="where files go (default: a temporary folder); the intake files are kept in "
+        "its intake-cache/ folder and reused by later runs",
+    )
     return p
 
 
@@ -82,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     chosen = {c.strip() for c in args.cases.split(",") if c.strip()}
     if not chosen or chosen - set(CASES):
         raise SystemExit(f"--cases takes a subset of {', '.join(CASES)}")
+    intake_pages = _intake_pages(args.intake_pages)
+    if args.intake_workers < 1:
+        raise SystemExit("--intake-workers must be at least 1")
+    intake_report = None
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="postroom-bench-", dir=args.work_dir) as tmp:
         work = Path(tmp)
@@ -109,13 +131,40 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             results.append(run())
             print(f"  {label}: {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        if "intake" in chosen:
+            from bench.intake import intake
+
+            t0 = time.perf_counter()
+            cache = args.work_dir / "intake-cache" if args.work_dir else work / "intake"
+            intake_report = intake(
+                cache,
+                sizes=intake_pages,
+                workers=sorted({args.intake_workers, 1}, reverse=True),
+                log=lambda line: print(line, file=sys.stderr),
+            )
+            results.extend(intake_report.results())
+            print(f"  intake: {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     print(_table(results))
     print(
         f"ratio = postroom rate / reference rate, best of {args.runs} runs each; "
         f"{args.pieces} pieces x {args.source_pages} pages, {args.documents} documents, "
         f"{args.letters} letters; total {time.perf_counter() - started:.1f} s"
     )
+    if intake_report is not None:
+        print()
+        print(intake_report.table())
     return 0
+
+
+def _intake_pages(value: str) -> list[int]:
+    """--intake-pages as a list of page counts, each a positive multiple of 3."""
+    try:
+        sizes = [int(part.replace("_", "")) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise SystemExit("--intake-pages takes page counts separated by commas") from None
+    if not sizes or any(size < 3 or size % 3 for size in sizes):
+        raise SystemExit("--intake-pages: each count must be a positive multiple of 3")
+    return sizes
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import dramatiq
 
-from postroom.services import intake, pipeline
+from postroom.services import intake, pipeline, production
 from postroom.services.letters import CHECK_PIECE
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def register_actors(container: Container) -> dict[str, dramatiq.Actor[Any, Any]]
     stages: dict[str, Callable[..., None]] = {
         CHECK_PIECE: check_piece,
         intake.PREFLIGHT_DOCUMENT: preflight_document,
-        pipeline.COMPOSE_LOT: compose_lot,
+        production.COMPOSE_LOT: compose_lot,
     }
     return {
         name: dramatiq.Actor(
