@@ -156,7 +156,9 @@ def _container(folder: Path) -> tuple[Container, str, str]:
     # Empty URLs so that POSTROOM_* variables in the caller's shell cannot point us elsewhere.
     settings = Settings(data_dir=folder, database_url="", broker_url="", storage_url="")
     container = build_container(settings)
-    account = accounts.create_account(uow=container.uow(), clock=container.clock, name="bench")
+    account = accounts.create_account(
+        uow=container.uow(), clock=container.clock, name="bench", credit_minor=10**12
+    )
     _, key = accounts.create_api_key(
         uow=container.uow(), clock=container.clock, account_id=account.id
     )

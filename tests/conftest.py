@@ -23,11 +23,14 @@ from postroom.api.app import create_app
 from postroom.bootstrap import Container, build_container
 from postroom.config import Settings
 from postroom.services import accounts
+from postroom.services.catalog import ensure_default_catalog
 from postroom.storage.tables import metadata
 from tests.support import services
 from tests.support.pdfs import make_pdf
 
 BACKEND = os.environ.get("POSTROOM_TEST_BACKEND", "sqlite")
+# Letters are charged when accepted: test accounts can pay for everything they send.
+TEST_CREDIT_MINOR = 10**12
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,7 @@ def container(make_settings: Callable[..., Settings]) -> Iterator[Container]:
     c = build_container(make_settings())
     if c.engine.dialect.name == "postgresql":
         _truncate_all(c)
+        ensure_default_catalog(c.uow(), c.clock)  # emptied with the rest
     yield c
     c.close()
 
@@ -168,6 +172,7 @@ def make_tenant(container: Container) -> Callable[[str], Tenant]:
             name=name,
             username=username,
             password=password,
+            credit_minor=TEST_CREDIT_MINOR,
         )
         _, key = accounts.create_api_key(
             uow=container.uow(), clock=container.clock, account_id=account.id

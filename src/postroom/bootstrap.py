@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -24,7 +25,9 @@ from postroom.documents.preview import PreviewRequest, render_preview
 from postroom.documents.sandbox import run_limited
 from postroom.domain.clock import Clock, SystemClock
 from postroom.domain.errors import RetryableError
+from postroom.domain.pricing import DEFAULT_PRICE_TABLE, PriceTable
 from postroom.services import accounts
+from postroom.services.catalog import ensure_default_catalog
 from postroom.services.letters import Limits
 from postroom.storage.blobs import LocalBlobStore
 from postroom.storage.database import make_engine
@@ -36,6 +39,7 @@ log = logging.getLogger(__name__)
 
 DEMO_ACCOUNT = "demo"
 DEMO_KEY_FILE = "demo-api-key"
+DEMO_CREDIT_MINOR = 100_000_000  # 1,000,000.00 SEK: the demo never runs out
 
 
 def make_broker(settings: Settings) -> dramatiq.Broker:
@@ -66,6 +70,7 @@ class Container:
     print_channel: Channel
     broker: dramatiq.Broker
     extras: dict[str, Any] = field(default_factory=dict)
+    prices: PriceTable = DEFAULT_PRICE_TABLE
 
     def uow(self) -> SqlUnitOfWork:
         """A fresh unit of work."""
@@ -172,7 +177,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     upgrade(engine)
     broker = make_broker(settings)
     dramatiq.set_broker(broker)
-    return Container(
+    container = Container(
         settings=settings,
         clock=clock or SystemClock(),
         engine=engine,
@@ -180,7 +185,17 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         blobs=LocalBlobStore(settings.blob_dir),
         print_channel=load_channel("print_local", output_dir=settings.output_dir),
         broker=broker,
+        prices=load_price_table(settings.price_table),
     )
+    ensure_default_catalog(container.uow(), container.clock)
+    return container
+
+
+def load_price_table(path: Path | None) -> PriceTable:
+    """The default price table, with the figures of the JSON file at `path` replacing its own."""
+    if path is None:
+        return DEFAULT_PRICE_TABLE
+    return PriceTable.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
 
 def ensure_demo_account(container: Container) -> str:
@@ -188,11 +203,18 @@ def ensure_demo_account(container: Container) -> str:
     key_file: Path = container.settings.data_dir / DEMO_KEY_FILE
     with container.uow() as uow:
         account = uow.accounts.find_by_name(DEMO_ACCOUNT)
+        # A data folder from before letters were charged: the demo must still produce them.
+        if account is not None and account.credit_minor < DEMO_CREDIT_MINOR // 2:
+            account.credit_minor = DEMO_CREDIT_MINOR
+            uow.commit()
     if account is not None and key_file.exists():
         return key_file.read_text().strip()
     if account is None:
         account = accounts.create_account(
-            uow=container.uow(), clock=container.clock, name=DEMO_ACCOUNT
+            uow=container.uow(),
+            clock=container.clock,
+            name=DEMO_ACCOUNT,
+            credit_minor=DEMO_CREDIT_MINOR,
         )
     _, key = accounts.create_api_key(
         uow=container.uow(), clock=container.clock, account_id=account.id, name="demo"

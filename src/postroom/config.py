@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     max_pages_per_document: int = Field(default=2000, ge=1)
     lot_interval_seconds: float = Field(default=1.0, gt=0)
     lot_max_pieces: int = Field(default=1000, ge=1)
+    lot_max_sheets: int = Field(default=5000, ge=1)
     outbox_poll_seconds: float = Field(default=0.2, gt=0)
     outbox_redeliver_after_seconds: float = Field(default=600.0, gt=0)
     worker_threads: int = Field(default=4, ge=1)
@@ -37,6 +38,10 @@ class Settings(BaseSettings):
     session_ttl_seconds: int = Field(default=12 * 3600, ge=60)
     queue_namespace: str = "postroom"
     default_profile: str = "postroom"
+    # The service of letters sent without one (a code of the catalog, e.g. letter_standard).
+    default_service: str = "letter_immediate"
+    # A JSON file overriding figures of the default price table (docs/production.md).
+    price_table: Path | None = None
     preflight_timeout_seconds: float = Field(default=120.0, gt=0)
     preflight_memory_bytes: int = Field(default=1024 * 1024 * 1024, ge=64 * 1024 * 1024)
     # Children that share one large file's page scans (default: the machine's cores).

@@ -108,7 +108,7 @@ def make_stack(
         client_context = TestClient(create_app(container, run_worker=False))
         client = client_context.__enter__()
         account = accounts.create_account(
-            uow=container.uow(), clock=container.clock, name="mailroom"
+            uow=container.uow(), clock=container.clock, name="mailroom", credit_minor=10**12
         )
         _, key = accounts.create_api_key(
             uow=container.uow(), clock=container.clock, account_id=account.id

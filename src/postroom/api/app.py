@@ -10,7 +10,16 @@ from fastapi.responses import HTMLResponse
 
 from postroom.api.errors import install_error_handlers
 from postroom.api.middleware import BodySizeLimit
-from postroom.api.routes import batches, documents, health, keys, letters, sessions
+from postroom.api.routes import (
+    batches,
+    catalog,
+    documents,
+    health,
+    keys,
+    letters,
+    lots,
+    sessions,
+)
 from postroom.bootstrap import Container
 from postroom.worker.runtime import WorkerRuntime
 
@@ -47,7 +56,7 @@ def create_app(container: Container, *, run_worker: bool = True) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=container.settings.max_upload_bytes)
 
     v1 = APIRouter(prefix="/v1")
-    for module in (letters, documents, batches, keys, sessions):
+    for module in (letters, documents, batches, keys, sessions, catalog, lots):
         v1.include_router(module.router)
     app.include_router(v1)
     app.include_router(health.router)

@@ -10,7 +10,8 @@ from postroom.documents.lot_files import LotFileWriter
 
 
 class PrintLocalChannel(Channel):
-    """Writes <output dir>/<lot id>/print.pdf and manifest.json, complete or absent."""
+    """Writes <output dir>/<lot id>/ print.pdf, manifest.csv/.json and ticket.json, complete or
+    absent."""
 
     name = "print_local"
 
@@ -21,7 +22,12 @@ class PrintLocalChannel(Channel):
         files = self.writer.write(submission.lot_id, submission.entries, submission.created_at)
         return Receipt(
             reference=str(files.folder),
-            facts={"pdf_sha256": files.pdf_sha256, "page_count": files.page_count},
+            facts={
+                "pdf_sha256": files.pdf_sha256,
+                "page_count": files.page_count,
+                "sheet_count": files.sheet_count,
+                "files": files.files,
+            },
         )
 
     def _poll(self, reference: str) -> dict[str, Any]:

@@ -1,10 +1,12 @@
-"""The `postroom` command: run the server and workers, and administer accounts."""
+"""The `postroom` command: run the server and workers, administer accounts, and run the
+print room (lots, feedback)."""
 
 from __future__ import annotations
 
 import json
 import logging
 import signal
+import sys
 import threading
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -13,21 +15,34 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Column, Table
 
 from postroom.bootstrap import Container, build_container, ensure_demo_account
 from postroom.config import Settings
 from postroom.domain.errors import DomainError
-from postroom.services import accounts
+from postroom.domain.states import LotState
+from postroom.services import accounts, feedback, production
 
 app = typer.Typer(help="Postroom: hybrid mail and delivery tracking.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 shops_app = typer.Typer(help="Manage shops.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+lots_app = typer.Typer(help="Production lots (the print room).", no_args_is_help=True)
+feedback_app = typer.Typer(help="Print-shop feedback.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="api-keys")
 app.add_typer(shops_app, name="shops")
 app.add_typer(db_app, name="db")
+app.add_typer(lots_app, name="lots")
+app.add_typer(feedback_app, name="feedback")
 
 err = Console(stderr=True)
 DataDirOption = Annotated[
@@ -113,6 +128,9 @@ def accounts_create(
     password: Annotated[str | None, typer.Option(help="First user's password")] = None,
     credit: Annotated[str, typer.Option(help="Prepaid credit, e.g. 1000.00")] = "0",
     sandbox: Annotated[bool, typer.Option("--sandbox", help="A sandbox account")] = False,
+    operator: Annotated[
+        bool, typer.Option("--operator", help="The print room's account: sees every lot")
+    ] = False,
     data_dir: DataDirOption = None,
 ) -> None:
     """Create an account (and its first user); prints JSON with the account id."""
@@ -126,10 +144,17 @@ def accounts_create(
             credit_minor=_credit_minor(credit),
             username=username,
             password=password,
+            operator=operator,
         )
     except DomainError as exc:
         raise _fail(exc) from exc
-    out = {"id": account.id, "name": account.name, "sandbox": account.sandbox, "username": username}
+    out = {
+        "id": account.id,
+        "name": account.name,
+        "sandbox": account.sandbox,
+        "operator": account.operator,
+        "username": username,
+    }
     typer.echo(json.dumps(out))
 
 
@@ -165,6 +190,143 @@ def shops_create(
     except DomainError as exc:
         raise _fail(exc) from exc
     typer.echo(json.dumps({"id": shop.id, "account_id": shop.account_id, "name": shop.name}))
+
+
+@lots_app.command("build")
+def lots_build(
+    now: Annotated[
+        bool, typer.Option("--now", help="Take pieces due today without waiting for the cut-off")
+    ] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Allocate due pieces to lots and compose them here, with a progress bar."""
+    c = _container(data_dir)
+    built = production.build_lots(
+        uow_factory=c.uow,
+        clock=c.clock,
+        max_pieces=c.settings.lot_max_pieces,
+        max_sheets=c.settings.lot_max_sheets,
+        ignore_cut_off=now,
+    )
+    waiting = production.lots_waiting(uow=c.uow())
+    with _progress() as progress:
+        task = progress.add_task("composing lots", total=len(waiting))
+        production.compose_now(
+            uow_factory=c.uow,
+            blobs=c.blobs,
+            clock=c.clock,
+            channel=c.print_channel,
+            lot_ids=waiting,
+            on_lot=lambda _: progress.advance(task),
+        )
+    typer.echo(json.dumps({"built": built, "composed": waiting}))
+
+
+@lots_app.command("list")
+def lots_list(
+    state: Annotated[LotState | None, typer.Option(help="Only lots in this state")] = None,
+    limit: Annotated[int, typer.Option(help="Most lots to show")] = 50,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Show lots, newest first."""
+    c = _container(data_dir)
+    lots = production.list_lots(uow=c.uow(), account_id=None, state=state, limit=limit)
+    table = Table("state", "pieces", "sheets", "channel", "created")
+    # A lot id is what the operator copies into `lots show`: never cut it.
+    table.columns.insert(0, Column("lot", no_wrap=True, min_width=36))
+    for lot in lots:
+        table.add_row(
+            lot.id,
+            lot.state.value,
+            str(lot.piece_count),
+            str(lot.sheet_count),
+            lot.channel,
+            lot.created_at.isoformat(timespec="seconds"),
+        )
+    # Piped output keeps full rows rather than Rich's 80-column default.
+    Console(width=None if sys.stdout.isatty() else 160).print(table)
+
+
+@lots_app.command("show")
+def lots_show(lot_id: str, data_dir: DataDirOption = None) -> None:
+    """Print one lot as JSON, with its pieces by state and its files."""
+    c = _container(data_dir)
+    try:
+        detail = production.get_lot(uow=c.uow(), account_id=None, lot_id=lot_id)
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    lot = detail.lot
+    out = {
+        "id": lot.id,
+        "state": lot.state.value,
+        "channel": lot.channel,
+        "group_key": lot.group_key,
+        "piece_count": lot.piece_count,
+        "sheet_count": lot.sheet_count,
+        "page_count": lot.page_count,
+        "pdf_sha256": lot.pdf_sha256,
+        "files": lot.files,
+        "folder": str(c.settings.output_dir / lot.id),
+        "pieces_by_state": detail.pieces_by_state,
+        "created_at": lot.created_at.isoformat(),
+        "printed_at": lot.printed_at.isoformat() if lot.printed_at else None,
+        "posted_at": lot.posted_at.isoformat() if lot.posted_at else None,
+        "deposit_proof_sha256": lot.deposit_proof_sha256,
+    }
+    typer.echo(json.dumps(out, indent=2))
+
+
+@feedback_app.command("import")
+def feedback_import(
+    file: Annotated[Path, typer.Argument(help="CSV: piece_id,status,time,reason", exists=True)],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Apply a print shop's results; prints a summary, exits 1 when any row was refused."""
+    c = _container(data_dir)
+    try:
+        with file.open(newline="", encoding="utf-8-sig") as stream:
+            rows = feedback.read_csv(stream)
+    except (DomainError, UnicodeDecodeError) as exc:
+        if isinstance(exc, DomainError):
+            raise _fail(exc) from exc
+        err.print(f"[red]error[/red] invalid_feedback_file: {file} is not UTF-8 text")
+        raise typer.Exit(code=1) from exc
+    with _progress() as progress:
+        task = progress.add_task("applying feedback", total=len(rows))
+        report = feedback.apply_feedback(
+            uow_factory=c.uow,
+            blobs=c.blobs,
+            clock=c.clock,
+            output_dir=c.settings.output_dir,
+            rows=rows,
+            on_progress=lambda n: progress.advance(task, n),
+        )
+    for result in report.results:
+        if result.code is not None:
+            err.print(f"line {result.line}: {result.piece_id}: {result.code}: {result.message}")
+    summary = {
+        "rows": len(report.results),
+        "applied": report.applied,
+        "refused": report.refused,
+        "refused_by_code": report.refused_by_code(),
+        "lots_printed": report.lots_printed,
+        "lots_posted": report.lots_posted,
+        "lots_failed": report.lots_failed,
+    }
+    typer.echo(json.dumps(summary))
+    if report.refused:
+        raise typer.Exit(code=1)
+
+
+def _progress() -> Progress:
+    """A progress bar on stderr (stdout stays JSON for scripts)."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+    )
 
 
 @db_app.command("upgrade")

@@ -44,8 +44,10 @@ def create_account(
     credit_minor: int = 0,
     username: str | None = None,
     password: str | None = None,
+    operator: bool = False,
 ) -> Account:
-    """Create an account, with its first user when a username and password are given."""
+    """Create an account, with its first user when a username and password are given;
+    `operator` makes it the print room's (it sees every lot and reports feedback)."""
     if not name.strip():
         raise InvalidInput("an account needs a name")
     if credit_minor < 0:
@@ -54,7 +56,11 @@ def create_account(
         raise InvalidInput("give both a username and a password, or neither")
     with uow:
         account = Account(
-            name=name.strip(), sandbox=sandbox, credit_minor=credit_minor, created_at=clock.now()
+            name=name.strip(),
+            sandbox=sandbox,
+            credit_minor=credit_minor,
+            created_at=clock.now(),
+            operator=operator,
         )
         uow.accounts.add(account)
         if username is not None and password is not None:

@@ -12,9 +12,12 @@ from postroom.domain.clock import Clock
 from postroom.domain.errors import Conflict, NotFound
 from postroom.domain.model import Document, MailPiece, PieceOptions, Recipient
 from postroom.domain.states import CANCELLABLE_PIECE_STATES, PieceState
+from postroom.services.catalog import find_service
 from postroom.services.ports import BlobStore, UnitOfWork
 
 CHECK_PIECE = "check_piece"
+# The service of a letter sent without one: produced at once, so one request shows a lot.
+DEFAULT_SERVICE = "letter_immediate"
 
 
 @dataclass(frozen=True)
@@ -36,10 +39,16 @@ def submit_letter(
     filename: str,
     recipient: Recipient | None,
     options: PieceOptions,
-    profile: str = "postroom",
+    service: str | None = None,
 ) -> MailPiece:
     """Take a first look at the PDF, store it, and create a closed piece whose preflight (and
-    window reading, when no recipient is given) runs in the pipeline."""
+    window reading, when no recipient is given) runs in the pipeline; `service` (id or code,
+    default DEFAULT_SERVICE) decides its profile, price and schedule when it is accepted."""
+    with uow:
+        account = uow.accounts.get(account_id)
+        if account is None:
+            raise NotFound(f"no account {account_id}")
+        chosen = find_service(uow, account, service or DEFAULT_SERVICE)
     facts = inspect_pdf(upload, max_pages=limits.max_pages, max_bytes=limits.max_bytes)
     sha, size = blobs.put(upload)
     now = clock.now()
@@ -51,7 +60,7 @@ def submit_letter(
             size_bytes=size,
             page_count=facts.page_count,
             created_at=now,
-            profile=profile,
+            profile=chosen.profile,
         )
         piece = MailPiece(
             account_id=account_id,
@@ -61,6 +70,7 @@ def submit_letter(
             page_count=facts.page_count,
             created_at=now,
             updated_at=now,
+            service_id=chosen.id,
         )
         uow.pieces.add(document)
         uow.pieces.add(piece)

@@ -9,12 +9,16 @@ from typing import Any
 
 from postroom.channels.base import Channel, Submission
 from postroom.documents.analysis import AnalysisRequest, DocumentAnalysis
+from postroom.documents.compose import PageRange, page_count
 from postroom.documents.lot_files import LotEntry
+from postroom.domain.catalog import BoxKind
 from postroom.domain.clock import Clock
 from postroom.domain.eligibility import assess
 from postroom.domain.findings import Finding, Severity, has_errors
 from postroom.domain.model import MailPiece
+from postroom.domain.pricing import DEFAULT_PRICE_TABLE, PriceTable
 from postroom.domain.states import DocumentState, LotState, PieceState
+from postroom.services import order
 from postroom.services.intake import (
     PREFLIGHT_DOCUMENT,
     Analyser,
@@ -40,9 +44,10 @@ def check_piece(
     analyse: Analyser,
     piece_id: str,
     message_id: int,
+    prices: PriceTable = DEFAULT_PRICE_TABLE,
 ) -> None:
     """Preflight a closed letter in the sandbox, read its window if it has no address, and
-    accept it or fail it with the reasons it is not eligible."""
+    accept it (priced, charged and scheduled) or fail it with the reasons it cannot go."""
     with uow_factory() as uow:
         piece = uow.pieces.get_by_id(piece_id)
         if piece is None or uow.stages.has_run(piece_id, STAGE_CHECK):
@@ -51,9 +56,11 @@ def check_piece(
             return
         document = uow.pieces.document_by_id(piece.document_id)
         assert document is not None
+        service = uow.catalog.service(piece.service_id) if piece.service_id else None
         request = AnalysisRequest(
             path=str(blobs.path(document.blob_sha256)),
             profile_name=document.profile,
+            layout_code=service.layout if service else "",
             read_window=piece.recipient is None,
         )
         needed = piece.state is PieceState.CLOSED
@@ -74,16 +81,21 @@ def check_piece(
                     analysed.analysis.report, rejected=analysed.analysis.rejected
                 )
                 document.print_sha256 = analysed.print_sha256
-            _judge_letter(piece, analysed.analysis, request, now)
+            _judge_letter(uow, prices, piece, analysed.analysis, request, now)
         uow.stages.record(piece_id, STAGE_CHECK, now)
         uow.outbox.mark_done(message_id, now)
         uow.commit()
 
 
 def _judge_letter(
-    piece: MailPiece, analysis: DocumentAnalysis, request: AnalysisRequest, now: datetime
+    uow: UnitOfWork,
+    prices: PriceTable,
+    piece: MailPiece,
+    analysis: DocumentAnalysis,
+    request: AnalysisRequest,
+    now: datetime,
 ) -> None:
-    """Accept the letter, or fail it with the first error among its findings."""
+    """Accept the letter (priced and charged), or fail it with the first error found."""
     if analysis.rejected:
         errors = [Finding.from_dict(f) for f in analysis.report.get("findings", [])]
         first = next((f for f in errors if f.severity is Severity.ERROR), None)
@@ -113,6 +125,10 @@ def _judge_letter(
     piece.findings = [f.to_dict() for f in reasons]
     piece.eligible = not has_errors(list(reasons))
     first_error = next((f for f in reasons if f.severity is Severity.ERROR), None)
+    if first_error is None:
+        # Eligible: it is produced only if its account can pay for it now (credit_exceeded,
+        # monthly_limit_exceeded or too_heavy fail it, charging nothing).
+        first_error = order.charge_letter(uow=uow, prices=prices, piece=piece, now=now)
     if first_error is not None:
         piece.fail(first_error.code, first_error.message, now)
     else:
@@ -137,32 +153,57 @@ def compose_lot(
             uow.outbox.mark_done(message_id, clock.now())
             uow.commit()
             return
-        entries = []
         pieces = [p for p in uow.pieces.in_lot(lot_id) if p.state is PieceState.ALLOCATED]
-        for piece in pieces:
-            document = uow.pieces.document_by_id(piece.document_id)
-            assert document is not None
-            entries.append(
-                LotEntry(
-                    piece_id=piece.id,
-                    account_id=piece.account_id,
-                    source_path=blobs.path(document.printable_sha256),
-                    page_count=piece.page_count,
-                    recipient=piece.recipient.to_dict() if piece.recipient else {},
-                    options=piece.options.to_dict(),
-                )
-            )
+        entries = [_lot_entry(uow, blobs, piece) for piece in pieces]
         receipt = channel.submit(
             Submission(lot_id=lot_id, created_at=lot.created_at, entries=entries)
         )
         now = clock.now()
         lot.mark_composed(pdf_sha256=receipt.facts["pdf_sha256"], now=now)
+        lot.page_count = receipt.facts.get("page_count", lot.page_count)
+        lot.sheet_count = receipt.facts.get("sheet_count", lot.sheet_count)
+        lot.files = dict(receipt.facts.get("files", {}))
         for piece in pieces:
             piece.move_to(PieceState.TRANSFERRED, now)
         uow.stages.record(lot_id, STAGE_COMPOSE, now)
         uow.outbox.mark_done(message_id, now)
         uow.commit()
     log.info("lot %s composed: %d pieces", lot_id, len(entries))
+
+
+def _lot_entry(uow: UnitOfWork, blobs: BlobStore, piece: MailPiece) -> LotEntry:
+    """The piece as composition needs it: its pages, annexes, configured pages, service facts."""
+    document = uow.pieces.document_by_id(piece.document_id)
+    assert document is not None
+    service = uow.catalog.service(piece.service_id) if piece.service_id else None
+    batch = uow.pieces.batch_by_id(piece.batch_id) if piece.batch_id else None
+    profile = resolve_profile(document.profile)
+    layout_code = (service.layout if service else "") or (batch.layout if batch else "")
+    extra: list[PageRange] = []
+    for annex_id in piece.annexes:
+        annex = uow.pieces.document_by_id(annex_id)
+        assert annex is not None
+        extra.append(PageRange(blobs.path(annex.printable_sha256), 1, annex.page_count))
+    for box in service.boxes if service else []:
+        if box.get("kind") == BoxKind.CONFIGURED and box.get("blob_sha256"):
+            path = blobs.path(box["blob_sha256"])
+            extra.append(PageRange(path, 1, int(box.get("page_count") or page_count(path))))
+    return LotEntry(
+        piece_id=piece.id,
+        account_id=piece.account_id,
+        source_path=blobs.path(document.printable_sha256),
+        page_count=piece.page_count,
+        recipient=piece.recipient.to_dict() if piece.recipient else {},
+        options=piece.options.to_dict(),
+        first_page=piece.first_page,
+        annexes=tuple(extra),
+        address_page=bool(service and service.address_page),
+        layout=resolve_layout(layout_code, profile).code,
+        home_country=profile.default_country,
+        weight_g=piece.weight_g,
+        price_minor=piece.price_minor,
+        tracking_reference=piece.tracking_reference,
+    )
 
 
 def recover_in_memory_queue(*, uow: UnitOfWork) -> int:

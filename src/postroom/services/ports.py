@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO, Protocol
 
+from postroom.domain.catalog import Charge, Environment, Option, OptionType, Service
 from postroom.domain.model import (
     Account,
     ApiKey,
@@ -16,11 +17,12 @@ from postroom.domain.model import (
     Document,
     Lot,
     MailPiece,
+    PieceOptions,
     SessionToken,
     Shop,
     User,
 )
-from postroom.domain.states import PieceState
+from postroom.domain.states import LotState, PieceState
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,34 @@ class IdempotencyRecord:
     response_body: Any
     created_at: datetime
     locked_until: datetime | None
+
+
+# --- lots and feedback ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServiceTerms:
+    """What the lot builder needs of a piece's service: where it goes and when it is due."""
+
+    channel: str
+    immediate: bool
+    cut_off: str  # HH:MM local time
+    timezone: str
+
+
+@dataclass(frozen=True)
+class LotCandidate:
+    """An accepted piece as the lot builder plans with it (columns only, nothing locked)."""
+
+    piece_id: str
+    created_at: datetime
+    options: PieceOptions
+    country: str
+    postal_code: str
+    sheets: int
+    page_count: int
+    output_date: date | None
+    service: ServiceTerms | None
 
 
 class Accounts(Protocol):
@@ -91,6 +121,15 @@ class Lots(Protocol):
     def get(self, lot_id: str) -> Lot | None: ...
     def get_for_update(self, lot_id: str) -> Lot | None: ...
     def all(self) -> Sequence[Lot]: ...
+    def candidates(self, *, produce_by: date) -> list[LotCandidate]: ...
+    def lock_accepted(self, piece_ids: Sequence[str]) -> Sequence[MailPiece]: ...
+    def ids_in_state(self, state: LotState) -> Sequence[str]: ...
+    def compose_message_id(self, lot_id: str) -> int | None: ...
+    def page(
+        self, *, state: LotState | None, after: tuple[datetime, str] | None, limit: int
+    ) -> Sequence[Lot]: ...
+    def pieces_by_ids(self, piece_ids: Sequence[str]) -> dict[str, MailPiece]: ...
+    def piece_state_counts(self, lot_id: str) -> dict[PieceState, int]: ...
 
 
 class Outbox(Protocol):
@@ -118,6 +157,24 @@ class Idempotency(Protocol):
     def remove(self, account_id: str, key: str) -> None: ...
 
 
+# --- catalog and charges --------------------------------------------------------------
+
+
+class Catalog(Protocol):
+    def add(self, obj: Service | OptionType | Option | Charge) -> None: ...
+    def services(self, environment: Environment, account_id: str) -> Sequence[Service]: ...
+    def service(self, service_id: str) -> Service | None: ...
+    def service_by_code(
+        self, environment: Environment, code: str, account_id: str
+    ) -> Service | None: ...
+    def option_types(self, environment: Environment) -> Sequence[OptionType]: ...
+    def options(self, environment: Environment) -> Sequence[Option]: ...
+    def add_if_missing(self, obj: OptionType | Option) -> bool: ...
+    def lock_account(self, account_id: str) -> Account | None: ...
+    def charged_since(self, account_id: str, since: datetime) -> int: ...
+    def charged_piece_ids(self, piece_ids: Sequence[str]) -> set[str]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository; leaving without commit() rolls back."""
 
@@ -133,6 +190,8 @@ class UnitOfWork(Protocol):
     def stages(self) -> Stages: ...
     @property
     def idempotency(self) -> Idempotency: ...
+    @property
+    def catalog(self) -> Catalog: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

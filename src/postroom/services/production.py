@@ -1,36 +1,316 @@
-"""Production planning: which accepted pieces go into which lot, and when."""
+"""Production planning: which accepted pieces are due, which lot each goes into, and when.
+
+Planning reads columns only, with nothing locked; each planned lot is then allocated in its
+own short transaction that locks its pieces (SKIP LOCKED) and re-checks they are still
+accepted, so concurrent builders never put a piece in two lots."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from postroom.channels.base import Channel
 from postroom.domain.clock import Clock
-from postroom.domain.model import Lot
-from postroom.services.ports import UnitOfWorkFactory
+from postroom.domain.errors import NotFound, RetryableError
+from postroom.domain.model import Account, Lot, MailPiece, Recipient
+from postroom.domain.states import LotState
+from postroom.services.ports import (
+    BlobStore,
+    LotCandidate,
+    ServiceTerms,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 
 log = logging.getLogger(__name__)
 
 COMPOSE_LOT = "compose_lot"
+DEFAULT_CHANNEL = "print_local"
+# The furthest any time zone runs ahead of UTC: no piece whose output date is later than
+# today there can be due anywhere, so the database leaves it out of the plan.
+MAX_UTC_OFFSET = timedelta(hours=14)
 
 
-def build_lots(*, uow_factory: UnitOfWorkFactory, clock: Clock, max_pieces: int) -> list[str]:
-    """Allocate every accepted piece to new lots, asking for each lot to be composed."""
+@dataclass(frozen=True)
+class LotGroup:
+    """Pieces that can share a lot: one channel and the same physical options."""
+
+    channel: str
+    envelope: str  # "" = the layout's envelope
+    plex: str
+    color: bool
+    postage: str
+    paper: str
+
+    def to_dict(self) -> dict[str, str | bool]:
+        """The JSON form kept in lot.group_key."""
+        return {
+            "channel": self.channel,
+            "envelope": self.envelope,
+            "plex": self.plex,
+            "color": self.color,
+            "postage": self.postage,
+            "paper": self.paper,
+        }
+
+
+@dataclass(frozen=True)
+class PlannedLot:
+    """A lot before allocation: its group and its pieces in production (presort) order."""
+
+    group: LotGroup
+    piece_ids: tuple[str, ...]
+    sheets: int
+
+
+def group_of(candidate: LotCandidate) -> LotGroup:
+    """The lot group a piece belongs to."""
+    o = candidate.options
+    return LotGroup(
+        channel=candidate.service.channel if candidate.service else DEFAULT_CHANNEL,
+        envelope=o.envelope,
+        plex=o.plex.value,
+        color=o.color,
+        postage=o.postage.value,
+        paper=o.paper,
+    )
+
+
+def presort_key(
+    recipient: Recipient | None, created_at: datetime, piece_id: str
+) -> tuple[str, str, datetime, str]:
+    """Production order inside a lot: country, then postal code, then oldest first."""
+    if recipient is None:
+        return ("", "", created_at, piece_id)
+    postal = recipient.postal_code.replace(" ", "").upper()
+    return (recipient.country, postal, created_at, piece_id)
+
+
+def _candidate_key(c: LotCandidate) -> tuple[str, str, datetime, str]:
+    return (c.country, c.postal_code.replace(" ", "").upper(), c.created_at, c.piece_id)
+
+
+def sheets_of(candidate: LotCandidate) -> int:
+    """Sheets the piece takes; pieces priced before sheets were counted use their pages."""
+    return candidate.sheets if candidate.sheets > 0 else max(candidate.page_count, 1)
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("unknown time zone %r in a service; using UTC", name)
+        return ZoneInfo("UTC")
+
+
+def cut_off_at(day: date, terms: ServiceTerms) -> datetime:
+    """The moment of the service's cut-off on `day`, in UTC."""
+    try:
+        hours, minutes = (int(part) for part in terms.cut_off.split(":"))
+        moment = time(hours, minutes)
+    except ValueError:
+        log.warning("bad cut-off %r in a service; using midnight", terms.cut_off)
+        moment = time(0, 0)
+    return datetime.combine(day, moment, tzinfo=_zone(terms.timezone)).astimezone(UTC)
+
+
+def is_due(candidate: LotCandidate, now: datetime, *, ignore_cut_off: bool = False) -> bool:
+    """True when the piece should be produced now.
+
+    No service or no output date: at once. An immediate service: as soon as its output
+    date has come. Otherwise at the cut-off of its output date, in the service's time zone;
+    `ignore_cut_off` (the operator's extra run) takes it once its output date has come."""
+    terms, day = candidate.service, candidate.output_date
+    if day is None:
+        return True
+    today = now.astimezone(_zone(terms.timezone) if terms else UTC).date()
+    if terms is None or terms.immediate or ignore_cut_off:
+        return day <= today
+    return now >= cut_off_at(day, terms)
+
+
+def plan_lots(
+    candidates: Iterable[LotCandidate],
+    *,
+    now: datetime,
+    max_pieces: int,
+    max_sheets: int,
+    ignore_cut_off: bool = False,
+) -> list[PlannedLot]:
+    """Group the due pieces, presort each group, and cut it into lots within both caps.
+
+    A piece larger than `max_sheets` on its own gets a lot of its own rather than none."""
+    groups: dict[LotGroup, list[LotCandidate]] = {}
+    for c in candidates:
+        if is_due(c, now, ignore_cut_off=ignore_cut_off):
+            groups.setdefault(group_of(c), []).append(c)
+    # Groups whose oldest piece waited longest go first.
+    ordered = sorted(groups.items(), key=lambda kv: min(c.created_at for c in kv[1]))
+    plans: list[PlannedLot] = []
+    for group, members in ordered:
+        members.sort(key=_candidate_key)
+        ids: list[str] = []
+        sheets = 0
+        for c in members:
+            size = sheets_of(c)
+            if ids and (len(ids) >= max_pieces or sheets + size > max_sheets):
+                plans.append(PlannedLot(group, tuple(ids), sheets))
+                ids, sheets = [], 0
+            ids.append(c.piece_id)
+            sheets += size
+        if ids:
+            plans.append(PlannedLot(group, tuple(ids), sheets))
+    return plans
+
+
+def build_lots(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    max_pieces: int,
+    max_sheets: int | None = None,
+    ignore_cut_off: bool = False,
+) -> list[str]:
+    """Allocate every due accepted piece to new lots, asking for each lot to be composed.
+
+    `ignore_cut_off` is the operator's extra run (`postroom lots build --now`): pieces whose
+    output date has come are taken without waiting for the day's cut-off."""
+    now = clock.now()
+    with uow_factory() as uow:
+        candidates = uow.lots.candidates(produce_by=(now + MAX_UTC_OFFSET).date())
+    plans = plan_lots(
+        candidates,
+        now=now,
+        max_pieces=max_pieces,
+        max_sheets=max_sheets if max_sheets is not None else 2**31,
+        ignore_cut_off=ignore_cut_off,
+    )
     lot_ids: list[str] = []
-    while True:
+    for plan in plans:
+        try:
+            lot_id = _allocate(uow_factory(), clock, plan)
+        except RetryableError as exc:
+            # Another builder took some of these pieces first; the next run plans again.
+            log.info("lot allocation lost a race (%s); leaving it to the next run", exc)
+            continue
+        if lot_id is not None:
+            lot_ids.append(lot_id)
+    return lot_ids
+
+
+def _allocate(uow: UnitOfWork, clock: Clock, plan: PlannedLot) -> str | None:
+    """Lock the plan's pieces that are still accepted and put them in one new lot."""
+    with uow:
+        pieces = list(uow.lots.lock_accepted(plan.piece_ids))
+        if not pieces:
+            return None
+        pieces.sort(key=lambda p: presort_key(p.recipient, p.created_at, p.id))
+        now = clock.now()
+        lot = Lot(
+            created_at=now,
+            piece_count=len(pieces),
+            page_count=sum(p.page_count for p in pieces),
+            channel=plan.group.channel,
+            group_key=plan.group.to_dict(),
+            sheet_count=sum(_sheets(p) for p in pieces),
+        )
+        uow.lots.add(lot)
+        for piece in pieces:
+            piece.allocate(lot.id, now)
+        uow.outbox.add(COMPOSE_LOT, {"lot_id": lot.id}, now)
+        uow.commit()
+    log.info("lot %s allocated: %d pieces, %d sheets", lot.id, lot.piece_count, lot.sheet_count)
+    return lot.id
+
+
+def _sheets(piece: MailPiece) -> int:
+    return piece.sheets if piece.sheets > 0 else max(piece.page_count, 1)
+
+
+def lots_waiting(*, uow: UnitOfWork) -> list[str]:
+    """Lots allocated whose files are not written yet, oldest first."""
+    with uow:
+        return list(uow.lots.ids_in_state(LotState.COMPOSING))
+
+
+def compose_now(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    blobs: BlobStore,
+    clock: Clock,
+    channel: Channel,
+    lot_ids: Sequence[str],
+    on_lot: Callable[[str], None] | None = None,
+) -> int:
+    """Compose lots in this process (the operator's extra run), finishing their outbox
+    messages as the worker would; a worker that meets the message later finds it done."""
+    # Imported here: the pipeline imports this module for COMPOSE_LOT.
+    from postroom.services.pipeline import compose_lot
+
+    composed = 0
+    for lot_id in lot_ids:
         with uow_factory() as uow:
-            pieces = uow.pieces.ready_for_lot(max_pieces)
-            if not pieces:
-                return lot_ids
-            now = clock.now()
-            lot = Lot(
-                created_at=now,
-                piece_count=len(pieces),
-                page_count=sum(p.page_count for p in pieces),
-            )
-            uow.lots.add(lot)
-            for piece in pieces:
-                piece.allocate(lot.id, now)
-            uow.outbox.add(COMPOSE_LOT, {"lot_id": lot.id}, now)
-            uow.commit()
-            lot_ids.append(lot.id)
-            log.info("lot %s allocated with %d pieces", lot.id, len(pieces))
+            message_id = uow.lots.compose_message_id(lot_id)
+        compose_lot(
+            uow=uow_factory(),
+            blobs=blobs,
+            clock=clock,
+            channel=channel,
+            lot_id=lot_id,
+            message_id=message_id if message_id is not None else -1,
+        )
+        composed += 1
+        if on_lot is not None:
+            on_lot(lot_id)
+    return composed
+
+
+# --- reading lots (the print-room operator only) ---------------------------------------
+
+
+def require_operator(uow: UnitOfWork, account_id: str) -> Account:
+    """The caller's account when it is the print room's; NotFound otherwise, so another
+    account cannot even tell that lots exist."""
+    account = uow.accounts.get(account_id)
+    if account is None or not account.operator:
+        raise NotFound("no such resource")
+    return account
+
+
+def list_lots(
+    *,
+    uow: UnitOfWork,
+    account_id: str | None,
+    state: LotState | None = None,
+    after: tuple[datetime, str] | None = None,
+    limit: int = 50,
+) -> Sequence[Lot]:
+    """A page of lots, newest first; `account_id` must be an operator's (None: the local
+    operator at the command line, who holds the data folder)."""
+    with uow:
+        if account_id is not None:
+            require_operator(uow, account_id)
+        return uow.lots.page(state=state, after=after, limit=limit)
+
+
+@dataclass(frozen=True)
+class LotDetail:
+    """A lot with a count of its pieces by state."""
+
+    lot: Lot
+    pieces_by_state: dict[str, int]
+
+
+def get_lot(*, uow: UnitOfWork, account_id: str | None, lot_id: str) -> LotDetail:
+    """One lot and its pieces summary (operator only, as for list_lots)."""
+    with uow:
+        if account_id is not None:
+            require_operator(uow, account_id)
+        lot = uow.lots.get(lot_id)
+        if lot is None:
+            raise NotFound(f"no lot {lot_id}")
+        counts = uow.lots.piece_state_counts(lot_id)
+        return LotDetail(lot=lot, pieces_by_state={s.value: n for s, n in counts.items()})

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from postroom.domain.catalog import Charge, Environment, Option, OptionType, Service
 from postroom.domain.model import (
     Account,
     ApiKey,
@@ -21,8 +22,8 @@ from postroom.domain.model import (
     Shop,
     User,
 )
-from postroom.domain.states import PieceState
-from postroom.services.ports import IdempotencyRecord, OutboxMessage
+from postroom.domain.states import LotState, PieceState
+from postroom.services.ports import IdempotencyRecord, LotCandidate, OutboxMessage, ServiceTerms
 from postroom.storage import tables
 
 
@@ -208,10 +209,14 @@ class PieceRepository:
         return self.session.scalars(stmt).all()
 
     def in_lot(self, lot_id: str) -> Sequence[MailPiece]:
-        """The pieces of a lot, in the order they were allocated."""
+        """The pieces of a lot in production order: presorted by country and postal code."""
+        from postroom.services.production import presort_key
+
         t = tables.mail_pieces
         stmt = select(MailPiece).where(t.c.lot_id == lot_id).order_by(t.c.created_at, t.c.id)
-        return self.session.scalars(stmt).all()
+        pieces = list(self.session.scalars(stmt).all())
+        pieces.sort(key=lambda p: presort_key(p.recipient, p.created_at, p.id))
+        return pieces
 
     def ids_in_state(self, state: PieceState) -> Sequence[str]:
         """Ids of every piece in a state (used to recover work after a crash)."""
@@ -241,6 +246,123 @@ class LotRepository:
         """Every lot, newest first."""
         t = tables.lots
         return self.session.scalars(select(Lot).order_by(t.c.created_at.desc(), t.c.id)).all()
+
+    # --- lots and feedback -------------------------------------------------------------
+
+    def candidates(self, *, produce_by: date) -> list[LotCandidate]:
+        """Accepted pieces whose output date is at most `produce_by` (or unset), with their
+        service's terms; columns only, nothing locked (the plan is checked at allocation)."""
+        p, s = tables.mail_pieces, tables.services
+        stmt = (
+            select(
+                p.c.id,
+                p.c.created_at,
+                p.c.options,
+                p.c.recipient,
+                p.c.sheets,
+                p.c.page_count,
+                p.c.output_date,
+                s.c.id.label("service_id"),
+                s.c.channel,
+                s.c.immediate,
+                s.c.cut_off,
+                s.c.timezone,
+            )
+            .select_from(p.outerjoin(s, p.c.service_id == s.c.id))
+            .where(p.c.state == PieceState.ACCEPTED)
+            .where(or_(p.c.output_date.is_(None), p.c.output_date <= produce_by))
+            .order_by(p.c.created_at, p.c.id)
+        )
+        found: list[LotCandidate] = []
+        for row in self.session.execute(stmt):
+            terms = None
+            if row.service_id is not None:
+                terms = ServiceTerms(
+                    channel=row.channel,
+                    immediate=bool(row.immediate),
+                    cut_off=row.cut_off,
+                    timezone=row.timezone,
+                )
+            found.append(
+                LotCandidate(
+                    piece_id=row.id,
+                    created_at=row.created_at,
+                    options=row.options,
+                    country=row.recipient.country if row.recipient else "",
+                    postal_code=row.recipient.postal_code if row.recipient else "",
+                    sheets=row.sheets or 0,
+                    page_count=row.page_count,
+                    output_date=row.output_date,
+                    service=terms,
+                )
+            )
+        return found
+
+    def lock_accepted(self, piece_ids: Sequence[str]) -> Sequence[MailPiece]:
+        """Those of these pieces still accepted, locked against other builders (skip locked)."""
+        t = tables.mail_pieces
+        found: list[MailPiece] = []
+        for chunk in _chunks(piece_ids):
+            stmt = (
+                select(MailPiece)
+                .where(t.c.id.in_(chunk), t.c.state == PieceState.ACCEPTED)
+                .with_for_update(skip_locked=True)
+            )
+            found.extend(self.session.scalars(stmt).all())
+        return found
+
+    def ids_in_state(self, state: LotState) -> Sequence[str]:
+        """Ids of the lots in a state, oldest first."""
+        t = tables.lots
+        stmt = select(t.c.id).where(t.c.state == state).order_by(t.c.created_at, t.c.id)
+        return self.session.scalars(stmt).all()
+
+    def compose_message_id(self, lot_id: str) -> int | None:
+        """The unfinished outbox message asking to compose this lot, if any."""
+        t = tables.outbox
+        stmt = select(t.c.id, t.c.payload).where(t.c.actor == "compose_lot", t.c.done_at.is_(None))
+        for row in self.session.execute(stmt):
+            if row.payload.get("lot_id") == lot_id:
+                return int(row.id)
+        return None
+
+    def page(
+        self, *, state: LotState | None, after: tuple[datetime, str] | None, limit: int
+    ) -> Sequence[Lot]:
+        """Lots newest first, after a (created_at, id) cursor."""
+        t = tables.lots
+        stmt = select(Lot)
+        if state is not None:
+            stmt = stmt.where(t.c.state == state)
+        if after is not None:
+            at, last_id = after
+            stmt = stmt.where(
+                or_(t.c.created_at < at, and_(t.c.created_at == at, t.c.id < last_id))
+            )
+        stmt = stmt.order_by(t.c.created_at.desc(), t.c.id.desc()).limit(limit)
+        return self.session.scalars(stmt).all()
+
+    def pieces_by_ids(self, piece_ids: Sequence[str]) -> dict[str, MailPiece]:
+        """Many pieces by id in a few queries (feedback files name thousands)."""
+        t = tables.mail_pieces
+        found: dict[str, MailPiece] = {}
+        for chunk in _chunks(sorted(set(piece_ids))):
+            for piece in self.session.scalars(select(MailPiece).where(t.c.id.in_(chunk))):
+                found[piece.id] = piece
+        return found
+
+    def piece_state_counts(self, lot_id: str) -> dict[PieceState, int]:
+        """How many of the lot's pieces are in each state."""
+        t = tables.mail_pieces
+        rows = self.session.execute(
+            select(t.c.state, func.count()).where(t.c.lot_id == lot_id).group_by(t.c.state)
+        ).all()
+        return {PieceState(state): int(count) for state, count in rows}
+
+
+def _chunks(ids: Sequence[str], size: int = 900) -> list[Sequence[str]]:
+    """Id lists cut to stay under every database's bound-parameter limit."""
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 class OutboxRepository:
@@ -377,3 +499,93 @@ class IdempotencyRepository:
         """Forget the key (its request failed without an answer worth replaying, or expired)."""
         t = tables.idempotency_keys
         self.session.execute(delete(t).where(t.c.account_id == account_id, t.c.key == key))
+
+
+# --- catalog and charges ------------------------------------------------------------------
+
+
+class CatalogRepository:
+    """Services, option types and options per environment; charges and the credit they use."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, obj: Service | OptionType | Option | Charge) -> None:
+        """Stage a new object for insertion."""
+        self.session.add(obj)
+
+    def services(self, environment: Environment, account_id: str) -> Sequence[Service]:
+        """The environment's shared services and the account's own, by code."""
+        t = tables.services
+        stmt = (
+            select(Service)
+            .where(t.c.environment == str(environment))
+            .where(or_(t.c.account_id.is_(None), t.c.account_id == account_id))
+            .order_by(t.c.code, t.c.created_at, t.c.id)
+        )
+        return self.session.scalars(stmt).all()
+
+    def service(self, service_id: str) -> Service | None:
+        """The service with this id, whoever may use it."""
+        return self.session.get(Service, service_id)
+
+    def service_by_code(
+        self, environment: Environment, code: str, account_id: str
+    ) -> Service | None:
+        """The account's own service with this code, else the environment's shared one."""
+        t = tables.services
+        stmt = (
+            select(Service)
+            .where(t.c.environment == str(environment), t.c.code == code)
+            .where(or_(t.c.account_id.is_(None), t.c.account_id == account_id))
+            .order_by(t.c.account_id.is_(None), t.c.created_at, t.c.id)
+        )
+        return self.session.scalars(stmt).first()
+
+    def option_types(self, environment: Environment) -> Sequence[OptionType]:
+        """The environment's option types, by code."""
+        t = tables.option_types
+        stmt = select(OptionType).where(t.c.environment == str(environment)).order_by(t.c.code)
+        return self.session.scalars(stmt).all()
+
+    def options(self, environment: Environment) -> Sequence[Option]:
+        """The environment's options, by type and code."""
+        t = tables.options
+        stmt = (
+            select(Option)
+            .where(t.c.environment == str(environment))
+            .order_by(t.c.type_code, t.c.code)
+        )
+        return self.session.scalars(stmt).all()
+
+    def add_if_missing(self, obj: OptionType | Option) -> bool:
+        """Insert a catalog row unless a concurrent start inserted its (environment, code)."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(obj)
+        except IntegrityError:
+            return False
+        return True
+
+    def lock_account(self, account_id: str) -> Account | None:
+        """The account, locked until the transaction ends (credit is checked, then spent)."""
+        return self.session.get(Account, account_id, with_for_update=True, populate_existing=True)
+
+    def charged_since(self, account_id: str, since: datetime) -> int:
+        """What the account was charged from `since` on, in minor units."""
+        t = tables.charges
+        total = self.session.scalar(
+            select(func.coalesce(func.sum(t.c.amount_minor), 0)).where(
+                t.c.account_id == account_id, t.c.created_at >= since
+            )
+        )
+        return int(total or 0)
+
+    def charged_piece_ids(self, piece_ids: Sequence[str]) -> set[str]:
+        """Which of these pieces already have a charge."""
+        t = tables.charges
+        found: set[str] = set()
+        for start in range(0, len(piece_ids), 500):
+            chunk = list(piece_ids[start : start + 500])
+            found.update(self.session.scalars(select(t.c.piece_id).where(t.c.piece_id.in_(chunk))))
+        return found

@@ -11,6 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from postroom.domain.errors import RetryableError
 from postroom.storage.repositories import (
     AccountRepository,
+    CatalogRepository,
     IdempotencyRepository,
     LotRepository,
     OutboxRepository,
@@ -33,6 +34,7 @@ class SqlUnitOfWork:
         self.outbox = OutboxRepository(self.session)
         self.stages = StageRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)
+        self.catalog = CatalogRepository(self.session)
         return self
 
     def __exit__(

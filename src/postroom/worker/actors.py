@@ -35,6 +35,7 @@ def register_actors(container: Container) -> dict[str, dramatiq.Actor[Any, Any]]
             analyse=container.analyse,
             piece_id=piece_id,
             message_id=message_id,
+            prices=container.prices,
         )
 
     def preflight_document(message_id: int, document_id: str) -> None:

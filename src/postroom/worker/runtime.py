@@ -79,10 +79,13 @@ class WorkerRuntime:
         )
 
     def build_lots_once(self) -> int:
-        """Allocate accepted pieces to lots; returns how many lots were made."""
+        """Allocate due accepted pieces to lots; returns how many lots were made."""
         c = self.container
         lots = production.build_lots(
-            uow_factory=c.uow, clock=c.clock, max_pieces=c.settings.lot_max_pieces
+            uow_factory=c.uow,
+            clock=c.clock,
+            max_pieces=c.settings.lot_max_pieces,
+            max_sheets=c.settings.lot_max_sheets,
         )
         return len(lots)
 

@@ -18,6 +18,8 @@ from fastapi.testclient import TestClient
 
 from postroom.api.app import create_app
 from postroom.bootstrap import Container
+from postroom.domain.model import Lot
+from postroom.domain.states import LotState
 from postroom.services import accounts
 from tests.conftest import Tenant
 from tests.integration.api.helpers import app_routes, assert_error, list_letters, send_letter
@@ -30,6 +32,7 @@ PARAM_OBJECTS = {
     "document_id": "document_id",
     "batch_id": "batch_id",
     "page": "page",
+    "lot_id": "lot_id",
 }
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 
@@ -46,6 +49,7 @@ class VictimObjects:
     api_key_id: str
     document_id: str
     batch_id: str
+    lot_id: str = ""  # lots are the operator's: A is made one, B is not
     page: str = "1"
 
 
@@ -102,8 +106,19 @@ def victim(idle_client: TestClient, container: Container, tenant: Tenant) -> Vic
         files={"file": ("a.pdf", make_pdf(1), "application/pdf")},
     ).json()
     batch = idle_client.post("/v1/batches", headers=tenant.headers, json={"name": "A's"}).json()
+    with container.uow() as uow:
+        account = uow.accounts.get(tenant.account_id)
+        assert account is not None
+        account.operator = True
+        lot = Lot(created_at=container.clock.now(), state=LotState.COMPOSED)
+        uow.lots.add(lot)
+        uow.commit()
     return VictimObjects(
-        letter_id=letter["id"], api_key_id=key.id, document_id=document["id"], batch_id=batch["id"]
+        letter_id=letter["id"],
+        api_key_id=key.id,
+        document_id=document["id"],
+        batch_id=batch["id"],
+        lot_id=lot.id,
     )
 
 
@@ -115,7 +130,9 @@ def test_the_route_table_lists_the_parameterised_v1_routes(container: Container)
 
 
 def test_every_parameterised_v1_route_can_be_filled(container: Container) -> None:
-    objects = VictimObjects(letter_id="L", api_key_id="K", document_id="D", batch_id="B")
+    objects = VictimObjects(
+        letter_id="L", api_key_id="K", document_id="D", batch_id="B", lot_id="T"
+    )
     for _, path in v1_routes_with_parameters(container):
         assert "{" not in fill(path, objects)
 
@@ -139,6 +156,7 @@ def test_another_account_gets_not_found_for_every_object_route(
         api_key_id=str(uuid.uuid4()),
         document_id=str(uuid.uuid4()),
         batch_id=str(uuid.uuid4()),
+        lot_id=str(uuid.uuid4()),
     )
     for method, template in v1_routes_with_parameters(container):
         response = call(idle_client, method, fill(template, victim), other_tenant)

@@ -14,10 +14,18 @@ import pypdfium2 as pdfium
 import pytest
 from reportlab.lib.pagesizes import LETTER
 
-from postroom.documents.lot_files import MANIFEST_FILE, PRINT_FILE, LotEntry, LotFileWriter
+from postroom.documents.lot_files import (
+    MANIFEST_CSV_FILE,
+    MANIFEST_FILE,
+    PRINT_FILE,
+    TICKET_FILE,
+    LotEntry,
+    LotFileWriter,
+)
 from tests.support.pdfs import make_pdf
 
 CREATED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+LOT_FILES = [PRINT_FILE, MANIFEST_FILE, MANIFEST_CSV_FILE, TICKET_FILE]
 OPTIONS = {"plex": "simplex", "color": False, "postage": "economy"}
 
 
@@ -111,9 +119,9 @@ def test_manifest_and_result_carry_the_print_file_sha256(sources: Path, output: 
     assert files.pdf_sha256 == actual
 
 
-def test_the_lot_folder_holds_only_its_two_files(sources: Path, output: Path) -> None:
+def test_the_lot_folder_holds_only_its_four_files(sources: Path, output: Path) -> None:
     files = LotFileWriter(output).write("lot-1", [entry(sources, "A", 1)], CREATED)
-    assert folder_names(files.folder) == sorted([PRINT_FILE, MANIFEST_FILE])
+    assert folder_names(files.folder) == sorted(LOT_FILES)
     assert folder_names(output) == ["lot-1"]
 
 
@@ -186,7 +194,7 @@ def test_writing_the_same_lot_twice_replaces_it(sources: Path, output: Path) -> 
     writer.write("lot-1", [entry(sources, "A", 1, label="first")], CREATED)
     files = writer.write("lot-1", [entry(sources, "B", 2, label="second")], CREATED)
     assert folder_names(output) == ["lot-1"]
-    assert folder_names(files.folder) == sorted([PRINT_FILE, MANIFEST_FILE])
+    assert folder_names(files.folder) == sorted(LOT_FILES)
     assert page_texts(files.folder / PRINT_FILE) == ["second page 1 of 2", "second page 2 of 2"]
     manifest = json.loads((files.folder / MANIFEST_FILE).read_text())
     assert [p["piece_id"] for p in manifest["pieces"]] == ["B"]

@@ -23,6 +23,8 @@ from postroom.storage import tables
 from tests.support.pdfs import make_pdf
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+# Letters are charged when accepted: the world's account can pay for everything it sends.
+TEST_CREDIT_MINOR = 10**12
 REDELIVER_AFTER = timedelta(minutes=10)
 RECIPIENT = Recipient(
     name_lines=("Anna Svensson",),
@@ -124,7 +126,9 @@ def open_world(tmp_path: Path) -> Iterator[World]:
     clock = FixedClock(T0)
     settings = Settings(data_dir=tmp_path / "data", database_url="", broker_url="", storage_url="")
     container = build_container(settings, clock=clock)
-    account = accounts.create_account(uow=container.uow(), clock=clock, name="Kommun")
+    account = accounts.create_account(
+        uow=container.uow(), clock=clock, name="Kommun", credit_minor=TEST_CREDIT_MINOR
+    )
     yield World(container=container, clock=clock, account_id=account.id)
     container.close()
 

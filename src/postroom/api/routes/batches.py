@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import time
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
@@ -24,7 +25,8 @@ from postroom.api.schemas import (
 from postroom.documents.split import SplitKind, SplitRule
 from postroom.domain.errors import InvalidInput
 from postroom.domain.states import DocumentState
-from postroom.services import intake
+from postroom.services import intake, order
+from postroom.services.retry import retrying
 
 router = APIRouter(prefix="/batches", tags=["batches"])
 
@@ -201,3 +203,88 @@ def list_pieces(
     )
     data = [PieceOut.of(p) for p in found[:limit]]
     return PiecePage(data=data, next_cursor=_encode(data[-1]) if len(found) > limit else None)
+
+
+# --- closing (order) ----------------------------------------------------------------------
+
+
+class CloseIn(BaseModel):
+    """What to produce the batch's eligible pieces with, and when."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    service: str | None = Field(
+        default=None, max_length=100, description="Service id or code; default: the operator's"
+    )
+    options: dict[str, str | bool] = Field(
+        default_factory=dict,
+        max_length=20,
+        description=(
+            "Native names (plex, color, postage, envelope, paper, express) or option types "
+            "(print_mode, color, envelope, postage, paper, production_time) -> a value, an "
+            'option code or an option id, e.g. {"print_mode": "2SIDE", "postage": "PRIORITY"}'
+        ),
+    )
+    output_date: date | None = Field(
+        default=None, description="A later working day to produce on; default: the earliest"
+    )
+    cost_center: str = Field(default="", max_length=100)
+
+
+class ClosedPiecesOut(BaseModel):
+    accepted: int
+    not_eligible: int
+
+
+class BatchClosedOut(BaseModel):
+    """A closed batch: its service, schedule, what it cost and what was left out."""
+
+    id: str
+    state: str
+    service_id: str
+    service: str
+    output_date: date
+    expected_post_date: date
+    produced_at_once: bool
+    cost_center: str
+    pieces: ClosedPiecesOut
+    total_minor: int
+    currency: str
+    credit_left_minor: int
+
+
+@router.post("/{batch_id}/close", response_model=BatchClosedOut, summary="Close a batch")
+def close_batch(
+    batch_id: str, c: ContainerDep, principal: PrincipalDep, body: CloseIn | None = None
+) -> BatchClosedOut:
+    """Price the eligible pieces, charge the account and schedule them; pieces that are not
+    eligible stay opened. 409 batch_not_open / credit_exceeded / monthly_limit_exceeded,
+    422 no_eligible_piece / unknown_service / unknown_option / output_date_*."""
+    spec = body or CloseIn()
+    closed = retrying(
+        lambda: order.close_batch(
+            uow=c.uow(),
+            clock=c.clock,
+            prices=c.prices,
+            account_id=principal.account_id,
+            batch_id=batch_id,
+            service_ref=spec.service or c.settings.default_service,
+            options=spec.options,
+            requested_output_date=spec.output_date,
+            cost_center=spec.cost_center,
+        )
+    )
+    return BatchClosedOut(
+        id=closed.batch.id,
+        state=closed.batch.state.value,
+        service_id=closed.service.id,
+        service=closed.service.code,
+        output_date=closed.schedule.shown_date,
+        expected_post_date=closed.schedule.expected_post_date,
+        produced_at_once=closed.schedule.output_date is None,
+        cost_center=closed.batch.cost_center,
+        pieces=ClosedPiecesOut(accepted=closed.accepted, not_eligible=closed.not_eligible),
+        total_minor=closed.total_minor,
+        currency=closed.currency,
+        credit_left_minor=closed.credit_left_minor,
+    )

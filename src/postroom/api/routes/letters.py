@@ -88,6 +88,13 @@ def create_letter(
         Form(description=RECIPIENT_HELP + "; leave out to read it from the envelope window"),
     ] = None,
     options: Annotated[str | None, Form(description=OPTIONS_HELP)] = None,
+    service: Annotated[
+        str | None,
+        Form(
+            max_length=100,
+            description="Service id or code (GET /v1/services); default: the operator's",
+        ),
+    ] = None,
 ) -> JSONResponse:
     """Upload a PDF letter for one recipient; it is checked, then produced in the next lot."""
     options_in = _parse(OptionsIn, options, "options") if options else OptionsIn()
@@ -110,6 +117,7 @@ def create_letter(
         "options": options_in.model_dump(),
         "file_sha256": digest.hexdigest(),
         "filename": file.filename,
+        "service": service,
     }
 
     def handler() -> tuple[int, Any, Any]:
@@ -123,7 +131,7 @@ def create_letter(
             filename=file.filename or "letter.pdf",
             recipient=address,
             options=options_in.to_domain(),
-            profile=c.settings.default_profile,
+            service=service or c.settings.default_service,
         )
         body = LetterOut.of(piece)
         return 201, body, body

@@ -1,0 +1,174 @@
+"""Composition of lots against a raw merge of the same pages (issue 4, must-show 5).
+
+The input is one generated file of 3-page letters (an embedded TrueType subset shared by
+every page, as a real campaign file has). Postroom's side is the real lot writer
+(LotFileWriter: page ranges, a DataMatrix path on every sheet, manifests, ticket, sha256s,
+atomic folder) for N letters in lots of LOT_PIECES, simplex, so every page is a sheet and
+gets a code. The reference is pypdfium2's PdfDocument.import_pages of the same page ranges
+into files of the same size, saved: the fastest raw merge here. Each side runs in a fresh
+process, so its peak resident memory (ru_maxrss) is its own.
+
+Run: .venv/bin/python -m bench.compose [--letters 1000 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from multiprocessing import get_context
+from pathlib import Path
+
+import pypdfium2 as pdfium
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+
+from postroom.documents.lot_files import PRINT_FILE, LotEntry, LotFileWriter
+
+LETTER_PAGES = 3
+LOT_PIECES = 1000
+FONT_FILE = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+RECIPIENT = {
+    "name_lines": ["Anna Svensson"],
+    "street_lines": ["Storgatan 1"],
+    "postal_code": "111 22",
+    "city": "Stockholm",
+    "country": "SE",
+}
+OPTIONS = {"plex": "simplex", "color": False, "postage": "economy", "envelope": "DL"}
+
+
+@dataclass(frozen=True)
+class Run:
+    """One side's figures."""
+
+    seconds: float
+    pages: int
+    bytes_written: int
+    peak_rss_mb: float
+
+    @property
+    def pages_per_second(self) -> float:
+        """Source pages placed per second."""
+        return self.pages / self.seconds
+
+
+def make_source(path: Path, letters: int) -> None:
+    """One file of `letters` letters of LETTER_PAGES pages each, text in an embedded font."""
+    font = "Helvetica"
+    if Path(FONT_FILE).exists():
+        pdfmetrics.registerFont(TTFont("BenchSans", FONT_FILE))
+        font = "BenchSans"
+    pdf = canvas.Canvas(str(path))
+    for letter in range(letters):
+        for page in range(1, LETTER_PAGES + 1):
+            pdf.setFont(font, 10)
+            for line in range(30):
+                pdf.drawString(72, 760 - 14 * line, f"Letter {letter} page {page} line {line}: åäö")
+            pdf.showPage()
+    pdf.save()
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_postroom(source: str, letters: int, out: str) -> Run:
+    """Compose `letters` letters into lots with the real writer."""
+    writer = LotFileWriter(Path(out))
+    started = time.perf_counter()
+    written = 0
+    for lot, start in enumerate(range(0, letters, LOT_PIECES)):
+        entries = [
+            LotEntry(
+                piece_id=f"piece-{i}",
+                account_id="bench",
+                source_path=Path(source),
+                page_count=LETTER_PAGES,
+                recipient=RECIPIENT,
+                options=OPTIONS,
+                first_page=1 + LETTER_PAGES * i,
+            )
+            for i in range(start, min(letters, start + LOT_PIECES))
+        ]
+        files = writer.write(f"{lot:08x}-bench", entries, datetime.now(UTC))
+        written += (files.folder / PRINT_FILE).stat().st_size
+    return Run(time.perf_counter() - started, letters * LETTER_PAGES, written, _peak_mb())
+
+
+def run_raw(source: str, letters: int, out: str) -> Run:
+    """Merge the same page ranges into files of the same size with pypdfium2."""
+    started = time.perf_counter()
+    written = 0
+    src = pdfium.PdfDocument(source)
+    for lot, start in enumerate(range(0, letters, LOT_PIECES)):
+        merged = pdfium.PdfDocument.new()
+        for i in range(start, min(letters, start + LOT_PIECES)):
+            first = LETTER_PAGES * i
+            merged.import_pages(src, list(range(first, first + LETTER_PAGES)))
+        path = Path(out) / f"raw-{lot}.pdf"
+        merged.save(path)
+        merged.close()
+        written += path.stat().st_size
+    src.close()
+    return Run(time.perf_counter() - started, letters * LETTER_PAGES, written, _peak_mb())
+
+
+def _fresh(fn: object, *args: object) -> Run:
+    """Run `fn` in a new process so its peak memory is its own."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        result: Run = pool.submit(fn, *args).result()  # type: ignore[arg-type]
+    return result
+
+
+def main() -> None:
+    """Build the source, run both sides per size, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--letters", type=int, nargs="+", default=[1000, 10000])
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="postroom-bench-compose-"))
+    try:
+        most = max(args.letters)
+        source = work / "source.pdf"
+        t = time.perf_counter()
+        # Built in a child too: ru_maxrss survives fork and exec, so a parent grown by
+        # reportlab would lend its peak to every side's figure.
+        with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+            pool.submit(make_source, source, most).result()
+        source_size = source.stat().st_size
+        print(
+            f"source: {most * LETTER_PAGES} pages, {source_size / 1e6:.1f} MB "
+            f"(built in {time.perf_counter() - t:.1f} s)"
+        )
+        header = (
+            f"{'letters':>8} {'side':<10} {'pages':>7} {'s':>7} {'pages/s':>9} "
+            f"{'ratio':>6} {'size/src':>9} {'peak MB':>8}"
+        )
+        print(header)
+        for letters in args.letters:
+            share = source_size * letters / most  # the source bytes these letters hold
+            runs = {}
+            for side, fn in (("raw merge", run_raw), ("postroom", run_postroom)):
+                out = work / f"{side}-{letters}"
+                out.mkdir()
+                runs[side] = _fresh(fn, str(source), letters, str(out))
+                shutil.rmtree(out)
+            for side, run in runs.items():
+                ratio = run.pages_per_second / runs["raw merge"].pages_per_second
+                print(
+                    f"{letters:>8} {side:<10} {run.pages:>7} {run.seconds:>7.2f} "
+                    f"{run.pages_per_second:>9.0f} {ratio:>6.2f} "
+                    f"{run.bytes_written / share:>9.2f} {run.peak_rss_mb:>8.0f}"
+                )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Generated address pages: the recipient printed in the envelope's address zone (reportlab).
+
+A lot's address pages are written as one PDF (one page each), so they share one embedded
+font, and the composer copies them in from there."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+
+from postroom.addresses.country_names import country_name
+from postroom.domain.geometry import MM_PER_POINT, PAGE_SIZE_MM, EnvelopeLayout, PageFormat
+
+FONT_NAME = "PostroomAddress"
+FALLBACK_FONT = "Helvetica"  # standard 14: Latin-1 only, used when no TrueType font is found
+# DejaVu Sans covers the Latin, Greek and Cyrillic addresses we accept; Vera ships with reportlab.
+FONT_FILES = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+    "Vera.ttf",
+)
+# Type in the window: DIN 5008 asks for 8-12 pt; USPS for at least 8 pt with 1/8 in insets.
+A4_FONT_SIZE_PT = 10.0
+A4_LEADING_MM = 4.23
+A4_INSET_MM = 5.0  # DIN 5008: the text starts 25 mm from the edge, 5 mm inside the field
+LETTER_FONT_SIZE_PT = 9.0
+LETTER_LEADING_MM = 3.7
+LETTER_INSET_MM = 3.2  # 1/8 in from the window edge
+TOP_GAP_MM = 0.6  # between the zone's top and the first line's ascenders
+ASCENT = 0.8  # of the font size, above the baseline
+DESCENT = 0.3
+
+
+@cache
+def _font() -> str:
+    """The registered font name: DejaVu Sans or Vera when found, Helvetica otherwise."""
+    for path in FONT_FILES:
+        if path.startswith("/") and not Path(path).exists():
+            continue
+        try:
+            pdfmetrics.registerFont(TTFont(FONT_NAME, path))
+        except Exception:  # reportlab raises its own TTFError and plain IOErrors
+            continue
+        return FONT_NAME
+    return FALLBACK_FONT
+
+
+def address_lines(recipient: dict[str, Any], *, home_country: str) -> list[str]:
+    """The recipient as printed: names, street, postal code and city, country when abroad."""
+    lines = [*recipient.get("name_lines", ()), *recipient.get("street_lines", ())]
+    town = f"{recipient.get('postal_code', '')} {recipient.get('city', '')}".strip()
+    if town:
+        lines.append(town)
+    country = recipient.get("country", "")
+    if country and country != home_country:
+        lines.append(country_name(country).upper())
+    return [line for line in lines if line.strip()]
+
+
+def write_address_pages(path: Path, pages: Sequence[tuple[EnvelopeLayout, Sequence[str]]]) -> None:
+    """Write one page per (layout, lines) into `path`, each on the layout's paper."""
+    font = _font()
+    pdf = canvas.Canvas(str(path), pageCompression=1)
+    pdf.setTitle("Address pages")
+    for layout, lines in pages:
+        width_mm, height_mm = PAGE_SIZE_MM[layout.page_format]
+        pdf.setPageSize((width_mm / MM_PER_POINT, height_mm / MM_PER_POINT))
+        us = layout.page_format is PageFormat.LETTER
+        size = LETTER_FONT_SIZE_PT if us else A4_FONT_SIZE_PT
+        leading = LETTER_LEADING_MM if us else A4_LEADING_MM
+        inset = LETTER_INSET_MM if us else A4_INSET_MM
+        zone = layout.address_zone
+        first = zone.top_mm + TOP_GAP_MM + ASCENT * size * MM_PER_POINT
+        last = first + (len(lines) - 1) * leading + DESCENT * size * MM_PER_POINT
+        if last > zone.bottom_mm:
+            raise ValueError(f"{len(lines)} address lines do not fit the {layout.code} zone")
+        pdf.setFont(font, size)
+        for i, line in enumerate(lines):
+            baseline_mm = first + i * leading
+            pdf.drawString(
+                (zone.left_mm + inset) / MM_PER_POINT,
+                (height_mm - baseline_mm) / MM_PER_POINT,
+                line,
+            )
+        pdf.showPage()
+    pdf.save()

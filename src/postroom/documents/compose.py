@@ -1,0 +1,256 @@
+"""Composes a lot's print PDF: per piece its address page, page ranges and blank backs, and a
+DataMatrix sheet code on every sheet's front, streaming pages from their sources.
+
+Pages are copied with pikepdf's copy_foreign from sources held open for the whole lot, so
+pieces cut from one file share its fonts and images in the lot file. Each front gets its
+code as a path appended to its content stream (wrapped in q/Q, no new resources): pikepdf's
+add_overlay would add a Form XObject to the page's /Resources, which the pages of one source
+share, so every page would end up naming every sheet's form."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+
+from postroom.documents.address_page import write_address_pages
+from postroom.documents.barcodes import datamatrix_path, sheet_code
+from postroom.domain.geometry import MM_PER_POINT, EnvelopeLayout, Zone
+
+ADDRESS_PAGES_FILE = ".address-pages.pdf"
+# Page attributes a page may inherit from its ancestors in the page tree (ISO 32000-1, 7.7.3.4).
+INHERITABLE = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")
+
+
+@dataclass(frozen=True)
+class PageRange:
+    """Pages `first`..`last` (1-based, inclusive) of the PDF at `path`."""
+
+    path: Path
+    first: int
+    last: int
+
+    @property
+    def count(self) -> int:
+        """How many pages the range holds."""
+        return self.last - self.first + 1
+
+
+@dataclass(frozen=True)
+class PiecePlan:
+    """What goes into the lot for one piece, in order."""
+
+    piece_id: str
+    parts: tuple[PageRange, ...]  # main pages, annexes, configured pages
+    layout: EnvelopeLayout
+    duplex: bool
+    address_lines: tuple[str, ...] | None = None  # None: no address page
+
+
+@dataclass(frozen=True)
+class PlacedPiece:
+    """Where a piece landed in the lot file."""
+
+    sequence: int  # 1-based position in the lot
+    first_page: int
+    page_count: int
+    sheets: int
+    blank_pages: int
+    address_page: bool
+
+    @property
+    def last_page(self) -> int:
+        """The piece's last page in the lot file."""
+        return self.first_page + self.page_count - 1
+
+
+class _Sources:
+    """Source PDFs opened once per lot, with their page lists."""
+
+    def __init__(self) -> None:
+        self._open: dict[Path, tuple[pikepdf.Pdf, list[pikepdf.Page]]] = {}
+
+    def pages(self, part: PageRange) -> list[pikepdf.Page]:
+        """The pages of `part`; ValueError when the source is shorter."""
+        if part.path not in self._open:
+            pdf = pikepdf.open(part.path)
+            self._open[part.path] = (pdf, list(pdf.pages))
+        pages = self._open[part.path][1]
+        if part.first < 1 or part.last > len(pages) or part.first > part.last:
+            raise ValueError(
+                f"pages {part.first}-{part.last} asked of {part.path.name}, which has {len(pages)}"
+            )
+        return pages[part.first - 1 : part.last]
+
+    def close(self) -> None:
+        """Close every source."""
+        for pdf, _ in self._open.values():
+            pdf.close()
+        self._open.clear()
+
+
+def page_count(path: Path) -> int:
+    """How many pages the PDF at `path` has."""
+    with pikepdf.open(path) as pdf:
+        return len(pdf.pages)
+
+
+def compose_print_file(
+    path: Path, *, lot_id: str, plans: Sequence[PiecePlan], scratch: Path
+) -> list[PlacedPiece]:
+    """Write the lot's print PDF to `path`; `scratch` is a folder for intermediate files."""
+    sources = _Sources()
+    address_path = scratch / ADDRESS_PAGES_FILE
+    address_plans = [(p.layout, p.address_lines) for p in plans if p.address_lines is not None]
+    address_pages: list[pikepdf.Page] = []
+    if address_plans:
+        write_address_pages(address_path, address_plans)
+        address_pages = sources.pages(PageRange(address_path, 1, len(address_plans)))
+    out = pikepdf.new()
+    try:
+        placed = _Composer(out, lot_id).add_all(plans, sources, iter(address_pages))
+        out.save(path)
+    finally:
+        sources.close()
+        out.close()
+        address_path.unlink(missing_ok=True)
+    return placed
+
+
+class _Composer:
+    """Appends pieces to one flat /Kids array (pikepdf's pages.extend is quadratic here)."""
+
+    def __init__(self, out: pikepdf.Pdf, lot_id: str) -> None:
+        self.out = out
+        self.lot_id = lot_id
+        self.tree = out.Root.Pages
+        self.kids = self.tree.Kids
+        self.placed_pages: set[tuple[int, int]] = set()
+        self.push = out.make_stream(b"q\n")  # shared by every stamped page
+        self.empty = out.make_stream(b"")  # the content of every blank back
+
+    def add_all(
+        self, plans: Sequence[PiecePlan], sources: _Sources, address_pages: Any
+    ) -> list[PlacedPiece]:
+        """Add every piece in order and return where each one landed."""
+        placed: list[PlacedPiece] = []
+        for sequence, plan in enumerate(plans, 1):
+            first = len(self.kids) + 1
+            pages: list[pikepdf.Dictionary] = []
+            if plan.address_lines is not None:
+                pages.append(self._copy(next(address_pages).obj))
+            for part in plan.parts:
+                pages.extend(self._copy(page.obj) for page in sources.pages(part))
+            if not pages:
+                raise ValueError(f"piece {plan.piece_id} has no pages")
+            blanks = 1 if plan.duplex and len(pages) % 2 else 0
+            if blanks:
+                pages.append(self._blank(pages[-1]))
+            step = 2 if plan.duplex else 1
+            fronts = pages[::step]
+            for sheet, page in enumerate(fronts, 1):
+                code = sheet_code(self.lot_id, sequence, sheet, len(fronts)).text()
+                self._stamp(page, code, plan.layout.barcode_zone)
+            for page in pages:
+                self.kids.append(page)
+            placed.append(
+                PlacedPiece(
+                    sequence=sequence,
+                    first_page=first,
+                    page_count=len(pages),
+                    sheets=len(fronts),
+                    blank_pages=blanks,
+                    address_page=plan.address_lines is not None,
+                )
+            )
+        self.tree.Count = len(self.kids)
+        return placed
+
+    def _copy(self, page: pikepdf.Dictionary) -> pikepdf.Dictionary:
+        """Copy a page into the lot, keeping what it inherited from its old tree."""
+        inherited: dict[str, pikepdf.Object] = {}
+        node = page.get("/Parent")
+        while node is not None:
+            for key in INHERITABLE:
+                if key not in page and key not in inherited and key in node:
+                    inherited[key] = node[key]
+            node = node.get("/Parent")
+        copy: Any = self.out.copy_foreign(page)
+        if copy.objgen in self.placed_pages:
+            # copy_foreign returns the same object for the same source page; a page placed
+            # twice needs its own dictionary for its own Parent and sheet code.
+            # Its /Contents was stamped already, so take the source's own again.
+            copy = self.out.make_indirect(pikepdf.Dictionary(dict(copy.items())))
+            if "/Contents" in page:
+                copy.Contents = self._foreign(page.Contents)
+        self.placed_pages.add(copy.objgen)
+        for key, value in inherited.items():
+            copy[key] = self._foreign(value)
+        copy.Parent = self.tree
+        placed: pikepdf.Dictionary = copy
+        return placed
+
+    def _foreign(self, value: pikepdf.Object) -> pikepdf.Object:
+        """`value` from a source in the lot (copy_foreign takes indirect objects only)."""
+        if value.is_indirect:
+            return self.out.copy_foreign(value)
+        if isinstance(value, pikepdf.Array):
+            return pikepdf.Array([self._foreign(item) for item in value])
+        return value
+
+    def _blank(self, like: pikepdf.Dictionary) -> pikepdf.Dictionary:
+        """An empty page the size of `like`, for a duplex back."""
+        blank = pikepdf.Dictionary(
+            Type=pikepdf.Name.Page,
+            MediaBox=like.MediaBox,
+            Resources=pikepdf.Dictionary(),
+            Contents=self.empty,
+            Parent=self.tree,
+        )
+        for key in ("/CropBox", "/Rotate"):
+            if key in like:
+                blank[key] = like[key]
+        result: pikepdf.Dictionary = self.out.make_indirect(blank)
+        return result
+
+    def _stamp(self, page: pikepdf.Dictionary, code: str, zone: Zone) -> None:
+        """Draw `code`'s DataMatrix over the page in `zone`, whatever state its content left."""
+        left, bottom, right, top = _zone_rect(page, zone)
+        side = min(right - left, top - bottom)
+        ops = datamatrix_path(code, left=left, bottom=top - side, side=side)
+        stamp = self.out.make_stream(b"Q\n" + ops)
+        contents = page.get("/Contents")
+        if contents is None:
+            parts: list[Any] = [self.push, stamp]
+        elif isinstance(contents, pikepdf.Array):
+            parts = [self.push, *contents, stamp]
+        else:
+            parts = [self.push, contents, stamp]
+        page.Contents = pikepdf.Array(parts)
+
+
+def _box(page: pikepdf.Dictionary) -> tuple[float, float, float, float]:
+    """The page's visible box (crop box, else media box), normalised to left < right."""
+    box = page.get("/CropBox", page.MediaBox)
+    x0, y0, x1, y1 = (float(v) for v in box)
+    return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
+
+
+def _zone_rect(page: pikepdf.Dictionary, zone: Zone) -> tuple[float, float, float, float]:
+    """`zone` (mm from the shown page's top-left) in the page's user space, as in zones.py."""
+    left, bottom, right, top = _box(page)
+    x0, x1 = zone.left_mm / MM_PER_POINT, zone.right_mm / MM_PER_POINT
+    y0, y1 = zone.top_mm / MM_PER_POINT, zone.bottom_mm / MM_PER_POINT
+    rotation = int(page.get("/Rotate", 0)) % 360
+    if rotation == 90:
+        xs, ys = (left + y0, left + y1), (bottom + x0, bottom + x1)
+    elif rotation == 180:
+        xs, ys = (right - x1, right - x0), (bottom + y0, bottom + y1)
+    elif rotation == 270:
+        xs, ys = (right - y1, right - y0), (top - x1, top - x0)
+    else:
+        xs, ys = (left + x0, left + x1), (top - y1, top - y0)
+    return (min(xs), min(ys), max(xs), max(ys))

@@ -1,0 +1,330 @@
+"""Ordering: close a batch (or accept a letter), price its pieces, check and spend the
+account's credit, and schedule the pieces for their output date and cut-off."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from postroom.documents.profiles import get_profile
+from postroom.domain.catalog import Charge, Service
+from postroom.domain.clock import Clock
+from postroom.domain.eligibility import sheets_needed
+from postroom.domain.errors import Conflict, InvalidInput, NotFound
+from postroom.domain.findings import Finding, Severity
+from postroom.domain.geometry import LAYOUTS
+from postroom.domain.model import Account, Batch, MailPiece, Postage
+from postroom.domain.pricing import PiecePrice, PriceTable, price_piece
+from postroom.domain.schedule import (
+    expected_post_date,
+    is_working_day,
+    local_today,
+    month_start,
+    next_working_day,
+    output_date,
+)
+from postroom.domain.states import (
+    BATCH_TRANSITIONS,
+    BatchState,
+    DocumentState,
+    PieceState,
+    check_transition,
+)
+from postroom.services.catalog import (
+    ChosenOptions,
+    find_service,
+    layout_for_envelope,
+    resolve_options,
+)
+from postroom.services.ports import UnitOfWork
+
+PAGE = 1000  # pieces read per query while closing a batch
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When pieces are produced: `output_date` None means at once; `shown_date` is the date
+    the sender sees as the output date either way."""
+
+    output_date: date | None
+    shown_date: date
+    expected_post_date: date
+
+
+@dataclass(frozen=True)
+class BatchClosed:
+    """What closing a batch did: pieces accepted and left behind, the total, the schedule."""
+
+    batch: Batch
+    service: Service
+    accepted: int
+    not_eligible: int
+    total_minor: int
+    currency: str
+    credit_left_minor: int
+    schedule: Schedule
+    prices: dict[str, PiecePrice]  # piece id -> its price
+
+
+def schedule_for(
+    service: Service, *, now: datetime, postage: Postage, express: bool, requested: date | None
+) -> Schedule:
+    """The output and expected post dates of pieces of this service, options and request."""
+    tz = service.timezone
+    if requested is None and (service.immediate or express):
+        today = local_today(now, tz)
+        shown = today if is_working_day(today) else next_working_day(today)
+        return Schedule(None, shown, expected_post_date(shown, postage))
+    if express:
+        raise InvalidInput(
+            "express production happens at once; leave out output_date or choose STANDARD",
+            code="express_with_output_date",
+        )
+    day = output_date(now, service.cut_off, tz, requested)
+    return Schedule(day, day, expected_post_date(day, postage))
+
+
+def price_for(
+    prices: PriceTable, service: Service, chosen: ChosenOptions, piece: MailPiece
+) -> PiecePrice:
+    """The price of one piece under a service and options (needs its recipient)."""
+    assert piece.recipient is not None, "only eligible pieces are priced"
+    options = chosen.options
+    return price_piece(
+        prices,
+        page_count=piece.page_count,
+        plex=options.plex,
+        color=options.color,
+        postage=options.postage,
+        paper=options.paper,
+        layout=chosen.layout,
+        destination=piece.recipient.country,
+        home_country=get_profile(service.profile).default_country,
+        express=chosen.express,
+    )
+
+
+def check_credit(
+    uow: UnitOfWork, account: Account, total_minor: int, now: datetime, tz: str
+) -> None:
+    """Raise Conflict credit_exceeded or monthly_limit_exceeded when the account cannot pay."""
+    if total_minor > account.credit_minor:
+        raise Conflict(
+            f"the order costs {total_minor} and the account has {account.credit_minor} "
+            f"{account.currency} minor units of credit",
+            code="credit_exceeded",
+            detail={
+                "needed": total_minor,
+                "available": account.credit_minor,
+                "currency": account.currency,
+            },
+        )
+    if account.monthly_limit_minor is not None:
+        spent = uow.catalog.charged_since(account.id, month_start(now, tz))
+        if spent + total_minor > account.monthly_limit_minor:
+            raise Conflict(
+                f"the order costs {total_minor}; the account may spend "
+                f"{account.monthly_limit_minor - spent} more this month",
+                code="monthly_limit_exceeded",
+                detail={
+                    "needed": total_minor,
+                    "available": max(0, account.monthly_limit_minor - spent),
+                    "limit": account.monthly_limit_minor,
+                    "spent": spent,
+                    "currency": account.currency,
+                },
+            )
+
+
+def _charge(uow: UnitOfWork, account: Account, priced: Mapping[str, int], now: datetime) -> None:
+    """Write one charge per piece not charged before and take the total from the credit."""
+    already = uow.catalog.charged_piece_ids(list(priced))
+    total = 0
+    for piece_id, amount in priced.items():
+        if piece_id in already:
+            continue
+        uow.catalog.add(Charge(account.id, piece_id, amount, now))
+        total += amount
+    account.credit_minor -= total
+
+
+def _compatible(batch: Batch, service: Service) -> None:
+    """The batch's pieces were checked with its profile and layout; the service must agree."""
+    profile = get_profile(batch.profile)
+    batch_layout = LAYOUTS[batch.layout or profile.default_layout]
+    service_layout = LAYOUTS[service.layout]
+    same_window = service_layout.address_zone == batch_layout.address_zone
+    if service.profile != batch.profile or (service_layout.window and not same_window):
+        raise InvalidInput(
+            f"the batch was checked for the {batch.profile} profile and layout "
+            f"{batch_layout.code}; the service {service.code} uses {service.profile} "
+            f"and {service.layout}",
+            code="service_not_compatible",
+            detail={"service": service.code, "profile": batch.profile},
+        )
+
+
+def _batch_pieces(uow: UnitOfWork, batch_id: str) -> list[MailPiece]:
+    pieces: list[MailPiece] = []
+    after: tuple[str, int] | None = None
+    while page := uow.pieces.pieces_of_batch(batch_id, after=after, limit=PAGE):
+        pieces.extend(page)
+        after = (page[-1].document_id, page[-1].first_page)
+    return pieces
+
+
+def close_batch(
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    prices: PriceTable,
+    account_id: str,
+    batch_id: str,
+    service_ref: str,
+    options: Mapping[str, Any],
+    requested_output_date: date | None = None,
+    cost_center: str = "",
+) -> BatchClosed:
+    """Price the batch's eligible pieces, spend the credit and accept them, in one
+    transaction; on any refusal nothing of the batch changes."""
+    with uow:
+        now = clock.now()
+        account = uow.catalog.lock_account(account_id)
+        batch = uow.pieces.batch(account_id, batch_id)
+        if account is None or batch is None:
+            raise NotFound(f"no batch {batch_id}")
+        if batch.state is not BatchState.OPENED:
+            raise Conflict(
+                f"the batch is {batch.state.value}; only an opened batch can be closed",
+                code="batch_not_open",
+                detail={"state": batch.state.value},
+            )
+        documents = uow.pieces.documents_of_batch(batch_id)
+        if any(d.state is DocumentState.RECEIVED for d in documents):
+            raise Conflict(
+                "some of the batch's files are still being checked; close it when they are",
+                code="batch_not_ready",
+            )
+        service = find_service(uow, account, service_ref)
+        _compatible(batch, service)
+        chosen = resolve_options(uow, service, options)
+        schedule = schedule_for(
+            service,
+            now=now,
+            postage=chosen.options.postage,
+            express=chosen.express,
+            requested=requested_output_date,
+        )
+        pieces = [p for p in _batch_pieces(uow, batch_id) if p.state is PieceState.OPENED]
+        eligible, left = _split_eligible(pieces, chosen)
+        if not eligible:
+            raise InvalidInput(
+                "the batch has no eligible piece to close",
+                code="no_eligible_piece",
+                detail={"not_eligible": len(left)},
+            )
+        priced = {p.id: price_for(prices, service, chosen, p) for p in eligible}
+        total = sum(p.amount_minor for p in priced.values())
+        check_credit(uow, account, total, now, service.timezone)
+        _charge(uow, account, {k: v.amount_minor for k, v in priced.items()}, now)
+        for piece in eligible:
+            _accept(piece, service, chosen, priced[piece.id], schedule, now)
+        for piece in left:
+            _mark_too_big(piece, chosen)
+        batch.state = check_transition(BATCH_TRANSITIONS, batch.state, BatchState.CLOSED)
+        batch.service_id = service.id
+        batch.output_date = schedule.shown_date
+        batch.cost_center = cost_center
+        uow.commit()
+        return BatchClosed(
+            batch=batch,
+            service=service,
+            accepted=len(eligible),
+            not_eligible=len(left),
+            total_minor=total,
+            currency=prices.currency,
+            credit_left_minor=account.credit_minor,
+            schedule=schedule,
+            prices=priced,
+        )
+
+
+def _split_eligible(
+    pieces: Sequence[MailPiece], chosen: ChosenOptions
+) -> tuple[list[MailPiece], list[MailPiece]]:
+    """Eligible pieces that fit the chosen envelope, and the rest (which stay opened)."""
+    fits: list[MailPiece] = []
+    rest: list[MailPiece] = []
+    for piece in pieces:
+        sheets = sheets_needed(piece.page_count, chosen.options.plex, chosen.layout)
+        ok = piece.eligible and piece.recipient is not None
+        (fits if ok and sheets <= chosen.layout.sheet_capacity else rest).append(piece)
+    return fits, rest
+
+
+def _mark_too_big(piece: MailPiece, chosen: ChosenOptions) -> None:
+    """An eligible piece the chosen envelope cannot hold becomes not eligible, with why."""
+    if not piece.eligible:
+        return
+    sheets = sheets_needed(piece.page_count, chosen.options.plex, chosen.layout)
+    finding = Finding(
+        "too_many_sheets",
+        Severity.ERROR,
+        f"the letter needs {sheets} sheets; a {chosen.layout.envelope.value} envelope holds "
+        f"{chosen.layout.sheet_capacity}",
+    )
+    piece.eligible = False
+    piece.findings = [*piece.findings, finding.to_dict()]
+
+
+def _accept(
+    piece: MailPiece,
+    service: Service,
+    chosen: ChosenOptions,
+    price: PiecePrice,
+    schedule: Schedule,
+    now: datetime,
+) -> None:
+    """Record the price and schedule on an opened piece and move it on to accepted."""
+    piece.options = chosen.options
+    piece.service_id = service.id
+    piece.sheets = price.sheets
+    piece.weight_g = price.weight_g
+    piece.price_minor = price.amount_minor
+    piece.output_date = schedule.output_date
+    piece.expected_post_date = schedule.expected_post_date
+    piece.move_to(PieceState.CLOSED, now)
+    piece.move_to(PieceState.ACCEPTED, now)
+
+
+def charge_letter(
+    *, uow: UnitOfWork, prices: PriceTable, piece: MailPiece, now: datetime
+) -> Finding | None:
+    """Price and charge a letter its check found eligible, and schedule it; returns the
+    reason it cannot be produced (credit, limit, weight) instead, charging nothing."""
+    if piece.service_id is None:
+        return None  # a letter from before the catalog: produced as before, unpriced
+    service = uow.catalog.service(piece.service_id)
+    account = uow.catalog.lock_account(piece.account_id)
+    assert service is not None and account is not None
+    if uow.catalog.charged_piece_ids([piece.id]):
+        return None
+    try:
+        layout = layout_for_envelope(LAYOUTS[service.layout], piece.options.envelope)
+        chosen = ChosenOptions(piece.options, False, layout)
+        price = price_for(prices, service, chosen, piece)
+        schedule = schedule_for(
+            service, now=now, postage=piece.options.postage, express=False, requested=None
+        )
+        check_credit(uow, account, price.amount_minor, now, service.timezone)
+    except (Conflict, InvalidInput) as exc:
+        return Finding(exc.code, Severity.ERROR, exc.message)
+    _charge(uow, account, {piece.id: price.amount_minor}, now)
+    piece.sheets = price.sheets
+    piece.weight_g = price.weight_g
+    piece.price_minor = price.amount_minor
+    piece.output_date = schedule.output_date
+    piece.expected_post_date = schedule.expected_post_date
+    return None

@@ -1,0 +1,264 @@
+"""Composed lots: address pages, blank backs, a readable sheet code on every sheet, manifests
+that match the pieces, shared resources for pieces cut from one file, all or nothing."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+import pypdfium2 as pdfium
+import pytest
+import zxingcpp
+
+from postroom.documents import compose
+from postroom.documents.barcodes import parse_sheet_code
+from postroom.documents.compose import PageRange
+from postroom.documents.lot_files import (
+    MANIFEST_CSV_FILE,
+    MANIFEST_FILE,
+    PRINT_FILE,
+    TICKET_FILE,
+    LotEntry,
+    LotFileWriter,
+)
+from postroom.documents.zones import read_zone_lines
+from postroom.domain.geometry import MM_PER_POINT, layout_for
+from tests.support.letters import make_letter
+from tests.support.pdfs import make_pdf
+
+LOT_ID = "9b1d0c2a-1111-4222-8333-444455556666"
+CREATED = datetime(2026, 3, 2, 16, 0, tzinfo=UTC)
+LAYOUT = layout_for("din5008_a")
+RENDER_DPI = 200
+
+
+def recipient(name: str, country: str = "SE") -> dict[str, Any]:
+    return {
+        "name_lines": [name],
+        "street_lines": ["Storgatan 1"],
+        "postal_code": "111 22",
+        "city": "Stockholm",
+        "country": country,
+    }
+
+
+def options(plex: str) -> dict[str, Any]:
+    return {"plex": plex, "color": False, "postage": "registered", "envelope": "C5", "paper": "80g"}
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> Path:
+    path = tmp_path / "campaign.pdf"
+    path.write_bytes(make_pdf(12, label="Campaign"))
+    return path
+
+
+@pytest.fixture
+def annex(tmp_path: Path) -> Path:
+    path = tmp_path / "terms.pdf"
+    path.write_bytes(make_pdf(1, label="Terms"))
+    return path
+
+
+def mixed_entries(source: Path, annex: Path) -> list[LotEntry]:
+    """Four pieces: simplex, duplex odd, duplex with an address page, simplex with an annex."""
+
+    def piece(n: int, first: int, pages: int, plex: str, **extra: Any) -> LotEntry:
+        return LotEntry(
+            piece_id=f"piece-{n}",
+            account_id="acc-1",
+            source_path=source,
+            page_count=pages,
+            first_page=first,
+            recipient=recipient(f"Person {n}", country="NO" if n == 3 else "SE"),
+            options=options(plex),
+            home_country="SE",
+            weight_g=20 + n,
+            price_minor=1000 + n,
+            tracking_reference=f"RR{n:07d}SE",
+            **extra,
+        )
+
+    return [
+        piece(1, 1, 2, "simplex"),
+        piece(2, 3, 3, "duplex"),
+        piece(3, 6, 2, "duplex", address_page=True),
+        piece(4, 8, 1, "simplex", annexes=(PageRange(annex, 1, 1),)),
+    ]
+
+
+# address page, main pages, annexes, blank backs
+EXPECTED = {
+    "piece-1": (0, 2, 0, 0),
+    "piece-2": (0, 3, 0, 1),
+    "piece-3": (1, 2, 0, 1),
+    "piece-4": (0, 1, 1, 0),
+}
+
+
+@pytest.fixture
+def lot(tmp_path: Path, source: Path, annex: Path) -> tuple[Path, list[LotEntry], Any]:
+    entries = mixed_entries(source, annex)
+    files = LotFileWriter(tmp_path / "out").write(LOT_ID, entries, CREATED)
+    return files.folder, entries, files
+
+
+def codes_by_page(path: Path) -> dict[int, str]:
+    """Every decoded DataMatrix, by 1-based page, read from the barcode zone only."""
+    found: dict[int, str] = {}
+    pdf = pdfium.PdfDocument(path)
+    try:
+        for index in range(len(pdf)):
+            image = pdf[index].render(scale=RENDER_DPI / 72).to_pil()
+            zone = LAYOUT.barcode_zone
+            px = RENDER_DPI / 25.4
+            crop = image.crop(
+                (
+                    int((zone.left_mm - 3) * px),
+                    int((zone.top_mm - 3) * px),
+                    int((zone.right_mm + 3) * px),
+                    int((zone.bottom_mm + 3) * px),
+                )
+            )
+            results = zxingcpp.read_barcodes(crop, formats=zxingcpp.BarcodeFormat.DataMatrix)
+            assert len(results) <= 1
+            if results:
+                found[index + 1] = results[0].text
+    finally:
+        pdf.close()
+    return found
+
+
+def test_every_piece_gets_its_address_page_pages_annexes_and_blank_backs(lot: Any) -> None:
+    folder, _, files = lot
+    manifest = json.loads((folder / MANIFEST_FILE).read_text())
+    for piece in manifest["pieces"]:
+        address, main, annexes, blanks = EXPECTED[piece["piece_id"]]
+        assert piece["page_count"] == address + main + annexes + blanks
+        assert piece["address_page"] is bool(address)
+        assert piece["blank_pages"] == blanks
+        if piece["options"]["plex"] == "duplex":
+            assert piece["page_count"] % 2 == 0
+            assert piece["sheets"] == piece["page_count"] // 2
+        else:
+            assert piece["sheets"] == piece["page_count"]
+    pages = [(p["pages"]["first"], p["pages"]["last"]) for p in manifest["pieces"]]
+    assert pages == [(1, 2), (3, 6), (7, 10), (11, 12)]
+    assert files.page_count == len(pikepdf.open(folder / PRINT_FILE).pages) == 12
+    assert files.sheet_count == 2 + 2 + 2 + 2
+
+
+def test_every_sheet_front_carries_a_code_for_its_piece_and_sheet(lot: Any) -> None:
+    folder, _, _ = lot
+    manifest = json.loads((folder / MANIFEST_FILE).read_text())
+    expected: dict[int, tuple[int, int, int]] = {}
+    for piece in manifest["pieces"]:
+        step = 2 if piece["options"]["plex"] == "duplex" else 1
+        fronts = range(piece["pages"]["first"], piece["pages"]["last"] + 1, step)
+        for sheet, page in enumerate(fronts, 1):
+            expected[page] = (piece["sequence"], sheet, piece["sheets"])
+    decoded = codes_by_page(folder / PRINT_FILE)
+    assert set(decoded) == set(expected)  # fronts only: no code on a back
+    for page, text in decoded.items():
+        code = parse_sheet_code(text)  # raises when the check digits are wrong
+        assert code.lot == LOT_ID[:8]
+        assert (code.piece_sequence, code.sheet, code.sheets) == expected[page]
+
+
+def test_the_address_page_holds_the_recipient_in_the_address_zone(lot: Any) -> None:
+    folder, _, _ = lot
+    pdf = pdfium.PdfDocument(folder / PRINT_FILE)
+    try:
+        lines = read_zone_lines(pdf[6], LAYOUT.address_zone)
+        assert [round(v * MM_PER_POINT) for v in pdf[6].get_size()] == [210, 297]
+    finally:
+        pdf.close()
+    assert lines == ["Person 3", "Storgatan 1", "111 22 Stockholm", "NORWAY"]
+
+
+def test_manifests_agree_with_the_pieces(lot: Any) -> None:
+    folder, entries, _ = lot
+    manifest = json.loads((folder / MANIFEST_FILE).read_text())
+    with (folder / MANIFEST_CSV_FILE).open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["piece_id"] for r in rows] == [e.piece_id for e in entries]
+    for row, piece, entry in zip(rows, manifest["pieces"], entries, strict=True):
+        assert row["piece_id"] == piece["piece_id"] == entry.piece_id
+        assert int(row["sequence"]) == piece["sequence"]
+        assert int(row["sheets"]) == piece["sheets"]
+        assert (int(row["first_page"]), int(row["last_page"])) == tuple(piece["pages"].values())
+        assert row["recipient_name"] == entry.recipient["name_lines"][0]
+        assert row["postage"] == piece["postage"] == "registered"
+        assert int(row["weight_g"]) == piece["weight_g"] == entry.weight_g
+        assert int(row["price_minor"]) == piece["price_minor"] == entry.price_minor
+        assert row["tracking_reference"] == piece["tracking_reference"]
+        assert piece["tracking_reference"] == entry.tracking_reference
+    ticket = json.loads((folder / TICKET_FILE).read_text())
+    assert ticket["totals"] == {
+        "pieces": 4,
+        "sheets": 8,
+        "pages": 12,
+        "weight_g": sum(e.weight_g for e in entries),
+        "price_minor": sum(e.price_minor for e in entries),
+    }
+    assert ticket["options"] == {"color": False, "postage": "registered", "envelope": "C5"} | {
+        "paper": "80g"
+    }
+
+
+def test_the_recorded_sha256_match_the_files(lot: Any) -> None:
+    folder, _, files = lot
+    assert set(files.files) == {PRINT_FILE, MANIFEST_FILE, MANIFEST_CSV_FILE, TICKET_FILE}
+    for name, digest in files.files.items():
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest
+    ticket = json.loads((folder / TICKET_FILE).read_text())
+    assert ticket["files"] == {k: v for k, v in files.files.items() if k != TICKET_FILE}
+    assert sorted(p.name for p in folder.iterdir()) == sorted(files.files)
+
+
+def test_pieces_cut_from_one_source_share_its_fonts(tmp_path: Path) -> None:
+    source = tmp_path / "big.pdf"
+    source.write_bytes(
+        make_letter(["Anna Svensson", "Storgatan 1", "111 22 Stockholm"], LAYOUT, pages=2000)
+    )
+    entries = [
+        LotEntry(
+            f"p{i}", "acc", source, 4, recipient(f"P{i}"), options("simplex"), first_page=1 + 4 * i
+        )
+        for i in range(500)
+    ]
+    files = LotFileWriter(tmp_path / "out").write(LOT_ID, entries, CREATED)
+    lot_size = (files.folder / PRINT_FILE).stat().st_size
+    assert lot_size <= 1.5 * source.stat().st_size
+
+
+def test_a_failure_mid_write_leaves_no_folder(
+    tmp_path: Path, source: Path, annex: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = 0
+    real = compose.sheet_code
+
+    def failing(*args: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 5:
+            raise OSError("disk full")
+        return real(*args)
+
+    monkeypatch.setattr(compose, "sheet_code", failing)
+    output = tmp_path / "out"
+    with pytest.raises(OSError):
+        LotFileWriter(output).write(LOT_ID, mixed_entries(source, annex), CREATED)
+    assert list(output.iterdir()) == []
+
+
+def test_a_range_past_the_source_end_is_refused(tmp_path: Path, source: Path) -> None:
+    entry = LotEntry("p", "acc", source, 3, recipient("P"), options("simplex"), first_page=11)
+    with pytest.raises(ValueError, match="has 12"):
+        LotFileWriter(tmp_path / "out").write(LOT_ID, [entry], CREATED)
+    assert list((tmp_path / "out").iterdir()) == []
