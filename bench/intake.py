@@ -253,7 +253,7 @@ def postroom_side(path: str, workers: int, letters: int, expected: Sequence[Reci
     seconds = time.perf_counter() - start
     default_sandbox().close()
     problems = _check(analysis, letters, expected)
-    preflight_s = sum(s for name, s in calls if name == "preflight_part")
+    preflight_s = sum(s for name, s in calls if "preflight" in name)
     scans = [s for name, s in calls if name == "scan_part"]
     note = f"preflight {preflight_s:.1f} s, {len(scans)} scans of {sum(scans) / len(scans):.1f} s"
     peak = max(peaks.values(), default=0)

@@ -16,8 +16,8 @@ from typing import Any
 import pypdfium2 as pdfium
 
 from postroom.addresses.parse import ParsedAddress, parse_address
-from postroom.documents.preflight import preflight
-from postroom.documents.profiles import get_profile
+from postroom.documents.preflight import PreflightReport, merge_reports, preflight
+from postroom.documents.profiles import PreflightProfile, get_profile
 from postroom.documents.sanitize import strip_active_content
 from postroom.documents.split import SplitError, SplitRule, starts
 from postroom.documents.zones import read_zone_lines, text_outside_zone
@@ -37,6 +37,10 @@ ACTIVE_CONTENT_CODES = frozenset(
 # Pages one child scans at a time: large enough that a call's overhead does not count,
 # small enough that two or more children share a campaign file.
 CHUNK_PAGES = 1500
+# Files with more pages are preflighted in ranges of this many pages by separate children:
+# one qpdf instance caches every object it parses, so one pass over a 30,000-page file held
+# them all (5 KB a page) and memory grew with the file.
+PREFLIGHT_CHUNK_PAGES = 3000
 # A larger file gets larger chunks, at most this many (or four per worker): PDFium reaches a
 # chunk's first page by walking the page tree from the start (about 16 µs a page in a flat
 # /Kids array), so a fixed chunk size made the scans of a large file quadratic.
@@ -54,6 +58,7 @@ class AnalysisRequest:
     read_window: bool = True
     default_country: str = ""  # "" means the profile's default country
     stripped_path: str = ""  # where to write a copy without active content, if any is found
+    page_count: int = 0  # from the first look; 0 when unknown
     # The operator's limits for one file (settings), which the API applied at upload; 0
     # leaves the profile's. A worker that judged by the profile alone would reject a campaign
     # file its API had accepted.
@@ -113,15 +118,17 @@ class DocumentAnalysis:
     stripped: bool = False  # True when request.stripped_path holds the copy to print
 
 
-def preflight_part(request: AnalysisRequest) -> PreflightPart:
-    """Check the whole file; write a copy without active content when it has some."""
+def _profile(request: AnalysisRequest) -> PreflightProfile:
     profile = get_profile(request.profile_name)
-    profile = replace(
+    return replace(
         profile,
         max_pages=request.max_pages or profile.max_pages,
         max_bytes=request.max_bytes or profile.max_bytes,
     )
-    report = preflight(Path(request.path), profile=profile)
+
+
+def _finish(request: AnalysisRequest, report: PreflightReport) -> PreflightPart:
+    """Judge the report and write a copy without active content when it has some."""
     rejected = any(f.severity is Severity.ERROR and f.page is None for f in report.findings)
     stripped = (
         not rejected
@@ -131,6 +138,48 @@ def preflight_part(request: AnalysisRequest) -> PreflightPart:
     if stripped:
         strip_active_content(Path(request.path), Path(request.stripped_path))
     return PreflightPart(report.to_dict(), rejected, report.page_count, stripped)
+
+
+def preflight_part(request: AnalysisRequest) -> PreflightPart:
+    """Check the whole file in this process (files up to PREFLIGHT_CHUNK_PAGES pages)."""
+    return _finish(request, preflight(Path(request.path), profile=_profile(request)))
+
+
+def preflight_head(request: AnalysisRequest) -> PreflightReport:
+    """The whole-file checks of a large file (limits, document-level content), no page."""
+    return preflight(Path(request.path), profile=_profile(request), part=(0, 0))
+
+
+def preflight_pages(request: AnalysisRequest, first: int, last: int) -> PreflightReport:
+    """The page checks of pages first..last of a large file."""
+    return preflight(Path(request.path), profile=_profile(request), part=(first, last))
+
+
+def finish_preflight(request: AnalysisRequest, report: PreflightReport) -> PreflightPart:
+    """Judge a merged report (and strip active content) in a child: stripping parses PDFs."""
+    return _finish(request, report)
+
+
+def run_preflight(request: AnalysisRequest, run: Runner, *, workers: int) -> PreflightPart:
+    """Preflight in one child, or, for a large file, as a head plus page ranges in parallel
+    children so that memory does not grow with the file."""
+    if 0 < request.page_count <= PREFLIGHT_CHUNK_PAGES:
+        small: PreflightPart = run(preflight_part, request)
+        return small
+    head: PreflightReport = run(preflight_head, request)
+    if not head.accepted:
+        return _finish(request, head)
+    if head.page_count <= PREFLIGHT_CHUNK_PAGES:
+        whole: PreflightPart = run(preflight_part, request)
+        return whole
+    ranges = [
+        (first, min(first + PREFLIGHT_CHUNK_PAGES - 1, head.page_count))
+        for first in range(1, head.page_count + 1, PREFLIGHT_CHUNK_PAGES)
+    ]
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        parts = list(pool.map(lambda r: run(preflight_pages, request, *r), ranges))
+    merged: PreflightPart = run(finish_preflight, request, merge_reports(head, parts))
+    return merged
 
 
 def pages_to_scan(request: AnalysisRequest, page_count: int) -> list[int]:
@@ -235,7 +284,7 @@ def analyse_in_children(
     request: AnalysisRequest, run: Runner, *, workers: int, chunk_pages: int = CHUNK_PAGES
 ) -> DocumentAnalysis:
     """The analysis with its page scans spread over `workers` children in parallel."""
-    part: PreflightPart = run(preflight_part, request)
+    part = run_preflight(request, run, workers=workers)
     if part.rejected:
         return assemble(request, part, ())
     try:

@@ -1,4 +1,5 @@
-"""The inserter's sheet code: its text format, its check digits, and its DataMatrix as one path.
+"""The inserter's sheet code: its text format, its check digits, and its DataMatrix as an image
+mask.
 
 Text format (version 1), one per sheet front, ASCII only:
 
@@ -14,7 +15,6 @@ Text format (version 1), one per sheet front, ASCII only:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import zint
@@ -25,7 +25,10 @@ LOT_CHARS = 8
 CHECK_MODULUS = 97
 # DataMatrix asks for a quiet zone of one module on every side (ISO/IEC 16022, 5.2.8).
 QUIET_ZONE_MODULES = 1
-_DARK_RUN = re.compile("1+")
+# zint's rows hold module i in bit i (least significant first) with 1 dark; a PDF image mask
+# wants the first module in the most significant bit and paints where a sample is 0. One
+# translate through this table does both: bits reversed, then inverted.
+_TO_MASK = bytes(~int(f"{b:08b}"[::-1], 2) & 0xFF for b in range(256))
 
 
 class SheetCodeError(ValueError):
@@ -85,38 +88,49 @@ def parse_sheet_code(text: str) -> SheetCode:
         raise SheetCodeError(f"not a {FORMAT_PREFIX} sheet code: {text!r}") from exc
 
 
-def datamatrix_rows(text: str) -> list[str]:
-    """The square DataMatrix symbol for `text`, as rows of "1" (dark) and "0" (light)."""
+def _symbol(text: str) -> tuple[int, int, bytes]:
+    """Width and height in modules of the square DataMatrix for `text`, and its rows of bits:
+    (width + 7) // 8 bytes a row, top row first, module i of a row in bit i % 8 of byte i // 8
+    (least significant bit first), 1 dark."""
     symbol = zint.Symbol()
     symbol.symbology = zint.Symbology.DATAMATRIX
     symbol.option_3 = zint.DataMatrixOptions.SQUARE
     symbol.encode(text)
     width, height = symbol.width, symbol.rows
-    data = symbol.encoded_data  # rows of bits, least significant bit first
-    stride, used = data.strides[0] if data.strides else 0, (width + 7) // 8
-    flat = data.tobytes()
+    data = symbol.encoded_data  # a fixed-size 2-D buffer; each row's bytes start a stride apart
+    flat, stride, used = data.cast("B"), data.strides[0], (width + 7) // 8
+    return (
+        width,
+        height,
+        b"".join([flat[at : at + used] for at in range(0, height * stride, stride)]),
+    )
+
+
+def datamatrix_rows(text: str) -> list[str]:
+    """The square DataMatrix symbol for `text`, as rows of "1" (dark) and "0" (light)."""
+    width, height, bits = _symbol(text)
+    used = (width + 7) // 8
     return [
-        f"{int.from_bytes(flat[at : at + used], 'little'):0{used * 8}b}"[::-1][:width]
-        for at in range(0, height * stride, stride)
+        f"{int.from_bytes(bits[at : at + used], 'little'):0{used * 8}b}"[::-1][:width]
+        for at in range(0, height * used, used)
     ]
 
 
-def datamatrix_path(text: str, *, left: float, bottom: float, side: float) -> bytes:
-    """PDF operators filling the symbol for `text` as one path in the square at (left, bottom).
+def datamatrix_image(text: str, *, left: float, bottom: float, side: float) -> bytes:
+    """PDF operators painting the symbol for `text` in the square at (left, bottom).
 
-    The square (PDF points, user space) includes the quiet zone. The path is drawn in module
-    units through one `cm`; each dark run along a row is one rectangle, so a 20 x 20 symbol
-    is about 120 short rectangles and one fill."""
-    rows = datamatrix_rows(text)
-    count = len(rows)
-    module = side / (count + 2 * QUIET_ZONE_MODULES)
+    The square (PDF points, user space) includes the quiet zone. The symbol is one inline
+    image mask of one sample per module (1 bit deep, ASCII hex: no binary bytes in the
+    content stream, and no "EI" a parser could take for the image's end), scaled by one `cm`
+    to the modules' size and painted in black; a 20 x 20 symbol is about 200 bytes."""
+    width, height, bits = _symbol(text)
+    module = side / (width + 2 * QUIET_ZONE_MODULES)
     origin_x = left + QUIET_ZONE_MODULES * module
     origin_y = bottom + QUIET_ZONE_MODULES * module
-    ops = [f"q 0 g {module:.4f} 0 0 {module:.4f} {origin_x:.3f} {origin_y:.3f} cm"]
-    for r, row in enumerate(rows):
-        y = count - 1 - r  # rows run top to bottom; PDF's y runs up
-        ops.extend(
-            f"{run.start()} {y} {run.end() - run.start()} 1 re" for run in _DARK_RUN.finditer(row)
-        )
-    ops.append("f Q\n")
-    return "\n".join(ops).encode("ascii")
+    head = (
+        f"q 0 g {module * width:.4f} 0 0 {module * height:.4f} {origin_x:.3f} {origin_y:.3f} cm\n"
+        f"BI /W {width} /H {height} /IM true /BPC 1 /F /AHx ID\n"
+    )
+    return b"".join(
+        (head.encode("ascii"), bits.translate(_TO_MASK).hex().encode("ascii"), b">\nEI Q\n")
+    )

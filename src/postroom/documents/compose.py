@@ -3,9 +3,10 @@ DataMatrix sheet code on every sheet's front, streaming pages from their sources
 
 Pages are copied with pikepdf's copy_foreign from sources held open for the whole lot, so
 pieces cut from one file share its fonts and images in the lot file. Each front gets its
-code as a path appended to its content stream (wrapped in q/Q, no new resources): pikepdf's
-add_overlay would add a Form XObject to the page's /Resources, which the pages of one source
-share, so every page would end up naming every sheet's form."""
+code as an inline image mask appended to its content stream (wrapped in q/Q, after a Q
+that closes a q put before the page's own content; an inline image needs no resources):
+pikepdf's add_overlay would add a Form XObject to the page's /Resources, which the pages of
+one source share, so every page would end up naming every sheet's form."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from typing import Any
 import pikepdf
 
 from postroom.documents.address_page import write_address_pages
-from postroom.documents.barcodes import datamatrix_path, sheet_code
+from postroom.documents.barcodes import datamatrix_image, sheet_code
 from postroom.domain.geometry import MM_PER_POINT, EnvelopeLayout, Zone
 
 ADDRESS_PAGES_FILE = ".address-pages.pdf"
@@ -140,15 +141,21 @@ class _Composer:
         for sequence, plan in enumerate(plans, 1):
             first = len(self.kids) + 1
             pages: list[pikepdf.Dictionary] = []
+            blanks = 0
             if plan.address_lines is not None:
                 pages.append(self._copy(next(address_pages).obj))
+                if plan.duplex:
+                    # The address page is a sheet of its own (as priced): the letter keeps
+                    # its own fronts and backs.
+                    pages.append(self._blank(pages[0]))
+                    blanks += 1
             for part in plan.parts:
                 pages.extend(self._copy(page.obj) for page in sources.pages(part))
-            if not pages:
+            if len(pages) == blanks:
                 raise ValueError(f"piece {plan.piece_id} has no pages")
-            blanks = 1 if plan.duplex and len(pages) % 2 else 0
-            if blanks:
+            if plan.duplex and len(pages) % 2:
                 pages.append(self._blank(pages[-1]))
+                blanks += 1
             step = 2 if plan.duplex else 1
             fronts = pages[::step]
             for sheet, page in enumerate(fronts, 1):
@@ -220,7 +227,7 @@ class _Composer:
         """Draw `code`'s DataMatrix over the page in `zone`, whatever state its content left."""
         left, bottom, right, top = _zone_rect(page, zone)
         side = min(right - left, top - bottom)
-        ops = datamatrix_path(code, left=left, bottom=top - side, side=side)
+        ops = datamatrix_image(code, left=left, bottom=top - side, side=side)
         stamp = self.out.make_stream(b"Q\n" + ops)
         contents = page.get("/Contents")
         if contents is None:

@@ -7,6 +7,7 @@ files: qpdf is robust, but the time and memory limits are what make that a guara
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,13 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name
 
 from postroom.documents.profiles import PreflightProfile
-from postroom.documents.sanitize import find_active_content, open_checked, qpdf_reason
+from postroom.documents.sanitize import (
+    find_active_content,
+    find_document_active_content,
+    find_page_active_content,
+    open_checked,
+    qpdf_reason,
+)
 from postroom.domain.errors import InvalidDocument
 from postroom.domain.findings import Finding, Severity
 from postroom.domain.geometry import MM_PER_POINT, PAGE_SIZE_MM
@@ -120,8 +127,14 @@ def page_runs(pages: tuple[PageFacts, ...]) -> list[dict[str, Any]]:
     return [{"first": r["first"], "last": r["last"], **r["facts"]} for r in runs]
 
 
-def preflight(path: Path, *, profile: PreflightProfile) -> PreflightReport:
-    """Check the PDF at `path` against `profile`; every problem is a finding, never a raise."""
+def preflight(
+    path: Path, *, profile: PreflightProfile, part: tuple[int, int] | None = None
+) -> PreflightReport:
+    """Check the PDF at `path` against `profile`; every problem is a finding, never a raise.
+
+    `part` splits the work for large files, so that no one qpdf instance holds every page's
+    objects: (0, 0) checks the file as a whole (limits, document-level active content) and
+    walks no page; (first, last) walks only those pages and skips the whole-file checks."""
     size = path.stat().st_size
     if size == 0:
         return _refused(size, "empty_file", "the file is empty")
@@ -138,6 +151,8 @@ def preflight(path: Path, *, profile: PreflightProfile) -> PreflightReport:
         return _refused(size, exc.code, exc.message)
     with pdf:
         try:
+            if part is not None:
+                return _check_part(pdf, size, profile, part)
             return _check(pdf, size, profile)
         except (pikepdf.PdfError, ValueError, TypeError, KeyError, RecursionError) as exc:
             # A structure qpdf parsed but that breaks its own object model on use.
@@ -173,6 +188,93 @@ def _check(pdf: pikepdf.Pdf, size: int, profile: PreflightProfile) -> PreflightR
     for _ in pdf.objects:
         pass
     return _report(pdf, len(pages), size, version, findings, facts)
+
+
+def _check_part(
+    pdf: pikepdf.Pdf, size: int, profile: PreflightProfile, part: tuple[int, int]
+) -> PreflightReport:
+    version = str(pdf.pdf_version)
+    total = _declared_page_count(pdf)
+    findings: list[Finding] = []
+    facts: list[PageFacts] = []
+    first, last = part
+    if first == 0:
+        if total == 0:
+            findings.append(_error("no_pages", "the PDF has no pages"))
+        elif total > profile.max_pages:
+            message = f"the PDF has {total} pages; the limit is {profile.max_pages}"
+            findings.append(_error("too_many_pages", message))
+        findings.extend(site.finding for site in find_document_active_content(pdf))
+        return _report(pdf, total, size, version, findings, facts)
+    numbered = _pages_between(pdf, first, min(last, total))
+    fonts = _FontCheck(profile)
+    for number, page in numbered:
+        page_facts, page_findings = _check_page(number, page, profile, fonts)
+        facts.append(page_facts)
+        findings.extend(page_findings)
+    if numbered:
+        pages = [page for _, page in numbered]
+        findings.extend(
+            site.finding for site in find_page_active_content(pages, first_number=first)
+        )
+    return _report(pdf, total, size, version, findings, facts)
+
+
+# Attributes a page inherits from its ancestors in the page tree (ISO 32000-1, 7.7.3.4).
+_INHERITABLE = ("/MediaBox", "/CropBox", "/Rotate", "/Resources")
+_MAX_TREE_DEPTH = 64
+
+
+def _declared_page_count(pdf: pikepdf.Pdf) -> int:
+    """The page tree's /Count, or a full count when it is missing or not a number."""
+    try:
+        count = int(pdf.Root.Pages.Count)
+    except (AttributeError, TypeError, ValueError, KeyError):
+        return len(pdf.pages)
+    return count if count >= 0 else len(pdf.pages)
+
+
+def _pages_between(pdf: pikepdf.Pdf, first: int, last: int) -> list[tuple[int, pikepdf.Page]]:
+    """Pages first..last found by descending only into the subtrees that hold them (using
+    /Count), each with what it inherits pushed into it (in memory only: nothing is saved)."""
+    found: list[tuple[int, pikepdf.Page]] = []
+    seen: set[tuple[int, int]] = set()
+
+    def walk(node: Dictionary, start: int, inherited: dict[str, Any], depth: int) -> None:
+        kids = node.get("/Kids")
+        if not isinstance(kids, Array) or depth > _MAX_TREE_DEPTH:
+            return
+        here = {**inherited, **{k: node[k] for k in _INHERITABLE if k in node}}
+        number = start
+        for kid in kids:
+            if number > last:
+                return
+            if not isinstance(kid, Dictionary):
+                continue
+            if kid.is_indirect:
+                if kid.objgen in seen:
+                    continue  # a loop in a hostile page tree
+                seen.add(kid.objgen)
+            if "/Kids" in kid:
+                try:
+                    count = int(kid.get("/Count", 0))
+                except (TypeError, ValueError):
+                    count = 0
+                if number + count - 1 >= first:
+                    walk(kid, number, here, depth + 1)
+                number += max(count, 0)
+                continue
+            if number >= first:
+                for key, value in here.items():
+                    if key not in kid:
+                        kid[key] = value
+                found.append((number, pikepdf.Page(kid)))
+            number += 1
+
+    root = pdf.Root.Pages
+    if isinstance(root, Dictionary):
+        walk(root, 1, {}, 0)
+    return found
 
 
 def _report(
@@ -357,3 +459,41 @@ def _is_embedded(font: Dictionary) -> bool:
         font = descendant
     descriptor = font.get("/FontDescriptor")
     return isinstance(descriptor, Dictionary) and any(k in descriptor for k in _FONT_FILES)
+
+
+_FONT_NAME = re.compile(r"font (\S+) \(first used")
+
+
+def merge_reports(head: PreflightReport, parts: list[PreflightReport]) -> PreflightReport:
+    """One report from a head and its page ranges: page facts in order, one `repaired`
+    finding, and a font not embedded reported once, on the first page it appears."""
+    findings = list(head.findings)
+    repaired = head.repaired or any(p.repaired for p in parts)
+    has_repaired = any(f.code == "repaired" for f in findings)
+    fonts_seen: set[str] = set()
+    for part in parts:
+        for finding in part.findings:
+            if finding.code == "repaired":
+                if not has_repaired:
+                    findings.insert(0, finding)
+                    has_repaired = True
+                continue
+            if finding.code == "font_not_embedded":
+                match = _FONT_NAME.search(finding.message)
+                name = match.group(1) if match else finding.message
+                if name in fonts_seen:
+                    continue
+                fonts_seen.add(name)
+            if finding.code == "nesting_too_deep" and any(
+                f.code == "nesting_too_deep" for f in findings
+            ):
+                continue
+            findings.append(finding)
+    return PreflightReport(
+        page_count=head.page_count,
+        size_bytes=head.size_bytes,
+        pdf_version=head.pdf_version,
+        repaired=repaired,
+        findings=tuple(findings),
+        pages=tuple(page for part in parts for page in part.pages),
+    )

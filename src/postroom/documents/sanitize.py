@@ -226,9 +226,21 @@ def _outline_sites(first: object) -> Iterator[ActiveContent]:
         todo.extend(item.get(k) for k in ("/Next", "/First"))
 
 
-def _page_sites(pages: list[pikepdf.Page]) -> Iterator[ActiveContent]:
+def find_page_active_content(
+    pages: list[pikepdf.Page], *, first_number: int = 1
+) -> list[ActiveContent]:
+    """Active content on these pages only (numbered from `first_number`)."""
+    return list(_page_sites(pages, first_number))
+
+
+def find_document_active_content(pdf: pikepdf.Pdf) -> list[ActiveContent]:
+    """Active content held by the document itself (catalog, forms, bookmarks)."""
+    return list(_document_sites(pdf))
+
+
+def _page_sites(pages: list[pikepdf.Page], first_number: int = 1) -> Iterator[ActiveContent]:
     seen_annots: set[tuple[int, int]] = set()
-    for number, page in enumerate(pages, start=1):
+    for number, page in enumerate(pages, start=first_number):
         obj = page.obj
         yield from _action_sites(obj, "/AA", f"page {number}'s actions", number)
         annots = obj.get("/Annots")
