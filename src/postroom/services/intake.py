@@ -236,6 +236,7 @@ def preflight_document(
             rule=document.split_rule,
             read_window=batch is not None,
             default_country=batch.default_country if batch else "",
+            page_count=document.page_count,
         )
     # The analysis may take seconds: it runs with no transaction open.
     analysed = run_analysis(analyse, blobs, request)

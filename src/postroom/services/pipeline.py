@@ -62,6 +62,7 @@ def check_piece(
             profile_name=document.profile,
             layout_code=service.layout if service else "",
             read_window=piece.recipient is None,
+            page_count=document.page_count,
         )
         needed = piece.state is PieceState.CLOSED
     # The analysis may take seconds: it runs with no transaction open.
