@@ -98,7 +98,8 @@ def _symbol(text: str) -> tuple[int, int, bytes]:
     symbol.encode(text)
     width, height = symbol.width, symbol.rows
     data = symbol.encoded_data  # a fixed-size 2-D buffer; each row's bytes start a stride apart
-    flat, stride, used = data.cast("B"), data.strides[0], (width + 7) // 8
+    used = (width + 7) // 8
+    flat, stride = data.cast("B"), data.strides[0] if data.strides else used
     return (
         width,
         height,

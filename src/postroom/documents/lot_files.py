@@ -172,8 +172,10 @@ class LotFileWriter:
                     for e, p in zip(entries, placed, strict=True)
                 ],
             }
+            # One line, no indent: json's C encoder only serves the compact form; indented,
+            # the pure-Python one took ~0.15 s for a manifest of 1,000 pieces.
             files[MANIFEST_FILE] = _write_synced(
-                work / MANIFEST_FILE, json.dumps(manifest, indent=2, ensure_ascii=False)
+                work / MANIFEST_FILE, json.dumps(manifest, ensure_ascii=False)
             )
             ticket = {
                 "lot_id": lot_id,

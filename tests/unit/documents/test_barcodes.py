@@ -13,7 +13,7 @@ from reportlab.pdfgen import canvas
 from postroom.documents.barcodes import (
     SheetCodeError,
     check_digits,
-    datamatrix_path,
+    datamatrix_image,
     datamatrix_rows,
     parse_sheet_code,
     sheet_code,
@@ -59,19 +59,58 @@ def test_the_symbol_is_a_square_datamatrix() -> None:
     assert all(row[0] == "1" for row in rows)  # ...and left
 
 
-def test_the_drawn_path_decodes_to_the_same_text() -> None:
-    text = sheet_code(LOT_ID, 7, 1, 1).text()
+def page_with(ops: bytes) -> bytes:
+    """A 100 x 100 pt page whose content is `ops`, drawn through raw operators as composition
+    does."""
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=(100, 100))
     pdf.showPage()
     pdf.save()
-    # Draw through raw operators on a fresh page, as composition does.
     with pikepdf.open(io.BytesIO(buffer.getvalue())) as doc:
-        page = doc.pages[0]
-        page.obj.Contents = doc.make_stream(datamatrix_path(text, left=20, bottom=20, side=60))
+        doc.pages[0].obj.Contents = doc.make_stream(ops)
         out = io.BytesIO()
         doc.save(out)
-    page_pdf = pdfium.PdfDocument(out.getvalue())
-    image = page_pdf[0].render(scale=4).to_pil()
-    (result,) = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.DataMatrix)
-    assert result.text == text
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("dpi", [200, 288, 300])
+def test_the_drawn_symbol_decodes_to_the_same_text(dpi: int) -> None:
+    texts = [sheet_code(LOT_ID, 7, 1, 1).text(), sheet_code(LOT_ID, 999_999, 42, 99).text()]
+    for i, text in enumerate(texts):
+        # the production size (a 12 mm zone), off the pixel grid
+        ops = datamatrix_image(text, left=20.37 + i * 0.21, bottom=20.13, side=12 / 0.3528)
+        page_pdf = pdfium.PdfDocument(page_with(ops))
+        image = page_pdf[0].render(scale=dpi / 72).to_pil()
+        page_pdf.close()
+        (result,) = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.DataMatrix)
+        assert result.text == text
+
+
+def test_the_image_mask_holds_the_symbol_in_its_square() -> None:
+    text = sheet_code(LOT_ID, 12, 2, 3).text()
+    rows = datamatrix_rows(text)
+    ops = datamatrix_image(text, left=20, bottom=30, side=44)
+    with pikepdf.open(io.BytesIO(page_with(ops))) as doc:
+        instructions = pikepdf.parse_content_stream(doc.pages[0])
+        (cm,) = [i for i in instructions if str(i.operator) == "cm"]
+        (inline,) = [i for i in instructions if str(i.operator) == "INLINE IMAGE"]
+        image = inline.operands[0]
+        size = (int(image.width), int(image.height), bool(image.image_mask))
+        assert size == (len(rows), len(rows), True)
+        # one module of quiet zone on every side: 44 pt over len + 2 modules
+        module = 44 / (len(rows) + 2)
+        assert [float(v) for v in cm.operands] == pytest.approx(
+            [module * len(rows), 0, 0, module * len(rows), 20 + module, 30 + module], abs=1e-3
+        )
+        # a mask paints where its sample is 0: every dark module and none of the light ones
+        assert image.filters == ["/ASCIIHexDecode"]  # no binary bytes in the content stream
+        data = bytes.fromhex(image.read_raw_bytes().decode("ascii").strip().rstrip(">"))
+        stride = (len(rows) + 7) // 8
+        painted = [
+            "".join(
+                "0" if data[r * stride + c // 8] >> (7 - c % 8) & 1 else "1"
+                for c in range(len(rows))
+            )
+            for r in range(len(rows))
+        ]
+        assert painted == rows

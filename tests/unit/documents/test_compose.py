@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -262,3 +263,60 @@ def test_a_range_past_the_source_end_is_refused(tmp_path: Path, source: Path) ->
     with pytest.raises(ValueError, match="has 12"):
         LotFileWriter(tmp_path / "out").write(LOT_ID, [entry], CREATED)
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def page_texts(path: Path) -> list[str]:
+    """The text of every page of the PDF at `path`, stripped."""
+    pdf = pdfium.PdfDocument(path)
+    try:
+        return [page.get_textpage().get_text_range().strip() for page in pdf]
+    finally:
+        pdf.close()
+
+
+def test_pages_of_a_nested_page_tree_come_in_order_with_what_they_inherit(
+    tmp_path: Path,
+) -> None:
+    # Two intermediate nodes of 6 pages each; the second gives its pages a Letter-sized
+    # MediaBox by inheritance, which the copies must keep.
+    path = tmp_path / "nested.pdf"
+    with pikepdf.open(io.BytesIO(make_pdf(12, label="Nested"))) as pdf:
+        root = pdf.Root.Pages
+        pages = [page.obj for page in pdf.pages]
+        nodes = []
+        for half in (pages[:6], pages[6:]):
+            node = pdf.make_indirect(
+                pikepdf.Dictionary(
+                    Type=pikepdf.Name.Pages, Kids=pikepdf.Array(half), Count=6, Parent=root
+                )
+            )
+            for page in half:
+                page.Parent = node
+            nodes.append(node)
+        letter = pikepdf.Array([0, 0, 612, 792])
+        nodes[1].MediaBox = letter
+        for page in pages[6:]:
+            del page["/MediaBox"]
+        root.Kids = pikepdf.Array(nodes)
+        pdf.save(path)
+    entry = LotEntry("p", "acc", path, 4, recipient("P"), options("simplex"), first_page=5)
+    files = LotFileWriter(tmp_path / "out").write(LOT_ID, [entry], CREATED)
+    lot_path = files.folder / PRINT_FILE
+    assert page_texts(lot_path) == [f"Nested page {i} of 12" for i in range(5, 9)]
+    with pikepdf.open(lot_path) as lot_pdf:
+        boxes = [[float(v) for v in page.mediabox] for page in lot_pdf.pages]
+    assert boxes[2:] == [[0, 0, 612, 792]] * 2
+    assert boxes[0][2:] != [612, 792]
+    assert set(codes_by_page(lot_path)) == {1, 2, 3, 4}
+
+
+def test_pieces_get_the_pages_asked_for_even_the_same_ones_twice(
+    tmp_path: Path, source: Path
+) -> None:
+    entries = [
+        LotEntry(f"p{i}", "acc", source, 2, recipient("P"), options("simplex"), first_page=first)
+        for i, first in enumerate((11, 3, 3), 1)
+    ]
+    files = LotFileWriter(tmp_path / "out").write(LOT_ID, entries, CREATED)
+    pages = [11, 12, 3, 4, 3, 4]
+    assert page_texts(files.folder / PRINT_FILE) == [f"Campaign page {i} of 12" for i in pages]
