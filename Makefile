@@ -39,6 +39,7 @@ lint: install ## ruff (lint + format check) and mypy
 
 bench: install ## Run the benchmarks and print ratios against the raw PDF engine
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.compose
 
 e2e: install ## Only the end-to-end tests
 	$(BIN)/pytest tests/e2e
