@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import time
 from datetime import date
 from typing import Annotated, Any
@@ -12,6 +10,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from postroom.api.cursors import decode_page_cursor, encode_page_cursor
 from postroom.api.deps import ContainerDep, PrincipalDep
 from postroom.api.idempotency import idempotent
 from postroom.api.schemas import (
@@ -171,20 +170,6 @@ def add_document(
     return JSONResponse(body.model_dump(mode="json"), status_code=202 if pieces is None else 201)
 
 
-def _encode(piece: PieceOut) -> str:
-    raw = f"{piece.document_id}|{piece.first_page}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str) -> tuple[str, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        document_id, _, first = raw.partition("|")
-        return document_id, int(first)
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise InvalidInput("the cursor is not one we gave out", code="invalid_cursor") from exc
-
-
 @router.get("/{batch_id}/pieces", response_model=PiecePage, summary="List a batch's pieces")
 def list_pieces(
     batch_id: str,
@@ -198,11 +183,16 @@ def list_pieces(
         uow=c.uow(),
         account_id=principal.account_id,
         batch_id=batch_id,
-        after=_decode(cursor) if cursor else None,
+        after=decode_page_cursor(cursor) if cursor else None,
         limit=limit + 1,
     )
     data = [PieceOut.of(p) for p in found[:limit]]
-    return PiecePage(data=data, next_cursor=_encode(data[-1]) if len(found) > limit else None)
+    return PiecePage(
+        data=data,
+        next_cursor=encode_page_cursor(data[-1].document_id, data[-1].first_page)
+        if len(found) > limit
+        else None,
+    )
 
 
 # --- closing (order) ----------------------------------------------------------------------

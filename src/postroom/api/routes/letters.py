@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
@@ -13,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
 from postroom.addresses.countries import normalise_country
+from postroom.api.cursors import decode_time_cursor, encode_time_cursor
 from postroom.api.deps import ContainerDep, PrincipalDep
 from postroom.api.idempotency import idempotent
 from postroom.api.schemas import LetterOut, LetterPage, OptionsIn, RecipientIn
@@ -45,24 +44,6 @@ def _parse(model: type[M], raw: str, field: str) -> M:
         raise InvalidInput(
             f"the {field} field is not valid", code="validation_error", detail=detail
         ) from exc
-
-
-def _encode_cursor(piece: LetterOut) -> str:
-    raw = f"{piece.created_at.isoformat()}|{piece.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, _, piece_id = raw.partition("|")
-        created_at = datetime.fromisoformat(at)
-        # Ours always carry an offset and an id; a forged one without would reach the query.
-        if created_at.tzinfo is None or not piece_id:
-            raise ValueError("not a cursor we gave out")
-        return created_at.astimezone(UTC), piece_id
-    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError) as exc:
-        raise InvalidInput("the cursor is not one we gave out", code="invalid_cursor") from exc
 
 
 def _utc(name: str, value: datetime | None) -> datetime | None:
@@ -156,11 +137,13 @@ def list_letters(
         state=state,
         created_from=_utc("created_from", created_from),
         created_to=_utc("created_to", created_to),
-        after=_decode_cursor(cursor) if cursor else None,
+        after=decode_time_cursor(cursor) if cursor else None,
         limit=limit + 1,
     )
     data = [LetterOut.of(p) for p in pieces[:limit]]
-    next_cursor = _encode_cursor(data[-1]) if len(pieces) > limit else None
+    next_cursor = (
+        encode_time_cursor(data[-1].created_at, data[-1].id) if len(pieces) > limit else None
+    )
     return LetterPage(data=data, next_cursor=next_cursor)
 
 

@@ -5,8 +5,6 @@ that does not exist."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -14,6 +12,7 @@ from fastapi import APIRouter, Body, File, Query, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
+from postroom.api.cursors import decode_time_cursor, encode_time_cursor
 from postroom.api.deps import ContainerDep, PrincipalDep
 from postroom.domain.errors import InvalidInput
 from postroom.domain.model import Lot
@@ -130,23 +129,6 @@ class FeedbackOut(BaseModel):
         )
 
 
-def _encode_cursor(lot: Lot) -> str:
-    raw = f"{lot.created_at.isoformat()}|{lot.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, _, lot_id = raw.partition("|")
-        created_at = datetime.fromisoformat(at)
-        if created_at.tzinfo is None or not lot_id:
-            raise ValueError("not a cursor we gave out")
-        return created_at.astimezone(UTC), lot_id
-    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError) as exc:
-        raise InvalidInput("the cursor is not one we gave out", code="invalid_cursor") from exc
-
-
 @router.get("/lots", response_model=LotPage, summary="List lots (operator)")
 def list_lots(
     c: ContainerDep,
@@ -160,10 +142,14 @@ def list_lots(
         uow=c.uow(),
         account_id=principal.account_id,
         state=state,
-        after=_decode_cursor(cursor) if cursor else None,
+        after=decode_time_cursor(cursor) if cursor else None,
         limit=limit + 1,
     )
-    next_cursor = _encode_cursor(lots[limit - 1]) if len(lots) > limit else None
+    next_cursor = (
+        encode_time_cursor(lots[limit - 1].created_at, lots[limit - 1].id)
+        if len(lots) > limit
+        else None
+    )
     return LotPage(data=[LotOut.of(lot) for lot in lots[:limit]], next_cursor=next_cursor)
 
 
