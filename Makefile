@@ -37,9 +37,10 @@ lint: install ## ruff (lint + format check) and mypy
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-bench: install ## Run the benchmarks and print ratios against the raw PDF engine
+bench: install ## Run the benchmarks and print ratios against the raw engines (PDF, database)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.compose
+	$(BIN)/python -m bench.events
 
 e2e: install ## Only the end-to-end tests
 	$(BIN)/pytest tests/e2e

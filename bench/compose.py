@@ -2,13 +2,15 @@
 
 The input is one generated file of 3-page letters (an embedded TrueType subset shared by
 every page, as a real campaign file has). Postroom's side is the real lot writer
-(LotFileWriter: page ranges, a DataMatrix path on every sheet, manifests, ticket, sha256s,
+(LotFileWriter: page ranges, a DataMatrix on every sheet, manifests, ticket, sha256s,
 atomic folder) for N letters in lots of LOT_PIECES, simplex, so every page is a sheet and
 gets a code. The reference is pypdfium2's PdfDocument.import_pages of the same page ranges
 into files of the same size, saved: the fastest raw merge here. Each side runs in a fresh
-process, so its peak resident memory (ru_maxrss) is its own.
+process, so its peak resident memory (ru_maxrss) is its own, and so is its CPU time: on a
+shared machine the CPU-time ratio moves less than the wall-clock one (both sides run on one
+thread).
 
-Run: .venv/bin/python -m bench.compose [--letters 1000 10000]
+Run: .venv/bin/python -m bench.compose [--letters 1000 10000] [--work-dir DIR]
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class Run:
     """One side's figures."""
 
     seconds: float
+    cpu_seconds: float  # user + system time of the run
     pages: int
     bytes_written: int
     peak_rss_mb: float
@@ -79,10 +82,15 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_postroom(source: str, letters: int, out: str) -> Run:
     """Compose `letters` letters into lots with the real writer."""
     writer = LotFileWriter(Path(out))
-    started = time.perf_counter()
+    cpu, started = _cpu(), time.perf_counter()
     written = 0
     for lot, start in enumerate(range(0, letters, LOT_PIECES)):
         entries = [
@@ -99,12 +107,13 @@ def run_postroom(source: str, letters: int, out: str) -> Run:
         ]
         files = writer.write(f"{lot:08x}-bench", entries, datetime.now(UTC))
         written += (files.folder / PRINT_FILE).stat().st_size
-    return Run(time.perf_counter() - started, letters * LETTER_PAGES, written, _peak_mb())
+    seconds = time.perf_counter() - started
+    return Run(seconds, _cpu() - cpu, letters * LETTER_PAGES, written, _peak_mb())
 
 
 def run_raw(source: str, letters: int, out: str) -> Run:
     """Merge the same page ranges into files of the same size with pypdfium2."""
-    started = time.perf_counter()
+    cpu, started = _cpu(), time.perf_counter()
     written = 0
     src = pdfium.PdfDocument(source)
     for lot, start in enumerate(range(0, letters, LOT_PIECES)):
@@ -117,7 +126,8 @@ def run_raw(source: str, letters: int, out: str) -> Run:
         merged.close()
         written += path.stat().st_size
     src.close()
-    return Run(time.perf_counter() - started, letters * LETTER_PAGES, written, _peak_mb())
+    seconds = time.perf_counter() - started
+    return Run(seconds, _cpu() - cpu, letters * LETTER_PAGES, written, _peak_mb())
 
 
 def _fresh(fn: object, *args: object) -> Run:
@@ -131,24 +141,36 @@ def main() -> None:
     """Build the source, run both sides per size, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--letters", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        help="keep the generated source in DIR/compose-cache/ and reuse it in later runs "
+        "(building 30,000 pages takes about a minute)",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="postroom-bench-compose-"))
     try:
         most = max(args.letters)
-        source = work / "source.pdf"
+        cache = args.work_dir / "compose-cache" if args.work_dir else work
+        cache.mkdir(parents=True, exist_ok=True)
+        source = cache / f"source-{most}.pdf"
         t = time.perf_counter()
-        # Built in a child too: ru_maxrss survives fork and exec, so a parent grown by
-        # reportlab would lend its peak to every side's figure.
-        with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-            pool.submit(make_source, source, most).result()
+        if not source.exists():
+            # Built in a child too: ru_maxrss survives fork and exec, so a parent grown by
+            # reportlab would lend its peak to every side's figure. Renamed into place
+            # when complete, so an interrupted build is never reused.
+            partial = cache / f".source-{most}.pdf.partial"
+            with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+                pool.submit(make_source, partial, most).result()
+            partial.replace(source)
         source_size = source.stat().st_size
         print(
             f"source: {most * LETTER_PAGES} pages, {source_size / 1e6:.1f} MB "
-            f"(built in {time.perf_counter() - t:.1f} s)"
+            f"(ready in {time.perf_counter() - t:.1f} s)"
         )
         header = (
             f"{'letters':>8} {'side':<10} {'pages':>7} {'s':>7} {'pages/s':>9} "
-            f"{'ratio':>6} {'size/src':>9} {'peak MB':>8}"
+            f"{'ratio':>6} {'cpu s':>7} {'cpu ratio':>9} {'size/src':>9} {'peak MB':>8}"
         )
         print(header)
         for letters in args.letters:
@@ -159,12 +181,15 @@ def main() -> None:
                 out.mkdir()
                 runs[side] = _fresh(fn, str(source), letters, str(out))
                 shutil.rmtree(out)
+            raw = runs["raw merge"]
             for side, run in runs.items():
-                ratio = run.pages_per_second / runs["raw merge"].pages_per_second
+                ratio = run.pages_per_second / raw.pages_per_second
+                cpu_ratio = raw.cpu_seconds / run.cpu_seconds
                 print(
                     f"{letters:>8} {side:<10} {run.pages:>7} {run.seconds:>7.2f} "
-                    f"{run.pages_per_second:>9.0f} {ratio:>6.2f} "
-                    f"{run.bytes_written / share:>9.2f} {run.peak_rss_mb:>8.0f}"
+                    f"{run.pages_per_second:>9.0f} {ratio:>6.2f} {run.cpu_seconds:>7.2f} "
+                    f"{cpu_ratio:>9.2f} {run.bytes_written / share:>9.2f} "
+                    f"{run.peak_rss_mb:>8.0f}"
                 )
     finally:
         shutil.rmtree(work, ignore_errors=True)

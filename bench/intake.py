@@ -198,6 +198,9 @@ class Side:
     children_peak_kb: int  # the largest sandbox child's peak (0: no children)
     problems: tuple[str, ...] = ()
     note: str = ""
+    # CPU time of the side's own work (for Postroom: the calling process and every call in
+    # a child): on a shared machine it says what the wall-clock time cannot.
+    cpu_s: float = 0.0
 
 
 def _peak_kb() -> int:
@@ -215,25 +218,30 @@ def _peak_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
 
 
-def _measured(func: Callable[..., Any], *args: Any) -> tuple[Any, int, int]:
-    """In a sandbox child: func(*args), with this child's pid and peak RSS so far."""
-    return func(*args), os.getpid(), _peak_kb()
+def _measured(func: Callable[..., Any], *args: Any) -> tuple[Any, int, int, float]:
+    """In a sandbox child: func(*args), with this child's pid, peak RSS so far and the CPU
+    time the call took."""
+    start = time.process_time()
+    result = func(*args)
+    return result, os.getpid(), _peak_kb(), time.process_time() - start
 
 
 def postroom_side(path: str, workers: int, letters: int, expected: Sequence[Recipient]) -> Side:
     """analyse_in_children on the file, its calls in sandbox children; then check the pieces."""
     peaks: dict[int, int] = {}
     calls: list[tuple[str, float]] = []
+    children_cpu: list[float] = []
     lock = threading.Lock()
 
     def run(func: Callable[..., Any], *args: Any) -> Any:
         start = time.perf_counter()
-        result, pid, peak = run_limited(
+        result, pid, peak, cpu = run_limited(
             _measured, func, *args, timeout_s=TIMEOUT_S, memory_bytes=MEMORY_BYTES
         )
         with lock:
             peaks[pid] = max(peaks.get(pid, 0), peak)
             calls.append((func.__name__, time.perf_counter() - start))
+            children_cpu.append(cpu)
         return result
 
     # The service's children are warm (started from the forkserver before any document
@@ -248,16 +256,28 @@ def postroom_side(path: str, workers: int, letters: int, expected: Sequence[Reci
         rule=SplitRule(SplitKind.ADDRESS_CHANGE).to_dict(),
         default_country=COUNTRY,
     )
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     analysis = analyse_in_children(request, run, workers=workers)
     seconds = time.perf_counter() - start
+    cpu = time.process_time() - cpu_start + sum(children_cpu)
     default_sandbox().close()
     problems = _check(analysis, letters, expected)
-    preflight_s = sum(s for name, s in calls if "preflight" in name)
-    scans = [s for name, s in calls if name == "scan_part"]
-    note = f"preflight {preflight_s:.1f} s, {len(scans)} scans of {sum(scans) / len(scans):.1f} s"
     peak = max(peaks.values(), default=0)
-    return Side(seconds, 1 + len(peaks), _peak_kb(), peak, problems, note if scans else "")
+    note = _calls_note(calls)
+    return Side(seconds, 1 + len(peaks), _peak_kb(), peak, problems, note, cpu)
+
+
+def _calls_note(calls: Sequence[tuple[str, float]]) -> str:
+    """Where the time went, by function called in a child: "check_range 10 x 4.1 s" etc."""
+    by_name: dict[str, list[float]] = {}
+    for name, seconds in calls:
+        by_name.setdefault(name, []).append(seconds)
+    return ", ".join(
+        f"{name} {len(times)} x {sum(times) / len(times):.1f} s"
+        if len(times) > 1
+        else f"{name} {times[0]:.1f} s"
+        for name, times in by_name.items()
+    )
 
 
 def _check(
@@ -286,19 +306,19 @@ def _check(
 
 def raw_pikepdf_side(path: str) -> Side:
     """pikepdf (qpdf) opening the file and reading every page's /MediaBox."""
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     with pikepdf.open(path) as pdf:
         boxes = [page.obj.get("/MediaBox") for page in list(pdf.pages)]
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     missing = sum(1 for box in boxes if box is None)
     problems = (f"{missing} pages without a /MediaBox",) if missing else ()
-    return Side(seconds, 1, _peak_kb(), 0, problems)
+    return Side(seconds, 1, _peak_kb(), 0, problems, cpu_s=cpu)
 
 
 def raw_pdfium_side(path: str) -> Side:
     """pypdfium2 reading the text inside the address zone of every page."""
     zone = layout_for(LAYOUT).address_zone
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     pdf = pdfium.PdfDocument(path)
     try:
         first = pdf[0]
@@ -314,9 +334,9 @@ def raw_pdfium_side(path: str) -> Side:
             page.close()
     finally:
         pdf.close()
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     problems = (f"{empty} pages with nothing in the zone",) if empty else ()
-    return Side(seconds, 1, _peak_kb(), 0, problems)
+    return Side(seconds, 1, _peak_kb(), 0, problems, cpu_s=cpu)
 
 
 def _in_fresh_process(func: Callable[..., Side], *args: Any) -> Side:
@@ -350,6 +370,7 @@ class IntakeReport:
     rows: tuple[SizeRow, ...]
     load_before: tuple[float, float, float]
     load_after: tuple[float, float, float]
+    runs: int = 1
 
     def results(self) -> list[Result]:
         """One row per file size and worker count, in the main table's terms."""
@@ -370,7 +391,17 @@ class IntakeReport:
 
     def table(self) -> str:
         """Rates, processes and peak memory of every side, with the load average."""
-        head = ("pages", "side", "processes", "time", "rate", "parent peak", "child peak", "where")
+        head = (
+            "pages",
+            "side",
+            "processes",
+            "time",
+            "rate",
+            "cpu",
+            "parent peak",
+            "child peak",
+            "where",
+        )
         lines: list[tuple[str, ...]] = []
         for row in self.rows:
             size = f"{row.file.pages:,}"
@@ -378,7 +409,8 @@ class IntakeReport:
                 lines.append(_line(size, f"postroom N={workers}", side, row.file.pages))
             lines.append(_line(size, "raw pikepdf pages", row.raw_pikepdf, row.file.pages))
             lines.append(_line(size, "raw pdfium zones", row.raw_pdfium, row.file.pages))
-            raw = Side(row.raw_seconds, 1, 0, 0)
+            cpu = row.raw_pikepdf.cpu_s + row.raw_pdfium.cpu_s
+            raw = Side(row.raw_seconds, 1, 0, 0, cpu_s=cpu)
             lines.append(_line(size, "raw (sum of both)", raw, row.file.pages))
         widths = [max(len(r[i]) for r in [head, *lines]) for i in range(len(head))]
 
@@ -396,7 +428,13 @@ class IntakeReport:
                 fmt(head),
                 "  ".join("-" * w for w in widths),
                 *(fmt(r) for r in lines),
-                "one run of each side, each in a fresh process; peaks are VmHWM; "
+                (
+                    f"fastest of {self.runs} runs of each side, taking turns"
+                    if self.runs > 1
+                    else "one run of each side"
+                )
+                + ", each in a fresh process; peaks are VmHWM (the highest of any run); cpu is "
+                "the side's CPU time, Postroom's children included; "
                 f"load average (1, 5, 15 min) before -> after: {load}",
             ]
         )
@@ -411,9 +449,20 @@ def _line(size: str, name: str, side: Side, pages: int) -> tuple[str, ...]:
         str(side.processes),
         f"{side.seconds:.1f} s",
         f"{pages / side.seconds:,.0f} pages/s",
+        f"{side.cpu_s:.1f} s",
         parent,
         child,
         side.note,
+    )
+
+
+def _best(runs: Sequence[Side]) -> Side:
+    """The fastest run, with the highest peaks seen in any run."""
+    best = min(runs, key=lambda side: side.seconds)
+    return replace(
+        best,
+        parent_peak_kb=max(side.parent_peak_kb for side in runs),
+        children_peak_kb=max(side.children_peak_kb for side in runs),
     )
 
 
@@ -422,9 +471,14 @@ def intake(
     *,
     sizes: Sequence[int] = DEFAULT_PAGES,
     workers: Sequence[int] = (2, 1),
+    runs: int = 1,
     log: Callable[[str], None] = lambda _: None,
 ) -> IntakeReport:
-    """Build (or reuse) each file, run every side on it in turn, check every result."""
+    """Build (or reuse) each file, run every side on it in turn, check every result.
+
+    With several `runs`, the sides take turns run after run, so that a load that comes and
+    goes on a shared machine falls on all of them; each keeps its fastest run and the
+    highest peak memory of any run."""
     load_before = os.getloadavg()
     rows = []
     for pages in sizes:
@@ -432,21 +486,23 @@ def intake(
         how = f"built in {file.built_s:.1f} s" if file.built_s else "cached"
         log(f"  intake: {file.path.name} ({file.path.stat().st_size / 1e6:.0f} MB, {how})")
         path = str(file.path)
-        raw_pikepdf = _in_fresh_process(raw_pikepdf_side, path)
-        raw_pdfium = _in_fresh_process(raw_pdfium_side, path)
-        postroom = {
-            n: _in_fresh_process(postroom_side, path, n, file.letters, file.expected)
-            for n in workers
-        }
-        for name, side in [("pikepdf", raw_pikepdf), ("pdfium", raw_pdfium)] + [
-            (f"postroom N={n}", s) for n, s in postroom.items()
-        ]:
-            if side.problems:
-                raise RuntimeError(f"intake {pages} pages, {name}: " + "; ".join(side.problems))
+        sides: dict[str, list[Side]] = {}
+        for _ in range(max(1, runs)):
+            sides.setdefault("pikepdf", []).append(_in_fresh_process(raw_pikepdf_side, path))
+            sides.setdefault("pdfium", []).append(_in_fresh_process(raw_pdfium_side, path))
+            for n in workers:
+                side = _in_fresh_process(postroom_side, path, n, file.letters, file.expected)
+                sides.setdefault(f"postroom N={n}", []).append(side)
+        for name, runs_of_side in sides.items():
+            for side in runs_of_side:
+                if side.problems:
+                    raise RuntimeError(f"intake {pages} pages, {name}: " + "; ".join(side.problems))
+        raw_pikepdf, raw_pdfium = _best(sides["pikepdf"]), _best(sides["pdfium"])
+        postroom = {n: _best(sides[f"postroom N={n}"]) for n in workers}
         log(
             f"  intake {pages:,} pages: "
             + ", ".join(f"N={n} {s.seconds:.1f} s" for n, s in postroom.items())
             + f", raw {raw_pikepdf.seconds:.1f} + {raw_pdfium.seconds:.1f} s"
         )
         rows.append(SizeRow(file, postroom, raw_pikepdf, raw_pdfium))
-    return IntakeReport(tuple(rows), load_before, os.getloadavg())
+    return IntakeReport(tuple(rows), load_before, os.getloadavg(), max(1, runs))

@@ -26,8 +26,10 @@ from postroom.documents.sandbox import run_limited
 from postroom.domain.clock import Clock, SystemClock
 from postroom.domain.errors import RetryableError
 from postroom.domain.pricing import DEFAULT_PRICE_TABLE, PriceTable
+from postroom.domain.tracking import EventCatalog
 from postroom.services import accounts
 from postroom.services.catalog import ensure_default_catalog
+from postroom.services.email import EmailSender
 from postroom.services.letters import Limits
 from postroom.storage.blobs import LocalBlobStore
 from postroom.storage.database import make_engine
@@ -68,13 +70,15 @@ class Container:
     session_factory: sessionmaker[Session]
     blobs: LocalBlobStore
     print_channel: Channel
+    email_channel: EmailSender
     broker: dramatiq.Broker
     extras: dict[str, Any] = field(default_factory=dict)
     prices: PriceTable = DEFAULT_PRICE_TABLE
+    events: EventCatalog = field(default_factory=EventCatalog.load)
 
     def uow(self) -> SqlUnitOfWork:
         """A fresh unit of work."""
-        return SqlUnitOfWork(self.session_factory)
+        return SqlUnitOfWork(self.session_factory, self.clock)
 
     @property
     def limits(self) -> Limits:
@@ -184,11 +188,32 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         session_factory=sessionmaker(engine, expire_on_commit=False),
         blobs=LocalBlobStore(settings.blob_dir),
         print_channel=load_channel("print_local", output_dir=settings.output_dir),
+        email_channel=load_email_channel(settings),
         broker=broker,
         prices=load_price_table(settings.price_table),
+        events=EventCatalog.load(settings.event_codes_file),
     )
     ensure_default_catalog(container.uow(), container.clock)
     return container
+
+
+def load_email_channel(settings: Settings) -> EmailSender:
+    """The email channel on the SMTP settings; sandbox accounts' messages go to files in
+    <data dir>/sandbox/email/ instead."""
+    channel = load_channel(
+        "email_smtp",
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        security=settings.smtp_security,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        sender=settings.smtp_from,
+        timeout=settings.smtp_timeout_seconds,
+        sandbox_dir=settings.data_dir / "sandbox" / "email",
+    )
+    if not isinstance(channel, EmailSender):
+        raise TypeError(f"the email_smtp channel ({type(channel).__name__}) cannot send messages")
+    return channel
 
 
 def load_price_table(path: Path | None) -> PriceTable:

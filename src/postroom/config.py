@@ -47,6 +47,28 @@ class Settings(BaseSettings):
     # Children that share one large file's page scans (default: the machine's cores).
     preflight_processes: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
 
+    # Tracking: a CSV of event codes replacing the shipped catalog (docs/tracking.md).
+    event_codes_file: Path | None = None
+    # Webhooks: how long one attempt may take, how often the sender looks for due
+    # deliveries, and after how many days of failures an endpoint is disabled.
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
+    webhook_disable_after_days: float = Field(default=5.0, gt=0)
+    # Email channel (SMTP). An empty host leaves the channel unconfigured: its pieces wait.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_security: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "Postroom <postroom@localhost>"
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Retention: documents, proofs' bytes and personal data in the evidence log are dropped
+    # after this many days (hashes stay, so the chain still verifies). None keeps all.
+    retention_days: int | None = Field(default=None, ge=1)
+    # Sandbox accounts: the time between the automatic steps printed, posted, in transit
+    # and delivered, on the sandbox account's own clock.
+    sandbox_step_seconds: float = Field(default=3600.0, gt=0)
+
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
         if self.env != "development" and self.secret_key == DEFAULT_SECRET_KEY:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 import time
 from collections import Counter
@@ -139,9 +140,10 @@ def assert_pages_are_the_letters(folders: dict[str, LotFolder], labels: dict[str
     for folder in folders.values():
         for entry in folder.manifest["pieces"]:
             first, last = entry["pages"]["first"], entry["pages"]["last"]
-            n = entry["page_count"]
+            blanks = entry.get("blank_pages", 0)  # a duplex letter's blank last back
+            n = entry["page_count"] - blanks
             label = labels[entry["piece_id"]]
-            expected = [f"{label} page {i} of {n}" for i in range(1, n + 1)]
+            expected = [f"{label} page {i} of {n}" for i in range(1, n + 1)] + [""] * blanks
             assert folder.pdf_pages[first - 1 : last] == expected, (folder.lot_id, entry)
 
 
@@ -184,3 +186,117 @@ class HandOverWatch(threading.Thread):
                 continue
             if self.inodes.setdefault(lot_id, inode) != inode:
                 self.changed.add(lot_id)
+
+
+LOT_FILE_NAMES = frozenset({"print.pdf", "manifest.csv", "manifest.json", "ticket.json"})
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def lot_folder_problem(folder: Path) -> str | None:
+    """What keeps a visible lot folder from being a complete lot, or None when it is one:
+    every file there, each as ticket.json hashed it, print.pdf as long as the manifest says."""
+    try:
+        names = {p.name for p in folder.iterdir()}
+        if missing := LOT_FILE_NAMES - names:
+            return f"files missing: {sorted(missing)}"
+        ticket = json.loads((folder / "ticket.json").read_text())
+        manifest = json.loads((folder / "manifest.json").read_text())
+        for name, digest in ticket["files"].items():
+            if _sha256(folder / name) != digest:
+                return f"{name} is not the file ticket.json hashed"
+        if manifest["print_file_sha256"] != ticket["files"]["print.pdf"]:
+            return "manifest.json and ticket.json name different print files"
+        pdf = pdfium.PdfDocument(folder / "print.pdf")
+        try:
+            pages = len(pdf)
+        finally:
+            pdf.close()
+        if pages != manifest["page_count"]:
+            return f"print.pdf has {pages} pages, the manifest says {manifest['page_count']}"
+        if sum(p["page_count"] for p in manifest["pieces"]) != pages:
+            return "the pieces' page counts do not add up to print.pdf's"
+        if manifest["piece_count"] != len(manifest["pieces"]) or not manifest["pieces"]:
+            return "piece_count does not match the pieces listed"
+        csv_rows = (folder / "manifest.csv").read_text().count("\n") - 1
+        if csv_rows != manifest["piece_count"]:
+            return f"manifest.csv has {csv_rows} rows for {manifest['piece_count']} pieces"
+    except FileNotFoundError as exc:
+        return f"a file vanished while it was read: {exc.filename}"
+    except (ValueError, KeyError, TypeError, pdfium.PdfiumError) as exc:
+        return f"unreadable: {type(exc).__name__}: {exc}"
+    return None
+
+
+class OutputFolderWatch(threading.Thread):
+    """Looks at the output folder as a print room's hot folder would, every few milliseconds:
+    each visible (not hidden) folder must be a complete lot from the first moment it is seen,
+    and must then stay as it is (never removed, never replaced by another folder)."""
+
+    def __init__(self, output_dir: Path, every: float = 0.003) -> None:
+        super().__init__(daemon=True)
+        self.output_dir = output_dir
+        self.every = every
+        self.inodes: dict[str, int] = {}
+        self.partial: list[str] = []  # "<folder>: <what was wrong>"
+        self.replaced: set[str] = set()
+        self.hidden_seen: set[str] = set()
+        self.looks = 0
+        self._checked: set[str] = set()
+        self._stop_event = threading.Event()
+
+    def __enter__(self) -> OutputFolderWatch:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop_event.set()
+        self.join(timeout=30)
+        self.look()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.every):
+            self.look()
+
+    def look(self) -> None:
+        """One look at the folder."""
+        self.looks += 1
+        try:
+            entries = list(os.scandir(self.output_dir))
+        except FileNotFoundError:
+            return
+        visible: set[str] = set()
+        for entry in entries:
+            if entry.name.startswith("."):
+                self.hidden_seen.add(entry.name)
+                continue
+            visible.add(entry.name)
+            try:
+                inode = entry.inode()
+            except FileNotFoundError:
+                continue
+            known = self.inodes.setdefault(entry.name, inode)
+            if known != inode:
+                self.replaced.add(entry.name)
+                continue
+            path = Path(entry.path)
+            # A new folder is checked through; a known one only for files gone since.
+            if entry.name in self._checked:
+                problem = self._files_missing(path)
+            else:
+                problem = lot_folder_problem(path)
+                self._checked.add(entry.name)
+            if problem is not None:
+                self.partial.append(f"{entry.name}: {problem}")
+        self.replaced.update(set(self.inodes) - visible)
+
+    @staticmethod
+    def _files_missing(folder: Path) -> str | None:
+        try:
+            names = {p.name for p in folder.iterdir()}
+        except FileNotFoundError:
+            return None  # removed as a whole: counted in `replaced`, not a partial folder
+        missing = LOT_FILE_NAMES - names
+        return f"files missing: {sorted(missing)}" if missing else None

@@ -68,10 +68,15 @@ class PostroomProcess:
                 pytest.fail(f"{self.name} did not write {text!r} within {timeout} s")
             time.sleep(0.1)
 
-    def kill(self) -> None:
-        """SIGKILL: no cleanup, no goodbye, as when a machine dies."""
+    def kill(self, *, with_children: bool = False) -> None:
+        """SIGKILL: no cleanup, no goodbye, as when a machine dies; `with_children` takes its
+        whole process group (the sandbox's forkserver and children) with it, as a container
+        stop would, instead of leaving them to notice the parent is gone."""
         if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGKILL)
+            if with_children:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            else:
+                self.popen.send_signal(signal.SIGKILL)
         self.popen.wait(timeout=STOP_TIMEOUT)
 
     def stop(self) -> int | None:
@@ -101,10 +106,11 @@ class ProcessGroup:
         self.processes.append(process)
         return process
 
-    def worker(self, **overrides: str) -> PostroomProcess:
-        """Start `postroom worker` and wait until it says it has started."""
+    def worker(self, *, wait: bool = True, **overrides: str) -> PostroomProcess:
+        """Start `postroom worker` and (unless not `wait`) wait until it says it has started."""
         process = self._start("worker", ["worker"], {**self.env, **overrides})
-        process.wait_for_log(STARTED_LINE)
+        if wait:
+            process.wait_for_log(STARTED_LINE)
         return process
 
     def server(self, port: int, **overrides: str) -> PostroomProcess:

@@ -43,8 +43,11 @@ def _quiet_zone() -> str:
     raise AssertionError("unreachable: these zones are 12 hours apart")
 
 
-def seed_accepted_pieces(data_dir: Path) -> tuple[list[str], str]:
-    """Accepted pieces of a service whose cut-off is tonight; returns (piece ids, account)."""
+def seed_accepted_pieces(
+    data_dir: Path, *, state: PieceState = PieceState.ACCEPTED
+) -> tuple[list[str], str]:
+    """Accepted pieces of a service whose cut-off is tonight (or pieces in another `state`);
+    returns (piece ids, account)."""
     container = build_container(Settings(data_dir=data_dir))
     try:
         zone = _quiet_zone()
@@ -84,7 +87,7 @@ def seed_accepted_pieces(data_dir: Path) -> tuple[list[str], str]:
                     page_count=1,
                     created_at=now + timedelta(microseconds=i),
                     updated_at=now,
-                    state=PieceState.ACCEPTED,
+                    state=state,
                     first_page=i + 1,
                     eligible=True,
                     service_id=service.id,
@@ -110,7 +113,7 @@ def test_lots_build_now_then_feedback_import(tmp_path: Path) -> None:
     # The scheduler's rule: the cut-off is tonight, so nothing is due yet...
     waiting = run("lots", "build", data_dir=data_dir)
     assert waiting.returncode == 0, waiting.stderr
-    assert json.loads(waiting.stdout) == {"built": [], "composed": []}
+    assert json.loads(waiting.stdout) == {"built": [], "composed": [], "waiting_for_check": 0}
 
     # ...and the operator's extra run takes them now, composing in this process.
     built = run("lots", "build", "--now", data_dir=data_dir)
@@ -151,3 +154,21 @@ def test_lots_build_now_then_feedback_import(tmp_path: Path) -> None:
     assert refused.returncode == 1
     assert json.loads(refused.stdout)["refused_by_code"] == {"illegal_transition": 1}
     assert "illegal_transition" in refused.stderr
+
+
+def test_lots_build_now_says_how_many_letters_still_wait_for_their_check(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "var"
+    created = run("accounts", "create", "printroom", "--operator", data_dir=data_dir)
+    assert created.returncode == 0, created.stderr
+    seed_accepted_pieces(data_dir, state=PieceState.CLOSED)
+
+    built = run("lots", "build", "--now", data_dir=data_dir)
+    assert built.returncode == 0, built.stderr
+    assert json.loads(built.stdout) == {
+        "built": [],
+        "composed": [],
+        "waiting_for_check": PIECES,
+    }
+    assert f"{PIECES} pieces are still waiting for their check" in " ".join(built.stderr.split())

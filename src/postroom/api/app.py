@@ -18,9 +18,13 @@ from postroom.api.routes import (
     keys,
     letters,
     lots,
+    sandbox,
     sessions,
+    tracking,
+    webhooks,
 )
 from postroom.bootstrap import Container
+from postroom.dialects.ekopost.router import router as ekopost_router
 from postroom.worker.runtime import WorkerRuntime
 
 LANDING = """<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -56,9 +60,21 @@ def create_app(container: Container, *, run_worker: bool = True) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=container.settings.max_upload_bytes)
 
     v1 = APIRouter(prefix="/v1")
-    for module in (letters, documents, batches, keys, sessions, catalog, lots):
+    for module in (
+        letters,
+        documents,
+        batches,
+        keys,
+        sessions,
+        catalog,
+        lots,
+        tracking,
+        webhooks,
+        sandbox,
+    ):
         v1.include_router(module.router)
     app.include_router(v1)
+    app.include_router(ekopost_router)
     app.include_router(health.router)
 
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)

@@ -56,3 +56,20 @@ def decode_page_cursor(cursor: str) -> tuple[str, int]:
         return document_id, int(first)
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise _refuse(exc) from exc
+
+
+def encode_seq_cursor(seq: int) -> str:
+    """The cursor after a numbered item (a change, an event)."""
+    return _encode("c", str(seq))
+
+
+def decode_seq_cursor(cursor: str) -> int:
+    """Inverse of encode_seq_cursor; InvalidInput invalid_cursor for anything else."""
+    try:
+        tag, number = _split(cursor)
+        seq = int(number)
+        if tag != "c" or seq < 0:
+            raise ValueError(cursor)
+        return seq
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise _refuse(exc) from exc

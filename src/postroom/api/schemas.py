@@ -50,6 +50,30 @@ class OptionsIn(BaseModel):
         return PieceOptions(plex=Plex(self.plex), color=self.color, postage=Postage(self.postage))
 
 
+class EmailIn(BaseModel):
+    """Email delivery of a letter (services whose channel is email_smtp)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    to: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)] = (
+        Field(description="The recipient's email address")
+    )
+    subject: Annotated[str, StringConstraints(max_length=200, pattern=r"^[^\r\n]*$")] | None = (
+        Field(default=None, description="One line; default: the service's")
+    )
+    body: Annotated[str, StringConstraints(max_length=100_000)] | None = Field(
+        default=None, description="Plain text; default: the service's"
+    )
+
+
+class EmailOut(BaseModel):
+    """Where an email letter goes, and its Message-ID once one is given."""
+
+    to: str
+    subject: str
+    message_id: str | None
+
+
 class RecipientOut(BaseModel):
     name_lines: list[str]
     street_lines: list[str]
@@ -88,6 +112,7 @@ class LetterOut(BaseModel):
     id: str
     state: str
     recipient: RecipientOut | None
+    email: EmailOut | None = None
     address_source: str
     findings: list[FindingOut]
     options: OptionsOut
@@ -103,10 +128,16 @@ class LetterOut(BaseModel):
         failure = None
         if piece.failure_code is not None:
             failure = FailureOut(code=piece.failure_code, reason=piece.failure_reason or "")
+        email = piece.delivery.get("email")
         return cls(
             id=piece.id,
             state=piece.state.value,
             recipient=RecipientOut.of(piece.recipient) if piece.recipient else None,
+            email=EmailOut(
+                to=email["to"], subject=email["subject"], message_id=piece.external_reference
+            )
+            if email
+            else None,
             address_source=piece.address_source,
             findings=[FindingOut(**f) for f in piece.findings],
             options=OptionsOut(**piece.options.to_dict()),

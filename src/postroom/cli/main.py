@@ -28,7 +28,7 @@ from postroom.bootstrap import Container, build_container, ensure_demo_account
 from postroom.config import Settings
 from postroom.domain.errors import DomainError
 from postroom.domain.states import LotState
-from postroom.services import accounts, feedback, production
+from postroom.services import accounts, evidence, feedback, production
 
 app = typer.Typer(help="Postroom: hybrid mail and delivery tracking.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
@@ -37,12 +37,14 @@ shops_app = typer.Typer(help="Manage shops.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 lots_app = typer.Typer(help="Production lots (the print room).", no_args_is_help=True)
 feedback_app = typer.Typer(help="Print-shop feedback.", no_args_is_help=True)
+audit_app = typer.Typer(help="The evidence log.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="api-keys")
 app.add_typer(shops_app, name="shops")
 app.add_typer(db_app, name="db")
 app.add_typer(lots_app, name="lots")
 app.add_typer(feedback_app, name="feedback")
+app.add_typer(audit_app, name="audit")
 
 err = Console(stderr=True)
 DataDirOption = Annotated[
@@ -219,7 +221,13 @@ def lots_build(
             lot_ids=waiting,
             on_lot=lambda _: progress.advance(task),
         )
-    typer.echo(json.dumps({"built": built, "composed": waiting}))
+    unchecked = production.pieces_waiting_for_check(uow=c.uow())
+    if unchecked:
+        err.print(
+            f"{unchecked} pieces are still waiting for their check (state closed) and were not "
+            "taken; a worker checks them, then run this again"
+        )
+    typer.echo(json.dumps({"built": built, "composed": waiting, "waiting_for_check": unchecked}))
 
 
 @lots_app.command("list")
@@ -326,6 +334,59 @@ def _progress() -> Progress:
         MofNCompleteColumn(),
         TimeRemainingColumn(),
         console=err,
+    )
+
+
+@audit_app.command("verify")
+def audit_verify(
+    account: Annotated[
+        str | None, typer.Option("--account", help="Only this account's chain")
+    ] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Check every evidence chain record by record; prints JSON per account and exits 1
+    naming the first broken record of each broken chain."""
+    c = _container(data_dir)
+    with _progress() as progress:
+        task = progress.add_task("verifying", total=None)
+        verdicts = evidence.verify(
+            uow_factory=c.uow,
+            account_id=account,
+            on_progress=lambda n: progress.advance(task, n),
+        )
+    broken = 0
+    for verdict in verdicts:
+        line: dict[str, object] = {"account_id": verdict.account_id, "records": verdict.records}
+        if verdict.broken is None:
+            line["ok"] = True
+        else:
+            broken += 1
+            line.update(ok=False, broken_at=verdict.broken.seq, reason=verdict.broken.reason)
+            err.print(
+                f"[red]broken[/red] account {verdict.account_id}: record {verdict.broken.seq}: "
+                f"{verdict.broken.reason}"
+            )
+        typer.echo(json.dumps(line))
+    if broken:
+        raise typer.Exit(code=1)
+
+
+@audit_app.command("retention")
+def audit_retention(
+    days: Annotated[int | None, typer.Option("--days", min=1, help="Default: the setting")] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Drop evidence content and proof bytes older than N days (hashes stay verifiable)."""
+    c = _container(data_dir)
+    keep = days or c.settings.retention_days
+    if keep is None:
+        err.print("[red]error[/red] no_retention: pass --days or set POSTROOM_RETENTION_DAYS")
+        raise typer.Exit(code=2)
+    result = evidence.apply_retention(uow_factory=c.uow, blobs=c.blobs, clock=c.clock, days=keep)
+    typer.echo(
+        json.dumps(
+            {"records_redacted": result.records_redacted, "proofs_removed": result.proofs_removed}
+        )
     )
 
 

@@ -1,12 +1,16 @@
 """Preflight, split and window reading of one document, in sandboxed children.
 
-The work is cut so that several children can share one large file: `preflight_part`
-checks the whole file once, `scan_part` reads the windows (and markers) of a range of
-pages, and `assemble` — plain Python, no PDF — turns their results into pieces. Every
-function here takes and returns plain, picklable values so it can cross a process border."""
+The work is cut so that several children can share one large file. A file of up to
+PREFLIGHT_CHUNK_PAGES pages is checked whole by `preflight_part`, then `scan_part` reads the
+windows (and markers) of a range of its pages. A larger file gets `preflight_head` (the
+whole-file checks) and then `check_range` per page range, which checks those pages and reads
+their windows from a copy of them, so that no child holds more than its range. `assemble`
+— plain Python, no PDF — turns the results into pieces. Every function here takes and
+returns plain, picklable values so it can cross a process border."""
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -16,7 +20,12 @@ from typing import Any
 import pypdfium2 as pdfium
 
 from postroom.addresses.parse import ParsedAddress, parse_address
-from postroom.documents.preflight import PreflightReport, merge_reports, preflight
+from postroom.documents.preflight import (
+    PreflightReport,
+    merge_reports,
+    preflight,
+    preflight_range,
+)
 from postroom.documents.profiles import PreflightProfile, get_profile
 from postroom.documents.sanitize import strip_active_content
 from postroom.documents.split import SplitError, SplitRule, starts
@@ -34,17 +43,21 @@ ACTIVE_CONTENT_CODES = frozenset(
         "xfa_form",
     }
 )
-# Pages one child scans at a time: large enough that a call's overhead does not count,
-# small enough that two or more children share a campaign file.
+# Pages one child scans at a time in a file of up to PREFLIGHT_CHUNK_PAGES pages: large
+# enough that a call's overhead does not count, small enough that two children share it.
 CHUNK_PAGES = 1500
-# Files with more pages are preflighted in ranges of this many pages by separate children:
-# one qpdf instance caches every object it parses, so one pass over a 30,000-page file held
-# them all (5 KB a page) and memory grew with the file.
+# Files with more pages are checked and read in ranges of RANGE_PAGES pages, each by one
+# call in a child that reads only its range: one qpdf instance caches every object it
+# parses, and PDFium every page dictionary it walks past on the way to a page, so any pass
+# over the whole of a large file made memory grow with it (5 KB a page).
 PREFLIGHT_CHUNK_PAGES = 3000
-# A larger file gets larger chunks, at most this many (or four per worker): PDFium reaches a
-# chunk's first page by walking the page tree from the start (about 16 µs a page in a flat
-# /Kids array), so a fixed chunk size made the scans of a large file quadratic.
-MAX_CHUNKS = 20
+RANGE_PAGES = 1500
+# Every call opens the file with qpdf, which reads its whole cross-reference table (about
+# 1.5 ms of CPU per 1,000 pages): a larger file gets larger ranges, at most this many, so
+# that opening it stays a small share of the work.
+MAX_RANGES = 40
+# Pages copied into one PDF for PDFium within a range.
+PAGES_PER_COPY = 500
 
 
 @dataclass(frozen=True)
@@ -86,7 +99,7 @@ class PreflightPart:
     stripped: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PageScan:
     """What one page's window holds, for a page that starts (or may start) a piece."""
 
@@ -95,6 +108,15 @@ class PageScan:
     lines: tuple[str, ...]
     address: ParsedAddress | None
     findings: tuple[Finding, ...]  # empty window, something printed in the clear zone
+
+
+@dataclass(frozen=True)
+class RangePart:
+    """The page checks of one range of a large file and what the windows of its pages hold."""
+
+    report: PreflightReport
+    scans: tuple[PageScan, ...]
+    by_count_held: bool  # False: found again without trusting the page tree's counts
 
 
 @dataclass(frozen=True)
@@ -129,15 +151,23 @@ def _profile(request: AnalysisRequest) -> PreflightProfile:
 
 def _finish(request: AnalysisRequest, report: PreflightReport) -> PreflightPart:
     """Judge the report and write a copy without active content when it has some."""
-    rejected = any(f.severity is Severity.ERROR and f.page is None for f in report.findings)
-    stripped = (
-        not rejected
-        and bool(request.stripped_path)
-        and any(f.code in ACTIVE_CONTENT_CODES for f in report.findings)
-    )
+    stripped = _strips(request, report)
     if stripped:
         strip_active_content(Path(request.path), Path(request.stripped_path))
-    return PreflightPart(report.to_dict(), rejected, report.page_count, stripped)
+    return PreflightPart(report.to_dict(), _rejects(report), report.page_count, stripped)
+
+
+def _rejects(report: PreflightReport) -> bool:
+    return any(f.severity is Severity.ERROR and f.page is None for f in report.findings)
+
+
+def _strips(request: AnalysisRequest, report: PreflightReport) -> bool:
+    """True when the file is accepted and a copy without its active content is wanted."""
+    return (
+        bool(request.stripped_path)
+        and not _rejects(report)
+        and any(f.code in ACTIVE_CONTENT_CODES for f in report.findings)
+    )
 
 
 def preflight_part(request: AnalysisRequest) -> PreflightPart:
@@ -150,9 +180,28 @@ def preflight_head(request: AnalysisRequest) -> PreflightReport:
     return preflight(Path(request.path), profile=_profile(request), part=(0, 0))
 
 
-def preflight_pages(request: AnalysisRequest, first: int, last: int) -> PreflightReport:
-    """The page checks of pages first..last of a large file."""
-    return preflight(Path(request.path), profile=_profile(request), part=(first, last))
+def check_range(
+    request: AnalysisRequest, first: int, last: int, pages: Sequence[int], by_count: bool
+) -> RangePart:
+    """Preflight pages first..last of a large file and read the windows of `pages` among
+    them, from copies of those pages (see preflight.preflight_range)."""
+    checked = preflight_range(
+        Path(request.path),
+        profile=_profile(request),
+        first=first,
+        last=last,
+        keep=pages if isinstance(pages, range) else frozenset(pages),
+        by_count=by_count,
+        pages_per_file=PAGES_PER_COPY,
+    )
+    scans: list[PageScan] = []
+    for numbers, data in checked.files:
+        pdf = pdfium.PdfDocument(data)
+        try:
+            scans.extend(_scan(request, pdf, list(enumerate(numbers))))
+        finally:
+            pdf.close()
+    return RangePart(checked.report, tuple(scans), checked.by_count_held)
 
 
 def finish_preflight(request: AnalysisRequest, report: PreflightReport) -> PreflightPart:
@@ -160,34 +209,13 @@ def finish_preflight(request: AnalysisRequest, report: PreflightReport) -> Prefl
     return _finish(request, report)
 
 
-def run_preflight(request: AnalysisRequest, run: Runner, *, workers: int) -> PreflightPart:
-    """Preflight in one child, or, for a large file, as a head plus page ranges in parallel
-    children so that memory does not grow with the file."""
-    if 0 < request.page_count <= PREFLIGHT_CHUNK_PAGES:
-        small: PreflightPart = run(preflight_part, request)
-        return small
-    head: PreflightReport = run(preflight_head, request)
-    if not head.accepted:
-        return _finish(request, head)
-    if head.page_count <= PREFLIGHT_CHUNK_PAGES:
-        whole: PreflightPart = run(preflight_part, request)
-        return whole
-    ranges = [
-        (first, min(first + PREFLIGHT_CHUNK_PAGES - 1, head.page_count))
-        for first in range(1, head.page_count + 1, PREFLIGHT_CHUNK_PAGES)
-    ]
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        parts = list(pool.map(lambda r: run(preflight_pages, request, *r), ranges))
-    merged: PreflightPart = run(finish_preflight, request, merge_reports(head, parts))
-    return merged
-
-
-def pages_to_scan(request: AnalysisRequest, page_count: int) -> list[int]:
+def pages_to_scan(request: AnalysisRequest, page_count: int) -> Sequence[int]:
     """The pages whose window (or text) must be read: all of them for the address and
-    marker rules, else only where pieces start (none when the address is given)."""
+    marker rules (as a range, which stays small however large the file), else only where
+    pieces start (none when the address is given)."""
     rule = request.split_rule
     if rule.reads_every_window or rule.reads_page_text:
-        return list(range(1, page_count + 1))
+        return range(1, page_count + 1)
     if not request.read_window:
         return []
     return [first for first, _ in starts(rule, page_count, flagged=set())]
@@ -195,40 +223,47 @@ def pages_to_scan(request: AnalysisRequest, page_count: int) -> list[int]:
 
 def scan_part(request: AnalysisRequest, pages: Sequence[int]) -> list[PageScan]:
     """Read the windows of `pages`; keep those that start a piece (and always page 1)."""
+    pdf = pdfium.PdfDocument(request.path)
+    try:
+        return _scan(request, pdf, [(number - 1, number) for number in pages])
+    finally:
+        pdf.close()
+
+
+def _scan(
+    request: AnalysisRequest, pdf: pdfium.PdfDocument, pages: Sequence[tuple[int, int]]
+) -> list[PageScan]:
+    """Read the windows of `pages`, each as (index in `pdf`, page number in the file)."""
     rule = request.split_rule
     layout = request.layout()
     country = request.country()
     every = rule.reads_every_window or rule.reads_page_text
     found: list[PageScan] = []
-    pdf = pdfium.PdfDocument(request.path)
-    try:
-        for number in pages:
-            page = pdf[number - 1]
-            textpage = page.get_textpage()
-            try:
-                marked = rule.reads_page_text and rule.marker in textpage.get_text_range()
-                if rule.reads_page_text and not marked and number != 1:
-                    continue
-                lines = tuple(read_zone_lines(page, layout.address_zone, textpage=textpage))
-                # An empty window is reported once, as window_has_no_text below, not again
-                # as the parser's address_missing.
-                address = (
-                    parse_address(lines, default_country=country)
-                    if lines
-                    else ParsedAddress(recipient=None, findings=(), lines=())
-                )
-                # A letter starts where the window holds a complete address; continuation
-                # pages have body text or nothing there, which does not parse as one.
-                flagged = marked or (rule.reads_every_window and address.recipient is not None)
-                if every and not flagged and number != 1:
-                    continue
-                findings = _window_findings(page, textpage, layout, lines, number)
-                found.append(PageScan(number, flagged, lines, address, findings))
-            finally:
-                textpage.close()
-                page.close()
-    finally:
-        pdf.close()
+    for index, number in pages:
+        page = pdf[index]
+        textpage = page.get_textpage()
+        try:
+            marked = rule.reads_page_text and rule.marker in textpage.get_text_range()
+            if rule.reads_page_text and not marked and number != 1:
+                continue
+            lines = tuple(read_zone_lines(page, layout.address_zone, textpage=textpage))
+            # An empty window is reported once, as window_has_no_text below, not again
+            # as the parser's address_missing.
+            address = (
+                parse_address(lines, default_country=country)
+                if lines
+                else ParsedAddress(recipient=None, findings=(), lines=())
+            )
+            # A letter starts where the window holds a complete address; continuation
+            # pages have body text or nothing there, which does not parse as one.
+            flagged = marked or (rule.reads_every_window and address.recipient is not None)
+            if every and not flagged and number != 1:
+                continue
+            findings = _window_findings(page, textpage, layout, lines, number)
+            found.append(PageScan(number, flagged, lines, address, findings))
+        finally:
+            textpage.close()
+            page.close()
     return found
 
 
@@ -283,23 +318,74 @@ Runner = Callable[..., Any]  # runs a function of this module in a sandboxed chi
 def analyse_in_children(
     request: AnalysisRequest, run: Runner, *, workers: int, chunk_pages: int = CHUNK_PAGES
 ) -> DocumentAnalysis:
-    """The analysis with its page scans spread over `workers` children in parallel."""
-    part = run_preflight(request, run, workers=workers)
+    """The analysis with its work spread over `workers` children in parallel: a file of up to
+    PREFLIGHT_CHUNK_PAGES pages is preflighted whole, then its windows read in chunks; a
+    larger one is checked and read in page ranges (a head, then `check_range` calls)."""
+    if not 0 < request.page_count <= PREFLIGHT_CHUNK_PAGES:
+        head: PreflightReport = run(preflight_head, request)
+        if not head.accepted:
+            return assemble(request, _finish(request, head), ())
+        if head.page_count > PREFLIGHT_CHUNK_PAGES:
+            return _analyse_in_ranges(request, run, head, workers=workers)
+    part: PreflightPart = run(preflight_part, request)
     if part.rejected:
         return assemble(request, part, ())
     try:
         pages = pages_to_scan(request, part.page_count)
     except SplitError:
         return assemble(request, part, ())  # assemble reports the rule's error
-    size = max(chunk_pages, -(-len(pages) // max(MAX_CHUNKS, 4 * workers)))
-    chunks = [pages[i : i + size] for i in range(0, len(pages), size)]
-    if len(chunks) <= 1 or workers <= 1:
-        scans = [scan for chunk in chunks for scan in run(scan_part, request, chunk)]
-    else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = pool.map(lambda chunk: run(scan_part, request, chunk), chunks)
-            scans = [scan for result in results for scan in result]
-    return assemble(request, part, scans)
+    chunks = [(pages[i : i + chunk_pages],) for i in range(0, len(pages), chunk_pages)]
+    results = _in_parallel(run, scan_part, request, chunks, workers=workers)
+    return assemble(request, part, [scan for result in results for scan in result])
+
+
+def _analyse_in_ranges(
+    request: AnalysisRequest, run: Runner, head: PreflightReport, *, workers: int
+) -> DocumentAnalysis:
+    """Preflight and window reading of a large file, range by range, in parallel children."""
+    pages: Sequence[int]
+    try:
+        pages = pages_to_scan(request, head.page_count)
+    except SplitError:
+        pages = []  # assemble reports the rule's error
+    size = max(RANGE_PAGES, -(-head.page_count // MAX_RANGES))
+    ranges = []
+    for first in range(1, head.page_count + 1, size):
+        last = min(first + size - 1, head.page_count)
+        ranges.append((first, last, pages[bisect_left(pages, first) : bisect_right(pages, last)]))
+    parts = _in_parallel(run, check_range, request, [(*r, True) for r in ranges], workers=workers)
+    if not all(part.by_count_held for part in parts):
+        # A wrong /Count somewhere: every range is found again, reading each kid before it.
+        calls = [(*r, False) for r in ranges]
+        parts = _in_parallel(run, check_range, request, calls, workers=workers)
+    finished = _judge(request, run, merge_reports(head, [part.report for part in parts]))
+    scans = [scan for part in parts for scan in part.scans]
+    del parts  # the per-page facts are in `finished` as runs now; a page each is not kept
+    return assemble(request, finished, scans)
+
+
+def _judge(request: AnalysisRequest, run: Runner, report: PreflightReport) -> PreflightPart:
+    """_finish in a child when active content must be stripped (that parses the file),
+    else here."""
+    if _strips(request, report):
+        stripped: PreflightPart = run(finish_preflight, request, report)
+        return stripped
+    return _finish(request, report)
+
+
+def _in_parallel(
+    run: Runner,
+    func: Callable[..., Any],
+    request: AnalysisRequest,
+    calls: Sequence[tuple[Any, ...]],
+    *,
+    workers: int,
+) -> list[Any]:
+    """func(request, *args) for each call's args, on up to `workers` children; in order."""
+    if len(calls) <= 1 or workers <= 1:
+        return [run(func, request, *args) for args in calls]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(lambda args: run(func, request, *args), calls))
 
 
 def _window_findings(

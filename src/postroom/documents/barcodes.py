@@ -16,6 +16,8 @@ Text format (version 1), one per sheet front, ASCII only:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import count
+from operator import mul
 
 import zint
 
@@ -58,7 +60,8 @@ class SheetCode:
 
     def text(self) -> str:
         """The full code, check digits included, as encoded in the DataMatrix."""
-        return f"{self.body}{SEPARATOR}{check_digits(self.body)}"
+        body = self.body
+        return f"{body}{SEPARATOR}{check_digits(body)}"
 
 
 def sheet_code(lot_id: str, piece_sequence: int, sheet: int, sheets: int) -> SheetCode:
@@ -70,7 +73,7 @@ def sheet_code(lot_id: str, piece_sequence: int, sheet: int, sheets: int) -> She
 
 def check_digits(body: str) -> str:
     """Two digits: the position-weighted sum of the body's characters modulo 97."""
-    return f"{sum(i * ord(c) for i, c in enumerate(body, 1)) % CHECK_MODULUS:02d}"
+    return f"{sum(map(mul, count(1), map(ord, body))) % CHECK_MODULUS:02d}"
 
 
 def parse_sheet_code(text: str) -> SheetCode:
@@ -99,7 +102,9 @@ def _symbol(text: str) -> tuple[int, int, bytes]:
     width, height = symbol.width, symbol.rows
     data = symbol.encoded_data  # a fixed-size 2-D buffer; each row's bytes start a stride apart
     used = (width + 7) // 8
-    flat, stride = data.cast("B"), data.strides[0] if data.strides else used
+    stride = data.strides[0] if data.strides else used
+    # The used rows as bytes first: slicing bytes is cheaper than slicing the memoryview.
+    flat = data.cast("B")[: height * stride].tobytes()
     return (
         width,
         height,

@@ -6,7 +6,10 @@ pieces cut from one file share its fonts and images in the lot file. Each front 
 code as an inline image mask appended to its content stream (wrapped in q/Q, after a Q
 that closes a q put before the page's own content; an inline image needs no resources):
 pikepdf's add_overlay would add a Form XObject to the page's /Resources, which the pages of
-one source share, so every page would end up naming every sheet's form."""
+one source share, so every page would end up naming every sheet's form.
+
+Each source is opened once per lot through its page index (`documents.sources`), so a lot
+parses only the pages it takes, however large the file they are cut from."""
 
 from __future__ import annotations
 
@@ -20,11 +23,13 @@ import pikepdf
 
 from postroom.documents.address_page import write_address_pages
 from postroom.documents.barcodes import datamatrix_image, sheet_code
+from postroom.documents.sources import SourcePdf, open_source
 from postroom.domain.geometry import MM_PER_POINT, EnvelopeLayout, Zone
 
 ADDRESS_PAGES_FILE = ".address-pages.pdf"
-# Page attributes a page may inherit from its ancestors in the page tree (ISO 32000-1, 7.7.3.4).
-INHERITABLE = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")
+FLATE = pikepdf.Name.FlateDecode
+DEFLATE_WINDOW_BITS = 9  # zlib's smallest window, 512 bytes: more than a sheet code's stream
+DEFLATE_MEM_LEVEL = 2
 
 
 @dataclass(frozen=True)
@@ -70,30 +75,28 @@ class PlacedPiece:
 
 
 class _Sources:
-    """Source PDFs opened once per lot, with their page lists."""
+    """The sources of one lot, each opened once for the lot, for the pages it takes."""
 
-    def __init__(self) -> None:
-        self._open: dict[Path, tuple[pikepdf.Pdf, list[pikepdf.Page]]] = {}
+    def __init__(self, plans: Sequence[PiecePlan]) -> None:
+        self._open: dict[Path, SourcePdf] = {}
+        self._last: dict[Path, int] = {}  # the last page the lot takes of each source
+        for plan in plans:
+            for part in plan.parts:
+                self._last[part.path] = max(part.last, self._last.get(part.path, 0))
 
-    def pages(self, part: PageRange) -> list[pikepdf.Page]:
+    def pages(self, part: PageRange, *, indexed: bool = True) -> list[pikepdf.Dictionary]:
         """The pages of `part`; ValueError when the source is shorter."""
-        if part.path not in self._open:
-            # This parses every page object of the source (0.3 s for 30,000 pages), however
-            # few the lot takes: opening without pushing inherited attributes down would not
-            # spare it, as qpdf's copy_foreign walks the source's whole page tree anyway.
-            pdf = pikepdf.open(part.path)
-            self._open[part.path] = (pdf, list(pdf.pages))
-        pages = self._open[part.path][1]
-        if part.first < 1 or part.last > len(pages) or part.first > part.last:
-            raise ValueError(
-                f"pages {part.first}-{part.last} asked of {part.path.name}, which has {len(pages)}"
-            )
-        return pages[part.first - 1 : part.last]
+        source = self._open.get(part.path)
+        if source is None:
+            upto = self._last.get(part.path, part.last)
+            source = open_source(part.path, upto=upto, indexed=indexed)
+            self._open[part.path] = source
+        return source.pages(part.first, part.last)
 
     def close(self) -> None:
         """Close every source."""
-        for pdf, _ in self._open.values():
-            pdf.close()
+        for source in self._open.values():
+            source.close()
         self._open.clear()
 
 
@@ -107,17 +110,26 @@ def compose_print_file(
     path: Path, *, lot_id: str, plans: Sequence[PiecePlan], scratch: Path
 ) -> list[PlacedPiece]:
     """Write the lot's print PDF to `path`; `scratch` is a folder for intermediate files."""
-    sources = _Sources()
+    sources = _Sources(plans)
     address_path = scratch / ADDRESS_PAGES_FILE
     address_plans = [(p.layout, p.address_lines) for p in plans if p.address_lines is not None]
-    address_pages: list[pikepdf.Page] = []
+    address_pages: list[pikepdf.Dictionary] = []
     if address_plans:
         write_address_pages(address_path, address_plans)
-        address_pages = sources.pages(PageRange(address_path, 1, len(address_plans)))
+        # A file of this lot only: read whole, not indexed.
+        address_pages = sources.pages(PageRange(address_path, 1, len(address_plans)), indexed=False)
     out = pikepdf.new()
     try:
         placed = _Composer(out, lot_id).add_all(plans, sources, iter(address_pages))
-        out.save(path)
+        # Streams go out as they came in, never decoded: the pages' bytes are the sources'
+        # own (as sanitize keeps them), a decompression bomb is never inflated, and qpdf
+        # does not spend most of the save re-encoding ASCII85 + Flate content as Flate. The
+        # codes' streams are compressed already.
+        out.save(
+            path,
+            compress_streams=False,
+            stream_decode_level=pikepdf.StreamDecodeLevel.none,
+        )
     finally:
         sources.close()
         out.close()
@@ -132,10 +144,12 @@ class _Composer:
         self.out = out
         self.lot_id = lot_id
         self.tree = out.Root.Pages
-        self.kids = self.tree.Kids
+        self.kids: list[pikepdf.Dictionary] = []  # one pikepdf.Array at the end
         self.placed_pages: set[tuple[int, int]] = set()
         self.push = out.make_stream(b"q\n")  # shared by every stamped page
         self.empty = out.make_stream(b"")  # the content of every blank back
+        # (box as written, rotation, zone) -> the code's square: pages of one source share it.
+        self.squares: dict[tuple[bytes, int, Zone], tuple[float, float, float]] = {}
 
     def add_all(
         self, plans: Sequence[PiecePlan], sources: _Sources, address_pages: Any
@@ -147,14 +161,14 @@ class _Composer:
             pages: list[pikepdf.Dictionary] = []
             blanks = 0
             if plan.address_lines is not None:
-                pages.append(self._copy(next(address_pages).obj))
+                pages.append(self._copy(next(address_pages)))
                 if plan.duplex:
                     # The address page is a sheet of its own (as priced): the letter keeps
                     # its own fronts and backs.
                     pages.append(self._blank(pages[0]))
                     blanks += 1
             for part in plan.parts:
-                pages.extend(self._copy(page.obj) for page in sources.pages(part))
+                pages.extend(self._copy(page) for page in sources.pages(part))
             if len(pages) == blanks:
                 raise ValueError(f"piece {plan.piece_id} has no pages")
             if plan.duplex and len(pages) % 2:
@@ -165,8 +179,7 @@ class _Composer:
             for sheet, page in enumerate(fronts, 1):
                 code = sheet_code(self.lot_id, sequence, sheet, len(fronts)).text()
                 self._stamp(page, code, plan.layout.barcode_zone)
-            for page in pages:
-                self.kids.append(page)
+            self.kids.extend(pages)
             placed.append(
                 PlacedPiece(
                     sequence=sequence,
@@ -177,18 +190,12 @@ class _Composer:
                     address_page=plan.address_lines is not None,
                 )
             )
+        self.tree.Kids = pikepdf.Array(self.kids)
         self.tree.Count = len(self.kids)
         return placed
 
     def _copy(self, page: pikepdf.Dictionary) -> pikepdf.Dictionary:
-        """Copy a page into the lot, keeping what it inherited from its old tree."""
-        inherited: dict[str, pikepdf.Object] = {}
-        node = page.get("/Parent")
-        while node is not None:
-            for key in INHERITABLE:
-                if key not in page and key not in inherited and key in node:
-                    inherited[key] = node[key]
-            node = node.get("/Parent")
+        """Copy a source page into the lot (its source gave it what it inherits)."""
         copy: Any = self.out.copy_foreign(page)
         if copy.objgen in self.placed_pages:
             # copy_foreign returns the same object for the same source page; a page placed
@@ -198,8 +205,6 @@ class _Composer:
             if "/Contents" in page:
                 copy.Contents = self._foreign(page.Contents)
         self.placed_pages.add(copy.objgen)
-        for key, value in inherited.items():
-            copy[key] = self._foreign(value)
         copy.Parent = self.tree
         placed: pikepdf.Dictionary = copy
         return placed
@@ -229,12 +234,12 @@ class _Composer:
 
     def _stamp(self, page: pikepdf.Dictionary, code: str, zone: Zone) -> None:
         """Draw `code`'s DataMatrix over the page in `zone`, whatever state its content left."""
-        left, bottom, right, top = _zone_rect(page, zone)
-        side = min(right - left, top - bottom)
-        ops = datamatrix_image(code, left=left, bottom=top - side, side=side)
-        # Compressed here: qpdf's save would do it too, at 45 us a stream (its deflate set-up
-        # costs more than these 200 bytes), and leaves a stream already flate-encoded as it is.
-        stamp = self.out.make_stream(zlib.compress(b"Q\n" + ops), Filter=pikepdf.Name.FlateDecode)
+        left, bottom, side = self._square(page, zone)
+        ops = datamatrix_image(code, left=left, bottom=bottom, side=side)
+        # Compressed here, as the lot is saved without compressing streams (compose_print_file).
+        # Stream() then /Filter: make_stream's keyword arguments cost twice as much.
+        stamp = pikepdf.Stream(self.out, _deflate(b"Q\n" + ops))
+        stamp.Filter = FLATE
         contents = page.get("/Contents")
         if contents is None:
             parts: list[Any] = [self.push, stamp]
@@ -243,6 +248,27 @@ class _Composer:
         else:
             parts = [self.push, contents, stamp]
         page.Contents = pikepdf.Array(parts)
+
+    def _square(self, page: pikepdf.Dictionary, zone: Zone) -> tuple[float, float, float]:
+        """Left, bottom and side of the code's square in `zone` on this page."""
+        # `in` first: pikepdf's get of a missing key costs several times a present one.
+        box: Any = page.CropBox if "/CropBox" in page else page.get("/MediaBox")
+        rotate: Any = page.get("/Rotate") if "/Rotate" in page else 0
+        key = (box.unparse(resolved=True), int(rotate), zone)
+        square = self.squares.get(key)
+        if square is None:
+            left, bottom, right, top = _zone_rect(page, zone)
+            side = min(right - left, top - bottom)
+            square = self.squares[key] = (left, top - side, side)
+        return square
+
+
+def _deflate(data: bytes) -> bytes:
+    """A zlib stream of `data` (a code's ~210 bytes), from a small compressor: zlib.compress
+    sets up a 32 KB window and its hash tables for each call, which took twice as long as the
+    compression; a 512-byte window covers these streams and compresses them as well."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, DEFLATE_WINDOW_BITS, DEFLATE_MEM_LEVEL)
+    return compressor.compress(data) + compressor.flush()
 
 
 def _box(page: pikepdf.Dictionary) -> tuple[float, float, float, float]:

@@ -8,9 +8,10 @@ import hashlib
 import io
 import json
 import os
+import secrets
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,9 @@ PRINT_FILE = "print.pdf"
 MANIFEST_FILE = "manifest.json"
 MANIFEST_CSV_FILE = "manifest.csv"
 TICKET_FILE = "ticket.json"
+# A composition in progress, or one a crash cut short: .tmp-<lot id>-<random>.
+TEMP_PREFIX = ".tmp-"
+_HASHED_IN_TICKET = (PRINT_FILE, MANIFEST_CSV_FILE, MANIFEST_FILE)
 DEFAULT_LAYOUT = "din5008_a"
 MANIFEST_COLUMNS = (
     "sequence",
@@ -119,7 +123,10 @@ def _write_synced(path: Path, text: str) -> str:
 
 
 class LotFileWriter:
-    """Composes into a hidden temporary folder, then renames it into place."""
+    """Composes into a hidden temporary folder, then renames it into place.
+
+    A lot folder is never visible half-written, half-removed or replaced: the print room's
+    hot folder may take it the moment it appears."""
 
     def __init__(self, output_dir: Path) -> None:
         self.output_dir = output_dir
@@ -129,87 +136,167 @@ class LotFileWriter:
         return self.output_dir / lot_id
 
     def write(self, lot_id: str, entries: list[LotEntry], created_at: datetime) -> LotFiles:
-        """Write the print PDF, manifests and ticket; replaces an earlier complete run."""
+        """Write the print PDF, manifests and ticket, or take the complete folder an earlier
+        attempt left for the same pieces (it crashed after the rename, before its commit).
+
+        The caller must be the lot's only composer (`compose_lot` holds the lot's row
+        locked): any hidden folder of this lot is then what a crash left, and is removed."""
         self.output_dir.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f".tmp-{lot_id}-", dir=self.output_dir))
+        self.discard(self.interrupted().get(lot_id, []))
+        earlier = self.complete(lot_id, entries)
+        if earlier is not None:
+            return earlier
+        work = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{lot_id}-", dir=self.output_dir))
         # mkdtemp makes the folder private; the print room's tools run as other users.
         work.chmod(0o755)
         try:
-            plans = [e.plan() for e in entries]
-            placed = compose_print_file(work / PRINT_FILE, lot_id=lot_id, plans=plans, scratch=work)
-            _fsync_path(work / PRINT_FILE)
-            files = {PRINT_FILE: _sha256_file(work / PRINT_FILE)}
-            rows = [_row(e, p) for e, p in zip(entries, placed, strict=True)]
-            files[MANIFEST_CSV_FILE] = _write_synced(work / MANIFEST_CSV_FILE, _csv(rows))
-            sheet_count = sum(p.sheets for p in placed)
-            page_count = sum(p.page_count for p in placed)
-            manifest = {
-                "lot_id": lot_id,
-                "created_at": created_at.isoformat(),
-                "print_file": PRINT_FILE,
-                "print_file_sha256": files[PRINT_FILE],
-                "barcode_format": FORMAT_PREFIX,
-                "piece_count": len(entries),
-                "sheet_count": sheet_count,
-                "page_count": page_count,
-                "pieces": [
-                    {
-                        "sequence": p.sequence,
-                        "piece_id": e.piece_id,
-                        "account_id": e.account_id,
-                        "recipient": e.recipient,
-                        "options": e.options,
-                        "sheets": p.sheets,
-                        "page_count": p.page_count,
-                        "pages": {"first": p.first_page, "last": p.last_page},
-                        "address_page": p.address_page,
-                        "blank_pages": p.blank_pages,
-                        "postage": e.options.get("postage", ""),
-                        "weight_g": e.weight_g,
-                        "price_minor": e.price_minor,
-                        "tracking_reference": e.tracking_reference,
-                    }
-                    for e, p in zip(entries, placed, strict=True)
-                ],
-            }
-            # One line, no indent: json's C encoder only serves the compact form; indented,
-            # the pure-Python one took ~0.15 s for a manifest of 1,000 pieces.
-            files[MANIFEST_FILE] = _write_synced(
-                work / MANIFEST_FILE, json.dumps(manifest, ensure_ascii=False)
-            )
-            ticket = {
-                "lot_id": lot_id,
-                "created_at": created_at.isoformat(),
-                "options": _common_options(entries),
-                "totals": {
-                    "pieces": len(entries),
-                    "sheets": sheet_count,
-                    "pages": page_count,
-                    "weight_g": sum(e.weight_g for e in entries),
-                    "price_minor": sum(e.price_minor for e in entries),
-                },
-                "files": dict(files),
-            }
-            files[TICKET_FILE] = _write_synced(
-                work / TICKET_FILE, json.dumps(ticket, indent=2, ensure_ascii=False)
-            )
-            _fsync_path(work)
-            final = self.folder(lot_id)
-            if final.exists():
-                # An earlier attempt finished its files but not its database commit.
-                shutil.rmtree(final)
-            os.replace(work, final)
-            _fsync_path(self.output_dir)
-            return LotFiles(
-                folder=final,
-                pdf_sha256=files[PRINT_FILE],
-                page_count=page_count,
-                sheet_count=sheet_count,
-                files=files,
-            )
+            written = self._compose(work, lot_id, entries, created_at)
+            return self._put_in_place(work, lot_id, entries, written)
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
+
+    def complete(self, lot_id: str, entries: list[LotEntry]) -> LotFiles | None:
+        """The lot's folder when it is complete and lists exactly these pieces, in order:
+        every file as ticket.json hashed it. None when absent, partial or another lot's."""
+        folder = self.folder(lot_id)
+        try:
+            ticket = json.loads((folder / TICKET_FILE).read_text(encoding="utf-8"))
+            manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+            files = {name: _sha256_file(folder / name) for name in _HASHED_IN_TICKET}
+            recorded = {name: ticket["files"].get(name) for name in _HASHED_IN_TICKET}
+            files[TICKET_FILE] = _sha256_file(folder / TICKET_FILE)
+            listed = [p["piece_id"] for p in manifest["pieces"]]
+            page_count, sheet_count = int(manifest["page_count"]), int(manifest["sheet_count"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+        if (
+            manifest.get("lot_id") != lot_id
+            or listed != [e.piece_id for e in entries]
+            or any(recorded[name] != files[name] for name in _HASHED_IN_TICKET)
+            or manifest.get("print_file_sha256") != files[PRINT_FILE]
+        ):
+            return None
+        return LotFiles(
+            folder=folder,
+            pdf_sha256=files[PRINT_FILE],
+            page_count=page_count,
+            sheet_count=sheet_count,
+            files=files,
+        )
+
+    def interrupted(self) -> dict[str, list[Path]]:
+        """Hidden temporary folders left by compositions a crash cut short, by lot id."""
+        found: dict[str, list[Path]] = {}
+        if not self.output_dir.is_dir():
+            return found
+        for path in self.output_dir.iterdir():
+            if not path.name.startswith(TEMP_PREFIX) or not path.is_dir():
+                continue
+            # .tmp-<lot id>-<random>: mkdtemp's random part never holds a "-".
+            lot_id, dash, _ = path.name.removeprefix(TEMP_PREFIX).rpartition("-")
+            if dash and lot_id:
+                found.setdefault(lot_id, []).append(path)
+        return found
+
+    def discard(self, folders: list[Path]) -> None:
+        """Remove hidden folders (never a visible lot folder)."""
+        for path in folders:
+            if path.parent == self.output_dir and path.name.startswith(TEMP_PREFIX):
+                shutil.rmtree(path, ignore_errors=True)
+
+    def _compose(
+        self, work: Path, lot_id: str, entries: list[LotEntry], created_at: datetime
+    ) -> LotFiles:
+        """Every file of the lot, fsynced, in `work`."""
+        plans = [e.plan() for e in entries]
+        placed = compose_print_file(work / PRINT_FILE, lot_id=lot_id, plans=plans, scratch=work)
+        _fsync_path(work / PRINT_FILE)
+        files = {PRINT_FILE: _sha256_file(work / PRINT_FILE)}
+        rows = [_row(e, p) for e, p in zip(entries, placed, strict=True)]
+        files[MANIFEST_CSV_FILE] = _write_synced(work / MANIFEST_CSV_FILE, _csv(rows))
+        sheet_count = sum(p.sheets for p in placed)
+        page_count = sum(p.page_count for p in placed)
+        manifest = {
+            "lot_id": lot_id,
+            "created_at": created_at.isoformat(),
+            "print_file": PRINT_FILE,
+            "print_file_sha256": files[PRINT_FILE],
+            "barcode_format": FORMAT_PREFIX,
+            "piece_count": len(entries),
+            "sheet_count": sheet_count,
+            "page_count": page_count,
+            "pieces": [
+                {
+                    "sequence": p.sequence,
+                    "piece_id": e.piece_id,
+                    "account_id": e.account_id,
+                    "recipient": e.recipient,
+                    "options": e.options,
+                    "sheets": p.sheets,
+                    "page_count": p.page_count,
+                    "pages": {"first": p.first_page, "last": p.last_page},
+                    "address_page": p.address_page,
+                    "blank_pages": p.blank_pages,
+                    "postage": e.options.get("postage", ""),
+                    "weight_g": e.weight_g,
+                    "price_minor": e.price_minor,
+                    "tracking_reference": e.tracking_reference,
+                }
+                for e, p in zip(entries, placed, strict=True)
+            ],
+        }
+        # One line, no indent: json's C encoder only serves the compact form; indented,
+        # the pure-Python one took ~0.15 s for a manifest of 1,000 pieces.
+        files[MANIFEST_FILE] = _write_synced(
+            work / MANIFEST_FILE, json.dumps(manifest, ensure_ascii=False)
+        )
+        ticket = {
+            "lot_id": lot_id,
+            "created_at": created_at.isoformat(),
+            "options": _common_options(entries),
+            "totals": {
+                "pieces": len(entries),
+                "sheets": sheet_count,
+                "pages": page_count,
+                "weight_g": sum(e.weight_g for e in entries),
+                "price_minor": sum(e.price_minor for e in entries),
+            },
+            "files": dict(files),
+        }
+        files[TICKET_FILE] = _write_synced(
+            work / TICKET_FILE, json.dumps(ticket, indent=2, ensure_ascii=False)
+        )
+        _fsync_path(work)
+        return LotFiles(
+            folder=work,
+            pdf_sha256=files[PRINT_FILE],
+            page_count=page_count,
+            sheet_count=sheet_count,
+            files=files,
+        )
+
+    def _put_in_place(
+        self, work: Path, lot_id: str, entries: list[LotEntry], written: LotFiles
+    ) -> LotFiles:
+        """Rename the finished folder to the lot's name, in one step."""
+        final = self.folder(lot_id)
+        if final.exists():
+            # Only when two composers raced (SQLite has no row lock): keep the first one's.
+            earlier = self.complete(lot_id, entries)
+            if earlier is not None:
+                shutil.rmtree(work, ignore_errors=True)
+                return earlier
+            # Something else under the lot's name (not these pieces, or altered by hand):
+            # moved aside whole, so it is never seen half-removed, then removed.
+            aside = self.output_dir / f"{TEMP_PREFIX}{lot_id}-{secrets.token_hex(4)}"
+            os.replace(final, aside)
+            os.replace(work, final)
+            shutil.rmtree(aside, ignore_errors=True)
+        else:
+            os.replace(work, final)
+        _fsync_path(self.output_dir)
+        return replace(written, folder=final)
 
 
 def _row(entry: LotEntry, placed: PlacedPiece) -> dict[str, Any]:

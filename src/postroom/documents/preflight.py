@@ -8,6 +8,7 @@ files: qpdf is robust, but the time and memory limits are what make that a guara
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import pikepdf
 from pikepdf import Array, Dictionary, Name
 
+from postroom.documents.page_ranges import open_lazily, pages_as_pdfs, pages_between
 from postroom.documents.profiles import PreflightProfile
 from postroom.documents.sanitize import (
     find_active_content,
@@ -57,7 +59,7 @@ _MAX_FORM_DEPTH = 8
 _NESTING_WARNING = "deeply nested"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PageFacts:
     """One page as preflight saw it: visible size after /Rotate, and whether it can hold text."""
 
@@ -135,6 +137,73 @@ def preflight(
     `part` splits the work for large files, so that no one qpdf instance holds every page's
     objects: (0, 0) checks the file as a whole (limits, document-level active content) and
     walks no page; (first, last) walks only those pages and skips the whole-file checks."""
+    if part is not None and part[0] > 0:
+        return preflight_range(path, profile=profile, first=part[0], last=part[1]).report
+    opened = _open(path, profile, lazily=part is not None)
+    if isinstance(opened, PreflightReport):
+        return opened
+    pdf, size = opened
+    with pdf:
+        try:
+            if part is not None:
+                return _check_head(pdf, size, profile)
+            return _check(pdf, size, profile)
+        except _BROKEN as exc:
+            return _unreadable(size, exc)
+
+
+@dataclass(frozen=True)
+class RangeCheck:
+    """The page checks of one range of a large file, and the pages to read, copied out."""
+
+    report: PreflightReport
+    # The pages of `keep` found in the range, in PDFs of their own: (page numbers, PDF bytes).
+    files: tuple[tuple[tuple[int, ...], bytes], ...]
+    # False: the page tree's counts proved wrong; check every range again with by_count=False.
+    by_count_held: bool = True
+
+
+def preflight_range(
+    path: Path,
+    *,
+    profile: PreflightProfile,
+    first: int,
+    last: int,
+    keep: Collection[int] = (),
+    by_count: bool = False,
+    pages_per_file: int = 500,
+) -> RangeCheck:
+    """The page checks of pages first..last of a large file, and the pages of `keep` among
+    them copied into small PDFs for the window reading. Memory follows the range: qpdf reads
+    only these pages (see page_ranges.pages_between for `by_count`) and PDFium, which keeps
+    every page it walks past, only ever opens the copies."""
+    opened = _open(path, profile, lazily=True)
+    if isinstance(opened, PreflightReport):
+        return RangeCheck(opened, ())
+    pdf, size = opened
+    with pdf:
+        try:
+            total = _declared_page_count(pdf)
+            numbered, held = pages_between(pdf, first, min(last, total), by_count=by_count)
+            if not held:
+                return RangeCheck(_report(pdf, total, size, "", [], []), (), by_count_held=False)
+            report = _check_pages(pdf, size, profile, total, first, numbered)
+            wanted = [(number, page) for number, page in numbered if number in keep]
+            # After the report: copying may repair more, which the report must not depend on.
+            files = tuple(pages_as_pdfs(pdf, wanted, per_file=pages_per_file)) if wanted else ()
+        except _BROKEN as exc:
+            return RangeCheck(_unreadable(size, exc), ())
+    return RangeCheck(report, files)
+
+
+# A structure qpdf parsed but that breaks its own object model on use.
+_BROKEN = (pikepdf.PdfError, ValueError, TypeError, KeyError, RecursionError)
+
+
+def _open(
+    path: Path, profile: PreflightProfile, *, lazily: bool
+) -> tuple[pikepdf.Pdf, int] | PreflightReport:
+    """The opened PDF and its size, or the report that refuses it before any parse."""
     size = path.stat().st_size
     if size == 0:
         return _refused(size, "empty_file", "the file is empty")
@@ -146,17 +215,14 @@ def preflight(
         if PDF_MAGIC not in f.read(HEADER_SEARCH_BYTES):
             return _refused(size, "not_a_pdf", "the file is not a PDF (no %PDF- header)")
     try:
-        pdf = open_checked(path)
+        # A part never needs qpdf's own page walk, which would resolve every page.
+        return (open_lazily(path) if lazily else open_checked(path)), size
     except InvalidDocument as exc:
         return _refused(size, exc.code, exc.message)
-    with pdf:
-        try:
-            if part is not None:
-                return _check_part(pdf, size, profile, part)
-            return _check(pdf, size, profile)
-        except (pikepdf.PdfError, ValueError, TypeError, KeyError, RecursionError) as exc:
-            # A structure qpdf parsed but that breaks its own object model on use.
-            return _refused(size, "unreadable_pdf", f"the PDF cannot be read: {qpdf_reason(exc)}")
+
+
+def _unreadable(size: int, exc: BaseException) -> PreflightReport:
+    return _refused(size, "unreadable_pdf", f"the PDF cannot be read: {qpdf_reason(exc)}")
 
 
 def _refused(size: int, code: str, message: str, *, version: str = "") -> PreflightReport:
@@ -190,23 +256,29 @@ def _check(pdf: pikepdf.Pdf, size: int, profile: PreflightProfile) -> PreflightR
     return _report(pdf, len(pages), size, version, findings, facts)
 
 
-def _check_part(
-    pdf: pikepdf.Pdf, size: int, profile: PreflightProfile, part: tuple[int, int]
-) -> PreflightReport:
-    version = str(pdf.pdf_version)
+def _check_head(pdf: pikepdf.Pdf, size: int, profile: PreflightProfile) -> PreflightReport:
+    """The whole-file checks of a large file: limits and document-level content, no page."""
     total = _declared_page_count(pdf)
     findings: list[Finding] = []
+    if total == 0:
+        findings.append(_error("no_pages", "the PDF has no pages"))
+    elif total > profile.max_pages:
+        message = f"the PDF has {total} pages; the limit is {profile.max_pages}"
+        findings.append(_error("too_many_pages", message))
+    findings.extend(site.finding for site in find_document_active_content(pdf))
+    return _report(pdf, total, size, str(pdf.pdf_version), findings, [])
+
+
+def _check_pages(
+    pdf: pikepdf.Pdf,
+    size: int,
+    profile: PreflightProfile,
+    total: int,
+    first: int,
+    numbered: list[tuple[int, pikepdf.Page]],
+) -> PreflightReport:
+    findings: list[Finding] = []
     facts: list[PageFacts] = []
-    first, last = part
-    if first == 0:
-        if total == 0:
-            findings.append(_error("no_pages", "the PDF has no pages"))
-        elif total > profile.max_pages:
-            message = f"the PDF has {total} pages; the limit is {profile.max_pages}"
-            findings.append(_error("too_many_pages", message))
-        findings.extend(site.finding for site in find_document_active_content(pdf))
-        return _report(pdf, total, size, version, findings, facts)
-    numbered = _pages_between(pdf, first, min(last, total))
     fonts = _FontCheck(profile)
     for number, page in numbered:
         page_facts, page_findings = _check_page(number, page, profile, fonts)
@@ -217,12 +289,7 @@ def _check_part(
         findings.extend(
             site.finding for site in find_page_active_content(pages, first_number=first)
         )
-    return _report(pdf, total, size, version, findings, facts)
-
-
-# Attributes a page inherits from its ancestors in the page tree (ISO 32000-1, 7.7.3.4).
-_INHERITABLE = ("/MediaBox", "/CropBox", "/Rotate", "/Resources")
-_MAX_TREE_DEPTH = 64
+    return _report(pdf, total, size, str(pdf.pdf_version), findings, facts)
 
 
 def _declared_page_count(pdf: pikepdf.Pdf) -> int:
@@ -232,49 +299,6 @@ def _declared_page_count(pdf: pikepdf.Pdf) -> int:
     except (AttributeError, TypeError, ValueError, KeyError):
         return len(pdf.pages)
     return count if count >= 0 else len(pdf.pages)
-
-
-def _pages_between(pdf: pikepdf.Pdf, first: int, last: int) -> list[tuple[int, pikepdf.Page]]:
-    """Pages first..last found by descending only into the subtrees that hold them (using
-    /Count), each with what it inherits pushed into it (in memory only: nothing is saved)."""
-    found: list[tuple[int, pikepdf.Page]] = []
-    seen: set[tuple[int, int]] = set()
-
-    def walk(node: Dictionary, start: int, inherited: dict[str, Any], depth: int) -> None:
-        kids = node.get("/Kids")
-        if not isinstance(kids, Array) or depth > _MAX_TREE_DEPTH:
-            return
-        here = {**inherited, **{k: node[k] for k in _INHERITABLE if k in node}}
-        number = start
-        for kid in kids:
-            if number > last:
-                return
-            if not isinstance(kid, Dictionary):
-                continue
-            if kid.is_indirect:
-                if kid.objgen in seen:
-                    continue  # a loop in a hostile page tree
-                seen.add(kid.objgen)
-            if "/Kids" in kid:
-                try:
-                    count = int(kid.get("/Count", 0))
-                except (TypeError, ValueError):
-                    count = 0
-                if number + count - 1 >= first:
-                    walk(kid, number, here, depth + 1)
-                number += max(count, 0)
-                continue
-            if number >= first:
-                for key, value in here.items():
-                    if key not in kid:
-                        kid[key] = value
-                found.append((number, pikepdf.Page(kid)))
-            number += 1
-
-    root = pdf.Root.Pages
-    if isinstance(root, Dictionary):
-        walk(root, 1, {}, 0)
-    return found
 
 
 def _report(
@@ -489,11 +513,14 @@ def merge_reports(head: PreflightReport, parts: list[PreflightReport]) -> Prefli
             ):
                 continue
             findings.append(finding)
+    pages = tuple(page for part in parts for page in part.pages)
     return PreflightReport(
-        page_count=head.page_count,
+        # The head reads the tree's /Count; a tree that holds fewer pages says so here (a
+        # kid that is not a page counts for none), as qpdf's own count of the pages would.
+        page_count=min(head.page_count, len(pages)) if parts else head.page_count,
         size_bytes=head.size_bytes,
         pdf_version=head.pdf_version,
         repaired=repaired,
         findings=tuple(findings),
-        pages=tuple(page for part in parts for page in part.pages),
+        pages=pages,
     )

@@ -38,6 +38,7 @@ class Account:
     monthly_limit_minor: int | None = None  # most the account may spend in a month; None: no cap
     currency: str = "SEK"
     operator: bool = False  # the print room's own account: sees every lot, reports feedback
+    clock_offset_seconds: int = 0  # sandbox accounts: how far their clock runs ahead
     id: str = field(default_factory=new_id)
 
 
@@ -259,6 +260,9 @@ class MailPiece:
     expected_post_date: date | None = None
     tracking_reference: str | None = None  # registered mail
     annexes: list[str] = field(default_factory=list)  # document ids added after the main one
+    # Channel facts: {"email": {"to": ..., "subject": ..., "body": ...}} for the email channel.
+    delivery: dict[str, Any] = field(default_factory=dict)
+    external_reference: str | None = None  # the channel's name for it (an email Message-ID)
     id: str = field(default_factory=new_id)
 
     @property
@@ -270,6 +274,14 @@ class MailPiece:
         """Change state along the transition table (raises IllegalTransition otherwise)."""
         self.state = check_transition(PIECE_TRANSITIONS, self.state, target)
         self.updated_at = now
+        # Every step is kept until the unit of work writes it to the feed and the evidence
+        # log (a piece can pass several states in one transaction: printed, then posted).
+        self.__dict__.setdefault("moves", []).append(target)
+
+    def take_moves(self) -> list[PieceState]:
+        """The states entered since the last call, oldest first (the unit of work's)."""
+        moves: list[PieceState] = self.__dict__.pop("moves", [])
+        return moves
 
     def fail(self, code: str, reason: str, now: datetime) -> None:
         """Stop the piece for good, keeping a code and a sentence a clerk can act on."""

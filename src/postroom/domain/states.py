@@ -13,11 +13,12 @@ class PieceState(StrEnum):
 
     OPENED = "opened"  # accepting content (dialects that build a piece step by step)
     CLOSED = "closed"  # complete, waiting for its checks
-    ACCEPTED = "accepted"  # checked, waiting for a lot
+    ACCEPTED = "accepted"  # checked, waiting for a lot (print) or to be sent (email)
     ALLOCATED = "allocated"  # in a lot whose files are being written
     TRANSFERRED = "transferred"  # in a lot file handed to production
     PRINTED = "printed"
     POSTED = "posted"
+    SENT = "sent"  # handed to the recipient's mail server (email channel)
     DELIVERED = "delivered"
     RETURNED = "returned"
     CANCELLED = "cancelled"
@@ -27,11 +28,15 @@ class PieceState(StrEnum):
 PIECE_TRANSITIONS: dict[PieceState, frozenset[PieceState]] = {
     PieceState.OPENED: frozenset({PieceState.CLOSED, PieceState.CANCELLED, PieceState.FAILED}),
     PieceState.CLOSED: frozenset({PieceState.ACCEPTED, PieceState.CANCELLED, PieceState.FAILED}),
-    PieceState.ACCEPTED: frozenset({PieceState.ALLOCATED, PieceState.CANCELLED, PieceState.FAILED}),
+    PieceState.ACCEPTED: frozenset(
+        {PieceState.ALLOCATED, PieceState.SENT, PieceState.CANCELLED, PieceState.FAILED}
+    ),
     PieceState.ALLOCATED: frozenset({PieceState.TRANSFERRED, PieceState.FAILED}),
     PieceState.TRANSFERRED: frozenset({PieceState.PRINTED, PieceState.FAILED}),
     PieceState.PRINTED: frozenset({PieceState.POSTED, PieceState.FAILED}),
     PieceState.POSTED: frozenset({PieceState.DELIVERED, PieceState.RETURNED}),
+    # A later event (a bounce, a read receipt) may still say what became of an email.
+    PieceState.SENT: frozenset({PieceState.DELIVERED, PieceState.RETURNED}),
     PieceState.DELIVERED: frozenset(),
     PieceState.RETURNED: frozenset(),
     PieceState.CANCELLED: frozenset(),

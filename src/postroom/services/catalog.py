@@ -87,6 +87,7 @@ class ServiceSpec:
         ("production_time", "STANDARD"),
     )
     annexes: int = 1  # annex boxes besides MAIN
+    email: tuple[str, str] | None = None  # the email channel's default (subject, body)
 
 
 DEFAULT_SERVICES: tuple[ServiceSpec, ...] = (
@@ -99,6 +100,9 @@ DEFAULT_SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("us_letter", "US Letter in a #10 double-window envelope", "print_local",
                 "click2mail", "us10_double_window", cut_off="15:00",
                 timezone="America/New_York"),
+    ServiceSpec("email", "Email with the letter attached as a PDF", "email_smtp", "postroom",
+                "windowless", immediate=True,
+                email=("A letter for you", "Please find your letter attached as a PDF.")),
 )  # fmt: skip
 
 
@@ -146,6 +150,9 @@ def ensure_default_catalog(uow: UnitOfWork, clock: Clock, *, configured_box: str
 
 def _service(spec: ServiceSpec, environment: Environment, clock: Clock, box: str) -> Service:
     layout = LAYOUTS[spec.layout]
+    output: dict[str, Any] = {"label": spec.channel, "files": ["MAIN"]}
+    if spec.email is not None:
+        output["email"] = {"subject": spec.email[0], "body": spec.email[1]}
     return Service(
         environment=environment,
         code=spec.code,
@@ -160,7 +167,7 @@ def _service(spec: ServiceSpec, environment: Environment, clock: Clock, box: str
         timezone=spec.timezone,
         boxes=_boxes(spec, box),
         default_options={**dict(spec.default_options), "envelope": layout.envelope.value},
-        output={"label": spec.channel, "files": ["MAIN"]},
+        output=output,
     )
 
 

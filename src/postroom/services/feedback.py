@@ -37,6 +37,7 @@ from postroom.domain.states import (
 from postroom.services.ports import BlobStore, UnitOfWork, UnitOfWorkFactory
 from postroom.services.production import require_operator
 from postroom.services.retry import retrying
+from postroom.services.tracking import ship_piece
 
 log = logging.getLogger(__name__)
 
@@ -285,6 +286,8 @@ def _apply_chunk(
             results.append(result)
             if result.outcome is Outcome.APPLIED and piece is not None and piece.lot_id:
                 at = piece.updated_at
+                if piece.state is PieceState.POSTED:
+                    ship_piece(uow, piece, at, now)
                 touched[piece.lot_id] = max(at, touched.get(piece.lot_id, at))
         uow.commit()
     return results, touched

@@ -6,7 +6,7 @@ import os
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import BinaryIO
 
 from postroom.addresses.countries import normalise_country
@@ -21,7 +21,14 @@ from postroom.domain.errors import Conflict, InvalidDocument, InvalidInput, NotF
 from postroom.domain.findings import Finding, Severity, has_errors
 from postroom.domain.geometry import EnvelopeLayout, layout_for
 from postroom.domain.model import Batch, Document, MailPiece, PieceOptions
-from postroom.domain.states import DocumentState, PieceState
+from postroom.domain.states import (
+    BATCH_TRANSITIONS,
+    CANCELLABLE_PIECE_STATES,
+    BatchState,
+    DocumentState,
+    PieceState,
+    check_transition,
+)
 from postroom.services.letters import Limits
 from postroom.services.ports import BlobStore, UnitOfWork, UnitOfWorkFactory
 
@@ -58,8 +65,11 @@ def create_batch(
     profile: str,
     layout: str = "",
     default_country: str = "",
+    output_date: date | None = None,
+    cost_center: str = "",
 ) -> Batch:
-    """Open a batch that files can be added to."""
+    """Open a batch that files can be added to; `output_date` is the day asked for (the
+    schedule is settled when the batch is closed) and `cost_center` a label kept with it."""
     chosen = resolve_profile(profile)
     resolve_layout(layout, chosen)
     if layout and chosen.layouts and layout not in chosen.layouts:
@@ -76,6 +86,8 @@ def create_batch(
             profile=chosen.name,
             layout=layout,
             default_country=country,
+            output_date=output_date,
+            cost_center=cost_center,
         )
         uow.pieces.add(batch)
         uow.commit()
@@ -101,6 +113,65 @@ def batch_summary(
             raise NotFound(f"no batch {batch_id}")
         documents = uow.pieces.documents_of_batch(batch_id)
         return batch, documents, uow.pieces.count_pieces_of_batch(batch_id)
+
+
+def list_batches(
+    *,
+    uow: UnitOfWork,
+    account_id: str,
+    created_from: datetime,
+    created_to: datetime,
+    name: str | None = None,
+    state: BatchState | None = None,
+    limit: int = 1000,
+) -> list[tuple[Batch, int]]:
+    """The account's batches created in [created_from, created_to), newest first, each with
+    its number of pieces."""
+    with uow:
+        found = uow.pieces.batches(
+            account_id,
+            created_from=created_from,
+            created_to=created_to,
+            name=name,
+            state=state,
+            limit=limit,
+        )
+        return [(b, sum(uow.pieces.count_pieces_of_batch(b.id).values())) for b in found]
+
+
+def cancel_batch(*, uow: UnitOfWork, clock: Clock, account_id: str, batch_id: str) -> Batch:
+    """Cancel an opened or closed batch and every piece of it not yet in production, in one
+    transaction; Conflict not_cancellable (nothing changed) when a piece already is."""
+    with uow:
+        batch = uow.pieces.batch(account_id, batch_id)
+        if batch is None:
+            raise NotFound(f"no batch {batch_id}")
+        if BatchState.CANCELLED not in BATCH_TRANSITIONS[batch.state]:
+            raise Conflict(
+                f"the batch is {batch.state.value} and can no longer be cancelled",
+                code="not_cancellable",
+                detail={"state": batch.state.value},
+            )
+        pieces: list[MailPiece] = []
+        after: tuple[str, int] | None = None
+        while page := uow.pieces.pieces_of_batch(batch_id, after=after, limit=1000):
+            pieces.extend(page)
+            after = (page[-1].document_id, page[-1].first_page)
+        final = {PieceState.CANCELLED, PieceState.FAILED}
+        started = [p for p in pieces if p.state not in CANCELLABLE_PIECE_STATES | final]
+        if started:
+            raise Conflict(
+                f"{len(started)} of the batch's pieces are already in production",
+                code="not_cancellable",
+                detail={"in_production": len(started)},
+            )
+        now = clock.now()
+        for piece in pieces:
+            if piece.state in CANCELLABLE_PIECE_STATES:
+                piece.move_to(PieceState.CANCELLED, now)
+        batch.state = check_transition(BATCH_TRANSITIONS, batch.state, BatchState.CANCELLED)
+        uow.commit()
+    return batch
 
 
 def list_batch_pieces(

@@ -13,6 +13,7 @@ from postroom.domain.errors import Conflict, NotFound
 from postroom.domain.model import Document, MailPiece, PieceOptions, Recipient
 from postroom.domain.states import CANCELLABLE_PIECE_STATES, PieceState
 from postroom.services.catalog import find_service
+from postroom.services.email import EmailRequest, delivery_for
 from postroom.services.ports import BlobStore, UnitOfWork
 
 CHECK_PIECE = "check_piece"
@@ -40,15 +41,18 @@ def submit_letter(
     recipient: Recipient | None,
     options: PieceOptions,
     service: str | None = None,
+    email: EmailRequest | None = None,
 ) -> MailPiece:
     """Take a first look at the PDF, store it, and create a closed piece whose preflight (and
     window reading, when no recipient is given) runs in the pipeline; `service` (id or code,
-    default DEFAULT_SERVICE) decides its profile, price and schedule when it is accepted."""
+    default DEFAULT_SERVICE) decides its profile, price and schedule when it is accepted;
+    an email service needs `email` instead of a postal address."""
     with uow:
         account = uow.accounts.get(account_id)
         if account is None:
             raise NotFound(f"no account {account_id}")
         chosen = find_service(uow, account, service or DEFAULT_SERVICE)
+        delivery = delivery_for(chosen, email)
     facts = inspect_pdf(upload, max_pages=limits.max_pages, max_bytes=limits.max_bytes)
     sha, size = blobs.put(upload)
     now = clock.now()
@@ -71,6 +75,7 @@ def submit_letter(
             created_at=now,
             updated_at=now,
             service_id=chosen.id,
+            delivery=delivery,
         )
         uow.pieces.add(document)
         uow.pieces.add(piece)

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from postroom.documents.profiles import get_profile
+from postroom.domain import s10
 from postroom.domain.catalog import Charge, Service
 from postroom.domain.clock import Clock
 from postroom.domain.eligibility import sheets_needed
@@ -231,6 +232,7 @@ def close_batch(
         _charge(uow, account, {k: v.amount_minor for k, v in priced.items()}, now)
         for piece in eligible:
             _accept(piece, service, chosen, priced[piece.id], schedule, now)
+        register(eligible, uow, service)
         for piece in left:
             _mark_too_big(piece, chosen)
         batch.state = check_transition(BATCH_TRANSITIONS, batch.state, BatchState.CLOSED)
@@ -279,6 +281,24 @@ def _mark_too_big(piece: MailPiece, chosen: ChosenOptions) -> None:
     piece.findings = [*piece.findings, finding.to_dict()]
 
 
+REGISTERED_COUNTER = "registered_mail"
+
+
+def register(pieces: Sequence[MailPiece], uow: UnitOfWork, service: Service) -> None:
+    """Give each registered piece without one its S10 number (RR12345678xSE), from one
+    counter so no two pieces share one; the country is the service profile's."""
+    wanted = [
+        p for p in pieces if p.options.postage is Postage.REGISTERED and not p.tracking_reference
+    ]
+    if not wanted:
+        return
+    country = get_profile(service.profile).default_country
+    for piece, number in zip(
+        wanted, uow.counters.take(REGISTERED_COUNTER, len(wanted)), strict=True
+    ):
+        piece.tracking_reference = s10.identifier(number, country)
+
+
 def _accept(
     piece: MailPiece,
     service: Service,
@@ -322,6 +342,7 @@ def charge_letter(
     except (Conflict, InvalidInput) as exc:
         return Finding(exc.code, Severity.ERROR, exc.message)
     _charge(uow, account, {piece.id: price.amount_minor}, now)
+    register([piece], uow, service)
     piece.sheets = price.sheets
     piece.weight_g = price.weight_g
     piece.price_minor = price.amount_minor

@@ -18,7 +18,7 @@ from postroom.domain.findings import Finding, Severity, has_errors
 from postroom.domain.model import MailPiece
 from postroom.domain.pricing import DEFAULT_PRICE_TABLE, PriceTable
 from postroom.domain.states import DocumentState, LotState, PieceState
-from postroom.services import order
+from postroom.services import email, order
 from postroom.services.intake import (
     PREFLIGHT_DOCUMENT,
     Analyser,
@@ -61,7 +61,7 @@ def check_piece(
             path=str(blobs.path(document.blob_sha256)),
             profile_name=document.profile,
             layout_code=service.layout if service else "",
-            read_window=piece.recipient is None,
+            read_window=piece.recipient is None and not email.is_email_piece(piece),
             page_count=document.page_count,
         )
         needed = piece.state is PieceState.CLOSED
@@ -108,8 +108,11 @@ def _judge_letter(
             now,
         )
         return
-    profile = resolve_profile(request.profile_name)
     scan = analysis.pieces[0]
+    if email.is_email_piece(piece):
+        email.accept_email_piece(uow=uow, piece=piece, findings=scan.findings, now=now)
+        return
+    profile = resolve_profile(request.profile_name)
     recipient = piece.recipient
     if recipient is None and scan.address is not None:
         recipient = scan.address.recipient
@@ -156,6 +159,7 @@ def compose_lot(
             return
         pieces = [p for p in uow.pieces.in_lot(lot_id) if p.state is PieceState.ALLOCATED]
         entries = [_lot_entry(uow, blobs, piece) for piece in pieces]
+        log.info("lot %s composing: %d pieces", lot_id, len(entries))
         receipt = channel.submit(
             Submission(lot_id=lot_id, created_at=lot.created_at, entries=entries)
         )
@@ -258,6 +262,8 @@ def abandon_stage(
             if document is not None and document.state is DocumentState.RECEIVED:
                 finding = Finding("internal_error", Severity.ERROR, reason)
                 document.record_preflight({"findings": [finding.to_dict()]}, rejected=True)
+        elif actor == email.SEND_EMAIL:
+            email.abandon_send(uow=uow, piece_id=payload["piece_id"], reason=reason, now=now)
         elif actor == COMPOSE_LOT:
             lot = uow.lots.get(payload["lot_id"])
             if lot is not None and lot.state is LotState.COMPOSING:

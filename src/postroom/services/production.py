@@ -10,13 +10,16 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from postroom.channels.base import Channel
+from postroom.documents.lot_files import LotFileWriter
 from postroom.domain.clock import Clock
 from postroom.domain.errors import NotFound, RetryableError
+from postroom.domain.geometry import LAYOUTS
 from postroom.domain.model import Account, Lot, MailPiece, Recipient
-from postroom.domain.states import LotState
+from postroom.domain.states import LotState, PieceState
 from postroom.services.ports import (
     BlobStore,
     LotCandidate,
@@ -39,7 +42,7 @@ class LotGroup:
     """Pieces that can share a lot: one channel and the same physical options."""
 
     channel: str
-    envelope: str  # "" = the layout's envelope
+    envelope: str  # the piece's, else its service layout's; "" when neither is known
     plex: str
     color: bool
     postage: str
@@ -66,12 +69,21 @@ class PlannedLot:
     sheets: int
 
 
+def envelope_of(candidate: LotCandidate) -> str:
+    """The piece's envelope: its own choice, else its service layout's ("" when neither is
+    known: a piece without a service, or a service without a layout)."""
+    if candidate.options.envelope:
+        return candidate.options.envelope
+    layout = LAYOUTS.get(candidate.service.layout) if candidate.service else None
+    return layout.envelope.value if layout else ""
+
+
 def group_of(candidate: LotCandidate) -> LotGroup:
     """The lot group a piece belongs to."""
     o = candidate.options
     return LotGroup(
         channel=candidate.service.channel if candidate.service else DEFAULT_CHANNEL,
-        envelope=o.envelope,
+        envelope=envelope_of(candidate),
         plex=o.plex.value,
         color=o.color,
         postage=o.postage.value,
@@ -236,6 +248,12 @@ def lots_waiting(*, uow: UnitOfWork) -> list[str]:
         return list(uow.lots.ids_in_state(LotState.COMPOSING))
 
 
+def pieces_waiting_for_check(*, uow: UnitOfWork) -> int:
+    """Pieces closed but not checked yet: no lot can take them until a worker has."""
+    with uow:
+        return len(uow.pieces.ids_in_state(PieceState.CLOSED))
+
+
 def compose_now(
     *,
     uow_factory: UnitOfWorkFactory,
@@ -266,6 +284,29 @@ def compose_now(
         if on_lot is not None:
             on_lot(lot_id)
     return composed
+
+
+def sweep_interrupted_compositions(*, uow: UnitOfWork, output_dir: Path) -> int:
+    """Remove the hidden folders crashes left of lots no longer composing; returns how many.
+
+    A lot still composing keeps its own: its next composition removes them while it holds
+    the lot's row, since only then can no live composer be writing into one of them."""
+    writer = LotFileWriter(output_dir)
+    found = writer.interrupted()
+    if not found:
+        return 0
+    with uow:
+        settled = [
+            lot_id
+            for lot_id in found
+            if (lot := uow.lots.get(lot_id)) is None or lot.state is not LotState.COMPOSING
+        ]
+    for lot_id in settled:
+        writer.discard(found[lot_id])
+    removed = sum(len(found[lot_id]) for lot_id in settled)
+    if removed:
+        log.info("removed %d folders of compositions a crash cut short", removed)
+    return removed
 
 
 # --- reading lots (the print-room operator only) ---------------------------------------

@@ -63,6 +63,14 @@ class LocalBlobStore:
                 os.unlink(tmp_name)
             raise
 
+    def remove(self, sha256: str) -> bool:
+        """Delete a blob (retention); True when it was there."""
+        try:
+            self.path(sha256).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
     def check(self) -> None:
         """Prove the store is writable by writing and removing a probe file."""
         self.root.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,7 @@ from postroom.domain.model import (
     Shop,
     User,
 )
+from postroom.domain.tracking import Proof, Shipment
 from postroom.storage import tables
 
 mapper_registry = registry(metadata=tables.metadata)
@@ -46,4 +47,8 @@ def start_mappers() -> None:
         mapper_registry.map_imperatively(
             MailPiece, tables.mail_pieces, version_id_col=tables.mail_pieces.c.version
         )
+        mapper_registry.map_imperatively(
+            Shipment, tables.shipments, version_id_col=tables.shipments.c.version
+        )
+        mapper_registry.map_imperatively(Proof, tables.proofs)
         _started = True

@@ -22,9 +22,12 @@ from postroom.domain.model import (
     Shop,
     User,
 )
-from postroom.domain.states import LotState, PieceState
+from postroom.domain.states import BatchState, LotState, PieceState
 from postroom.services.ports import IdempotencyRecord, LotCandidate, OutboxMessage, ServiceTerms
 from postroom.storage import tables
+
+# Channels whose pieces are produced in lots; the others (email) take pieces one by one.
+LOT_CHANNELS = ("print_local",)
 
 
 class AccountRepository:
@@ -107,6 +110,30 @@ class PieceRepository:
     def batch_by_id(self, batch_id: str) -> Batch | None:
         """A batch whatever its account (for the pipeline, never for a caller)."""
         return self.session.get(Batch, batch_id)
+
+    def batches(
+        self,
+        account_id: str,
+        *,
+        created_from: datetime,
+        created_to: datetime,
+        name: str | None = None,
+        state: BatchState | None = None,
+        limit: int = 1000,
+    ) -> Sequence[Batch]:
+        """The account's batches created in [created_from, created_to), newest first."""
+        t = tables.batches
+        stmt = select(Batch).where(
+            t.c.account_id == account_id,
+            t.c.created_at >= created_from,
+            t.c.created_at < created_to,
+        )
+        if name is not None:
+            stmt = stmt.where(t.c.name == name)
+        if state is not None:
+            stmt = stmt.where(t.c.state == state)
+        stmt = stmt.order_by(t.c.created_at.desc(), t.c.id.desc()).limit(limit)
+        return self.session.scalars(stmt).all()
 
     def documents_of_batch(self, batch_id: str) -> Sequence[Document]:
         """The batch's documents, in upload order."""
@@ -204,7 +231,7 @@ class PieceRepository:
             .where(t.c.state == PieceState.ACCEPTED)
             .order_by(t.c.created_at, t.c.id)
             .limit(limit)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, key_share=True)
         )
         return self.session.scalars(stmt).all()
 
@@ -240,7 +267,7 @@ class LotRepository:
 
     def get_for_update(self, lot_id: str) -> Lot | None:
         """The lot with this id, locked until the transaction ends."""
-        return self.session.get(Lot, lot_id, with_for_update=True)
+        return self.session.get(Lot, lot_id, with_for_update={"key_share": True})
 
     def all(self) -> Sequence[Lot]:
         """Every lot, newest first."""
@@ -267,9 +294,17 @@ class LotRepository:
                 s.c.immediate,
                 s.c.cut_off,
                 s.c.timezone,
+                s.c.layout,
             )
-            .select_from(p.outerjoin(s, p.c.service_id == s.c.id))
+            .select_from(
+                p.outerjoin(s, p.c.service_id == s.c.id).join(
+                    tables.accounts, tables.accounts.c.id == p.c.account_id
+                )
+            )
             .where(p.c.state == PieceState.ACCEPTED)
+            # Sandbox letters never reach a printer folder: services/sandbox.py plays them.
+            .where(tables.accounts.c.sandbox.is_(False))
+            .where(or_(s.c.id.is_(None), s.c.channel.in_(LOT_CHANNELS)))
             .where(or_(p.c.output_date.is_(None), p.c.output_date <= produce_by))
             .order_by(p.c.created_at, p.c.id)
         )
@@ -282,6 +317,7 @@ class LotRepository:
                     immediate=bool(row.immediate),
                     cut_off=row.cut_off,
                     timezone=row.timezone,
+                    layout=row.layout or "",
                 )
             found.append(
                 LotCandidate(
@@ -306,7 +342,7 @@ class LotRepository:
             stmt = (
                 select(MailPiece)
                 .where(t.c.id.in_(chunk), t.c.state == PieceState.ACCEPTED)
-                .with_for_update(skip_locked=True)
+                .with_for_update(skip_locked=True, key_share=True)
             )
             found.extend(self.session.scalars(stmt).all())
         return found
@@ -379,6 +415,17 @@ class OutboxRepository:
             )
         )
 
+    def add_many(self, actor: str, payloads: Sequence[dict[str, Any]], now: datetime) -> None:
+        """Ask for one stage per payload, in one statement."""
+        if payloads:
+            self.session.execute(
+                tables.outbox.insert(),
+                [
+                    {"actor": actor, "payload": p, "created_at": now, "publish_count": 0}
+                    for p in payloads
+                ],
+            )
+
     def claim(
         self, *, now: datetime, redeliver_before: datetime, limit: int
     ) -> list[OutboxMessage]:
@@ -390,7 +437,7 @@ class OutboxRepository:
             .where(or_(t.c.published_at.is_(None), t.c.published_at < redeliver_before))
             .order_by(t.c.id)
             .limit(limit)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, key_share=True)
         )
         rows = self.session.execute(stmt).all()
         return [OutboxMessage(id=r.id, actor=r.actor, payload=r.payload) for r in rows]
@@ -569,7 +616,11 @@ class CatalogRepository:
 
     def lock_account(self, account_id: str) -> Account | None:
         """The account, locked until the transaction ends (credit is checked, then spent)."""
-        return self.session.get(Account, account_id, with_for_update=True, populate_existing=True)
+        # FOR NO KEY UPDATE: the rows that refer to the account (charges, feed rows) take KEY
+        # SHARE locks on it as they are inserted; a plain FOR UPDATE would deadlock with them.
+        return self.session.get(
+            Account, account_id, with_for_update={"key_share": True}, populate_existing=True
+        )
 
     def charged_since(self, account_id: str, since: datetime) -> int:
         """What the account was charged from `since` on, in minor units."""

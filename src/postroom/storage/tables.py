@@ -9,6 +9,7 @@ from sqlalchemy import (
     Column,
     Date,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -20,6 +21,7 @@ from sqlalchemy import (
 )
 
 from postroom.domain.states import ApiKeyState, BatchState, DocumentState, LotState, PieceState
+from postroom.domain.tracking import ProofKind, ShipmentStatus
 from postroom.storage.types import PieceOptionsType, RecipientType, UTCDateTime
 
 metadata = MetaData(
@@ -57,6 +59,8 @@ accounts = Table(
     Column("currency", String(3), nullable=False, default="SEK"),
     Column("operator", Boolean, nullable=False, default=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # Sandbox accounts only: how far their clock runs ahead of the real one.
+    Column("clock_offset_seconds", BigInteger, nullable=False, default=0),
 )
 
 users = Table(
@@ -247,6 +251,10 @@ mail_pieces = Table(
     Column("expected_post_date", Date, nullable=True),
     Column("tracking_reference", String(35), nullable=True),
     Column("annexes", JSON, nullable=False, default=list),
+    # Channel-specific facts: {"email": {"to", "subject", "body"}} for the email channel.
+    Column("delivery", JSON, nullable=False, default=dict),
+    # What the channel that took the piece calls it (an email's Message-ID, a provider id).
+    Column("external_reference", String(255), nullable=True),
     Index("ix_mail_pieces_account_created", "account_id", "created_at", "id"),
     Index("ix_mail_pieces_batch", "batch_id", "document_id", "first_page"),
     Index("ix_mail_pieces_state", "state"),
@@ -289,4 +297,180 @@ idempotency_keys = Table(
     Column("response_body", JSON, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("locked_until", UTCDateTime, nullable=True),
+)
+
+
+AUTO_ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER only
+
+# --- tracking, change feeds, the evidence log, webhooks (migration 0004) ----------------
+
+shipments = Table(
+    "shipments",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("piece_id", ID, ForeignKey("mail_pieces.id", ondelete="SET NULL"), nullable=True),
+    Column("shop_id", ID, ForeignKey("shops.id", ondelete="SET NULL"), nullable=True),
+    Column("reference", String(35), nullable=False),
+    Column("carrier", String(50), nullable=False),
+    Column("status", _enum(ShipmentStatus, "shipment_status"), nullable=False),
+    Column("status_at", UTCDateTime, nullable=True),
+    Column("status_code", String(20), nullable=True),
+    Column("details", JSON, nullable=False, default=dict),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+    UniqueConstraint("account_id", "reference", name="uq_shipments_account_reference"),
+    Index("ix_shipments_piece", "piece_id"),
+    Index("ix_shipments_account_created", "account_id", "created_at", "id"),
+)
+
+tracking_events = Table(
+    "tracking_events",
+    metadata,
+    Column("id", AUTO_ID, primary_key=True, autoincrement=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("shipment_id", ID, ForeignKey("shipments.id", ondelete="CASCADE"), nullable=False),
+    Column("reference", String(35), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("utc_offset_minutes", Integer, nullable=False),
+    Column("code", String(20), nullable=False),
+    Column("additional_code", String(20), nullable=True),
+    Column("source", String(50), nullable=False),
+    Column("latitude", Float, nullable=True),
+    Column("longitude", Float, nullable=True),
+    Column("location", String(255), nullable=True),
+    Column("location_id", String(50), nullable=True),
+    Column("channel", String(50), nullable=True),
+    Column("message", String(1000), nullable=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    # Same reference, code, time and source: one event told twice.
+    UniqueConstraint(
+        "account_id", "reference", "code", "occurred_at", "source", name="uq_tracking_events_key"
+    ),
+    Index("ix_tracking_events_shipment", "shipment_id", "occurred_at"),
+)
+
+proofs = Table(
+    "proofs",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("shipment_id", ID, ForeignKey("shipments.id", ondelete="CASCADE"), nullable=False),
+    Column("piece_id", ID, ForeignKey("mail_pieces.id", ondelete="SET NULL"), nullable=True),
+    Column("kind", _enum(ProofKind, "proof_kind"), nullable=False),
+    Column("media_type", String(50), nullable=False),
+    Column("blob_sha256", String(64), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("redacted_at", UTCDateTime, nullable=True),
+    UniqueConstraint("shipment_id", "kind", name="uq_proofs_shipment_kind"),
+)
+
+# Named counters handed out in commit order (registered-mail serials).
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String(50), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+# Per account: the last change-feed number and the evidence log's head. Writers lock the
+# row, so numbers are handed out in commit order and a reader never skips one.
+feed_heads = Table(
+    "feed_heads",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("change_seq", BigInteger, nullable=False),
+    Column("audit_seq", BigInteger, nullable=False),
+    Column("audit_hash", String(64), nullable=False),
+)
+
+changes = Table(
+    "changes",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("subject_type", String(30), nullable=False),
+    Column("subject_id", String(64), nullable=False),
+    Column("kind", String(50), nullable=False),
+    Column("status", String(30), nullable=False),
+    Column("data", JSON, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("kind", String(50), nullable=False),
+    Column("subject_id", String(64), nullable=False),
+    Column("content", JSON, nullable=True),
+    Column("content_sha256", String(64), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("redacted_at", UTCDateTime, nullable=True),
+)
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("description", String(200), nullable=False, default=""),
+    # Whose signature headers go on top of the Standard Webhooks ones (None: native only).
+    Column("dialect", String(30), nullable=True),
+    Column("event_types", JSON, nullable=False),  # ["*"] for every type
+    # [{"secret": "whsec_...", "created_at": iso, "expires_at": iso | null}], newest first
+    Column("secrets", JSON, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("disabled_reason", String(200), nullable=True),
+    Column("disabled_at", UTCDateTime, nullable=True),
+    Column("failing_since", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+    Index("ix_webhook_endpoints_account", "account_id"),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(64), primary_key=True),  # the webhook-id header: msg_...
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "endpoint_id", ID, ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("event_type", String(100), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=True),
+    Column("last_attempt_at", UTCDateTime, nullable=True),
+    Column("last_status_code", Integer, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+    Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
+    Index("ix_webhook_deliveries_endpoint", "endpoint_id", "created_at"),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", AUTO_ID, primary_key=True, autoincrement=True),
+    Column(
+        "delivery_id",
+        String(64),
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("attempted_at", UTCDateTime, nullable=False),
+    Column("request_headers", JSON, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("response_body", Text, nullable=True),  # the first 4 KB
+    Column("error", String(500), nullable=True),
+    Column("duration_ms", Integer, nullable=False),
+    Index("ix_webhook_attempts_delivery", "delivery_id", "attempted_at"),
 )

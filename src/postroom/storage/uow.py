@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from types import TracebackType
+from typing import Any
 
+from sqlalchemy import event, inspect
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from postroom.domain.clock import Clock
 from postroom.domain.errors import RetryableError
+from postroom.domain.model import MailPiece
+from postroom.domain.states import PieceState
+from postroom.domain.tracking import NotedChange, Shipment, shipment_change
+from postroom.storage.counters import CounterRepository
+from postroom.storage.feeds import FeedRepository
 from postroom.storage.repositories import (
     AccountRepository,
     CatalogRepository,
@@ -18,13 +27,17 @@ from postroom.storage.repositories import (
     PieceRepository,
     StageRepository,
 )
+from postroom.storage.sandbox import SandboxRepository
+from postroom.storage.shipments import ShipmentRepository
+from postroom.storage.webhooks import WebhookRepository
 
 
 class SqlUnitOfWork:
     """Opens a session on enter, rolls back whatever was not committed on exit."""
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], clock: Clock | None = None) -> None:
         self._session_factory = session_factory
+        self._clock = clock
 
     def __enter__(self) -> SqlUnitOfWork:
         self.session = self._session_factory()
@@ -35,6 +48,12 @@ class SqlUnitOfWork:
         self.stages = StageRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)
         self.catalog = CatalogRepository(self.session)
+        self.shipments = ShipmentRepository(self.session)
+        self.feeds = FeedRepository(self.session)
+        self.sandbox = SandboxRepository(self.session)
+        self.counters = CounterRepository(self.session)
+        self.webhooks = WebhookRepository(self.session)
+        event.listen(self.session, "before_flush", self._notice_state_changes)
         return self
 
     def __exit__(
@@ -48,16 +67,65 @@ class SqlUnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
-        """Make the transaction's changes durable; a lost race becomes a RetryableError."""
+        """Make the transaction's changes durable, with the change-feed entries, evidence
+        records and webhook deliveries they imply; a lost race becomes a RetryableError."""
         try:
+            self.session.flush()
+            self.feeds.write_pending(self._now())
             self.session.commit()
         except StaleDataError as exc:
-            self.session.rollback()
+            self.rollback()
             raise RetryableError("the object changed under us; try again") from exc
         except OperationalError as exc:
-            self.session.rollback()
+            self.rollback()
             raise RetryableError(f"database busy: {exc.orig}") from exc
 
     def rollback(self) -> None:
         """Drop the transaction's changes."""
         self.session.rollback()
+        self.feeds.discard_pending()
+
+    def _now(self) -> datetime:
+        return self._clock.now() if self._clock is not None else datetime.now(UTC)
+
+    def _notice_state_changes(self, session: Session, _context: Any, _instances: Any) -> None:
+        """Every state change of a piece or shipment becomes a feed entry and evidence,
+        whichever use case made it (runs before each flush, so none is missed)."""
+        for obj in list(session.new) + list(session.dirty):
+            if isinstance(obj, MailPiece):
+                moves = obj.take_moves()
+                if not moves and _changed(obj, "state"):
+                    moves = [obj.state]  # created in its first state
+                for state in moves:
+                    self.feeds.note_change(obj.account_id, _piece_change(obj, state))
+            elif isinstance(obj, Shipment) and _changed(obj, "status"):
+                self.feeds.note_change(obj.account_id, _shipment_change(obj))
+
+
+def _changed(obj: object, attribute: str) -> bool:
+    state = inspect(obj)
+    if state.transient or state.pending:
+        return True
+    return bool(state.attrs[attribute].history.added)
+
+
+def _piece_change(piece: MailPiece, state: PieceState) -> NotedChange:
+    data: dict[str, Any] = {"batch_id": piece.batch_id}
+    if piece.failure_code:
+        data["failure_code"] = piece.failure_code
+        data["failure_reason"] = piece.failure_reason
+    if piece.tracking_reference:
+        data["tracking_reference"] = piece.tracking_reference
+    return NotedChange("piece", piece.id, "piece.state", state.value, data)
+
+
+def _shipment_change(shipment: Shipment) -> NotedChange:
+    return shipment_change(
+        shipment_id=shipment.id,
+        reference=shipment.reference,
+        carrier=shipment.carrier,
+        piece_id=shipment.piece_id,
+        status=shipment.status,
+        code=shipment.status_code,
+        at=shipment.status_at,
+    )

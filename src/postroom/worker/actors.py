@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import dramatiq
 
-from postroom.services import intake, pipeline, production
+from postroom.services import email as email_stage
+from postroom.services import intake, pipeline, production, tracking
 from postroom.services.letters import CHECK_PIECE
 
 if TYPE_CHECKING:
@@ -58,10 +59,33 @@ def register_actors(container: Container) -> dict[str, dramatiq.Actor[Any, Any]]
             message_id=message_id,
         )
 
+    def issue_proof(message_id: int, shipment_id: str, kind: str) -> None:
+        tracking.issue_proof(
+            uow=container.uow(),
+            blobs=container.blobs,
+            clock=container.clock,
+            catalog=container.events,
+            shipment_id=shipment_id,
+            kind=kind,
+            message_id=message_id,
+        )
+
+    def send_email(message_id: int, piece_id: str) -> None:
+        email_stage.send_email(
+            uow_factory=container.uow,
+            blobs=container.blobs,
+            clock=container.clock,
+            channel=container.email_channel,
+            piece_id=piece_id,
+            message_id=message_id,
+        )
+
     stages: dict[str, Callable[..., None]] = {
         CHECK_PIECE: check_piece,
         intake.PREFLIGHT_DOCUMENT: preflight_document,
         production.COMPOSE_LOT: compose_lot,
+        email_stage.SEND_EMAIL: send_email,
+        tracking.ISSUE_PROOF: issue_proof,
     }
     return {
         name: dramatiq.Actor(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import dramatiq
 
-from postroom.services import pipeline, production
+from postroom.services import pipeline, production, sandbox, webhooks
 from postroom.services.ports import OutboxMessage
 from postroom.worker.actors import QUEUE, register_actors
 
@@ -89,6 +89,26 @@ class WorkerRuntime:
         )
         return len(lots)
 
+    def send_webhooks_once(self) -> int:
+        """Send the webhook deliveries that are due; returns how many attempts were made."""
+        c = self.container
+        policy = webhooks.SenderPolicy(
+            timeout_seconds=c.settings.webhook_timeout_seconds,
+            allow_private=c.settings.webhooks_allow_private,
+            disable_after=timedelta(days=c.settings.webhook_disable_after_days),
+        )
+        return webhooks.deliver_due(uow_factory=c.uow, clock=c.clock, policy=policy)
+
+    def play_sandbox_once(self) -> int:
+        """Move sandbox letters along their story on their accounts' clocks."""
+        c = self.container
+        return sandbox.progress(
+            uow_factory=c.uow,
+            clock=c.clock,
+            catalog=c.events,
+            step=timedelta(seconds=c.settings.sandbox_step_seconds),
+        )
+
     def start(self) -> None:
         """Recover unfinished work, then start consuming, relaying and scheduling."""
         c = self.container
@@ -96,6 +116,7 @@ class WorkerRuntime:
             recovered = pipeline.recover_in_memory_queue(uow=c.uow())
             if recovered:
                 log.info("recovered %d unfinished pipeline messages", recovered)
+        production.sweep_interrupted_compositions(uow=c.uow(), output_dir=c.settings.output_dir)
         self._worker = dramatiq.Worker(
             c.broker, worker_threads=c.settings.worker_threads, worker_timeout=200
         )
@@ -105,6 +126,13 @@ class WorkerRuntime:
             _Loop(
                 "lot-builder",
                 self.build_lots_once,
+                c.settings.lot_interval_seconds,
+                always_wait=True,
+            ),
+            _Loop("webhook-sender", self.send_webhooks_once, c.settings.webhook_poll_seconds),
+            _Loop(
+                "sandbox-story",
+                self.play_sandbox_once,
                 c.settings.lot_interval_seconds,
                 always_wait=True,
             ),

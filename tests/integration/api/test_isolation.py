@@ -7,6 +7,7 @@ parameter fails this module until PARAM_OBJECTS says which of A's objects fills 
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from dataclasses import dataclass, replace
@@ -15,12 +16,15 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from postroom.api.app import create_app
 from postroom.bootstrap import Container
 from postroom.domain.model import Lot
 from postroom.domain.states import LotState
-from postroom.services import accounts
+from postroom.domain.tracking import Proof, ProofKind
+from postroom.services import accounts, webhooks
+from postroom.storage import tables
 from tests.conftest import Tenant
 from tests.integration.api.helpers import app_routes, assert_error, list_letters, send_letter
 from tests.support.pdfs import make_pdf
@@ -33,6 +37,10 @@ PARAM_OBJECTS = {
     "batch_id": "batch_id",
     "page": "page",
     "lot_id": "lot_id",
+    "shipment_id": "shipment_id",
+    "proof_id": "proof_id",
+    "endpoint_id": "endpoint_id",
+    "delivery_id": "delivery_id",
 }
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 
@@ -51,6 +59,10 @@ class VictimObjects:
     batch_id: str
     lot_id: str = ""  # lots are the operator's: A is made one, B is not
     page: str = "1"
+    shipment_id: str = ""
+    proof_id: str = ""
+    endpoint_id: str = ""
+    delivery_id: str = ""
 
 
 def v1_routes_with_parameters(container: Container) -> list[tuple[str, str]]:
@@ -106,20 +118,62 @@ def victim(idle_client: TestClient, container: Container, tenant: Tenant) -> Vic
         files={"file": ("a.pdf", make_pdf(1), "application/pdf")},
     ).json()
     batch = idle_client.post("/v1/batches", headers=tenant.headers, json={"name": "A's"}).json()
+    endpoint = make_endpoint(container, tenant)
+    events = idle_client.post(
+        "/v1/tracking/events",
+        headers=tenant.headers,
+        json={"reference": "VICTIM1", "time": "2026-05-04T08:00:00+02:00", "code": "003"},
+    )
+    assert events.status_code == 200, events.text
     with container.uow() as uow:
         account = uow.accounts.get(tenant.account_id)
         assert account is not None
         account.operator = True
         lot = Lot(created_at=container.clock.now(), state=LotState.COMPOSED)
         uow.lots.add(lot)
+        shipment = uow.shipments.by_reference(tenant.account_id, "VICTIM1")
+        assert shipment is not None
+        sha, size = container.blobs.put(io.BytesIO(b"%PDF-1.4 proof"))
+        proof = Proof(
+            account_id=tenant.account_id,
+            shipment_id=shipment.id,
+            kind=ProofKind.CERTIF,
+            blob_sha256=sha,
+            size_bytes=size,
+            created_at=container.clock.now(),
+        )
+        uow.shipments.add(proof)
         uow.commit()
+    with container.engine.connect() as conn:
+        delivery_id = conn.execute(
+            select(tables.webhook_deliveries.c.id).where(
+                tables.webhook_deliveries.c.endpoint_id == endpoint
+            )
+        ).scalar()
+    assert delivery_id, "the shipment's change made no webhook delivery"
     return VictimObjects(
         letter_id=letter["id"],
         api_key_id=key.id,
         document_id=document["id"],
         batch_id=batch["id"],
         lot_id=lot.id,
+        shipment_id=shipment.id,
+        proof_id=proof.id,
+        endpoint_id=endpoint,
+        delivery_id=delivery_id,
     )
+
+
+def make_endpoint(container: Container, tenant: Tenant) -> str:
+    """A webhook endpoint of A's (on a closed local port: it is never reached here)."""
+    endpoint, _ = webhooks.create_endpoint(
+        uow=container.uow(),
+        clock=container.clock,
+        account_id=tenant.account_id,
+        url="http://127.0.0.1:9/hook",
+        allow_private=True,
+    )
+    return endpoint.id
 
 
 def test_the_route_table_lists_the_parameterised_v1_routes(container: Container) -> None:
@@ -131,7 +185,15 @@ def test_the_route_table_lists_the_parameterised_v1_routes(container: Container)
 
 def test_every_parameterised_v1_route_can_be_filled(container: Container) -> None:
     objects = VictimObjects(
-        letter_id="L", api_key_id="K", document_id="D", batch_id="B", lot_id="T"
+        letter_id="L",
+        api_key_id="K",
+        document_id="D",
+        batch_id="B",
+        lot_id="T",
+        shipment_id="S",
+        proof_id="P",
+        endpoint_id="E",
+        delivery_id="M",
     )
     for _, path in v1_routes_with_parameters(container):
         assert "{" not in fill(path, objects)
@@ -139,8 +201,8 @@ def test_every_parameterised_v1_route_can_be_filled(container: Container) -> Non
 
 def test_a_path_parameter_without_an_object_fails_the_check() -> None:
     objects = VictimObjects(letter_id="L", api_key_id="K", document_id="D", batch_id="B")
-    with pytest.raises(pytest.fail.Exception, match="shipment_id"):
-        fill("/v1/shipments/{shipment_id}/events", objects)
+    with pytest.raises(pytest.fail.Exception, match="parcel_id"):
+        fill("/v1/parcels/{parcel_id}/events", objects)
 
 
 def test_another_account_gets_not_found_for_every_object_route(
@@ -157,6 +219,10 @@ def test_another_account_gets_not_found_for_every_object_route(
         document_id=str(uuid.uuid4()),
         batch_id=str(uuid.uuid4()),
         lot_id=str(uuid.uuid4()),
+        shipment_id=str(uuid.uuid4()),
+        proof_id=str(uuid.uuid4()),
+        endpoint_id=str(uuid.uuid4()),
+        delivery_id="msg_" + uuid.uuid4().hex,
     )
     for method, template in v1_routes_with_parameters(container):
         response = call(idle_client, method, fill(template, victim), other_tenant)
@@ -193,11 +259,14 @@ def test_the_owner_reaches_the_object_on_every_route(
             template,
             response.text,
         )
-        if method == "DELETE":  # the key is gone now; give the routes after a new one
+        if method == "DELETE" and "{key_id}" in template:
+            # The key is gone now; give the routes after a new one.
             key, _ = accounts.create_api_key(
                 uow=container.uow(), clock=container.clock, account_id=tenant.account_id
             )
             victim = replace(victim, api_key_id=key.id)
+        if method == "DELETE" and "{endpoint_id}" in template:
+            victim = replace(victim, endpoint_id=make_endpoint(container, tenant))
 
 
 def test_lists_show_only_the_callers_own_objects(

@@ -200,6 +200,76 @@ def test_writing_the_same_lot_twice_replaces_it(sources: Path, output: Path) -> 
     assert [p["piece_id"] for p in manifest["pieces"]] == ["B"]
 
 
+def test_the_same_pieces_again_take_the_earlier_complete_folder_as_it_is(
+    sources: Path, output: Path
+) -> None:
+    # A crash after the rename, before the commit: the print room may already be taking the
+    # folder, so the next attempt must not remove or rewrite it.
+    writer = LotFileWriter(output)
+    entries = [entry(sources, "A", 2), entry(sources, "B", 1)]
+    first = writer.write("lot-1", entries, CREATED)
+    inode = first.folder.stat().st_ino
+    mtimes = {p.name: p.stat().st_mtime_ns for p in first.folder.iterdir()}
+    again = writer.write("lot-1", entries, CREATED)
+    assert again == first
+    assert again.folder.stat().st_ino == inode
+    assert {p.name: p.stat().st_mtime_ns for p in again.folder.iterdir()} == mtimes
+    assert folder_names(output) == ["lot-1"]
+
+
+def test_a_folder_altered_by_hand_is_replaced_whole(sources: Path, output: Path) -> None:
+    writer = LotFileWriter(output)
+    entries = [entry(sources, "A", 2)]
+    first = writer.write("lot-1", entries, CREATED)
+    (first.folder / MANIFEST_CSV_FILE).write_text("sequence\n")
+    again = writer.write("lot-1", entries, CREATED)
+    assert folder_names(output) == ["lot-1"]
+    assert folder_names(again.folder) == sorted(LOT_FILES)
+    assert writer.complete("lot-1", entries) == again
+    assert page_texts(again.folder / PRINT_FILE) == ["A page 1 of 2", "A page 2 of 2"]
+
+
+def interrupted_composition(output: Path, lot_id: str, suffix: str) -> Path:
+    """What SIGKILL leaves in the middle of a composition: a hidden folder, half written."""
+    folder = output / f".tmp-{lot_id}-{suffix}"
+    folder.mkdir(parents=True)
+    (folder / PRINT_FILE).write_bytes(b"%PDF-1.7\n% cut short")
+    return folder
+
+
+def test_interrupted_compositions_are_found_by_lot(output: Path) -> None:
+    lot_a = "7d9c1a2e-0b1f-4c44-9a55-3f1e2d3c4b5a"
+    first = interrupted_composition(output, lot_a, "k2j4_x9q")
+    second = interrupted_composition(output, lot_a, "a1b2c3d4")
+    other = interrupted_composition(output, "lot-2", "zz11yy22")
+    (output / "lot-3").mkdir()
+    (output / ".tmp-stray-file").write_text("not a folder")
+    found = LotFileWriter(output).interrupted()
+    assert {lot: sorted(paths) for lot, paths in found.items()} == {
+        lot_a: sorted([first, second]),
+        "lot-2": [other],
+    }
+
+
+def test_writing_a_lot_sweeps_what_crashes_left_of_it_and_only_of_it(
+    sources: Path, output: Path
+) -> None:
+    interrupted_composition(output, "lot-1", "aaaa1111")
+    interrupted_composition(output, "lot-1", "bbbb2222")
+    interrupted_composition(output, "lot-2", "cccc3333")
+    files = LotFileWriter(output).write("lot-1", [entry(sources, "A", 1)], CREATED)
+    assert folder_names(output) == [".tmp-lot-2-cccc3333", "lot-1"]
+    assert folder_names(files.folder) == sorted(LOT_FILES)
+
+
+def test_discard_never_removes_a_visible_lot_folder(sources: Path, output: Path) -> None:
+    writer = LotFileWriter(output)
+    files = writer.write("lot-1", [entry(sources, "A", 1)], CREATED)
+    hidden = interrupted_composition(output, "lot-1", "dddd4444")
+    writer.discard([files.folder, hidden])
+    assert folder_names(output) == ["lot-1"]
+
+
 def test_other_lots_are_left_alone(sources: Path, output: Path) -> None:
     writer = LotFileWriter(output)
     writer.write("lot-1", [entry(sources, "A", 1)], CREATED)

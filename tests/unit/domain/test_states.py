@@ -24,11 +24,12 @@ from postroom.domain.states import (
 EXPECTED_PIECE = {
     "opened": {"closed", "cancelled", "failed"},
     "closed": {"accepted", "cancelled", "failed"},
-    "accepted": {"allocated", "cancelled", "failed"},
+    "accepted": {"allocated", "sent", "cancelled", "failed"},
     "allocated": {"transferred", "failed"},
     "transferred": {"printed", "failed"},
     "printed": {"posted", "failed"},
     "posted": {"delivered", "returned"},
+    "sent": {"delivered", "returned"},
     "delivered": set(),
     "returned": set(),
     "cancelled": set(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from postroom.channels.base import Channel, Receipt, RetryableChannelError, Submission
 from postroom.documents.lot_files import MANIFEST_FILE, PRINT_FILE
 from postroom.domain.states import LotState, PieceState
-from postroom.services import letters, pipeline
+from postroom.services import letters, pipeline, production
 from postroom.services.letters import CHECK_PIECE
 from postroom.services.ports import OutboxMessage
 from postroom.storage import tables
@@ -221,6 +222,93 @@ class TestComposeLot:
         assert world.piece(pieces[0].id).state is PieceState.ALLOCATED
         world.compose(lot_id)
         assert world.lot(lot_id).state is LotState.COMPOSED
+
+
+class Crash(BaseException):
+    """The process dies here: nothing after it runs, the transaction is never committed."""
+
+
+class CrashAfterFilesChannel(Channel):
+    """The real print channel, whose process dies once the lot folder is renamed into place."""
+
+    def __init__(self, real: Channel) -> None:
+        self.real = real
+
+    def _submit(self, submission: Submission) -> Receipt:
+        self.real.submit(submission)
+        raise Crash
+
+
+def hidden_folders(world: World) -> list[str]:
+    output = world.container.settings.output_dir
+    return sorted(p.name for p in output.iterdir() if p.name.startswith("."))
+
+
+def cut_short(world: World, lot_id: str, suffix: str = "k2j4x9qa") -> None:
+    """What SIGKILL in the middle of writing a lot's files leaves: a hidden folder."""
+    folder = world.container.settings.output_dir / f".tmp-{lot_id}-{suffix}"
+    folder.mkdir(parents=True)
+    (folder / PRINT_FILE).write_bytes(b"%PDF-1.7\n% cut short")
+
+
+class TestCrashedCompositions:
+    def test_after_a_crash_between_rename_and_commit_the_folder_is_taken_as_it_is(
+        self, world: World
+    ) -> None:
+        accepted(world, 2)
+        (lot_id,) = world.build_lots()
+        with pytest.raises(Crash):
+            world.compose(lot_id, CrashAfterFilesChannel(world.container.print_channel))
+        assert world.lot(lot_id).state is LotState.COMPOSING
+        folder = world.container.settings.output_dir / lot_id
+        inode, written = folder.stat().st_ino, (folder / PRINT_FILE).read_bytes()
+
+        world.compose(lot_id)
+        lot = world.lot(lot_id)
+        assert lot.state is LotState.COMPOSED
+        # The print room may have taken the folder already: it is neither rewritten nor
+        # replaced, and the database records the files that are there.
+        assert folder.stat().st_ino == inode
+        assert (folder / PRINT_FILE).read_bytes() == written
+        assert lot.pdf_sha256 == hashlib.sha256(written).hexdigest()
+        assert lot.files[PRINT_FILE] == lot.pdf_sha256
+        assert hidden_folders(world) == []
+
+    def test_composing_removes_what_crashes_left_of_the_lot_mid_write(self, world: World) -> None:
+        accepted(world, 1)
+        (lot_id,) = world.build_lots()
+        cut_short(world, lot_id, "aaaa1111")
+        cut_short(world, lot_id, "bbbb2222")
+        world.compose(lot_id)
+        assert world.lot(lot_id).state is LotState.COMPOSED
+        assert hidden_folders(world) == []
+
+    def test_a_worker_start_sweeps_the_folders_of_lots_no_longer_composing(
+        self, world: World
+    ) -> None:
+        accepted(world, 2)
+        (composed,) = world.build_lots()
+        cut_short(world, composed)
+        world.compose(composed)  # leaves nothing of its own lot
+        world.check(world.submit())
+        (composing,) = world.build_lots()
+        cut_short(world, composed, "late0001")  # e.g. a rename aside a crash interrupted
+        cut_short(world, composing)
+        cut_short(world, "0b9e7c2a-3d4f-4a1b-9c8d-7e6f5a4b3c2d")  # no such lot here
+        removed = production.sweep_interrupted_compositions(
+            uow=world.container.uow(), output_dir=world.container.settings.output_dir
+        )
+        # A lot still composing may have a live composer in another process: its next
+        # composition, holding the lot's row, removes what is left of it.
+        assert removed == 2
+        assert hidden_folders(world) == [f".tmp-{composing}-k2j4x9qa"]
+
+    def test_sweeping_an_output_folder_not_made_yet_removes_nothing(self, world: World) -> None:
+        output = world.container.settings.output_dir / "not-yet"
+        assert (
+            production.sweep_interrupted_compositions(uow=world.container.uow(), output_dir=output)
+            == 0
+        )
 
 
 class TestAbandonStage:

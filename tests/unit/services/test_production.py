@@ -114,6 +114,25 @@ class TestPlan:
         assert (groups[("p007",)]["color"], groups[("p007",)]["paper"]) == (True, "100g")
         assert len(plans) == 6
 
+    def test_a_piece_without_an_envelope_groups_with_those_naming_its_layouts(self) -> None:
+        din = ServiceTerms("print_local", True, "16:00", "Europe/Stockholm", layout="din5008_a")
+        plans = plan_lots(
+            [
+                candidate(1, service=din),
+                candidate(2, service=din, options=PieceOptions(envelope="DL")),
+                candidate(3, service=din, options=PieceOptions(envelope="C5")),
+                candidate(4),  # no service: its envelope is not known here
+            ],
+            now=at(9),
+            max_pieces=100,
+            max_sheets=100,
+        )
+        assert {p.piece_ids: p.group.envelope for p in plans} == {
+            ("p001", "p002"): "DL",
+            ("p003",): "C5",
+            ("p004",): "",
+        }
+
     def test_a_lot_is_presorted_by_country_then_postal_code(self) -> None:
         plans = plan_lots(
             [
@@ -158,14 +177,14 @@ class TestPlan:
         assert [p.piece_ids for p in plans] == [("p002",)]
 
 
-def _service(world: World, *, immediate: bool = False) -> str:
+def _service(world: World, *, immediate: bool = False, layout: str = "") -> str:
     service = Service(
         environment=Environment.LIVE,
         code="letter_economy_test",
         name="Letter",
         channel="print_local",
         profile="postroom",
-        layout="",
+        layout=layout,
         created_at=world.clock.now(),
         immediate=immediate,
         cut_off="16:00",
@@ -185,6 +204,7 @@ def _accepted_pieces(
     output_date: date | None = None,
     postal: str = "111 22",
     batch_id: str | None = None,
+    options: PieceOptions | None = None,
 ) -> list[str]:
     """Accepted pieces written straight through the unit of work (no preflight needed)."""
     now = world.clock.now()
@@ -204,7 +224,7 @@ def _accepted_pieces(
                 account_id=world.account_id,
                 document_id=document.id,
                 recipient=Recipient(("A",), ("Gatan 1",), postal, "Stad", "SE"),
-                options=PieceOptions(),
+                options=options or PieceOptions(),
                 page_count=2,
                 created_at=now + timedelta(microseconds=i),
                 updated_at=now,
@@ -241,6 +261,16 @@ class TestBuildLots:
             "paper": "80g",
         }
         assert {world.piece(i).lot_id for i in ids} == {lot_id}
+
+    def test_the_default_envelope_and_the_same_one_named_share_a_lot(self, world: World) -> None:
+        service_id = _service(world, immediate=True, layout="din5008_a")
+        default = _accepted_pieces(world, 2, service_id=service_id)
+        named = _accepted_pieces(
+            world, 2, service_id=service_id, options=PieceOptions(envelope="DL")
+        )
+        (lot_id,) = world.build_lots()
+        assert world.lot(lot_id).group_key["envelope"] == "DL"
+        assert {world.piece(i).lot_id for i in default + named} == {lot_id}
 
     def test_the_operators_extra_run_does_not_wait_for_the_cut_off(self, world: World) -> None:
         world.clock.advance(at(8, 0) - world.clock.now())

@@ -14,11 +14,12 @@ from postroom.addresses.countries import normalise_country
 from postroom.api.cursors import decode_time_cursor, encode_time_cursor
 from postroom.api.deps import ContainerDep, PrincipalDep
 from postroom.api.idempotency import idempotent
-from postroom.api.schemas import LetterOut, LetterPage, OptionsIn, RecipientIn
+from postroom.api.schemas import EmailIn, LetterOut, LetterPage, OptionsIn, RecipientIn
 from postroom.domain.errors import InvalidInput
 from postroom.domain.model import Recipient
 from postroom.domain.states import PieceState
 from postroom.services import letters
+from postroom.services.email import EmailRequest
 from postroom.services.retry import retrying
 
 router = APIRouter(prefix="/letters", tags=["letters"])
@@ -31,6 +32,11 @@ RECIPIENT_HELP = (
 OPTIONS_HELP = (
     'JSON: {"plex": "simplex"|"duplex", "color": false, '
     '"postage": "economy"|"priority"|"registered"}'
+)
+
+EMAIL_HELP = (
+    'JSON, for email services only: {"to": "anna@example.se", "subject": "...", "body": "..."}'
+    " (subject and body default to the service's)"
 )
 
 
@@ -76,9 +82,11 @@ def create_letter(
             description="Service id or code (GET /v1/services); default: the operator's",
         ),
     ] = None,
+    email: Annotated[str | None, Form(description=EMAIL_HELP)] = None,
 ) -> JSONResponse:
     """Upload a PDF letter for one recipient; it is checked, then produced in the next lot."""
     options_in = _parse(OptionsIn, options, "options") if options else OptionsIn()
+    email_in = _parse(EmailIn, email, "email") if email is not None else None
     address = None
     if recipient is not None:
         recipient_in = _parse(RecipientIn, recipient, "recipient")
@@ -99,6 +107,7 @@ def create_letter(
         "file_sha256": digest.hexdigest(),
         "filename": file.filename,
         "service": service,
+        **({"email": email_in.model_dump()} if email_in else {}),
     }
 
     def handler() -> tuple[int, Any, Any]:
@@ -113,6 +122,7 @@ def create_letter(
             recipient=address,
             options=options_in.to_domain(),
             service=service or c.settings.default_service,
+            email=EmailRequest(**email_in.model_dump()) if email_in else None,
         )
         body = LetterOut.of(piece)
         return 201, body, body

@@ -1,0 +1,250 @@
+"""Tracking events through the batch endpoint against a bare insert of the same rows
+(issue 5, must-show 3).
+
+Postroom's side: POST /v1/tracking/events with 1,000 events a call (JSON over the app's
+ASGI interface via TestClient, API-key authentication, validation, dedup against what is
+stored, shipments created and their statuses recomputed, events stored in bulk — COPY on
+PostgreSQL — and one evidence record per event, hash-chained). The reference: the same
+rows inserted into a plain table with the same driver and nothing else (sqlite3
+executemany in one transaction; psycopg 3 COPY on PostgreSQL), in the same run.
+
+Run: .venv/bin/python -m bench.events [--events 20000] [--postgres URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from postroom.api.app import create_app
+from postroom.bootstrap import build_container
+from postroom.config import Settings
+from postroom.services import accounts
+
+CODES = ["000", "003", "004", "007", "013"]  # five steps of a parcel's story
+PER_CALL = 1000
+T0 = datetime(2026, 5, 4, 8, 0, tzinfo=timezone(timedelta(hours=2)))
+BARE_COLUMNS = (
+    "reference",
+    "occurred_at",
+    "utc_offset_minutes",
+    "code",
+    "source",
+    "location",
+    "received_at",
+)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One side's time for the whole set."""
+
+    events: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        """Events stored per second."""
+        return self.events / self.seconds
+
+
+def make_events(count: int, seed: int = 11) -> list[dict[str, Any]]:
+    """`count` events over count/5 references, five codes each, shuffled."""
+    events = [
+        {
+            "reference": f"BENCH{n:07d}",
+            "time": (T0 + timedelta(minutes=10 * k)).isoformat(),
+            "code": CODES[k],
+            "location": f"Terminal {n % 50}",
+            "source": "bench",
+        }
+        for n in range(count // len(CODES))
+        for k in range(len(CODES))
+    ]
+    random.Random(seed).shuffle(events)
+    return events
+
+
+def bare_rows(events: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """The same events as plain rows (parsed times, UTC)."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    rows = []
+    for e in events:
+        at = datetime.fromisoformat(e["time"])
+        rows.append(
+            (
+                e["reference"],
+                at.astimezone(UTC).replace(tzinfo=None),
+                120,
+                e["code"],
+                e["source"],
+                e["location"],
+                now,
+            )
+        )
+    return rows
+
+
+BARE_DDL = (
+    "CREATE TABLE bare_events (id {auto}, reference VARCHAR(35) NOT NULL, "
+    "occurred_at TIMESTAMP NOT NULL, utc_offset_minutes INTEGER NOT NULL, "
+    "code VARCHAR(20) NOT NULL, source VARCHAR(50) NOT NULL, location VARCHAR(255), "
+    "received_at TIMESTAMP NOT NULL)"
+)
+
+
+DEDUP_INDEX = (
+    "CREATE UNIQUE INDEX bare_events_key ON bare_events (reference, code, occurred_at, source)"
+)
+
+
+def bare_sqlite(path: Path, rows: list[tuple[Any, ...]], *, indexed: bool = False) -> Figures:
+    """sqlite3 executemany of every row, 1,000 a transaction, WAL as Postroom runs it;
+    `indexed` adds the unique dedup index the events table carries."""
+    import sqlite3
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(BARE_DDL.format(auto="INTEGER PRIMARY KEY AUTOINCREMENT"))
+    if indexed:
+        conn.execute(DEDUP_INDEX)
+    placeholders = ", ".join("?" for _ in BARE_COLUMNS)
+    started = time.perf_counter()
+    for start in range(0, len(rows), PER_CALL):
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(
+            f"INSERT INTO bare_events ({', '.join(BARE_COLUMNS)}) VALUES ({placeholders})",
+            rows[start : start + PER_CALL],
+        )
+        conn.execute("COMMIT")
+    seconds = time.perf_counter() - started
+    conn.close()
+    return Figures(len(rows), seconds)
+
+
+def bare_postgres(url: str, rows: list[tuple[Any, ...]], *, indexed: bool = False) -> Figures:
+    """psycopg 3 COPY of every row, one transaction per 1,000 (as the endpoint commits)."""
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        conn.execute(BARE_DDL.format(auto="BIGSERIAL PRIMARY KEY"))
+        if indexed:
+            conn.execute(DEDUP_INDEX)
+        conn.commit()
+        started = time.perf_counter()
+        for start in range(0, len(rows), PER_CALL):
+            with (
+                conn.cursor() as cur,
+                cur.copy(f"COPY bare_events ({', '.join(BARE_COLUMNS)}) FROM STDIN") as copy,
+            ):
+                for row in rows[start : start + PER_CALL]:
+                    copy.write_row(row)
+            conn.commit()
+        return Figures(len(rows), time.perf_counter() - started)
+
+
+def postroom_side(settings: Settings, events: list[dict[str, Any]]) -> Figures:
+    """The batch endpoint, 1,000 events a call, on a fresh container."""
+    container = build_container(settings)
+    account = accounts.create_account(uow=container.uow(), clock=container.clock, name="bench")
+    _, key = accounts.create_api_key(
+        uow=container.uow(), clock=container.clock, account_id=account.id
+    )
+    headers = {"Authorization": f"api-key {key}"}
+    with TestClient(create_app(container, run_worker=False)) as client:
+        client.get("/v1/tracking/event-codes", headers=headers)  # warm the app
+        started = time.perf_counter()
+        for start in range(0, len(events), PER_CALL):
+            response = client.post(
+                "/v1/tracking/events",
+                headers=headers,
+                json={"events": events[start : start + PER_CALL]},
+            )
+            if response.status_code != 200:
+                raise SystemExit(f"the endpoint refused a batch: {response.text[:500]}")
+        seconds = time.perf_counter() - started
+    container.close()
+    return Figures(len(events), seconds)
+
+
+@contextmanager
+def scratch_postgres(url: str) -> Iterator[str]:
+    """A fresh database beside the one named in `url`, dropped afterwards."""
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    name = f"postroom_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(plain, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = plain.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        engine = create_engine(f"postgresql+psycopg://{base.split('://', 1)[1]}/postgres")
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(
+                text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            )
+        engine.dispose()
+
+
+def run(
+    backend: str, count: int, postgres_url: str | None, work: Path
+) -> tuple[Figures, Figures, Figures]:
+    """(postroom, bare plain table, bare table with the dedup index) on one backend."""
+    events = make_events(count)
+    rows = bare_rows(events)
+    if backend == "sqlite":
+        bare = bare_sqlite(work / "bare.db", rows)
+        indexed = bare_sqlite(work / "bare-indexed.db", rows, indexed=True)
+        ours = postroom_side(Settings(data_dir=work / "data"), events)
+        return ours, bare, indexed
+    assert postgres_url is not None
+    with (
+        scratch_postgres(postgres_url) as ours_url,
+        scratch_postgres(postgres_url) as bare_url,
+        scratch_postgres(postgres_url) as indexed_url,
+    ):
+        bare = bare_postgres(bare_url, rows)
+        indexed = bare_postgres(indexed_url, rows, indexed=True)
+        ours = postroom_side(Settings(data_dir=work / "pgdata", database_url=ours_url), events)
+    return ours, bare, indexed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=20_000, help="multiple of 5")
+    parser.add_argument(
+        "--postgres",
+        default=None,
+        help="a PostgreSQL URL to run the PostgreSQL side too (a scratch database is made)",
+    )
+    args = parser.parse_args()
+    backends = ["sqlite"] + (["postgresql"] if args.postgres else [])
+    print(f"{args.events} events, {PER_CALL} a call; ratio = Postroom's rate / bare insert's")
+    print(
+        f"{'backend':<11} {'postroom ev/s':>14} {'bare ev/s':>10} {'ratio':>6}"
+        f" {'bare+index ev/s':>16} {'ratio':>6}"
+    )
+    for backend in backends:
+        with tempfile.TemporaryDirectory(prefix="postroom-bench-events-") as tmp:
+            ours, bare, indexed = run(backend, args.events, args.postgres, Path(tmp))
+        print(
+            f"{backend:<11} {ours.per_second:>14,.0f} {bare.per_second:>10,.0f} "
+            f"{ours.per_second / bare.per_second:>6.2f} {indexed.per_second:>16,.0f} "
+            f"{ours.per_second / indexed.per_second:>6.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,221 @@
+"""The email channel: one piece, one message over SMTP with the piece's PDF attached, or an
+.eml file in the sandbox folder for sandbox accounts.
+
+Failures are classified where they happen: a 5xx answer to the message itself (MAIL FROM,
+RCPT TO, DATA) is permanent; everything else (4xx, no host configured, a refused or timed-out
+connection, TLS or AUTH trouble, which an operator fixes once for every piece) is retryable."""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import ssl
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+from pathlib import Path
+from typing import Any, Literal
+
+from postroom.channels.base import (
+    Channel,
+    PermanentChannelError,
+    Receipt,
+    RetryableChannelError,
+    Submission,
+)
+
+log = logging.getLogger(__name__)
+
+Security = Literal["none", "starttls", "tls"]
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    """One piece as a message: who it goes to, what it says, and the PDF it carries."""
+
+    piece_id: str
+    message_id: str  # "<...@...>", generated once per piece and kept
+    to: str
+    subject: str
+    body: str
+    attachment: bytes
+    filename: str
+    date: datetime
+
+
+class SmtpRefused(PermanentChannelError):
+    """The server refused the message for good; `code` is the piece's failure code."""
+
+    def __init__(self, code: str, reason: str, smtp_code: int) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+        self.smtp_code = smtp_code
+
+
+class SmtpNotConfigured(RetryableChannelError):
+    """No SMTP host is set: messages wait until an operator sets one."""
+
+
+class EmailSmtpChannel(Channel):
+    """Sends pieces one by one (`send`), or keeps them as .eml files (`keep_in_sandbox`)."""
+
+    name = "email_smtp"
+
+    def __init__(
+        self,
+        *,
+        host: str = "",
+        port: int = 25,
+        security: Security = "starttls",
+        username: str = "",
+        password: str = "",
+        sender: str = "Postroom <postroom@localhost>",
+        timeout: float = 30.0,
+        sandbox_dir: Path | None = None,
+        **_: Any,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.security = security
+        self.username = username
+        self.password = password
+        self.sender = sender
+        self.timeout = timeout
+        self.sandbox_dir = sandbox_dir
+
+    @property
+    def envelope_sender(self) -> str:
+        """The bare address of `sender` (MAIL FROM)."""
+        return parseaddr(self.sender)[1]
+
+    def new_message_id(self) -> str:
+        """A fresh Message-ID in the sender's domain."""
+        domain = self.envelope_sender.rpartition("@")[2] or "postroom.localhost"
+        return make_msgid(domain=domain)
+
+    def build(self, email: OutgoingEmail) -> EmailMessage:
+        """The MIME message: text body, PDF attachment, our Message-ID and From."""
+        message = EmailMessage()
+        message["From"] = self.sender
+        message["To"] = email.to
+        message["Subject"] = email.subject
+        message["Date"] = format_datetime(email.date)
+        message["Message-ID"] = email.message_id
+        message["X-Postroom-Piece"] = email.piece_id
+        message.set_content(email.body)
+        message.add_attachment(
+            email.attachment, maintype="application", subtype="pdf", filename=email.filename
+        )
+        return message
+
+    def send(self, email: OutgoingEmail) -> Receipt:
+        """Hand the message to the SMTP server; raises RetryableChannelError or SmtpRefused."""
+        if not self.host:
+            raise SmtpNotConfigured(
+                "POSTROOM_SMTP_HOST is not set: email pieces wait (and retry) until it is"
+            )
+        started = time.perf_counter()
+        try:
+            self._deliver(self.build(email), email.to)
+        except SmtpRefused as exc:
+            log.warning("%s: piece %s refused: %s", self.name, email.piece_id, exc.reason)
+            raise
+        except RetryableChannelError as exc:
+            log.warning("%s: piece %s not sent yet: %s", self.name, email.piece_id, exc)
+            raise
+        log.info(
+            "%s: piece %s sent to %s:%d as %s in %.3f s",
+            self.name,
+            email.piece_id,
+            self.host,
+            self.port,
+            email.message_id,
+            time.perf_counter() - started,
+        )
+        return Receipt(reference=email.message_id, facts={"host": self.host})
+
+    def keep_in_sandbox(self, email: OutgoingEmail) -> Receipt:
+        """Write the message as <sandbox_dir>/<piece id>.eml instead of connecting anywhere."""
+        if self.sandbox_dir is None:
+            raise PermanentChannelError("the email channel has no sandbox folder")
+        self.sandbox_dir.mkdir(parents=True, exist_ok=True)
+        path = self.sandbox_dir / f"{email.piece_id}.eml"
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".eml", dir=self.sandbox_dir)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(self.build(email).as_bytes())
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        log.info("%s: sandbox piece %s kept as %s", self.name, email.piece_id, path)
+        return Receipt(reference=email.message_id, facts={"eml": str(path)})
+
+    def _submit(self, submission: Submission) -> Receipt:
+        raise PermanentChannelError("the email channel sends pieces one by one (send), not lots")
+
+    def _deliver(self, message: EmailMessage, to: str) -> None:
+        try:
+            smtp = self._connect()
+        except smtplib.SMTPException as exc:
+            raise RetryableChannelError(f"SMTP session with {self.host} failed: {exc}") from exc
+        except OSError as exc:  # refused, unreachable, timed out, TLS handshake
+            raise RetryableChannelError(
+                f"cannot reach SMTP server {self.host}:{self.port}: {exc}"
+            ) from exc
+        try:
+            smtp.send_message(message, from_addr=self.envelope_sender, to_addrs=[to])
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, answer = exc.recipients.get(to, (0, b""))
+            raise _classify(code, answer, "email_recipient_refused", f"recipient {to}") from exc
+        except smtplib.SMTPSenderRefused as exc:
+            raise _classify(
+                exc.smtp_code, exc.smtp_error, "email_sender_refused", f"sender {exc.sender}"
+            ) from exc
+        except smtplib.SMTPResponseException as exc:
+            raise _classify(exc.smtp_code, exc.smtp_error, "email_rejected", "message") from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise RetryableChannelError(f"SMTP session with {self.host} broke: {exc}") from exc
+        finally:
+            _quit(smtp)
+
+    def _connect(self) -> smtplib.SMTP:
+        """An open session, TLS and AUTH done as configured."""
+        context = ssl.create_default_context()
+        smtp: smtplib.SMTP
+        if self.security == "tls":
+            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+        else:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
+            if self.security == "starttls":
+                smtp.starttls(context=context)
+            if self.username:
+                smtp.login(self.username, self.password)
+        except BaseException:
+            _quit(smtp)
+            raise
+        return smtp
+
+
+def _classify(code: int, answer: bytes | str, failure: str, what: str) -> Exception:
+    """5xx: the server will never take it (permanent); anything else may pass later."""
+    text = answer.decode("utf-8", "replace") if isinstance(answer, bytes) else str(answer)
+    reason = f"the SMTP server refused the {what}: {code} {text}".strip()
+    if 500 <= code < 600:
+        return SmtpRefused(failure, reason, code)
+    return RetryableChannelError(reason)
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()

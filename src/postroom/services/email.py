@@ -1,0 +1,269 @@
+"""Letters sent by email: the delivery facts taken at intake, the check that needs no postal
+address, and the SEND_EMAIL stage (SMTP for live accounts, an .eml file for sandbox ones)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path, PurePath
+from typing import Any, Protocol, runtime_checkable
+
+from postroom.channels.base import PermanentChannelError, Receipt
+from postroom.channels.email_smtp import OutgoingEmail
+from postroom.documents.extract import piece_pdf
+from postroom.domain.catalog import Service
+from postroom.domain.clock import Clock
+from postroom.domain.errors import InvalidInput
+from postroom.domain.findings import Finding, Severity
+from postroom.domain.model import Document, MailPiece
+from postroom.domain.states import PieceState
+from postroom.services.ports import BlobStore, UnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+EMAIL_CHANNEL = "email_smtp"
+SEND_EMAIL = "send_email"  # the outbox actor
+STAGE_SEND_EMAIL = "send_email"  # the stage_runs key
+
+MAX_ADDRESS = 254  # RFC 5321's path limit, less the angle brackets
+MAX_LOCAL_PART = 64
+_LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_DOMAIN_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+
+
+@dataclass(frozen=True)
+class EmailRequest:
+    """What a sender asks for: the address, and a subject and body (None: the service's)."""
+
+    to: str
+    subject: str | None = None
+    body: str | None = None
+
+
+@runtime_checkable
+class EmailSender(Protocol):
+    """The email channel's per-message API (channels/email_smtp.EmailSmtpChannel)."""
+
+    def new_message_id(self) -> str: ...
+    def send(self, email: OutgoingEmail) -> Receipt: ...
+    def keep_in_sandbox(self, email: OutgoingEmail) -> Receipt: ...
+
+
+def normalise_address(raw: str) -> str:
+    """The address as we send to it (domain in lower-case ASCII), or InvalidInput
+    invalid_email_address saying what is wrong with it."""
+    text = raw.strip()
+    local, at, domain = text.rpartition("@")
+    problem = ""
+    ascii_domain = ""
+    if not at or not local or not domain:
+        problem = "it needs the form name@example.com"
+    elif len(text) > MAX_ADDRESS:
+        problem = f"it is longer than {MAX_ADDRESS} characters"
+    elif len(local) > MAX_LOCAL_PART or not _LOCAL_PART.fullmatch(local):
+        problem = "the part before @ holds characters or dots an address cannot hold"
+    else:
+        try:
+            ascii_domain = domain.encode("idna").decode("ascii").lower()
+        except UnicodeError:
+            ascii_domain = ""
+        labels = ascii_domain.split(".")
+        if (
+            len(labels) < 2
+            or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels)
+            or labels[-1].isdigit()
+        ):
+            problem = f"{domain!r} is not a domain name (example.com)"
+    if problem:
+        raise InvalidInput(
+            f"{raw!r} is not an email address: {problem}",
+            code="invalid_email_address",
+            detail={"to": raw},
+        )
+    return f"{local}@{ascii_domain}"
+
+
+def delivery_for(service: Service, request: EmailRequest | None) -> dict[str, Any]:
+    """A new piece's delivery facts: {"email": {to, subject, body}} for an email service,
+    with the service's subject and body where none is given; {} for any other service."""
+    if service.channel != EMAIL_CHANNEL:
+        if request is not None:
+            raise InvalidInput(
+                f"the service {service.code} sends by {service.channel}, not by email; "
+                "choose an email service (GET /v1/services) or leave out the email field",
+                code="email_not_offered",
+                detail={"service": service.code, "channel": service.channel},
+            )
+        return {}
+    if request is None:
+        raise InvalidInput(
+            f"the service {service.code} sends by email: give the recipient's address in "
+            'the email field, e.g. {"to": "anna@example.se"}',
+            code="email_missing",
+            detail={"service": service.code},
+        )
+    defaults = service.output.get("email", {})
+    subject = request.subject or str(defaults.get("subject", ""))
+    body = request.body or str(defaults.get("body", ""))
+    if "\r" in subject or "\n" in subject:
+        raise InvalidInput("the subject must be one line", code="validation_error")
+    return {"email": {"to": normalise_address(request.to), "subject": subject, "body": body}}
+
+
+def is_email_piece(piece: MailPiece) -> bool:
+    """True when the piece leaves by email (its delivery facts say so)."""
+    return "email" in piece.delivery
+
+
+def accept_email_piece(
+    *, uow: UnitOfWork, piece: MailPiece, findings: Sequence[Finding], now: datetime
+) -> None:
+    """Judge an email piece by its preflight findings alone (no postal address, window or
+    envelope to check), then accept it and ask for SEND_EMAIL, or fail it with the first
+    error. Email pieces are not charged: the price table has no email tariff yet."""
+    reasons = list(findings)
+    piece.findings = [f.to_dict() for f in reasons]
+    first_error = next((f for f in reasons if f.severity is Severity.ERROR), None)
+    piece.eligible = first_error is None
+    if first_error is not None:
+        piece.fail(first_error.code, first_error.message, now)
+        return
+    piece.move_to(PieceState.ACCEPTED, now)
+    uow.outbox.add(SEND_EMAIL, {"piece_id": piece.id}, now)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What the send needs, read in a short transaction: the message but its attachment,
+    and where the attachment's pages are."""
+
+    email: OutgoingEmail
+    source: Path
+    first_page: int
+    page_count: int
+    sandbox: bool
+
+
+def send_email(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    blobs: BlobStore,
+    clock: Clock,
+    channel: EmailSender,
+    piece_id: str,
+    message_id: int,
+) -> None:
+    """Send an accepted email piece (a sandbox account's is kept as an .eml file instead)
+    and mark it sent; a permanent refusal fails it with the server's answer, a temporary
+    one raises RetryableChannelError so the worker tries again later."""
+    job = _prepare(uow_factory, blobs, clock, channel, piece_id, message_id)
+    if job is None:
+        return
+    # No transaction is open while the file is cut and the SMTP server takes its time.
+    attachment = piece_pdf(job.source, first_page=job.first_page, page_count=job.page_count)
+    email = replace(job.email, attachment=attachment)
+    try:
+        if job.sandbox:
+            channel.keep_in_sandbox(email)
+        else:
+            channel.send(email)
+    except PermanentChannelError as exc:
+        code = str(getattr(exc, "code", "email_failed"))
+        _finish(uow_factory, clock, piece_id, message_id, failure=(code, str(exc)))
+        return
+    _finish(uow_factory, clock, piece_id, message_id, failure=None)
+
+
+def _prepare(
+    uow_factory: UnitOfWorkFactory,
+    blobs: BlobStore,
+    clock: Clock,
+    channel: EmailSender,
+    piece_id: str,
+    message_id: int,
+) -> _Job | None:
+    with uow_factory() as uow:
+        now = clock.now()
+        piece = uow.pieces.get_by_id(piece_id)
+        if (
+            piece is None
+            or piece.state is not PieceState.ACCEPTED
+            or not is_email_piece(piece)
+            or uow.stages.has_run(piece_id, STAGE_SEND_EMAIL)
+        ):
+            uow.outbox.mark_done(message_id, now)
+            uow.commit()
+            return None
+        document = uow.pieces.document_by_id(piece.document_id)
+        account = uow.accounts.get(piece.account_id)
+        assert document is not None and account is not None
+        if piece.external_reference is None:
+            # Kept before the first attempt, so every retry sends the same Message-ID.
+            piece.external_reference = channel.new_message_id()
+            uow.commit()
+        facts = piece.delivery["email"]
+        email = OutgoingEmail(
+            piece_id=piece.id,
+            message_id=piece.external_reference,
+            to=facts["to"],
+            subject=facts.get("subject", ""),
+            body=facts.get("body", ""),
+            attachment=b"",
+            filename=_attachment_name(document, piece),
+            date=now,
+        )
+        return _Job(
+            email=email,
+            source=blobs.path(document.printable_sha256),
+            first_page=piece.first_page,
+            page_count=piece.page_count,
+            sandbox=account.sandbox,
+        )
+
+
+def _finish(
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    piece_id: str,
+    message_id: int,
+    *,
+    failure: tuple[str, str] | None,
+) -> None:
+    with uow_factory() as uow:
+        now = clock.now()
+        piece = uow.pieces.get_by_id(piece_id)
+        if piece is not None and not uow.stages.has_run(piece_id, STAGE_SEND_EMAIL):
+            if piece.state is PieceState.ACCEPTED:
+                if failure is None:
+                    piece.move_to(PieceState.SENT, now)
+                else:
+                    piece.fail(*failure, now)
+            elif failure is None:
+                log.warning(
+                    "piece %s was sent as %s but is %s now (changed while it was sent)",
+                    piece_id,
+                    piece.external_reference,
+                    piece.state.value,
+                )
+            uow.stages.record(piece_id, STAGE_SEND_EMAIL, now)
+        uow.outbox.mark_done(message_id, now)
+        uow.commit()
+
+
+def abandon_send(*, uow: UnitOfWork, piece_id: str, reason: str, now: datetime) -> None:
+    """SEND_EMAIL failed for a reason retrying cannot fix: fail the piece (inside the
+    caller's unit of work) instead of leaving it accepted, where nothing else takes it."""
+    piece = uow.pieces.get_by_id(piece_id)
+    if piece is not None and piece.state is PieceState.ACCEPTED and is_email_piece(piece):
+        piece.fail("internal_error", reason, now)
+
+
+def _attachment_name(document: Document, piece: MailPiece) -> str:
+    """The upload's file name, with the page range when the piece is part of the file."""
+    stem = PurePath(document.filename).stem or "letter"
+    if piece.first_page == 1 and piece.page_count == document.page_count:
+        return f"{stem}.pdf"
+    return f"{stem}-pages-{piece.first_page}-{piece.last_page}.pdf"
