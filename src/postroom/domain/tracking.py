@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from postroom.domain.errors import InvalidInput
 from postroom.domain.model import new_id
@@ -182,6 +182,31 @@ class TrackingEvent:
             "channel": self.channel,
             "message": self.message,
         }
+
+
+@dataclass
+class EventBatch:
+    """A call's events accepted at once and folded later by a worker stage: until then
+    its events wait in the inbox; once folded, the batch says what they did."""
+
+    id: str
+    account_id: str
+    carrier: str
+    received: int
+    received_at: datetime
+    folded_at: datetime | None = None
+    stored: int | None = None
+    duplicates: int | None = None
+    shipments_created: int | None = None
+    status_changes: int | None = None
+    error: str | None = None
+
+    @property
+    def state(self) -> Literal["queued", "folded", "failed"]:
+        """queued, folded, or failed (the events stay in the inbox)."""
+        if self.error is not None:
+            return "failed"
+        return "queued" if self.folded_at is None else "folded"
 
 
 def winning_event(

@@ -18,7 +18,7 @@ from postroom.domain.findings import Finding, Severity, has_errors
 from postroom.domain.model import MailPiece
 from postroom.domain.pricing import DEFAULT_PRICE_TABLE, PriceTable
 from postroom.domain.states import DocumentState, LotState, PieceState
-from postroom.services import email, order
+from postroom.services import email, order, tracking
 from postroom.services.intake import (
     PREFLIGHT_DOCUMENT,
     Analyser,
@@ -262,6 +262,8 @@ def abandon_stage(
             if document is not None and document.state is DocumentState.RECEIVED:
                 finding = Finding("internal_error", Severity.ERROR, reason)
                 document.record_preflight({"findings": [finding.to_dict()]}, rejected=True)
+        elif actor == tracking.FOLD_EVENTS:
+            tracking.abandon_fold(uow=uow, batch_id=payload["batch_id"], reason=reason)
         elif actor == email.SEND_EMAIL:
             email.abandon_send(uow=uow, piece_id=payload["piece_id"], reason=reason, now=now)
         elif actor == COMPOSE_LOT:

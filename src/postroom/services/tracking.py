@@ -34,6 +34,7 @@ from postroom.domain.tracking import (
     PROOF_MEDIA_TYPES,
     REFERENCE_MAX,
     Change,
+    EventBatch,
     EventCatalog,
     NotedChange,
     Proof,
@@ -50,6 +51,7 @@ from postroom.services.ports import BlobStore, UnitOfWork
 log = logging.getLogger(__name__)
 
 ISSUE_PROOF = "issue_proof"  # the pipeline stage that makes a shipment's proof
+FOLD_EVENTS = "fold_events"  # the pipeline stage that folds a queued batch of events
 STAGE_PREFIX = "proof:"  # stage_runs key: proof:<KIND>
 DEFAULT_CARRIER = "postal"
 PIECE_STATUS = {
@@ -118,68 +120,162 @@ def ingest_events(
     """Store new events, recompute the statuses they touch, in one transaction."""
     check_events(events, catalog)
     with uow:
-        now = clock.now()
-        fresh: dict[tuple[str, str, datetime, str], TrackingEvent] = {}
-        for ev in events:
-            fresh.setdefault(ev.dedup_key, ev)
-        references = sorted({ev.reference for ev in fresh.values()})
-        known = uow.shipments.status_rows(account_id, references)
-        # Only a known shipment can have stored events to repeat.
-        for key in uow.shipments.existing_event_keys(account_id, sorted(known)):
-            fresh.pop(key, None)
-        new_events = sorted(fresh.values(), key=lambda e: (e.occurred_at, e.code))
-        for ev in new_events:
-            status_row = known.get(ev.reference)
-            if status_row is not None:
-                status_row.consider(ev, catalog)
-        dirty = [r for r in known.values() if r.dirty]
-        changed = [r for r in dirty if r.changed]
-        new = _new_shipments(
-            account_id,
-            carrier,
-            [r for r in references if r not in known],
-            new_events,
-            catalog,
-            now,
-        )
-        # Shipments go in and change as rows, in bulk; a new one enters the feed once, in the
-        # status its events give it.
-        uow.shipments.insert_new(new)
-        uow.shipments.update_statuses(dirty, now)
-        # Status changes go to the feed; their evidence is the call's one record below.
-        moves = [_row_change(row) for row in new] + [_status_row_change(r) for r in changed]
-        for move in moves:
-            uow.feeds.note_change(account_id, move, audit=False)
-        ids = {r.reference: r.id for r in known.values()} | {r["reference"]: r["id"] for r in new}
-        uow.shipments.add_events(account_id, [(ids[ev.reference], ev) for ev in new_events], now)
-        if new_events:
-            # One evidence record per call, holding every event it stored (in time order,
-            # each with its shipment) and every status change they made: the chain covers
-            # each of them without a record apiece.
-            uow.feeds.audit(
-                account_id,
-                AuditEntry(
-                    AuditKind.TRACKING_EVENTS,
-                    f"events:{len(new_events)}",
-                    {
-                        "events": [
-                            {"shipment_id": ids[ev.reference], **ev.to_dict()} for ev in new_events
-                        ],
-                        "status_changes": [
-                            {"shipment_id": m.subject_id, "status": m.status, **m.data}
-                            for m in moves
-                        ],
-                    },
-                ),
-            )
-        ends = [_End(r.id, r.status, r.piece_id, r.reference) for r in changed]
-        ends += [_End(r["id"], r["status"], None, r["reference"]) for r in new]
-        _follow_statuses(uow, ends, now)
+        result = _ingest(uow, clock.now(), catalog, account_id, events, carrier)
         uow.commit()
-    if len(fresh) < len(events):
-        log.info(
-            "tracking: %d of %d events were known already", len(events) - len(fresh), len(events)
+    if result.duplicates:
+        log.info("tracking: %d of %d events were known already", result.duplicates, len(events))
+    return result
+
+
+def queue_events(
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    catalog: EventCatalog,
+    account_id: str,
+    events: Sequence[TrackingEvent],
+    carrier: str = DEFAULT_CARRIER,
+) -> EventBatch:
+    """Accept a checked batch at once: its events go to the inbox as they are, and the
+    FOLD_EVENTS stage folds them into shipments, the event log, the feed and the evidence
+    log. Nothing is lost: the inbox and the stage's message commit together."""
+    check_events(events, catalog)
+    with uow:
+        now = clock.now()
+        batch = EventBatch(
+            id=new_id(),
+            account_id=account_id,
+            carrier=carrier,
+            received=len(events),
+            received_at=now,
         )
+        uow.shipments.queue_events(batch, events)
+        uow.outbox.add(FOLD_EVENTS, {"batch_id": batch.id}, now)
+        uow.commit()
+    return batch
+
+
+def fold_events(
+    *, uow: UnitOfWork, clock: Clock, catalog: EventCatalog, batch_id: str, message_id: int
+) -> EventBatch | None:
+    """The FOLD_EVENTS stage: a queued batch's events are ingested as a synchronous call's
+    would be, the batch records what they did and its events leave the inbox (once: a
+    folded batch is left alone). An event whose code left the catalog since it was accepted
+    is dropped and counted with the duplicates."""
+    with uow:
+        now = clock.now()
+        batch = uow.shipments.event_batch(batch_id)
+        if batch is None or batch.state != "queued":
+            uow.outbox.mark_done(message_id, now)
+            uow.commit()
+            return None
+        # One fold at a time per account: folds of batches naming the same new references
+        # would otherwise race to create their shipments and retry.
+        uow.feeds.lock(batch.account_id)
+        batch = uow.shipments.event_batch(batch_id)
+        if batch is None or batch.state != "queued":
+            uow.outbox.mark_done(message_id, now)
+            uow.commit()
+            return None
+        events = [ev for ev in uow.shipments.inbox_events(batch_id) if ev.code in catalog]
+        result = (
+            _ingest(uow, now, catalog, batch.account_id, events, batch.carrier)
+            if events
+            else IngestResult(0, 0, 0, 0, 0)
+        )
+        batch.folded_at = now
+        batch.stored = result.stored
+        batch.duplicates = batch.received - result.stored
+        batch.shipments_created = result.shipments_created
+        batch.status_changes = result.status_changes
+        uow.shipments.finish_batch(batch)
+        uow.outbox.mark_done(message_id, now)
+        uow.commit()
+    return batch
+
+
+def abandon_fold(*, uow: UnitOfWork, batch_id: str, reason: str) -> None:
+    """A fold failed for good: the batch says why; its events stay in the inbox."""
+    batch = uow.shipments.event_batch(batch_id)
+    if batch is not None and batch.state == "queued":
+        batch.error = reason[:500]
+        uow.shipments.finish_batch(batch)
+
+
+def get_event_batch(*, uow: UnitOfWork, account_id: str, batch_id: str) -> EventBatch:
+    """One of the account's queued or folded batches."""
+    with uow:
+        batch = uow.shipments.event_batch(batch_id, account_id)
+    if batch is None:
+        raise NotFound(f"no event batch {batch_id}")
+    return batch
+
+
+def _ingest(
+    uow: UnitOfWork,
+    now: datetime,
+    catalog: EventCatalog,
+    account_id: str,
+    events: Sequence[TrackingEvent],
+    carrier: str,
+) -> IngestResult:
+    """Dedup, store and fold events into shipments, the feed and the evidence log, inside
+    the caller's transaction."""
+    fresh: dict[tuple[str, str, datetime, str], TrackingEvent] = {}
+    for ev in events:
+        fresh.setdefault(ev.dedup_key, ev)
+    references = sorted({ev.reference for ev in fresh.values()})
+    known = uow.shipments.status_rows(account_id, references)
+    # Only a known shipment can have stored events to repeat.
+    for key in uow.shipments.existing_event_keys(account_id, sorted(known)):
+        fresh.pop(key, None)
+    new_events = sorted(fresh.values(), key=lambda e: (e.occurred_at, e.code))
+    for ev in new_events:
+        status_row = known.get(ev.reference)
+        if status_row is not None:
+            status_row.consider(ev, catalog)
+    dirty = [r for r in known.values() if r.dirty]
+    changed = [r for r in dirty if r.changed]
+    new = _new_shipments(
+        account_id,
+        carrier,
+        [r for r in references if r not in known],
+        new_events,
+        catalog,
+        now,
+    )
+    # Shipments go in and change as rows, in bulk; a new one enters the feed once, in the
+    # status its events give it.
+    uow.shipments.insert_new(new)
+    uow.shipments.update_statuses(dirty, now)
+    # Status changes go to the feed; their evidence is the call's one record below.
+    moves = [_row_change(row) for row in new] + [_status_row_change(r) for r in changed]
+    for move in moves:
+        uow.feeds.note_change(account_id, move, audit=False)
+    ids = {r.reference: r.id for r in known.values()} | {r["reference"]: r["id"] for r in new}
+    uow.shipments.add_events(account_id, [(ids[ev.reference], ev) for ev in new_events], now)
+    if new_events:
+        # One evidence record per call, holding every event it stored (in time order,
+        # each with its shipment) and every status change they made: the chain covers
+        # each of them without a record apiece.
+        uow.feeds.audit(
+            account_id,
+            AuditEntry(
+                AuditKind.TRACKING_EVENTS,
+                f"events:{len(new_events)}",
+                {
+                    "events": [
+                        {"shipment_id": ids[ev.reference], **ev.to_dict()} for ev in new_events
+                    ],
+                    "status_changes": [
+                        {"shipment_id": m.subject_id, "status": m.status, **m.data} for m in moves
+                    ],
+                },
+            ),
+        )
+    ends = [_End(r.id, r.status, r.piece_id, r.reference) for r in changed]
+    ends += [_End(r["id"], r["status"], None, r["reference"]) for r in new]
+    _follow_statuses(uow, ends, now)
     return IngestResult(
         received=len(events),
         stored=len(new_events),

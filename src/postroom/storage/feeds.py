@@ -62,6 +62,11 @@ class FeedRepository:
             content = {"status": change.status, **change.data}
             self._audit[account_id].append(AuditEntry(change.kind, change.subject_id, content))
 
+    def lock(self, account_id: str) -> None:
+        """Hold the account's feed head until commit: writers that take it first go one at
+        a time (it is taken at commit anyway; taking it early serialises whole use cases)."""
+        self._lock_head(self.session.connection(), account_id)
+
     def audit(self, account_id: str, entry: AuditEntry) -> None:
         """Something worth keeping as evidence (an event, a proof, a delivery attempt)."""
         self._audit[account_id].append(entry)

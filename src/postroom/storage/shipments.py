@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from postroom.domain.errors import RetryableError
 from postroom.domain.tracking import (
+    EventBatch,
     Proof,
     ProofKind,
     Shipment,
@@ -205,6 +206,58 @@ class ShipmentRepository:
             self.session.rollback()
             raise RetryableError("an event was stored concurrently") from exc
 
+    # --- the event inbox: accepted now, folded by a stage --------------------------------
+
+    def queue_events(self, batch: EventBatch, events: Sequence[TrackingEvent]) -> None:
+        """Store a batch and its events in the inbox, in bulk, nothing else."""
+        connection = self.session.connection()
+        connection.execute(
+            tables.event_batches.insert().values(
+                id=batch.id,
+                account_id=batch.account_id,
+                carrier=batch.carrier,
+                received=batch.received,
+                received_at=batch.received_at,
+            )
+        )
+        bulk_insert(connection, tables.event_inbox, [_inbox_row(batch.id, ev) for ev in events])
+
+    def event_batch(self, batch_id: str, account_id: str | None = None) -> EventBatch | None:
+        """A batch by id (of this account when one is given)."""
+        b = tables.event_batches.c
+        query = select(tables.event_batches).where(b.id == batch_id)
+        if account_id is not None:
+            query = query.where(b.account_id == account_id)
+        row = self.session.execute(query).first()
+        return None if row is None else EventBatch(**row._mapping)
+
+    def inbox_events(self, batch_id: str) -> list[TrackingEvent]:
+        """A batch's events waiting in the inbox, in the order they came."""
+        i = tables.event_inbox.c
+        rows = self.session.execute(
+            select(tables.event_inbox).where(i.batch_id == batch_id).order_by(i.id)
+        )
+        return [_event(r) for r in rows]
+
+    def finish_batch(self, batch: EventBatch) -> None:
+        """Record what a batch did (or why it failed); folded events leave the inbox."""
+        if batch.error is None:
+            self.session.execute(
+                tables.event_inbox.delete().where(tables.event_inbox.c.batch_id == batch.id)
+            )
+        self.session.execute(
+            update(tables.event_batches)
+            .where(tables.event_batches.c.id == batch.id)
+            .values(
+                folded_at=batch.folded_at,
+                stored=batch.stored,
+                duplicates=batch.duplicates,
+                shipments_created=batch.shipments_created,
+                status_changes=batch.status_changes,
+                error=batch.error,
+            )
+        )
+
     def events_of(self, shipment_ids: Sequence[str]) -> dict[str, list[TrackingEvent]]:
         """Every stored event of these shipments, by shipment, in time order."""
         e = tables.tracking_events.c
@@ -297,6 +350,24 @@ def _event_row(
         "channel": ev.channel,
         "message": ev.message,
         "received_at": received_at,
+    }
+
+
+def _inbox_row(batch_id: str, ev: TrackingEvent) -> dict[str, Any]:
+    return {
+        "batch_id": batch_id,
+        "reference": ev.reference,
+        "occurred_at": ev.occurred_at,
+        "utc_offset_minutes": ev.utc_offset_minutes,
+        "code": ev.code,
+        "additional_code": ev.additional_code,
+        "source": ev.source,
+        "latitude": ev.latitude,
+        "longitude": ev.longitude,
+        "location": ev.location,
+        "location_id": ev.location_id,
+        "channel": ev.channel,
+        "message": ev.message,
     }
 
 

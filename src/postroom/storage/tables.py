@@ -351,6 +351,46 @@ tracking_events = Table(
     Index("ix_tracking_events_shipment", "shipment_id", "occurred_at"),
 )
 
+# Events accepted for later folding (POST /v1/tracking/events with Prefer: respond-async):
+# a batch row holds the call and, once folded, what it did; its events wait in the inbox
+# and leave it when folded into shipments, the event log, the feed and the evidence log.
+event_batches = Table(
+    "event_batches",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("carrier", String(50), nullable=False),
+    Column("received", Integer, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("folded_at", UTCDateTime, nullable=True),
+    Column("stored", Integer, nullable=True),
+    Column("duplicates", Integer, nullable=True),
+    Column("shipments_created", Integer, nullable=True),
+    Column("status_changes", Integer, nullable=True),
+    Column("error", String(500), nullable=True),
+    Index("ix_event_batches_account_received", "account_id", "received_at"),
+)
+
+event_inbox = Table(
+    "event_inbox",
+    metadata,
+    Column("id", AUTO_ID, primary_key=True, autoincrement=True),
+    Column("batch_id", ID, ForeignKey("event_batches.id", ondelete="CASCADE"), nullable=False),
+    Column("reference", String(35), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("utc_offset_minutes", Integer, nullable=False),
+    Column("code", String(20), nullable=False),
+    Column("additional_code", String(20), nullable=True),
+    Column("source", String(50), nullable=False),
+    Column("latitude", Float, nullable=True),
+    Column("longitude", Float, nullable=True),
+    Column("location", String(255), nullable=True),
+    Column("location_id", String(50), nullable=True),
+    Column("channel", String(50), nullable=True),
+    Column("message", String(1000), nullable=True),
+    Index("ix_event_inbox_batch", "batch_id"),
+)
+
 proofs = Table(
     "proofs",
     metadata,

@@ -11,6 +11,7 @@ import dramatiq
 from postroom.services import email as email_stage
 from postroom.services import intake, pipeline, production, tracking
 from postroom.services.letters import CHECK_PIECE
+from postroom.services.retry import retrying
 
 if TYPE_CHECKING:
     from postroom.bootstrap import Container
@@ -70,6 +71,17 @@ def register_actors(container: Container) -> dict[str, dramatiq.Actor[Any, Any]]
             message_id=message_id,
         )
 
+    def fold_events(message_id: int, batch_id: str) -> None:
+        retrying(
+            lambda: tracking.fold_events(
+                uow=container.uow(),
+                clock=container.clock,
+                catalog=container.events,
+                batch_id=batch_id,
+                message_id=message_id,
+            )
+        )
+
     def send_email(message_id: int, piece_id: str) -> None:
         email_stage.send_email(
             uow_factory=container.uow,
@@ -86,6 +98,7 @@ def register_actors(container: Container) -> dict[str, dramatiq.Actor[Any, Any]]
         production.COMPOSE_LOT: compose_lot,
         email_stage.SEND_EMAIL: send_email,
         tracking.ISSUE_PROOF: issue_proof,
+        tracking.FOLD_EVENTS: fold_events,
     }
     return {
         name: dramatiq.Actor(

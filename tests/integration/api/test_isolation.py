@@ -41,6 +41,7 @@ PARAM_OBJECTS = {
     "proof_id": "proof_id",
     "endpoint_id": "endpoint_id",
     "delivery_id": "delivery_id",
+    "event_batch_id": "event_batch_id",
 }
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 
@@ -63,6 +64,7 @@ class VictimObjects:
     proof_id: str = ""
     endpoint_id: str = ""
     delivery_id: str = ""
+    event_batch_id: str = ""
 
 
 def v1_routes_with_parameters(container: Container) -> list[tuple[str, str]]:
@@ -125,6 +127,12 @@ def victim(idle_client: TestClient, container: Container, tenant: Tenant) -> Vic
         json={"reference": "VICTIM1", "time": "2026-05-04T08:00:00+02:00", "code": "003"},
     )
     assert events.status_code == 200, events.text
+    queued = idle_client.post(
+        "/v1/tracking/events",
+        headers={**tenant.headers, "Prefer": "respond-async"},
+        json={"reference": "VICTIM2", "time": "2026-05-04T08:00:00+02:00", "code": "003"},
+    )
+    assert queued.status_code == 202, queued.text
     with container.uow() as uow:
         account = uow.accounts.get(tenant.account_id)
         assert account is not None
@@ -161,6 +169,7 @@ def victim(idle_client: TestClient, container: Container, tenant: Tenant) -> Vic
         proof_id=proof.id,
         endpoint_id=endpoint,
         delivery_id=delivery_id,
+        event_batch_id=queued.json()["id"],
     )
 
 
@@ -194,6 +203,7 @@ def test_every_parameterised_v1_route_can_be_filled(container: Container) -> Non
         proof_id="P",
         endpoint_id="E",
         delivery_id="M",
+        event_batch_id="Q",
     )
     for _, path in v1_routes_with_parameters(container):
         assert "{" not in fill(path, objects)
@@ -223,6 +233,7 @@ def test_another_account_gets_not_found_for_every_object_route(
         proof_id=str(uuid.uuid4()),
         endpoint_id=str(uuid.uuid4()),
         delivery_id="msg_" + uuid.uuid4().hex,
+        event_batch_id=str(uuid.uuid4()),
     )
     for method, template in v1_routes_with_parameters(container):
         response = call(idle_client, method, fill(template, victim), other_tenant)

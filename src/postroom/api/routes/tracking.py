@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    TypeAdapter,
+    ValidationError,
+)
 
 from postroom.api.cursors import (
     decode_seq_cursor,
@@ -21,6 +31,7 @@ from postroom.domain.errors import NotFound
 from postroom.domain.tracking import (
     MAX_EVENTS_PER_CALL,
     REFERENCE_MAX,
+    EventBatch,
     Proof,
     Shipment,
     ShipmentStatus,
@@ -81,6 +92,51 @@ class EventBatchIn(BaseModel):
     carrier: str = Field(default=tracking.DEFAULT_CARRIER, min_length=1, max_length=50)
 
 
+def _body_kind(value: Any) -> str:
+    return "batch" if isinstance(value, dict) and "events" in value else "one"
+
+
+# The body is read from its JSON text straight into the models: a thousand events validate
+# in ~2 ms this way, against ~10-13 ms from the dict FastAPI would build first (pydantic's
+# lax mode from Python objects, and a plain union trying each member).
+EVENTS_BODY: TypeAdapter[EventBatchIn | EventIn] = TypeAdapter(
+    Annotated[
+        Annotated[EventBatchIn, Tag("batch")] | Annotated[EventIn, Tag("one")],
+        Discriminator(_body_kind),
+    ]
+)
+
+
+def _inlined(schema: Any, defs: dict[str, Any]) -> Any:
+    """A JSON schema with its local `$defs` references replaced by what they name."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref", "")
+        if ref.startswith("#/$defs/"):
+            return _inlined(defs[ref.removeprefix("#/$defs/")], defs)
+        return {k: _inlined(v, defs) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [_inlined(v, defs) for v in schema]
+    return schema
+
+
+def _events_body_schema() -> dict[str, Any]:
+    schema = EVENTS_BODY.json_schema()
+    return {
+        "required": True,
+        "content": {"application/json": {"schema": _inlined(schema, schema.get("$defs", {}))}},
+    }
+
+
+async def events_body(request: Request) -> EventBatchIn | EventIn:
+    """One event or a batch, validated from the request's JSON text."""
+    try:
+        return EVENTS_BODY.validate_json(await request.body())
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
+        ) from None
+
+
 class IngestOut(BaseModel):
     """What a call did: duplicates are counted, not stored again."""
 
@@ -89,6 +145,39 @@ class IngestOut(BaseModel):
     duplicates: int
     shipments_created: int
     status_changes: int
+
+
+class EventBatchOut(BaseModel):
+    """A batch accepted at once: queued, then folded (with what it did) or failed."""
+
+    id: str
+    state: Literal["queued", "folded", "failed"]
+    carrier: str
+    received: int
+    received_at: datetime
+    folded_at: datetime | None
+    stored: int | None
+    duplicates: int | None
+    shipments_created: int | None
+    status_changes: int | None
+    error: str | None
+
+    @classmethod
+    def of(cls, batch: EventBatch) -> EventBatchOut:
+        """The wire form."""
+        return cls(
+            id=batch.id,
+            state=batch.state,
+            carrier=batch.carrier,
+            received=batch.received,
+            received_at=batch.received_at,
+            folded_at=batch.folded_at,
+            stored=batch.stored,
+            duplicates=batch.duplicates,
+            shipments_created=batch.shipments_created,
+            status_changes=batch.status_changes,
+            error=batch.error,
+        )
 
 
 class EventCodeOut(BaseModel):
@@ -203,18 +292,43 @@ class ChangePage(BaseModel):
     next_cursor: str
 
 
-@router.post("/tracking/events", response_model=IngestOut, summary="Report tracking events")
+@router.post(
+    "/tracking/events",
+    response_model=IngestOut | EventBatchOut,
+    summary="Report tracking events",
+    responses={202: {"model": EventBatchOut, "description": "Queued (Prefer: respond-async)"}},
+    openapi_extra={"requestBody": _events_body_schema()},
+)
 def post_events(
     c: ContainerDep,
     principal: PrincipalDep,
-    body: Annotated[EventBatchIn | EventIn, Body()],
-) -> IngestOut:
+    body: Annotated[EventBatchIn | EventIn, Depends(events_body)],
+    response: Response,
+    prefer: Annotated[str | None, Header()] = None,
+) -> IngestOut | EventBatchOut:
     """One event, or `{"events": [...]}` with up to 1,000. Duplicates (same reference, code,
-    time and source) are counted and dropped; a status never moves backwards."""
+    time and source) are counted and dropped; a status never moves backwards.
+
+    With `Prefer: respond-async` (RFC 7240) the checked batch is stored as it is and folded
+    by a worker stage: the answer is 202 with the batch, whose `Location` tells what the
+    events did once folded."""
     if isinstance(body, EventIn):
         events, carrier = [body.to_event()], tracking.DEFAULT_CARRIER
     else:
         events, carrier = [e.to_event() for e in body.events], body.carrier
+    if prefer is not None and "respond-async" in prefer.lower():
+        batch = tracking.queue_events(
+            uow=c.uow(),
+            clock=c.clock,
+            catalog=c.events,
+            account_id=principal.account_id,
+            events=events,
+            carrier=carrier,
+        )
+        response.status_code = 202
+        response.headers["Location"] = f"/v1/tracking/batches/{batch.id}"
+        response.headers["Preference-Applied"] = "respond-async"
+        return EventBatchOut.of(batch)
     result = retrying(
         lambda: tracking.ingest_events(
             uow=c.uow(),
@@ -226,6 +340,21 @@ def post_events(
         )
     )
     return IngestOut(**result.to_dict())
+
+
+@router.get(
+    "/tracking/batches/{event_batch_id}",
+    response_model=EventBatchOut,
+    summary="A batch of events accepted with Prefer: respond-async",
+)
+def get_event_batch(event_batch_id: str, c: ContainerDep, principal: PrincipalDep) -> EventBatchOut:
+    """Queued until a worker folds it; then what its events did, as a synchronous call
+    would have answered."""
+    return EventBatchOut.of(
+        tracking.get_event_batch(
+            uow=c.uow(), account_id=principal.account_id, batch_id=event_batch_id
+        )
+    )
 
 
 @router.get("/tracking/event-codes", response_model=list[EventCodeOut], summary="The event catalog")
