@@ -337,25 +337,18 @@ def _event_row(
     return {
         "account_id": account_id,
         "shipment_id": shipment_id,
-        "reference": ev.reference,
-        "occurred_at": ev.occurred_at,
-        "utc_offset_minutes": ev.utc_offset_minutes,
-        "code": ev.code,
-        "additional_code": ev.additional_code,
-        "source": ev.source,
-        "latitude": ev.latitude,
-        "longitude": ev.longitude,
-        "location": ev.location,
-        "location_id": ev.location_id,
-        "channel": ev.channel,
-        "message": ev.message,
+        **_event_columns(ev),
         "received_at": received_at,
     }
 
 
 def _inbox_row(batch_id: str, ev: TrackingEvent) -> dict[str, Any]:
+    return {"batch_id": batch_id, **_event_columns(ev)}
+
+
+def _event_columns(ev: TrackingEvent) -> dict[str, Any]:
+    """What an event row holds of the event itself (the log and the inbox alike)."""
     return {
-        "batch_id": batch_id,
         "reference": ev.reference,
         "occurred_at": ev.occurred_at,
         "utc_offset_minutes": ev.utc_offset_minutes,

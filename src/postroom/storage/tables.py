@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -325,24 +327,32 @@ shipments = Table(
     Index("ix_shipments_account_created", "account_id", "created_at", "id"),
 )
 
+def _event_columns() -> list[Column[Any]]:
+    """A tracking event's own columns (Posten's Parcel Register Event fields), as the event
+    log and the inbox both hold them."""
+    return [
+        Column("reference", String(35), nullable=False),
+        Column("occurred_at", UTCDateTime, nullable=False),
+        Column("utc_offset_minutes", Integer, nullable=False),
+        Column("code", String(20), nullable=False),
+        Column("additional_code", String(20), nullable=True),
+        Column("source", String(50), nullable=False),
+        Column("latitude", Float, nullable=True),
+        Column("longitude", Float, nullable=True),
+        Column("location", String(255), nullable=True),
+        Column("location_id", String(50), nullable=True),
+        Column("channel", String(50), nullable=True),
+        Column("message", String(1000), nullable=True),
+    ]
+
+
 tracking_events = Table(
     "tracking_events",
     metadata,
     Column("id", AUTO_ID, primary_key=True, autoincrement=True),
     Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
     Column("shipment_id", ID, ForeignKey("shipments.id", ondelete="CASCADE"), nullable=False),
-    Column("reference", String(35), nullable=False),
-    Column("occurred_at", UTCDateTime, nullable=False),
-    Column("utc_offset_minutes", Integer, nullable=False),
-    Column("code", String(20), nullable=False),
-    Column("additional_code", String(20), nullable=True),
-    Column("source", String(50), nullable=False),
-    Column("latitude", Float, nullable=True),
-    Column("longitude", Float, nullable=True),
-    Column("location", String(255), nullable=True),
-    Column("location_id", String(50), nullable=True),
-    Column("channel", String(50), nullable=True),
-    Column("message", String(1000), nullable=True),
+    *_event_columns(),
     Column("received_at", UTCDateTime, nullable=False),
     # Same reference, code, time and source: one event told twice.
     UniqueConstraint(
@@ -376,18 +386,7 @@ event_inbox = Table(
     metadata,
     Column("id", AUTO_ID, primary_key=True, autoincrement=True),
     Column("batch_id", ID, ForeignKey("event_batches.id", ondelete="CASCADE"), nullable=False),
-    Column("reference", String(35), nullable=False),
-    Column("occurred_at", UTCDateTime, nullable=False),
-    Column("utc_offset_minutes", Integer, nullable=False),
-    Column("code", String(20), nullable=False),
-    Column("additional_code", String(20), nullable=True),
-    Column("source", String(50), nullable=False),
-    Column("latitude", Float, nullable=True),
-    Column("longitude", Float, nullable=True),
-    Column("location", String(255), nullable=True),
-    Column("location_id", String(50), nullable=True),
-    Column("channel", String(50), nullable=True),
-    Column("message", String(1000), nullable=True),
+    *_event_columns(),
     Index("ix_event_inbox_batch", "batch_id"),
 )
 
