@@ -117,7 +117,7 @@ class LetterOut(BaseModel):
     findings: list[FindingOut]
     options: OptionsOut
     page_count: int
-    document_id: str
+    document_id: str | None
     lot_id: str | None
     failure: FailureOut | None
     created_at: datetime
@@ -249,7 +249,7 @@ class PieceOut(BaseModel):
 
     id: str
     state: str
-    document_id: str
+    document_id: str | None
     first_page: int
     last_page: int
     page_count: int

@@ -10,6 +10,7 @@ from typing import Any
 
 from postroom.domain.states import (
     API_KEY_TRANSITIONS,
+    BATCH_TRANSITIONS,
     DOCUMENT_TRANSITIONS,
     LOT_TRANSITIONS,
     PIECE_TRANSITIONS,
@@ -225,11 +226,54 @@ class Batch:
     service_id: str | None = None
     output_date: date | None = None  # the day production should happen (None: earliest)
     cost_center: str = ""
+    state_changed_at: datetime | None = None  # None: created_at (set on creation)
     id: str = field(default_factory=new_id)
+
+    def __post_init__(self) -> None:
+        if self.state_changed_at is None:
+            self.state_changed_at = self.created_at
 
     def accepts_documents(self) -> bool:
         """Documents can be added only while the batch is open."""
         return self.state is BatchState.OPENED
+
+    def move_to(self, target: BatchState, now: datetime) -> None:
+        """Change state along the transition table (raises IllegalTransition otherwise)."""
+        self.state = check_transition(BATCH_TRANSITIONS, self.state, target)
+        self.state_changed_at = now
+
+    def settle(self, counts: dict[PieceState, int], now: datetime) -> list[BatchState]:
+        """Follow the batch's pieces once it is closed: transferred when none is waiting to
+        be produced any more, completed when every one has left (or failed when none did).
+        `counts` is how many pieces are in each state; pieces still opened were left out
+        at close and do not count. Returns the states entered, in order."""
+        if self.state not in (BatchState.CLOSED, BatchState.TRANSFERRED):
+            return []
+        counted = {s: n for s, n in counts.items() if n and s is not PieceState.OPENED}
+        if not counted or any(s in PIECES_WAITING for s in counted):
+            return []
+        moves: list[BatchState] = []
+        if all(s in PIECES_FINISHED for s in counted):
+            if not any(s in PIECES_SENT for s in counted):
+                moves.append(BatchState.FAILED)
+            else:
+                if self.state is BatchState.CLOSED:
+                    moves.append(BatchState.TRANSFERRED)
+                moves.append(BatchState.COMPLETED)
+        elif self.state is BatchState.CLOSED:
+            moves.append(BatchState.TRANSFERRED)
+        for target in moves:
+            self.move_to(target, now)
+        return moves
+
+
+# A closed batch's pieces that are not yet with production, those that have left
+# Postroom for their recipient, and those that will not move any more.
+PIECES_WAITING = frozenset({PieceState.CLOSED, PieceState.ACCEPTED, PieceState.ALLOCATED})
+PIECES_SENT = frozenset(
+    {PieceState.POSTED, PieceState.SENT, PieceState.DELIVERED, PieceState.RETURNED}
+)
+PIECES_FINISHED = PIECES_SENT | {PieceState.FAILED, PieceState.CANCELLED}
 
 
 @dataclass(eq=False)
@@ -237,7 +281,7 @@ class MailPiece:
     """One item to one recipient: the unit that is checked, produced and tracked."""
 
     account_id: str
-    document_id: str
+    document_id: str | None  # None while a piece built step by step has no content yet
     recipient: Recipient | None  # None until read from the window
     options: PieceOptions
     page_count: int
@@ -263,7 +307,15 @@ class MailPiece:
     # Channel facts: {"email": {"to": ..., "subject": ..., "body": ...}} for the email channel.
     delivery: dict[str, Any] = field(default_factory=dict)
     external_reference: str | None = None  # the channel's name for it (an email Message-ID)
+    client_reference: str | None = None  # the sender's own id, unique in the account
+    # What a dialect keeps that the core does not use: {"ekopost": {"name": ..., ...}}.
+    dialect_fields: dict[str, Any] = field(default_factory=dict)
     id: str = field(default_factory=new_id)
+
+    def file_order_key(self) -> tuple[str, int]:
+        """Where the piece sorts among its batch's: its document and first page (a piece
+        without a document yet sorts by its own id)."""
+        return (self.document_id or self.id, self.first_page)
 
     @property
     def last_page(self) -> int:

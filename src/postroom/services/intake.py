@@ -27,7 +27,6 @@ from postroom.domain.states import (
     BatchState,
     DocumentState,
     PieceState,
-    check_transition,
 )
 from postroom.services.letters import Limits
 from postroom.services.ports import BlobStore, UnitOfWork, UnitOfWorkFactory
@@ -156,7 +155,7 @@ def cancel_batch(*, uow: UnitOfWork, clock: Clock, account_id: str, batch_id: st
         after: tuple[str, int] | None = None
         while page := uow.pieces.pieces_of_batch(batch_id, after=after, limit=1000):
             pieces.extend(page)
-            after = (page[-1].document_id, page[-1].first_page)
+            after = page[-1].file_order_key()
         final = {PieceState.CANCELLED, PieceState.FAILED}
         started = [p for p in pieces if p.state not in CANCELLABLE_PIECE_STATES | final]
         if started:
@@ -169,7 +168,7 @@ def cancel_batch(*, uow: UnitOfWork, clock: Clock, account_id: str, batch_id: st
         for piece in pieces:
             if piece.state in CANCELLABLE_PIECE_STATES:
                 piece.move_to(PieceState.CANCELLED, now)
-        batch.state = check_transition(BATCH_TRANSITIONS, batch.state, BatchState.CANCELLED)
+        batch.move_to(BatchState.CANCELLED, now)
         uow.commit()
     return batch
 

@@ -27,11 +27,9 @@ from postroom.domain.schedule import (
     output_date,
 )
 from postroom.domain.states import (
-    BATCH_TRANSITIONS,
     BatchState,
     DocumentState,
     PieceState,
-    check_transition,
 )
 from postroom.services.catalog import (
     ChosenOptions,
@@ -42,6 +40,7 @@ from postroom.services.catalog import (
 from postroom.services.ports import UnitOfWork
 
 PAGE = 1000  # pieces read per query while closing a batch
+CLOSABLE = frozenset({PieceState.OPENED, PieceState.CLOSED})
 
 
 @dataclass(frozen=True)
@@ -172,7 +171,7 @@ def _batch_pieces(uow: UnitOfWork, batch_id: str) -> list[MailPiece]:
     after: tuple[str, int] | None = None
     while page := uow.pieces.pieces_of_batch(batch_id, after=after, limit=PAGE):
         pieces.extend(page)
-        after = (page[-1].document_id, page[-1].first_page)
+        after = page[-1].file_order_key()
     return pieces
 
 
@@ -218,7 +217,8 @@ def close_batch(
             express=chosen.express,
             requested=requested_output_date,
         )
-        pieces = [p for p in _batch_pieces(uow, batch_id) if p.state is PieceState.OPENED]
+        # Opened pieces, and pieces their sender closed one by one (Ekopost's envelopes).
+        pieces = [p for p in _batch_pieces(uow, batch_id) if p.state in CLOSABLE]
         eligible, left = _split_eligible(pieces, chosen)
         if not eligible:
             raise InvalidInput(
@@ -235,7 +235,7 @@ def close_batch(
         register(eligible, uow, service)
         for piece in left:
             _mark_too_big(piece, chosen)
-        batch.state = check_transition(BATCH_TRANSITIONS, batch.state, BatchState.CLOSED)
+        batch.move_to(BatchState.CLOSED, now)
         batch.service_id = service.id
         batch.output_date = schedule.shown_date
         batch.cost_center = cost_center
@@ -315,7 +315,8 @@ def _accept(
     piece.price_minor = price.amount_minor
     piece.output_date = schedule.output_date
     piece.expected_post_date = schedule.expected_post_date
-    piece.move_to(PieceState.CLOSED, now)
+    if piece.state is PieceState.OPENED:
+        piece.move_to(PieceState.CLOSED, now)
     piece.move_to(PieceState.ACCEPTED, now)
 
 

@@ -144,19 +144,51 @@ class PieceRepository:
     def pieces_of_batch(
         self, batch_id: str, *, after: tuple[str, int] | None, limit: int
     ) -> Sequence[MailPiece]:
-        """The batch's pieces in file order, after a (document id, first page) cursor."""
+        """The batch's pieces in file order, after a (document id, first page) cursor; a
+        piece with no document yet sorts by its own id (see `file_order_key`)."""
         t = tables.mail_pieces
+        key = func.coalesce(t.c.document_id, t.c.id)
         stmt = select(MailPiece).where(t.c.batch_id == batch_id)
         if after is not None:
             document_id, first_page = after
             stmt = stmt.where(
-                or_(
-                    t.c.document_id > document_id,
-                    and_(t.c.document_id == document_id, t.c.first_page > first_page),
-                )
+                or_(key > document_id, and_(key == document_id, t.c.first_page > first_page))
             )
-        stmt = stmt.order_by(t.c.document_id, t.c.first_page).limit(limit)
+        stmt = stmt.order_by(key, t.c.first_page).limit(limit)
         return self.session.scalars(stmt).all()
+
+    def piece_by_client_reference(self, account_id: str, reference: str) -> MailPiece | None:
+        """The account's piece with this sender's reference, if any."""
+        t = tables.mail_pieces
+        stmt = select(MailPiece).where(
+            t.c.account_id == account_id, t.c.client_reference == reference
+        )
+        return self.session.scalars(stmt).first()
+
+    def pieces_of_batch_by_creation(self, batch_id: str, limit: int) -> Sequence[MailPiece]:
+        """The batch's first `limit` pieces in the order they were created."""
+        t = tables.mail_pieces
+        stmt = (
+            select(MailPiece)
+            .where(t.c.batch_id == batch_id)
+            .order_by(t.c.created_at, t.c.id)
+            .limit(limit)
+        )
+        return self.session.scalars(stmt).all()
+
+    def batch_for_update(self, batch_id: str) -> Batch | None:
+        """A batch, locked until the transaction ends (PostgreSQL; SQLite locks on write)."""
+        return self.session.get(Batch, batch_id, with_for_update=True)
+
+    def piece_states_of_batch(self, batch_id: str) -> list[tuple[str, PieceState]]:
+        """Every piece of the batch with its state, in creation order."""
+        t = tables.mail_pieces
+        rows = self.session.execute(
+            select(t.c.id, t.c.state)
+            .where(t.c.batch_id == batch_id)
+            .order_by(t.c.created_at, t.c.id)
+        ).all()
+        return [(str(i), PieceState(s)) for i, s in rows]
 
     def pieces_of_document(self, document_id: str) -> Sequence[MailPiece]:
         """The pieces cut from a document, in page order."""
@@ -183,9 +215,10 @@ class PieceRepository:
         doc = self.session.get(Document, document_id)
         return doc if doc is not None and doc.account_id == account_id else None
 
-    def document_by_id(self, document_id: str) -> Document | None:
-        """A document whatever its account (for the pipeline, never for a caller)."""
-        return self.session.get(Document, document_id)
+    def document_by_id(self, document_id: str | None) -> Document | None:
+        """A document whatever its account (for the pipeline, never for a caller); None
+        for a piece that has no document yet."""
+        return None if document_id is None else self.session.get(Document, document_id)
 
     def get(self, account_id: str, piece_id: str) -> MailPiece | None:
         """One of the account's pieces."""

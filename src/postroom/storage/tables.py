@@ -125,6 +125,7 @@ batches = Table(
     Column("service_id", ID, ForeignKey("services.id"), nullable=True),
     Column("output_date", Date, nullable=True),
     Column("cost_center", String(100), nullable=False, default=""),
+    Column("state_changed_at", UTCDateTime, nullable=False),
     Index("ix_batches_account", "account_id"),
 )
 
@@ -229,7 +230,8 @@ mail_pieces = Table(
     metadata,
     Column("id", ID, primary_key=True),
     Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
-    Column("document_id", ID, ForeignKey("documents.id"), nullable=False),
+    # None while a piece built step by step (an Ekopost envelope) has no content yet.
+    Column("document_id", ID, ForeignKey("documents.id"), nullable=True),
     Column("recipient", RecipientType, nullable=True),
     Column("options", PieceOptionsType, nullable=False),
     Column("page_count", Integer, nullable=False),
@@ -257,10 +259,15 @@ mail_pieces = Table(
     Column("delivery", JSON, nullable=False, default=dict),
     # What the channel that took the piece calls it (an email's Message-ID, a provider id).
     Column("external_reference", String(255), nullable=True),
+    # The sender's own id for the piece (Ekopost's unique_id): unique in an account.
+    Column("client_reference", String(100), nullable=True),
+    # What a dialect keeps that the core does not use (an envelope's name, REK services).
+    Column("dialect_fields", JSON, nullable=False, default=dict),
     Index("ix_mail_pieces_account_created", "account_id", "created_at", "id"),
     Index("ix_mail_pieces_batch", "batch_id", "document_id", "first_page"),
     Index("ix_mail_pieces_state", "state"),
     Index("ix_mail_pieces_lot", "lot_id"),
+    Index("ux_mail_pieces_client_reference", "account_id", "client_reference", unique=True),
 )
 
 # Messages asking for the next pipeline stage, written in the same transaction as the state
@@ -326,6 +333,7 @@ shipments = Table(
     Index("ix_shipments_piece", "piece_id"),
     Index("ix_shipments_account_created", "account_id", "created_at", "id"),
 )
+
 
 def _event_columns() -> list[Column[Any]]:
     """A tracking event's own columns (Posten's Parcel Register Event fields), as the event

@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from postroom.domain.clock import Clock
 from postroom.domain.errors import RetryableError
 from postroom.domain.model import MailPiece
-from postroom.domain.states import PieceState
+from postroom.domain.states import BatchState, PieceState
 from postroom.domain.tracking import NotedChange, Shipment, shipment_change
 from postroom.storage.counters import CounterRepository
 from postroom.storage.feeds import FeedRepository
@@ -30,6 +30,10 @@ from postroom.storage.repositories import (
 from postroom.storage.sandbox import SandboxRepository
 from postroom.storage.shipments import ShipmentRepository
 from postroom.storage.webhooks import WebhookRepository
+
+# A completed batch's evidence record lists its pieces' states only up to this many (each
+# piece's own moves are in the evidence log anyway).
+AUDITED_PIECES = 1000
 
 
 class SqlUnitOfWork:
@@ -53,6 +57,7 @@ class SqlUnitOfWork:
         self.sandbox = SandboxRepository(self.session)
         self.counters = CounterRepository(self.session)
         self.webhooks = WebhookRepository(self.session)
+        self._moved_batches: set[str] = set()
         event.listen(self.session, "before_flush", self._notice_state_changes)
         return self
 
@@ -71,6 +76,7 @@ class SqlUnitOfWork:
         records and webhook deliveries they imply; a lost race becomes a RetryableError."""
         try:
             self.session.flush()
+            self._settle_batches()
             self.feeds.write_pending(self._now())
             self.session.commit()
         except StaleDataError as exc:
@@ -84,6 +90,32 @@ class SqlUnitOfWork:
         """Drop the transaction's changes."""
         self.session.rollback()
         self.feeds.discard_pending()
+        self._moved_batches.clear()
+
+    def _settle_batches(self) -> None:
+        """A closed batch follows its pieces (Batch.settle): transferred, then completed
+        with every piece's final state in its feed entry. The batch row is locked first, so
+        two transactions finishing its last pieces cannot both miss the end."""
+        moved, self._moved_batches = sorted(self._moved_batches), set()
+        for batch_id in moved:
+            batch = self.pieces.batch_for_update(batch_id)
+            if batch is None or batch.state not in (BatchState.CLOSED, BatchState.TRANSFERRED):
+                continue
+            states = self.pieces.piece_states_of_batch(batch_id)
+            counts: dict[PieceState, int] = {}
+            for _, state in states:
+                counts[state] = counts.get(state, 0) + 1
+            for entered in batch.settle(counts, self._now()):
+                data: dict[str, Any] = {}
+                if entered in (BatchState.COMPLETED, BatchState.FAILED):
+                    data["pieces"] = [{"id": i, "state": s.value} for i, s in states]
+                self.feeds.note_change(
+                    batch.account_id,
+                    NotedChange("batch", batch.id, "batch.state", entered.value, data),
+                    audit=entered is not BatchState.COMPLETED or len(states) <= AUDITED_PIECES,
+                )
+        if moved:
+            self.session.flush()
 
     def _now(self) -> datetime:
         return self._clock.now() if self._clock is not None else datetime.now(UTC)
@@ -98,6 +130,8 @@ class SqlUnitOfWork:
                     moves = [obj.state]  # created in its first state
                 for state in moves:
                     self.feeds.note_change(obj.account_id, _piece_change(obj, state))
+                if moves and obj.batch_id is not None:
+                    self._moved_batches.add(obj.batch_id)
             elif isinstance(obj, Shipment) and _changed(obj, "status"):
                 self.feeds.note_change(obj.account_id, _shipment_change(obj))
 
