@@ -20,6 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from postroom.channels.base import Channel, RetryableChannelError
 from postroom.channels.registry import load_channel
 from postroom.config import Settings
+from postroom.dialects.ekopost.webhooks import register as register_ekopost_webhooks
 from postroom.documents.analysis import AnalysisRequest, DocumentAnalysis, analyse_in_children
 from postroom.documents.preview import PreviewRequest, render_preview
 from postroom.documents.sandbox import run_limited
@@ -176,6 +177,7 @@ def _ping_broker(broker: dramatiq.Broker) -> None:
 def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
     """Build every component, create folders, and bring the database schema up to date."""
     start_mappers()
+    register_ekopost_webhooks()  # the API and the workers both send Ekopost's webhooks
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
     upgrade(engine)

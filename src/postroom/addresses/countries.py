@@ -17,3 +17,20 @@ def normalise_country(code: str) -> str:
             detail={"country": code},
         )
     return candidate
+
+
+def country_from_name_or_code(value: str) -> str:
+    """The alpha-2 code for a code or an English country name ("Sweden"); InvalidInput
+    unknown_country otherwise."""
+    candidate = value.strip()
+    if len(candidate) == 2:
+        return normalise_country(candidate)
+    try:
+        found = pycountry.countries.lookup(candidate)
+    except LookupError:
+        raise InvalidInput(
+            f"{value!r} is neither an ISO 3166-1 alpha-2 code nor a country name",
+            code="unknown_country",
+            detail={"country": value},
+        ) from None
+    return str(found.alpha_2)

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from postroom.domain.errors import IllegalTransition, InvalidInput
 from postroom.domain.model import new_id
-from postroom.domain.states import PieceState
+from postroom.domain.states import BatchState, PieceState
 from postroom.domain.tracking import ProofKind, ShipmentStatus
 
 # After attempt n fails, attempt n + 1 waits RETRY_DELAYS[n - 1]; the first try is at once.
@@ -236,10 +236,15 @@ class WebhookAttempt:
 # --- event types --------------------------------------------------------------------------
 
 
+BATCH_SETTLED_STATES = (BatchState.TRANSFERRED, BatchState.COMPLETED, BatchState.FAILED)
+
+
 def event_types_by_subject() -> dict[str, list[str]]:
     """Every event type one can subscribe to, by subject."""
     return {
         "piece": [f"piece.{s.value}" for s in PieceState],
+        # A batch's feed entries: what it does once closed, following its pieces.
+        "batch": [f"batch.{s.value}" for s in BATCH_SETTLED_STATES],
         "shipment": [f"shipment.{s.value}" for s in ShipmentStatus],
         "proof": [f"proof.{k.value.lower()}" for k in ProofKind],
         ENDPOINT_SUBJECT: [f"{ENDPOINT_SUBJECT}.{EndpointState.DISABLED.value}"],

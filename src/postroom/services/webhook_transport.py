@@ -39,6 +39,22 @@ HeaderSigner = Callable[[bytes, str, str, int], Mapping[str, str]]
 _HEADER_SIGNERS: dict[str, HeaderSigner] = {}
 
 
+# payload -> the body a dialect's receivers expect instead of the native event.
+PayloadShaper = Callable[[dict[str, Any]], dict[str, Any]]
+_PAYLOAD_SHAPERS: dict[str, PayloadShaper] = {}
+
+
+def register_payload_shaper(dialect: str, shaper: PayloadShaper) -> None:
+    """Make endpoints whose `dialect` is this one receive the shaper's body."""
+    _PAYLOAD_SHAPERS[dialect] = shaper
+
+
+def shaped_payload(dialect: str | None, payload: dict[str, Any]) -> dict[str, Any]:
+    """The body an endpoint receives: the native event, or its dialect's form of it."""
+    shaper = _PAYLOAD_SHAPERS.get(dialect) if dialect is not None else None
+    return payload if shaper is None else shaper(payload)
+
+
 def register_header_signer(dialect: str, signer: HeaderSigner) -> None:
     """Make endpoints whose `dialect` is this one carry the signer's headers too."""
     _HEADER_SIGNERS[dialect] = signer

@@ -45,6 +45,7 @@ from postroom.services.webhook_transport import (
     check_registration,
     resolve_host,
     send_message,
+    shaped_payload,
     signed_headers,
 )
 
@@ -357,9 +358,9 @@ def _attempt(
     http: httpx.Client,
 ) -> None:
     attempted_at = clock.now()
-    body = message_body(delivery.payload)
     headers: dict[str, str] = {}
     try:
+        body = message_body(shaped_payload(endpoint.dialect, delivery.payload))
         headers = signed_headers(
             msg_id=delivery.id,
             body=body,

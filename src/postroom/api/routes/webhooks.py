@@ -23,6 +23,7 @@ from postroom.domain.webhooks import (
     WebhookEndpoint,
 )
 from postroom.services import webhooks
+from postroom.services.webhook_transport import header_signer
 from postroom.services.webhooks import EndpointChanges
 
 router = APIRouter(tags=["webhooks"])
@@ -46,6 +47,11 @@ class WebhookIn(BaseModel):
         description="`*`, `piece.*`, `shipment.*` or exact types such as `piece.delivered`",
     )
     enabled: bool = True
+    dialect: str | None = Field(
+        default=None,
+        max_length=30,
+        description="`ekopost`: the body in Ekopost's form, signed with X-Ekopost-Signature too",
+    )
 
 
 class WebhookPatch(BaseModel):
@@ -204,6 +210,9 @@ def create_webhook(
     """Register an endpoint; `secret` is in this answer only (a replay with the same
     Idempotency-Key returns `secret: null`)."""
 
+    if body.dialect is not None and header_signer(body.dialect) is None:
+        raise InvalidInput(f"no dialect {body.dialect!r} sends webhooks", code="unknown_dialect")
+
     def handler() -> tuple[int, Any, Any]:
         endpoint, secret = webhooks.create_endpoint(
             uow=c.uow(),
@@ -213,6 +222,7 @@ def create_webhook(
             event_types=body.event_types,
             description=body.description,
             enabled=body.enabled,
+            dialect=body.dialect,
             allow_private=c.settings.webhooks_allow_private,
         )
         out = WebhookOut.of(endpoint, c.clock.now()).model_dump()

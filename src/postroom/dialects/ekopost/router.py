@@ -5,20 +5,44 @@ Ekopost's answer. Every failure is Ekopost's error object (errors.EkopostRoute).
 
 from __future__ import annotations
 
+import base64
+import binascii
+import io
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Query
 
+from postroom.addresses.countries import country_from_name_or_code
 from postroom.api.deps import ContainerDep
 from postroom.bootstrap import Container
 from postroom.dialects.ekopost.auth import EkopostPrincipal
 from postroom.dialects.ekopost.errors import EkopostError, EkopostRoute, campaign_not_found
-from postroom.dialects.ekopost.mapping import CAMPAIGN_STATE_BY_NAME
-from postroom.dialects.ekopost.schemas import CampaignIn, CampaignOut, ErrorOut, utc_date
+from postroom.dialects.ekopost.mapping import (
+    CAMPAIGN_STATE_BY_NAME,
+    DIALECT,
+    ENVELOPE_STATES,
+    PLEX_BY_NAME,
+    POSTAGE_BY_NAME,
+    AddressRefused,
+    envelope_fields,
+    postal_parts,
+)
+from postroom.dialects.ekopost.schemas import (
+    CampaignIn,
+    CampaignOut,
+    ContentIn,
+    ContentOut,
+    EnvelopeIn,
+    EnvelopeOut,
+    ErrorOut,
+    utc_date,
+)
 from postroom.domain.errors import NotFound
-from postroom.domain.states import BatchState
-from postroom.services import intake, order
+from postroom.domain.model import PieceOptions, Plex, Postage, Recipient
+from postroom.services import envelopes, intake, letters
 from postroom.services.retry import retrying
 
 router = APIRouter(
@@ -38,6 +62,8 @@ CAMPAIGN_SERVICE = "letter_standard"
 CAMPAIGN_PROFILE = "postroom"
 # Most campaigns one GET campaigns answers (the seed has no paging).
 MAX_LISTED = 1000
+ENVELOPE_STATE_NAMES = list(dict.fromkeys(ENVELOPE_STATES.values()))
+T = TypeVar("T")
 
 
 def _guid(value: str, not_found: EkopostError) -> str:
@@ -127,30 +153,21 @@ def get_campaign(campaign_id: str, c: ContainerDep, principal: EkopostPrincipal)
 def close_campaign(campaign_id: str, c: ContainerDep, principal: EkopostPrincipal) -> CampaignOut:
     """Close the batch with the core's order service: its pieces are priced, paid for and
     scheduled for the campaign's output date. 101 when it has no envelope, 102 while one is
-    still open (its content not yet checked)."""
+    still opened."""
     campaign = _campaign(c, principal.account_id, campaign_id)
     batch = intake.get_batch(uow=c.uow(), account_id=principal.account_id, batch_id=campaign.id)
-    if batch.state is BatchState.OPENED:
-        _, _, counts = intake.batch_summary(
-            uow=c.uow(), account_id=principal.account_id, batch_id=batch.id
-        )
-        if sum(counts.values()) == 0:
-            raise EkopostError("101", "the campaign has no envelope")
-        if counts.get("pending", 0):
-            raise EkopostError("102", f"{counts['pending']} envelope(s) are not closed yet")
     today = c.clock.now().date()
     requested: date | None = batch.output_date
     if requested is not None and requested <= today:
         requested = None  # today or earlier: as soon as the service can
     retrying(
-        lambda: order.close_batch(
+        lambda: envelopes.close_batch(
             uow=c.uow(),
             clock=c.clock,
             prices=c.prices,
             account_id=principal.account_id,
             batch_id=batch.id,
             service_ref=CAMPAIGN_SERVICE,
-            options={},
             requested_output_date=requested,
             cost_center=batch.cost_center,
         )
@@ -171,3 +188,317 @@ def cancel_campaign(campaign_id: str, c: ContainerDep, principal: EkopostPrincip
         )
     )
     return _campaign(c, principal.account_id, campaign_id)
+
+
+# --- envelopes ------------------------------------------------------------------------------
+
+
+def envelope_not_found(envelope_id: str) -> EkopostError:
+    return EkopostError("111", f"no envelope {envelope_id} in this campaign", status=404)
+
+
+def _envelope_call(envelope_id: str, call: Callable[[], T]) -> T:
+    """Run a core call about one envelope; its NotFound is the envelope's (111)."""
+    try:
+        return call()
+    except NotFound:
+        raise envelope_not_found(envelope_id) from None
+
+
+def _recipient(address: dict[str, Any] | None, registered: bool) -> Recipient | None:
+    try:
+        parts = postal_parts(address, registered=registered)
+    except AddressRefused as exc:
+        raise EkopostError(exc.code, exc.message) from None
+    if parts is None:
+        return None
+    names, streets, postal_code, city, country = parts
+    return Recipient(names, streets, postal_code, city, country_from_name_or_code(country))
+
+
+def _options(body: EnvelopeIn) -> PieceOptions:
+    postage, plex = Postage.ECONOMY, Plex.SIMPLEX
+    if body.postage is not None:
+        name = body.postage.strip().lower()
+        if name == "protected":
+            raise EkopostError("140", "protected mailing is not set up in Postroom")
+        if name not in POSTAGE_BY_NAME:
+            raise EkopostError("127", f"postage must be one of {', '.join(POSTAGE_BY_NAME)}")
+        postage = POSTAGE_BY_NAME[name]
+    if body.plex is not None:
+        if body.plex.strip().lower() not in PLEX_BY_NAME:
+            raise EkopostError("127", f"plex must be one of {', '.join(PLEX_BY_NAME)}")
+        plex = PLEX_BY_NAME[body.plex.strip().lower()]
+    return PieceOptions(plex=plex, color=body.color, postage=postage)
+
+
+@router.post(
+    "/campaigns/{campaign_id}/envelopes", response_model=EnvelopeOut, summary="Create envelope"
+)
+def create_envelope(
+    campaign_id: str, body: EnvelopeIn, c: ContainerDep, principal: EkopostPrincipal
+) -> EnvelopeOut:
+    """A new envelope in state opened: a core piece with no content yet. A postal address
+    with its fields is the recipient; a null or empty one is read from the document."""
+    campaign = _campaign(c, principal.account_id, campaign_id)
+    options = _options(body)
+    recipient = _recipient(body.address, options.postage is Postage.REGISTERED)
+    fields = {
+        "name": body.name,
+        "address": body.address,
+        "pu": body.pu,
+        "kb": body.kb,
+        "consignor_contact": body.consignor_contact,
+        "agent": body.agent,
+    }
+    piece = envelopes.open_piece(
+        uow=c.uow(),
+        clock=c.clock,
+        account_id=principal.account_id,
+        batch_id=campaign.id,
+        recipient=recipient,
+        options=options,
+        client_reference=(body.unique_id or "").strip() or None,
+        dialect_fields={DIALECT: fields},
+    )
+    return EnvelopeOut.of(piece)
+
+
+def _state_filter(state: str | None) -> str | None:
+    if state is None:
+        return None
+    wanted = state.strip().lower()
+    if wanted not in set(ENVELOPE_STATES.values()):
+        raise EkopostError("115", f"state must be one of {', '.join(ENVELOPE_STATE_NAMES)}")
+    return wanted
+
+
+def _listed(
+    c: Container, account_id: str, campaign_id: str, name: str | None, state: str | None
+) -> list[EnvelopeOut]:
+    campaign = _campaign(c, account_id, campaign_id)
+    wanted = _state_filter(state)
+    pieces = envelopes.list_pieces(uow=c.uow(), account_id=account_id, batch_id=campaign.id)
+    found = [EnvelopeOut.of(p) for p in pieces]
+    return [
+        e
+        for e in found
+        if (name is None or e.name == name) and (wanted is None or e.state == wanted)
+    ]
+
+
+@router.get(
+    "/campaigns/{campaign_id}/envelopes",
+    response_model=list[EnvelopeOut],
+    summary="Get envelopes",
+)
+def list_envelopes(
+    campaign_id: str,
+    c: ContainerDep,
+    principal: EkopostPrincipal,
+    name: str | None = Query(default=None),
+    state: str | None = Query(default=None),
+) -> list[EnvelopeOut]:
+    """The campaign's envelopes in the order they were created, by name and state."""
+    return _listed(c, principal.account_id, campaign_id, name, state)
+
+
+@router.get(
+    "/campaigns/{campaign_id}/envelopes/failed",
+    response_model=list[EnvelopeOut],
+    summary="Get failed envelopes",
+)
+def list_failed_envelopes(
+    campaign_id: str,
+    c: ContainerDep,
+    principal: EkopostPrincipal,
+    name: str | None = Query(default=None),
+    state: str | None = Query(default=None),
+    address_type: str | None = Query(default=None),
+) -> list[EnvelopeOut]:
+    """The campaign's failed envelopes (`state`, if given, must be failed)."""
+    if state is not None and state.strip().lower() != "failed":
+        raise EkopostError("115", "state can only be failed here")
+    found = _listed(c, principal.account_id, campaign_id, name, "failed")
+    if address_type is None:
+        return found
+    kind = address_type.strip().lower()
+    return [e for e in found if (e.address or {}).get("$type", "postal") == kind]
+
+
+@router.get(
+    "/campaigns/{campaign_id}/envelopes/{envelope_id}",
+    response_model=EnvelopeOut,
+    summary="Get envelope",
+)
+def get_envelope(
+    campaign_id: str, envelope_id: str, c: ContainerDep, principal: EkopostPrincipal
+) -> EnvelopeOut:
+    """One envelope of one of the caller's campaigns (111 otherwise)."""
+    campaign = _campaign(c, principal.account_id, campaign_id)
+    piece_id = _guid(envelope_id, envelope_not_found(envelope_id))
+    piece = _envelope_call(
+        envelope_id,
+        lambda: envelopes.get_piece(
+            uow=c.uow(), account_id=principal.account_id, batch_id=campaign.id, piece_id=piece_id
+        ),
+    )
+    return EnvelopeOut.of(piece)
+
+
+@router.post(
+    "/campaigns/{campaign_id}/envelopes/{envelope_id}/close",
+    response_model=EnvelopeOut,
+    summary="Close envelope",
+)
+def close_envelope(
+    campaign_id: str, envelope_id: str, c: ContainerDep, principal: EkopostPrincipal
+) -> EnvelopeOut:
+    """Mark the envelope ready (core piece closed): 100A without a document."""
+    campaign = _campaign(c, principal.account_id, campaign_id)
+    piece_id = _guid(envelope_id, envelope_not_found(envelope_id))
+    piece = _envelope_call(
+        envelope_id,
+        lambda: retrying(
+            lambda: envelopes.close_piece(
+                uow=c.uow(),
+                clock=c.clock,
+                account_id=principal.account_id,
+                batch_id=campaign.id,
+                piece_id=piece_id,
+            )
+        ),
+    )
+    return EnvelopeOut.of(piece)
+
+
+@router.post(
+    "/campaigns/{campaign_id}/envelopes/{envelope_id}/cancel",
+    response_model=EnvelopeOut,
+    summary="Cancel envelope",
+)
+def cancel_envelope(
+    campaign_id: str, envelope_id: str, c: ContainerDep, principal: EkopostPrincipal
+) -> EnvelopeOut:
+    """Cancel the envelope (core letters.cancel_letter); once in production it is 127."""
+    campaign = _campaign(c, principal.account_id, campaign_id)
+    piece_id = _guid(envelope_id, envelope_not_found(envelope_id))
+    _envelope_call(
+        envelope_id,
+        lambda: envelopes.get_piece(
+            uow=c.uow(), account_id=principal.account_id, batch_id=campaign.id, piece_id=piece_id
+        ),
+    )
+    piece = _envelope_call(
+        envelope_id,
+        lambda: retrying(
+            lambda: letters.cancel_letter(
+                uow=c.uow(), clock=c.clock, account_id=principal.account_id, piece_id=piece_id
+            )
+        ),
+    )
+    return EnvelopeOut.of(piece)
+
+
+# --- content --------------------------------------------------------------------------------
+
+PDF_MIME = "application/pdf"
+CONTENT_TYPES = ("document", "attachment")
+
+
+def _decoded(body: ContentIn, main: bool) -> bytes:
+    """The file's bytes; 129 when empty, 127 when not base64, 117/118 when `length` is not
+    the decoded size."""
+    if not body.data or not body.data.strip():
+        raise EkopostError("129", "data holds no file")
+    try:
+        data = base64.b64decode(body.data.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise EkopostError("127", "data is not base64") from None
+    if not data:
+        raise EkopostError("129", "data holds no file")
+    if body.length is not None and body.length != len(data):
+        code = "117" if main else "118"
+        raise EkopostError(code, f"length is {body.length} but data holds {len(data)} bytes")
+    return data
+
+
+@router.post(
+    "/campaigns/{campaign_id}/envelopes/{envelope_id}/content",
+    response_model=ContentOut,
+    summary="Create content",
+)
+def create_content(
+    campaign_id: str,
+    envelope_id: str,
+    body: ContentIn,
+    c: ContainerDep,
+    principal: EkopostPrincipal,
+) -> ContentOut:
+    """A document (one per envelope) or an attachment: a PDF, checked at once. Without an
+    address on the envelope, the document's window must give one (105)."""
+    campaign = _campaign(c, principal.account_id, campaign_id)
+    piece_id = _guid(envelope_id, envelope_not_found(envelope_id))
+    kind = body.type.strip().lower()
+    if kind == "markup":
+        raise EkopostError("127", "markup content is not offered by Postroom")
+    if kind not in CONTENT_TYPES:
+        raise EkopostError("127", f"type must be one of {', '.join(CONTENT_TYPES)}")
+    main = kind == "document"
+    if body.mime.strip().lower() != PDF_MIME:
+        raise EkopostError("104" if main else "108", f"mime is {body.mime!r}, not {PDF_MIME}")
+    data = _decoded(body, main)
+    attached = _envelope_call(
+        envelope_id,
+        lambda: envelopes.attach_document(
+            uow=c.uow(),
+            blobs=c.blobs,
+            clock=c.clock,
+            limits=c.limits,
+            analyse=c.analyse,
+            account_id=principal.account_id,
+            batch_id=campaign.id,
+            piece_id=piece_id,
+            upload=io.BytesIO(data),
+            filename=f"{kind}.pdf",
+            main=main,
+        ),
+    )
+    return ContentOut.of(attached.document, main=main, return_address=body.return_address)
+
+
+@router.get(
+    "/campaigns/{campaign_id}/envelopes/{envelope_id}/content/{content_id}",
+    response_model=ContentOut,
+    summary="Get content",
+)
+def get_content(
+    campaign_id: str,
+    envelope_id: str,
+    content_id: str,
+    c: ContainerDep,
+    principal: EkopostPrincipal,
+) -> ContentOut:
+    """One content of the envelope (137 when the envelope holds no such content)."""
+    campaign = _campaign(c, principal.account_id, campaign_id)
+    piece_id = _guid(envelope_id, envelope_not_found(envelope_id))
+    envelope = _envelope_call(
+        envelope_id,
+        lambda: envelopes.get_piece(
+            uow=c.uow(), account_id=principal.account_id, batch_id=campaign.id, piece_id=piece_id
+        ),
+    )
+    missing = EkopostError("137", f"no content {content_id} in this envelope", status=404)
+    document_id = _guid(content_id, missing)
+    try:
+        document, main = envelopes.document_of_piece(
+            uow=c.uow(),
+            account_id=principal.account_id,
+            batch_id=campaign.id,
+            piece_id=envelope.id,
+            document_id=document_id,
+        )
+    except NotFound:
+        raise missing from None
+    return_address = bool(envelope_fields(envelope).get("return_address", False))
+    return ContentOut.of(document, main=main, return_address=return_address)

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from postroom.dialects.ekopost.mapping import CAMPAIGN_STATES
-from postroom.domain.model import Batch
+from postroom.dialects.ekopost.mapping import (
+    CAMPAIGN_STATES,
+    ENVELOPE_STATES,
+    PLEX_NAMES,
+    POSTAGE_NAMES,
+    envelope_fields,
+)
+from postroom.domain.model import Batch, Document, MailPiece, Recipient
 
 
 def utc_text(moment: datetime) -> str:
@@ -62,8 +69,7 @@ class CampaignOut(BaseModel):
             cost_center=batch.cost_center,
             envelope_count=envelope_count,
             state=CAMPAIGN_STATES[batch.state],
-            # The core keeps no time of a batch's last state change yet: see the docs.
-            state_changed_at=created,
+            state_changed_at=utc_text(batch.state_changed_at or batch.created_at),
             created_at=created,
         )
 
@@ -74,3 +80,130 @@ class ErrorOut(BaseModel):
     error_code: str
     error_message: str
     developer_message: str
+
+
+class EnvelopeIn(BaseModel):
+    """Create envelope. `address` is kept as sent (its `$type` decides what it is)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str = Field(default="", max_length=200)
+    address: dict[str, Any] | None = None
+    postage: str | None = Field(default=None, max_length=20)
+    plex: str | None = Field(default=None, max_length=20)
+    color: bool = False
+    pu: bool = False
+    kb: bool = False
+    consignor_contact: str | None = Field(default=None, max_length=254)
+    agent: str | None = Field(default=None, max_length=200)
+    unique_id: str | None = Field(default=None, max_length=100)
+
+
+class TransactionOut(BaseModel):
+    """The envelope's last state change."""
+
+    state: str
+    state_changed_at: str
+
+
+def postal_address(recipient: Recipient, *, use_coverpage: bool = False) -> dict[str, Any]:
+    """A core recipient as Ekopost's postal address object."""
+    return {
+        "$type": "postal",
+        "name": list(recipient.name_lines),
+        "street": list(recipient.street_lines),
+        "postal_code": recipient.postal_code,
+        "city": recipient.city,
+        "country": recipient.country,
+        "use_coverpage": use_coverpage,
+    }
+
+
+class EnvelopeOut(BaseModel):
+    """The envelope object."""
+
+    id: str
+    name: str
+    address: dict[str, Any] | None
+    postage: str
+    plex: str
+    color: bool
+    state: str
+    state_changed_at: str
+    created_at: str
+    transaction: TransactionOut
+    warning: str | None
+    pu: bool
+    kb: bool
+    consignor_contact: str | None
+    agent: str | None
+    unique_id: str | None
+    failed_reason: str | None
+    tracking: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, piece: MailPiece) -> EnvelopeOut:
+        fields = envelope_fields(piece)
+        state = ENVELOPE_STATES[piece.state]
+        changed = utc_text(piece.updated_at)
+        address = fields.get("address")
+        if piece.recipient is not None and (address is None or piece.address_source == "window"):
+            address = postal_address(piece.recipient)
+        tracking = None
+        if piece.tracking_reference:
+            tracking = {"parcelNo": piece.tracking_reference, "trackingState": state}
+        return cls(
+            id=piece.id,
+            name=str(fields.get("name", "")),
+            address=address,
+            postage=POSTAGE_NAMES[piece.options.postage],
+            plex=PLEX_NAMES[piece.options.plex],
+            color=piece.options.color,
+            state=state,
+            state_changed_at=changed,
+            created_at=utc_text(piece.created_at),
+            transaction=TransactionOut(state=state, state_changed_at=changed),
+            warning=None if piece.recipient is not None else "The envelope has no address yet.",
+            pu=bool(fields.get("pu", False)),
+            kb=bool(fields.get("kb", False)),
+            consignor_contact=fields.get("consignor_contact"),
+            agent=fields.get("agent"),
+            unique_id=piece.client_reference,
+            failed_reason=piece.failure_reason,
+            tracking=tracking,
+        )
+
+
+class ContentIn(BaseModel):
+    """Create content: the file as base64 with its mime type and kind."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    data: str | None = None
+    mime: str = Field(default="", max_length=100)
+    length: int | None = Field(default=None, ge=0)
+    type: str = Field(default="document", max_length=20)
+    return_address: bool = False
+    address: dict[str, Any] | None = None
+
+
+class ContentOut(BaseModel):
+    """The content object."""
+
+    id: str
+    mime: str
+    length: int
+    type: Literal["document", "attachment"]
+    created_at: str
+    return_address: bool
+
+    @classmethod
+    def of(cls, document: Document, *, main: bool, return_address: bool) -> ContentOut:
+        return cls(
+            id=document.id,
+            mime="application/pdf",
+            length=document.size_bytes,
+            type="document" if main else "attachment",
+            created_at=utc_text(document.created_at),
+            return_address=return_address,
+        )

@@ -1,8 +1,23 @@
-"""Helpers shared by the Ekopost dialect tests."""
+"""Helpers shared by the Ekopost dialect tests: requests as an Ekopost client writes them."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
+
+from tests.integration.intake.helpers import letter_for, window_cases
+
+# Letters whose window holds a Swedish address in the campaigns' layout.
+FORM_A_SE = [c for c in window_cases("din5008_a", "SE") if c.expected.country == "SE"]
+
+POSTAL = {
+    "$type": "postal",
+    "name": ["Anna Svensson"],
+    "street": ["Storgatan 1"],
+    "postal_code": "111 22",
+    "city": "Stockholm",
+    "country": "SE",
+}
 
 
 def assert_error(response: Any, status: int, code: str) -> None:
@@ -12,3 +27,51 @@ def assert_error(response: Any, status: int, code: str) -> None:
     assert set(body) == {"error_code", "error_message", "developer_message"}
     assert body["error_code"] == code
     assert body["error_message"]
+
+
+def window_letter(index: int = 0, pages: int = 1) -> bytes:
+    """A PDF letter whose window holds FORM_A_SE[index]'s address."""
+    return letter_for(FORM_A_SE[index], pages=pages)
+
+
+def content_body(
+    pdf: bytes, *, kind: str = "document", mime: str = "application/pdf"
+) -> dict[str, Any]:
+    """Create content's body for a file."""
+    return {
+        "data": base64.b64encode(pdf).decode("ascii"),
+        "mime": mime,
+        "length": len(pdf),
+        "type": kind,
+    }
+
+
+def create_campaign(client: Any, headers: dict[str, str], **fields: Any) -> str:
+    response = client.post("/ekopost/campaigns", json={"name": "C", **fields}, headers=headers)
+    assert response.status_code == 200, response.text
+    return str(response.json()["id"])
+
+
+def create_envelope(
+    client: Any, headers: dict[str, str], campaign_id: str, **fields: Any
+) -> dict[str, Any]:
+    response = client.post(
+        f"/ekopost/campaigns/{campaign_id}/envelopes", json=fields, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def ready_envelope(
+    client: Any, headers: dict[str, str], campaign_id: str, index: int = 0, **fields: Any
+) -> str:
+    """An envelope with a window letter as its document, closed; returns its id."""
+    envelope = create_envelope(client, headers, campaign_id, name=f"E{index}", **fields)
+    base = f"/ekopost/campaigns/{campaign_id}/envelopes/{envelope['id']}"
+    added = client.post(f"{base}/content", json=content_body(window_letter(index)), headers=headers)
+    assert added.status_code == 200, added.text
+    closed = client.post(f"{base}/close", headers=headers)
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["state"] == "closed"
+    return str(envelope["id"])

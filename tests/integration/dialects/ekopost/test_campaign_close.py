@@ -1,8 +1,6 @@
-"""Closing an Ekopost campaign that holds letters: the core's order service prices, charges and
-schedules them (closed), and a campaign the account cannot pay for is 113 and stays opened.
-
-Envelopes cannot be created through /ekopost yet, so the campaign's letters are added the
-native way (a file cut into pieces in the campaign's batch)."""
+"""Closing an Ekopost campaign that holds envelopes: the core's order service prices, charges
+and schedules them (closed), and a campaign the account cannot pay for is 113 and stays
+opened."""
 
 from __future__ import annotations
 
@@ -13,10 +11,7 @@ from postroom.bootstrap import Container
 from postroom.services import accounts
 from postroom.storage import tables
 from tests.conftest import Tenant, wait_for
-from tests.integration.dialects.ekopost.helpers import assert_error
-from tests.integration.intake.helpers import add_to_batch, letter_for, window_cases
-
-FORM_A_SE = [c for c in window_cases("din5008_a", "SE") if c.expected.country == "SE"]
+from tests.integration.dialects.ekopost.helpers import assert_error, ready_envelope
 
 
 def _campaign_with_a_letter(client: TestClient, tenant: Tenant) -> str:
@@ -27,9 +22,7 @@ def _campaign_with_a_letter(client: TestClient, tenant: Tenant) -> str:
     )
     assert response.status_code == 200, response.text
     campaign_id = str(response.json()["id"])
-    added = add_to_batch(client, tenant, campaign_id, letter_for(FORM_A_SE[0]), wait=60)
-    assert added.status_code == 201, added.text
-    assert [p["eligible"] for p in added.json()["pieces"]] == [True]
+    ready_envelope(client, tenant.headers, campaign_id)
     return campaign_id
 
 
@@ -63,6 +56,8 @@ def test_a_campaign_over_the_credit_is_113_and_stays_opened(
     after = client.get(f"/ekopost/campaigns/{campaign_id}", headers=poor.headers).json()
     assert after["state"] == "opened"
     assert after["envelope_count"] == 1
+    envelopes = client.get(f"/ekopost/campaigns/{campaign_id}/envelopes", headers=poor.headers)
+    assert [e["state"] for e in envelopes.json()] == ["closed"]
 
 
 def _piece_states(container: Container, campaign_id: str) -> list[str]:
@@ -78,7 +73,7 @@ def test_cancelling_an_opened_campaign_cancels_its_envelopes(
     campaign_id = _campaign_with_a_letter(client, tenant)
     foreign = client.post(f"/ekopost/campaigns/{campaign_id}/cancel", headers=other_tenant.headers)
     assert_error(foreign, 404, "106")
-    assert _piece_states(container, campaign_id) == ["opened"]
+    assert _piece_states(container, campaign_id) == ["closed"]
     cancelled = client.post(f"/ekopost/campaigns/{campaign_id}/cancel", headers=tenant.headers)
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["state"] == "cancelled"
@@ -125,7 +120,9 @@ def test_a_campaign_in_production_is_not_cancelled(
     wait_for(lambda: _piece_states(container, campaign_id) == ["transferred"], timeout=60)
     refused = client.post(f"/ekopost/campaigns/{campaign_id}/cancel", headers=tenant.headers)
     assert_error(refused, 400, "127")
-    assert "production" in refused.json()["developer_message"]
+    assert "transferred" in refused.json()["developer_message"]
     assert _piece_states(container, campaign_id) == ["transferred"]
     after = client.get(f"/ekopost/campaigns/{campaign_id}", headers=tenant.headers).json()
-    assert after["state"] == "closed"
+    # The batch followed its only piece into production.
+    assert after["state"] == "transferred"
+    assert after["state_changed_at"] >= after["created_at"]

@@ -1,0 +1,312 @@
+"""Pieces built step by step, as Ekopost's envelopes are: opened in a batch with or without
+an address, given their document (checked, and its window read, at once), closed one by
+one, and produced once their batch is closed with every piece closed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, BinaryIO
+
+from postroom.documents.analysis import AnalysisRequest
+from postroom.documents.inspect import inspect_pdf
+from postroom.domain.clock import Clock
+from postroom.domain.eligibility import assess
+from postroom.domain.errors import Conflict, InvalidDocument, InvalidInput, NotFound
+from postroom.domain.findings import Finding, Severity, has_errors
+from postroom.domain.model import Batch, Document, MailPiece, PieceOptions, Recipient
+from postroom.domain.pricing import PriceTable
+from postroom.domain.states import PieceState
+from postroom.services import order
+from postroom.services.intake import Analyser, resolve_layout, resolve_profile, run_analysis
+from postroom.services.letters import Limits
+from postroom.services.ports import BlobStore, UnitOfWork
+
+MAX_LISTED = 10_000  # most pieces one listing of a batch answers
+
+
+def _opened_batch(uow: UnitOfWork, account_id: str, batch_id: str) -> Batch:
+    batch = uow.pieces.batch(account_id, batch_id)
+    if batch is None:
+        raise NotFound(f"no batch {batch_id}")
+    if not batch.accepts_documents():
+        raise Conflict(
+            f"the batch is {batch.state.value}; pieces go into opened batches",
+            code="batch_not_open",
+            detail={"state": batch.state.value},
+        )
+    return batch
+
+
+def open_piece(
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    account_id: str,
+    batch_id: str,
+    recipient: Recipient | None,
+    options: PieceOptions,
+    client_reference: str | None = None,
+    dialect_fields: Mapping[str, Any] | None = None,
+) -> MailPiece:
+    """An opened piece with no content yet; without a recipient its document's window will
+    give one. Conflict duplicate_reference when the account already has `client_reference`."""
+    with uow:
+        _opened_batch(uow, account_id, batch_id)
+        if client_reference and uow.pieces.piece_by_client_reference(account_id, client_reference):
+            raise Conflict(
+                f"the account already has a piece with the reference {client_reference!r}",
+                code="duplicate_reference",
+            )
+        now = clock.now()
+        piece = MailPiece(
+            account_id=account_id,
+            document_id=None,
+            recipient=recipient,
+            options=options,
+            page_count=0,
+            created_at=now,
+            updated_at=now,
+            state=PieceState.OPENED,
+            batch_id=batch_id,
+            address_source="given" if recipient is not None else "window",
+            client_reference=client_reference or None,
+            dialect_fields=dict(dialect_fields or {}),
+        )
+        uow.pieces.add(piece)
+        uow.commit()
+    return piece
+
+
+def get_piece(*, uow: UnitOfWork, account_id: str, batch_id: str, piece_id: str) -> MailPiece:
+    """One of the batch's pieces; NotFound for another batch's or another account's."""
+    with uow:
+        piece = uow.pieces.get(account_id, piece_id)
+        if piece is None or piece.batch_id != batch_id:
+            raise NotFound(f"no piece {piece_id} in batch {batch_id}")
+        return piece
+
+
+def list_pieces(*, uow: UnitOfWork, account_id: str, batch_id: str) -> list[MailPiece]:
+    """The batch's pieces in the order they were opened (at most MAX_LISTED)."""
+    with uow:
+        if uow.pieces.batch(account_id, batch_id) is None:
+            raise NotFound(f"no batch {batch_id}")
+        return list(uow.pieces.pieces_of_batch_by_creation(batch_id, MAX_LISTED))
+
+
+@dataclass(frozen=True)
+class Attached:
+    """The piece after its content was added, and the document that was."""
+
+    piece: MailPiece
+    document: Document
+
+
+def attach_document(
+    *,
+    uow: UnitOfWork,
+    blobs: BlobStore,
+    clock: Clock,
+    limits: Limits,
+    analyse: Analyser,
+    account_id: str,
+    batch_id: str,
+    piece_id: str,
+    upload: BinaryIO,
+    filename: str,
+    main: bool,
+) -> Attached:
+    """Check a PDF at once (first look, preflight, and the window for a main document) and
+    add it to an opened piece: as its document, or as an annex printed after it.
+
+    Refusals, with nothing stored: Conflict document_present (a second main document),
+    piece_not_open; InvalidDocument (not a PDF, unreadable, refused by preflight);
+    InvalidInput no_address when the piece has no recipient and the window gives none."""
+    with uow:
+        batch = _opened_batch(uow, account_id, batch_id)
+        piece = _open_piece(uow, account_id, batch_id, piece_id, main=main)
+        recipient = piece.recipient
+    profile = resolve_profile(batch.profile)
+    layout = resolve_layout(batch.layout, profile)
+    facts = inspect_pdf(upload, max_pages=limits.max_pages, max_bytes=limits.max_bytes)
+    sha, size = blobs.put(upload)
+    request = AnalysisRequest(
+        path=str(blobs.path(sha)),
+        profile_name=profile.name,
+        layout_code=layout.code,
+        rule=None,
+        read_window=main and recipient is None,
+        default_country=batch.default_country,
+        page_count=facts.page_count,
+        max_pages=limits.max_pages,
+        max_bytes=limits.max_bytes,
+    )
+    analysed = run_analysis(analyse, blobs, request)
+    analysis = analysed.analysis
+    if analysis.rejected or not analysis.pieces:
+        raise InvalidDocument(_rejection(analysis.report), code="document_rejected")
+    scan = analysis.pieces[0]
+    found = scan.address.recipient if scan.address else None
+    if main and recipient is None and found is None:
+        lines = " / ".join(scan.window_lines) or "nothing"
+        raise InvalidInput(
+            f"no postal address could be read in the document's window (it holds {lines})",
+            code="no_address",
+        )
+    now = clock.now()
+    with uow:
+        piece = _open_piece(uow, account_id, batch_id, piece_id, main=main)
+        document = Document(
+            account_id=account_id,
+            blob_sha256=sha,
+            filename=filename[:255] or "document.pdf",
+            size_bytes=size,
+            page_count=facts.page_count,
+            created_at=now,
+            profile=profile.name,
+        )
+        document.record_preflight(analysis.report, rejected=False)
+        document.print_sha256 = analysed.print_sha256
+        uow.pieces.add(document)
+        if main:
+            piece.document_id = document.id
+            piece.first_page = 1
+            if piece.recipient is None:
+                piece.recipient = found
+                piece.address_source = "window"
+            address_findings = scan.address.findings if scan.address else ()
+            findings: tuple[Finding, ...] = (*scan.findings, *address_findings)
+        else:
+            piece.annexes = [*piece.annexes, document.id]
+            findings = tuple(Finding.from_dict(f) for f in piece.findings)
+        piece.page_count = _pages(uow, piece)
+        reasons = assess(
+            page_count=piece.page_count,
+            plex=piece.options.plex,
+            layout=layout,
+            countries=profile.countries,
+            recipient=piece.recipient,
+            findings=findings,
+        )
+        piece.findings = [f.to_dict() for f in reasons]
+        piece.eligible = not has_errors(list(reasons))
+        piece.updated_at = now
+        uow.commit()
+    return Attached(piece, document)
+
+
+def _open_piece(
+    uow: UnitOfWork, account_id: str, batch_id: str, piece_id: str, *, main: bool
+) -> MailPiece:
+    piece = uow.pieces.get(account_id, piece_id)
+    if piece is None or piece.batch_id != batch_id:
+        raise NotFound(f"no piece {piece_id} in batch {batch_id}")
+    if piece.state is not PieceState.OPENED:
+        raise Conflict(
+            f"the piece is {piece.state.value}; content goes into opened pieces",
+            code="piece_not_open",
+            detail={"state": piece.state.value},
+        )
+    if main and piece.document_id is not None:
+        raise Conflict("the piece already has its document", code="document_present")
+    return piece
+
+
+def _pages(uow: UnitOfWork, piece: MailPiece) -> int:
+    """The piece's pages: its document's and its annexes'."""
+    total = 0
+    for document_id in [piece.document_id, *piece.annexes]:
+        if document_id is not None:
+            document = uow.pieces.document_by_id(document_id)
+            total += document.page_count if document else 0
+    return total
+
+
+def _rejection(report: dict[str, Any]) -> str:
+    errors = [
+        str(f.get("message", f.get("code", "")))
+        for f in report.get("findings", [])
+        if f.get("severity") == Severity.ERROR.value
+    ]
+    return "preflight refused the document: " + ("; ".join(errors) or "no pages")
+
+
+def document_of_piece(
+    *, uow: UnitOfWork, account_id: str, batch_id: str, piece_id: str, document_id: str
+) -> tuple[Document, bool]:
+    """One of the piece's documents, and whether it is the main one; NotFound otherwise."""
+    with uow:
+        piece = uow.pieces.get(account_id, piece_id)
+        if piece is None or piece.batch_id != batch_id:
+            raise NotFound(f"no piece {piece_id} in batch {batch_id}")
+        if document_id != piece.document_id and document_id not in piece.annexes:
+            raise NotFound(f"no document {document_id} in piece {piece_id}")
+        document = uow.pieces.document(account_id, document_id)
+        if document is None:
+            raise NotFound(f"no document {document_id}")
+        return document, document_id == piece.document_id
+
+
+def close_piece(
+    *, uow: UnitOfWork, clock: Clock, account_id: str, batch_id: str, piece_id: str
+) -> MailPiece:
+    """Mark an opened piece ready: Conflict no_document without its document, InvalidInput
+    not_eligible (with the reasons) when it cannot be produced."""
+    with uow:
+        piece = uow.pieces.get(account_id, piece_id)
+        if piece is None or piece.batch_id != batch_id:
+            raise NotFound(f"no piece {piece_id} in batch {batch_id}")
+        if piece.state is PieceState.OPENED and piece.document_id is None:
+            raise Conflict("the piece has no document yet", code="no_document")
+        if piece.state is PieceState.OPENED and not piece.eligible:
+            reasons = [str(f.get("message", "")) for f in piece.findings]
+            raise InvalidInput(
+                "the piece cannot be produced: " + "; ".join(reasons),
+                code="not_eligible",
+                detail={"findings": piece.findings},
+            )
+        piece.move_to(PieceState.CLOSED, clock.now())
+        uow.commit()
+    return piece
+
+
+def close_batch(
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    prices: PriceTable,
+    account_id: str,
+    batch_id: str,
+    service_ref: str,
+    requested_output_date: date | None,
+    cost_center: str,
+) -> order.BatchClosed:
+    """Close a batch of step-by-step pieces: InvalidInput batch_empty without any, Conflict
+    pieces_not_closed while one is still opened; then the order service's close."""
+    with uow:
+        batch = uow.pieces.batch(account_id, batch_id)
+        if batch is None:
+            raise NotFound(f"no batch {batch_id}")
+        counts = uow.pieces.count_pieces_of_batch(batch_id)
+        opened = sum(
+            1
+            for p in uow.pieces.pieces_of_batch_by_creation(batch_id, MAX_LISTED)
+            if p.state is PieceState.OPENED
+        )
+    if batch.accepts_documents() and sum(counts.values()) == 0:
+        raise InvalidInput("the batch has no piece", code="batch_empty")
+    if batch.accepts_documents() and opened:
+        raise Conflict(f"{opened} of the batch's pieces are not closed", code="pieces_not_closed")
+    return order.close_batch(
+        uow=uow,
+        clock=clock,
+        prices=prices,
+        account_id=account_id,
+        batch_id=batch_id,
+        service_ref=service_ref,
+        options={},
+        requested_output_date=requested_output_date,
+        cost_center=cost_center,
+    )
