@@ -284,7 +284,8 @@ def close_batch(
     cost_center: str,
 ) -> order.BatchClosed:
     """Close a batch of step-by-step pieces: InvalidInput batch_empty without any, Conflict
-    pieces_not_closed while one is still opened; then the order service's close."""
+    pieces_not_closed while one is still opened; then the order service's close, each piece
+    keeping the plex, colour and postage it was opened with."""
     with uow:
         batch = uow.pieces.batch(account_id, batch_id)
         if batch is None:
@@ -309,4 +310,5 @@ def close_batch(
         options={},
         requested_output_date=requested_output_date,
         cost_center=cost_center,
+        piece_options=True,
     )

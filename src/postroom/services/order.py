@@ -4,7 +4,7 @@ account's credit, and schedule the pieces for their output date and cut-off."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -186,9 +186,12 @@ def close_batch(
     options: Mapping[str, Any],
     requested_output_date: date | None = None,
     cost_center: str = "",
+    piece_options: bool = False,
 ) -> BatchClosed:
     """Price the batch's eligible pieces, spend the credit and accept them, in one
-    transaction; on any refusal nothing of the batch changes."""
+    transaction; on any refusal nothing of the batch changes. With `piece_options`, each
+    piece keeps the plex, colour and postage it was opened with (pieces built step by
+    step), `options` giving the rest."""
     with uow:
         now = clock.now()
         account = uow.catalog.lock_account(account_id)
@@ -219,22 +222,32 @@ def close_batch(
         )
         # Opened pieces, and pieces their sender closed one by one (Ekopost's envelopes).
         pieces = [p for p in _batch_pieces(uow, batch_id) if p.state in CLOSABLE]
-        eligible, left = _split_eligible(pieces, chosen)
+        chosen_for = _options_of_pieces(uow, service, options, pieces) if piece_options else {}
+        eligible, left = _split_eligible(pieces, chosen, chosen_for)
         if not eligible:
             raise InvalidInput(
                 "the batch has no eligible piece to close",
                 code="no_eligible_piece",
                 detail={"not_eligible": len(left)},
             )
-        priced = {p.id: price_for(prices, service, chosen, p) for p in eligible}
+        priced = {
+            p.id: price_for(prices, service, chosen_for.get(p.id, chosen), p) for p in eligible
+        }
         total = sum(p.amount_minor for p in priced.values())
         check_credit(uow, account, total, now, service.timezone)
         _charge(uow, account, {k: v.amount_minor for k, v in priced.items()}, now)
         for piece in eligible:
-            _accept(piece, service, chosen, priced[piece.id], schedule, now)
+            own = chosen_for.get(piece.id, chosen)
+            piece_schedule = schedule
+            if own.options.postage is not chosen.options.postage:
+                piece_schedule = replace(
+                    schedule,
+                    expected_post_date=expected_post_date(schedule.shown_date, own.options.postage),
+                )
+            _accept(piece, service, own, priced[piece.id], piece_schedule, now)
         register(eligible, uow, service)
         for piece in left:
-            _mark_too_big(piece, chosen)
+            _mark_too_big(piece, chosen_for.get(piece.id, chosen))
         batch.move_to(BatchState.CLOSED, now)
         batch.service_id = service.id
         batch.output_date = schedule.shown_date
@@ -253,16 +266,36 @@ def close_batch(
         )
 
 
+def _options_of_pieces(
+    uow: UnitOfWork, service: Service, options: Mapping[str, Any], pieces: Sequence[MailPiece]
+) -> dict[str, ChosenOptions]:
+    """Each piece's options: its own plex, colour and postage over `options`."""
+    resolved: dict[tuple[str, bool, str], ChosenOptions] = {}
+    found: dict[str, ChosenOptions] = {}
+    for piece in pieces:
+        own = piece.options
+        key = (own.plex.value, own.color, own.postage.value)
+        if key not in resolved:
+            resolved[key] = resolve_options(
+                uow, service, {**options, "plex": key[0], "color": key[1], "postage": key[2]}
+            )
+        found[piece.id] = resolved[key]
+    return found
+
+
 def _split_eligible(
-    pieces: Sequence[MailPiece], chosen: ChosenOptions
+    pieces: Sequence[MailPiece],
+    chosen: ChosenOptions,
+    chosen_for: Mapping[str, ChosenOptions] | None = None,
 ) -> tuple[list[MailPiece], list[MailPiece]]:
     """Eligible pieces that fit the chosen envelope, and the rest (which stay opened)."""
     fits: list[MailPiece] = []
     rest: list[MailPiece] = []
     for piece in pieces:
-        sheets = sheets_needed(piece.page_count, chosen.options.plex, chosen.layout)
+        own = (chosen_for or {}).get(piece.id, chosen)
+        sheets = sheets_needed(piece.page_count, own.options.plex, own.layout)
         ok = piece.eligible and piece.recipient is not None
-        (fits if ok and sheets <= chosen.layout.sheet_capacity else rest).append(piece)
+        (fits if ok and sheets <= own.layout.sheet_capacity else rest).append(piece)
     return fits, rest
 
 

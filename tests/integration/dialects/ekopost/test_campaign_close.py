@@ -11,7 +11,12 @@ from postroom.bootstrap import Container
 from postroom.services import accounts
 from postroom.storage import tables
 from tests.conftest import Tenant, wait_for
-from tests.integration.dialects.ekopost.helpers import assert_error, ready_envelope
+from tests.integration.dialects.ekopost.helpers import (
+    POSTAL,
+    assert_error,
+    create_campaign,
+    ready_envelope,
+)
 
 
 def _campaign_with_a_letter(client: TestClient, tenant: Tenant) -> str:
@@ -126,3 +131,46 @@ def test_a_campaign_in_production_is_not_cancelled(
     # The batch followed its only piece into production.
     assert after["state"] == "transferred"
     assert after["state_changed_at"] >= after["created_at"]
+
+
+def test_each_envelope_is_produced_with_its_own_postage_plex_and_color(
+    client: TestClient, container: Container, tenant: Tenant
+) -> None:
+    campaign_id = create_campaign(client, tenant.headers)
+    plain = ready_envelope(client, tenant.headers, campaign_id, 0, address=POSTAL)
+    fancy = ready_envelope(
+        client,
+        tenant.headers,
+        campaign_id,
+        1,
+        address=POSTAL,
+        postage="rek",
+        plex="duplex",
+        color=True,
+    )
+    closed = client.post(f"/ekopost/campaigns/{campaign_id}/close", headers=tenant.headers)
+    assert closed.status_code == 200, closed.text
+    base = f"/ekopost/campaigns/{campaign_id}/envelopes"
+    got = {e["id"]: e for e in client.get(base, headers=tenant.headers).json()}
+    assert (got[plain]["postage"], got[plain]["plex"], got[plain]["color"]) == (
+        "economy",
+        "simplex",
+        False,
+    )
+    assert (got[fancy]["postage"], got[fancy]["plex"], got[fancy]["color"]) == (
+        "rek",
+        "duplex",
+        True,
+    )
+    # A registered envelope has its S10 number for tracking; the plain one has none.
+    assert got[fancy]["tracking"]["parcelNo"].startswith("RR")
+    assert got[plain]["tracking"] is None
+    prices = _prices(container, campaign_id)
+    assert prices[fancy] > prices[plain]
+
+
+def _prices(container: Container, campaign_id: str) -> dict[str, int]:
+    t = tables.mail_pieces
+    with container.engine.connect() as conn:
+        rows = conn.execute(select(t.c.id, t.c.price_minor).where(t.c.batch_id == campaign_id))
+        return {str(r.id): int(r.price_minor) for r in rows}
