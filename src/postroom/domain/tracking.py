@@ -130,7 +130,7 @@ class EventCatalog:
         return cls.from_csv(text)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TrackingEvent:
     """One thing that happened to a shipment, as a carrier or the print shop told it."""
 
