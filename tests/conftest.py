@@ -65,6 +65,10 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
             # The worker must take what a test's API takes: the 9,000-page campaign test
             # raises its API's page limit to 10,000 (an API at the default still refuses).
             "POSTROOM_MAX_PAGES_PER_DOCUMENT": "10000",
+            # Webhook tests run their receiver on 127.0.0.1; refusals of private addresses
+            # are tested in-process, with the setting off.
+            "POSTROOM_WEBHOOKS_ALLOW_PRIVATE": "1",
+            "POSTROOM_WEBHOOK_POLL_SECONDS": "0.05",
         }
         with worker_process(env, tmp_path_factory.mktemp("worker") / "worker.log"):
             yield Backend(database_url=db, broker_url=amqp, data_dir=data_dir)

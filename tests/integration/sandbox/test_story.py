@@ -151,8 +151,7 @@ def test_returned_to_sender_gives_webhook_fail_proof_feed_entry_and_no_file(
     seen = {(c["subject_type"], c["status"]) for c in changes["data"]}
     assert {("piece", "returned"), ("shipment", "returned"), ("proof", "fail_proof")} <= seen
 
-    # The webhooks: made for the account's endpoint; on the embedded backend they arrive
-    # signed (the shared worker process of the distributed suite may not call 127.0.0.1).
+    # The webhooks: made for the account's endpoint, and they arrive signed.
     with container.engine.connect() as conn:
         types = set(
             conn.execute(
@@ -162,15 +161,14 @@ def test_returned_to_sender_gives_webhook_fail_proof_feed_entry_and_no_file(
             ).scalars()
         )
     assert {"piece.returned", "shipment.returned", "proof.fail_proof"} <= types
-    if not backend.distributed:
-        wait_for(lambda: receiver.of_type("piece.returned"), timeout=30)
-        wait_for(lambda: receiver.of_type("proof.fail_proof"), timeout=30)
-        verifier = Webhook(hook["secret"])
-        for request in receiver.requests:
-            payload = verifier.verify(request.body, request.headers)
-            assert payload["type"] == json.loads(request.body)["type"]
-        [returned] = receiver.of_type("piece.returned")
-        assert json.loads(returned.body)["data"]["id"] == letter["id"]
+    wait_for(lambda: receiver.of_type("piece.returned"), timeout=30)
+    wait_for(lambda: receiver.of_type("proof.fail_proof"), timeout=30)
+    verifier = Webhook(hook["secret"])
+    for request in receiver.requests:
+        payload = verifier.verify(request.body, request.headers)
+        assert payload["type"] == json.loads(request.body)["type"]
+    [returned] = receiver.of_type("piece.returned")
+    assert json.loads(returned.body)["data"]["id"] == letter["id"]
 
     # Nothing reached the printer's folder: the piece is in no lot and no manifest.
     with container.engine.connect() as conn:

@@ -6,18 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from standardwebhooks import Webhook
 
-from tests.conftest import Backend, Tenant, letter_form, wait_for
+from tests.conftest import Tenant, letter_form, wait_for
 from tests.integration.webhooks.receiver import Receiver
-
-
-@pytest.fixture(autouse=True)
-def _in_process_sender(backend: Backend) -> None:
-    if backend.distributed:
-        pytest.skip("the shared worker process is not allowed to reach the local receiver")
 
 
 def test_a_letter_reaches_the_receiver_as_signed_webhooks(
