@@ -122,9 +122,13 @@ def _events_body_schema() -> dict[str, Any]:
     }
 
 
-async def events_body(request: Request) -> tuple[list[TrackingEvent], str]:
-    """The events of the body (one event, or a batch) and their carrier."""
-    body = await request.body()
+async def raw_body(request: Request) -> bytes:
+    """The request's bytes (validated in the thread pool, not on the event loop)."""
+    return await request.body()
+
+
+def events_of(body: bytes) -> tuple[list[TrackingEvent], str]:
+    """The events of a body (one event, or a batch) and their carrier."""
     try:
         batch = EVENT_BATCH.validate_json(body)
     except ValidationError as exc:
@@ -306,7 +310,7 @@ class ChangePage(BaseModel):
 def post_events(
     c: ContainerDep,
     principal: PrincipalDep,
-    body: Annotated[tuple[list[TrackingEvent], str], Depends(events_body)],
+    body: Annotated[bytes, Depends(raw_body)],
     response: Response,
     prefer: Annotated[str | None, Header()] = None,
 ) -> IngestOut | EventBatchOut:
@@ -316,7 +320,7 @@ def post_events(
     With `Prefer: respond-async` (RFC 7240) the checked batch is stored as it is and folded
     by a worker stage: the answer is 202 with the batch, whose `Location` tells what the
     events did once folded."""
-    events, carrier = body
+    events, carrier = events_of(body)
     if prefer is not None and "respond-async" in prefer.lower():
         batch = tracking.queue_events(
             uow=c.uow(),
