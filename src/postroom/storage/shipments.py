@@ -220,7 +220,15 @@ class ShipmentRepository:
                 received_at=batch.received_at,
             )
         )
-        bulk_insert(connection, tables.event_inbox, [_inbox_row(batch.id, ev) for ev in events])
+        rows = [_inbox_row(batch.id, ev) for ev in events]
+        # The optional fields no event of the call has are left to their NULL default:
+        # a carrier that sends five fields costs five columns, not twelve.
+        present = {name for row in rows for name, value in row.items() if value is not None}
+        bulk_insert(
+            connection,
+            tables.event_inbox,
+            [{k: v for k, v in row.items() if k in present} for row in rows],
+        )
 
     def event_batch(self, batch_id: str, account_id: str | None = None) -> EventBatch | None:
         """A batch by id (of this account when one is given)."""

@@ -142,3 +142,37 @@ def test_another_accounts_batch_is_not_found(
     assert_error(
         client.get("/v1/tracking/batches/no-such-batch", headers=tenant.headers), 404, "not_found"
     )
+
+
+def test_every_field_survives_the_inbox(client: TestClient, tenant: Tenant) -> None:
+    """A batch where one event has every optional field and the other none: the inbox
+    stores only the columns some event fills, and each event comes out as it went in."""
+    full = event(
+        "FIELDS1",
+        "004",
+        latitude=59.911096,
+        longitude=10.752457,
+        location="Oslo",
+        location_id="34567",
+        additional_code="001",
+        channel="SMS",
+        message="Arrived",
+        source="posten",
+    )
+    batch = queue(client, tenant, {"events": [full, event("FIELDS2", "003")]})
+    assert folded(client, tenant, batch["id"])["stored"] == 2
+    shipment = shipment_by_reference(client, tenant, "FIELDS1")
+    [stored] = client.get(f"/v1/shipments/{shipment['id']}/events", headers=tenant.headers).json()[
+        "data"
+    ]
+    assert stored["time"] == full["time"]
+    assert (stored["latitude"], stored["longitude"]) == (59.911096, 10.752457)
+    assert (stored["location"], stored["location_id"]) == ("Oslo", "34567")
+    assert (stored["additional_code"], stored["channel"]) == ("001", "SMS")
+    assert (stored["message"], stored["source"]) == ("Arrived", "posten")
+    bare = shipment_by_reference(client, tenant, "FIELDS2")
+    [plain] = client.get(f"/v1/shipments/{bare['id']}/events", headers=tenant.headers).json()[
+        "data"
+    ]
+    assert plain["source"] == "api"
+    assert plain["location"] is None and plain["message"] is None
