@@ -18,6 +18,7 @@ from postroom.api.routes import (
     keys,
     letters,
     lots,
+    reachability,
     sandbox,
     sessions,
     tracking,
@@ -71,6 +72,7 @@ def create_app(container: Container, *, run_worker: bool = True) -> FastAPI:
         tracking,
         webhooks,
         sandbox,
+        reachability,
     ):
         v1.include_router(module.router)
     app.include_router(v1)

@@ -4,7 +4,7 @@ one, and produced once their batch is closed with every piece closed."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, BinaryIO
@@ -17,6 +17,7 @@ from postroom.domain.errors import Conflict, InvalidDocument, InvalidInput, NotF
 from postroom.domain.findings import Finding, Severity, has_errors
 from postroom.domain.model import Batch, Document, MailPiece, PieceOptions, Recipient
 from postroom.domain.pricing import PriceTable
+from postroom.domain.reachability import ReachKind, normalise_recipient
 from postroom.domain.states import PieceState
 from postroom.services import order
 from postroom.services.intake import Analyser, resolve_layout, resolve_profile, run_analysis
@@ -24,6 +25,24 @@ from postroom.services.letters import Limits
 from postroom.services.ports import BlobStore, UnitOfWork
 
 MAX_LISTED = 10_000  # most pieces one listing of a batch answers
+DIGITAL = "digital"  # the key of a digital address in a piece's `delivery`
+
+
+@dataclass(frozen=True)
+class DigitalAddress:
+    """Where a piece goes instead of paper when the recipient is reachable there."""
+
+    kind: ReachKind
+    recipient: str
+
+    def to_dict(self) -> dict[str, str]:
+        """The JSON form kept in the piece's `delivery`."""
+        return {"kind": self.kind.value, "recipient": self.recipient}
+
+    @property
+    def reference(self) -> str:
+        """What the piece is called once delivered there: `einbox:191212121212`."""
+        return f"{self.kind.value}:{normalise_recipient(self.recipient)}"
 
 
 def _opened_batch(uow: UnitOfWork, account_id: str, batch_id: str) -> Batch:
@@ -49,9 +68,12 @@ def open_piece(
     options: PieceOptions,
     client_reference: str | None = None,
     dialect_fields: Mapping[str, Any] | None = None,
+    digital: DigitalAddress | None = None,
 ) -> MailPiece:
     """An opened piece with no content yet; without a recipient its document's window will
-    give one. Conflict duplicate_reference when the account already has `client_reference`."""
+    give one. With a `digital` address it is delivered there at its batch's close when the
+    account's reachability registry knows the recipient, and printed otherwise. Conflict
+    duplicate_reference when the account already has `client_reference`."""
     with uow:
         _opened_batch(uow, account_id, batch_id)
         if client_reference and uow.pieces.piece_by_client_reference(account_id, client_reference):
@@ -73,6 +95,7 @@ def open_piece(
             address_source="given" if recipient is not None else "window",
             client_reference=client_reference or None,
             dialect_fields=dict(dialect_fields or {}),
+            delivery={DIGITAL: digital.to_dict()} if digital is not None else {},
         )
         uow.pieces.add(piece)
         uow.commit()
@@ -291,11 +314,9 @@ def close_batch(
         if batch is None:
             raise NotFound(f"no batch {batch_id}")
         counts = uow.pieces.count_pieces_of_batch(batch_id)
-        opened = sum(
-            1
-            for p in uow.pieces.pieces_of_batch_by_creation(batch_id, MAX_LISTED)
-            if p.state is PieceState.OPENED
-        )
+        pieces = uow.pieces.pieces_of_batch_by_creation(batch_id, MAX_LISTED)
+        opened = sum(1 for p in pieces if p.state is PieceState.OPENED)
+        delivered_digitally = _reachable_digital(uow, account_id, pieces)
     if batch.accepts_documents() and sum(counts.values()) == 0:
         raise InvalidInput("the batch has no piece", code="batch_empty")
     if batch.accepts_documents() and opened:
@@ -311,4 +332,29 @@ def close_batch(
         requested_output_date=requested_output_date,
         cost_center=cost_center,
         piece_options=True,
+        sent_elsewhere=delivered_digitally,
     )
+
+
+def _reachable_digital(
+    uow: UnitOfWork, account_id: str, pieces: Sequence[MailPiece]
+) -> dict[str, str]:
+    """Piece id -> where it is delivered, for pieces whose digital recipient is reachable."""
+    wanted: dict[str, DigitalAddress] = {}
+    for piece in pieces:
+        found = piece.delivery.get(DIGITAL)
+        if found and piece.state is PieceState.CLOSED:
+            wanted[piece.id] = DigitalAddress(ReachKind(found["kind"]), found["recipient"])
+    delivered: dict[str, str] = {}
+    for kind in {a.kind for a in wanted.values()}:
+        of_kind = {pid: a for pid, a in wanted.items() if a.kind is kind}
+        names = sorted({normalise_recipient(a.recipient) for a in of_kind.values()})
+        known = uow.reachability.known(account_id, kind, names)
+        delivered.update(
+            {
+                pid: a.reference
+                for pid, a in of_kind.items()
+                if normalise_recipient(a.recipient) in known
+            }
+        )
+    return delivered

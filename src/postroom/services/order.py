@@ -187,11 +187,14 @@ def close_batch(
     requested_output_date: date | None = None,
     cost_center: str = "",
     piece_options: bool = False,
+    sent_elsewhere: Mapping[str, str] | None = None,
 ) -> BatchClosed:
     """Price the batch's eligible pieces, spend the credit and accept them, in one
     transaction; on any refusal nothing of the batch changes. With `piece_options`, each
     piece keeps the plex, colour and postage it was opened with (pieces built step by
-    step), `options` giving the rest."""
+    step), `options` giving the rest. `sent_elsewhere` (piece id -> the other channel's
+    reference, such as a reachable e-inbox) names accepted pieces that are delivered at
+    once instead of produced: they go on to sent."""
     with uow:
         now = clock.now()
         account = uow.catalog.lock_account(account_id)
@@ -246,6 +249,10 @@ def close_batch(
                 )
             _accept(piece, service, own, priced[piece.id], piece_schedule, now)
         register(eligible, uow, service)
+        for piece in eligible:
+            if sent_elsewhere and piece.id in sent_elsewhere:
+                piece.external_reference = sent_elsewhere[piece.id]
+                piece.move_to(PieceState.SENT, now)
         for piece in left:
             _mark_too_big(piece, chosen_for.get(piece.id, chosen))
         batch.move_to(BatchState.CLOSED, now)

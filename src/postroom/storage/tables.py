@@ -270,6 +270,16 @@ mail_pieces = Table(
     Index("ux_mail_pieces_client_reference", "account_id", "client_reference", unique=True),
 )
 
+# Digital recipients an account can reach (domain/reachability.py), in normalised form.
+reachable_recipients = Table(
+    "reachable_recipients",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("kind", String(20), primary_key=True),
+    Column("recipient", String(100), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
 # Messages asking for the next pipeline stage, written in the same transaction as the state
 # change; the relay publishes them, the stage marks them done when it has run.
 outbox = Table(

@@ -62,6 +62,8 @@ CAMPAIGN_STATE_BY_NAME: dict[str, BatchState] = {v: k for k, v in CAMPAIGN_STATE
 # Ekopost's error codes and their messages, as the seed's "Error code values" table words them.
 ERROR_MESSAGES: dict[str, str] = {
     "0": "Invalid basic authentication token.",
+    # Not in the seed's table: its reachable checks answer 404 without saying with what.
+    "404": "The recipient is not reachable.",
     "100A": "The envelope must contain atleast one (1) document before being closed.",
     "101": "A campaign must contain atleast one (1) envelope before being closed.",
     "102": "All envelopes inside a campaign must be closed before closing the campaign.",
@@ -88,6 +90,7 @@ ERROR_MESSAGES: dict[str, str] = {
     "116": "The timespan is invalid.",
     "117": "The document size is invalid.",
     "118": "The attachment size is invalid.",
+    "119": "Missing recipient.",
     "126": "Not unique",
     "127": "Invalid data",
     "129": "Empty data field",
@@ -119,6 +122,9 @@ CORE_ERRORS: dict[str, str] = {
     "document_present": "103",
     "no_address": "105",
     "duplicate_reference": "126",
+    "missing_recipient": "119",
+    "invalid_recipient": "127",
+    "too_many_recipients": "127",
 }
 
 
@@ -166,6 +172,19 @@ def address_type(address: dict[str, Any] | None) -> str:
         return "postal"
     kind = address.get("$type") or "postal"
     return str(kind).strip().lower()
+
+
+# E-inbox address types: delivered to the e-inbox when the account's reachability registry
+# knows the recipient, printed (address from the document's window) when not.
+EINBOX_TYPES = frozenset({"einbox", "einbox_kivra"})
+
+
+def einbox_recipient(address: dict[str, Any]) -> str:
+    """The social security number of an e-inbox address; AddressRefused 119 without one."""
+    recipient = _text(address, "recipient")
+    if not recipient:
+        raise AddressRefused("119", "an einbox address needs its recipient")
+    return recipient
 
 
 def postal_parts(

@@ -23,10 +23,13 @@ from postroom.dialects.ekopost.errors import EkopostError, EkopostRoute, campaig
 from postroom.dialects.ekopost.mapping import (
     CAMPAIGN_STATE_BY_NAME,
     DIALECT,
+    EINBOX_TYPES,
     ENVELOPE_STATES,
     PLEX_BY_NAME,
     POSTAGE_BY_NAME,
     AddressRefused,
+    address_type,
+    einbox_recipient,
     envelope_fields,
     postal_parts,
 )
@@ -42,7 +45,9 @@ from postroom.dialects.ekopost.schemas import (
 )
 from postroom.domain.errors import NotFound
 from postroom.domain.model import PieceOptions, Plex, Postage, Recipient
-from postroom.services import envelopes, intake, letters
+from postroom.domain.reachability import ReachKind
+from postroom.services import envelopes, intake, letters, reachability
+from postroom.services.envelopes import DigitalAddress
 from postroom.services.retry import retrying
 
 router = APIRouter(
@@ -239,10 +244,19 @@ def create_envelope(
     campaign_id: str, body: EnvelopeIn, c: ContainerDep, principal: EkopostPrincipal
 ) -> EnvelopeOut:
     """A new envelope in state opened: a core piece with no content yet. A postal address
-    with its fields is the recipient; a null or empty one is read from the document."""
+    with its fields is the recipient; a null or empty one is read from the document. An
+    einbox address goes digital at the campaign's close if reachable, on paper if not."""
     campaign = _campaign(c, principal.account_id, campaign_id)
     options = _options(body)
-    recipient = _recipient(body.address, options.postage is Postage.REGISTERED)
+    digital = None
+    if body.address is not None and address_type(body.address) in EINBOX_TYPES:
+        try:
+            digital = DigitalAddress(ReachKind.EINBOX, einbox_recipient(body.address))
+        except AddressRefused as exc:
+            raise EkopostError(exc.code, exc.message) from None
+        recipient = None  # the paper fallback's address is read from the document
+    else:
+        recipient = _recipient(body.address, options.postage is Postage.REGISTERED)
     fields = {
         "name": body.name,
         "address": body.address,
@@ -260,6 +274,7 @@ def create_envelope(
         options=options,
         client_reference=(body.unique_id or "").strip() or None,
         dialect_fields={DIALECT: fields},
+        digital=digital,
     )
     return EnvelopeOut.of(piece)
 
@@ -502,3 +517,57 @@ def get_content(
         raise missing from None
     return_address = bool(envelope_fields(envelope).get("return_address", False))
     return ContentOut.of(document, main=main, return_address=return_address)
+
+
+# --- reachability ---------------------------------------------------------------------------
+
+# Ekopost's reachable/{type} path words -> the core registry's kinds.
+REACH_KINDS = {
+    "einbox": ReachKind.EINBOX,
+    "ebank": ReachKind.EBANK,
+    "einvoice": ReachKind.EINVOICE,
+    "einvoiceready": ReachKind.EINVOICE,
+    "mastercard": ReachKind.MASTERCARD,
+}
+# The fields of a Mastercard check that identify the recipient, in the order tried.
+MASTERCARD_KEYS = ("recipient", "ssn", "email", "phone_number")
+
+
+def _asked(kind: str, body: dict[str, Any]) -> tuple[list[str], bool]:
+    """The recipients asked about and whether the call named several (`recipients`)."""
+    several = body.get("recipients")
+    if several is not None:
+        if not isinstance(several, list) or not all(isinstance(r, str) for r in several):
+            raise EkopostError("127", "recipients must be an array of strings")
+        found = [r for r in several if r.strip()]
+        if not found:
+            raise EkopostError("119", "recipients is empty")
+        return found, True
+    keys = MASTERCARD_KEYS if kind == "mastercard" else ("recipient",)
+    for key in keys:
+        value = body.get(key)
+        if isinstance(value, str | int) and str(value).strip():
+            return [str(value)], False
+    raise EkopostError("119", f"give {' or '.join(keys)}")
+
+
+@router.post("/reachable/{kind}", summary="Check reachable status")
+def check_reachable(
+    kind: str, body: dict[str, Any], c: ContainerDep, principal: EkopostPrincipal
+) -> dict[str, Any]:
+    """200 echoing the recipient (or the reachable ones of `recipients`) when the account's
+    reachability registry knows it; 404 when not."""
+    chosen = REACH_KINDS.get(kind.strip().lower())
+    if chosen is None:
+        raise EkopostError("127", f"type must be one of {', '.join(REACH_KINDS)}")
+    asked, several = _asked(kind.strip().lower(), body)
+    found = reachability.reachable(
+        uow=c.uow(), account_id=principal.account_id, kind=chosen, recipients=asked
+    )
+    if not found:
+        raise EkopostError("404", "the recipient is not reachable", status=404)
+    if several:
+        return {"recipients": found}
+    if chosen is ReachKind.MASTERCARD:
+        return {"response": "reachable", "recipient": found[0]}
+    return {"recipient": found[0]}

@@ -12,6 +12,7 @@ from postroom.dialects.ekopost.mapping import (
     ENVELOPE_STATES,
     PLEX_NAMES,
     POSTAGE_NAMES,
+    address_type,
     envelope_fields,
 )
 from postroom.domain.model import Batch, Document, MailPiece, Recipient
@@ -147,7 +148,12 @@ class EnvelopeOut(BaseModel):
         state = ENVELOPE_STATES[piece.state]
         changed = utc_text(piece.updated_at)
         address = fields.get("address")
-        if piece.recipient is not None and (address is None or piece.address_source == "window"):
+        postal = address is None or address_type(address) == "postal"
+        if (
+            piece.recipient is not None
+            and postal
+            and (address is None or piece.address_source == "window")
+        ):
             address = postal_address(piece.recipient)
         tracking = None
         if piece.tracking_reference:

@@ -1,0 +1,122 @@
+"""Issue 6, must show 3: an einbox envelope to a recipient the account's reachability
+registry knows is delivered to the e-inbox and never printed; one to an unknown recipient
+is printed instead (its address read from the document's window), as the seed promises."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from postroom.api.app import create_app
+from postroom.bootstrap import Container, build_container
+from postroom.config import Settings
+from postroom.domain.clock import FixedClock
+from postroom.services import accounts
+from tests.conftest import TEST_CREDIT_MINOR, Backend, wait_for
+from tests.integration.dialects.ekopost.helpers import (
+    assert_error,
+    content_body,
+    create_campaign,
+    create_envelope,
+    window_letter,
+)
+
+# Wednesday 4 March 2026, 10:00 in Stockholm; letter_standard's cut-off is 15:00 UTC.
+START = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
+CUT_OFF = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
+REACHABLE = "19121212-1212"
+UNKNOWN = "19800101-0000"
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def app(
+    backend: Backend, make_settings: Callable[..., Settings], clock: FixedClock
+) -> Iterator[tuple[Container, TestClient, dict[str, str]]]:
+    if backend.distributed:
+        pytest.skip("the separate worker process runs on the wall clock")
+    container = build_container(make_settings(), clock=clock)
+    account = accounts.create_account(
+        uow=container.uow(), clock=clock, name="sender", credit_minor=TEST_CREDIT_MINOR
+    )
+    _, key = accounts.create_api_key(uow=container.uow(), clock=clock, account_id=account.id)
+    try:
+        with TestClient(create_app(container, run_worker=True)) as client:
+            yield container, client, {"Authorization": f"api-key {key}"}
+    finally:
+        container.close()
+
+
+def _lots_naming(output_dir: Path) -> set[str]:
+    named: set[str] = set()
+    for manifest in output_dir.glob("*/manifest.json"):
+        named |= {p["piece_id"] for p in json.loads(manifest.read_text())["pieces"]}
+    return named
+
+
+def _einbox_envelope(
+    client: TestClient, headers: dict[str, str], campaign_id: str, recipient: str, index: int
+) -> str:
+    address = {"$type": "einbox", "recipient": recipient, "subject": "Your invoice"}
+    envelope = create_envelope(client, headers, campaign_id, name=recipient, address=address)
+    base = f"/ekopost/campaigns/{campaign_id}/envelopes/{envelope['id']}"
+    added = client.post(f"{base}/content", json=content_body(window_letter(index)), headers=headers)
+    assert added.status_code == 200, added.text
+    assert client.post(f"{base}/close", headers=headers).json()["state"] == "closed"
+    return str(envelope["id"])
+
+
+def test_must_show_3_einbox_reachable_goes_digital_unreachable_is_printed(
+    app: tuple[Container, TestClient, dict[str, str]], clock: FixedClock
+) -> None:
+    container, client, headers = app
+    registered = client.post(
+        "/v1/reachability", json={"kind": "einbox", "recipients": [REACHABLE]}, headers=headers
+    )
+    assert registered.status_code == 201, registered.text
+    campaign_id = create_campaign(client, headers)
+    digital = _einbox_envelope(client, headers, campaign_id, REACHABLE, 0)
+    paper = _einbox_envelope(client, headers, campaign_id, UNKNOWN, 1)
+    closed = client.post(f"/ekopost/campaigns/{campaign_id}/close", headers=headers)
+    assert closed.status_code == 200, closed.text
+
+    base = f"/ekopost/campaigns/{campaign_id}/envelopes"
+    got = {e["id"]: e for e in client.get(base, headers=headers).json()}
+    assert got[digital]["state"] == "posted"  # handed to the e-inbox at once
+    assert got[digital]["address"] == {
+        "$type": "einbox",
+        "recipient": REACHABLE,
+        "subject": "Your invoice",
+    }
+    assert got[paper]["state"] == "closed"  # waiting for the print run
+
+    clock.advance(CUT_OFF + timedelta(seconds=1) - clock.now())
+    output_dir = container.settings.output_dir
+    wait_for(lambda: paper in _lots_naming(output_dir), timeout=60)
+    time.sleep(1.0)  # further runs of the lot builder
+    assert digital not in _lots_naming(output_dir)
+    after = {e["id"]: e["state"] for e in client.get(base, headers=headers).json()}
+    assert after == {digital: "posted", paper: "transferred"}
+
+
+def test_an_einbox_address_needs_its_recipient(
+    app: tuple[Container, TestClient, dict[str, str]],
+) -> None:
+    _, client, headers = app
+    campaign_id = create_campaign(client, headers)
+    refused = client.post(
+        f"/ekopost/campaigns/{campaign_id}/envelopes",
+        json={"address": {"$type": "einbox_kivra", "subject": "x"}},
+        headers=headers,
+    )
+    assert_error(refused, 400, "119")
