@@ -18,7 +18,7 @@ from postroom.bootstrap import Container, build_container
 from postroom.config import Settings
 from postroom.domain.clock import FixedClock
 from postroom.services import accounts
-from tests.conftest import TEST_CREDIT_MINOR, Backend, wait_for
+from tests.conftest import TEST_CREDIT_MINOR, Backend, Tenant, wait_for
 from tests.integration.dialects.ekopost.helpers import (
     assert_error,
     content_body,
@@ -109,14 +109,11 @@ def test_must_show_3_einbox_reachable_goes_digital_unreachable_is_printed(
     assert after == {digital: "posted", paper: "transferred"}
 
 
-def test_an_einbox_address_needs_its_recipient(
-    app: tuple[Container, TestClient, dict[str, str]],
-) -> None:
-    _, client, headers = app
-    campaign_id = create_campaign(client, headers)
-    refused = client.post(
+def test_an_einbox_address_needs_its_recipient(eko: TestClient, tenant: Tenant) -> None:
+    campaign_id = create_campaign(eko, tenant.headers)
+    refused = eko.post(
         f"/ekopost/campaigns/{campaign_id}/envelopes",
         json={"address": {"$type": "einbox_kivra", "subject": "x"}},
-        headers=headers,
+        headers=tenant.headers,
     )
     assert_error(refused, 400, "119")
