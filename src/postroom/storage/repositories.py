@@ -180,6 +180,14 @@ class PieceRepository:
         """A batch, locked until the transaction ends (PostgreSQL; SQLite locks on write)."""
         return self.session.get(Batch, batch_id, with_for_update=True)
 
+    def piece_state_counts_of_batch(self, batch_id: str) -> dict[PieceState, int]:
+        """How many of the batch's pieces are in each state."""
+        t = tables.mail_pieces
+        rows = self.session.execute(
+            select(t.c.state, func.count()).where(t.c.batch_id == batch_id).group_by(t.c.state)
+        ).all()
+        return {PieceState(state): int(count) for state, count in rows}
+
     def piece_states_of_batch(self, batch_id: str) -> list[tuple[str, PieceState]]:
         """Every piece of the batch with its state, in creation order."""
         t = tables.mail_pieces

@@ -103,18 +103,17 @@ class SqlUnitOfWork:
             batch = self.pieces.batch_for_update(batch_id)
             if batch is None or batch.state not in (BatchState.CLOSED, BatchState.TRANSFERRED):
                 continue
-            states = self.pieces.piece_states_of_batch(batch_id)
-            counts: dict[PieceState, int] = {}
-            for _, state in states:
-                counts[state] = counts.get(state, 0) + 1
+            counts = self.pieces.piece_state_counts_of_batch(batch_id)
             for entered in batch.settle(counts, self._now()):
                 data: dict[str, Any] = {}
                 if entered in (BatchState.COMPLETED, BatchState.FAILED):
+                    # The one time every piece is listed: the batch has ended.
+                    states = self.pieces.piece_states_of_batch(batch_id)
                     data["pieces"] = [{"id": i, "state": s.value} for i, s in states]
                 self.feeds.note_change(
                     batch.account_id,
                     NotedChange("batch", batch.id, "batch.state", entered.value, data),
-                    audit=entered is not BatchState.COMPLETED or len(states) <= AUDITED_PIECES,
+                    audit=sum(counts.values()) <= AUDITED_PIECES or not data,
                 )
         if moved:
             self.session.flush()
