@@ -313,10 +313,9 @@ def close_batch(
         batch = uow.pieces.batch(account_id, batch_id)
         if batch is None:
             raise NotFound(f"no batch {batch_id}")
-        counts = uow.pieces.count_pieces_of_batch(batch_id)
-        pieces = uow.pieces.pieces_of_batch_by_creation(batch_id, MAX_LISTED)
-        opened = sum(1 for p in pieces if p.state is PieceState.OPENED)
-        delivered_digitally = _reachable_digital(uow, account_id, pieces)
+        counts = uow.pieces.piece_state_counts_of_batch(batch_id)
+        opened = counts.get(PieceState.OPENED, 0)
+        delivered_digitally = _reachable_digital(uow, account_id, _all_pieces(uow, batch_id))
     if batch.accepts_documents() and sum(counts.values()) == 0:
         raise InvalidInput("the batch has no piece", code="batch_empty")
     if batch.accepts_documents() and opened:
@@ -334,6 +333,15 @@ def close_batch(
         piece_options=True,
         sent_elsewhere=delivered_digitally,
     )
+
+
+def _all_pieces(uow: UnitOfWork, batch_id: str) -> list[MailPiece]:
+    pieces: list[MailPiece] = []
+    after: tuple[str, int] | None = None
+    while page := uow.pieces.pieces_of_batch(batch_id, after=after, limit=1000):
+        pieces.extend(page)
+        after = page[-1].file_order_key()
+    return pieces
 
 
 def _reachable_digital(
