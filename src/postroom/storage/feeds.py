@@ -372,7 +372,11 @@ def _copy_converter(connection: Connection, column_type: Any) -> Callable[[Any],
     """How a value of this column type is passed to the driver directly (None: as is)."""
     if isinstance(column_type, sqltypes.JSON):
         return _json_text
-    process: Callable[[Any], Any] | None = column_type.bind_processor(connection.dialect)
+    # The dialect's implementation of the type, as an INSERT would use it: a TypeDecorator's
+    # own bind_processor stops at process_bind_param, and sqlite3 would then store times
+    # in its own format (no microseconds when they are zero), which equality misses.
+    dialect = connection.dialect
+    process: Callable[[Any], Any] | None = column_type.dialect_impl(dialect).bind_processor(dialect)
     return process
 
 

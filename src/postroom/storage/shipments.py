@@ -169,18 +169,24 @@ class ShipmentRepository:
 
     # --- events --------------------------------------------------------------------------
 
-    def existing_event_keys(self, account_id: str, references: Sequence[str]) -> set[EventKey]:
-        """Dedup keys of the events already stored for these references."""
+    def existing_event_keys(self, account_id: str, keys: Sequence[EventKey]) -> set[EventKey]:
+        """Those of these dedup keys that are stored already. The database compares them (on
+        the unique index's columns) and sends back only the repeats, not every stored event
+        of the references."""
         e = tables.tracking_events.c
-        keys: set[EventKey] = set()
-        for chunk in _chunks(sorted(set(references))):
+        found: set[EventKey] = set()
+        for chunk in _chunks(sorted(set(keys)), 250):
             rows = self.session.execute(
                 select(e.reference, e.code, e.occurred_at, e.source).where(
-                    and_(e.account_id == account_id, e.reference.in_(chunk))
+                    e.account_id == account_id,
+                    e.reference.in_(sorted({k[0] for k in chunk})),
+                    tuple_(e.reference, e.code, e.occurred_at, e.source).in_(
+                        [_key_tuple(key) for key in chunk]
+                    ),
                 )
             )
-            keys.update((r[0], r[1], r[2], r[3]) for r in rows)  # UTCDateTime: aware UTC
-        return keys
+            found.update((r[0], r[1], r[2], r[3]) for r in rows)  # UTCDateTime: aware UTC
+        return found
 
     def add_events(
         self,
@@ -331,7 +337,9 @@ class ShipmentRepository:
                     select(e.id).where(
                         and_(
                             e.account_id == account_id,
-                            tuple_(e.reference, e.code, e.occurred_at, e.source).in_(chunk),
+                            tuple_(e.reference, e.code, e.occurred_at, e.source).in_(
+                                [_key_tuple(key) for key in chunk]
+                            ),
                         )
                     )
                 ).all()
@@ -348,6 +356,18 @@ def _event_row(
         **_event_columns(ev),
         "received_at": received_at,
     }
+
+
+def _key_tuple(key: EventKey) -> Any:
+    """A dedup key as bound values of the columns' types (SQLite's tuple IN would not run
+    the time through its column type otherwise)."""
+    reference, code, at, source = key
+    return tuple_(
+        bindparam(None, reference, type_=tables.tracking_events.c.reference.type),
+        bindparam(None, code, type_=tables.tracking_events.c.code.type),
+        bindparam(None, at, type_=tables.tracking_events.c.occurred_at.type),
+        bindparam(None, source, type_=tables.tracking_events.c.source.type),
+    )
 
 
 def _inbox_row(batch_id: str, ev: TrackingEvent) -> dict[str, Any]:
