@@ -134,3 +134,28 @@ def test_downgrade_to_base_removes_every_table_and_upgrade_rebuilds_them(engine:
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     upgrade(engine)
     assert schema_sql(engine) == built
+
+
+def test_whole_second_times_of_bulk_inserts_get_the_common_text(engine: Engine) -> None:
+    """Revision 0008: a time sqlite3 wrote without microseconds reads as SQLAlchemy's text."""
+    upgrade(engine, "0007")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO accounts (id, name, sandbox, credit_minor, currency, operator,"
+                " created_at, clock_offset_seconds)"
+                " VALUES ('a1', 'Kommun', 0, 0, 'SEK', 0, '2026-01-05 09:00:00.000000', 0)"
+            )
+        )
+        for seq, at in ((1, "2026-05-04 06:00:00"), (2, "2026-05-04 06:00:00.250000")):
+            conn.execute(
+                text(
+                    "INSERT INTO changes (account_id, seq, created_at, subject_type,"
+                    " subject_id, kind, status, data)"
+                    f" VALUES ('a1', {seq}, '{at}', 'piece', 'p1', 'piece.moved', 'closed', '{{}}')"
+                )
+            )
+    upgrade(engine)
+    with engine.connect() as conn:
+        texts = conn.execute(text("SELECT created_at FROM changes ORDER BY seq")).scalars().all()
+    assert texts == ["2026-05-04 06:00:00.000000", "2026-05-04 06:00:00.250000"]
