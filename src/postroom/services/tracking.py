@@ -227,9 +227,7 @@ def _ingest(
     references = sorted({ev.reference for ev in fresh.values()})
     known = uow.shipments.status_rows(account_id, references)
     # Only a known shipment can have stored events to repeat.
-    for key in uow.shipments.existing_event_keys(
-        account_id, [key for key in fresh if key[0] in known]
-    ):
+    for key in uow.shipments.existing_event_keys(account_id, sorted(known)):
         fresh.pop(key, None)
     new_events = sorted(fresh.values(), key=lambda e: (e.occurred_at, e.code))
     for ev in new_events:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from sqlalchemy import and_, bindparam, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -169,24 +169,20 @@ class ShipmentRepository:
 
     # --- events --------------------------------------------------------------------------
 
-    def existing_event_keys(self, account_id: str, keys: Sequence[EventKey]) -> set[EventKey]:
-        """Those of these dedup keys that are stored already. The database compares them (on
-        the unique index's columns) and sends back only the repeats, not every stored event
-        of the references."""
+    def existing_event_keys(self, account_id: str, references: Sequence[str]) -> set[EventKey]:
+        """Dedup keys of the events already stored for these references. (Asking the
+        database for only the repeats, by a tuple IN on the index's columns, cost more:
+        SQLAlchemy builds and compiles a bound tuple per key.)"""
         e = tables.tracking_events.c
-        found: set[EventKey] = set()
-        for chunk in _chunks(sorted(set(keys)), 250):
+        keys: set[EventKey] = set()
+        for chunk in _chunks(sorted(set(references))):
             rows = self.session.execute(
                 select(e.reference, e.code, e.occurred_at, e.source).where(
-                    e.account_id == account_id,
-                    e.reference.in_(sorted({k[0] for k in chunk})),
-                    tuple_(e.reference, e.code, e.occurred_at, e.source).in_(
-                        [_key_tuple(key) for key in chunk]
-                    ),
+                    and_(e.account_id == account_id, e.reference.in_(chunk))
                 )
             )
-            found.update((r[0], r[1], r[2], r[3]) for r in rows)  # UTCDateTime: aware UTC
-        return found
+            keys.update((r[0], r[1], r[2], r[3]) for r in rows)  # UTCDateTime: aware UTC
+        return keys
 
     def add_events(
         self,
@@ -327,25 +323,6 @@ class ShipmentRepository:
             )
         ).all()
 
-    def event_count(self, account_id: str, keys: Sequence[EventKey]) -> int:
-        """How many of these keys are stored (tests and benches)."""
-        e = tables.tracking_events.c
-        total = 0
-        for chunk in _chunks(list(keys)):
-            total += len(
-                self.session.execute(
-                    select(e.id).where(
-                        and_(
-                            e.account_id == account_id,
-                            tuple_(e.reference, e.code, e.occurred_at, e.source).in_(
-                                [_key_tuple(key) for key in chunk]
-                            ),
-                        )
-                    )
-                ).all()
-            )
-        return total
-
 
 def _event_row(
     account_id: str, shipment_id: str, ev: TrackingEvent, received_at: datetime
@@ -356,18 +333,6 @@ def _event_row(
         **_event_columns(ev),
         "received_at": received_at,
     }
-
-
-def _key_tuple(key: EventKey) -> Any:
-    """A dedup key as bound values of the columns' types (SQLite's tuple IN would not run
-    the time through its column type otherwise)."""
-    reference, code, at, source = key
-    return tuple_(
-        bindparam(None, reference, type_=tables.tracking_events.c.reference.type),
-        bindparam(None, code, type_=tables.tracking_events.c.code.type),
-        bindparam(None, at, type_=tables.tracking_events.c.occurred_at.type),
-        bindparam(None, source, type_=tables.tracking_events.c.source.type),
-    )
 
 
 def _inbox_row(batch_id: str, ev: TrackingEvent) -> dict[str, Any]:
