@@ -307,65 +307,67 @@ def bulk_insert(connection: Connection, table: Table, rows: Sequence[dict[str, A
     processing would cost more than the inserts)."""
     if not rows:
         return
-    if connection.dialect.name == "postgresql":
-        _copy(connection, table, rows)
-    elif connection.dialect.name == "sqlite":
-        _sqlite_executemany(connection, table, rows)
-    else:
+    if connection.dialect.name not in ("postgresql", "sqlite"):
         plain = [
             {k: json.loads(v.text) if isinstance(v, RawJSON) else v for k, v in row.items()}
             for row in rows
         ]
         connection.execute(insert(table), plain)
-
-
-def _copy(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """psycopg 3's COPY ... FROM STDIN, values converted as an INSERT would, and its errors
-    raised as SQLAlchemy's, as an INSERT's would be: the driver's own cursor bypasses that
-    translation, and a deadlock must stay an OperationalError, which callers retry."""
-    import psycopg  # only ever reached on PostgreSQL
-
+        return
     names = list(rows[0])
+    bulk_insert_values(connection, table, names, [[row[name] for name in names] for row in rows])
+
+
+def bulk_insert_values(
+    connection: Connection, table: Table, names: Sequence[str], rows: list[list[Any]]
+) -> None:
+    """bulk_insert of rows given as lists of values in `names` order (converted in place
+    where a column's type needs it), for callers that can build them directly."""
+    if not rows:
+        return
+    _convert(connection, table, names, rows)
     raw = connection.connection.driver_connection
     assert raw is not None
+    if connection.dialect.name == "postgresql":
+        _copy(raw, table, names, rows)
+    elif connection.dialect.name == "sqlite":
+        raw.executemany(
+            f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+            rows,
+        )
+    else:
+        connection.execute(insert(table), [dict(zip(names, row, strict=True)) for row in rows])
+
+
+def _copy(raw: Any, table: Table, names: Sequence[str], rows: list[list[Any]]) -> None:
+    """psycopg 3's COPY ... FROM STDIN, its errors raised as SQLAlchemy's, as an INSERT's
+    would be: the driver's own cursor bypasses that translation, and a deadlock must stay an
+    OperationalError, which callers retry."""
+    import psycopg  # only ever reached on PostgreSQL
+
     statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
     try:
         with raw.cursor() as cursor, cursor.copy(statement) as copy:
-            for values in _converted(connection, table, names, rows):
+            for values in rows:
                 copy.write_row(values)
     except psycopg.Error as exc:
         raise DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
 
 
-def _sqlite_executemany(
-    connection: Connection, table: Table, rows: Sequence[dict[str, Any]]
+def _convert(
+    connection: Connection, table: Table, names: Sequence[str], rows: list[list[Any]]
 ) -> None:
-    """The driver's own executemany, values converted as for COPY."""
-    names = list(rows[0])
-    statement = (
-        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-    )
-    raw = connection.connection.driver_connection
-    assert raw is not None
-    raw.executemany(statement, _converted(connection, table, names, rows))
-
-
-def _converted(
-    connection: Connection, table: Table, names: list[str], rows: Sequence[dict[str, Any]]
-) -> list[list[Any]]:
-    """Each row as a list in `names` order, converted only where a column needs it."""
+    """Convert, in place, the values of the columns whose type needs it."""
     special = [
         (i, convert)
         for i, name in enumerate(names)
         if (convert := _copy_converter(connection, table.c[name].type)) is not None
     ]
-    out = []
-    for row in rows:
-        values = [row[name] for name in names]
+    if not special:
+        return
+    for values in rows:
         for i, convert in special:
             values[i] = convert(values[i])
-        out.append(values)
-    return out
 
 
 def _copy_converter(connection: Connection, column_type: Any) -> Callable[[Any], Any] | None:

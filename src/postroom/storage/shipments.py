@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 import psycopg
@@ -22,9 +23,19 @@ from postroom.domain.tracking import (
     TrackingEvent,
 )
 from postroom.storage import tables
-from postroom.storage.feeds import bulk_insert
+from postroom.storage.feeds import bulk_insert, bulk_insert_values
 
 EventKey = tuple[str, str, datetime, str]  # reference, code, UTC time, source
+_REQUIRED_FIELDS = ("reference", "occurred_at", "utc_offset_minutes", "code", "source")
+_OPTIONAL_FIELDS = (
+    "additional_code",
+    "latitude",
+    "longitude",
+    "location",
+    "location_id",
+    "channel",
+    "message",
+)
 
 
 def _chunks(items: Sequence[Any], size: int = 500) -> list[Sequence[Any]]:
@@ -222,14 +233,15 @@ class ShipmentRepository:
                 received_at=batch.received_at,
             )
         )
-        rows = [_inbox_row(batch.id, ev) for ev in events]
         # The optional fields no event of the call has are left to their NULL default:
         # a carrier that sends five fields costs five columns, not twelve.
-        present = {name for row in rows for name, value in row.items() if value is not None}
-        bulk_insert(
+        present = [n for n in _OPTIONAL_FIELDS if any(getattr(ev, n) is not None for ev in events)]
+        fields = attrgetter(*_REQUIRED_FIELDS, *present)
+        bulk_insert_values(
             connection,
             tables.event_inbox,
-            [{k: v for k, v in row.items() if k in present} for row in rows],
+            ["batch_id", *_REQUIRED_FIELDS, *present],
+            [[batch.id, *fields(ev)] for ev in events],
         )
 
     def event_batch(self, batch_id: str, account_id: str | None = None) -> EventBatch | None:
@@ -333,10 +345,6 @@ def _event_row(
         **_event_columns(ev),
         "received_at": received_at,
     }
-
-
-def _inbox_row(batch_id: str, ev: TrackingEvent) -> dict[str, Any]:
-    return {"batch_id": batch_id, **_event_columns(ev)}
 
 
 def _event_columns(ev: TrackingEvent) -> dict[str, Any]:
