@@ -9,10 +9,13 @@ from postroom.domain.geometry import EnvelopeLayout
 from postroom.domain.model import Plex, Recipient
 
 
-def sheets_needed(page_count: int, plex: Plex, layout: EnvelopeLayout) -> int:
-    """Sheets in the envelope: pages per side, plus the address page of a window-less one."""
+def sheets_needed(
+    page_count: int, plex: Plex, layout: EnvelopeLayout, *, address_page: bool = False
+) -> int:
+    """Sheets in the envelope: pages per side, plus the address page of a window-less one
+    or of a piece that asked for one (a sheet of its own, its back left blank)."""
     sheets = page_count if plex is Plex.SIMPLEX else (page_count + 1) // 2
-    return sheets + (0 if layout.window else 1)
+    return sheets + (1 if address_page or not layout.window else 0)
 
 
 def assess(
@@ -23,6 +26,7 @@ def assess(
     countries: frozenset[str] | None,
     recipient: Recipient | None,
     findings: Sequence[Finding] = (),
+    address_page: bool = False,
 ) -> tuple[Finding, ...]:
     """Every reason the piece cannot (errors) or should not quite (warnings) be produced."""
     reasons = list(findings)
@@ -43,7 +47,7 @@ def assess(
                 f"this service does not deliver to {recipient.country}; choose a service that does",
             )
         )
-    sheets = sheets_needed(page_count, plex, layout)
+    sheets = sheets_needed(page_count, plex, layout, address_page=address_page)
     if sheets > layout.sheet_capacity:
         reasons.append(
             Finding(

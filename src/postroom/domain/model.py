@@ -276,6 +276,10 @@ PIECES_SENT = frozenset(
 PIECES_FINISHED = PIECES_SENT | {PieceState.FAILED, PieceState.CANCELLED}
 
 
+# The key of a piece's own address page in its `delivery`.
+ADDRESS_PAGE = "address_page"
+
+
 @dataclass(eq=False)
 class MailPiece:
     """One item to one recipient: the unit that is checked, produced and tracked."""
@@ -304,7 +308,8 @@ class MailPiece:
     expected_post_date: date | None = None
     tracking_reference: str | None = None  # registered mail
     annexes: list[str] = field(default_factory=list)  # document ids added after the main one
-    # Channel facts: {"email": {"to": ..., "subject": ..., "body": ...}} for the email channel.
+    # Channel facts: {"email": {"to": ..., "subject": ..., "body": ...}} for the email channel;
+    # {"address_page": true} when the piece asked for an address page of its own.
     delivery: dict[str, Any] = field(default_factory=dict)
     external_reference: str | None = None  # the channel's name for it (an email Message-ID)
     client_reference: str | None = None  # the sender's own id, unique in the account
@@ -316,6 +321,12 @@ class MailPiece:
         """Where the piece sorts among its batch's: its document and first page (a piece
         without a document yet sorts by its own id)."""
         return (self.document_id or self.id, self.first_page)
+
+    @property
+    def own_address_page(self) -> bool:
+        """True when the piece asked for an address page whatever its service's setting
+        (Ekopost's use_coverpage)."""
+        return bool(self.delivery.get(ADDRESS_PAGE))
 
     @property
     def last_page(self) -> int:

@@ -201,9 +201,10 @@ def price_piece(
     destination: str,
     home_country: str,
     express: bool = False,
+    address_page: bool = False,
 ) -> PiecePrice:
     """Price one piece: print per sheet, colour per page, envelope, postage (+ registered)."""
-    sheets = sheets_needed(page_count, plex, layout)
+    sheets = sheets_needed(page_count, plex, layout, address_page=address_page)
     envelope = layout.envelope
     weight_mg = piece_weight_mg(
         sheets=sheets,

@@ -131,6 +131,11 @@ def accept_email_piece(
     if first_error is not None:
         piece.fail(first_error.code, first_error.message, now)
         return
+    queue_send(uow=uow, piece=piece, now=now)
+
+
+def queue_send(*, uow: UnitOfWork, piece: MailPiece, now: datetime) -> None:
+    """Accept a closed email piece and ask for SEND_EMAIL in the same transaction."""
     piece.move_to(PieceState.ACCEPTED, now)
     uow.outbox.add(SEND_EMAIL, {"piece_id": piece.id}, now)
 

@@ -15,17 +15,27 @@ from postroom.domain.clock import Clock
 from postroom.domain.eligibility import assess
 from postroom.domain.errors import Conflict, InvalidDocument, InvalidInput, NotFound
 from postroom.domain.findings import Finding, Severity, has_errors
-from postroom.domain.model import Batch, Document, MailPiece, PieceOptions, Recipient
+from postroom.domain.model import (
+    ADDRESS_PAGE,
+    Batch,
+    Document,
+    MailPiece,
+    PieceOptions,
+    Recipient,
+)
 from postroom.domain.pricing import PriceTable
 from postroom.domain.reachability import ReachKind, normalise_recipient
 from postroom.domain.states import PieceState
-from postroom.services import order
+from postroom.services import email, order
+from postroom.services.catalog import find_service
+from postroom.services.email import EmailRequest
 from postroom.services.intake import Analyser, resolve_layout, resolve_profile, run_analysis
 from postroom.services.letters import Limits
 from postroom.services.ports import BlobStore, UnitOfWork
 
 MAX_LISTED = 10_000  # most pieces one listing of a batch answers
 DIGITAL = "digital"  # the key of a digital address in a piece's `delivery`
+EMAIL_SERVICE = "email"  # the default catalog's email service
 
 
 @dataclass(frozen=True)
@@ -69,11 +79,17 @@ def open_piece(
     client_reference: str | None = None,
     dialect_fields: Mapping[str, Any] | None = None,
     digital: DigitalAddress | None = None,
+    by_email: EmailRequest | None = None,
+    email_service: str = EMAIL_SERVICE,
+    address_page: bool = False,
 ) -> MailPiece:
     """An opened piece with no content yet; without a recipient its document's window will
     give one. With a `digital` address it is delivered there at its batch's close when the
-    account's reachability registry knows the recipient, and printed otherwise. Conflict
-    duplicate_reference when the account already has `client_reference`."""
+    account's reachability registry knows the recipient, and printed otherwise. With
+    `by_email` it is sent by `email_service` at its batch's close (InvalidInput
+    invalid_email_address for an address that is not one). `address_page`: printed with an
+    address page of its own. Conflict duplicate_reference when the account already has
+    `client_reference`."""
     with uow:
         _opened_batch(uow, account_id, batch_id)
         if client_reference and uow.pieces.piece_by_client_reference(account_id, client_reference):
@@ -81,6 +97,19 @@ def open_piece(
                 f"the account already has a piece with the reference {client_reference!r}",
                 code="duplicate_reference",
             )
+        delivery: dict[str, Any] = {}
+        service_id = None
+        if by_email is not None:
+            account = uow.accounts.get(account_id)
+            if account is None:
+                raise NotFound(f"no account {account_id}")
+            service = find_service(uow, account, email_service)
+            delivery = email.delivery_for(service, by_email)
+            service_id = service.id
+        elif digital is not None:
+            delivery = {DIGITAL: digital.to_dict()}
+        elif address_page:
+            delivery = {ADDRESS_PAGE: True}
         now = clock.now()
         piece = MailPiece(
             account_id=account_id,
@@ -95,7 +124,8 @@ def open_piece(
             address_source="given" if recipient is not None else "window",
             client_reference=client_reference or None,
             dialect_fields=dict(dialect_fields or {}),
-            delivery={DIGITAL: digital.to_dict()} if digital is not None else {},
+            delivery=delivery,
+            service_id=service_id,
         )
         uow.pieces.add(piece)
         uow.commit()
@@ -151,6 +181,12 @@ def attach_document(
         batch = _opened_batch(uow, account_id, batch_id)
         piece = _open_piece(uow, account_id, batch_id, piece_id, main=main)
         recipient = piece.recipient
+        by_email = email.is_email_piece(piece)
+    if by_email and not main:
+        raise InvalidInput(
+            "a piece sent by email carries its document only; attachments are not sent yet",
+            code="email_attachment_not_offered",
+        )
     profile = resolve_profile(batch.profile)
     layout = resolve_layout(batch.layout, profile)
     facts = inspect_pdf(upload, max_pages=limits.max_pages, max_bytes=limits.max_bytes)
@@ -160,7 +196,7 @@ def attach_document(
         profile_name=profile.name,
         layout_code=layout.code,
         rule=None,
-        read_window=main and recipient is None,
+        read_window=main and recipient is None and not by_email,
         default_country=batch.default_country,
         page_count=facts.page_count,
         max_pages=limits.max_pages,
@@ -172,7 +208,7 @@ def attach_document(
         raise InvalidDocument(_rejection(analysis.report), code="document_rejected")
     scan = analysis.pieces[0]
     found = scan.address.recipient if scan.address else None
-    if main and recipient is None and found is None:
+    if main and recipient is None and found is None and not by_email:
         lines = " / ".join(scan.window_lines) or "nothing"
         raise InvalidInput(
             f"no postal address could be read in the document's window (it holds {lines})",
@@ -196,7 +232,7 @@ def attach_document(
         if main:
             piece.document_id = document.id
             piece.first_page = 1
-            if piece.recipient is None:
+            if piece.recipient is None and not by_email:
                 piece.recipient = found
                 piece.address_source = "window"
             address_findings = scan.address.findings if scan.address else ()
@@ -205,14 +241,18 @@ def attach_document(
             piece.annexes = [*piece.annexes, document.id]
             findings = tuple(Finding.from_dict(f) for f in piece.findings)
         piece.page_count = _pages(uow, piece)
-        reasons = assess(
-            page_count=piece.page_count,
-            plex=piece.options.plex,
-            layout=layout,
-            countries=profile.countries,
-            recipient=piece.recipient,
-            findings=findings,
-        )
+        # An email piece is judged by its preflight alone (no address, window or envelope).
+        reasons = findings
+        if not by_email:
+            reasons = assess(
+                page_count=piece.page_count,
+                plex=piece.options.plex,
+                layout=layout,
+                countries=profile.countries,
+                recipient=piece.recipient,
+                findings=findings,
+                address_page=piece.own_address_page,
+            )
         piece.findings = [f.to_dict() for f in reasons]
         piece.eligible = not has_errors(list(reasons))
         piece.updated_at = now

@@ -31,6 +31,7 @@ from postroom.domain.states import (
     DocumentState,
     PieceState,
 )
+from postroom.services import email
 from postroom.services.catalog import (
     ChosenOptions,
     find_service,
@@ -86,6 +87,11 @@ def schedule_for(
     return Schedule(day, day, expected_post_date(day, postage))
 
 
+def address_page_of(piece: MailPiece, service: Service) -> bool:
+    """Whether the piece gets an address page: its service's setting, or its own ask."""
+    return service.address_page or piece.own_address_page
+
+
 def price_for(
     prices: PriceTable, service: Service, chosen: ChosenOptions, piece: MailPiece
 ) -> PiecePrice:
@@ -103,6 +109,7 @@ def price_for(
         destination=piece.recipient.country,
         home_country=get_profile(service.profile).default_country,
         express=chosen.express,
+        address_page=address_page_of(piece, service),
     )
 
 
@@ -194,7 +201,9 @@ def close_batch(
     piece keeps the plex, colour and postage it was opened with (pieces built step by
     step), `options` giving the rest. `sent_elsewhere` (piece id -> the other channel's
     reference, such as a reachable e-inbox) names accepted pieces that are delivered at
-    once instead of produced: they go on to sent."""
+    once instead of produced: they go on to sent. Pieces with an email address (their
+    `delivery`) are accepted and sent by the email channel at once, not charged (as a
+    letter sent by email is not)."""
     with uow:
         now = clock.now()
         account = uow.catalog.lock_account(account_id)
@@ -224,14 +233,18 @@ def close_batch(
             requested=requested_output_date,
         )
         # Opened pieces, and pieces their sender closed one by one (Ekopost's envelopes).
-        pieces = [p for p in _batch_pieces(uow, batch_id) if p.state in CLOSABLE]
+        closable = [p for p in _batch_pieces(uow, batch_id) if p.state in CLOSABLE]
+        # Pieces with an email address leave by the email channel, not by this service.
+        by_email = [p for p in closable if email.is_email_piece(p) and p.eligible]
+        pieces = [p for p in closable if not email.is_email_piece(p)]
+        left_email = [p for p in closable if email.is_email_piece(p) and not p.eligible]
         chosen_for = _options_of_pieces(uow, service, options, pieces) if piece_options else {}
         eligible, left = _split_eligible(pieces, chosen, chosen_for)
-        if not eligible:
+        if not eligible and not by_email:
             raise InvalidInput(
                 "the batch has no eligible piece to close",
                 code="no_eligible_piece",
-                detail={"not_eligible": len(left)},
+                detail={"not_eligible": len(left) + len(left_email)},
             )
         priced = {
             p.id: price_for(prices, service, chosen_for.get(p.id, chosen), p) for p in eligible
@@ -253,6 +266,10 @@ def close_batch(
             if sent_elsewhere and piece.id in sent_elsewhere:
                 piece.external_reference = sent_elsewhere[piece.id]
                 piece.move_to(PieceState.SENT, now)
+        for piece in by_email:
+            if piece.state is PieceState.OPENED:
+                piece.move_to(PieceState.CLOSED, now)
+            email.queue_send(uow=uow, piece=piece, now=now)
         for piece in left:
             _mark_too_big(piece, chosen_for.get(piece.id, chosen))
         batch.move_to(BatchState.CLOSED, now)
@@ -263,8 +280,8 @@ def close_batch(
         return BatchClosed(
             batch=batch,
             service=service,
-            accepted=len(eligible),
-            not_eligible=len(left),
+            accepted=len(eligible) + len(by_email),
+            not_eligible=len(left) + len(left_email),
             total_minor=total,
             currency=prices.currency,
             credit_left_minor=account.credit_minor,
@@ -300,7 +317,9 @@ def _split_eligible(
     rest: list[MailPiece] = []
     for piece in pieces:
         own = (chosen_for or {}).get(piece.id, chosen)
-        sheets = sheets_needed(piece.page_count, own.options.plex, own.layout)
+        sheets = sheets_needed(
+            piece.page_count, own.options.plex, own.layout, address_page=piece.own_address_page
+        )
         ok = piece.eligible and piece.recipient is not None
         (fits if ok and sheets <= own.layout.sheet_capacity else rest).append(piece)
     return fits, rest
@@ -310,7 +329,9 @@ def _mark_too_big(piece: MailPiece, chosen: ChosenOptions) -> None:
     """An eligible piece the chosen envelope cannot hold becomes not eligible, with why."""
     if not piece.eligible:
         return
-    sheets = sheets_needed(piece.page_count, chosen.options.plex, chosen.layout)
+    sheets = sheets_needed(
+        piece.page_count, chosen.options.plex, chosen.layout, address_page=piece.own_address_page
+    )
     finding = Finding(
         "too_many_sheets",
         Severity.ERROR,

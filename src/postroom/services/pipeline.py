@@ -202,7 +202,7 @@ def _lot_entry(uow: UnitOfWork, blobs: BlobStore, piece: MailPiece) -> LotEntry:
         options=piece.options.to_dict(),
         first_page=piece.first_page,
         annexes=tuple(extra),
-        address_page=bool(service and service.address_page),
+        address_page=bool(service and service.address_page) or piece.own_address_page,
         layout=resolve_layout(layout_code, profile).code,
         home_country=profile.default_country,
         weight_g=piece.weight_g,

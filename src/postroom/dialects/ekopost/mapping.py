@@ -91,6 +91,8 @@ ERROR_MESSAGES: dict[str, str] = {
     "117": "The document size is invalid.",
     "118": "The attachment size is invalid.",
     "119": "Missing recipient.",
+    "120": "Missing email",
+    "123": "Email address contains invalid characters.",
     "126": "Not unique",
     "127": "Invalid data",
     "129": "Empty data field",
@@ -125,6 +127,7 @@ CORE_ERRORS: dict[str, str] = {
     "missing_recipient": "119",
     "invalid_recipient": "127",
     "too_many_recipients": "127",
+    "invalid_email_address": "123",
 }
 
 
@@ -185,6 +188,35 @@ def einbox_recipient(address: dict[str, Any]) -> str:
     if not recipient:
         raise AddressRefused("119", "an einbox address needs its recipient")
     return recipient
+
+
+# The email address object: the seed's table names its address field `subject` twice (a
+# garble); Postroom reads `email`, or `recipient` as the other address objects name theirs.
+EMAIL_TYPE = "email"
+EMAIL_KEYS = ("email", "recipient")
+MAX_SUBJECT = 200  # as the native API's email subject
+
+
+def email_parts(address: dict[str, Any]) -> tuple[str, str | None]:
+    """(address, subject or None) of an email address object; AddressRefused 120 without an
+    address. The address itself is checked by the core (123 when it is not one)."""
+    to = next((_text(address, key) for key in EMAIL_KEYS if _text(address, key)), "")
+    if not to:
+        raise AddressRefused("120", "an email address object needs its email")
+    subject = _text(address, "subject")
+    if len(subject) > MAX_SUBJECT:
+        raise AddressRefused("127", f"address.subject is longer than {MAX_SUBJECT} characters")
+    return to, subject or None
+
+
+def wants_coverpage(address: dict[str, Any] | None) -> bool:
+    """True when a postal address object asks for a cover page (`use_coverpage`)."""
+    if address is None or address_type(address) != "postal":
+        return False
+    flag = address.get("use_coverpage", False)
+    if not isinstance(flag, bool):
+        raise AddressRefused("127", "address.use_coverpage must be true or false")
+    return flag
 
 
 def postal_parts(

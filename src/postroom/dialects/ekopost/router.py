@@ -24,14 +24,17 @@ from postroom.dialects.ekopost.mapping import (
     CAMPAIGN_STATE_BY_NAME,
     DIALECT,
     EINBOX_TYPES,
+    EMAIL_TYPE,
     ENVELOPE_STATES,
     PLEX_BY_NAME,
     POSTAGE_BY_NAME,
     AddressRefused,
     address_type,
     einbox_recipient,
+    email_parts,
     envelope_fields,
     postal_parts,
+    wants_coverpage,
 )
 from postroom.dialects.ekopost.schemas import (
     CampaignIn,
@@ -47,6 +50,7 @@ from postroom.domain.errors import NotFound
 from postroom.domain.model import PieceOptions, Plex, Postage, Recipient
 from postroom.domain.reachability import ReachKind
 from postroom.services import envelopes, intake, letters, reachability
+from postroom.services.email import EmailRequest
 from postroom.services.envelopes import DigitalAddress
 from postroom.services.retry import retrying
 
@@ -63,6 +67,8 @@ router = APIRouter(
 # The core service a campaign is closed with: letters produced at the daily cut-off of the
 # campaign's output date, printed on the local print channel.
 CAMPAIGN_SERVICE = "letter_standard"
+# The core service of an envelope with an email address: sent at the campaign's close.
+EMAIL_SERVICE = "email"
 # The preflight profile of a campaign's documents.
 CAMPAIGN_PROFILE = "postroom"
 # Most campaigns one GET campaigns answers (the seed has no paging).
@@ -244,18 +250,26 @@ def create_envelope(
     campaign_id: str, body: EnvelopeIn, c: ContainerDep, principal: EkopostPrincipal
 ) -> EnvelopeOut:
     """A new envelope in state opened: a core piece with no content yet. A postal address
-    with its fields is the recipient; a null or empty one is read from the document. An
-    einbox address goes digital at the campaign's close if reachable, on paper if not."""
+    with its fields is the recipient (with an address page when use_coverpage); a null or
+    empty one is read from the document. An einbox address goes digital at the campaign's
+    close if reachable, on paper if not; an email address by the email channel."""
     campaign = _campaign(c, principal.account_id, campaign_id)
     options = _options(body)
-    digital = None
-    if body.address is not None and address_type(body.address) in EINBOX_TYPES:
-        try:
+    digital, by_email, coverpage = None, None, False
+    kind = address_type(body.address)
+    try:
+        if body.address is not None and kind in EINBOX_TYPES:
             digital = DigitalAddress(ReachKind.EINBOX, einbox_recipient(body.address))
-        except AddressRefused as exc:
-            raise EkopostError(exc.code, exc.message) from None
-        recipient = None  # the paper fallback's address is read from the document
-    else:
+        elif body.address is not None and kind == EMAIL_TYPE:
+            to, subject = email_parts(body.address)
+            by_email = EmailRequest(to=to, subject=subject)
+        else:
+            coverpage = wants_coverpage(body.address)
+    except AddressRefused as exc:
+        raise EkopostError(exc.code, exc.message) from None
+    # An e-inbox's paper fallback reads its address from the document; email needs none.
+    recipient = None
+    if digital is None and by_email is None:
         recipient = _recipient(body.address, options.postage is Postage.REGISTERED)
     fields = {
         "name": body.name,
@@ -275,6 +289,9 @@ def create_envelope(
         client_reference=(body.unique_id or "").strip() or None,
         dialect_fields={DIALECT: fields},
         digital=digital,
+        by_email=by_email,
+        email_service=EMAIL_SERVICE,
+        address_page=coverpage,
     )
     return EnvelopeOut.of(piece)
 

@@ -169,7 +169,9 @@ class EnvelopeOut(BaseModel):
             state_changed_at=changed,
             created_at=utc_text(piece.created_at),
             transaction=TransactionOut(state=state, state_changed_at=changed),
-            warning=None if piece.recipient is not None else "The envelope has no address yet.",
+            warning=(
+                "The envelope has no address yet." if postal and piece.recipient is None else None
+            ),
             pu=bool(fields.get("pu", False)),
             kb=bool(fields.get("kb", False)),
             consignor_contact=fields.get("consignor_contact"),

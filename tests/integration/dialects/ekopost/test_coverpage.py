@@ -1,0 +1,150 @@
+"""`use_coverpage` on a postal address: the envelope is printed with an address page of its
+own in front of its document (whose window need not hold the address), counted as a sheet
+in the lot, the envelope's price and its weight."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pypdfium2 as pdfium
+import pytest
+from fastapi.testclient import TestClient
+
+from postroom.api.app import create_app
+from postroom.bootstrap import Container, build_container
+from postroom.config import Settings
+from postroom.domain.clock import FixedClock
+from postroom.services import accounts
+from tests.conftest import TEST_CREDIT_MINOR, Backend, wait_for
+from tests.integration.dialects.ekopost.helpers import (
+    POSTAL,
+    assert_error,
+    content_body,
+    create_campaign,
+    create_envelope,
+    window_letter,
+)
+from tests.support.pdfs import make_pdf
+
+# Wednesday 4 March 2026, 10:00 in Stockholm; letter_standard's cut-off is 15:00 UTC.
+START = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
+CUT_OFF = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
+SHEET_SIMPLEX = 150  # the default price table's print price of a simplex sheet
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def app(
+    backend: Backend, make_settings: Callable[..., Settings], clock: FixedClock
+) -> Iterator[tuple[Container, TestClient, dict[str, str]]]:
+    if backend.distributed:
+        pytest.skip("the separate worker process runs on the wall clock")
+    container = build_container(make_settings(), clock=clock)
+    account = accounts.create_account(
+        uow=container.uow(), clock=clock, name="sender", credit_minor=TEST_CREDIT_MINOR
+    )
+    _, key = accounts.create_api_key(uow=container.uow(), clock=clock, account_id=account.id)
+    try:
+        with TestClient(create_app(container, run_worker=True)) as client:
+            yield container, client, {"Authorization": f"api-key {key}"}
+    finally:
+        container.close()
+
+
+def _ready(
+    client: TestClient, headers: dict[str, str], campaign_id: str, pdf: bytes, **fields: Any
+) -> dict[str, Any]:
+    envelope = create_envelope(client, headers, campaign_id, **fields)
+    base = f"/ekopost/campaigns/{campaign_id}/envelopes/{envelope['id']}"
+    added = client.post(f"{base}/content", json=content_body(pdf), headers=headers)
+    assert added.status_code == 200, added.text
+    closed = client.post(f"{base}/close", headers=headers)
+    assert closed.status_code == 200, closed.text
+    return dict(closed.json())
+
+
+def _manifest(output_dir: Path, piece_ids: set[str]) -> Path | None:
+    for manifest in output_dir.glob("*/manifest.json"):
+        pieces = json.loads(manifest.read_text())["pieces"]
+        if {p["piece_id"] for p in pieces} == piece_ids:
+            return manifest
+    return None
+
+
+def _page_texts(pdf: Path) -> list[str]:
+    document = pdfium.PdfDocument(pdf)
+    try:
+        return [page.get_textpage().get_text_range() for page in document]
+    finally:
+        document.close()
+
+
+def test_use_coverpage_puts_an_address_page_in_front_of_the_document(
+    app: tuple[Container, TestClient, dict[str, str]], clock: FixedClock
+) -> None:
+    container, client, headers = app
+    campaign_id = create_campaign(client, headers)
+    # The document holds no address at all: the cover page carries it.
+    covered = _ready(
+        client,
+        headers,
+        campaign_id,
+        make_pdf(1, label="Covered letter"),
+        name="covered",
+        address={**POSTAL, "use_coverpage": True},
+    )
+    assert covered["address"]["use_coverpage"] is True
+    plain = _ready(client, headers, campaign_id, window_letter(0), name="plain")
+    closed = client.post(f"/ekopost/campaigns/{campaign_id}/close", headers=headers)
+    assert closed.status_code == 200, closed.text
+
+    clock.advance(CUT_OFF + timedelta(seconds=1) - clock.now())
+    output_dir = container.settings.output_dir
+    wanted = {covered["id"], plain["id"]}
+    manifest_path = wait_for(lambda: _manifest(output_dir, wanted), timeout=60)
+    manifest = json.loads(manifest_path.read_text())
+    pieces = {p["piece_id"]: p for p in manifest["pieces"]}
+
+    cover = pieces[covered["id"]]
+    assert cover["address_page"] is True
+    assert cover["page_count"] == 2  # the address page and the one-page document
+    assert cover["sheets"] == 2
+    assert pieces[plain["id"]]["address_page"] is False
+    assert pieces[plain["id"]]["page_count"] == 1
+    assert manifest["page_count"] == 3
+    # Priced with the extra sheet, as composed.
+    assert cover["price_minor"] - pieces[plain["id"]]["price_minor"] == SHEET_SIMPLEX
+
+    texts = _page_texts(manifest_path.parent / manifest["print_file"])
+    assert len(texts) == 3
+    first, last = cover["pages"]["first"], cover["pages"]["last"]
+    address_page, letter = texts[first - 1], texts[last - 1]
+    for line in ("Anna Svensson", "Storgatan 1", "111 22", "Stockholm"):
+        assert line in address_page
+    assert "Covered letter page 1 of 1" in letter
+    assert "Covered letter" not in address_page
+
+
+def test_use_coverpage_that_is_not_a_boolean_is_127(
+    app: tuple[Container, TestClient, dict[str, str]],
+) -> None:
+    _, client, headers = app
+    campaign_id = create_campaign(client, headers)
+    refused = client.post(
+        f"/ekopost/campaigns/{campaign_id}/envelopes",
+        json={"address": {**POSTAL, "use_coverpage": "yes"}},
+        headers=headers,
+    )
+    assert_error(refused, 400, "127")
+    assert (
+        client.get(f"/ekopost/campaigns/{campaign_id}", headers=headers).json()["envelope_count"]
+        == 0
+    )
