@@ -19,7 +19,7 @@ from postroom.domain.clock import Clock
 from postroom.domain.errors import NotFound, RetryableError
 from postroom.domain.geometry import LAYOUTS
 from postroom.domain.model import Account, Lot, MailPiece, Recipient
-from postroom.domain.states import LotState, PieceState
+from postroom.domain.states import LotState
 from postroom.services.ports import (
     BlobStore,
     LotCandidate,
@@ -249,9 +249,10 @@ def lots_waiting(*, uow: UnitOfWork) -> list[str]:
 
 
 def pieces_waiting_for_check(*, uow: UnitOfWork) -> int:
-    """Pieces closed but not checked yet: no lot can take them until a worker has."""
+    """Letters closed but not checked yet: no lot can take them until a worker has (a
+    batch's closed pieces wait for their batch's close instead, and are not counted)."""
     with uow:
-        return len(uow.pieces.ids_in_state(PieceState.CLOSED))
+        return uow.pieces.count_awaiting_check()
 
 
 def compose_now(

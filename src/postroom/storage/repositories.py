@@ -291,6 +291,18 @@ class PieceRepository:
         t = tables.mail_pieces
         return self.session.scalars(select(t.c.id).where(t.c.state == state)).all()
 
+    def count_awaiting_check(self) -> int:
+        """Closed letters: their check is still to run. A batch's closed pieces (closed one
+        by one, as Ekopost's envelopes) are not counted: they wait for their batch's close,
+        which accepts them without a check stage."""
+        t = tables.mail_pieces
+        stmt = (
+            select(func.count())
+            .select_from(t)
+            .where(t.c.state == PieceState.CLOSED, t.c.batch_id.is_(None))
+        )
+        return int(self.session.scalar(stmt) or 0)
+
 
 class LotRepository:
     """Production lots."""
