@@ -213,7 +213,7 @@ def wants_coverpage(address: dict[str, Any] | None) -> bool:
     """True when a postal address object asks for a cover page (`use_coverpage`)."""
     if address is None or address_type(address) != "postal":
         return False
-    flag = address.get("use_coverpage", False)
+    flag = address.get("use_coverpage") or False
     if not isinstance(flag, bool):
         raise AddressRefused("127", "address.use_coverpage must be true or false")
     return flag
