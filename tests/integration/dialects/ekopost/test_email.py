@@ -1,6 +1,7 @@
 """Envelopes with an `email` address object: sent by the core's email channel when their
 campaign closes, to a real SMTP server on 127.0.0.1, with the PDF attached byte for byte;
-a sandbox account's message is kept as an .eml file and no SMTP connection is made."""
+a sandbox account's message is kept as an .eml file and no SMTP connection is made.
+(Refused email address objects: test_email_refusals.py, on every backend.)"""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from postroom.api.app import create_app
 from postroom.bootstrap import Container, build_container
@@ -17,7 +18,6 @@ from postroom.config import Settings
 from postroom.storage import tables
 from tests.conftest import Backend, Tenant, wait_for
 from tests.integration.dialects.ekopost.helpers import (
-    assert_error,
     content_body,
     create_campaign,
     create_envelope,
@@ -182,50 +182,3 @@ def test_a_sandbox_email_envelope_is_kept_as_an_eml_file_and_never_reaches_smtp(
     kept = container.settings.data_dir / "sandbox" / "email" / f"{envelope_id}.eml"
     assert kept.is_file()
     assert smtp.connections == 0 and mailbox.messages == []
-
-
-def _stored_pieces(container: Container) -> int:
-    with container.engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(tables.mail_pieces)).scalar_one())
-
-
-@pytest.mark.parametrize(
-    ("address", "code"),
-    [
-        ({"$type": "email", "subject": "no address"}, "120"),
-        ({"$type": "email", "email": "  "}, "120"),
-        ({"$type": "email", "email": "anna svensson@example.se"}, "123"),
-        ({"$type": "email", "email": "anna@example"}, "123"),
-        ({"$type": "email", "email": "anna@example.se", "subject": "two\nlines"}, "127"),
-        ({"$type": "email", "email": "anna@example.se", "subject": "s" * 201}, "127"),
-    ],
-    ids=["no-email", "blank-email", "space", "no-domain", "subject-two-lines", "subject-long"],
-)
-def test_an_email_address_object_that_is_refused_stores_nothing(
-    app: TestClient, container: Container, tenant: Tenant, address: dict[str, Any], code: str
-) -> None:
-    campaign_id = create_campaign(app, tenant.headers)
-    refused = app.post(
-        f"/ekopost/campaigns/{campaign_id}/envelopes",
-        json={"address": address},
-        headers=tenant.headers,
-    )
-    assert_error(refused, 400, code)
-    assert _stored_pieces(container) == 0
-
-
-def test_an_email_envelope_takes_no_attachment(
-    app: TestClient, container: Container, tenant: Tenant
-) -> None:
-    headers = tenant.headers
-    campaign_id = create_campaign(app, headers)
-    envelope = create_envelope(app, headers, campaign_id, address=ADDRESS)
-    base = f"/ekopost/campaigns/{campaign_id}/envelopes/{envelope['id']}"
-    assert app.post(f"{base}/content", json=content_body(make_pdf(1)), headers=headers).is_success
-    refused = app.post(
-        f"{base}/content", json=content_body(make_pdf(1), kind="attachment"), headers=headers
-    )
-    assert_error(refused, 400, "127")
-    with container.engine.connect() as conn:
-        documents = conn.execute(select(func.count()).select_from(tables.documents)).scalar_one()
-    assert documents == 1

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from postroom.bootstrap import Container
 from postroom.services import production
-from tests.conftest import Tenant, letter_form
+from tests.conftest import Backend, Tenant, letter_form
 from tests.integration.dialects.ekopost.helpers import create_campaign, ready_envelope
 
 
@@ -17,12 +17,14 @@ def _waiting(container: Container) -> int:
 
 
 def test_closed_envelopes_of_an_opened_campaign_are_not_waiting_for_a_check(
-    eko: TestClient, container: Container, tenant: Tenant
+    eko: TestClient, container: Container, tenant: Tenant, backend: Backend
 ) -> None:
     campaign_id = create_campaign(eko, tenant.headers)
     ready_envelope(eko, tenant.headers, campaign_id, 0)
     ready_envelope(eko, tenant.headers, campaign_id, 1)
     assert _waiting(container) == 0  # two closed envelopes, waiting for their campaign
+    if backend.distributed:
+        return  # the separate worker process would check the letter below at once
 
     # A letter sent the native way is closed until a worker checks it (none runs here).
     letter = eko.post("/v1/letters", headers=tenant.headers, **letter_form())
