@@ -206,6 +206,9 @@ def email_parts(address: dict[str, Any]) -> tuple[str, str | None]:
     subject = _text(address, "subject")
     if len(subject) > MAX_SUBJECT:
         raise AddressRefused("127", f"address.subject is longer than {MAX_SUBJECT} characters")
+    if any(ch < " " for ch in subject):
+        # A mail header holds one line of text: no line breaks, NULs or other controls.
+        raise AddressRefused("127", "address.subject must be one line without control characters")
     return to, subject or None
 
 

@@ -37,8 +37,19 @@ def _stored_pieces(container: Container) -> int:
         ({"$type": "email", "email": "anna@example"}, "123"),
         ({"$type": "email", "email": "anna@example.se", "subject": "two\nlines"}, "127"),
         ({"$type": "email", "email": "anna@example.se", "subject": "s" * 201}, "127"),
+        ({"$type": "email", "email": "anna@example.se", "subject": "a\u0000b"}, "127"),
+        ({"$type": "email", "email": ["anna@example.se"]}, "127"),
     ],
-    ids=["no-email", "blank-email", "space", "no-domain", "subject-two-lines", "subject-long"],
+    ids=[
+        "no-email",
+        "blank-email",
+        "space",
+        "no-domain",
+        "subject-two-lines",
+        "subject-long",
+        "subject-nul",
+        "email-not-a-string",
+    ],
 )
 def test_an_email_address_object_that_is_refused_stores_nothing(
     eko: TestClient, container: Container, tenant: Tenant, address: dict[str, Any], code: str
