@@ -19,6 +19,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 QUEUE = "postroom-pipeline"
+# Folding carrier events has a queue of its own, so that a backlog of other stages (a
+# thousand deliveries ask for two thousand proof PDFs) does not hold it back: each queue
+# has its consumer, and the worker threads take the higher priority first.
+QUEUES = {tracking.FOLD_EVENTS: "postroom-tracking"}
+PRIORITIES = {tracking.ISSUE_PROOF: 10}  # lower runs first; a proof can wait a little
+
+
+def queue_of(stage: str) -> str:
+    """The queue a stage's messages go to."""
+    return QUEUES.get(stage, QUEUE)
 MAX_RETRIES = 12
 
 
@@ -105,8 +115,8 @@ def register_actors(container: Container) -> dict[str, dramatiq.Actor[Any, Any]]
             _guarded(container, name, fn),
             broker=container.broker,
             actor_name=name,
-            queue_name=QUEUE,
-            priority=0,
+            queue_name=queue_of(name),
+            priority=PRIORITIES.get(name, 0),
             options={
                 "max_retries": MAX_RETRIES,
                 "min_backoff": 200,

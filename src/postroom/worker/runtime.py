@@ -12,7 +12,7 @@ import dramatiq
 
 from postroom.services import pipeline, production, sandbox, webhooks
 from postroom.services.ports import OutboxMessage
-from postroom.worker.actors import QUEUE, register_actors
+from postroom.worker.actors import queue_of, register_actors
 
 if TYPE_CHECKING:
     from postroom.bootstrap import Container
@@ -60,7 +60,7 @@ class WorkerRuntime:
     def _publish(self, message: OutboxMessage) -> None:
         self.container.broker.enqueue(
             dramatiq.Message(
-                queue_name=QUEUE,
+                queue_name=queue_of(message.actor),
                 actor_name=message.actor,
                 args=(),
                 kwargs={"message_id": message.id, **message.payload},
