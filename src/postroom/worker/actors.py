@@ -29,6 +29,8 @@ PRIORITIES = {tracking.ISSUE_PROOF: 10}  # lower runs first; a proof can wait a 
 def queue_of(stage: str) -> str:
     """The queue a stage's messages go to."""
     return QUEUES.get(stage, QUEUE)
+
+
 MAX_RETRIES = 12
 
 
