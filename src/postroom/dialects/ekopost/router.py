@@ -208,6 +208,16 @@ def envelope_not_found(envelope_id: str) -> EkopostError:
     return EkopostError("111", f"no envelope {envelope_id} in this campaign", status=404)
 
 
+def _envelope_ref(
+    c: Container, account_id: str, campaign_id: str, envelope_id: str
+) -> tuple[CampaignOut, str]:
+    """The campaign (106 when not the account's) and the envelope's id (111 when not a
+    Guid) named by a path."""
+    return _campaign(c, account_id, campaign_id), _guid(
+        envelope_id, envelope_not_found(envelope_id)
+    )
+
+
 def _envelope_call(envelope_id: str, call: Callable[[], T]) -> T:
     """Run a core call about one envelope; its NotFound is the envelope's (111)."""
     try:
@@ -367,8 +377,7 @@ def get_envelope(
     campaign_id: str, envelope_id: str, c: ContainerDep, principal: EkopostPrincipal
 ) -> EnvelopeOut:
     """One envelope of one of the caller's campaigns (111 otherwise)."""
-    campaign = _campaign(c, principal.account_id, campaign_id)
-    piece_id = _guid(envelope_id, envelope_not_found(envelope_id))
+    campaign, piece_id = _envelope_ref(c, principal.account_id, campaign_id, envelope_id)
     piece = _envelope_call(
         envelope_id,
         lambda: envelopes.get_piece(
@@ -387,8 +396,7 @@ def close_envelope(
     campaign_id: str, envelope_id: str, c: ContainerDep, principal: EkopostPrincipal
 ) -> EnvelopeOut:
     """Mark the envelope ready (core piece closed): 100A without a document."""
-    campaign = _campaign(c, principal.account_id, campaign_id)
-    piece_id = _guid(envelope_id, envelope_not_found(envelope_id))
+    campaign, piece_id = _envelope_ref(c, principal.account_id, campaign_id, envelope_id)
     piece = _envelope_call(
         envelope_id,
         lambda: retrying(
@@ -413,8 +421,7 @@ def cancel_envelope(
     campaign_id: str, envelope_id: str, c: ContainerDep, principal: EkopostPrincipal
 ) -> EnvelopeOut:
     """Cancel the envelope (core letters.cancel_letter); once in production it is 127."""
-    campaign = _campaign(c, principal.account_id, campaign_id)
-    piece_id = _guid(envelope_id, envelope_not_found(envelope_id))
+    campaign, piece_id = _envelope_ref(c, principal.account_id, campaign_id, envelope_id)
     _envelope_call(
         envelope_id,
         lambda: envelopes.get_piece(
@@ -469,8 +476,7 @@ def create_content(
 ) -> ContentOut:
     """A document (one per envelope) or an attachment: a PDF, checked at once. Without an
     address on the envelope, the document's window must give one (105)."""
-    campaign = _campaign(c, principal.account_id, campaign_id)
-    piece_id = _guid(envelope_id, envelope_not_found(envelope_id))
+    campaign, piece_id = _envelope_ref(c, principal.account_id, campaign_id, envelope_id)
     kind = body.type.strip().lower()
     if kind == "markup":
         raise EkopostError("127", "markup content is not offered by Postroom")
@@ -512,8 +518,7 @@ def get_content(
     principal: EkopostPrincipal,
 ) -> ContentOut:
     """One content of the envelope (137 when the envelope holds no such content)."""
-    campaign = _campaign(c, principal.account_id, campaign_id)
-    piece_id = _guid(envelope_id, envelope_not_found(envelope_id))
+    campaign, piece_id = _envelope_ref(c, principal.account_id, campaign_id, envelope_id)
     envelope = _envelope_call(
         envelope_id,
         lambda: envelopes.get_piece(
