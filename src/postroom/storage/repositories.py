@@ -177,8 +177,12 @@ class PieceRepository:
         return self.session.scalars(stmt).all()
 
     def batch_for_update(self, batch_id: str) -> Batch | None:
-        """A batch, locked until the transaction ends (PostgreSQL; SQLite locks on write)."""
-        return self.session.get(Batch, batch_id, with_for_update=True)
+        """A batch, locked until the transaction ends (PostgreSQL; SQLite locks on write).
+        FOR NO KEY UPDATE, as every row lock here: it does not wait for the KEY SHARE locks
+        that inserting the batch's pieces takes through their foreign key."""
+        return self.session.get(
+            Batch, batch_id, with_for_update={"key_share": True}, populate_existing=True
+        )
 
     def piece_state_counts_of_batch(self, batch_id: str) -> dict[PieceState, int]:
         """How many of the batch's pieces are in each state."""
