@@ -239,22 +239,32 @@ AUTH_WITHOUT_TLS = pytest.mark.filterwarnings(
 )
 
 
+def auth_server(mailbox: Mailbox) -> Any:
+    """An SMTP server that requires AUTH as postroom / s3cret (without TLS)."""
+    checker = password_checker(mailbox, "postroom", "s3cret")
+    return smtp_server(mailbox, authenticator=checker, auth_required=True, auth_require_tls=False)
+
+
+def app_logging_in(
+    make_app: Callable[..., tuple[TestClient, Tenant]], server: Any, *, password: str
+) -> tuple[TestClient, Tenant]:
+    """The app sending through `server` as postroom with this password."""
+    return make_app(
+        smtp_host="127.0.0.1",
+        smtp_port=server.port,
+        smtp_security="none",
+        smtp_username="postroom",
+        smtp_password=password,
+    )
+
+
 @AUTH_WITHOUT_TLS
 def test_auth_logs_in_with_the_configured_username_and_password(
     make_app: Callable[..., tuple[TestClient, Tenant]],
 ) -> None:
     mailbox = Mailbox()
-    checker = password_checker(mailbox, "postroom", "s3cret")
-    with smtp_server(
-        mailbox, authenticator=checker, auth_required=True, auth_require_tls=False
-    ) as server:
-        client, tenant = make_app(
-            smtp_host="127.0.0.1",
-            smtp_port=server.port,
-            smtp_security="none",
-            smtp_username="postroom",
-            smtp_password="s3cret",
-        )
+    with auth_server(mailbox) as server:
+        client, tenant = app_logging_in(make_app, server, password="s3cret")
         letter = send_email_letter(client, tenant, make_pdf(1), {"to": "anna@example.se"})
         sent = wait_for_state(client, tenant, letter["id"], "sent", "failed")
     assert sent["state"] == "sent", sent["failure"]
@@ -267,17 +277,8 @@ def test_a_wrong_password_is_retried_not_failed(
     make_app: Callable[..., tuple[TestClient, Tenant]],
 ) -> None:
     mailbox = Mailbox()
-    checker = password_checker(mailbox, "postroom", "s3cret")
-    with smtp_server(
-        mailbox, authenticator=checker, auth_required=True, auth_require_tls=False
-    ) as server:
-        client, tenant = make_app(
-            smtp_host="127.0.0.1",
-            smtp_port=server.port,
-            smtp_security="none",
-            smtp_username="postroom",
-            smtp_password="wrong",
-        )
+    with auth_server(mailbox) as server:
+        client, tenant = app_logging_in(make_app, server, password="wrong")
         letter = send_email_letter(client, tenant, make_pdf(1), {"to": "anna@example.se"})
         # smtplib tries PLAIN, then LOGIN: a second connection is a second attempt.
         wait_for(lambda: server.connections >= 2, timeout=20)

@@ -172,20 +172,8 @@ class EventBatchOut(BaseModel):
 
     @classmethod
     def of(cls, batch: EventBatch) -> EventBatchOut:
-        """The wire form."""
-        return cls(
-            id=batch.id,
-            state=batch.state,
-            carrier=batch.carrier,
-            received=batch.received,
-            received_at=batch.received_at,
-            folded_at=batch.folded_at,
-            stored=batch.stored,
-            duplicates=batch.duplicates,
-            shipments_created=batch.shipments_created,
-            status_changes=batch.status_changes,
-            error=batch.error,
-        )
+        """The wire form (the batch's fields and its derived state)."""
+        return cls.model_validate(batch, from_attributes=True)
 
 
 class EventCodeOut(BaseModel):
