@@ -14,8 +14,9 @@ from postroom.services import accounts
 from postroom.services.accounts import Principal
 
 
-def get_container(request: Request) -> Container:
-    """The process's container, set on the app at creation."""
+async def get_container(request: Request) -> Container:
+    """The process's container, set on the app at creation. (Async: it only reads the app,
+    and FastAPI would otherwise hand it to the thread pool, a thread hop per request.)"""
     container: Container = request.app.state.container
     return container
 

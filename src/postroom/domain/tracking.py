@@ -17,13 +17,15 @@ from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired, TypedDict
 
 from postroom.domain.errors import InvalidInput
 from postroom.domain.model import new_id
 
 REFERENCE_MAX = 35  # Posten's trackingReference limit; the longest any carrier here uses
 MAX_EVENTS_PER_CALL = 1000
+DEFAULT_SOURCE = "api"
+_MINUTE = timedelta(minutes=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -130,6 +132,29 @@ class EventCatalog:
         return cls.from_csv(text)
 
 
+def offset_minutes(at: datetime) -> int:
+    """The UTC offset of an aware time, in minutes (0 for a naive one)."""
+    offset = at.utcoffset()
+    return 0 if offset is None else offset // _MINUTE
+
+
+class EventFields(TypedDict):
+    """An event as a caller sends it, its fields checked: the time aware, in the caller's
+    offset; a missing source is DEFAULT_SOURCE. The inbox stores these as they are."""
+
+    reference: str
+    time: datetime
+    code: str
+    additional_code: NotRequired[str | None]
+    source: NotRequired[str | None]
+    latitude: NotRequired[float | None]
+    longitude: NotRequired[float | None]
+    location: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    channel: NotRequired[str | None]
+    message: NotRequired[str | None]
+
+
 @dataclass(frozen=True, slots=True)
 class TrackingEvent:
     """One thing that happened to a shipment, as a carrier or the print shop told it."""
@@ -157,6 +182,25 @@ class TrackingEvent:
             raise InvalidInput("the event time needs a UTC offset", detail={"field": "time"})
         if self.occurred_at.tzinfo is not UTC:
             object.__setattr__(self, "occurred_at", self.occurred_at.astimezone(UTC))
+
+    @classmethod
+    def of(cls, fields: EventFields) -> TrackingEvent:
+        """The event a caller's checked fields describe."""
+        at = fields["time"]
+        return cls(
+            reference=fields["reference"],
+            occurred_at=at,
+            utc_offset_minutes=offset_minutes(at),
+            code=fields["code"],
+            source=fields.get("source") or DEFAULT_SOURCE,
+            latitude=fields.get("latitude"),
+            longitude=fields.get("longitude"),
+            location=fields.get("location"),
+            location_id=fields.get("location_id"),
+            additional_code=fields.get("additional_code"),
+            channel=fields.get("channel"),
+            message=fields.get("message"),
+        )
 
     @property
     def dedup_key(self) -> tuple[str, str, datetime, str]:

@@ -36,6 +36,7 @@ from postroom.domain.tracking import (
     Change,
     EventBatch,
     EventCatalog,
+    EventFields,
     NotedChange,
     Proof,
     ProofKind,
@@ -87,18 +88,17 @@ class IngestResult:
         }
 
 
-def check_events(events: Sequence[TrackingEvent], catalog: EventCatalog) -> None:
-    """Refuse the whole batch when any event is unusable, naming every bad one."""
-    if not events:
+def check_events(codes: Sequence[str], catalog: EventCatalog) -> None:
+    """Refuse the whole batch when any event is unusable (given by their codes, in
+    order), naming every bad one."""
+    if not codes:
         raise InvalidInput("no events given", code="no_events")
-    if len(events) > MAX_EVENTS_PER_CALL:
+    if len(codes) > MAX_EVENTS_PER_CALL:
         raise InvalidInput(
-            f"at most {MAX_EVENTS_PER_CALL} events per call, got {len(events)}",
+            f"at most {MAX_EVENTS_PER_CALL} events per call, got {len(codes)}",
             code="too_many_events",
         )
-    unknown = [
-        {"index": i, "code": ev.code} for i, ev in enumerate(events) if ev.code not in catalog
-    ]
+    unknown = [{"index": i, "code": code} for i, code in enumerate(codes) if code not in catalog]
     if unknown:
         raise InvalidInput(
             f"{len(unknown)} event(s) carry a code that is not in the event catalog "
@@ -118,7 +118,7 @@ def ingest_events(
     carrier: str = DEFAULT_CARRIER,
 ) -> IngestResult:
     """Store new events, recompute the statuses they touch, in one transaction."""
-    check_events(events, catalog)
+    check_events([ev.code for ev in events], catalog)
     with uow:
         result = _ingest(uow, clock.now(), catalog, account_id, events, carrier)
         uow.commit()
@@ -133,13 +133,15 @@ def queue_events(
     clock: Clock,
     catalog: EventCatalog,
     account_id: str,
-    events: Sequence[TrackingEvent],
+    events: Sequence[EventFields],
     carrier: str = DEFAULT_CARRIER,
 ) -> EventBatch:
     """Accept a checked batch at once: its events go to the inbox as they are, and the
     FOLD_EVENTS stage folds them into shipments, the event log, the feed and the evidence
-    log. Nothing is lost: the inbox and the stage's message commit together."""
-    check_events(events, catalog)
+    log. Nothing is lost: the inbox and the stage's message commit together. (The events
+    stay plain fields until folded: making domain events of them here would cost as much
+    as storing them.)"""
+    check_events([e["code"] for e in events], catalog)
     with uow:
         now = clock.now()
         batch = EventBatch(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from operator import attrgetter
 from typing import Any
 
 import psycopg
@@ -14,13 +13,16 @@ from sqlalchemy.orm import Session
 
 from postroom.domain.errors import RetryableError
 from postroom.domain.tracking import (
+    DEFAULT_SOURCE,
     EventBatch,
+    EventFields,
     Proof,
     ProofKind,
     Shipment,
     ShipmentStatus,
     StatusRow,
     TrackingEvent,
+    offset_minutes,
 )
 from postroom.storage import tables
 from postroom.storage.feeds import bulk_insert, bulk_insert_values
@@ -221,7 +223,7 @@ class ShipmentRepository:
 
     # --- the event inbox: accepted now, folded by a stage --------------------------------
 
-    def queue_events(self, batch: EventBatch, events: Sequence[TrackingEvent]) -> None:
+    def queue_events(self, batch: EventBatch, events: Sequence[EventFields]) -> None:
         """Store a batch and its events in the inbox, in bulk, nothing else."""
         connection = self.session.connection()
         connection.execute(
@@ -235,13 +237,24 @@ class ShipmentRepository:
         )
         # The optional fields no event of the call has are left to their NULL default:
         # a carrier that sends five fields costs five columns, not twelve.
-        present = [n for n in _OPTIONAL_FIELDS if any(getattr(ev, n) is not None for ev in events)]
-        fields = attrgetter(*_REQUIRED_FIELDS, *present)
+        given = set().union(*events)
+        present = [n for n in _OPTIONAL_FIELDS if n in given]
         bulk_insert_values(
             connection,
             tables.event_inbox,
             ["batch_id", *_REQUIRED_FIELDS, *present],
-            [[batch.id, *fields(ev)] for ev in events],
+            [
+                [
+                    batch.id,
+                    e["reference"],
+                    e["time"],  # aware: the column's type stores it in UTC
+                    offset_minutes(e["time"]),
+                    e["code"],
+                    e.get("source") or DEFAULT_SOURCE,
+                    *[e.get(n) for n in present],
+                ]
+                for e in events
+            ],
         )
 
     def event_batch(self, batch_id: str, account_id: str | None = None) -> EventBatch | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +30,23 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        return _sqlite_utc_text
+
+
+def _sqlite_utc_text(value: datetime | None) -> str | None:
+    """The text SQLAlchemy's SQLite DATETIME stores ("2026-05-04 06:00:00.000000", in UTC),
+    made in one step: converting, dropping the zone and formatting one after the other
+    cost three times as much, and bulk inserts make one per event."""
+    if value is None:
+        return None
+    offset = value.utcoffset()
+    if offset is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return (value - offset).isoformat(" ", "microseconds")[:26]
 
 
 class RecipientType(TypeDecorator[Recipient]):

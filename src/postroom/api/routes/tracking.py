@@ -32,6 +32,7 @@ from postroom.domain.tracking import (
     MAX_EVENTS_PER_CALL,
     REFERENCE_MAX,
     EventBatch,
+    EventFields,
     Proof,
     Shipment,
     ShipmentStatus,
@@ -82,26 +83,6 @@ ONE_EVENT: TypeAdapter[EventIn] = TypeAdapter(EventIn)
 EVENT_BATCH: TypeAdapter[EventBatchIn] = TypeAdapter(EventBatchIn)
 
 
-def to_event(event: EventIn) -> TrackingEvent:
-    """The domain event of a checked one."""
-    at = event["time"]
-    offset = at.utcoffset()
-    return TrackingEvent(
-        reference=event["reference"],
-        occurred_at=at,
-        utc_offset_minutes=int(offset.total_seconds() // 60) if offset is not None else 0,
-        code=event["code"],
-        source=event.get("source") or "api",
-        latitude=event.get("latitude"),
-        longitude=event.get("longitude"),
-        location=event.get("location"),
-        location_id=event.get("location_id"),
-        additional_code=event.get("additional_code"),
-        channel=event.get("channel"),
-        message=event.get("message"),
-    )
-
-
 def _inlined(schema: Any, defs: dict[str, Any]) -> Any:
     """A JSON schema with its local `$defs` references replaced by what they name."""
     if isinstance(schema, dict):
@@ -127,18 +108,18 @@ async def raw_body(request: Request) -> bytes:
     return await request.body()
 
 
-def events_of(body: bytes) -> tuple[list[TrackingEvent], str]:
-    """The events of a body (one event, or a batch) and their carrier."""
+def events_of(body: bytes) -> tuple[list[EventFields], str]:
+    """The checked events of a body (one event, or a batch) and their carrier."""
     try:
         batch = EVENT_BATCH.validate_json(body)
     except ValidationError as exc:
         if not any(e["type"] == "missing" and e["loc"] == ("events",) for e in exc.errors()):
             raise _invalid(exc) from None
         try:  # no "events": one event
-            return [to_event(ONE_EVENT.validate_json(body))], tracking.DEFAULT_CARRIER
+            return [ONE_EVENT.validate_json(body)], tracking.DEFAULT_CARRIER
         except ValidationError as one:
             raise _invalid(one) from None
-    return [to_event(e) for e in batch["events"]], batch.get("carrier", tracking.DEFAULT_CARRIER)
+    return list(batch["events"]), batch.get("carrier", tracking.DEFAULT_CARRIER)
 
 
 def _invalid(exc: ValidationError) -> RequestValidationError:
@@ -328,7 +309,7 @@ def post_events(
             clock=c.clock,
             catalog=c.events,
             account_id=principal.account_id,
-            events=events,
+            events=[TrackingEvent.of(e) for e in events],
             carrier=carrier,
         )
     )
