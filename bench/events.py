@@ -242,9 +242,10 @@ def median(repeat: int, once: Callable[[int], Figures]) -> Figures:
     return runs[len(runs) // 2]
 
 
-def run(backend: str, count: int, postgres_url: str | None, work: Path, repeat: int = 1) -> Results:
-    """Postroom synchronous and queued, and the two bare inserts, on one backend: each the
-    median of `repeat` runs on fresh databases, but the folded figure, measured once."""
+def run(count: int, postgres_url: str | None, work: Path, repeat: int = 1) -> Results:
+    """Postroom synchronous and queued, and the two bare inserts, on PostgreSQL (scratch
+    databases beside `postgres_url`) or else SQLite: each the median of `repeat` runs on
+    fresh databases, but the folded figure, measured once."""
     events = make_events(count)
     rows = bare_rows(events)
 
@@ -300,7 +301,8 @@ def main() -> None:
     )
     for backend in backends:
         with tempfile.TemporaryDirectory(prefix="postroom-bench-events-") as tmp:
-            r = run(backend, args.events, args.postgres, Path(tmp), args.repeat)
+            url = args.postgres if backend == "postgresql" else None
+            r = run(args.events, url, Path(tmp), args.repeat)
         for label, ours in (
             ("synchronous calls", r.sync),
             ("respond-async: the calls", r.queued_calls),
