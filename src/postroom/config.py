@@ -62,9 +62,11 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_from: str = "Postroom <postroom@localhost>"
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
-    # Retention: documents, proofs' bytes and personal data in the evidence log are dropped
-    # after this many days (hashes stay, so the chain still verifies). None keeps all.
+    # Retention: finished pieces' recipients, spent documents (bytes, name, report), proofs'
+    # bytes and the evidence log's content are dropped after this many days (hashes stay,
+    # so the chain still verifies). None keeps all. The worker applies it every interval.
     retention_days: int | None = Field(default=None, ge=1)
+    retention_interval_seconds: float = Field(default=3600.0, gt=0)
     # Sandbox accounts: the time between the automatic steps printed, posted, in transit
     # and delivered, on the sandbox account's own clock.
     sandbox_step_seconds: float = Field(default=3600.0, gt=0)

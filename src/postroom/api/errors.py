@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 STATUS_BY_ERROR: list[tuple[type[errors.DomainError], int]] = [
     (errors.NotFound, 404),
+    (errors.ContentRemoved, 410),
     (errors.Unauthenticated, 401),
     (errors.IdempotencyMismatch, 422),
     (errors.DocumentTooLarge, 413),
@@ -30,6 +31,7 @@ HTTP_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    410: "gone",
     413: "payload_too_large",
     415: "unsupported_media_type",
 }

@@ -122,6 +122,10 @@ class LetterOut(BaseModel):
     failure: FailureOut | None
     created_at: datetime
     updated_at: datetime
+    redacted_at: datetime | None = Field(
+        default=None,
+        description="When retention removed its recipient (not its country) and channel details",
+    )
 
     @classmethod
     def of(cls, piece: MailPiece) -> LetterOut:
@@ -147,6 +151,7 @@ class LetterOut(BaseModel):
             failure=failure,
             created_at=piece.created_at,
             updated_at=piece.updated_at,
+            redacted_at=piece.redacted_at,
         )
 
 
@@ -226,6 +231,10 @@ class DocumentOut(BaseModel):
     split_rule: dict[str, Any] | None
     report: dict[str, Any] | None
     created_at: datetime
+    redacted_at: datetime | None = Field(
+        default=None,
+        description="When retention removed its bytes, its name and its report",
+    )
 
     @classmethod
     def of(cls, d: Document) -> DocumentOut:
@@ -241,6 +250,7 @@ class DocumentOut(BaseModel):
             split_rule=d.split_rule,
             report=d.report,
             created_at=d.created_at,
+            redacted_at=d.redacted_at,
         )
 
 
@@ -257,6 +267,10 @@ class PieceOut(BaseModel):
     address_source: str
     eligible: bool | None
     findings: list[FindingOut]
+    redacted_at: datetime | None = Field(
+        default=None,
+        description="When retention removed its recipient (not its country)",
+    )
 
     @classmethod
     def of(cls, p: MailPiece) -> PieceOut:
@@ -271,6 +285,7 @@ class PieceOut(BaseModel):
             address_source=p.address_source,
             eligible=p.eligible,
             findings=[FindingOut(**f) for f in p.findings],
+            redacted_at=p.redacted_at,
         )
 
 

@@ -3,6 +3,7 @@ print room (lots, feedback)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import signal
@@ -28,7 +29,7 @@ from postroom.bootstrap import Container, build_container, ensure_demo_account
 from postroom.config import Settings
 from postroom.domain.errors import DomainError
 from postroom.domain.states import LotState
-from postroom.services import accounts, evidence, feedback, production
+from postroom.services import accounts, evidence, feedback, production, retention
 
 app = typer.Typer(help="Postroom: hybrid mail and delivery tracking.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
@@ -376,18 +377,23 @@ def audit_retention(
     days: Annotated[int | None, typer.Option("--days", min=1, help="Default: the setting")] = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Drop evidence content and proof bytes older than N days (hashes stay verifiable)."""
+    """Remove personal content older than N days: finished pieces' recipients, spent
+    documents' bytes, evidence content, proof bytes (hashes stay verifiable)."""
     c = _container(data_dir)
     keep = days or c.settings.retention_days
     if keep is None:
         err.print("[red]error[/red] no_retention: pass --days or set POSTROOM_RETENTION_DAYS")
         raise typer.Exit(code=2)
-    result = evidence.apply_retention(uow_factory=c.uow, blobs=c.blobs, clock=c.clock, days=keep)
-    typer.echo(
-        json.dumps(
-            {"records_redacted": result.records_redacted, "proofs_removed": result.proofs_removed}
+    with _progress() as progress:
+        task = progress.add_task("redacting pieces and documents", total=None)
+        result = retention.apply_retention(
+            uow_factory=c.uow,
+            blobs=c.blobs,
+            clock=c.clock,
+            days=keep,
+            on_progress=lambda n: progress.advance(task, n),
         )
-    )
+    typer.echo(json.dumps(dataclasses.asdict(result)))
 
 
 @db_app.command("upgrade")

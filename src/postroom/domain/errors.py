@@ -48,6 +48,12 @@ class Unauthenticated(DomainError):
     code = "unauthenticated"
 
 
+class ContentRemoved(DomainError):
+    """The record is kept, but retention removed the content asked for."""
+
+    code = "content_removed"
+
+
 class Conflict(DomainError):
     """The object's current state does not allow the operation."""
 

@@ -198,12 +198,22 @@ class Document:
     batch_id: str | None = None
     split_rule: dict[str, Any] | None = None  # how to cut the file into pieces (batches)
     print_sha256: str | None = None  # a copy without active content, printed instead
+    # When retention removed its bytes and what was read from them (facts stay).
+    redacted_at: datetime | None = None
     id: str = field(default_factory=new_id)
 
     @property
     def printable_sha256(self) -> str:
         """The blob production prints: the stripped copy when there is one."""
         return self.print_sha256 or self.blob_sha256
+
+    def redact(self, now: datetime) -> None:
+        """Retention: forget the file's name and what preflight read from its pages (window
+        addresses among it); its size, page count, hashes and state stay. The bytes go
+        from the blob store once no other record needs them."""
+        self.filename = ""
+        self.report = None
+        self.redacted_at = now
 
     def record_preflight(self, report: dict[str, Any], *, rejected: bool) -> None:
         """Keep the preflight report and move to checked or rejected."""
@@ -315,7 +325,20 @@ class MailPiece:
     client_reference: str | None = None  # the sender's own id, unique in the account
     # What a dialect keeps that the core does not use: {"ekopost": {"name": ..., ...}}.
     dialect_fields: dict[str, Any] = field(default_factory=dict)
+    # When retention removed its recipient (its country stays) and other personal details.
+    redacted_at: datetime | None = None
     id: str = field(default_factory=new_id)
+
+    def redact(self, now: datetime) -> None:
+        """Retention: the recipient is reduced to its country, the findings lose their
+        messages (which quote what the window held), and the channel's details (an email's
+        address, subject and body; a digital mailbox) are dropped. The state, dates, price
+        and references stay."""
+        if self.recipient is not None:
+            self.recipient = Recipient((), (), "", "", self.recipient.country)
+        self.findings = [{**f, "message": ""} for f in self.findings]
+        self.delivery = {k: v for k, v in self.delivery.items() if k == ADDRESS_PAGE}
+        self.redacted_at = now
 
     def file_order_key(self) -> tuple[str, int]:
         """Where the piece sorts among its batch's: its document and first page (a piece

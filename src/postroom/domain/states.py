@@ -47,6 +47,20 @@ CANCELLABLE_PIECE_STATES = frozenset(
     s for s, targets in PIECE_TRANSITIONS.items() if PieceState.CANCELLED in targets
 )
 
+# A piece in one of these no longer needs its document or its recipient: it has left (or
+# will never leave); later carrier events only move it between these. Retention may
+# remove both once it has not changed for the retention period.
+CONTENT_SPENT = frozenset(
+    {
+        PieceState.POSTED,
+        PieceState.SENT,
+        PieceState.DELIVERED,
+        PieceState.RETURNED,
+        PieceState.CANCELLED,
+        PieceState.FAILED,
+    }
+)
+
 
 class DocumentState(StrEnum):
     """Life of an uploaded document: checked in the worker, then usable or refused."""

@@ -1,15 +1,13 @@
-"""The evidence log's use cases: verify the chains, read them, apply retention."""
+"""The evidence log's use cases: verify the chains and read them (retention: retention.py)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
-from postroom.domain.audit import AuditEntry, AuditKind, AuditRecord, Break, ChainVerifier
-from postroom.domain.clock import Clock
-from postroom.services.ports import BlobStore, UnitOfWorkFactory
+from postroom.domain.audit import AuditRecord, Break, ChainVerifier
+from postroom.services.ports import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -70,54 +68,3 @@ def records(
     """A page of an account's evidence log."""
     with uow_factory() as uow:
         return uow.feeds.audit_records(account_id, after=after, limit=limit)
-
-
-@dataclass(frozen=True)
-class RetentionResult:
-    """What one retention pass removed."""
-
-    records_redacted: int
-    proofs_removed: int
-
-
-def apply_retention(
-    *,
-    uow_factory: UnitOfWorkFactory,
-    blobs: BlobStore,
-    clock: Clock,
-    days: int,
-) -> RetentionResult:
-    """Drop personal content older than `days`: the evidence records' content and the
-    proofs' bytes. Hashes stay, so `postroom audit verify` still passes; the pass itself is
-    recorded in each account's log."""
-    now = clock.now()
-    before = now - timedelta(days=days)
-    with uow_factory() as uow:
-        accounts = uow.feeds.audited_accounts()
-    redacted = removed = 0
-    for account_id in accounts:
-        with uow_factory() as uow:
-            count = uow.feeds.redact_audit(account_id, before=before, now=now)
-            proofs = list(uow.shipments.proofs_created_before(account_id, before))
-            for proof in proofs:
-                proof.redacted_at = now
-            if count or proofs:
-                uow.feeds.audit(
-                    account_id,
-                    AuditEntry(
-                        AuditKind.RETENTION,
-                        account_id,
-                        {
-                            "before": before.isoformat(),
-                            "records_redacted": count,
-                            "proofs_removed": [p.blob_sha256 for p in proofs],
-                        },
-                    ),
-                )
-            uow.commit()
-        for proof in proofs:
-            blobs.remove(proof.blob_sha256)
-        redacted += count
-        removed += len(proofs)
-    log.info("retention: %d records redacted, %d proofs removed", redacted, removed)
-    return RetentionResult(redacted, removed)

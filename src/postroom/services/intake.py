@@ -17,7 +17,13 @@ from postroom.documents.profiles import PreflightProfile, get_profile
 from postroom.documents.split import SplitError, SplitRule, check_rule
 from postroom.domain.clock import Clock
 from postroom.domain.eligibility import assess
-from postroom.domain.errors import Conflict, InvalidDocument, InvalidInput, NotFound
+from postroom.domain.errors import (
+    Conflict,
+    ContentRemoved,
+    InvalidDocument,
+    InvalidInput,
+    NotFound,
+)
 from postroom.domain.findings import Finding, Severity, has_errors
 from postroom.domain.geometry import EnvelopeLayout, layout_for
 from postroom.domain.model import Batch, Document, MailPiece, PieceOptions
@@ -385,6 +391,11 @@ def preview_page(
         batch = uow.pieces.batch_by_id(document.batch_id) if document.batch_id else None
     if not 1 <= page <= document.page_count:
         raise NotFound(f"page {page} does not exist: the document has {document.page_count}")
+    if document.redacted_at is not None:
+        raise ContentRemoved(
+            f"the pages of document {document_id} were removed by the retention rules "
+            f"on {document.redacted_at:%Y-%m-%d}"
+        )
     if document.state is DocumentState.REJECTED:
         raise Conflict(
             "the document was rejected by preflight; it has no preview", code="document_rejected"

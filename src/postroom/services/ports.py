@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO, Protocol
@@ -325,6 +325,18 @@ class Reachability(Protocol):
     ) -> list[str]: ...
 
 
+class Retention(Protocol):
+    def account_ids(self) -> list[str]: ...
+    def spent_documents(
+        self, account_id: str, before: datetime, limit: int
+    ) -> Sequence[Document]: ...
+    def live_annex_ids(self, account_id: str, before: datetime) -> set[str]: ...
+    def finished_pieces(
+        self, account_id: str, before: datetime, limit: int
+    ) -> Sequence[MailPiece]: ...
+    def blob_in_use(self, sha256: str) -> bool: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository; leaving without commit() rolls back."""
 
@@ -354,6 +366,8 @@ class UnitOfWork(Protocol):
     def webhooks(self) -> Webhooks: ...
     @property
     def reachability(self) -> Reachability: ...
+    @property
+    def retention(self) -> Retention: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(
@@ -393,4 +407,9 @@ class BlobStore(Protocol):
 
     def remove(self, sha256: str) -> bool:
         """Delete a blob (retention); True when it was there."""
+        ...
+
+    def discard(self, sha256: str, in_use: Callable[[], bool], fresh: timedelta) -> bool:
+        """Delete a blob no record needs any more unless `in_use()` says one does or it was
+        written less than `fresh` ago; True when it was deleted."""
         ...

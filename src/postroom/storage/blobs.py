@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -18,6 +21,11 @@ def fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _written_within(path: Path, fresh: timedelta) -> bool:
+    written = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    return datetime.now(UTC) - written < fresh
 
 
 class LocalBlobStore:
@@ -51,12 +59,11 @@ class LocalBlobStore:
                 os.fsync(out.fileno())
             sha = digest.hexdigest()
             final = self.path(sha)
-            if final.exists():
-                os.unlink(tmp_name)
-            else:
-                final.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(tmp_name, final)
-                fsync_dir(final.parent)
+            # Identical content replaces the stored file, even when it is there: the new file
+            # is fresh, which `discard` takes as "an upload of it may still be committing".
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp_name, final)
+            fsync_dir(final.parent)
             return sha, size
         except BaseException:
             if os.path.exists(tmp_name):
@@ -69,6 +76,30 @@ class LocalBlobStore:
             self.path(sha256).unlink()
         except FileNotFoundError:
             return False
+        return True
+
+    def discard(self, sha256: str, in_use: Callable[[], bool], fresh: timedelta) -> bool:
+        """Delete a blob no record needs any more (retention); True when it was deleted.
+
+        Content is shared: another document may hold the same bytes, or an upload of them
+        may be between `put` and its commit. The file is first renamed away (a `put` from
+        then on writes a new one), then `in_use` is asked (it reads committed records), and
+        a file written less than `fresh` ago is kept too (a `put` just before the rename,
+        its record not yet committed). A kept file is put back unless a newer copy is."""
+        path = self.path(sha256)
+        doomed = path.with_name(path.name + ".discard")
+        try:
+            if in_use() or _written_within(path, fresh):
+                return False  # asked first too: a file in use is never moved
+            os.replace(path, doomed)
+        except FileNotFoundError:
+            return False
+        if in_use() or _written_within(doomed, fresh):
+            with contextlib.suppress(FileExistsError):
+                os.link(doomed, path)
+            os.unlink(doomed)
+            return False
+        os.unlink(doomed)
         return True
 
     def check(self) -> None:

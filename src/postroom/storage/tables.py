@@ -145,7 +145,11 @@ documents = Table(
     Column("batch_id", ID, ForeignKey("batches.id", ondelete="CASCADE"), nullable=True),
     Column("split_rule", JSON, nullable=True),
     Column("print_sha256", String(64), nullable=True),
+    Column("redacted_at", UTCDateTime, nullable=True),  # migration 0009
     Index("ix_documents_account", "account_id"),
+    # Retention asks whether any document still holds a blob (migration 0009).
+    Index("ix_documents_blob", "blob_sha256"),
+    Index("ix_documents_print", "print_sha256"),
     Index("ix_documents_batch", "batch_id"),
 )
 
@@ -263,10 +267,12 @@ mail_pieces = Table(
     Column("client_reference", String(100), nullable=True),
     # What a dialect keeps that the core does not use (an envelope's name, REK services).
     Column("dialect_fields", JSON, nullable=False, default=dict),
+    Column("redacted_at", UTCDateTime, nullable=True),  # migration 0009
     Index("ix_mail_pieces_account_created", "account_id", "created_at", "id"),
     Index("ix_mail_pieces_batch", "batch_id", "document_id", "first_page"),
     Index("ix_mail_pieces_state", "state"),
     Index("ix_mail_pieces_lot", "lot_id"),
+    Index("ix_mail_pieces_document", "document_id"),  # migration 0009
     Index("ux_mail_pieces_client_reference", "account_id", "client_reference", unique=True),
 )
 
@@ -422,6 +428,7 @@ proofs = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("redacted_at", UTCDateTime, nullable=True),
     UniqueConstraint("shipment_id", "kind", name="uq_proofs_shipment_kind"),
+    Index("ix_proofs_blob", "blob_sha256"),  # migration 0009
 )
 
 # Named counters handed out in commit order (registered-mail serials).

@@ -28,6 +28,7 @@ from postroom.storage.repositories import (
     PieceRepository,
     StageRepository,
 )
+from postroom.storage.retention import RetentionRepository
 from postroom.storage.sandbox import SandboxRepository
 from postroom.storage.shipments import ShipmentRepository
 from postroom.storage.webhooks import WebhookRepository
@@ -59,6 +60,7 @@ class SqlUnitOfWork:
         self.counters = CounterRepository(self.session)
         self.webhooks = WebhookRepository(self.session)
         self.reachability = ReachabilityRepository(self.session)
+        self.retention = RetentionRepository(self.session)
         self._moved_batches: set[str] = set()
         event.listen(self.session, "before_flush", self._notice_state_changes)
         return self

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import dramatiq
 
-from postroom.services import pipeline, production, sandbox, webhooks
+from postroom.services import pipeline, production, retention, sandbox, webhooks
 from postroom.services.ports import OutboxMessage
 from postroom.worker.actors import queue_of, register_actors
 
@@ -109,6 +109,17 @@ class WorkerRuntime:
             step=timedelta(seconds=c.settings.sandbox_step_seconds),
         )
 
+    def apply_retention_once(self) -> int:
+        """Remove personal content older than the retention period; returns how many pieces
+        and documents were redacted."""
+        c = self.container
+        if c.settings.retention_days is None:
+            return 0
+        result = retention.apply_retention(
+            uow_factory=c.uow, blobs=c.blobs, clock=c.clock, days=c.settings.retention_days
+        )
+        return result.pieces_redacted + result.documents_redacted
+
     def start(self) -> None:
         """Recover unfinished work, then start consuming, relaying and scheduling."""
         c = self.container
@@ -137,6 +148,15 @@ class WorkerRuntime:
                 always_wait=True,
             ),
         ]
+        if c.settings.retention_days is not None:
+            self._loops.append(
+                _Loop(
+                    "retention",
+                    self.apply_retention_once,
+                    c.settings.retention_interval_seconds,
+                    always_wait=True,
+                )
+            )
         for loop in self._loops:
             loop.start()
 

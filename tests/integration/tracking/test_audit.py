@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from postroom.bootstrap import Container
 from postroom.domain.clock import FixedClock
-from postroom.services import evidence
+from postroom.services import evidence, retention
 from postroom.storage import tables
 from tests.conftest import Tenant
 from tests.integration.tracking.test_events import event, post
@@ -102,7 +102,7 @@ def test_retention_drops_content_and_the_chain_still_verifies(
 ) -> None:
     some_history(client, tenant)
     later = FixedClock(container.clock.now() + timedelta(days=31))
-    result = evidence.apply_retention(
+    result = retention.apply_retention(
         uow_factory=container.uow, blobs=container.blobs, clock=later, days=30
     )
     assert result.records_redacted >= 5  # a record per call of events, and the proofs

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -125,3 +127,49 @@ def test_check_raises_when_the_root_cannot_be_created(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     with pytest.raises(OSError):
         LocalBlobStore(blocker / "blobs").check()
+
+
+def _aged(store: LocalBlobStore, sha: str, seconds: float) -> None:
+    """Make the stored file look written `seconds` ago."""
+    path = store.path(sha)
+    then = path.stat().st_mtime - seconds
+    os.utime(path, (then, then))
+
+
+def test_discard_removes_an_unneeded_old_blob(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path)
+    sha, _ = store.put(io.BytesIO(b"old letter"))
+    _aged(store, sha, 3600)
+    assert store.discard(sha, lambda: False, timedelta(minutes=10)) is True
+    assert not store.exists(sha)
+    assert stored_files(tmp_path) == []  # nothing left beside it
+    assert store.discard(sha, lambda: False, timedelta(minutes=10)) is False  # already gone
+
+
+def test_discard_keeps_a_blob_a_record_holds(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path)
+    sha, _ = store.put(io.BytesIO(b"shared letter"))
+    _aged(store, sha, 3600)
+    assert store.discard(sha, lambda: True, timedelta(minutes=10)) is False
+    assert store.path(sha).read_bytes() == b"shared letter"
+
+
+def test_discard_keeps_a_blob_put_again_recently(tmp_path: Path) -> None:
+    # An upload of the same bytes refreshes the file: its record may not be committed yet.
+    store = LocalBlobStore(tmp_path)
+    sha, _ = store.put(io.BytesIO(b"letter"))
+    _aged(store, sha, 3600)
+    assert store.put(io.BytesIO(b"letter"))[0] == sha
+    assert store.discard(sha, lambda: False, timedelta(minutes=10)) is False
+    assert store.path(sha).read_bytes() == b"letter"
+
+
+def test_discard_puts_back_a_blob_that_became_needed_meanwhile(tmp_path: Path) -> None:
+    # The record appears between the first question and the second (after the rename).
+    store = LocalBlobStore(tmp_path)
+    sha, _ = store.put(io.BytesIO(b"racing letter"))
+    _aged(store, sha, 3600)
+    answers = iter([False, True])
+    assert store.discard(sha, lambda: next(answers), timedelta(minutes=10)) is False
+    assert store.path(sha).read_bytes() == b"racing letter"
+    assert [p.name for p in stored_files(tmp_path)] == [sha]

@@ -27,7 +27,7 @@ from postroom.api.cursors import (
     encode_time_cursor,
 )
 from postroom.api.deps import ContainerDep, PrincipalDep
-from postroom.domain.errors import NotFound
+from postroom.domain.errors import ContentRemoved
 from postroom.domain.tracking import (
     MAX_EVENTS_PER_CALL,
     REFERENCE_MAX,
@@ -434,7 +434,7 @@ def get_proof_content(proof_id: str, c: ContainerDep, principal: PrincipalDep) -
     """The proof's bytes (PDF, or JSON for the tracking detail), as stored and hashed."""
     proof = tracking.get_proof(uow=c.uow(), account_id=principal.account_id, proof_id=proof_id)
     if proof.redacted_at is not None or not c.blobs.exists(proof.blob_sha256):
-        raise NotFound(f"the content of proof {proof_id} was removed by the retention rules")
+        raise ContentRemoved(f"the content of proof {proof_id} was removed by the retention rules")
     suffix = "json" if proof.media_type == "application/json" else "pdf"
     return FileResponse(
         c.blobs.path(proof.blob_sha256),
