@@ -7,14 +7,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from postroom.api.app import create_app
 from postroom.bootstrap import Container
 from postroom.domain.clock import FixedClock
 from postroom.services import evidence, retention
 from postroom.storage import tables
-from tests.conftest import RECIPIENT, Tenant, wait_for
+from tests.conftest import RECIPIENT, Backend, Tenant, wait_for
 from tests.integration.api.helpers import assert_error, get_letter, send_letter
 from tests.integration.intake.helpers import get_document, upload_document, wait_checked
 from tests.support.pdfs import make_pdf
@@ -128,3 +130,23 @@ def test_finished_pieces_and_spent_documents_lose_their_personal_content(
         fresh=timedelta(0),
     )
     assert (again.pieces_redacted, again.documents_redacted, again.blobs_removed) == (0, 0, 0)
+
+
+def test_the_worker_applies_the_retention_setting(
+    container: Container, tenant: Tenant, backend: Backend
+) -> None:
+    if backend.distributed:
+        pytest.skip("the separate worker process of the distributed backend has its settings")
+    container.settings.retention_days = 30
+    container.settings.retention_interval_seconds = 0.1
+    with TestClient(create_app(container, run_worker=True)) as client:
+        letter = failed_letter(client, tenant, make_pdf(1, label="Old", size=TINY))
+        container.clock = FixedClock(container.clock.now() + timedelta(days=31))
+        redacted = wait_for(lambda: get_letter(client, tenant, letter["id"])["redacted_at"])
+        assert redacted.startswith(container.clock.now().date().isoformat())
+        assert get_letter(client, tenant, letter["id"])["recipient"]["name_lines"] == []
+        document = get_document(client, tenant, letter["document_id"])
+        assert document["redacted_at"] is not None
+    # Its bytes were written seconds ago (on the wall clock): an upload of the same bytes
+    # could still be committing, so the file stays for a later pass.
+    assert blob_exists(container, letter["document_id"])
