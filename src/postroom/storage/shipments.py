@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
 import psycopg
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, text, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -224,8 +226,10 @@ class ShipmentRepository:
     # --- the event inbox: accepted now, folded by a stage --------------------------------
 
     def queue_events(self, batch: EventBatch, events: Sequence[EventFields]) -> None:
-        """Store a batch and its events in the inbox, in bulk, nothing else."""
+        """Store a batch and its events in the inbox, in bulk, nothing else. The rows get
+        their ids here, in order, and the batch keeps the first and the last."""
         connection = self.session.connection()
+        ids = _new_inbox_ids(connection, len(events))
         connection.execute(
             tables.event_batches.insert().values(
                 id=batch.id,
@@ -233,6 +237,8 @@ class ShipmentRepository:
                 carrier=batch.carrier,
                 received=batch.received,
                 received_at=batch.received_at,
+                first_event_id=ids[0],
+                last_event_id=ids[-1],
             )
         )
         # The optional fields no event of the call has are left to their NULL default:
@@ -242,9 +248,10 @@ class ShipmentRepository:
         bulk_insert_values(
             connection,
             tables.event_inbox,
-            ["batch_id", *_REQUIRED_FIELDS, *present],
+            ["id", "batch_id", *_REQUIRED_FIELDS, *present],
             [
                 [
+                    row_id,
                     batch.id,
                     e["reference"],
                     e["time"],  # aware: the column's type stores it in UTC
@@ -253,14 +260,14 @@ class ShipmentRepository:
                     e.get("source") or DEFAULT_SOURCE,
                     *[e.get(n) for n in present],
                 ]
-                for e in events
+                for row_id, e in zip(ids, events, strict=True)
             ],
         )
 
     def event_batch(self, batch_id: str, account_id: str | None = None) -> EventBatch | None:
         """A batch by id (of this account when one is given)."""
         b = tables.event_batches.c
-        query = select(tables.event_batches).where(b.id == batch_id)
+        query = select(*[b[name] for name in _BATCH_FIELDS]).where(b.id == batch_id)
         if account_id is not None:
             query = query.where(b.account_id == account_id)
         row = self.session.execute(query).first()
@@ -268,18 +275,15 @@ class ShipmentRepository:
 
     def inbox_events(self, batch_id: str) -> list[TrackingEvent]:
         """A batch's events waiting in the inbox, in the order they came."""
-        i = tables.event_inbox.c
         rows = self.session.execute(
-            select(tables.event_inbox).where(i.batch_id == batch_id).order_by(i.id)
+            select(tables.event_inbox).where(_in_batch(batch_id)).order_by(tables.event_inbox.c.id)
         )
         return [_event(r) for r in rows]
 
     def finish_batch(self, batch: EventBatch) -> None:
         """Record what a batch did (or why it failed); folded events leave the inbox."""
         if batch.error is None:
-            self.session.execute(
-                tables.event_inbox.delete().where(tables.event_inbox.c.batch_id == batch.id)
-            )
+            self.session.execute(tables.event_inbox.delete().where(_in_batch(batch.id)))
         self.session.execute(
             update(tables.event_batches)
             .where(tables.event_batches.c.id == batch.id)
@@ -376,6 +380,35 @@ def _event_columns(ev: TrackingEvent) -> dict[str, Any]:
         "channel": ev.channel,
         "message": ev.message,
     }
+
+
+_BATCH_FIELDS = [f.name for f in fields(EventBatch)]
+
+
+def _new_inbox_ids(connection: Connection, count: int) -> list[int]:
+    """`count` fresh inbox ids, increasing: the column's sequence on PostgreSQL (other
+    batches' ids may fall between them), the next ones after the largest on SQLite (the
+    transaction holds the write lock since BEGIN IMMEDIATE: nobody else inserts)."""
+    if connection.dialect.name == "postgresql":
+        return list(
+            connection.scalars(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence('event_inbox', 'id')) "
+                    "FROM generate_series(1, :n) ORDER BY 1"
+                ),
+                {"n": count},
+            )
+        )
+    largest = connection.scalar(select(func.max(tables.event_inbox.c.id))) or 0
+    return list(range(largest + 1, largest + 1 + count))
+
+
+def _in_batch(batch_id: str) -> ColumnElement[bool]:
+    """The inbox rows of a batch, found through its id range (the inbox's primary key)."""
+    b, i = tables.event_batches.c, tables.event_inbox.c
+    first = select(b.first_event_id).where(b.id == batch_id).scalar_subquery()
+    last = select(b.last_event_id).where(b.id == batch_id).scalar_subquery()
+    return and_(i.id.between(first, last), i.batch_id == batch_id)
 
 
 def _event(r: Any) -> TrackingEvent:

@@ -159,3 +159,39 @@ def test_whole_second_times_of_bulk_inserts_get_the_common_text(engine: Engine) 
     with engine.connect() as conn:
         texts = conn.execute(text("SELECT created_at FROM changes ORDER BY seq")).scalars().all()
     assert texts == ["2026-05-04 06:00:00.000000", "2026-05-04 06:00:00.250000"]
+
+
+def test_a_batch_queued_before_the_id_ranges_keeps_its_events(engine: Engine) -> None:
+    """Revision 0010: a batch waiting in the inbox gets the range of its rows, which is how
+    the fold finds them from then on."""
+    upgrade(engine, "0009")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO accounts (id, name, sandbox, credit_minor, currency, operator,"
+                " created_at, clock_offset_seconds)"
+                " VALUES ('a1', 'Kommun', 0, 0, 'SEK', 0, '2026-01-05 09:00:00.000000', 0)"
+            )
+        )
+        for batch in ("b1", "b2"):
+            conn.execute(
+                text(
+                    "INSERT INTO event_batches (id, account_id, carrier, received, received_at)"
+                    f" VALUES ('{batch}', 'a1', 'postal', 2, '2026-05-04 06:00:00.000000')"
+                )
+            )
+        for row_id, batch in ((1, "b1"), (2, "b2"), (3, "b1"), (4, "b2")):
+            conn.execute(
+                text(
+                    "INSERT INTO event_inbox (id, batch_id, reference, occurred_at,"
+                    " utc_offset_minutes, code, source)"
+                    f" VALUES ({row_id}, '{batch}', 'R{row_id}', '2026-05-04 06:00:00.000000',"
+                    " 120, '003', 'api')"
+                )
+            )
+    upgrade(engine)
+    with engine.connect() as conn:
+        ranges = conn.execute(
+            text("SELECT id, first_event_id, last_event_id FROM event_batches ORDER BY id")
+        ).all()
+    assert [tuple(r) for r in ranges] == [("b1", 1, 3), ("b2", 2, 4)]
