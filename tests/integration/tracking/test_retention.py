@@ -4,7 +4,7 @@ answers 410 content_removed; the evidence chain still verifies."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -37,6 +37,17 @@ def failed_letter(client: TestClient, tenant: Tenant, pdf: bytes) -> dict[str, A
     return letter
 
 
+def retain(container: Container, boundary: datetime) -> retention.RetentionResult:
+    """A pass that removes what is older than `boundary` (blobs however fresh)."""
+    return retention.apply_retention(
+        uow_factory=container.uow,
+        blobs=container.blobs,
+        clock=FixedClock(boundary + timedelta(days=30)),
+        days=30,
+        fresh=timedelta(0),
+    )
+
+
 def blob_exists(container: Container, document_id: str) -> bool:
     with container.engine.connect() as conn:
         sha = conn.execute(
@@ -65,13 +76,7 @@ def test_finished_pieces_and_spent_documents_lose_their_personal_content(
     assert later.status_code == 202, later.text
     wait_checked(client, other, later.json()["id"])
 
-    result = retention.apply_retention(
-        uow_factory=container.uow,
-        blobs=container.blobs,
-        clock=FixedClock(boundary + timedelta(days=30)),
-        days=30,
-        fresh=timedelta(0),
-    )
+    result = retain(container, boundary)
 
     assert result.pieces_redacted == 2
     assert result.documents_redacted == 2
@@ -122,13 +127,7 @@ def test_finished_pieces_and_spent_documents_lose_their_personal_content(
     [verdict] = evidence.verify(uow_factory=container.uow, account_id=tenant.account_id)
     assert verdict.broken is None
 
-    again = retention.apply_retention(
-        uow_factory=container.uow,
-        blobs=container.blobs,
-        clock=FixedClock(boundary + timedelta(days=30)),
-        days=30,
-        fresh=timedelta(0),
-    )
+    again = retain(container, boundary)
     assert (again.pieces_redacted, again.documents_redacted, again.blobs_removed) == (0, 0, 0)
 
 

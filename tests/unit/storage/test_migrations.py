@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.command import downgrade
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
 
 from postroom.storage.database import make_engine
 from postroom.storage.migrate import alembic_config, upgrade
@@ -136,17 +136,22 @@ def test_downgrade_to_base_removes_every_table_and_upgrade_rebuilds_them(engine:
     assert schema_sql(engine) == built
 
 
+def insert_account(conn: Connection) -> None:
+    """Account a1, as the revisions before 0010 have it."""
+    conn.execute(
+        text(
+            "INSERT INTO accounts (id, name, sandbox, credit_minor, currency, operator,"
+            " created_at, clock_offset_seconds)"
+            " VALUES ('a1', 'Kommun', 0, 0, 'SEK', 0, '2026-01-05 09:00:00.000000', 0)"
+        )
+    )
+
+
 def test_whole_second_times_of_bulk_inserts_get_the_common_text(engine: Engine) -> None:
     """Revision 0008: a time sqlite3 wrote without microseconds reads as SQLAlchemy's text."""
     upgrade(engine, "0007")
     with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO accounts (id, name, sandbox, credit_minor, currency, operator,"
-                " created_at, clock_offset_seconds)"
-                " VALUES ('a1', 'Kommun', 0, 0, 'SEK', 0, '2026-01-05 09:00:00.000000', 0)"
-            )
-        )
+        insert_account(conn)
         for seq, at in ((1, "2026-05-04 06:00:00"), (2, "2026-05-04 06:00:00.250000")):
             conn.execute(
                 text(
@@ -166,13 +171,7 @@ def test_a_batch_queued_before_the_id_ranges_keeps_its_events(engine: Engine) ->
     the fold finds them from then on."""
     upgrade(engine, "0009")
     with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO accounts (id, name, sandbox, credit_minor, currency, operator,"
-                " created_at, clock_offset_seconds)"
-                " VALUES ('a1', 'Kommun', 0, 0, 'SEK', 0, '2026-01-05 09:00:00.000000', 0)"
-            )
-        )
+        insert_account(conn)
         for batch in ("b1", "b2"):
             conn.execute(
                 text(
