@@ -467,7 +467,11 @@ def issue_proof(
     kind: str,
     message_id: int,
 ) -> Proof | None:
-    """Make, store and list one proof of a shipment (once: a second request finds it)."""
+    """Make, store and list one proof of a shipment (once: a second request finds it).
+
+    The PDF is drawn and stored between two short transactions, not inside one: on SQLite
+    a transaction holds the database's one write lock, and folds of tracking events would
+    wait behind every proof being drawn."""
     proof_kind = ProofKind(kind)
     with uow:
         now = clock.now()
@@ -479,8 +483,13 @@ def issue_proof(
         account = uow.accounts.get(shipment.account_id)
         piece = uow.pieces.get_by_id(shipment.piece_id) if shipment.piece_id else None
         events = uow.shipments.events_of([shipment.id])[shipment.id]
-        data = _proof_bytes(proof_kind, shipment, piece, events, catalog, account, now)
-        sha256, size = blobs.put(io.BytesIO(data))
+    data = _proof_bytes(proof_kind, shipment, piece, events, catalog, account, now)
+    sha256, size = blobs.put(io.BytesIO(data))
+    with uow:
+        if uow.shipments.proof_of_kind(shipment_id, proof_kind):  # made meanwhile
+            uow.outbox.mark_done(message_id, now)
+            uow.commit()
+            return None
         proof = Proof(
             account_id=shipment.account_id,
             shipment_id=shipment.id,
@@ -492,10 +501,7 @@ def issue_proof(
             media_type=PROOF_MEDIA_TYPES[proof_kind],
         )
         uow.shipments.add(proof)
-        uow.feeds.note_change(
-            shipment.account_id,
-            _proof_change(proof, shipment),
-        )
+        uow.feeds.note_change(shipment.account_id, _proof_change(proof, shipment))
         uow.outbox.mark_done(message_id, now)
         uow.commit()
     return proof
