@@ -4,15 +4,18 @@ The work is cut so that several children can share one large file. A file of up 
 PREFLIGHT_CHUNK_PAGES pages is checked whole by `preflight_part`, then `scan_part` reads the
 windows (and markers) of a range of its pages. A larger file gets `preflight_head` (the
 whole-file checks) and then `check_range` per page range, which checks those pages and reads
-their windows from a copy of them, so that no child holds more than its range. `assemble`
-— plain Python, no PDF — turns the results into pieces. Every function here takes and
-returns plain, picklable values so it can cross a process border."""
+their windows from a copy of them, so that no child holds more than its range. The caller
+takes the ranges' results as they come and spools them to a temporary file, so that it
+does not hold them all either. `assemble` — plain Python, no PDF — turns the results into
+pieces. Every function here takes and returns plain, picklable values so it can cross a
+process border."""
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -22,13 +25,14 @@ import pypdfium2 as pdfium
 from postroom.addresses.parse import ParsedAddress, parse_address
 from postroom.documents.preflight import (
     PreflightReport,
-    merge_reports,
+    ReportMerger,
     preflight,
     preflight_range,
 )
 from postroom.documents.profiles import PreflightProfile, get_profile
 from postroom.documents.sanitize import strip_active_content
-from postroom.documents.split import SplitError, SplitRule, starts
+from postroom.documents.split import SplitError, SplitRule, iter_starts, starts
+from postroom.documents.spool import Spool
 from postroom.documents.zones import read_zone_lines, text_outside_zone
 from postroom.domain.findings import Finding, Severity
 from postroom.domain.geometry import EnvelopeLayout, layout_for
@@ -58,6 +62,10 @@ RANGE_PAGES = 1500
 MAX_RANGES = 40
 # Pages copied into one PDF for PDFium within a range.
 PAGES_PER_COPY = 500
+# Range calls queued beyond those running: keeps every child busy while the caller spools a
+# result, and bounds the results that wait for their turn in the caller to this plus the
+# number of children.
+RANGES_AHEAD = 1
 
 
 @dataclass(frozen=True)
@@ -136,7 +144,8 @@ class DocumentAnalysis:
 
     report: dict[str, Any]
     rejected: bool
-    pieces: tuple[PieceScan, ...]
+    # A tuple, or for a file read in ranges a Spool: read it in order, a chunk at a time.
+    pieces: Sequence[PieceScan]
     stripped: bool = False  # True when request.stripped_path holds the copy to print
 
 
@@ -268,15 +277,27 @@ def _scan(
 
 
 def assemble(
-    request: AnalysisRequest, part: PreflightPart, scans: Sequence[PageScan]
+    request: AnalysisRequest, part: PreflightPart, scans: Iterable[PageScan]
 ) -> DocumentAnalysis:
     """Cut the file into pieces from the scans; each piece keeps its pages' findings."""
+    ordered = sorted(scans, key=lambda scan: scan.page)
+    return _assembled(request, part, ordered, spooled=False)
+
+
+def _assembled(
+    request: AnalysisRequest,
+    part: PreflightPart,
+    scans: Iterable[PageScan],
+    *,
+    spooled: bool,
+) -> DocumentAnalysis:
+    """assemble with the scans in page order (read twice, side by side: where pieces start,
+    and what their first pages hold); the pieces in a Spool if `spooled`, else a tuple."""
     if part.rejected:
         return DocumentAnalysis(part.report, True, (), part.stripped)
-    by_page = {scan.page: scan for scan in scans}
-    flagged = {scan.page for scan in scans if scan.starts_piece}
+    flagged = (scan.page for scan in scans if scan.starts_piece)
     try:
-        ranges = starts(request.split_rule, part.page_count, flagged=flagged)
+        ranges = iter_starts(request.split_rule, part.page_count, flagged=flagged)
     except SplitError as exc:
         finding = Finding(exc.code, Severity.ERROR, exc.message)
         report = {**part.report, "findings": [*part.report.get("findings", []), finding.to_dict()]}
@@ -286,22 +307,37 @@ def assemble(
         finding = Finding.from_dict(raw)
         if finding.page is not None:
             page_findings.setdefault(finding.page, []).append(finding)
-    pieces = []
+    pieces = _pieces(ranges, page_findings, scans if request.read_window else ())
+    if not spooled:
+        return DocumentAnalysis(part.report, False, tuple(pieces), part.stripped)
+    spool: Spool[PieceScan] = Spool()
+    spool.extend(pieces)
+    return DocumentAnalysis(part.report, False, spool, part.stripped)
+
+
+def _pieces(
+    ranges: Iterable[tuple[int, int]],
+    page_findings: dict[int, list[Finding]],
+    scans: Iterable[PageScan],
+) -> Iterator[PieceScan]:
+    """The pieces of `ranges`, each with the scan of its first page: both lists are in page
+    order, so the scans are read once, side by side with the ranges."""
+    upcoming = iter(scans)
+    scan = next(upcoming, None)
     for first, count in ranges:
+        while scan is not None and scan.page < first:
+            scan = next(upcoming, None)
+        mine = scan if scan is not None and scan.page == first else None
         findings = [f for p in range(first, first + count) for f in page_findings.get(p, ())]
-        scan = by_page.get(first) if request.read_window else None
-        if scan is not None:
-            findings.extend(scan.findings)
-        pieces.append(
-            PieceScan(
-                first_page=first,
-                page_count=count,
-                window_lines=scan.lines if scan else (),
-                address=scan.address if scan else None,
-                findings=tuple(findings),
-            )
+        if mine is not None:
+            findings.extend(mine.findings)
+        yield PieceScan(
+            first_page=first,
+            page_count=count,
+            window_lines=mine.lines if mine else (),
+            address=mine.address if mine else None,
+            findings=tuple(findings),
         )
-    return DocumentAnalysis(part.report, False, tuple(pieces), part.stripped)
 
 
 def analyse_document(request: AnalysisRequest) -> DocumentAnalysis:
@@ -335,14 +371,18 @@ def analyse_in_children(
     except SplitError:
         return assemble(request, part, ())  # assemble reports the rule's error
     chunks = [(pages[i : i + chunk_pages],) for i in range(0, len(pages), chunk_pages)]
-    results = _in_parallel(run, scan_part, request, chunks, workers=workers)
+    results = _in_order(run, scan_part, request, chunks, workers=workers)
     return assemble(request, part, [scan for result in results for scan in result])
 
 
 def _analyse_in_ranges(
     request: AnalysisRequest, run: Runner, head: PreflightReport, *, workers: int
 ) -> DocumentAnalysis:
-    """Preflight and window reading of a large file, range by range, in parallel children."""
+    """Preflight and window reading of a large file, range by range, in parallel children.
+
+    Each range's result is taken as it comes: its report merged (page facts folded into
+    runs), its scans spooled. The caller thus holds a few ranges' results at a time, never
+    the whole file's; the pieces are spooled too."""
     pages: Sequence[int]
     try:
         pages = pages_to_scan(request, head.page_count)
@@ -353,15 +393,45 @@ def _analyse_in_ranges(
     for first in range(1, head.page_count + 1, size):
         last = min(first + size - 1, head.page_count)
         ranges.append((first, last, pages[bisect_left(pages, first) : bisect_right(pages, last)]))
-    parts = _in_parallel(run, check_range, request, [(*r, True) for r in ranges], workers=workers)
-    if not all(part.by_count_held for part in parts):
-        # A wrong /Count somewhere: every range is found again, reading each kid before it.
-        calls = [(*r, False) for r in ranges]
-        parts = _in_parallel(run, check_range, request, calls, workers=workers)
-    finished = _judge(request, run, merge_reports(head, [part.report for part in parts]))
-    scans = [scan for part in parts for scan in part.scans]
-    del parts  # the per-page facts are in `finished` as runs now; a page each is not kept
-    return assemble(request, finished, scans)
+    scans: Spool[PageScan] = Spool()
+    try:
+        merged = _read_ranges(request, run, head, ranges, scans, by_count=True, workers=workers)
+        if merged is None:
+            # A wrong /Count somewhere: every range is found again, reading each kid before it.
+            scans.close()
+            scans = Spool()
+            merged = _read_ranges(
+                request, run, head, ranges, scans, by_count=False, workers=workers
+            )
+        # (Found without the shortcut, the ranges always hold.)
+        finished = _judge(request, run, merged or head)
+        return _assembled(request, finished, scans, spooled=True)
+    finally:
+        scans.close()
+
+
+def _read_ranges(
+    request: AnalysisRequest,
+    run: Runner,
+    head: PreflightReport,
+    ranges: Sequence[tuple[int, int, Sequence[int]]],
+    scans: Spool[PageScan],
+    *,
+    by_count: bool,
+    workers: int,
+) -> PreflightReport | None:
+    """check_range on every range: the merged report, with the scans appended to `scans`;
+    None when a range found the page tree's counts wrong."""
+    merger = ReportMerger(head, keep_pages=False)
+    held = True
+    calls = [(*r, by_count) for r in ranges]
+    for part in _in_order(run, check_range, request, calls, workers=workers):
+        # Every range is still read to the end, as before ranges were taken as they came.
+        held = held and part.by_count_held
+        if held:
+            merger.add(part.report)
+            scans.extend(part.scans)
+    return merger.report() if held else None
 
 
 def _judge(request: AnalysisRequest, run: Runner, report: PreflightReport) -> PreflightPart:
@@ -373,19 +443,38 @@ def _judge(request: AnalysisRequest, run: Runner, report: PreflightReport) -> Pr
     return _finish(request, report)
 
 
-def _in_parallel(
+def _in_order(
     run: Runner,
     func: Callable[..., Any],
     request: AnalysisRequest,
     calls: Sequence[tuple[Any, ...]],
     *,
     workers: int,
-) -> list[Any]:
-    """func(request, *args) for each call's args, on up to `workers` children; in order."""
+) -> Iterator[Any]:
+    """func(request, *args) for each call's args on up to `workers` children, yielded in
+    order as they come. A call is queued only when an earlier result has been taken, so at
+    most workers + RANGES_AHEAD results wait here however many calls there are."""
     if len(calls) <= 1 or workers <= 1:
-        return [run(func, request, *args) for args in calls]
+        for args in calls:
+            yield run(func, request, *args)
+        return
+    todo = iter(calls)
+    waiting: deque[Future[Any]] = deque()
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(lambda args: run(func, request, *args), calls))
+        try:
+            for args in todo:
+                waiting.append(pool.submit(run, func, request, *args))
+                if len(waiting) >= workers + RANGES_AHEAD:
+                    break
+            while waiting:
+                result = waiting.popleft().result()
+                following = next(todo, None)
+                if following is not None:
+                    waiting.append(pool.submit(run, func, request, *following))
+                yield result
+        finally:
+            for future in waiting:
+                future.cancel()
 
 
 def _window_findings(

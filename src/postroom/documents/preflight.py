@@ -8,7 +8,7 @@ files: qpdf is robust, but the time and memory limits are what make that a guara
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,6 +92,9 @@ class PreflightReport:
     repaired: bool
     findings: tuple[Finding, ...]
     pages: tuple[PageFacts, ...]
+    # The page facts as runs (see page_runs) when they were folded as they came in, instead
+    # of kept a page each (a large file merged by ReportMerger); `pages` is then empty.
+    runs: tuple[dict[str, Any], ...] | None = None
 
     @property
     def accepted(self) -> bool:
@@ -111,14 +114,22 @@ class PreflightReport:
             "repaired": self.repaired,
             "accepted": self.accepted,
             "findings": [f.to_dict() for f in self.findings],
-            "page_runs": page_runs(self.pages),
+            "page_runs": (
+                page_runs(self.pages) if self.runs is None else [dict(r) for r in self.runs]
+            ),
         }
 
 
-def page_runs(pages: tuple[PageFacts, ...]) -> list[dict[str, Any]]:
+def page_runs(pages: Sequence[PageFacts]) -> list[dict[str, Any]]:
     """Consecutive pages with the same facts as one entry {"first", "last", ...facts}: a
     30,000-page campaign of identical pages stays one line, not a megabyte of JSON."""
     runs: list[dict[str, Any]] = []
+    _fold_runs(runs, pages)
+    return _flat_runs(runs)
+
+
+def _fold_runs(runs: list[dict[str, Any]], pages: Iterable[PageFacts]) -> None:
+    """Add `pages` (in order, after those already folded) to `runs`, in place."""
     for page in pages:
         facts = page.to_dict()
         number = facts.pop("number")
@@ -126,6 +137,9 @@ def page_runs(pages: tuple[PageFacts, ...]) -> list[dict[str, Any]]:
             runs[-1]["last"] = number
         else:
             runs.append({"first": number, "last": number, "facts": facts})
+
+
+def _flat_runs(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"first": r["first"], "last": r["last"], **r["facts"]} for r in runs]
 
 
@@ -491,36 +505,67 @@ _FONT_NAME = re.compile(r"font (\S+) \(first used")
 def merge_reports(head: PreflightReport, parts: list[PreflightReport]) -> PreflightReport:
     """One report from a head and its page ranges: page facts in order, one `repaired`
     finding, and a font not embedded reported once, on the first page it appears."""
-    findings = list(head.findings)
-    repaired = head.repaired or any(p.repaired for p in parts)
-    has_repaired = any(f.code == "repaired" for f in findings)
-    fonts_seen: set[str] = set()
+    merger = ReportMerger(head)
     for part in parts:
+        merger.add(part)
+    return merger.report()
+
+
+class ReportMerger:
+    """merge_reports one range at a time, in page order. With `keep_pages` False, each
+    range's page facts are folded into runs as it comes in, so that the merger of a
+    30,000-page file holds a few runs instead of a fact per page."""
+
+    def __init__(self, head: PreflightReport, *, keep_pages: bool = True) -> None:
+        self._head = head
+        self._findings = list(head.findings)
+        self._repaired = head.repaired
+        self._has_repaired = any(f.code == "repaired" for f in self._findings)
+        self._fonts_seen: set[str] = set()
+        self._parts = 0
+        self._page_total = 0
+        self._pages: list[PageFacts] | None = [] if keep_pages else None
+        self._runs: list[dict[str, Any]] = []
+
+    def add(self, part: PreflightReport) -> None:
+        """Merge the report of the next range."""
+        self._parts += 1
+        self._repaired = self._repaired or part.repaired
+        findings = self._findings
         for finding in part.findings:
             if finding.code == "repaired":
-                if not has_repaired:
+                if not self._has_repaired:
                     findings.insert(0, finding)
-                    has_repaired = True
+                    self._has_repaired = True
                 continue
             if finding.code == "font_not_embedded":
                 match = _FONT_NAME.search(finding.message)
                 name = match.group(1) if match else finding.message
-                if name in fonts_seen:
+                if name in self._fonts_seen:
                     continue
-                fonts_seen.add(name)
+                self._fonts_seen.add(name)
             if finding.code == "nesting_too_deep" and any(
                 f.code == "nesting_too_deep" for f in findings
             ):
                 continue
             findings.append(finding)
-    pages = tuple(page for part in parts for page in part.pages)
-    return PreflightReport(
-        # The head reads the tree's /Count; a tree that holds fewer pages says so here (a
-        # kid that is not a page counts for none), as qpdf's own count of the pages would.
-        page_count=min(head.page_count, len(pages)) if parts else head.page_count,
-        size_bytes=head.size_bytes,
-        pdf_version=head.pdf_version,
-        repaired=repaired,
-        findings=tuple(findings),
-        pages=pages,
-    )
+        self._page_total += len(part.pages)
+        if self._pages is not None:
+            self._pages.extend(part.pages)
+        else:
+            _fold_runs(self._runs, part.pages)
+
+    def report(self) -> PreflightReport:
+        """The merged report of the head and every range added so far."""
+        head = self._head
+        return PreflightReport(
+            # The head reads the tree's /Count; a tree that holds fewer pages says so here (a
+            # kid that is not a page counts for none), as qpdf's own count of the pages would.
+            page_count=min(head.page_count, self._page_total) if self._parts else head.page_count,
+            size_bytes=head.size_bytes,
+            pdf_version=head.pdf_version,
+            repaired=self._repaired,
+            findings=tuple(self._findings),
+            pages=tuple(self._pages or ()),
+            runs=None if self._pages is not None else tuple(_flat_runs(self._runs)),
+        )

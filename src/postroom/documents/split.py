@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -93,23 +94,40 @@ def starts(rule: SplitRule, page_count: int, *, flagged: set[int]) -> list[tuple
     `flagged` holds the pages where a letter starts for the address and marker rules (the
     caller reads windows or text to find them); page 1 always starts a piece so that no
     page is left out (its window may hold no address: that piece is then not eligible)."""
+    return list(iter_starts(rule, page_count, flagged=sorted(flagged)))
+
+
+def iter_starts(
+    rule: SplitRule, page_count: int, *, flagged: Iterable[int]
+) -> Iterator[tuple[int, int]]:
+    """`starts` one piece at a time, with `flagged` in ascending page order and read once, so
+    that the pieces of a large file need not all be held. A rule that cannot cut the file
+    raises SplitError here, before any piece is taken."""
     check_rule(rule)
+    if rule.kind is SplitKind.EVERY_N and page_count % rule.every:
+        raise SplitError(
+            "split_pages_left_over",
+            f"{page_count} pages do not split into letters of {rule.every} pages",
+        )
+    if rule.kind is SplitKind.RANGES and rule.ranges[-1][1] > page_count:
+        raise SplitError(
+            "split_range_outside_document",
+            f"a range ends at page {rule.ranges[-1][1]}; the file has {page_count} pages",
+        )
+    return _cut(rule, page_count, flagged)
+
+
+def _cut(rule: SplitRule, page_count: int, flagged: Iterable[int]) -> Iterator[tuple[int, int]]:
     if rule.kind is SplitKind.SINGLE:
-        return [(1, page_count)]
-    if rule.kind is SplitKind.EVERY_N:
-        if page_count % rule.every:
-            raise SplitError(
-                "split_pages_left_over",
-                f"{page_count} pages do not split into letters of {rule.every} pages",
-            )
-        return [(first, rule.every) for first in range(1, page_count + 1, rule.every)]
-    if rule.kind is SplitKind.RANGES:
-        if rule.ranges[-1][1] > page_count:
-            raise SplitError(
-                "split_range_outside_document",
-                f"a range ends at page {rule.ranges[-1][1]}; the file has {page_count} pages",
-            )
-        return [(first, last - first + 1) for first, last in rule.ranges]
-    firsts = sorted({1, *(p for p in flagged if 1 <= p <= page_count)})
-    ends = [*firsts[1:], page_count + 1]
-    return [(first, end - first) for first, end in zip(firsts, ends, strict=True)]
+        yield (1, page_count)
+    elif rule.kind is SplitKind.EVERY_N:
+        yield from ((first, rule.every) for first in range(1, page_count + 1, rule.every))
+    elif rule.kind is SplitKind.RANGES:
+        yield from ((first, last - first + 1) for first, last in rule.ranges)
+    else:
+        first = 1
+        for page in flagged:
+            if first < page <= page_count:
+                yield (first, page - first)
+                first = page
+        yield (first, page_count + 1 - first)

@@ -7,6 +7,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from itertools import islice
 from typing import BinaryIO
 
 from postroom.addresses.countries import normalise_country
@@ -39,6 +40,9 @@ from postroom.services.ports import BlobStore, UnitOfWork, UnitOfWorkFactory
 
 PREFLIGHT_DOCUMENT = "preflight_document"
 STAGE_PREFLIGHT = "preflight"
+# Pieces of a split file written to the database at a time, inside the one transaction
+# that stores them all: the session then holds a chunk of them, not the whole file's.
+PIECES_PER_WRITE = 500
 
 # Runs analyse_document in the sandbox (time and memory limits); raises InvalidDocument
 # with a preflight_* code when the child is killed.
@@ -329,9 +333,13 @@ def preflight_document(
         document.record_preflight(analysis.report, rejected=analysis.rejected)
         document.print_sha256 = analysed.print_sha256
         if document.batch_id is not None and not analysis.rejected:
-            uow.pieces.add_all(
-                [_piece_from_scan(scan, document, profile, layout, now) for scan in analysis.pieces]
-            )
+            # A large file's pieces come from a spool, read in order: each chunk is written
+            # as it is made, and the commit below shows the batch all of them or none.
+            scans = iter(analysis.pieces)
+            while chunk := list(islice(scans, PIECES_PER_WRITE)):
+                uow.pieces.add_all(
+                    [_piece_from_scan(scan, document, profile, layout, now) for scan in chunk]
+                )
         uow.stages.record(document_id, STAGE_PREFLIGHT, now)
         uow.outbox.mark_done(message_id, now)
         uow.commit()

@@ -99,8 +99,10 @@ class PieceRepository:
         self.session.add(obj)
 
     def add_all(self, objs: Sequence[MailPiece]) -> None:
-        """Stage many new pieces at once (a split file gives thousands)."""
+        """Stage many new pieces at once (a split file gives thousands) and write them, still
+        inside the transaction: the session then holds them no longer than the caller does."""
         self.session.add_all(objs)
+        self.session.flush()
 
     def batch(self, account_id: str, batch_id: str) -> Batch | None:
         """One of the account's batches."""

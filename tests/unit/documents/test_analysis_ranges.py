@@ -4,6 +4,8 @@ pass over the whole file gives: the same pieces, addresses, page numbers and fin
 from __future__ import annotations
 
 import io
+import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -20,6 +22,7 @@ from postroom.documents.analysis import (
     analyse_in_children,
 )
 from postroom.documents.split import SplitKind, SplitRule
+from postroom.documents.spool import Spool
 from postroom.domain.geometry import layout_for
 from tests.support.letters import FIXTURE_LETTERS, font_covers, make_letter
 
@@ -174,3 +177,44 @@ def test_active_content_is_stripped_in_a_child_and_only_then(tmp_path: Path) -> 
     assert len(result.pieces) == LETTERS
     with pikepdf.open(stripped) as copy:
         assert "/OpenAction" not in copy.Root
+
+
+def test_the_caller_holds_a_few_ranges_results_and_spools_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 21 pages in ranges of 2 pages: 11 ranges, read by 2 children at once.
+    monkeypatch.setattr(analysis, "RANGE_PAGES", 2)
+    path = tmp_path / "campaign.pdf"
+    campaign(path)
+    request = request_for(path, SplitRule(SplitKind.ADDRESS_CHANGE))
+    lock = threading.Lock()
+    alive = [0]
+    most_alive = [0]
+    calls = [0]
+
+    def released() -> None:
+        with lock:
+            alive[0] -= 1
+
+    def run(func: Callable[..., Any], *args: Any) -> Any:
+        result = func(*args)
+        if func is analysis.check_range:
+            # A result is alive from the moment a child hands it over until the caller lets
+            # it go; the old code kept every range's result until the end.
+            weakref.finalize(result, released)
+            with lock:
+                calls[0] += 1
+                alive[0] += 1
+                most_alive[0] = max(most_alive[0], alive[0])
+        return result
+
+    result = analyse_in_children(request, run, workers=2)
+
+    assert calls[0] == 11
+    assert most_alive[0] <= 2 + analysis.RANGES_AHEAD + 1
+    assert alive[0] == 0
+    assert isinstance(result.pieces, Spool)
+    assert addresses(result) == addresses(analyse_document(request))
+    assert [(p.first_page, p.page_count) for p in result.pieces] == [
+        (n, PAGES_PER_LETTER) for n in range(1, LETTERS * PAGES_PER_LETTER, PAGES_PER_LETTER)
+    ]

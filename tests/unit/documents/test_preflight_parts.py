@@ -9,7 +9,7 @@ import pikepdf
 from reportlab.lib.pagesizes import A4, LETTER, landscape
 from reportlab.pdfgen import canvas
 
-from postroom.documents.preflight import PreflightReport, merge_reports, preflight
+from postroom.documents.preflight import PreflightReport, ReportMerger, merge_reports, preflight
 from postroom.documents.profiles import PreflightProfile
 from tests.fixtures.pdfs import make_corpus
 
@@ -93,3 +93,21 @@ def make_pdf_bytes(pages: int) -> bytes:
         c.showPage()
     c.save()
     return buffer.getvalue()
+
+
+def test_a_merger_that_folds_pages_into_runs_reports_what_one_pass_reports(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "mixed.pdf"
+    mixed_pages(path, 120)
+    whole = preflight(path, profile=PROFILE)
+    head = preflight(path, profile=PROFILE, part=(0, 0))
+    merger = ReportMerger(head, keep_pages=False)
+    for first in range(1, 121, 25):
+        merger.add(preflight(path, profile=PROFILE, part=(first, min(first + 24, 120))))
+
+    folded = merger.report()
+
+    assert folded.pages == ()  # no fact per page is kept
+    assert folded.to_dict() == whole.to_dict()
+    assert len(folded.to_dict()["page_runs"]) > 10  # the Letter and landscape pages

@@ -1,0 +1,112 @@
+"""A split file's pieces are stored a chunk at a time, yet appear all together or not at all."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
+from dataclasses import replace
+from typing import Any, overload
+
+import pytest
+from sqlalchemy import event
+
+from postroom.documents.analysis import AnalysisRequest, DocumentAnalysis, PieceScan
+from postroom.documents.split import SplitKind, SplitRule
+from postroom.services import intake
+from postroom.storage import tables
+from tests.support.pdfs import make_pdf
+from tests.unit.services.world import World
+
+PAGES = 7
+
+
+class Watched(Sequence[PieceScan]):
+    """The analysis's pieces, read in order as the service reads a spool; after each piece
+    handed over, what another connection sees of the document's pieces is noted."""
+
+    def __init__(self, pieces: Sequence[PieceScan], look: Callable[[], Any]) -> None:
+        self.pieces = pieces
+        self.look = look
+        self.seen: list[Any] = []
+
+    def __iter__(self) -> Iterator[PieceScan]:
+        for piece in self.pieces:
+            yield piece
+            self.seen.append(self.look())
+
+    def __len__(self) -> int:
+        return len(self.pieces)
+
+    @overload
+    def __getitem__(self, index: int) -> PieceScan: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[PieceScan]: ...
+
+    def __getitem__(self, index: int | slice) -> PieceScan | Sequence[PieceScan]:
+        return self.pieces[index]
+
+
+def test_pieces_written_in_chunks_become_visible_only_at_the_commit(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(intake, "PIECES_PER_WRITE", 2)
+    c = world.container
+    batch = intake.create_batch(
+        uow=c.uow(), clock=world.clock, account_id=world.account_id, name="Run", profile="postroom"
+    )
+    document = intake.upload_document(
+        uow=c.uow(),
+        blobs=c.blobs,
+        clock=world.clock,
+        limits=c.limits,
+        account_id=world.account_id,
+        upload=io.BytesIO(make_pdf(PAGES, label="Campaign")),
+        filename="campaign.pdf",
+        profile="postroom",
+        batch_id=batch.id,
+        rule=SplitRule(SplitKind.EVERY_N, every=1),
+    )
+    pieces_table = tables.mail_pieces
+    inserts = [0]
+
+    def count_inserts(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("INSERT INTO mail_pieces"):
+            inserts[0] += 1
+
+    event.listen(c.engine, "before_cursor_execute", count_inserts)
+
+    def visible() -> tuple[int, int]:
+        """(inserts sent by the service so far, the document's pieces another connection sees)"""
+        # A plain reader: the engine's own connections begin IMMEDIATE, and would wait for
+        # the service's transaction to end.
+        with closing(sqlite3.connect(str(c.engine.url.database))) as reader:
+            query = "SELECT count(*) FROM mail_pieces WHERE document_id = ?"
+            (count,) = reader.execute(query, (document.id,)).fetchone()
+        return inserts[0], int(count)
+
+    watched: list[Watched] = []
+
+    def analyse(request: AnalysisRequest) -> DocumentAnalysis:
+        analysis = c.analyse(request)
+        watched.append(Watched(analysis.pieces, visible))
+        return replace(analysis, pieces=watched[0])
+
+    intake.preflight_document(
+        uow_factory=c.uow,
+        blobs=c.blobs,
+        clock=world.clock,
+        analyse=analyse,
+        document_id=document.id,
+        message_id=world.message_id(intake.PREFLIGHT_DOCUMENT, document_id=document.id),
+    )
+
+    # Noted when the service asks for the next piece: a chunk is written each time two
+    # pieces have been read (the seventh, alone, after the last look), inside the one
+    # transaction: no other connection saw any of them before it ended.
+    assert watched[0].seen == [(0, 0), (1, 0), (1, 0), (2, 0), (2, 0), (3, 0), (3, 0)]
+    assert inserts[0] == 4
+    stored = world.rows(pieces_table, pieces_table.c.document_id == document.id)
+    assert sorted(row.first_page for row in stored) == list(range(1, PAGES + 1))
