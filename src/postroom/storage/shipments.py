@@ -8,8 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, text, update
-from sqlalchemy.engine import Connection
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -226,10 +225,21 @@ class ShipmentRepository:
     # --- the event inbox: accepted now, folded by a stage --------------------------------
 
     def queue_events(self, batch: EventBatch, events: Sequence[EventFields]) -> None:
-        """Store a batch and its events in the inbox, in bulk, nothing else. The rows get
-        their ids here, in order, and the batch keeps the first and the last."""
+        """Store a batch and its events in the inbox, in bulk, nothing else. The batch row
+        records the bounds of its rows' ids (the fold reads them by that range)."""
         connection = self.session.connection()
-        ids = _new_inbox_ids(connection, len(events))
+        b, i = tables.event_batches.c, tables.event_inbox.c
+        postgres = connection.dialect.name == "postgresql"
+        # Bounds that hold every id the rows get: on PostgreSQL an id from the column's
+        # sequence before and its last value after (other batches' ids may fall between);
+        # on SQLite the next id and the largest after (the transaction holds the write lock
+        # since BEGIN IMMEDIATE: nobody else inserts meanwhile).
+        sequence = func.pg_get_serial_sequence("event_inbox", "id")
+        first = (
+            func.nextval(sequence)
+            if postgres
+            else select(func.coalesce(func.max(i.id), 0) + 1).scalar_subquery()
+        )
         connection.execute(
             tables.event_batches.insert().values(
                 id=batch.id,
@@ -237,8 +247,7 @@ class ShipmentRepository:
                 carrier=batch.carrier,
                 received=batch.received,
                 received_at=batch.received_at,
-                first_event_id=ids[0],
-                last_event_id=ids[-1],
+                first_event_id=first,
             )
         )
         # The optional fields no event of the call has are left to their NULL default:
@@ -248,10 +257,9 @@ class ShipmentRepository:
         bulk_insert_values(
             connection,
             tables.event_inbox,
-            ["id", "batch_id", *_REQUIRED_FIELDS, *present],
+            ["batch_id", *_REQUIRED_FIELDS, *present],
             [
                 [
-                    row_id,
                     batch.id,
                     e["reference"],
                     e["time"],  # aware: the column's type stores it in UTC
@@ -260,8 +268,12 @@ class ShipmentRepository:
                     e.get("source") or DEFAULT_SOURCE,
                     *[e.get(n) for n in present],
                 ]
-                for row_id, e in zip(ids, events, strict=True)
+                for e in events
             ],
+        )
+        last = func.currval(sequence) if postgres else select(func.max(i.id)).scalar_subquery()
+        connection.execute(
+            update(tables.event_batches).where(b.id == batch.id).values(last_event_id=last)
         )
 
     def event_batch(self, batch_id: str, account_id: str | None = None) -> EventBatch | None:
@@ -383,24 +395,6 @@ def _event_columns(ev: TrackingEvent) -> dict[str, Any]:
 
 
 _BATCH_FIELDS = [f.name for f in fields(EventBatch)]
-
-
-def _new_inbox_ids(connection: Connection, count: int) -> list[int]:
-    """`count` fresh inbox ids, increasing: the column's sequence on PostgreSQL (other
-    batches' ids may fall between them), the next ones after the largest on SQLite (the
-    transaction holds the write lock since BEGIN IMMEDIATE: nobody else inserts)."""
-    if connection.dialect.name == "postgresql":
-        ids: list[int] = connection.scalar(  # one row: fetching a thousand costs more
-            text(
-                "SELECT array_agg(id ORDER BY id) FROM (SELECT nextval("
-                "pg_get_serial_sequence('event_inbox', 'id')) AS id "
-                "FROM generate_series(1, :n)) AS fresh"
-            ),
-            {"n": count},
-        )
-        return ids
-    largest = connection.scalar(select(func.max(tables.event_inbox.c.id))) or 0
-    return list(range(largest + 1, largest + 1 + count))
 
 
 def _in_batch(batch_id: str) -> ColumnElement[bool]:
