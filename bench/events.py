@@ -282,7 +282,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=20_000, help="multiple of 5")
     parser.add_argument(
-        "--repeat", type=int, default=3, help="runs of each side but the folded one (median)"
+        "--repeat", type=int, default=5, help="runs of each side but the folded one (median)"
     )
     parser.add_argument(
         "--postgres",
