@@ -20,21 +20,29 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is UTC:
-            return value.replace(tzinfo=None)
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC).replace(tzinfo=None)
+        return _naive_utc(value)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
 
     def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
-        if dialect.name != "sqlite":
-            return super().bind_processor(dialect)
-        return _sqlite_utc_text
+        # One plain function per value rather than SQLAlchemy's wrapper around
+        # process_bind_param: bulk inserts convert a time per event.
+        if dialect.name == "sqlite":
+            return _sqlite_utc_text
+        if self.impl_instance.dialect_impl(dialect).bind_processor(dialect) is None:
+            return _naive_utc  # psycopg takes datetimes as they are
+        return super().bind_processor(dialect)
+
+
+def _naive_utc(value: datetime | None) -> datetime | None:
+    """The same instant in UTC, without its zone (what a TIMESTAMP column holds)."""
+    if value is None:
+        return None
+    offset = value.utcoffset()
+    if offset is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return (value - offset).replace(tzinfo=None)
 
 
 def _sqlite_utc_text(value: datetime | None) -> str | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Column, DateTime, MetaData, String, Table, insert, select, text
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects import postgresql, sqlite
 
 from postroom.storage.database import make_engine
 from postroom.storage.feeds import bulk_insert
@@ -56,3 +56,14 @@ def test_sqlite_time_text_is_sqlalchemys_for_the_same_utc_instant() -> None:
     with pytest.raises(ValueError, match="naive"):
         ours(datetime(2026, 5, 4, 6, 0))
     assert ours(None) is None
+
+
+def test_postgresql_gets_the_naive_utc_instant() -> None:
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    ours = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert ours is not None
+    at = datetime(2026, 1, 1, 0, 30, 59, 999999, tzinfo=timezone(timedelta(hours=5, minutes=30)))
+    assert ours(at) == datetime(2025, 12, 31, 19, 0, 59, 999999)
+    assert ours(at.astimezone(UTC)) == datetime(2025, 12, 31, 19, 0, 59, 999999)
+    with pytest.raises(ValueError, match="naive"):
+        ours(datetime(2026, 5, 4, 6, 0))
