@@ -14,11 +14,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from postroom.domain.audit import AuditEntry, AuditKind
 from postroom.domain.clock import Clock
 from postroom.services.ports import BlobStore, UnitOfWork, UnitOfWorkFactory
 from postroom.services.retry import retrying
+
+Cursor = tuple[datetime, str]  # (created_at, id) of the last row a chunk looked at
 
 log = logging.getLogger(__name__)
 
@@ -73,22 +76,29 @@ def _account_pass(
     on_progress: Callable[[int], None] | None,
 ) -> tuple[int, int, int, int, int]:
     """One account: pieces, then documents (and their blobs), then the evidence log."""
-    pieces = 0
-    while done := retrying(lambda: _redact_pieces(uow_factory(), account_id, before, now)):
-        pieces += done
-        if on_progress:
-            on_progress(done)
-    documents = blobs_removed = 0
+    pieces = documents = blobs_removed = 0
+    cursor: Cursor | None = None
     while True:
-        done, shas = retrying(lambda: _redact_documents(uow_factory(), account_id, before, now))
-        if not done:
+        done, cursor = retrying(
+            partial(_redact_pieces, uow_factory(), account_id, before, now, cursor)
+        )
+        pieces += done
+        if on_progress and done:
+            on_progress(done)
+        if cursor is None:
             break
+    while True:
+        shas, done, cursor = retrying(
+            partial(_redact_documents, uow_factory(), account_id, before, now, cursor)
+        )
         documents += done
         blobs_removed += sum(
             blobs.discard(sha, _in_use(uow_factory, sha), fresh) for sha in sorted(shas)
         )
-        if on_progress:
+        if on_progress and done:
             on_progress(done)
+        if cursor is None:
+            break
     records, proof_shas = retrying(
         lambda: _redact_evidence(
             uow_factory(), account_id, before, now, pieces=pieces, documents=documents
@@ -99,37 +109,42 @@ def _account_pass(
     return records, len(proof_shas), pieces, documents, blobs_removed
 
 
-def _redact_pieces(uow: UnitOfWork, account_id: str, before: datetime, now: datetime) -> int:
+def _redact_pieces(
+    uow: UnitOfWork, account_id: str, before: datetime, now: datetime, after: Cursor | None
+) -> tuple[int, Cursor | None]:
     """One chunk of finished pieces: redacted and committed (a piece a late event changes
-    meanwhile fails the commit, and is then no longer older than `before`)."""
+    meanwhile fails the commit, and is then no longer older than `before`); with the
+    cursor to go on from (None: that was the last chunk)."""
     with uow:
-        pieces = uow.retention.finished_pieces(account_id, before, CHUNK)
+        pieces = uow.retention.finished_pieces(account_id, before, after, CHUNK)
         for piece in pieces:
             piece.redact(now)
         uow.commit()
-    return len(pieces)
+    if len(pieces) < CHUNK:
+        return len(pieces), None
+    return len(pieces), (pieces[-1].created_at, pieces[-1].id)
 
 
 def _redact_documents(
-    uow: UnitOfWork, account_id: str, before: datetime, now: datetime
-) -> tuple[int, set[str]]:
-    """One chunk of spent documents (none a live piece carries as an annex): redacted and
-    committed; with the blobs they held."""
+    uow: UnitOfWork, account_id: str, before: datetime, now: datetime, after: Cursor | None
+) -> tuple[set[str], int, Cursor | None]:
+    """One chunk of spent documents, but those a live piece carries as an annex: redacted
+    and committed; with the blobs they held and the cursor to go on from (None: that was
+    the last chunk)."""
     with uow:
-        annexed = uow.retention.live_annex_ids(account_id, before)
-        spent = [
-            d
-            for d in uow.retention.spent_documents(account_id, before, CHUNK + len(annexed))
-            if d.id not in annexed
-        ][:CHUNK]
+        candidates = uow.retention.spent_documents(account_id, before, after, CHUNK)
+        annexed = uow.retention.live_annex_ids(account_id, before) if candidates else set()
         shas: set[str] = set()
+        spent = [d for d in candidates if d.id not in annexed]
         for document in spent:
             shas.add(document.blob_sha256)
             if document.print_sha256:
                 shas.add(document.print_sha256)
             document.redact(now)
         uow.commit()
-    return len(spent), shas
+    if len(candidates) < CHUNK:
+        return shas, len(spent), None
+    return shas, len(spent), (candidates[-1].created_at, candidates[-1].id)
 
 
 def _in_use(uow_factory: UnitOfWorkFactory, sha: str) -> Callable[[], bool]:

@@ -6,14 +6,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import Tuple, exists, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from postroom.domain.model import Document, MailPiece
 from postroom.domain.states import CONTENT_SPENT, DocumentState
 from postroom.storage import tables
+from postroom.storage.tables import ID
+from postroom.storage.types import UTCDateTime
 
 _SPENT = sorted(CONTENT_SPENT)
+Cursor = tuple[datetime, str]  # (created_at, id) of the last row a chunk looked at
+
+
+def _cursor(after: Cursor) -> Tuple:
+    """The cursor as SQL, its time typed as the column is (stored in UTC without zone)."""
+    return tuple_(literal(after[0], UTCDateTime), literal(after[1], ID))
 
 
 class RetentionRepository:
@@ -26,28 +34,28 @@ class RetentionRepository:
         """Every account, in id order."""
         return list(self.session.scalars(select(tables.accounts.c.id).order_by("id")))
 
-    def spent_documents(self, account_id: str, before: datetime, limit: int) -> Sequence[Document]:
+    def spent_documents(
+        self, account_id: str, before: datetime, after: Cursor | None, limit: int
+    ) -> Sequence[Document]:
         """Documents uploaded before `before`, not yet redacted, that no piece still needs as
         its main document: every piece cut from them is finished (CONTENT_SPENT) and last
-        changed before `before`. Annexes are the caller's to check (live_annex_ids)."""
+        changed before `before`. Annexes are the caller's to check (live_annex_ids). In
+        (created_at, id) order, after the cursor: each document is looked at once a pass."""
         d, p = tables.documents.c, tables.mail_pieces.c
         still_needed = exists().where(
             p.document_id == d.id,
             or_(p.state.not_in(_SPENT), p.updated_at >= before),
         )
-        stmt = (
-            select(Document)
-            .where(
-                d.account_id == account_id,
-                d.created_at < before,
-                d.redacted_at.is_(None),
-                d.state != DocumentState.RECEIVED,  # its preflight still has to read it
-                ~still_needed,
-            )
-            .order_by(d.created_at, d.id)
-            .limit(limit)
+        stmt = select(Document).where(
+            d.account_id == account_id,
+            d.created_at < before,
+            d.redacted_at.is_(None),
+            d.state != DocumentState.RECEIVED,  # its preflight still has to read it
+            ~still_needed,
         )
-        return self.session.scalars(stmt).all()
+        if after is not None:
+            stmt = stmt.where(tuple_(d.created_at, d.id) > _cursor(after))
+        return self.session.scalars(stmt.order_by(d.created_at, d.id).limit(limit)).all()
 
     def live_annex_ids(self, account_id: str, before: datetime) -> set[str]:
         """The documents that pieces not finished (or changed since `before`) carry as
@@ -62,22 +70,23 @@ class RetentionRepository:
         )
         return {document_id for (annexes,) in rows for document_id in annexes}
 
-    def finished_pieces(self, account_id: str, before: datetime, limit: int) -> Sequence[MailPiece]:
+    def finished_pieces(
+        self, account_id: str, before: datetime, after: Cursor | None, limit: int
+    ) -> Sequence[MailPiece]:
         """Pieces finished (CONTENT_SPENT) whose last change is older than `before` and whose
-        personal details are still there."""
+        personal details are still there, in (created_at, id) order after the cursor: the
+        account's index is walked once a pass, however many pieces there are."""
         p = tables.mail_pieces.c
-        stmt = (
-            select(MailPiece)
-            .where(
-                p.account_id == account_id,
-                p.state.in_(_SPENT),
-                p.updated_at < before,
-                p.redacted_at.is_(None),
-            )
-            .order_by(p.updated_at, p.id)
-            .limit(limit)
+        stmt = select(MailPiece).where(
+            p.account_id == account_id,
+            p.created_at < before,
+            p.state.in_(_SPENT),
+            p.updated_at < before,
+            p.redacted_at.is_(None),
         )
-        return self.session.scalars(stmt).all()
+        if after is not None:
+            stmt = stmt.where(tuple_(p.created_at, p.id) > _cursor(after))
+        return self.session.scalars(stmt.order_by(p.created_at, p.id).limit(limit)).all()
 
     def blob_in_use(self, sha256: str) -> bool:
         """True when a record of any account still needs the blob: a document not redacted

@@ -147,7 +147,9 @@ documents = Table(
     Column("print_sha256", String(64), nullable=True),
     Column("redacted_at", UTCDateTime, nullable=True),  # migration 0009
     Index("ix_documents_account", "account_id"),
-    # Retention asks whether any document still holds a blob (migration 0009).
+    # Retention walks an account's documents in this order, and asks whether any document
+    # still holds a blob (migration 0009).
+    Index("ix_documents_account_created", "account_id", "created_at", "id"),
     Index("ix_documents_blob", "blob_sha256"),
     Index("ix_documents_print", "print_sha256"),
     Index("ix_documents_batch", "batch_id"),

@@ -61,7 +61,9 @@ def test_finished_pieces_and_spent_documents_lose_their_personal_content(
     container: Container,
     tenant: Tenant,
     make_tenant: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(retention, "CHUNK", 1)  # a pass goes on chunk after chunk
     spent_pdf = make_pdf(1, label="Spent", size=TINY)
     shared_pdf = make_pdf(1, label="Shared", size=TINY)
     spent = failed_letter(client, tenant, spent_pdf)

@@ -1,7 +1,7 @@
 """retention marks: documents and mail pieces record when retention removed their content
 (a document's bytes and what was read from them; a finished piece's recipient and channel
-details), and the indexes retention's questions need (which records hold a blob, which
-pieces were cut from a document)
+details), and the indexes retention's questions need (an account's documents in upload
+order, which records hold a blob, which pieces were cut from a document)
 
 Revision ID: 0009
 Revises: 0008
@@ -20,6 +20,7 @@ depends_on = None
 
 
 INDEXES = [
+    ("ix_documents_account_created", "documents", ["account_id", "created_at", "id"]),
     ("ix_documents_blob", "documents", ["blob_sha256"]),
     ("ix_documents_print", "documents", ["print_sha256"]),
     ("ix_mail_pieces_document", "mail_pieces", ["document_id"]),
