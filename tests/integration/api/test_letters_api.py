@@ -20,6 +20,7 @@ from tests.integration.api.helpers import (
     list_letters,
     send_letter,
 )
+from tests.support.lots import handed_over_manifests
 from tests.support.pdfs import make_pdf
 
 
@@ -188,7 +189,7 @@ def lot_manifest_piece_ids(container: Container) -> set[str]:
     """Every piece id written to any lot manifest in the output folder."""
     return {
         piece["piece_id"]
-        for manifest in container.settings.output_dir.glob("*/manifest.json")
+        for manifest in handed_over_manifests(container.settings.output_dir)
         for piece in json.loads(manifest.read_text())["pieces"]
     }
 

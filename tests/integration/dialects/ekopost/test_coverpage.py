@@ -28,6 +28,7 @@ from tests.integration.dialects.ekopost.helpers import (
     create_envelope,
     window_letter,
 )
+from tests.support.lots import handed_over_manifests
 from tests.support.pdfs import make_pdf
 
 # Wednesday 4 March 2026, 10:00 in Stockholm; letter_standard's cut-off is 15:00 UTC.
@@ -72,7 +73,7 @@ def _ready(
 
 
 def _manifest(output_dir: Path, piece_ids: set[str]) -> Path | None:
-    for manifest in output_dir.glob("*/manifest.json"):
+    for manifest in handed_over_manifests(output_dir):
         pieces = json.loads(manifest.read_text())["pieces"]
         if {p["piece_id"] for p in pieces} == piece_ids:
             return manifest

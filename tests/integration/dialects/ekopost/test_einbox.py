@@ -26,6 +26,7 @@ from tests.integration.dialects.ekopost.helpers import (
     create_envelope,
     window_letter,
 )
+from tests.support.lots import handed_over_manifests
 
 # Wednesday 4 March 2026, 10:00 in Stockholm; letter_standard's cut-off is 15:00 UTC.
 START = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
@@ -59,7 +60,7 @@ def app(
 
 def _lots_naming(output_dir: Path) -> set[str]:
     named: set[str] = set()
-    for manifest in output_dir.glob("*/manifest.json"):
+    for manifest in handed_over_manifests(output_dir):
         named |= {p["piece_id"] for p in json.loads(manifest.read_text())["pieces"]}
     return named
 

@@ -33,6 +33,7 @@ from postroom.services import accounts
 from tests.conftest import TEST_CREDIT_MINOR, Backend, wait_for
 from tests.integration.dialects.ekopost.helpers import FORM_A_SE, window_letter
 from tests.integration.webhooks.receiver import Receiver, running_receiver
+from tests.support.lots import handed_over_manifests
 
 # Wednesday 4 March 2026, 10:00 in Stockholm. The campaign asks for Thursday 5 March; the
 # letter_standard service's cut-off is 16:00 there (15:00 UTC).
@@ -120,7 +121,7 @@ def _ok(response: httpx.Response) -> Any:
 
 
 def _lot_naming(output_dir: Path, envelope_id: str) -> Path | None:
-    for manifest in output_dir.glob("*/manifest.json"):
+    for manifest in handed_over_manifests(output_dir):
         pieces = json.loads(manifest.read_text())["pieces"]
         if [p["piece_id"] for p in pieces] == [envelope_id]:
             return manifest
