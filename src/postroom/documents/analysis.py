@@ -12,6 +12,8 @@ process border."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -23,12 +25,14 @@ from typing import Any
 import pypdfium2 as pdfium
 
 from postroom.addresses.parse import ParsedAddress, parse_address
+from postroom.documents.object_index import FileIndex, index_pages
 from postroom.documents.preflight import (
     PreflightReport,
     ReportMerger,
     preflight,
     preflight_range,
 )
+from postroom.documents.preflight import preflight_head as preflight_large_head
 from postroom.documents.profiles import PreflightProfile, get_profile
 from postroom.documents.sanitize import strip_active_content
 from postroom.documents.split import SplitError, SplitRule, iter_starts, starts
@@ -184,26 +188,60 @@ def preflight_part(request: AnalysisRequest) -> PreflightPart:
     return _finish(request, preflight(Path(request.path), profile=_profile(request)))
 
 
-def preflight_head(request: AnalysisRequest) -> PreflightReport:
-    """The whole-file checks of a large file (limits, document-level content), no page."""
-    return preflight(Path(request.path), profile=_profile(request), part=(0, 0))
+@dataclass(frozen=True)
+class HeadPart:
+    """The whole-file checks of a large file, and its index (None: ranges open it whole)."""
+
+    report: PreflightReport
+    index: FileIndex | None
+
+
+def preflight_head(request: AnalysisRequest, folder: str) -> HeadPart:
+    """The whole-file checks of a large file (limits, document-level content), no page; and
+    the file indexed into `folder` so that each range reads only its own objects."""
+    report, index = preflight_large_head(
+        Path(request.path), profile=_profile(request), folder=Path(folder)
+    )
+    return HeadPart(report, index)
+
+
+def index_again(request: AnalysisRequest, index: FileIndex) -> FileIndex:
+    """The index's pages found again reading every kid: a range found a /Count wrong."""
+    return index_pages(index, max_pages=_profile(request).max_pages, by_count=False)
 
 
 def check_range(
-    request: AnalysisRequest, first: int, last: int, pages: Sequence[int], by_count: bool
+    request: AnalysisRequest,
+    first: int,
+    last: int,
+    pages: Sequence[int],
+    by_count: bool,
+    index: FileIndex | None = None,
 ) -> RangePart:
     """Preflight pages first..last of a large file and read the windows of `pages` among
     them, from copies of those pages (see preflight.preflight_range)."""
+    keep = pages if isinstance(pages, range) else frozenset(pages)
     checked = preflight_range(
         Path(request.path),
         profile=_profile(request),
         first=first,
         last=last,
-        keep=pages if isinstance(pages, range) else frozenset(pages),
+        keep=keep,
         by_count=by_count,
         pages_per_file=PAGES_PER_COPY,
+        index=index,
     )
     scans: list[PageScan] = []
+    if checked.copy:
+        try:
+            pdf = pdfium.PdfDocument(checked.copy)
+            try:
+                wanted = [(i, n) for i, n in enumerate(checked.copy_pages) if n in keep]
+                scans.extend(_scan(request, pdf, wanted))
+            finally:
+                pdf.close()
+        finally:
+            os.unlink(checked.copy)
     for numbers, data in checked.files:
         pdf = pdfium.PdfDocument(data)
         try:
@@ -358,11 +396,12 @@ def analyse_in_children(
     PREFLIGHT_CHUNK_PAGES pages is preflighted whole, then its windows read in chunks; a
     larger one is checked and read in page ranges (a head, then `check_range` calls)."""
     if not 0 < request.page_count <= PREFLIGHT_CHUNK_PAGES:
-        head: PreflightReport = run(preflight_head, request)
-        if not head.accepted:
-            return assemble(request, _finish(request, head), ())
-        if head.page_count > PREFLIGHT_CHUNK_PAGES:
-            return _analyse_in_ranges(request, run, head, workers=workers)
+        with tempfile.TemporaryDirectory(prefix="postroom-index-") as folder:
+            head: HeadPart = run(preflight_head, request, folder)
+            if not head.report.accepted:
+                return assemble(request, _finish(request, head.report), ())
+            if head.report.page_count > PREFLIGHT_CHUNK_PAGES:
+                return _analyse_in_ranges(request, run, head, workers=workers)
     part: PreflightPart = run(preflight_part, request)
     if part.rejected:
         return assemble(request, part, ())
@@ -376,38 +415,54 @@ def analyse_in_children(
 
 
 def _analyse_in_ranges(
-    request: AnalysisRequest, run: Runner, head: PreflightReport, *, workers: int
+    request: AnalysisRequest, run: Runner, head: HeadPart, *, workers: int
 ) -> DocumentAnalysis:
     """Preflight and window reading of a large file, range by range, in parallel children.
 
     Each range's result is taken as it comes: its report merged (page facts folded into
     runs), its scans spooled. The caller thus holds a few ranges' results at a time, never
     the whole file's; the pieces are spooled too."""
-    pages: Sequence[int]
-    try:
-        pages = pages_to_scan(request, head.page_count)
-    except SplitError:
-        pages = []  # assemble reports the rule's error
-    size = max(RANGE_PAGES, -(-head.page_count // MAX_RANGES))
-    ranges = []
-    for first in range(1, head.page_count + 1, size):
-        last = min(first + size - 1, head.page_count)
-        ranges.append((first, last, pages[bisect_left(pages, first) : bisect_right(pages, last)]))
+    report, index = head.report, head.index
     scans: Spool[PageScan] = Spool()
     try:
-        merged = _read_ranges(request, run, head, ranges, scans, by_count=True, workers=workers)
+        ranges = _ranges(request, report.page_count, index)
+        merged = _read_ranges(
+            request, run, report, ranges, scans, by_count=True, index=index, workers=workers
+        )
         if merged is None:
             # A wrong /Count somewhere: every range is found again, reading each kid before it.
             scans.close()
             scans = Spool()
+            if index is not None:
+                index = run(index_again, request, index)
+                report = replace(report, page_count=index.page_count)
+                ranges = _ranges(request, report.page_count, index)
             merged = _read_ranges(
-                request, run, head, ranges, scans, by_count=False, workers=workers
+                request, run, report, ranges, scans, by_count=False, index=index, workers=workers
             )
         # (Found without the shortcut, the ranges always hold.)
-        finished = _judge(request, run, merged or head)
+        finished = _judge(request, run, merged or report)
         return _assembled(request, finished, scans, spooled=True)
     finally:
         scans.close()
+
+
+def _ranges(
+    request: AnalysisRequest, page_count: int, index: FileIndex | None
+) -> list[tuple[int, int, Sequence[int]]]:
+    """The page ranges of a large file, each with the pages whose windows are read there."""
+    pages: Sequence[int]
+    try:
+        pages = pages_to_scan(request, page_count)
+    except SplitError:
+        pages = []  # assemble reports the rule's error
+    # Without an index every range opens the whole file: fewer, larger ranges.
+    size = RANGE_PAGES if index else max(RANGE_PAGES, -(-page_count // MAX_RANGES))
+    ranges = []
+    for first in range(1, page_count + 1, size):
+        last = min(first + size - 1, page_count)
+        ranges.append((first, last, pages[bisect_left(pages, first) : bisect_right(pages, last)]))
+    return ranges
 
 
 def _read_ranges(
@@ -418,13 +473,14 @@ def _read_ranges(
     scans: Spool[PageScan],
     *,
     by_count: bool,
+    index: FileIndex | None,
     workers: int,
 ) -> PreflightReport | None:
     """check_range on every range: the merged report, with the scans appended to `scans`;
     None when a range found the page tree's counts wrong."""
     merger = ReportMerger(head, keep_pages=False)
     held = True
-    calls = [(*r, by_count) for r in ranges]
+    calls = [(*r, by_count, index) for r in ranges]
     for part in _in_order(run, check_range, request, calls, workers=workers):
         # Every range is still read to the end, as before ranges were taken as they came.
         held = held and part.by_count_held

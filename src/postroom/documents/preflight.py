@@ -7,6 +7,7 @@ files: qpdf is robust, but the time and memory limits are what make that a guara
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -16,6 +17,13 @@ from typing import Any
 import pikepdf
 from pikepdf import Array, Dictionary, Name
 
+from postroom.documents.object_index import (
+    FileIndex,
+    IndexUnusable,
+    build_index,
+    write_head,
+    write_range,
+)
 from postroom.documents.page_ranges import open_lazily, pages_as_pdfs, pages_between
 from postroom.documents.profiles import PreflightProfile
 from postroom.documents.sanitize import (
@@ -166,6 +174,41 @@ def preflight(
             return _unreadable(size, exc)
 
 
+def preflight_head(
+    path: Path, *, profile: PreflightProfile, folder: Path
+) -> tuple[PreflightReport, FileIndex | None]:
+    """The whole-file checks of a large file, and its index in `folder` for the ranges.
+
+    The index (object_index) lets each range be copied out without any process reading the
+    whole file with qpdf or PDFium. A file it does not handle (damaged, encrypted, unusual)
+    is checked by qpdf as before, and has no index: its ranges open the whole file."""
+    refused = _refusal(path, profile)
+    if isinstance(refused, PreflightReport):
+        return refused, None
+    size = refused
+    try:
+        index = build_index(path, folder, max_pages=profile.max_pages)
+        head = folder / "head.pdf"
+        write_head(index, head)
+        pdf = open_lazily(head)
+    except (IndexUnusable, InvalidDocument):
+        return preflight(path, profile=profile, part=(0, 0)), None
+    with pdf:
+        try:
+            total = index.page_count
+            if max(index.page_count, index.declared_pages) > profile.max_pages:
+                # The walk stopped after max_pages + 1 pages, or never began.
+                total = max(index.page_count, index.declared_pages)
+            report = _check_head(pdf, size, profile, total=total, version=index.version)
+        except _BROKEN:
+            report = None
+        finally:
+            head.unlink(missing_ok=True)
+    if report is None:
+        return preflight(path, profile=profile, part=(0, 0)), None
+    return report, index
+
+
 @dataclass(frozen=True)
 class RangeCheck:
     """The page checks of one range of a large file, and the pages to read, copied out."""
@@ -175,6 +218,10 @@ class RangeCheck:
     files: tuple[tuple[tuple[int, ...], bytes], ...]
     # False: the page tree's counts proved wrong; check every range again with by_count=False.
     by_count_held: bool = True
+    # Or, for a range copied out through the file's index: a PDF of the whole range (the
+    # caller reads and deletes it), and the page number of each of its pages.
+    copy: str = ""
+    copy_pages: tuple[int, ...] = ()
 
 
 def preflight_range(
@@ -186,11 +233,18 @@ def preflight_range(
     keep: Collection[int] = (),
     by_count: bool = False,
     pages_per_file: int = 500,
+    index: FileIndex | None = None,
 ) -> RangeCheck:
     """The page checks of pages first..last of a large file, and the pages of `keep` among
-    them copied into small PDFs for the window reading. Memory follows the range: qpdf reads
-    only these pages (see page_ranges.pages_between for `by_count`) and PDFium, which keeps
-    every page it walks past, only ever opens the copies."""
+    them copied into small PDFs for the window reading. Memory follows the range: with the
+    file's index, only the range's objects are read and copied into a PDF of their own;
+    without it, qpdf reads only these pages (see page_ranges.pages_between for `by_count`)
+    and PDFium, which keeps every page it walks past, only ever opens the copies."""
+    if index is not None:
+        try:
+            return _indexed_range(index, profile, first, last, keep)
+        except IndexUnusable:
+            by_count = False  # qpdf reads the whole file, and repairs what it can
     opened = _open(path, profile, lazily=True)
     if isinstance(opened, PreflightReport):
         return RangeCheck(opened, ())
@@ -210,6 +264,39 @@ def preflight_range(
     return RangeCheck(report, files)
 
 
+def _indexed_range(
+    index: FileIndex, profile: PreflightProfile, first: int, last: int, keep: Collection[int]
+) -> RangeCheck:
+    copy = Path(index.folder) / f"range-{first}-{last}-{os.getpid()}.pdf"
+    try:
+        written = write_range(index, first, last, copy)
+        if not written.by_count_held:
+            empty = PreflightReport(index.page_count, 0, index.version, False, (), ())
+            return RangeCheck(empty, (), by_count_held=False)
+        size = Path(index.pdf).stat().st_size
+        try:
+            pdf = open_lazily(copy)
+        except InvalidDocument as exc:
+            raise IndexUnusable(f"the copy of a range cannot be read: {exc.message}") from exc
+        with pdf:
+            try:
+                found, _ = pages_between(pdf, 1, written.page_count)
+                if len(found) != written.page_count:
+                    raise IndexUnusable("the copy of a range lost pages")
+                numbered = [(first - 1 + number, page) for number, page in found]
+                report = _check_pages(pdf, size, profile, index.page_count, first, numbered)
+            except _BROKEN as exc:
+                raise IndexUnusable(f"the copy of a range cannot be read: {exc}") from exc
+        numbers = tuple(number for number, _ in numbered)
+        if not any(number in keep for number in numbers):
+            copy.unlink()
+            return RangeCheck(report, ())
+        return RangeCheck(report, (), copy=str(copy), copy_pages=numbers)
+    except BaseException:
+        copy.unlink(missing_ok=True)
+        raise
+
+
 # A structure qpdf parsed but that breaks its own object model on use.
 _BROKEN = (pikepdf.PdfError, ValueError, TypeError, KeyError, RecursionError)
 
@@ -218,6 +305,18 @@ def _open(
     path: Path, profile: PreflightProfile, *, lazily: bool
 ) -> tuple[pikepdf.Pdf, int] | PreflightReport:
     """The opened PDF and its size, or the report that refuses it before any parse."""
+    refused = _refusal(path, profile)
+    if isinstance(refused, PreflightReport):
+        return refused
+    try:
+        # A part never needs qpdf's own page walk, which would resolve every page.
+        return (open_lazily(path) if lazily else open_checked(path)), refused
+    except InvalidDocument as exc:
+        return _refused(refused, exc.code, exc.message)
+
+
+def _refusal(path: Path, profile: PreflightProfile) -> int | PreflightReport:
+    """The file's size, or the report that refuses it before any parse."""
     size = path.stat().st_size
     if size == 0:
         return _refused(size, "empty_file", "the file is empty")
@@ -228,11 +327,7 @@ def _open(
     with path.open("rb") as f:
         if PDF_MAGIC not in f.read(HEADER_SEARCH_BYTES):
             return _refused(size, "not_a_pdf", "the file is not a PDF (no %PDF- header)")
-    try:
-        # A part never needs qpdf's own page walk, which would resolve every page.
-        return (open_lazily(path) if lazily else open_checked(path)), size
-    except InvalidDocument as exc:
-        return _refused(size, exc.code, exc.message)
+    return size
 
 
 def _unreadable(size: int, exc: BaseException) -> PreflightReport:
@@ -270,9 +365,17 @@ def _check(pdf: pikepdf.Pdf, size: int, profile: PreflightProfile) -> PreflightR
     return _report(pdf, len(pages), size, version, findings, facts)
 
 
-def _check_head(pdf: pikepdf.Pdf, size: int, profile: PreflightProfile) -> PreflightReport:
-    """The whole-file checks of a large file: limits and document-level content, no page."""
-    total = _declared_page_count(pdf)
+def _check_head(
+    pdf: pikepdf.Pdf,
+    size: int,
+    profile: PreflightProfile,
+    *,
+    total: int | None = None,
+    version: str = "",
+) -> PreflightReport:
+    """The whole-file checks of a large file: limits and document-level content, no page.
+    `total` and `version` are the file's when `pdf` is a copy of its catalog."""
+    total = _declared_page_count(pdf) if total is None else total
     findings: list[Finding] = []
     if total == 0:
         findings.append(_error("no_pages", "the PDF has no pages"))
@@ -280,7 +383,7 @@ def _check_head(pdf: pikepdf.Pdf, size: int, profile: PreflightProfile) -> Prefl
         message = f"the PDF has {total} pages; the limit is {profile.max_pages}"
         findings.append(_error("too_many_pages", message))
     findings.extend(site.finding for site in find_document_active_content(pdf))
-    return _report(pdf, total, size, str(pdf.pdf_version), findings, [])
+    return _report(pdf, total, size, version or str(pdf.pdf_version), findings, [])
 
 
 def _check_pages(

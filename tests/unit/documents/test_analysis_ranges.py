@@ -127,15 +127,17 @@ def test_ranges_give_what_one_pass_gives(tmp_path: Path, rule: SplitRule) -> Non
     assert all(p.address and p.address.recipient for p in in_ranges.pieces)
     assert "finish_preflight" not in [name for name, _ in calls]  # nothing to strip
     ranges = [args for name, args in calls if name == "check_range"]
-    assert [(first, last, by_count) for first, last, _, by_count in ranges] == [
+    assert [(first, last, by_count) for first, last, _, by_count, _ in ranges] == [
         (1, 5, True),
         (6, 10, True),
         (11, 15, True),
         (16, 20, True),
         (21, 21, True),
     ]
+    # Every range is copied out through the file's index, none opens the whole file.
+    assert all(index is not None and index.page_count == 21 for *_, index in ranges)
     if rule.kind is SplitKind.EVERY_N:  # only the windows of first pages are read
-        assert [list(pages) for _, _, pages, _ in ranges] == [[1, 4], [7, 10], [13], [16, 19], []]
+        assert [list(pages) for _, _, pages, _, _ in ranges] == [[1, 4], [7, 10], [13], [16, 19], []]
 
 
 def test_counts_that_do_not_hold_find_every_range_again(tmp_path: Path) -> None:
@@ -152,8 +154,12 @@ def test_counts_that_do_not_hold_find_every_range_again(tmp_path: Path) -> None:
         (n, PAGES_PER_LETTER) for n in range(1, LETTERS * PAGES_PER_LETTER, PAGES_PER_LETTER)
     ]
     assert in_ranges.report["page_runs"] == whole.report["page_runs"]
-    by_count = [args[-1] for name, args in calls if name == "check_range"]
+    by_count = [args[3] for name, args in calls if name == "check_range"]
     assert by_count == [True] * 5 + [False] * 5
+    # The index's pages were found again, reading every kid, between the two rounds.
+    names = [name for name, _ in calls]
+    assert names.count("index_again") == 1
+    assert names.index("index_again") == names.index("check_range") + 5
 
 
 def test_active_content_is_stripped_in_a_child_and_only_then(tmp_path: Path) -> None:
