@@ -3,8 +3,9 @@
 The work is cut so that several children can share one large file. A file of up to
 PREFLIGHT_CHUNK_PAGES pages is checked whole by `preflight_part`, then `scan_part` reads the
 windows (and markers) of a range of its pages. A larger file gets `preflight_head` (the
-whole-file checks) and then `check_range` per page range, which checks those pages and reads
-their windows from a copy of them, so that no child holds more than its range. The caller
+whole-file checks, and the file's index on disk: object_index) and then `check_range` per
+page range, which copies that range's objects out through the index, checks those pages and
+reads their windows from the copy, so that no child holds more than its range. The caller
 takes the ranges' results as they come and spools them to a temporary file, so that it
 does not hold them all either. `assemble` — plain Python, no PDF — turns the results into
 pieces. Every function here takes and returns plain, picklable values so it can cross a
@@ -60,11 +61,11 @@ CHUNK_PAGES = 1500
 # over the whole of a large file made memory grow with it (5 KB a page).
 PREFLIGHT_CHUNK_PAGES = 3000
 RANGE_PAGES = 1500
-# Every call opens the file with qpdf, which reads its whole cross-reference table (about
-# 1.5 ms of CPU per 1,000 pages): a larger file gets larger ranges, at most this many, so
-# that opening it stays a small share of the work.
+# A file the index cannot read is read by ranges that each open it whole with qpdf, which
+# reads its whole cross-reference table (about 1.5 ms of CPU per 1,000 pages): such a file
+# gets larger ranges, at most this many, so that opening it stays a small share of the work.
 MAX_RANGES = 40
-# Pages copied into one PDF for PDFium within a range.
+# Pages copied into one PDF for PDFium within a range of a file read without the index.
 PAGES_PER_COPY = 500
 # Range calls queued beyond those running: keeps every child busy while the caller spools a
 # result, and bounds the results that wait for their turn in the caller to this plus the
