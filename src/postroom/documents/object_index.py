@@ -353,7 +353,9 @@ def _name(name: bytes) -> bytes:
 # in its object stream, then the offset or the object stream's number.
 _ENTRY = struct.Struct("<B3xIQ")
 _WRITTEN = 0x80
-_VISITED = 0x40  # a page-tree node already walked (the tree may loop)
+# A page-tree node already walked (the tree may loop): one bit for each kind of walk, as
+# the walk that reads every kid follows one that trusted /Count.
+_VISITED = {True: 0x40, False: 0x20}
 # One record per page, in order: its object number and generation, and its parent's node id.
 _PAGE = struct.Struct("<IIi")
 # One record per page-tree node: its object number, generation and its parent's node id.
@@ -413,16 +415,20 @@ class Reader:
     def entry(self, num: int) -> tuple[int, int, int]:
         if not 0 < num < self.size:
             return (0, 0, 0)
-        flags, a, b = _ENTRY.unpack(os.pread(self.index_fd, _ENTRY.size, num * _ENTRY.size))
+        record = os.pread(self.index_fd, _ENTRY.size, num * _ENTRY.size)
+        if len(record) < _ENTRY.size:  # past the last object any section listed
+            return (0, 0, 0)
+        flags, a, b = _ENTRY.unpack(record)
         return (flags & 0x3, a, b)
 
-    def mark_visited(self, num: int) -> bool:
+    def mark_visited(self, num: int, *, by_count: bool) -> bool:
         """Mark a page-tree node walked; False when it already was (a loop)."""
         at = num * _ENTRY.size
-        flags = os.pread(self.index_fd, 1, at)[0]
-        if flags & _VISITED:
+        flags = (os.pread(self.index_fd, 1, at) or b"\0")[0]
+        bit = _VISITED[by_count]
+        if flags & bit:
             return False
-        os.pwrite(self.index_fd, bytes([flags | _VISITED]), at)
+        os.pwrite(self.index_fd, bytes([flags | bit]), at)
         return True
 
     def get(self, num: int) -> Any:
@@ -905,7 +911,7 @@ def _walk(
     """Depth first, in page order, as qpdf and PDFium count: a loop or a node listed twice is
     not walked again; a page listed twice counts twice; kids that are no dictionary are
     skipped."""
-    reader.mark_visited(ref.num)
+    reader.mark_visited(ref.num, by_count=by_count)
     stack = [(out.node(ref, -1), _kids(root), by_count and _count(root) == _kid_count(root))]
     while stack and out.pages < limit:
         node_id, kids, trusted = stack[-1]
@@ -923,7 +929,7 @@ def _walk(
             continue
         if b"Kids" not in value:
             out.page(kid, node_id)
-        elif len(stack) < MAX_TREE_DEPTH and reader.mark_visited(kid.num):
+        elif len(stack) < MAX_TREE_DEPTH and reader.mark_visited(kid.num, by_count=by_count):
             trust = by_count and _count(value) == _kid_count(value)
             stack.append((out.node(kid, node_id), _kids(value), trust))
 
