@@ -361,7 +361,10 @@ def _literal(buf: bytes, i: int, final: bool) -> tuple[String, int]:
                 raise _NeedMore
             raise IndexUnusable("a string runs to the end of the file")
         k = special.start()
-        out += buf[i:k]
+        part = buf[i:k]
+        if b"\r" in part:  # an unescaped line end of any kind reads as one LF (7.3.4.2)
+            part = part.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        out += part
         ch = buf[k]
         if ch == 0x5C:  # backslash
             if k + 1 >= len(buf):
@@ -610,9 +613,13 @@ class Reader:
         if filters != b"FlateDecode" or stream.dict.get(b"DecodeParms") not in (None, {}, [None]):
             raise IndexUnusable("an object stream with a filter other than Flate")
         try:
-            return zlib.decompress(data)
+            inflate = zlib.decompressobj()
+            decoded = inflate.decompress(data, MAX_OBJECT_BYTES)
         except zlib.error as exc:
             raise IndexUnusable("an object stream cannot be decompressed") from exc
+        if inflate.unconsumed_tail:
+            raise IndexUnusable("an object stream decodes to more than 64 MB")
+        return decoded
 
     def _from_object_stream(self, stream_num: int, index: int, num: int) -> Any:
         cached = self._stream_cache
@@ -668,7 +675,11 @@ def _index_objects(pdf: Path, objects: Path) -> tuple[int, int]:
         try:
             writer = _EntryWriter(index_fd)
             while offset is not None:
-                if offset in sections or len(sections) >= _MAX_SECTIONS or offset >= file_size:
+                if (
+                    offset in sections
+                    or len(sections) >= _MAX_SECTIONS
+                    or not 0 <= offset < file_size
+                ):
                     raise IndexUnusable("the cross-reference sections loop or point outside")
                 sections.add(offset)
                 trailer = _read_section(fd, file_size, offset, writer, newest=newest is None)
@@ -728,6 +739,8 @@ def _read_section(
             _set_size(writer, trailer)
         stream_at = trailer.get(b"XRefStm")
         if isinstance(stream_at, int):
+            if not 0 <= stream_at < file_size:
+                raise IndexUnusable("/XRefStm points outside the file")
             # A hybrid file: its stream's entries win over the table's (ISO 32000-1, 7.5.8.4).
             stream = reader.read_at(stream_at)
             if isinstance(stream, StreamObject):
@@ -872,15 +885,12 @@ def _xref_rows(reader: Reader, stream: StreamObject, width: int) -> Iterator[byt
     if (predictor >= 10 and columns != width) or predictor not in (1, 10, 11, 12, 13, 14, 15):
         raise IndexUnusable("a cross-reference stream with an unusual predictor")
     png = predictor >= 10
+    if width == 0:
+        raise IndexUnusable("a cross-reference stream with /W [0 0 0]")
     row_size = width + (1 if png else 0)
-    inflate = zlib.decompressobj() if filters else None
-    pending = b""
     previous = bytes(width)
-    for chunk in reader.stream_data(stream):
-        try:
-            data = inflate.decompress(chunk) if inflate else chunk
-        except zlib.error as exc:
-            raise IndexUnusable("a cross-reference stream cannot be decompressed") from exc
+    pending = b""
+    for data in _inflated(reader.stream_data(stream), flate=filters is not None):
         pending += data
         usable = len(pending) - len(pending) % row_size
         for at in range(0, usable, row_size):
@@ -890,15 +900,24 @@ def _xref_rows(reader: Reader, stream: StreamObject, width: int) -> Iterator[byt
                 previous = row
             yield row
         pending = pending[usable:]
-    if inflate is not None:
-        pending += inflate.flush()
-        usable = len(pending) - len(pending) % row_size
-        for at in range(0, usable, row_size):
-            row = pending[at : at + row_size]
-            if png:
-                row = _unpredict(row[0], row[1:], previous)
-                previous = row
-            yield row
+
+
+def _inflated(chunks: Iterator[bytes], *, flate: bool) -> Iterator[bytes]:
+    """The chunks, inflated a bounded piece at a time: the reader stops pulling when it has
+    the rows it needs, so a bomb is never decoded past them."""
+    if not flate:
+        yield from chunks
+        return
+    inflate = zlib.decompressobj()
+    try:
+        for chunk in chunks:
+            data = inflate.decompress(chunk, _CHUNK)
+            yield data
+            while inflate.unconsumed_tail:
+                yield inflate.decompress(inflate.unconsumed_tail, _CHUNK)
+        yield inflate.flush()
+    except zlib.error as exc:
+        raise IndexUnusable("a cross-reference stream cannot be decompressed") from exc
 
 
 def _unpredict(kind: int, row: bytes, up: bytes) -> bytes:
