@@ -21,6 +21,7 @@ import os
 import re
 import struct
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -232,9 +233,7 @@ _NUMBER_START = frozenset(b"0123456789+-.")
 
 def _quick_object(buf: bytes, start: int) -> tuple[Any, int] | None:
     """The object value at `start` and where what follows it ("stream" or "endobj")
-    begins, for the common object without strings, comments or hex: its text is split on
-    white space instead of being read token by token, about five times faster. None: let
-    the full parser read it."""
+    begins, when _quick_text can read it; None: let the full parser read it."""
     end = buf.find(b"endobj", start, start + _QUICK_SPAN)
     if end < 0:
         return None
@@ -243,17 +242,27 @@ def _quick_object(buf: bytes, start: int) -> tuple[Any, int] | None:
         if buf[stream - 1] not in b" \t\r\n\x0c\x00>":
             return None
         end = stream
-    span = buf[start:end]
-    if b"(" in span or b"%" in span or b"{" in span:
-        return None
+    value = _quick_text(buf[start:end])
+    return None if value is _SLOW else (value, end)
+
+
+_SLOW = object()
+
+
+def _quick_text(span: bytes) -> Any:
+    """The one value `span` holds, for the common object without strings, comments or hex:
+    its text is split on white space instead of being read token by token, about five
+    times faster. _SLOW: let the full parser read it."""
+    if len(span) > _QUICK_SPAN or b"(" in span or b"%" in span or b"{" in span:
+        return _SLOW
     text = span.replace(b"<<", b" \x01 ").replace(b">>", b" \x02 ")
     if b"<" in text or b">" in text:
-        return None
+        return _SLOW
     tokens = text.replace(b"[", b" [ ").replace(b"]", b" ] ").replace(b"/", b" /").split()
     try:
-        return _quick_value(tokens), end
+        return _quick_value(tokens)
     except (_NotQuick, ValueError, IndexError):
-        return None
+        return _SLOW
 
 
 def _quick_value(tokens: list[bytes]) -> Any:
@@ -470,6 +479,7 @@ _BLOCK = 4096  # records read or written in one call
 _MAX_SECTIONS = 512
 MAX_OBJECT_BYTES = 64 * 1024 * 1024
 _CHUNK = 1 << 20
+_STREAMS_KEPT = 8  # object streams kept decoded (a range's objects may take turns)
 
 
 @dataclass(frozen=True)
@@ -506,7 +516,7 @@ class Reader:
         self.index_fd = os.open(objects, os.O_RDWR)
         self.size = size
         self.file_size = os.fstat(self.pdf_fd).st_size
-        self._stream_cache: tuple[int, bytes, list[tuple[int, int]]] | None = None
+        self._stream_cache: OrderedDict[int, tuple[bytes, list[tuple[int, int]]]] = OrderedDict()
 
     def close(self) -> None:
         os.close(self.pdf_fd)
@@ -622,8 +632,8 @@ class Reader:
         return decoded
 
     def _from_object_stream(self, stream_num: int, index: int, num: int) -> Any:
-        cached = self._stream_cache
-        if cached is None or cached[0] != stream_num:
+        cached = self._stream_cache.get(stream_num)
+        if cached is None:
             stream = self.get(stream_num) if self.entry(stream_num)[0] == 1 else None
             if not isinstance(stream, StreamObject) or stream.dict.get(b"Type") != b"ObjStm":
                 raise IndexUnusable(f"object {num}'s object stream is missing")
@@ -634,11 +644,19 @@ class Reader:
             numbers = [int(x) for x in data[:first].split()]
             pairs = list(zip(numbers[0::2], numbers[1::2], strict=False))[:count]
             offsets = [(n, first + at) for n, at in pairs]
-            cached = self._stream_cache = (stream_num, data, offsets)
-        _, data, offsets = cached
+            cached = (data, offsets)
+            self._stream_cache[stream_num] = cached
+            if len(self._stream_cache) > _STREAMS_KEPT:
+                self._stream_cache.popitem(last=False)
+        else:
+            self._stream_cache.move_to_end(stream_num)
+        data, offsets = cached
         if index >= len(offsets) or offsets[index][0] != num:
             raise IndexUnusable(f"object {num} is not where its object stream says")
-        return _Parser(data, offsets[index][1]).value()
+        start = offsets[index][1]
+        end = offsets[index + 1][1] if index + 1 < len(offsets) else len(data)
+        value = _quick_text(data[start:end]) if start < end else _SLOW
+        return _Parser(data, start).value() if value is _SLOW else value
 
 
 @_unusable_on_trips
@@ -772,7 +790,7 @@ class _RawReader(Reader):
         self.pdf_fd = fd
         self.file_size = file_size
         self.size = 0
-        self._stream_cache = None
+        self._stream_cache = OrderedDict()
 
     def get(self, num: int) -> Any:
         raise IndexUnusable("a cross-reference stream refers to another object")
