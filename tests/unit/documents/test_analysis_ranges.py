@@ -4,6 +4,7 @@ pass over the whole file gives: the same pieces, addresses, page numbers and fin
 from __future__ import annotations
 
 import io
+import re
 import threading
 import weakref
 from collections.abc import Callable
@@ -137,7 +138,13 @@ def test_ranges_give_what_one_pass_gives(tmp_path: Path, rule: SplitRule) -> Non
     # Every range is copied out through the file's index, none opens the whole file.
     assert all(index is not None and index.page_count == 21 for *_, index in ranges)
     if rule.kind is SplitKind.EVERY_N:  # only the windows of first pages are read
-        assert [list(pages) for _, _, pages, _, _ in ranges] == [[1, 4], [7, 10], [13], [16, 19], []]
+        assert [list(pages) for _, _, pages, _, _ in ranges] == [
+            [1, 4],
+            [7, 10],
+            [13],
+            [16, 19],
+            [],
+        ]
 
 
 def test_counts_that_do_not_hold_find_every_range_again(tmp_path: Path) -> None:
@@ -224,3 +231,31 @@ def test_the_caller_holds_a_few_ranges_results_and_spools_the_rest(
     assert [(p.first_page, p.page_count) for p in result.pieces] == [
         (n, PAGES_PER_LETTER) for n in range(1, LETTERS * PAGES_PER_LETTER, PAGES_PER_LETTER)
     ]
+
+
+def test_a_file_the_index_cannot_read_is_read_by_qpdf_range_by_range(tmp_path: Path) -> None:
+    path = tmp_path / "damaged.pdf"
+    campaign(path)
+    # Every offset in the cross-reference table one byte off: qpdf repairs it, the index
+    # refuses it.
+    data = path.read_bytes()
+    table = data.rindex(b"\nxref\n")
+    entries = re.sub(
+        rb"(\d{10}) 00000 n",
+        lambda m: b"%010d 00000 n" % (int(m[1]) + 1),
+        data[table:],
+    )
+    path.write_bytes(data[:table] + entries)
+    request = request_for(path, SplitRule(SplitKind.ADDRESS_CHANGE))
+    run, calls = in_process()
+
+    in_ranges = analyse_in_children(request, run, workers=1)
+
+    ranges = [args for name, args in calls if name == "check_range"]
+    assert len(ranges) == 5
+    assert all(index is None for *_, index in ranges)
+    assert addresses(in_ranges) == addresses(analyse_document(request))
+    assert [(p.first_page, p.page_count) for p in in_ranges.pieces] == [
+        (n, PAGES_PER_LETTER) for n in range(1, LETTERS * PAGES_PER_LETTER, PAGES_PER_LETTER)
+    ]
+    assert "repaired" in {f["code"] for f in in_ranges.report["findings"]}
