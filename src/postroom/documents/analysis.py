@@ -233,6 +233,11 @@ def check_range(
         index=index,
     )
     scans: list[PageScan] = []
+    if any(f.code == "decompression_bomb" for f in checked.report.findings):
+        # The file is refused; PDFium would run out of memory drawing the bomb.
+        if checked.copy:
+            os.unlink(checked.copy)
+        return RangePart(checked.report, (), checked.by_count_held)
     if checked.copy:
         try:
             pdf = pdfium.PdfDocument(checked.copy)

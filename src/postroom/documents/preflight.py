@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import zlib
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -353,8 +354,9 @@ def _check(pdf: pikepdf.Pdf, size: int, profile: PreflightProfile) -> PreflightR
     if findings:
         return _report(pdf, len(pages), size, version, findings, facts)
     fonts = _FontCheck(profile)
+    bombs = _BombCheck()
     for number, page in enumerate(pages, start=1):
-        page_facts, page_findings = _check_page(number, page, profile, fonts)
+        page_facts, page_findings = _check_page(number, page, profile, fonts, bombs)
         facts.append(page_facts)
         findings.extend(page_findings)
     findings.extend(site.finding for site in find_active_content(pdf, pages))
@@ -397,8 +399,9 @@ def _check_pages(
     findings: list[Finding] = []
     facts: list[PageFacts] = []
     fonts = _FontCheck(profile)
+    bombs = _BombCheck()
     for number, page in numbered:
-        page_facts, page_findings = _check_page(number, page, profile, fonts)
+        page_facts, page_findings = _check_page(number, page, profile, fonts, bombs)
         facts.append(page_facts)
         findings.extend(page_findings)
     if numbered:
@@ -475,7 +478,11 @@ def _box_mm(page: Dictionary) -> tuple[float, float] | None:
 
 
 def _check_page(
-    number: int, page: pikepdf.Page, profile: PreflightProfile, fonts: _FontCheck
+    number: int,
+    page: pikepdf.Page,
+    profile: PreflightProfile,
+    fonts: _FontCheck,
+    bombs: _BombCheck,
 ) -> tuple[PageFacts, list[Finding]]:
     obj = page.obj
     findings: list[Finding] = []
@@ -492,7 +499,9 @@ def _check_page(
         if rotation in (90, 270):
             width, height = height, width
         findings.extend(_size_findings(number, width, height, profile))
-    has_text = fonts.check(number, obj, findings)
+    forms: list[pikepdf.Stream] = []
+    has_text = fonts.check(number, obj, findings, forms)
+    bombs.check(number, obj, forms, findings)
     facts = PageFacts(number, round(width, 1), round(height, 1), rotation, has_text)
     return facts, findings
 
@@ -535,8 +544,15 @@ class _FontCheck:
         self.verdicts: dict[tuple[int, int], bool] = {}  # font objgen -> embedded
         self.reported: set[str] = set()
 
-    def check(self, number: int, page: Dictionary, findings: list[Finding]) -> bool:
-        """Add a finding per font not embedded (once per font name); True if any font."""
+    def check(
+        self,
+        number: int,
+        page: Dictionary,
+        findings: list[Finding],
+        forms: list[pikepdf.Stream] | None = None,
+    ) -> bool:
+        """Add a finding per font not embedded (once per font name); True if any font.
+        The form XObjects the page draws are appended to `forms`."""
         any_font = False
         todo: list[tuple[object, int]] = [(page.get("/Resources"), 0)]
         seen_forms: set[tuple[int, int]] = set()
@@ -559,6 +575,8 @@ class _FontCheck:
                 if form.objgen in seen_forms:
                     continue
                 seen_forms.add(form.objgen)
+                if forms is not None:
+                    forms.append(form)
                 todo.append((form.get("/Resources"), depth + 1))
         return any_font
 
@@ -586,6 +604,99 @@ class _FontCheck:
         findings.append(Finding("font_not_embedded", self.severity, message, number))
 
 
+# A content stream or form that decodes to more than this is taken for a decompression bomb
+# (three layers of Flate turn 865 bytes into 4 GiB): no page of a letter comes near it, and
+# PDFium, or the print room's RIP, would run out of memory drawing it.
+MAX_DECODED_STREAM_BYTES = 128 * 1024 * 1024
+_INFLATE_STEP = 1 << 20
+_FLATE = frozenset({"/FlateDecode", "/Fl"})
+# Deflate turns one byte into at most about 1,032 (258-byte matches coded in 2 bits).
+_MAX_FLATE_RATIO = 1032
+_MAX_VERDICTS = 10_000
+
+
+class _BombCheck:
+    """The content streams and forms a page draws, each decoded once and only as far as the
+    limit: a Flate bomb is found without ever holding more than a megabyte of it."""
+
+    def __init__(self) -> None:
+        self.verdicts: dict[tuple[int, int], bool] = {}  # form objgen -> a bomb
+        self.found = False
+
+    def check(
+        self, number: int, page: Dictionary, forms: list[pikepdf.Stream], findings: list[Finding]
+    ) -> None:
+        if self.found:  # one finding refuses the file
+            return
+        contents = page.get("/Contents")
+        streams = list(contents) if isinstance(contents, Array) else [contents]
+        bomb = any(
+            isinstance(stream, pikepdf.Stream) and _decodes_past(stream, MAX_DECODED_STREAM_BYTES)
+            for stream in streams
+        ) or any(self._form_is_bomb(form) for form in forms)
+        if bomb:
+            self.found = True
+            limit = MAX_DECODED_STREAM_BYTES // (1024 * 1024)
+            message = (
+                f"page {number} draws a stream that decodes to more than {limit} MB "
+                "(a decompression bomb): the file is refused"
+            )
+            findings.append(_error("decompression_bomb", message))
+
+    def _form_is_bomb(self, form: pikepdf.Stream) -> bool:
+        """Forms are often shared by many pages: each is judged once."""
+        key = form.objgen
+        bomb = self.verdicts.get(key)
+        if bomb is None:
+            bomb = _decodes_past(form, MAX_DECODED_STREAM_BYTES)
+            if len(self.verdicts) < _MAX_VERDICTS:
+                self.verdicts[key] = bomb
+        return bomb
+
+
+def _decodes_past(stream: pikepdf.Stream, limit: int) -> bool:
+    """True when the stream's Flate layers decode to more than `limit` bytes. Streams with
+    other filters are not judged (images state their size; the others are rare)."""
+    filters = stream.get("/Filter")
+    chain = [filters] if isinstance(filters, Name) else list(filters or ())
+    if not chain or any(str(f) not in _FLATE for f in chain):
+        return False
+    length = stream.get("/Length")
+    if isinstance(length, int) and length * _MAX_FLATE_RATIO ** len(chain) <= limit:
+        return False  # too short to decode past the limit: nothing to decode
+    try:
+        data = stream.read_raw_bytes()
+    except pikepdf.PdfError:
+        return False
+    return inflates_past(data, len(chain), limit)
+
+
+def inflates_past(data: bytes, layers: int, limit: int) -> bool:
+    """True when `layers` rounds of Flate turn `data` into more than `limit` bytes. Each
+    layer hands on at most _INFLATE_STEP bytes at a time, so memory stays bounded; damaged
+    data ends the count where a reader would stop."""
+    decoders = [zlib.decompressobj() for _ in range(layers)]
+    total = 0
+    todo: list[tuple[int, bytes]] = [(0, data)]
+    while todo:
+        level, chunk = todo.pop()
+        if level == layers:
+            total += len(chunk)
+            if total > limit:
+                return True
+            continue
+        decoder = decoders[level]
+        try:
+            out = decoder.decompress(chunk, _INFLATE_STEP)
+        except zlib.error:
+            continue
+        if decoder.unconsumed_tail:
+            todo.append((level, decoder.unconsumed_tail))
+        if out:
+            todo.append((level + 1, out))  # taken first: the output moves on before more input
+    return False
+
+
 def _is_embedded(font: Dictionary) -> bool:
     """True when the glyphs travel with the file (Type 3 fonts are drawn by the PDF itself)."""
     if font.get("/Subtype") == Name.Type3:
@@ -603,6 +714,10 @@ def _is_embedded(font: Dictionary) -> bool:
 
 
 _FONT_NAME = re.compile(r"font (\S+) \(first used")
+
+
+# Findings about the whole file that any range may find again: the first one is kept.
+_ONCE = frozenset({"nesting_too_deep", "decompression_bomb"})
 
 
 def merge_reports(head: PreflightReport, parts: list[PreflightReport]) -> PreflightReport:
@@ -647,9 +762,7 @@ class ReportMerger:
                 if name in self._fonts_seen:
                     continue
                 self._fonts_seen.add(name)
-            if finding.code == "nesting_too_deep" and any(
-                f.code == "nesting_too_deep" for f in findings
-            ):
+            if finding.code in _ONCE and any(f.code == finding.code for f in findings):
                 continue
             findings.append(finding)
         self._page_total += len(part.pages)

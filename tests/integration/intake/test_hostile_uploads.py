@@ -82,8 +82,8 @@ OUTCOMES: dict[str, Outcome] = {
     "javascript.pdf": _worker("checked", "active_content_javascript", "active_content_launch"),
     "embedded_file.pdf": _worker("checked", "embedded_file"),
     "xfa_form.pdf": _worker("checked", "xfa_form"),
-    # A document alone is not rendered: preflight never decodes a stream.
-    "flate_bomb.pdf": _worker("checked", "font_not_embedded", exact=True),
+    # Preflight decodes each content stream only as far as its limit (128 MB).
+    "flate_bomb.pdf": _worker("rejected", "decompression_bomb"),
     "deep_nesting.pdf": _worker("rejected", "nesting_too_deep", "repaired"),
     "zero_pages.pdf": _refused(422, "no_pages"),
     "huge_page.pdf": _worker("checked", "page_size_mismatch", "font_not_embedded", exact=True),
@@ -96,6 +96,7 @@ ERROR_CODES = {  # findings that are errors wherever they appear in this corpus
     "page_orientation",
     "nesting_too_deep",
     "page_size_mismatch",
+    "decompression_bomb",
 }
 
 
@@ -175,10 +176,11 @@ def test_hostile_file_has_its_documented_outcome(
         assert (orientation["page"], orientation["severity"]) == (1, "error")
 
 
-def test_flate_bomb_in_a_batch_is_stopped_in_its_sandbox(
+def test_flate_bomb_in_a_batch_is_refused_before_any_page_is_drawn(
     client: TestClient, tenant: Tenant
 ) -> None:
-    # Reading the window makes PDFium decode the page: the child hits its memory limit.
+    # Reading the window would make PDFium decode the page (4 GiB): preflight finds the bomb
+    # first, decoding at most 128 MB of it a megabyte at a time, and no window is read.
     batch = create_batch(client, tenant, default_country="SE")
     data = (CORPUS / "flate_bomb.pdf").read_bytes()
     response = add_to_batch(client, tenant, batch["id"], data, {"kind": "address_change"})
@@ -186,9 +188,23 @@ def test_flate_bomb_in_a_batch_is_stopped_in_its_sandbox(
     document = wait_checked(client, tenant, response.json()["document"]["id"])
     assert document["state"] == "rejected"
     codes = [f["code"] for f in document["report"]["findings"]]
-    assert any(code.startswith("preflight_") for code in codes), codes
+    assert "decompression_bomb" in codes, codes
+    assert not any(code.startswith("preflight_") for code in codes), codes
     summary = client.get(f"/v1/batches/{batch['id']}", headers=tenant.headers).json()
     assert summary["pieces"] == {"eligible": 0, "not_eligible": 0, "pending": 0}
+
+
+def test_a_letter_with_its_recipient_given_is_refused_for_a_bomb(
+    client: TestClient, tenant: Tenant
+) -> None:
+    # No window is read for it, so nothing would have drawn the page before the print room.
+    letter = _send_letter(client, tenant, (CORPUS / "flate_bomb.pdf").read_bytes())
+
+    done = wait_letter(client, tenant, letter["id"], {"transferred", "failed"})
+
+    assert done["state"] == "failed", done
+    assert done["failure"]["code"] == "decompression_bomb"
+    assert "decodes to more than 128 MB" in done["failure"]["reason"]
 
 
 def test_worker_survives_the_whole_corpus(

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import io
+import zlib
 from pathlib import Path
 
 import pikepdf
+import pytest
 from reportlab.lib.pagesizes import A4, LETTER, landscape
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from postroom.documents.preflight import PageFacts, preflight
+from postroom.documents import preflight as preflight_module
+from postroom.documents.preflight import PageFacts, inflates_past, preflight
 from postroom.documents.profiles import PreflightProfile
 from postroom.domain.findings import Severity
 from postroom.domain.geometry import PageFormat
@@ -202,3 +205,82 @@ def test_page_facts_are_reported_as_runs_of_identical_pages(tmp_path: Path) -> N
     report = preflight(write(tmp_path, pages_of_sizes(A4, A4, LETTER, A4)), profile=A4_ONLY)
     runs = [(r["first"], r["last"], r["width_mm"]) for r in report.to_dict()["page_runs"]]
     assert runs == [(1, 2, 210.0), (3, 3, 215.9), (4, 4, 210.0)]
+
+
+# --- decompression bombs --------------------------------------------------------------------
+
+BOMB_LIMIT = 1 << 20  # the limit lowered to 1 MB, so that the bombs stay small
+
+
+def flate(data: bytes, layers: int) -> tuple[bytes, list[pikepdf.Name]]:
+    for _ in range(layers):
+        data = zlib.compress(data, 9)
+    return data, [pikepdf.Name.FlateDecode] * layers
+
+
+def with_streams(path: Path, *, content: bytes, layers: int, in_form: bool = False) -> Path:
+    """A two-page letter whose page 2 draws `content` (Flate `layers` times over), as its
+    content stream or in a form XObject that both pages draw."""
+    with pikepdf.open(io.BytesIO(make_pdf(2))) as pdf:
+        data, filters = flate(content, layers)
+        stream = pikepdf.Stream(pdf, data)
+        stream.Filter = pikepdf.Array(filters)
+        if in_form:
+            stream.Type, stream.Subtype = pikepdf.Name.XObject, pikepdf.Name.Form
+            stream.BBox = [0, 0, 10, 10]
+            for page in pdf.pages:
+                page.Resources.XObject = pikepdf.Dictionary(Fx=pdf.make_indirect(stream))
+        else:
+            pdf.pages[1].Contents = pdf.make_indirect(stream)
+        pdf.save(path)
+    return path
+
+
+def test_a_stream_that_decodes_past_the_limit_refuses_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(preflight_module, "MAX_DECODED_STREAM_BYTES", BOMB_LIMIT)
+    path = with_streams(tmp_path / "bomb.pdf", content=bytes(BOMB_LIMIT + 1), layers=2)
+
+    report = preflight(path, profile=A4_ONLY)
+
+    bomb = [f for f in report.findings if f.code == "decompression_bomb"]
+    assert not report.accepted
+    assert [(f.severity, f.page) for f in bomb] == [(Severity.ERROR, None)]
+    assert bomb[0].message.startswith("page 2 draws a stream that decodes to more than 1 MB")
+
+
+def test_a_bomb_in_a_form_shared_by_every_page_is_reported_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(preflight_module, "MAX_DECODED_STREAM_BYTES", BOMB_LIMIT)
+    path = with_streams(
+        tmp_path / "form.pdf", content=bytes(3 * BOMB_LIMIT), layers=3, in_form=True
+    )
+
+    report = preflight(path, profile=A4_ONLY)
+
+    assert [f.code for f in report.findings].count("decompression_bomb") == 1
+    assert "page 1 draws" in next(
+        f.message for f in report.findings if f.code == "decompression_bomb"
+    )
+
+
+def test_a_stream_up_to_the_limit_is_no_bomb(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(preflight_module, "MAX_DECODED_STREAM_BYTES", BOMB_LIMIT)
+    content = b"BT /F1 12 Tf 72 72 Td (ok) Tj ET\n" * (BOMB_LIMIT // 34)
+    path = with_streams(tmp_path / "big.pdf", content=content, layers=2)
+
+    report = preflight(path, profile=A4_ONLY)
+
+    assert "decompression_bomb" not in report.codes()
+
+
+def test_inflating_counts_every_layer_and_stops_at_damage() -> None:
+    data, _ = flate(bytes(5000), 3)
+    assert inflates_past(data, 3, 4999)
+    assert not inflates_past(data, 3, 5000)
+    assert not inflates_past(data, 2, 5000)  # two layers give the first layer's input
+    assert not inflates_past(data[: len(data) // 2] + b"\xff" * 40, 3, 10)
