@@ -186,11 +186,21 @@ def within(seconds: int) -> Iterator[None]:
 # --- 1. classic cross-reference tables, and streams with object streams ---------------------
 
 
-@pytest.mark.parametrize("object_streams", [False, True], ids=["xref_table", "object_streams"])
+@pytest.mark.parametrize(
+    ("object_streams", "linearize"),
+    [(False, False), (True, False), (False, True), (True, True)],
+    ids=["xref_table", "object_streams", "linearized", "linearized_object_streams"],
+)
 def test_a_middle_range_reads_like_the_same_pages_of_the_original(
-    tmp_path: Path, object_streams: bool
+    tmp_path: Path, object_streams: bool, linearize: bool
 ) -> None:
-    original = save(inheriting_letter(), tmp_path / "letter.pdf", object_streams=object_streams)
+    # A linearized file starts with a first-page section whose /Prev leads to the main one.
+    original = save(
+        inheriting_letter(),
+        tmp_path / "letter.pdf",
+        object_streams=object_streams,
+        linearize=linearize,
+    )
     index = index_of(original, tmp_path / "index")
     copy = tmp_path / "range.pdf"
 
