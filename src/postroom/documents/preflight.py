@@ -500,8 +500,10 @@ def _check_page(
             width, height = height, width
         findings.extend(_size_findings(number, width, height, profile))
     forms: list[pikepdf.Stream] = []
-    has_text = fonts.check(number, obj, findings, forms)
+    images: list[pikepdf.Stream] = []
+    has_text = fonts.check(number, obj, findings, forms, images)
     bombs.check(number, obj, forms, findings)
+    bombs.check_images(number, images, findings)
     facts = PageFacts(number, round(width, 1), round(height, 1), rotation, has_text)
     return facts, findings
 
@@ -550,9 +552,10 @@ class _FontCheck:
         page: Dictionary,
         findings: list[Finding],
         forms: list[pikepdf.Stream] | None = None,
+        images: list[pikepdf.Stream] | None = None,
     ) -> bool:
         """Add a finding per font not embedded (once per font name); True if any font.
-        The form XObjects the page draws are appended to `forms`."""
+        The form and image XObjects the page draws are appended to `forms` and `images`."""
         any_font = False
         todo: list[tuple[object, int]] = [(page.get("/Resources"), 0)]
         seen_forms: set[tuple[int, int]] = set()
@@ -570,7 +573,12 @@ class _FontCheck:
             if not isinstance(xobjects, Dictionary) or depth >= _MAX_FORM_DEPTH:
                 continue
             for _, form in xobjects.items():
-                if not isinstance(form, pikepdf.Stream) or form.get("/Subtype") != Name.Form:
+                if not isinstance(form, pikepdf.Stream):
+                    continue
+                subtype = form.get("/Subtype")
+                if subtype == Name.Image and images is not None:
+                    images.append(form)
+                if subtype != Name.Form:
                     continue
                 if form.objgen in seen_forms:
                     continue
@@ -613,15 +621,20 @@ _FLATE = frozenset({"/FlateDecode", "/Fl"})
 # Deflate turns one byte into at most about 1,032 (258-byte matches coded in 2 bits).
 _MAX_FLATE_RATIO = 1032
 _MAX_VERDICTS = 10_000
+# An image larger than this is refused: a renderer holds it whole (4 bytes a pixel in
+# CMYK), and no letter needs it (a full A4 page at 1,200 dpi is 140 megapixels).
+MAX_IMAGE_PIXELS = 250_000_000
 
 
 class _BombCheck:
-    """The content streams and forms a page draws, each decoded once and only as far as the
-    limit: a Flate bomb is found without ever holding more than a megabyte of it."""
+    """What would make a renderer run out of memory. The content streams and forms a page
+    draws, each decoded once and only as far as the limit (a Flate bomb is found without
+    ever holding more than a megabyte of it), and the images' declared sizes."""
 
     def __init__(self) -> None:
         self.verdicts: dict[tuple[int, int], bool] = {}  # form objgen -> a bomb
         self.found = False
+        self.image_found = False
 
     def check(
         self, number: int, page: Dictionary, forms: list[pikepdf.Stream], findings: list[Finding]
@@ -643,6 +656,24 @@ class _BombCheck:
             )
             findings.append(_error("decompression_bomb", message))
 
+    def check_images(
+        self, number: int, images: list[pikepdf.Stream], findings: list[Finding]
+    ) -> None:
+        """An image of more than MAX_IMAGE_PIXELS refuses the file (reported once)."""
+        if self.image_found:
+            return
+        for image in images:
+            pixels = _pixels(image)
+            if pixels > MAX_IMAGE_PIXELS:
+                self.image_found = True
+                message = (
+                    f"page {number} draws an image of {pixels / 1e6:,.0f} megapixels; the "
+                    f"limit is {MAX_IMAGE_PIXELS / 1e6:,.0f} (a full A4 page at 1,200 dpi is "
+                    "140): the file is refused"
+                )
+                findings.append(_error("image_too_large", message))
+                return
+
     def _form_is_bomb(self, form: pikepdf.Stream) -> bool:
         """Forms are often shared by many pages: each is judged once."""
         key = form.objgen
@@ -652,6 +683,13 @@ class _BombCheck:
             if len(self.verdicts) < _MAX_VERDICTS:
                 self.verdicts[key] = bomb
         return bomb
+
+
+def _pixels(image: pikepdf.Stream) -> int:
+    try:
+        return max(int(image.get("/Width", 0)), 0) * max(int(image.get("/Height", 0)), 0)
+    except (TypeError, ValueError):
+        return 0
 
 
 def _decodes_past(stream: pikepdf.Stream, limit: int) -> bool:
@@ -717,7 +755,7 @@ _FONT_NAME = re.compile(r"font (\S+) \(first used")
 
 
 # Findings about the whole file that any range may find again: the first one is kept.
-_ONCE = frozenset({"nesting_too_deep", "decompression_bomb"})
+_ONCE = frozenset({"nesting_too_deep", "decompression_bomb", "image_too_large"})
 
 
 def merge_reports(head: PreflightReport, parts: list[PreflightReport]) -> PreflightReport:

@@ -284,3 +284,34 @@ def test_inflating_counts_every_layer_and_stops_at_damage() -> None:
     assert not inflates_past(data, 3, 5000)
     assert not inflates_past(data, 2, 5000)  # two layers give the first layer's input
     assert not inflates_past(data[: len(data) // 2] + b"\xff" * 40, 3, 10)
+
+
+def with_image(path: Path, width: int, height: int) -> Path:
+    """A two-page letter whose pages both draw one image of width x height pixels (its data
+    a few bytes: only the declared size matters here)."""
+    with pikepdf.open(io.BytesIO(make_pdf(2))) as pdf:
+        image = pikepdf.Stream(pdf, zlib.compress(bytes(64)))
+        image.Type, image.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
+        image.Width, image.Height, image.BitsPerComponent = width, height, 8
+        image.ColorSpace, image.Filter = pikepdf.Name.DeviceGray, pikepdf.Name.FlateDecode
+        image = pdf.make_indirect(image)
+        for page in pdf.pages:
+            page.Resources.XObject = pikepdf.Dictionary(Im0=image)
+        pdf.save(path)
+    return path
+
+
+def test_an_image_too_large_for_a_renderer_refuses_the_file_once(tmp_path: Path) -> None:
+    report = preflight(with_image(tmp_path / "huge.pdf", 20_000, 20_000), profile=A4_ONLY)
+
+    found = [f for f in report.findings if f.code == "image_too_large"]
+    assert not report.accepted
+    assert [(f.severity, f.page) for f in found] == [(Severity.ERROR, None)]
+    assert found[0].message.startswith("page 1 draws an image of 400 megapixels; the limit is 250")
+
+
+def test_a_page_sized_image_at_print_resolution_is_fine(tmp_path: Path) -> None:
+    # A4 at 1,200 dpi.
+    report = preflight(with_image(tmp_path / "scan.pdf", 9921, 14031), profile=A4_ONLY)
+
+    assert "image_too_large" not in report.codes()
