@@ -106,14 +106,16 @@ class Container:
         return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
     def analyse(self, request: AnalysisRequest) -> DocumentAnalysis:
-        """Run a document analysis in a child process within the configured limits."""
+        """Run a document analysis in child processes within the configured limits; each
+        child's memory limit is sized from the file's page count, at most the setting's."""
 
-        def run(func: Callable[..., Any], *args: Any) -> Any:
+        def run(func: Callable[..., Any], request: AnalysisRequest, *args: Any) -> Any:
             return run_limited(
                 func,
+                request,
                 *args,
                 timeout_s=self.settings.preflight_timeout_seconds,
-                memory_bytes=self.settings.preflight_memory_bytes,
+                memory_bytes=request.child_memory_bytes(cap=self.settings.preflight_memory_bytes),
             )
 
         limits = self.limits

@@ -3,9 +3,9 @@
 The work is cut so that several children can share one large file. A file of up to
 PREFLIGHT_CHUNK_PAGES pages is checked whole by `preflight_part`, then `scan_part` reads the
 windows (and markers) of a range of its pages. A larger file gets `preflight_head` (the
-whole-file checks, and the file's index on disk: object_index) and then `check_range` per
-page range, which copies that range's objects out through the index, checks those pages and
-reads their windows from the copy, so that no child holds more than its range. The caller
+whole-file checks) and then `check_range` per page range: qpdf opens the file without
+walking its page tree, resolves only the range's pages, checks them and copies those whose
+windows are read into small PDFs for PDFium (ADR 0012). The caller
 takes the ranges' results as they come and spools them to a temporary file, so that it
 does not hold them all either. `assemble` — plain Python, no PDF — turns the results into
 pieces. Every function here takes and returns plain, picklable values so it can cross a
@@ -13,8 +13,6 @@ process border."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -26,14 +24,12 @@ from typing import Any
 import pypdfium2 as pdfium
 
 from postroom.addresses.parse import ParsedAddress, parse_address
-from postroom.documents.object_index import FileIndex, index_pages
 from postroom.documents.preflight import (
     PreflightReport,
     ReportMerger,
     preflight,
     preflight_range,
 )
-from postroom.documents.preflight import preflight_head as preflight_large_head
 from postroom.documents.profiles import PreflightProfile, get_profile
 from postroom.documents.sanitize import strip_active_content
 from postroom.documents.split import SplitError, SplitRule, iter_starts, starts
@@ -61,12 +57,22 @@ CHUNK_PAGES = 1500
 # over the whole of a large file made memory grow with it (5 KB a page).
 PREFLIGHT_CHUNK_PAGES = 3000
 RANGE_PAGES = 1500
-# A file the index cannot read is read by ranges that each open it whole with qpdf, which
-# reads its whole cross-reference table (about 1.5 ms of CPU per 1,000 pages): such a file
-# gets larger ranges, at most this many, so that opening it stays a small share of the work.
+# Each range opens the whole file with qpdf, which reads its whole cross-reference table
+# (about 1.5 ms of CPU per 1,000 pages): a larger file gets larger ranges, at most this
+# many, so that opening it stays a small share of the work.
 MAX_RANGES = 40
-# Pages copied into one PDF for PDFium within a range of a file read without the index.
+# Pages copied into one PDF for PDFium within a range.
 PAGES_PER_COPY = 500
+# The address-space limit (RLIMIT_AS) of a child that reads a file, sized from its page
+# count (ADR 0012): every range child opens the whole file with qpdf, which keeps an entry
+# for each of its objects, and the ranges grow with the file past 60,000 pages. Measured
+# (docs/benchmarks.md) on a file of 2 objects a page: 80 MB of address space at 3,000
+# pages, 95 MB at 30,000 and 122 MB at 90,000, i.e. 0.45 MB per 1,000 pages. The base
+# leaves room for the child's own ~70 MB and for a page whose content decodes to just under
+# the 128 MB bomb limit, drawn by PDFium; the allowance per page is about four times the
+# slope measured, for files with more objects a page.
+CHILD_MEMORY_BASE_BYTES = 384 * 1024 * 1024
+CHILD_MEMORY_PER_PAGE_BYTES = 2 * 1024
 # Range calls queued beyond those running: keeps every child busy while the caller spools a
 # result, and bounds the results that wait for their turn in the caller to this plus the
 # number of children.
@@ -100,6 +106,10 @@ class AnalysisRequest:
 
     def country(self) -> str:
         return self.default_country or get_profile(self.profile_name).default_country
+
+    def child_memory_bytes(self, *, cap: int) -> int:
+        """The memory limit of a child working on this file (see child_memory_bytes)."""
+        return child_memory_bytes(self.page_count, cap=cap)
 
 
 @dataclass(frozen=True)
@@ -189,26 +199,9 @@ def preflight_part(request: AnalysisRequest) -> PreflightPart:
     return _finish(request, preflight(Path(request.path), profile=_profile(request)))
 
 
-@dataclass(frozen=True)
-class HeadPart:
-    """The whole-file checks of a large file, and its index (None: ranges open it whole)."""
-
-    report: PreflightReport
-    index: FileIndex | None
-
-
-def preflight_head(request: AnalysisRequest, folder: str) -> HeadPart:
-    """The whole-file checks of a large file (limits, document-level content), no page; and
-    the file indexed into `folder` so that each range reads only its own objects."""
-    report, index = preflight_large_head(
-        Path(request.path), profile=_profile(request), folder=Path(folder)
-    )
-    return HeadPart(report, index)
-
-
-def index_again(request: AnalysisRequest, index: FileIndex) -> FileIndex:
-    """The index's pages found again reading every kid: a range found a /Count wrong."""
-    return index_pages(index, max_pages=_profile(request).max_pages, by_count=False)
+def preflight_head(request: AnalysisRequest) -> PreflightReport:
+    """The whole-file checks of a large file (limits, document-level content), no page."""
+    return preflight(Path(request.path), profile=_profile(request), part=(0, 0))
 
 
 def check_range(
@@ -217,7 +210,6 @@ def check_range(
     last: int,
     pages: Sequence[int],
     by_count: bool,
-    index: FileIndex | None = None,
 ) -> RangePart:
     """Preflight pages first..last of a large file and read the windows of `pages` among
     them, from copies of those pages (see preflight.preflight_range)."""
@@ -230,24 +222,11 @@ def check_range(
         keep=keep,
         by_count=by_count,
         pages_per_file=PAGES_PER_COPY,
-        index=index,
     )
     scans: list[PageScan] = []
     if any(f.code == "decompression_bomb" for f in checked.report.findings):
         # The file is refused; PDFium would run out of memory drawing the bomb.
-        if checked.copy:
-            os.unlink(checked.copy)
         return RangePart(checked.report, (), checked.by_count_held)
-    if checked.copy:
-        try:
-            pdf = pdfium.PdfDocument(checked.copy)
-            try:
-                wanted = [(i, n) for i, n in enumerate(checked.copy_pages) if n in keep]
-                scans.extend(_scan(request, pdf, wanted))
-            finally:
-                pdf.close()
-        finally:
-            os.unlink(checked.copy)
     for numbers, data in checked.files:
         pdf = pdfium.PdfDocument(data)
         try:
@@ -395,19 +374,31 @@ def analyse_document(request: AnalysisRequest) -> DocumentAnalysis:
 Runner = Callable[..., Any]  # runs a function of this module in a sandboxed child
 
 
+def child_memory_bytes(page_count: int, *, cap: int) -> int:
+    """The memory limit of a child reading (part of) a file of `page_count` pages: a base
+    plus an allowance per page, at most `cap`; `cap` when the count is not known (0)."""
+    if page_count <= 0:
+        return cap
+    return min(cap, CHILD_MEMORY_BASE_BYTES + CHILD_MEMORY_PER_PAGE_BYTES * page_count)
+
+
 def analyse_in_children(
     request: AnalysisRequest, run: Runner, *, workers: int, chunk_pages: int = CHUNK_PAGES
 ) -> DocumentAnalysis:
     """The analysis with its work spread over `workers` children in parallel: a file of up to
     PREFLIGHT_CHUNK_PAGES pages is preflighted whole, then its windows read in chunks; a
-    larger one is checked and read in page ranges (a head, then `check_range` calls)."""
+    larger one is checked and read in page ranges (a head, then `check_range` calls).
+
+    Every call is `run(func, request, *args)`, with the file's page count in
+    `request.page_count` once known (0 before), so that `run` can size the child's memory
+    from it (`child_memory_bytes`)."""
     if not 0 < request.page_count <= PREFLIGHT_CHUNK_PAGES:
-        with tempfile.TemporaryDirectory(prefix="postroom-index-") as folder:
-            head: HeadPart = run(preflight_head, request, folder)
-            if not head.report.accepted:
-                return assemble(request, _finish(request, head.report), ())
-            if head.report.page_count > PREFLIGHT_CHUNK_PAGES:
-                return _analyse_in_ranges(request, run, head, workers=workers)
+        head: PreflightReport = run(preflight_head, request)
+        if not head.accepted:
+            return assemble(request, _finish(request, head), ())
+        request = replace(request, page_count=head.page_count)
+        if head.page_count > PREFLIGHT_CHUNK_PAGES:
+            return _analyse_in_ranges(request, run, head, workers=workers)
     part: PreflightPart = run(preflight_part, request)
     if part.rejected:
         return assemble(request, part, ())
@@ -421,49 +412,39 @@ def analyse_in_children(
 
 
 def _analyse_in_ranges(
-    request: AnalysisRequest, run: Runner, head: HeadPart, *, workers: int
+    request: AnalysisRequest, run: Runner, head: PreflightReport, *, workers: int
 ) -> DocumentAnalysis:
     """Preflight and window reading of a large file, range by range, in parallel children.
 
     Each range's result is taken as it comes: its report merged (page facts folded into
     runs), its scans spooled. The caller thus holds a few ranges' results at a time, never
     the whole file's; the pieces are spooled too."""
-    report, index = head.report, head.index
     scans: Spool[PageScan] = Spool()
     try:
-        ranges = _ranges(request, report.page_count, index)
-        merged = _read_ranges(
-            request, run, report, ranges, scans, by_count=True, index=index, workers=workers
-        )
+        ranges = _ranges(request, head.page_count)
+        merged = _read_ranges(request, run, head, ranges, scans, by_count=True, workers=workers)
         if merged is None:
             # A wrong /Count somewhere: every range is found again, reading each kid before it.
             scans.close()
             scans = Spool()
-            if index is not None:
-                index = run(index_again, request, index)
-                report = replace(report, page_count=index.page_count)
-                ranges = _ranges(request, report.page_count, index)
             merged = _read_ranges(
-                request, run, report, ranges, scans, by_count=False, index=index, workers=workers
+                request, run, head, ranges, scans, by_count=False, workers=workers
             )
         # (Found without the shortcut, the ranges always hold.)
-        finished = _judge(request, run, merged or report)
+        finished = _judge(request, run, merged or head)
         return _assembled(request, finished, scans, spooled=True)
     finally:
         scans.close()
 
 
-def _ranges(
-    request: AnalysisRequest, page_count: int, index: FileIndex | None
-) -> list[tuple[int, int, Sequence[int]]]:
+def _ranges(request: AnalysisRequest, page_count: int) -> list[tuple[int, int, Sequence[int]]]:
     """The page ranges of a large file, each with the pages whose windows are read there."""
     pages: Sequence[int]
     try:
         pages = pages_to_scan(request, page_count)
     except SplitError:
         pages = []  # assemble reports the rule's error
-    # Without an index every range opens the whole file: fewer, larger ranges.
-    size = RANGE_PAGES if index else max(RANGE_PAGES, -(-page_count // MAX_RANGES))
+    size = max(RANGE_PAGES, -(-page_count // MAX_RANGES))
     ranges = []
     for first in range(1, page_count + 1, size):
         last = min(first + size - 1, page_count)
@@ -479,14 +460,13 @@ def _read_ranges(
     scans: Spool[PageScan],
     *,
     by_count: bool,
-    index: FileIndex | None,
     workers: int,
 ) -> PreflightReport | None:
     """check_range on every range: the merged report, with the scans appended to `scans`;
     None when a range found the page tree's counts wrong."""
     merger = ReportMerger(head, keep_pages=False)
     held = True
-    calls = [(*r, by_count, index) for r in ranges]
+    calls = [(*r, by_count) for r in ranges]
     for part in _in_order(run, check_range, request, calls, workers=workers):
         # Every range is still read to the end, as before ranges were taken as they came.
         held = held and part.by_count_held

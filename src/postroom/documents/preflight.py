@@ -7,7 +7,6 @@ files: qpdf is robust, but the time and memory limits are what make that a guara
 
 from __future__ import annotations
 
-import os
 import re
 import zlib
 from collections.abc import Collection, Iterable, Sequence
@@ -18,13 +17,6 @@ from typing import Any
 import pikepdf
 from pikepdf import Array, Dictionary, Name
 
-from postroom.documents.object_index import (
-    FileIndex,
-    IndexUnusable,
-    build_index,
-    write_head,
-    write_range,
-)
 from postroom.documents.page_ranges import open_lazily, pages_as_pdfs, pages_between
 from postroom.documents.profiles import PreflightProfile
 from postroom.documents.sanitize import (
@@ -175,41 +167,6 @@ def preflight(
             return _unreadable(size, exc)
 
 
-def preflight_head(
-    path: Path, *, profile: PreflightProfile, folder: Path
-) -> tuple[PreflightReport, FileIndex | None]:
-    """The whole-file checks of a large file, and its index in `folder` for the ranges.
-
-    The index (object_index) lets each range be copied out without any process reading the
-    whole file with qpdf or PDFium. A file it does not handle (damaged, encrypted, unusual)
-    is checked by qpdf as before, and has no index: its ranges open the whole file."""
-    refused = _refusal(path, profile)
-    if isinstance(refused, PreflightReport):
-        return refused, None
-    size = refused
-    try:
-        index = build_index(path, folder, max_pages=profile.max_pages)
-        head = folder / "head.pdf"
-        write_head(index, head)
-        pdf = open_lazily(head)
-    except (IndexUnusable, InvalidDocument):
-        return preflight(path, profile=profile, part=(0, 0)), None
-    with pdf:
-        try:
-            total = index.page_count
-            if max(index.page_count, index.declared_pages) > profile.max_pages:
-                # The walk stopped after max_pages + 1 pages, or never began.
-                total = max(index.page_count, index.declared_pages)
-            report = _check_head(pdf, size, profile, total=total, version=index.version)
-        except _BROKEN:
-            report = None
-        finally:
-            head.unlink(missing_ok=True)
-    if report is None:
-        return preflight(path, profile=profile, part=(0, 0)), None
-    return report, index
-
-
 @dataclass(frozen=True)
 class RangeCheck:
     """The page checks of one range of a large file, and the pages to read, copied out."""
@@ -219,10 +176,6 @@ class RangeCheck:
     files: tuple[tuple[tuple[int, ...], bytes], ...]
     # False: the page tree's counts proved wrong; check every range again with by_count=False.
     by_count_held: bool = True
-    # Or, for a range copied out through the file's index: a PDF of the whole range (the
-    # caller reads and deletes it), and the page number of each of its pages.
-    copy: str = ""
-    copy_pages: tuple[int, ...] = ()
 
 
 def preflight_range(
@@ -234,18 +187,12 @@ def preflight_range(
     keep: Collection[int] = (),
     by_count: bool = False,
     pages_per_file: int = 500,
-    index: FileIndex | None = None,
 ) -> RangeCheck:
     """The page checks of pages first..last of a large file, and the pages of `keep` among
-    them copied into small PDFs for the window reading. Memory follows the range: with the
-    file's index, only the range's objects are read and copied into a PDF of their own;
-    without it, qpdf reads only these pages (see page_ranges.pages_between for `by_count`)
-    and PDFium, which keeps every page it walks past, only ever opens the copies."""
-    if index is not None:
-        try:
-            return _indexed_range(index, profile, first, last, keep)
-        except IndexUnusable:
-            by_count = False  # qpdf reads the whole file, and repairs what it can
+    them copied into small PDFs for the window reading. qpdf opens the whole file (its
+    cross-reference table, repaired if need be) but resolves only these pages (see
+    page_ranges.pages_between for `by_count`), and PDFium, which keeps every page it walks
+    past, only ever opens the copies."""
     opened = _open(path, profile, lazily=True)
     if isinstance(opened, PreflightReport):
         return RangeCheck(opened, ())
@@ -263,39 +210,6 @@ def preflight_range(
         except _BROKEN as exc:
             return RangeCheck(_unreadable(size, exc), ())
     return RangeCheck(report, files)
-
-
-def _indexed_range(
-    index: FileIndex, profile: PreflightProfile, first: int, last: int, keep: Collection[int]
-) -> RangeCheck:
-    copy = Path(index.folder) / f"range-{first}-{last}-{os.getpid()}.pdf"
-    try:
-        written = write_range(index, first, last, copy)
-        if not written.by_count_held:
-            empty = PreflightReport(index.page_count, 0, index.version, False, (), ())
-            return RangeCheck(empty, (), by_count_held=False)
-        size = Path(index.pdf).stat().st_size
-        try:
-            pdf = open_lazily(copy)
-        except InvalidDocument as exc:
-            raise IndexUnusable(f"the copy of a range cannot be read: {exc.message}") from exc
-        with pdf:
-            try:
-                found, _ = pages_between(pdf, 1, written.page_count)
-                if len(found) != written.page_count:
-                    raise IndexUnusable("the copy of a range lost pages")
-                numbered = [(first - 1 + number, page) for number, page in found]
-                report = _check_pages(pdf, size, profile, index.page_count, first, numbered)
-            except _BROKEN as exc:
-                raise IndexUnusable(f"the copy of a range cannot be read: {exc}") from exc
-        numbers = tuple(number for number, _ in numbered)
-        if not any(number in keep for number in numbers):
-            copy.unlink()
-            return RangeCheck(report, ())
-        return RangeCheck(report, (), copy=str(copy), copy_pages=numbers)
-    except BaseException:
-        copy.unlink(missing_ok=True)
-        raise
 
 
 # A structure qpdf parsed but that breaks its own object model on use.
