@@ -17,10 +17,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from postroom.channels.base import Channel, RetryableChannelError
-from postroom.channels.registry import load_channel
+from postroom.channels.base import RetryableChannelError
+from postroom.channels.registry import ChannelRegistry, build_registry
 from postroom.config import Settings
-from postroom.dialects.ekopost.webhooks import register as register_ekopost_webhooks
+from postroom.dialects.registry import load_dialects
 from postroom.documents.analysis import AnalysisRequest, DocumentAnalysis, analyse_in_children
 from postroom.documents.preview import PreviewRequest, render_preview
 from postroom.documents.sandbox import run_limited
@@ -30,7 +30,7 @@ from postroom.domain.pricing import DEFAULT_PRICE_TABLE, PriceTable
 from postroom.domain.tracking import EventCatalog
 from postroom.services import accounts
 from postroom.services.catalog import ensure_default_catalog
-from postroom.services.email import EmailSender
+from postroom.services.email import EMAIL_CHANNEL, EmailSender
 from postroom.services.letters import Limits
 from postroom.storage.blobs import LocalBlobStore
 from postroom.storage.database import make_engine
@@ -70,12 +70,20 @@ class Container:
     engine: Engine
     session_factory: sessionmaker[Session]
     blobs: LocalBlobStore
-    print_channel: Channel
-    email_channel: EmailSender
+    channels: ChannelRegistry
     broker: dramatiq.Broker
     extras: dict[str, Any] = field(default_factory=dict)
     prices: PriceTable = DEFAULT_PRICE_TABLE
     events: EventCatalog = field(default_factory=EventCatalog.load)
+
+    @property
+    def email_channel(self) -> EmailSender:
+        """The email channel (its pieces take their own stage, SEND_EMAIL)."""
+        channel = self.channels.get(EMAIL_CHANNEL)
+        if not isinstance(channel, EmailSender):
+            name = type(channel).__name__
+            raise TypeError(f"the {EMAIL_CHANNEL} channel ({name}) cannot send messages")
+        return channel
 
     def uow(self) -> SqlUnitOfWork:
         """A fresh unit of work."""
@@ -179,7 +187,8 @@ def _ping_broker(broker: dramatiq.Broker) -> None:
 def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
     """Build every component, create folders, and bring the database schema up to date."""
     start_mappers()
-    register_ekopost_webhooks()  # the API and the workers both send Ekopost's webhooks
+    for dialect in load_dialects():
+        dialect.on_startup()  # the API and the workers both need them (webhook shapes, ...)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
     upgrade(engine)
@@ -191,33 +200,13 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         engine=engine,
         session_factory=sessionmaker(engine, expire_on_commit=False),
         blobs=LocalBlobStore(settings.blob_dir),
-        print_channel=load_channel("print_local", output_dir=settings.output_dir),
-        email_channel=load_email_channel(settings),
+        channels=build_registry(settings),
         broker=broker,
         prices=load_price_table(settings.price_table),
         events=EventCatalog.load(settings.event_codes_file),
     )
     ensure_default_catalog(container.uow(), container.clock)
     return container
-
-
-def load_email_channel(settings: Settings) -> EmailSender:
-    """The email channel on the SMTP settings; sandbox accounts' messages go to files in
-    <data dir>/sandbox/email/ instead."""
-    channel = load_channel(
-        "email_smtp",
-        host=settings.smtp_host,
-        port=settings.smtp_port,
-        security=settings.smtp_security,
-        username=settings.smtp_username,
-        password=settings.smtp_password,
-        sender=settings.smtp_from,
-        timeout=settings.smtp_timeout_seconds,
-        sandbox_dir=settings.data_dir / "sandbox" / "email",
-    )
-    if not isinstance(channel, EmailSender):
-        raise TypeError(f"the email_smtp channel ({type(channel).__name__}) cannot send messages")
-    return channel
 
 
 def load_price_table(path: Path | None) -> PriceTable:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     webhook_poll_seconds: float = Field(default=1.0, gt=0)
     webhook_disable_after_days: float = Field(default=5.0, gt=0)
+    # Channels besides the installed plugins: {"name": {"plugin": "print_local", <options>}}
+    # as JSON, e.g. a second print room with its own "output_dir" (docs/extending.md).
+    channels: dict[str, dict[str, Any]] = Field(default_factory=dict)
     # Email channel (SMTP). An empty host leaves the channel unconfigured: its pieces wait.
     smtp_host: str = ""
     smtp_port: int = Field(default=25, ge=1, le=65535)

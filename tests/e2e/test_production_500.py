@@ -369,6 +369,7 @@ def test_must_show_1_a_500_letter_order_is_priced_waits_for_its_cut_off_and_is_p
         production.build_lots(
             uow_factory=container.uow,
             clock=clock,
+            channels=container.channels,
             max_pieces=MAX_PIECES_PER_LOT,
             max_sheets=MAX_SHEETS_PER_LOT,
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pycountry
 
-from postroom.domain.errors import InvalidInput
+from postroom.domain.errors import ErrorCode, InvalidInput
 
 
 def normalise_country(code: str) -> str:
@@ -13,7 +13,7 @@ def normalise_country(code: str) -> str:
     if len(candidate) != 2 or pycountry.countries.get(alpha_2=candidate) is None:
         raise InvalidInput(
             f"{code!r} is not an ISO 3166-1 alpha-2 country code",
-            code="unknown_country",
+            code=ErrorCode.UNKNOWN_COUNTRY,
             detail={"country": code},
         )
     return candidate
@@ -30,7 +30,7 @@ def country_from_name_or_code(value: str) -> str:
     except LookupError:
         raise InvalidInput(
             f"{value!r} is neither an ISO 3166-1 alpha-2 code nor a country name",
-            code="unknown_country",
+            code=ErrorCode.UNKNOWN_COUNTRY,
             detail={"country": value},
         ) from None
     return str(found.alpha_2)

@@ -1,4 +1,4 @@
-"""The ASGI application: native /v1, health, and (later) the dialects and dashboard."""
+"""The ASGI application: native /v1, health, and every installed dialect at its mount point."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from postroom.api.routes import (
     webhooks,
 )
 from postroom.bootstrap import Container
-from postroom.dialects.ekopost.router import router as ekopost_router
+from postroom.dialects.registry import load_dialects
 from postroom.worker.runtime import WorkerRuntime
 
 LANDING = """<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -76,7 +76,10 @@ def create_app(container: Container, *, run_worker: bool = True) -> FastAPI:
     ):
         v1.include_router(module.router)
     app.include_router(v1)
-    app.include_router(ekopost_router)
+    # Each dialect from its entry point (dialects/registry.py): its routes, under its mount
+    # point, answering in its own error form (its router's route class).
+    for dialect in load_dialects():
+        app.include_router(dialect.router(), prefix=dialect.mount)
     app.include_router(health.router)
 
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)

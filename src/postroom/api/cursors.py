@@ -6,7 +6,7 @@ import base64
 import binascii
 from datetime import UTC, datetime
 
-from postroom.domain.errors import InvalidInput
+from postroom.domain.errors import ErrorCode, InvalidInput
 
 
 def _encode(first: str, second: str) -> str:
@@ -21,7 +21,7 @@ def _split(cursor: str) -> tuple[str, str]:
 
 
 def _refuse(exc: Exception) -> InvalidInput:
-    error = InvalidInput("the cursor is not one we gave out", code="invalid_cursor")
+    error = InvalidInput("the cursor is not one we gave out", code=ErrorCode.INVALID_CURSOR)
     error.__cause__ = exc
     return error
 

@@ -13,7 +13,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from postroom.bootstrap import Container
-from postroom.domain.errors import InvalidInput
+from postroom.domain.errors import ErrorCode, InvalidInput
 from postroom.services import idempotency
 from postroom.services.accounts import Principal
 
@@ -43,7 +43,7 @@ def idempotent(
     if not key.strip() or len(key) > idempotency.MAX_KEY_LENGTH:
         raise InvalidInput(
             f"{HEADER} must be 1 to {idempotency.MAX_KEY_LENGTH} characters",
-            code="invalid_idempotency_key",
+            code=ErrorCode.INVALID_IDEMPOTENCY_KEY,
         )
     ttl = timedelta(seconds=c.settings.idempotency_ttl_seconds)
     lock = timedelta(seconds=c.settings.idempotency_lock_seconds)

@@ -7,9 +7,13 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from postroom.documents.lot_files import LotEntry
+
+if TYPE_CHECKING:
+    from postroom.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +30,17 @@ class PermanentChannelError(ChannelError):
     """A failure no retry can fix (refused content, unknown recipient)."""
 
 
+class Takes(StrEnum):
+    """What a channel is handed: whole lots, or one piece at a time."""
+
+    LOTS = "lots"  # composed into production lots (print rooms): the lot builder feeds it
+    PIECES = "pieces"  # handed over as each piece is accepted (email, upstream providers)
+
+
 @dataclass(frozen=True)
 class Submission:
-    """A lot handed to a channel: its pieces in production order."""
+    """What is handed to a channel: a lot's pieces in production order (`lot_id` is the
+    lot's id), or for a channel that takes pieces one piece (`lot_id` is the piece's id)."""
 
     lot_id: str
     created_at: datetime
@@ -44,9 +56,19 @@ class Receipt:
 
 
 class Channel(ABC):
-    """Subclasses implement _submit/_cancel/_poll; callers use submit/cancel/poll."""
+    """Subclasses implement _submit/_cancel/_poll; callers use submit/cancel/poll.
+
+    A channel is found by its entry point in the `postroom.channels` group (registry.py),
+    declares what it `takes`, and is built by `from_settings` (the operator's settings,
+    and the options of a named instance in POSTROOM_CHANNELS)."""
 
     name: str = "channel"
+    takes: ClassVar[Takes] = Takes.LOTS
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **options: Any) -> Self:
+        """Build the channel from the settings; `options` (from POSTROOM_CHANNELS) win."""
+        return cls(**options)
 
     def submit(self, submission: Submission) -> Receipt:
         """Hand a lot over; raises RetryableChannelError or PermanentChannelError."""
@@ -54,12 +76,12 @@ class Channel(ABC):
         try:
             receipt = self._submit(submission)
         except ChannelError:
-            log.warning("%s: submit of lot %s failed", self.name, submission.lot_id)
+            log.warning("%s: submission %s failed", self.name, submission.lot_id)
             raise
         except OSError as exc:
             raise RetryableChannelError(f"{self.name}: {exc}") from exc
         log.info(
-            "%s: lot %s (%d pieces) submitted in %.3f s",
+            "%s: %s (%d pieces) submitted in %.3f s",
             self.name,
             submission.lot_id,
             len(submission.entries),
@@ -77,6 +99,14 @@ class Channel(ABC):
 
     @abstractmethod
     def _submit(self, submission: Submission) -> Receipt: ...
+
+    def interrupted(self) -> dict[str, list[Any]]:
+        """Leftovers of hand-overs a crash cut short, by lot id (none for most channels)."""
+        return {}
+
+    def discard(self, leftovers: list[Any]) -> None:
+        """Remove leftovers `interrupted` found for a lot no longer being composed."""
+        return None
 
     def _cancel(self, reference: str) -> bool:
         return False

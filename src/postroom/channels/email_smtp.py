@@ -18,7 +18,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from postroom.channels.base import (
     Channel,
@@ -26,7 +26,11 @@ from postroom.channels.base import (
     Receipt,
     RetryableChannelError,
     Submission,
+    Takes,
 )
+
+if TYPE_CHECKING:
+    from postroom.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +69,23 @@ class EmailSmtpChannel(Channel):
     """Sends pieces one by one (`send`), or keeps them as .eml files (`keep_in_sandbox`)."""
 
     name = "email_smtp"
+    takes = Takes.PIECES
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **options: Any) -> Self:
+        """On the POSTROOM_SMTP_* settings; sandbox accounts' messages go to files in
+        <data dir>/sandbox/email/ instead."""
+        config: dict[str, Any] = {
+            "host": settings.smtp_host,
+            "port": settings.smtp_port,
+            "security": settings.smtp_security,
+            "username": settings.smtp_username,
+            "password": settings.smtp_password,
+            "sender": settings.smtp_from,
+            "timeout": settings.smtp_timeout_seconds,
+            "sandbox_dir": settings.data_dir / "sandbox" / "email",
+        }
+        return cls(**{**config, **options})
 
     def __init__(
         self,

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self
 
-from postroom.channels.base import Channel, Receipt, Submission
+from postroom.channels.base import Channel, Receipt, Submission, Takes
 from postroom.documents.lot_files import LotFileWriter
+
+if TYPE_CHECKING:
+    from postroom.config import Settings
 
 
 class PrintLocalChannel(Channel):
@@ -14,9 +17,21 @@ class PrintLocalChannel(Channel):
     absent."""
 
     name = "print_local"
+    takes = Takes.LOTS
 
     def __init__(self, *, output_dir: Path, **_: Any) -> None:
         self.writer = LotFileWriter(output_dir)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **options: Any) -> Self:
+        """Into the data folder's output/, or the instance's own "output_dir"."""
+        output_dir = Path(options.pop("output_dir", settings.output_dir))
+        return cls(output_dir=output_dir, **options)
+
+    @property
+    def output_dir(self) -> Path:
+        """The hot folder lots land in."""
+        return self.writer.output_dir
 
     def _submit(self, submission: Submission) -> Receipt:
         files = self.writer.write(submission.lot_id, submission.entries, submission.created_at)
@@ -29,6 +44,14 @@ class PrintLocalChannel(Channel):
                 "files": files.files,
             },
         )
+
+    def interrupted(self) -> dict[str, list[Any]]:
+        """Hidden folders of compositions a crash cut short, by lot id."""
+        return dict(self.writer.interrupted())
+
+    def discard(self, leftovers: list[Any]) -> None:
+        """Remove those hidden folders (never a visible lot folder)."""
+        self.writer.discard(leftovers)
 
     def _poll(self, reference: str) -> dict[str, Any]:
         return {"present": Path(reference).is_dir()}

@@ -29,7 +29,7 @@ from postroom.bootstrap import Container, build_container, ensure_demo_account
 from postroom.config import Settings
 from postroom.domain.errors import DomainError
 from postroom.domain.states import LotState
-from postroom.services import accounts, evidence, feedback, production, retention
+from postroom.services import accounts, composition, evidence, feedback, production, retention
 
 app = typer.Typer(help="Postroom: hybrid mail and delivery tracking.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
@@ -207,6 +207,7 @@ def lots_build(
     built = production.build_lots(
         uow_factory=c.uow,
         clock=c.clock,
+        channels=c.channels,
         max_pieces=c.settings.lot_max_pieces,
         max_sheets=c.settings.lot_max_sheets,
         ignore_cut_off=now,
@@ -214,11 +215,11 @@ def lots_build(
     waiting = production.lots_waiting(uow=c.uow())
     with _progress() as progress:
         task = progress.add_task("composing lots", total=len(waiting))
-        production.compose_now(
+        composition.compose_now(
             uow_factory=c.uow,
             blobs=c.blobs,
             clock=c.clock,
-            channel=c.print_channel,
+            channels=c.channels,
             lot_ids=waiting,
             on_lot=lambda _: progress.advance(task),
         )

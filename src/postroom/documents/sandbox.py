@@ -20,7 +20,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
-from postroom.domain.errors import DomainError, InvalidDocument
+from postroom.domain.errors import DomainError, ErrorCode, InvalidDocument
 
 T = TypeVar("T")
 
@@ -40,7 +40,7 @@ _CONTEXT = multiprocessing.get_context("forkserver")
 class DocumentRejected(InvalidDocument):
     """The document made its parser exceed a limit or crash; `code` says which."""
 
-    code = "preflight_crashed"
+    code = ErrorCode.PREFLIGHT_CRASHED
 
 
 class _Worker:

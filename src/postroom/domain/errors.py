@@ -2,80 +2,180 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
+
+
+class ErrorCode(StrEnum):
+    """Every stable code a DomainError carries. Mount points translate these, never the
+    message: /v1 answers the value as it is, each dialect maps it to its own code by a table
+    in its mapping module (dialects/ekopost/mapping.py CORE_ERRORS). Add a member here before
+    raising a new code; renaming one breaks clients."""
+
+    BATCH_EMPTY = "batch_empty"
+    BATCH_NOT_OPEN = "batch_not_open"
+    BATCH_NOT_READY = "batch_not_ready"
+    CLOCK_BACKWARDS = "clock_backwards"
+    CLOCK_TOO_FAR = "clock_too_far"
+    CONFLICT = "conflict"
+    CONTENT_REMOVED = "content_removed"
+    CREDIT_EXCEEDED = "credit_exceeded"
+    DOCUMENT_PRESENT = "document_present"
+    DOCUMENT_REJECTED = "document_rejected"
+    DOCUMENT_TOO_LARGE = "document_too_large"
+    DOMAIN_ERROR = "domain_error"
+    DUPLICATE_REFERENCE = "duplicate_reference"
+    EMAIL_ATTACHMENT_NOT_OFFERED = "email_attachment_not_offered"
+    EMAIL_MISSING = "email_missing"
+    EMAIL_NOT_OFFERED = "email_not_offered"
+    EMPTY_FILE = "empty_file"
+    ENCRYPTED_PDF = "encrypted_pdf"
+    EXPRESS_WITH_OUTPUT_DATE = "express_with_output_date"
+    IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    ILLEGAL_TRANSITION = "illegal_transition"
+    INVALID_CURSOR = "invalid_cursor"
+    INVALID_DOCUMENT = "invalid_document"
+    INVALID_EMAIL_ADDRESS = "invalid_email_address"
+    INVALID_EMAIL_SUBJECT = "invalid_email_subject"
+    INVALID_FEEDBACK_FILE = "invalid_feedback_file"
+    INVALID_GRACE_PERIOD = "invalid_grace_period"
+    INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
+    INVALID_INPUT = "invalid_input"
+    INVALID_RECIPIENT = "invalid_recipient"
+    INVALID_REFERENCE = "invalid_reference"
+    INVALID_WEBHOOK_URL = "invalid_webhook_url"
+    MISSING_RECIPIENT = "missing_recipient"
+    MONTHLY_LIMIT_EXCEEDED = "monthly_limit_exceeded"
+    NO_ADDRESS = "no_address"
+    NO_DEPOSIT_PROOF = "no_deposit_proof"
+    NO_DOCUMENT = "no_document"
+    NO_ELIGIBLE_PIECE = "no_eligible_piece"
+    NO_EVENTS = "no_events"
+    NO_PAGES = "no_pages"
+    NOT_A_PDF = "not_a_pdf"
+    NOT_A_SANDBOX_ACCOUNT = "not_a_sandbox_account"
+    NOT_CANCELLABLE = "not_cancellable"
+    NOT_ELIGIBLE = "not_eligible"
+    NOT_FOUND = "not_found"
+    NOT_PRICEABLE = "not_priceable"
+    OPTION_NOT_AVAILABLE = "option_not_available"
+    OUTPUT_DATE_NOT_WORKING_DAY = "output_date_not_working_day"
+    OUTPUT_DATE_TOO_EARLY = "output_date_too_early"
+    OUTPUT_DATE_TOO_LATE = "output_date_too_late"
+    PIECE_NOT_OPEN = "piece_not_open"
+    PIECES_NOT_CLOSED = "pieces_not_closed"
+    PREFLIGHT_CRASHED = "preflight_crashed"
+    PREFLIGHT_MEMORY_EXCEEDED = "preflight_memory_exceeded"
+    PREFLIGHT_TIMEOUT = "preflight_timeout"
+    REGISTERED_LINE_TOO_LONG = "registered_line_too_long"
+    REGISTERED_POSTAL_CODE = "registered_postal_code"
+    SERVICE_NOT_COMPATIBLE = "service_not_compatible"
+    SHOP_EXISTS = "shop_exists"
+    TOO_HEAVY = "too_heavy"
+    TOO_MANY_EVENTS = "too_many_events"
+    TOO_MANY_RECIPIENTS = "too_many_recipients"
+    UNAUTHENTICATED = "unauthenticated"
+    UNKNOWN_COUNTRY = "unknown_country"
+    UNKNOWN_DIALECT = "unknown_dialect"
+    UNKNOWN_ENVELOPE = "unknown_envelope"
+    UNKNOWN_EVENT_CODE = "unknown_event_code"
+    UNKNOWN_EVENT_TYPE = "unknown_event_type"
+    UNKNOWN_KIND = "unknown_kind"
+    UNKNOWN_LAYOUT = "unknown_layout"
+    UNKNOWN_OPTION = "unknown_option"
+    UNKNOWN_PAPER = "unknown_paper"
+    UNKNOWN_PROFILE = "unknown_profile"
+    UNKNOWN_SERVICE = "unknown_service"
+    UNREADABLE_PDF = "unreadable_pdf"
+    US10_DOUBLE_WINDOW = "us10_double_window"
+    USERNAME_TAKEN = "username_taken"
+    VALIDATION_ERROR = "validation_error"
+    WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint_disabled"
+    WEBHOOK_ENDPOINT_LIMIT = "webhook_endpoint_limit"
+    WEBHOOK_URL_FORBIDDEN = "webhook_url_forbidden"
+    WINDOWLESS = "windowless"
 
 
 class DomainError(Exception):
     """Base of every error a caller can act on; `code` is stable, `message` is for people."""
 
-    code = "domain_error"
+    code: ErrorCode | str = ErrorCode.DOMAIN_ERROR
 
-    def __init__(self, message: str, *, detail: Any = None, code: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, detail: Any = None, code: ErrorCode | str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.detail = detail
         if code is not None:
-            self.code = code
+            # A plain string naming a member becomes that member; any other string is kept
+            # as it is (a refusal must never turn into a crash) and tests/unit/domain/
+            # test_errors.py fails on it.
+            self.code = ErrorCode(code) if code in _CODES else code
+
+
+_CODES = frozenset(ErrorCode)
 
 
 class NotFound(DomainError):
     """The object does not exist, or belongs to another account (we never say which)."""
 
-    code = "not_found"
+    code = ErrorCode.NOT_FOUND
 
 
 class InvalidInput(DomainError):
     """The request is well-formed but its content is not acceptable."""
 
-    code = "invalid_input"
+    code = ErrorCode.INVALID_INPUT
 
 
 class InvalidDocument(InvalidInput):
     """The uploaded file is not a document we can produce."""
 
-    code = "invalid_document"
+    code = ErrorCode.INVALID_DOCUMENT
 
 
 class DocumentTooLarge(InvalidInput):
     """The uploaded file is over a configured size or page limit."""
 
-    code = "document_too_large"
+    code = ErrorCode.DOCUMENT_TOO_LARGE
 
 
 class Unauthenticated(DomainError):
     """No credentials, or credentials that match nothing active."""
 
-    code = "unauthenticated"
+    code = ErrorCode.UNAUTHENTICATED
 
 
 class ContentRemoved(DomainError):
     """The record is kept, but retention removed the content asked for."""
 
-    code = "content_removed"
+    code = ErrorCode.CONTENT_REMOVED
 
 
 class Conflict(DomainError):
     """The object's current state does not allow the operation."""
 
-    code = "conflict"
+    code = ErrorCode.CONFLICT
 
 
 class IllegalTransition(Conflict):
     """A state change not in the transition table."""
 
-    code = "illegal_transition"
+    code = ErrorCode.ILLEGAL_TRANSITION
 
 
 class IdempotencyConflict(Conflict):
     """The first request with this Idempotency-Key is still running."""
 
-    code = "idempotency_in_progress"
+    code = ErrorCode.IDEMPOTENCY_IN_PROGRESS
 
 
 class IdempotencyMismatch(InvalidInput):
     """The Idempotency-Key was used before with another request body."""
 
-    code = "idempotency_key_reused"
+    code = ErrorCode.IDEMPOTENCY_KEY_REUSED
 
 
 class RetryableError(Exception):

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from postroom.domain.errors import ErrorCode
+
 MM_PER_POINT = 25.4 / 72
 
 
@@ -209,7 +211,7 @@ _ALL_LAYOUTS = (
     _din_layout("c5_din5008_b", EnvelopeType.C5, DIN5008_B_ADDRESS_FIELD_TOP_MM, C5_SHEET_CAPACITY),
     _din_layout("c4_din5008_b", EnvelopeType.C4, DIN5008_B_ADDRESS_FIELD_TOP_MM, C4_SHEET_CAPACITY),
     EnvelopeLayout(
-        code="us10_double_window",
+        code=ErrorCode.US10_DOUBLE_WINDOW,
         envelope=EnvelopeType.US10,
         page_format=PageFormat.LETTER,
         window=True,
@@ -223,7 +225,7 @@ _ALL_LAYOUTS = (
     # No window: Postroom prints an address page and puts the address where DIN 5008 form B
     # has it, so the same page still works if an operator loads DL window envelopes instead.
     EnvelopeLayout(
-        code="windowless",
+        code=ErrorCode.WINDOWLESS,
         envelope=EnvelopeType.C4,
         page_format=PageFormat.A4,
         window=False,

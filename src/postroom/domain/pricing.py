@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from postroom.domain.eligibility import sheets_needed
-from postroom.domain.errors import InvalidInput
+from postroom.domain.errors import ErrorCode, InvalidInput
 from postroom.domain.geometry import EnvelopeLayout, EnvelopeType, PageFormat
 from postroom.domain.model import Plex, Postage
 
@@ -55,7 +55,7 @@ class Zone(StrEnum):
 class PricingError(InvalidInput):
     """The piece cannot be priced with this table (too heavy, unknown envelope or paper)."""
 
-    code = "not_priceable"
+    code = ErrorCode.NOT_PRICEABLE
 
 
 def zone_of(destination: str, home_country: str) -> Zone:
@@ -166,7 +166,9 @@ def paper_grammage(paper: str) -> int:
     """80 from "80g" or "80G"; PricingError for anything else."""
     digits = paper.lower().removesuffix("g")
     if not digits.isdigit() or not 40 <= int(digits) <= 300:
-        raise PricingError(f"paper {paper!r} is not a grammage such as 80g", code="unknown_paper")
+        raise PricingError(
+            f"paper {paper!r} is not a grammage such as 80g", code=ErrorCode.UNKNOWN_PAPER
+        )
     return int(digits)
 
 
@@ -185,7 +187,8 @@ def weight_band(weight_g: int) -> int:
         if weight_g <= bound:
             return index
     raise PricingError(
-        f"the piece weighs {weight_g} g; letters go up to {WEIGHT_BANDS_G[-1]} g", code="too_heavy"
+        f"the piece weighs {weight_g} g; letters go up to {WEIGHT_BANDS_G[-1]} g",
+        code=ErrorCode.TOO_HEAVY,
     )
 
 
@@ -218,7 +221,7 @@ def price_piece(
     per_sheet = table.sheet_duplex if plex is Plex.DUPLEX else table.sheet_simplex
     if envelope.value not in table.envelope:
         raise PricingError(
-            f"the price table has no {envelope.value} price", code="unknown_envelope"
+            f"the price table has no {envelope.value} price", code=ErrorCode.UNKNOWN_ENVELOPE
         )
     postage_class = Postage.PRIORITY if postage is Postage.REGISTERED else postage
     lines = [

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-from postroom.domain.errors import InvalidInput
+from postroom.domain.errors import ErrorCode, InvalidInput
 
 MAX_RECIPIENT_LENGTH = 100
 MAX_PER_CALL = 1000
@@ -36,14 +36,14 @@ def checked_recipients(recipients: Iterable[str]) -> list[str]:
         if not value or len(value) > MAX_RECIPIENT_LENGTH:
             raise InvalidInput(
                 f"a recipient must have 1 to {MAX_RECIPIENT_LENGTH} characters: {raw!r}",
-                code="invalid_recipient",
+                code=ErrorCode.INVALID_RECIPIENT,
             )
         if value not in found:
             found.append(value)
     if not found:
-        raise InvalidInput("give at least one recipient", code="missing_recipient")
+        raise InvalidInput("give at least one recipient", code=ErrorCode.MISSING_RECIPIENT)
     if len(found) > MAX_PER_CALL:
         raise InvalidInput(
-            f"at most {MAX_PER_CALL} recipients at a time", code="too_many_recipients"
+            f"at most {MAX_PER_CALL} recipients at a time", code=ErrorCode.TOO_MANY_RECIPIENTS
         )
     return found

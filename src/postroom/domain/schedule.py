@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from postroom.domain.errors import InvalidInput
+from postroom.domain.errors import ErrorCode, InvalidInput
 from postroom.domain.model import Postage
 
 # How far ahead an output date may be asked for.
@@ -59,22 +59,29 @@ def output_date(now: datetime, cut_off: str, tz: str, requested: date | None = N
     if requested < earliest:
         raise InvalidInput(
             f"the earliest output date is {earliest.isoformat()} (cut-off {cut_off} {tz})",
-            code="output_date_too_early",
+            code=ErrorCode.OUTPUT_DATE_TOO_EARLY,
             detail=detail,
         )
     if requested > earliest + timedelta(days=MAX_DAYS_AHEAD):
         raise InvalidInput(
             f"an output date can be at most {MAX_DAYS_AHEAD} days ahead",
-            code="output_date_too_late",
+            code=ErrorCode.OUTPUT_DATE_TOO_LATE,
             detail=detail,
         )
     if not is_working_day(requested):
         raise InvalidInput(
             f"{requested.isoformat()} is not a working day (Monday to Friday)",
-            code="output_date_not_working_day",
+            code=ErrorCode.OUTPUT_DATE_NOT_WORKING_DAY,
             detail=detail,
         )
     return requested
+
+
+def planned_output_date(planned: date | None, today: date) -> date | None:
+    """The output date to ask for a batch planned for `planned` when it is closed `today`:
+    the planned day while it is still ahead; one already reached or past means as soon as
+    possible (None), as a sender whose plan was overtaken expects, rather than a refusal."""
+    return planned if planned is not None and planned > today else None
 
 
 def expected_post_date(output: date, postage: Postage) -> date:

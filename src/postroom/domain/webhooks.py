@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-from postroom.domain.errors import IllegalTransition, InvalidInput
+from postroom.domain.errors import ErrorCode, IllegalTransition, InvalidInput
 from postroom.domain.model import new_id
 from postroom.domain.states import BatchState, PieceState
 from postroom.domain.tracking import ProofKind, ShipmentStatus
@@ -173,7 +173,7 @@ class WebhookEndpoint:
         if grace < timedelta(0) or grace > MAX_ROTATION_GRACE:
             raise InvalidInput(
                 f"the grace period must be 0 to {int(MAX_ROTATION_GRACE.total_seconds())} s",
-                code="invalid_grace_period",
+                code=ErrorCode.INVALID_GRACE_PERIOD,
             )
         until = now + grace
         kept = [
@@ -267,11 +267,11 @@ def check_event_types(patterns: Iterable[str]) -> list[str]:
     if unknown:
         raise InvalidInput(
             "unknown event types: " + ", ".join(unknown),
-            code="unknown_event_type",
+            code=ErrorCode.UNKNOWN_EVENT_TYPE,
             detail={"unknown": unknown, "subjects": sorted(by_subject)},
         )
     if not result:
-        raise InvalidInput("give at least one event type (or *)", code="unknown_event_type")
+        raise InvalidInput("give at least one event type (or *)", code=ErrorCode.UNKNOWN_EVENT_TYPE)
     return result
 
 
@@ -281,13 +281,13 @@ def check_event_types(patterns: Iterable[str]) -> list[str]:
 class InvalidWebhookUrl(InvalidInput):
     """Not an absolute http(s) URL with a host."""
 
-    code = "invalid_webhook_url"
+    code = ErrorCode.INVALID_WEBHOOK_URL
 
 
 class ForbiddenWebhookUrl(InvalidInput):
     """The URL's host is, or resolves to, an address a webhook may not reach."""
 
-    code = "webhook_url_forbidden"
+    code = ErrorCode.WEBHOOK_URL_FORBIDDEN
 
 
 @dataclass(frozen=True)

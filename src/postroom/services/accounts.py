@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from postroom.domain.clock import Clock
-from postroom.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from postroom.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound, Unauthenticated
 from postroom.domain.model import Account, ApiKey, SessionToken, Shop, User
 from postroom.domain.states import ApiKeyState
 from postroom.services.credentials import (
@@ -65,7 +65,7 @@ def create_account(
         uow.accounts.add(account)
         if username is not None and password is not None:
             if uow.accounts.user_by_username(username) is not None:
-                raise Conflict(f"the username {username!r} is taken", code="username_taken")
+                raise Conflict(f"the username {username!r} is taken", code=ErrorCode.USERNAME_TAKEN)
             uow.accounts.add(
                 User(
                     account_id=account.id,
@@ -153,7 +153,9 @@ def create_shop(*, uow: UnitOfWork, clock: Clock, account_id: str, name: str) ->
         if uow.accounts.get(account_id) is None:
             raise NotFound(f"no account {account_id}")
         if any(s.name == name.strip() for s in uow.accounts.shops(account_id)):
-            raise Conflict(f"the account already has a shop named {name!r}", code="shop_exists")
+            raise Conflict(
+                f"the account already has a shop named {name!r}", code=ErrorCode.SHOP_EXISTS
+            )
         shop = Shop(account_id=account_id, name=name.strip(), created_at=clock.now())
         uow.accounts.add(shop)
         uow.commit()

@@ -9,7 +9,7 @@ from typing import Any
 
 from postroom.domain.catalog import Environment, Option, OptionType, Service
 from postroom.domain.clock import Clock
-from postroom.domain.errors import InvalidInput, NotFound
+from postroom.domain.errors import ErrorCode, InvalidInput, NotFound
 from postroom.domain.geometry import LAYOUTS, EnvelopeLayout
 from postroom.domain.model import Account, PieceOptions, Plex, Postage
 from postroom.services.ports import UnitOfWork
@@ -211,7 +211,7 @@ def find_service(uow: UnitOfWork, account: Account, ref: str) -> Service:
     if service is None:
         raise InvalidInput(
             f"no service {ref!r} in the {environment.value} catalog; see GET /v1/services",
-            code="unknown_service",
+            code=ErrorCode.UNKNOWN_SERVICE,
             detail={"service": ref, "environment": environment.value},
         )
     return service
@@ -252,7 +252,7 @@ def resolve_options(uow: UnitOfWork, service: Service, chosen: Mapping[str, Any]
             paper=str(native.get("paper", "80g")),
         )
     except ValueError as exc:
-        raise InvalidInput(str(exc), code="unknown_option") from exc
+        raise InvalidInput(str(exc), code=ErrorCode.UNKNOWN_OPTION) from exc
     layout = layout_for_envelope(LAYOUTS[service.layout], str(native.get("envelope", "")))
     options = replace(options, envelope=layout.envelope.value)
     return ChosenOptions(options, bool(native.get("express", False)), layout)
@@ -263,7 +263,7 @@ def _one_option(key: str, value: Any, by_id: dict[str, tuple[str, str]]) -> tupl
         type_code, code = by_id[value]
         if key not in (type_code, OPTION_MAP[(type_code, code)][0]):
             raise InvalidInput(
-                f"option {value} is a {type_code} option, not {key}", code="unknown_option"
+                f"option {value} is a {type_code} option, not {key}", code=ErrorCode.UNKNOWN_OPTION
             )
         return OPTION_MAP[(type_code, code)]
     if isinstance(value, str) and (key, value.upper()) in OPTION_MAP:
@@ -274,7 +274,7 @@ def _one_option(key: str, value: Any, by_id: dict[str, tuple[str, str]]) -> tupl
             known = sorted(c for t, c in OPTION_MAP if t == key)
             raise InvalidInput(
                 f"{value!r} is not a {key} option; known: {', '.join(known)}",
-                code="unknown_option",
+                code=ErrorCode.UNKNOWN_OPTION,
                 detail={"option_type": key, "value": value},
             )
         return OPTION_MAP[(key, code)]
@@ -282,13 +282,15 @@ def _one_option(key: str, value: Any, by_id: dict[str, tuple[str, str]]) -> tupl
         allowed = {v for n, v in OPTION_MAP.values() if n == key}
         if value not in allowed:
             raise InvalidInput(
-                f"{value!r} is not a valid {key}", code="unknown_option", detail={key: value}
+                f"{value!r} is not a valid {key}",
+                code=ErrorCode.UNKNOWN_OPTION,
+                detail={key: value},
             )
         return key, value
     raise InvalidInput(
         f"unknown option {key!r}; use {', '.join(sorted(OPTION_TYPES))} or "
         f"{', '.join(sorted(NATIVE_NAMES))}",
-        code="unknown_option",
+        code=ErrorCode.UNKNOWN_OPTION,
     )
 
 
@@ -307,6 +309,6 @@ def layout_for_envelope(base: EnvelopeLayout, envelope: str) -> EnvelopeLayout:
     raise InvalidInput(
         f"this service's address position does not fit a {envelope} envelope; "
         f"it uses {base.envelope.value}",
-        code="option_not_available",
+        code=ErrorCode.OPTION_NOT_AVAILABLE,
         detail={"envelope": envelope, "service_envelope": base.envelope.value},
     )

@@ -4,16 +4,15 @@ one, and produced once their batch is closed with every piece closed."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any, BinaryIO
 
 from postroom.documents.analysis import AnalysisRequest
 from postroom.documents.inspect import inspect_pdf
 from postroom.domain.clock import Clock
 from postroom.domain.eligibility import assess
-from postroom.domain.errors import Conflict, InvalidDocument, InvalidInput, NotFound
+from postroom.domain.errors import Conflict, ErrorCode, InvalidDocument, InvalidInput, NotFound
 from postroom.domain.findings import Finding, Severity, has_errors
 from postroom.domain.model import (
     ADDRESS_PAGE,
@@ -25,6 +24,7 @@ from postroom.domain.model import (
 )
 from postroom.domain.pricing import PriceTable
 from postroom.domain.reachability import ReachKind, normalise_recipient
+from postroom.domain.registered_mail import check_registered_address
 from postroom.domain.states import PieceState
 from postroom.services import email, order
 from postroom.services.catalog import find_service
@@ -62,7 +62,7 @@ def _opened_batch(uow: UnitOfWork, account_id: str, batch_id: str) -> Batch:
     if not batch.accepts_documents():
         raise Conflict(
             f"the batch is {batch.state.value}; pieces go into opened batches",
-            code="batch_not_open",
+            code=ErrorCode.BATCH_NOT_OPEN,
             detail={"state": batch.state.value},
         )
     return batch
@@ -89,13 +89,15 @@ def open_piece(
     `by_email` it is sent by `email_service` at its batch's close (InvalidInput
     invalid_email_address for an address that is not one). `address_page`: printed with an
     address page of its own. Conflict duplicate_reference when the account already has
-    `client_reference`."""
+    `client_reference`; InvalidInput registered_* for a registered letter's address that
+    breaks registered mail's limits."""
+    check_registered_address(recipient, options.postage)
     with uow:
         _opened_batch(uow, account_id, batch_id)
         if client_reference and uow.pieces.piece_by_client_reference(account_id, client_reference):
             raise Conflict(
                 f"the account already has a piece with the reference {client_reference!r}",
-                code="duplicate_reference",
+                code=ErrorCode.DUPLICATE_REFERENCE,
             )
         delivery: dict[str, Any] = {}
         service_id = None
@@ -141,12 +143,28 @@ def get_piece(*, uow: UnitOfWork, account_id: str, batch_id: str, piece_id: str)
         return piece
 
 
-def list_pieces(*, uow: UnitOfWork, account_id: str, batch_id: str) -> list[MailPiece]:
-    """The batch's pieces in the order they were opened (at most MAX_LISTED)."""
+def list_pieces(
+    *,
+    uow: UnitOfWork,
+    account_id: str,
+    batch_id: str,
+    states: Collection[PieceState] | None = None,
+    dialect: str | None = None,
+    fields: Mapping[str, str] | None = None,
+) -> list[MailPiece]:
+    """The batch's pieces in the order they were opened (at most MAX_LISTED): those in
+    `states` when given, and whose `dialect_fields[dialect]` hold each of `fields`."""
     with uow:
         if uow.pieces.batch(account_id, batch_id) is None:
             raise NotFound(f"no batch {batch_id}")
-        return list(uow.pieces.pieces_of_batch_by_creation(batch_id, MAX_LISTED))
+        matching = (
+            {(dialect, key): value for key, value in (fields or {}).items()} if dialect else {}
+        )
+        return list(
+            uow.pieces.pieces_of_batch_by_creation(
+                batch_id, MAX_LISTED, states=states, dialect_fields=matching
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -185,7 +203,7 @@ def attach_document(
     if by_email and not main:
         raise InvalidInput(
             "a piece sent by email carries its document only; attachments are not sent yet",
-            code="email_attachment_not_offered",
+            code=ErrorCode.EMAIL_ATTACHMENT_NOT_OFFERED,
         )
     profile = resolve_profile(batch.profile)
     layout = resolve_layout(batch.layout, profile)
@@ -205,14 +223,14 @@ def attach_document(
     analysed = run_analysis(analyse, blobs, request)
     analysis = analysed.analysis
     if analysis.rejected or not analysis.pieces:
-        raise InvalidDocument(_rejection(analysis.report), code="document_rejected")
+        raise InvalidDocument(_rejection(analysis.report), code=ErrorCode.DOCUMENT_REJECTED)
     scan = analysis.pieces[0]
     found = scan.address.recipient if scan.address else None
     if main and recipient is None and found is None and not by_email:
         lines = " / ".join(scan.window_lines) or "nothing"
         raise InvalidInput(
             f"no postal address could be read in the document's window (it holds {lines})",
-            code="no_address",
+            code=ErrorCode.NO_ADDRESS,
         )
     now = clock.now()
     with uow:
@@ -269,11 +287,11 @@ def _open_piece(
     if piece.state is not PieceState.OPENED:
         raise Conflict(
             f"the piece is {piece.state.value}; content goes into opened pieces",
-            code="piece_not_open",
+            code=ErrorCode.PIECE_NOT_OPEN,
             detail={"state": piece.state.value},
         )
     if main and piece.document_id is not None:
-        raise Conflict("the piece already has its document", code="document_present")
+        raise Conflict("the piece already has its document", code=ErrorCode.DOCUMENT_PRESENT)
     return piece
 
 
@@ -322,12 +340,12 @@ def close_piece(
         if piece is None or piece.batch_id != batch_id:
             raise NotFound(f"no piece {piece_id} in batch {batch_id}")
         if piece.state is PieceState.OPENED and piece.document_id is None:
-            raise Conflict("the piece has no document yet", code="no_document")
+            raise Conflict("the piece has no document yet", code=ErrorCode.NO_DOCUMENT)
         if piece.state is PieceState.OPENED and not piece.eligible:
             reasons = [str(f.get("message", "")) for f in piece.findings]
             raise InvalidInput(
                 "the piece cannot be produced: " + "; ".join(reasons),
-                code="not_eligible",
+                code=ErrorCode.NOT_ELIGIBLE,
                 detail={"findings": piece.findings},
             )
         piece.move_to(PieceState.CLOSED, clock.now())
@@ -343,12 +361,11 @@ def close_batch(
     account_id: str,
     batch_id: str,
     service_ref: str,
-    requested_output_date: date | None,
-    cost_center: str,
 ) -> order.BatchClosed:
     """Close a batch of step-by-step pieces: InvalidInput batch_empty without any, Conflict
-    pieces_not_closed while one is still opened; then the order service's close, each piece
-    keeping the plex, colour and postage it was opened with."""
+    pieces_not_closed while one is still opened; then the order service's close on the
+    batch's planned output date and cost centre, each piece keeping the plex, colour and
+    postage it was opened with."""
     with uow:
         batch = uow.pieces.batch(account_id, batch_id)
         if batch is None:
@@ -357,9 +374,11 @@ def close_batch(
         opened = counts.get(PieceState.OPENED, 0)
         delivered_digitally = _reachable_digital(uow, account_id, _all_pieces(uow, batch_id))
     if batch.accepts_documents() and sum(counts.values()) == 0:
-        raise InvalidInput("the batch has no piece", code="batch_empty")
+        raise InvalidInput("the batch has no piece", code=ErrorCode.BATCH_EMPTY)
     if batch.accepts_documents() and opened:
-        raise Conflict(f"{opened} of the batch's pieces are not closed", code="pieces_not_closed")
+        raise Conflict(
+            f"{opened} of the batch's pieces are not closed", code=ErrorCode.PIECES_NOT_CLOSED
+        )
     return order.close_batch(
         uow=uow,
         clock=clock,
@@ -368,8 +387,6 @@ def close_batch(
         batch_id=batch_id,
         service_ref=service_ref,
         options={},
-        requested_output_date=requested_output_date,
-        cost_center=cost_center,
         piece_options=True,
         sent_elsewhere=delivered_digitally,
     )

@@ -25,7 +25,7 @@ from postroom.documents.proofs import (
     write_atomically,
 )
 from postroom.domain.clock import Clock
-from postroom.domain.errors import Conflict, InvalidInput, NotFound
+from postroom.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from postroom.domain.model import Lot, MailPiece
 from postroom.domain.states import (
     LOT_TRANSITIONS,
@@ -148,7 +148,7 @@ def read_csv(stream: TextIO) -> list[FeedbackRow]:
         raise InvalidInput(
             f"the feedback file needs the columns {', '.join(CSV_COLUMNS)}; "
             f"missing {', '.join(missing)}",
-            code="invalid_feedback_file",
+            code=ErrorCode.INVALID_FEEDBACK_FILE,
             detail={"missing": missing},
         )
     reader.fieldnames = header
@@ -172,7 +172,7 @@ def read_csv_bytes(data: bytes) -> list[FeedbackRow]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidInput(
-            "the feedback file is not UTF-8 text", code="invalid_feedback_file"
+            "the feedback file is not UTF-8 text", code=ErrorCode.INVALID_FEEDBACK_FILE
         ) from exc
     return read_csv(io.StringIO(text, newline=""))
 
@@ -409,7 +409,9 @@ def import_feedback(
     with uow_factory() as uow:
         require_operator(uow, account_id)
     if data is None:
-        raise InvalidInput("send the feedback CSV as the file field", code="validation_error")
+        raise InvalidInput(
+            "send the feedback CSV as the file field", code=ErrorCode.VALIDATION_ERROR
+        )
     return apply_feedback(
         uow_factory=uow_factory,
         blobs=blobs,
@@ -455,7 +457,7 @@ def deposit_proof_path(*, uow: UnitOfWork, blobs: BlobStore, account_id: str, lo
         if lot.deposit_proof_sha256 is None:
             raise Conflict(
                 f"the lot is {lot.state.value}; its deposit proof is issued when it is posted",
-                code="no_deposit_proof",
+                code=ErrorCode.NO_DEPOSIT_PROOF,
                 detail={"state": lot.state.value},
             )
         return blobs.path(lot.deposit_proof_sha256)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from postroom.domain.clock import Clock
-from postroom.domain.errors import IdempotencyConflict, IdempotencyMismatch
+from postroom.domain.errors import ErrorCode, IdempotencyConflict, IdempotencyMismatch
 from postroom.services.ports import UnitOfWork
 
 MAX_KEY_LENGTH = 255
@@ -53,7 +53,7 @@ def begin(
             if record.fingerprint != fingerprint:
                 raise IdempotencyMismatch(
                     "this Idempotency-Key was used with a different request",
-                    code="idempotency_key_reused",
+                    code=ErrorCode.IDEMPOTENCY_KEY_REUSED,
                 )
             if record.status_code is None:
                 raise IdempotencyConflict("the first request with this key is still running")

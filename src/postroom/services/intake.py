@@ -21,6 +21,7 @@ from postroom.domain.eligibility import assess
 from postroom.domain.errors import (
     Conflict,
     ContentRemoved,
+    ErrorCode,
     InvalidDocument,
     InvalidInput,
     NotFound,
@@ -37,9 +38,8 @@ from postroom.domain.states import (
 )
 from postroom.services.letters import Limits
 from postroom.services.ports import BlobStore, UnitOfWork, UnitOfWorkFactory
+from postroom.services.stages import PREFLIGHT_DOCUMENT, STAGE_PREFLIGHT
 
-PREFLIGHT_DOCUMENT = "preflight_document"
-STAGE_PREFLIGHT = "preflight"
 # Pieces of a split file written to the database at a time, inside the one transaction
 # that stores them all: the session then holds a chunk of them, not the whole file's.
 PIECES_PER_WRITE = 500
@@ -54,7 +54,7 @@ def resolve_profile(name: str) -> PreflightProfile:
     try:
         return get_profile(name)
     except KeyError as exc:
-        raise InvalidInput(str(exc.args[0]), code="unknown_profile") from exc
+        raise InvalidInput(str(exc.args[0]), code=ErrorCode.UNKNOWN_PROFILE) from exc
 
 
 def resolve_layout(code: str, profile: PreflightProfile) -> EnvelopeLayout:
@@ -62,7 +62,7 @@ def resolve_layout(code: str, profile: PreflightProfile) -> EnvelopeLayout:
     try:
         return layout_for(code or profile.default_layout)
     except KeyError as exc:
-        raise InvalidInput(str(exc.args[0]), code="unknown_layout") from exc
+        raise InvalidInput(str(exc.args[0]), code=ErrorCode.UNKNOWN_LAYOUT) from exc
 
 
 def create_batch(
@@ -84,7 +84,7 @@ def create_batch(
     if layout and chosen.layouts and layout not in chosen.layouts:
         raise InvalidInput(
             f"the {chosen.name} profile offers the layouts {', '.join(chosen.layouts)}",
-            code="unknown_layout",
+            code=ErrorCode.UNKNOWN_LAYOUT,
         )
     country = normalise_country(default_country) if default_country else ""
     with uow:
@@ -158,7 +158,7 @@ def cancel_batch(*, uow: UnitOfWork, clock: Clock, account_id: str, batch_id: st
         if BatchState.CANCELLED not in BATCH_TRANSITIONS[batch.state]:
             raise Conflict(
                 f"the batch is {batch.state.value} and can no longer be cancelled",
-                code="not_cancellable",
+                code=ErrorCode.NOT_CANCELLABLE,
                 detail={"state": batch.state.value},
             )
         pieces: list[MailPiece] = []
@@ -171,7 +171,7 @@ def cancel_batch(*, uow: UnitOfWork, clock: Clock, account_id: str, batch_id: st
         if started:
             raise Conflict(
                 f"{len(started)} of the batch's pieces are already in production",
-                code="not_cancellable",
+                code=ErrorCode.NOT_CANCELLABLE,
                 detail={"in_production": len(started)},
             )
         now = clock.now()
@@ -226,7 +226,7 @@ def upload_document(
             if not batch.accepts_documents():
                 raise Conflict(
                     f"the batch is {batch.state.value}; documents go into opened batches",
-                    code="batch_not_open",
+                    code=ErrorCode.BATCH_NOT_OPEN,
                 )
             chosen = resolve_profile(batch.profile)
     facts = inspect_pdf(upload, max_pages=limits.max_pages, max_bytes=limits.max_bytes)
@@ -406,7 +406,8 @@ def preview_page(
         )
     if document.state is DocumentState.REJECTED:
         raise Conflict(
-            "the document was rejected by preflight; it has no preview", code="document_rejected"
+            "the document was rejected by preflight; it has no preview",
+            code=ErrorCode.DOCUMENT_REJECTED,
         )
     layout_code = ""
     if layout is not None:

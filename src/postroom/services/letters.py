@@ -9,14 +9,15 @@ from typing import BinaryIO
 
 from postroom.documents.inspect import inspect_pdf
 from postroom.domain.clock import Clock
-from postroom.domain.errors import Conflict, NotFound
+from postroom.domain.errors import Conflict, ErrorCode, NotFound
 from postroom.domain.model import Document, MailPiece, PieceOptions, Recipient
+from postroom.domain.registered_mail import check_registered_address
 from postroom.domain.states import CANCELLABLE_PIECE_STATES, PieceState
 from postroom.services.catalog import find_service
 from postroom.services.email import EmailRequest, delivery_for
 from postroom.services.ports import BlobStore, UnitOfWork
+from postroom.services.stages import CHECK_PIECE
 
-CHECK_PIECE = "check_piece"
 # The service of a letter sent without one: produced at once, so one request shows a lot.
 DEFAULT_SERVICE = "letter_immediate"
 
@@ -46,7 +47,9 @@ def submit_letter(
     """Take a first look at the PDF, store it, and create a closed piece whose preflight (and
     window reading, when no recipient is given) runs in the pipeline; `service` (id or code,
     default DEFAULT_SERVICE) decides its profile, price and schedule when it is accepted;
-    an email service needs `email` instead of a postal address."""
+    an email service needs `email` instead of a postal address. A registered letter's
+    address must keep registered mail's limits (InvalidInput registered_*)."""
+    check_registered_address(recipient, options.postage)
     with uow:
         account = uow.accounts.get(account_id)
         if account is None:
@@ -115,16 +118,24 @@ def list_letters(
         )
 
 
-def cancel_letter(*, uow: UnitOfWork, clock: Clock, account_id: str, piece_id: str) -> MailPiece:
-    """Cancel a piece that has not reached production; 409-worthy Conflict otherwise."""
+def cancel_letter(
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    account_id: str,
+    piece_id: str,
+    batch_id: str | None = None,
+) -> MailPiece:
+    """Cancel a piece that has not reached production, in one transaction; Conflict
+    not_cancellable otherwise. With `batch_id`, a piece of another batch is NotFound."""
     with uow:
         piece = uow.pieces.get(account_id, piece_id)
-        if piece is None:
+        if piece is None or (batch_id is not None and piece.batch_id != batch_id):
             raise NotFound(f"no letter {piece_id}")
         if piece.state not in CANCELLABLE_PIECE_STATES:
             raise Conflict(
                 f"the letter is {piece.state.value} and can no longer be cancelled",
-                code="not_cancellable",
+                code=ErrorCode.NOT_CANCELLABLE,
                 detail={"state": piece.state.value},
             )
         piece.move_to(PieceState.CANCELLED, clock.now())

@@ -13,7 +13,7 @@ from postroom.domain import s10
 from postroom.domain.catalog import Charge, Service
 from postroom.domain.clock import Clock
 from postroom.domain.eligibility import sheets_needed
-from postroom.domain.errors import Conflict, InvalidInput, NotFound
+from postroom.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from postroom.domain.findings import Finding, Severity
 from postroom.domain.geometry import LAYOUTS
 from postroom.domain.model import Account, Batch, MailPiece, Postage
@@ -25,6 +25,7 @@ from postroom.domain.schedule import (
     month_start,
     next_working_day,
     output_date,
+    planned_output_date,
 )
 from postroom.domain.states import (
     BatchState,
@@ -81,7 +82,7 @@ def schedule_for(
     if express:
         raise InvalidInput(
             "express production happens at once; leave out output_date or choose STANDARD",
-            code="express_with_output_date",
+            code=ErrorCode.EXPRESS_WITH_OUTPUT_DATE,
         )
     day = output_date(now, service.cut_off, tz, requested)
     return Schedule(day, day, expected_post_date(day, postage))
@@ -121,7 +122,7 @@ def check_credit(
         raise Conflict(
             f"the order costs {total_minor} and the account has {account.credit_minor} "
             f"{account.currency} minor units of credit",
-            code="credit_exceeded",
+            code=ErrorCode.CREDIT_EXCEEDED,
             detail={
                 "needed": total_minor,
                 "available": account.credit_minor,
@@ -134,7 +135,7 @@ def check_credit(
             raise Conflict(
                 f"the order costs {total_minor}; the account may spend "
                 f"{account.monthly_limit_minor - spent} more this month",
-                code="monthly_limit_exceeded",
+                code=ErrorCode.MONTHLY_LIMIT_EXCEEDED,
                 detail={
                     "needed": total_minor,
                     "available": max(0, account.monthly_limit_minor - spent),
@@ -168,7 +169,7 @@ def _compatible(batch: Batch, service: Service) -> None:
             f"the batch was checked for the {batch.profile} profile and layout "
             f"{batch_layout.code}; the service {service.code} uses {service.profile} "
             f"and {service.layout}",
-            code="service_not_compatible",
+            code=ErrorCode.SERVICE_NOT_COMPATIBLE,
             detail={"service": service.code, "profile": batch.profile},
         )
 
@@ -192,7 +193,7 @@ def close_batch(
     service_ref: str,
     options: Mapping[str, Any],
     requested_output_date: date | None = None,
-    cost_center: str = "",
+    cost_center: str | None = None,
     piece_options: bool = False,
     sent_elsewhere: Mapping[str, str] | None = None,
 ) -> BatchClosed:
@@ -203,7 +204,9 @@ def close_batch(
     reference, such as a reachable e-inbox) names accepted pieces that are delivered at
     once instead of produced: they go on to sent. Pieces with an email address (their
     `delivery`) are accepted and sent by the email channel at once, not charged (as a
-    letter sent by email is not)."""
+    letter sent by email is not). Without `requested_output_date` the batch's own planned
+    date is asked for (schedule.planned_output_date: as soon as possible once it is reached);
+    without `cost_center` the batch keeps its own."""
     with uow:
         now = clock.now()
         account = uow.catalog.lock_account(account_id)
@@ -213,14 +216,14 @@ def close_batch(
         if batch.state is not BatchState.OPENED:
             raise Conflict(
                 f"the batch is {batch.state.value}; only an opened batch can be closed",
-                code="batch_not_open",
+                code=ErrorCode.BATCH_NOT_OPEN,
                 detail={"state": batch.state.value},
             )
         documents = uow.pieces.documents_of_batch(batch_id)
         if any(d.state is DocumentState.RECEIVED for d in documents):
             raise Conflict(
                 "some of the batch's files are still being checked; close it when they are",
-                code="batch_not_ready",
+                code=ErrorCode.BATCH_NOT_READY,
             )
         service = find_service(uow, account, service_ref)
         _compatible(batch, service)
@@ -230,7 +233,11 @@ def close_batch(
             now=now,
             postage=chosen.options.postage,
             express=chosen.express,
-            requested=requested_output_date,
+            requested=(
+                requested_output_date
+                if requested_output_date is not None
+                else planned_output_date(batch.output_date, local_today(now, service.timezone))
+            ),
         )
         # Opened pieces, and pieces their sender closed one by one (Ekopost's envelopes).
         closable = [p for p in _batch_pieces(uow, batch_id) if p.state in CLOSABLE]
@@ -243,7 +250,7 @@ def close_batch(
         if not eligible and not by_email:
             raise InvalidInput(
                 "the batch has no eligible piece to close",
-                code="no_eligible_piece",
+                code=ErrorCode.NO_ELIGIBLE_PIECE,
                 detail={"not_eligible": len(left) + len(left_email)},
             )
         priced = {
@@ -275,7 +282,8 @@ def close_batch(
         batch.move_to(BatchState.CLOSED, now)
         batch.service_id = service.id
         batch.output_date = schedule.shown_date
-        batch.cost_center = cost_center
+        if cost_center is not None:
+            batch.cost_center = cost_center
         uow.commit()
         return BatchClosed(
             batch=batch,

@@ -7,33 +7,33 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from postroom.channels.base import Channel, Submission
 from postroom.documents.analysis import AnalysisRequest, DocumentAnalysis
-from postroom.documents.compose import PageRange, page_count
-from postroom.documents.lot_files import LotEntry
-from postroom.domain.catalog import BoxKind
 from postroom.domain.clock import Clock
 from postroom.domain.eligibility import assess
 from postroom.domain.findings import Finding, Severity, has_errors
 from postroom.domain.model import MailPiece
 from postroom.domain.pricing import DEFAULT_PRICE_TABLE, PriceTable
+from postroom.domain.records import OutboxMessage
 from postroom.domain.states import DocumentState, LotState, PieceState
 from postroom.services import email, order, tracking
 from postroom.services.intake import (
-    PREFLIGHT_DOCUMENT,
     Analyser,
     resolve_layout,
     resolve_profile,
     run_analysis,
 )
-from postroom.services.letters import CHECK_PIECE
-from postroom.services.ports import BlobStore, OutboxMessage, UnitOfWork, UnitOfWorkFactory
-from postroom.services.production import COMPOSE_LOT
+from postroom.services.ports import BlobStore, UnitOfWork, UnitOfWorkFactory
+from postroom.services.stages import (
+    CHECK_PIECE,
+    COMPOSE_LOT,
+    FOLD_EVENTS,
+    HAND_OFF_PIECE,
+    PREFLIGHT_DOCUMENT,
+    SEND_EMAIL,
+    STAGE_CHECK,
+)
 
 log = logging.getLogger(__name__)
-
-STAGE_CHECK = "check"
-STAGE_COMPOSE = "compose"
 
 
 def check_piece(
@@ -139,78 +139,6 @@ def _judge_letter(
         piece.move_to(PieceState.ACCEPTED, now)
 
 
-def compose_lot(
-    *,
-    uow: UnitOfWork,
-    blobs: BlobStore,
-    clock: Clock,
-    channel: Channel,
-    lot_id: str,
-    message_id: int,
-) -> None:
-    """Write the lot's files, then move the lot to composed and its pieces to transferred."""
-    with uow:
-        # Locked: a duplicate delivery waits here, then finds the lot composed, instead of
-        # rewriting files the print room may already be taking.
-        lot = uow.lots.get_for_update(lot_id)
-        if lot is None or lot.state is not LotState.COMPOSING:
-            uow.outbox.mark_done(message_id, clock.now())
-            uow.commit()
-            return
-        pieces = [p for p in uow.pieces.in_lot(lot_id) if p.state is PieceState.ALLOCATED]
-        entries = [_lot_entry(uow, blobs, piece) for piece in pieces]
-        log.info("lot %s composing: %d pieces", lot_id, len(entries))
-        receipt = channel.submit(
-            Submission(lot_id=lot_id, created_at=lot.created_at, entries=entries)
-        )
-        now = clock.now()
-        lot.mark_composed(pdf_sha256=receipt.facts["pdf_sha256"], now=now)
-        lot.page_count = receipt.facts.get("page_count", lot.page_count)
-        lot.sheet_count = receipt.facts.get("sheet_count", lot.sheet_count)
-        lot.files = dict(receipt.facts.get("files", {}))
-        for piece in pieces:
-            piece.move_to(PieceState.TRANSFERRED, now)
-        uow.stages.record(lot_id, STAGE_COMPOSE, now)
-        uow.outbox.mark_done(message_id, now)
-        uow.commit()
-    log.info("lot %s composed: %d pieces", lot_id, len(entries))
-
-
-def _lot_entry(uow: UnitOfWork, blobs: BlobStore, piece: MailPiece) -> LotEntry:
-    """The piece as composition needs it: its pages, annexes, configured pages, service facts."""
-    document = uow.pieces.document_by_id(piece.document_id)
-    assert document is not None
-    service = uow.catalog.service(piece.service_id) if piece.service_id else None
-    batch = uow.pieces.batch_by_id(piece.batch_id) if piece.batch_id else None
-    profile = resolve_profile(document.profile)
-    layout_code = (service.layout if service else "") or (batch.layout if batch else "")
-    extra: list[PageRange] = []
-    for annex_id in piece.annexes:
-        annex = uow.pieces.document_by_id(annex_id)
-        assert annex is not None
-        extra.append(PageRange(blobs.path(annex.printable_sha256), 1, annex.page_count))
-    for box in service.boxes if service else []:
-        if box.get("kind") == BoxKind.CONFIGURED and box.get("blob_sha256"):
-            path = blobs.path(box["blob_sha256"])
-            extra.append(PageRange(path, 1, int(box.get("page_count") or page_count(path))))
-    return LotEntry(
-        piece_id=piece.id,
-        account_id=piece.account_id,
-        source_path=blobs.path(document.printable_sha256),
-        page_count=piece.page_count,
-        recipient=piece.recipient.to_dict() if piece.recipient else {},
-        options=piece.options.to_dict(),
-        first_page=piece.first_page,
-        annexes=tuple(extra),
-        address_page=bool(service and service.address_page) or piece.own_address_page,
-        layout=resolve_layout(layout_code, profile).code,
-        home_country=profile.default_country,
-        weight_g=piece.weight_g,
-        price_minor=piece.price_minor,
-        tracking_reference=piece.tracking_reference,
-    )
-
-
 def recover_in_memory_queue(*, uow: UnitOfWork) -> int:
     """After a restart with an in-memory broker, every unfinished message must be sent again."""
     with uow:
@@ -262,10 +190,14 @@ def abandon_stage(
             if document is not None and document.state is DocumentState.RECEIVED:
                 finding = Finding("internal_error", Severity.ERROR, reason)
                 document.record_preflight({"findings": [finding.to_dict()]}, rejected=True)
-        elif actor == tracking.FOLD_EVENTS:
+        elif actor == FOLD_EVENTS:
             tracking.abandon_fold(uow=uow, batch_id=payload["batch_id"], reason=reason)
-        elif actor == email.SEND_EMAIL:
+        elif actor == SEND_EMAIL:
             email.abandon_send(uow=uow, piece_id=payload["piece_id"], reason=reason, now=now)
+        elif actor == HAND_OFF_PIECE:
+            piece = uow.pieces.get_by_id(payload["piece_id"])
+            if piece is not None and piece.state is PieceState.ALLOCATED:
+                piece.fail("internal_error", reason, now)
         elif actor == COMPOSE_LOT:
             lot = uow.lots.get(payload["lot_id"])
             if lot is not None and lot.state is LotState.COMPOSING:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO, Protocol
 
+from postroom.channels.base import Channel, Takes
 from postroom.domain.audit import AuditEntry, AuditRecord
 from postroom.domain.catalog import Charge, Environment, Option, OptionType, Service
+from postroom.domain.lots import LotCandidate
 from postroom.domain.model import (
     Account,
     ApiKey,
@@ -18,12 +19,12 @@ from postroom.domain.model import (
     Document,
     Lot,
     MailPiece,
-    PieceOptions,
     SessionToken,
     Shop,
     User,
 )
 from postroom.domain.reachability import ReachKind
+from postroom.domain.records import IdempotencyRecord, OutboxMessage
 from postroom.domain.states import BatchState, LotState, PieceState
 from postroom.domain.tracking import (
     Change,
@@ -43,55 +44,6 @@ from postroom.domain.webhooks import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-
-
-@dataclass(frozen=True)
-class OutboxMessage:
-    """A request for a pipeline stage, as stored in the outbox."""
-
-    id: int
-    actor: str
-    payload: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class IdempotencyRecord:
-    """What we remember about one Idempotency-Key."""
-
-    fingerprint: str
-    status_code: int | None
-    response_body: Any
-    created_at: datetime
-    locked_until: datetime | None
-
-
-# --- lots and feedback ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ServiceTerms:
-    """What the lot builder needs of a piece's service: where it goes and when it is due."""
-
-    channel: str
-    immediate: bool
-    cut_off: str  # HH:MM local time
-    timezone: str
-    layout: str = ""  # envelope layout code; "" = the profile's default
-
-
-@dataclass(frozen=True)
-class LotCandidate:
-    """An accepted piece as the lot builder plans with it (columns only, nothing locked)."""
-
-    piece_id: str
-    created_at: datetime
-    options: PieceOptions
-    country: str
-    postal_code: str
-    sheets: int
-    page_count: int
-    output_date: date | None
-    service: ServiceTerms | None
 
 
 class Accounts(Protocol):
@@ -128,7 +80,14 @@ class Pieces(Protocol):
     ) -> Sequence[MailPiece]: ...
     def pieces_of_document(self, document_id: str) -> Sequence[MailPiece]: ...
     def piece_by_client_reference(self, account_id: str, reference: str) -> MailPiece | None: ...
-    def pieces_of_batch_by_creation(self, batch_id: str, limit: int) -> Sequence[MailPiece]: ...
+    def pieces_of_batch_by_creation(
+        self,
+        batch_id: str,
+        limit: int,
+        *,
+        states: Collection[PieceState] | None = None,
+        dialect_fields: Mapping[tuple[str, str], str] | None = None,
+    ) -> Sequence[MailPiece]: ...
     def count_pieces_of_batch(self, batch_id: str) -> dict[str, int]: ...
     def piece_state_counts_of_batch(self, batch_id: str) -> dict[PieceState, int]: ...
     def document(self, account_id: str, document_id: str) -> Document | None: ...
@@ -156,7 +115,9 @@ class Lots(Protocol):
     def get(self, lot_id: str) -> Lot | None: ...
     def get_for_update(self, lot_id: str) -> Lot | None: ...
     def all(self) -> Sequence[Lot]: ...
-    def candidates(self, *, produce_by: date) -> list[LotCandidate]: ...
+    def candidates(
+        self, *, produce_by: date, channels: Sequence[str], default_channel: str
+    ) -> list[LotCandidate]: ...
     def lock_accepted(self, piece_ids: Sequence[str]) -> Sequence[MailPiece]: ...
     def ids_in_state(self, state: LotState) -> Sequence[str]: ...
     def compose_message_id(self, lot_id: str) -> int | None: ...
@@ -310,7 +271,14 @@ class Counters(Protocol):
 
 class SandboxQueries(Protocol):
     def accounts(self) -> Sequence[Account]: ...
-    def pieces(self, account_id: str, states: Sequence[PieceState]) -> Sequence[MailPiece]: ...
+    def pieces(
+        self,
+        account_id: str,
+        states: Sequence[PieceState],
+        *,
+        channels: Sequence[str],
+        default_channel: str,
+    ) -> Sequence[MailPiece]: ...
     def moving_shipments(self, account_id: str) -> Sequence[Shipment]: ...
 
 
@@ -378,6 +346,13 @@ class UnitOfWork(Protocol):
     ) -> None: ...
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
+
+
+class ChannelDirectory(Protocol):
+    """The channels of this process by name (channels/registry.ChannelRegistry)."""
+
+    def get(self, name: str) -> Channel: ...
+    def names(self, takes: Takes | None = None) -> tuple[str, ...]: ...
 
 
 class UnitOfWorkFactory(Protocol):

@@ -7,31 +7,30 @@ accepted, so concurrent builders never put a piece in two lots."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from postroom.channels.base import Channel
-from postroom.documents.lot_files import LotFileWriter
+from postroom.channels.base import Takes
 from postroom.domain.clock import Clock
 from postroom.domain.errors import NotFound, RetryableError
 from postroom.domain.geometry import LAYOUTS
-from postroom.domain.model import Account, Lot, MailPiece, Recipient
-from postroom.domain.states import LotState
-from postroom.services.ports import (
-    BlobStore,
+from postroom.domain.lots import (
+    DEFAULT_CHANNEL,
     LotCandidate,
     ServiceTerms,
-    UnitOfWork,
-    UnitOfWorkFactory,
+    candidate_presort_key,
+    presort_key,
 )
+from postroom.domain.model import Account, Lot, MailPiece
+from postroom.domain.states import LotState, PieceState
+from postroom.services.email import EMAIL_CHANNEL
+from postroom.services.ports import ChannelDirectory, UnitOfWork, UnitOfWorkFactory
+from postroom.services.stages import COMPOSE_LOT, HAND_OFF_PIECE
 
 log = logging.getLogger(__name__)
 
-COMPOSE_LOT = "compose_lot"
-DEFAULT_CHANNEL = "print_local"
 # The furthest any time zone runs ahead of UTC: no piece whose output date is later than
 # today there can be due anywhere, so the database leaves it out of the plan.
 MAX_UTC_OFFSET = timedelta(hours=14)
@@ -82,27 +81,13 @@ def group_of(candidate: LotCandidate) -> LotGroup:
     """The lot group a piece belongs to."""
     o = candidate.options
     return LotGroup(
-        channel=candidate.service.channel if candidate.service else DEFAULT_CHANNEL,
+        channel=channel_of(candidate),
         envelope=envelope_of(candidate),
         plex=o.plex.value,
         color=o.color,
         postage=o.postage.value,
         paper=o.paper,
     )
-
-
-def presort_key(
-    recipient: Recipient | None, created_at: datetime, piece_id: str
-) -> tuple[str, str, datetime, str]:
-    """Production order inside a lot: country, then postal code, then oldest first."""
-    if recipient is None:
-        return ("", "", created_at, piece_id)
-    postal = recipient.postal_code.replace(" ", "").upper()
-    return (recipient.country, postal, created_at, piece_id)
-
-
-def _candidate_key(c: LotCandidate) -> tuple[str, str, datetime, str]:
-    return (c.country, c.postal_code.replace(" ", "").upper(), c.created_at, c.piece_id)
 
 
 def sheets_of(candidate: LotCandidate) -> int:
@@ -163,7 +148,7 @@ def plan_lots(
     ordered = sorted(groups.items(), key=lambda kv: min(c.created_at for c in kv[1]))
     plans: list[PlannedLot] = []
     for group, members in ordered:
-        members.sort(key=_candidate_key)
+        members.sort(key=candidate_presort_key)
         ids: list[str] = []
         sheets = 0
         for c in members:
@@ -178,23 +163,49 @@ def plan_lots(
     return plans
 
 
+def channel_of(candidate: LotCandidate) -> str:
+    """The channel the piece was ordered on: its service's, else the default."""
+    return candidate.service.channel if candidate.service else DEFAULT_CHANNEL
+
+
+def lot_channels(channels: ChannelDirectory) -> tuple[str, ...]:
+    """The channels the lot builder feeds: those that take lots, and those that take pieces
+    one by one (handed over at their cut-off as lots are), but email: its pieces take their
+    own stage (SEND_EMAIL) as soon as they are accepted."""
+    return tuple(n for n in channels.names() if n != EMAIL_CHANNEL)
+
+
 def build_lots(
     *,
     uow_factory: UnitOfWorkFactory,
     clock: Clock,
+    channels: ChannelDirectory,
     max_pieces: int,
     max_sheets: int | None = None,
     ignore_cut_off: bool = False,
 ) -> list[str]:
-    """Allocate every due accepted piece to new lots, asking for each lot to be composed.
+    """Allocate every due accepted piece to new lots of its channel, asking for each lot to
+    be composed; a due piece of a channel that takes pieces is handed over on its own.
 
     `ignore_cut_off` is the operator's extra run (`postroom lots build --now`): pieces whose
     output date has come are taken without waiting for the day's cut-off."""
     now = clock.now()
+    by_lot = set(channels.names(Takes.LOTS))
     with uow_factory() as uow:
-        candidates = uow.lots.candidates(produce_by=(now + MAX_UTC_OFFSET).date())
+        candidates = uow.lots.candidates(
+            produce_by=(now + MAX_UTC_OFFSET).date(),
+            channels=lot_channels(channels),
+            default_channel=DEFAULT_CHANNEL,
+        )
+    singles = [
+        c.piece_id
+        for c in candidates
+        if channel_of(c) not in by_lot and is_due(c, now, ignore_cut_off=ignore_cut_off)
+    ]
+    if singles:
+        _hand_off(uow_factory, clock, singles)
     plans = plan_lots(
-        candidates,
+        [c for c in candidates if channel_of(c) in by_lot],
         now=now,
         max_pieces=max_pieces,
         max_sheets=max_sheets if max_sheets is not None else 2**31,
@@ -211,6 +222,28 @@ def build_lots(
         if lot_id is not None:
             lot_ids.append(lot_id)
     return lot_ids
+
+
+def _hand_off(uow_factory: UnitOfWorkFactory, clock: Clock, piece_ids: list[str]) -> int:
+    """Take due pieces of channels that take pieces one by one: each is allocated (no
+    lot) and HAND_OFF_PIECE asked for it in the same transaction; returns how many."""
+    taken = 0
+    for start in range(0, len(piece_ids), 500):
+        with uow_factory() as uow:
+            now = clock.now()
+            for piece in uow.lots.lock_accepted(piece_ids[start : start + 500]):
+                piece.move_to(PieceState.ALLOCATED, now)
+                channel = uow.catalog.service(piece.service_id) if piece.service_id else None
+                payload = {
+                    "piece_id": piece.id,
+                    "channel_name": channel.channel if channel else DEFAULT_CHANNEL,
+                }
+                uow.outbox.add(HAND_OFF_PIECE, payload, now)
+                taken += 1
+            uow.commit()
+    if taken:
+        log.info("%d pieces to hand over one by one", taken)
+    return taken
 
 
 def _allocate(uow: UnitOfWork, clock: Clock, plan: PlannedLot) -> str | None:
@@ -255,56 +288,29 @@ def pieces_waiting_for_check(*, uow: UnitOfWork) -> int:
         return uow.pieces.count_awaiting_check()
 
 
-def compose_now(
-    *,
-    uow_factory: UnitOfWorkFactory,
-    blobs: BlobStore,
-    clock: Clock,
-    channel: Channel,
-    lot_ids: Sequence[str],
-    on_lot: Callable[[str], None] | None = None,
+def sweep_interrupted_compositions(
+    *, uow_factory: UnitOfWorkFactory, channels: ChannelDirectory
 ) -> int:
-    """Compose lots in this process (the operator's extra run), finishing their outbox
-    messages as the worker would; a worker that meets the message later finds it done."""
-    # Imported here: the pipeline imports this module for COMPOSE_LOT.
-    from postroom.services.pipeline import compose_lot
-
-    composed = 0
-    for lot_id in lot_ids:
-        with uow_factory() as uow:
-            message_id = uow.lots.compose_message_id(lot_id)
-        compose_lot(
-            uow=uow_factory(),
-            blobs=blobs,
-            clock=clock,
-            channel=channel,
-            lot_id=lot_id,
-            message_id=message_id if message_id is not None else -1,
-        )
-        composed += 1
-        if on_lot is not None:
-            on_lot(lot_id)
-    return composed
-
-
-def sweep_interrupted_compositions(*, uow: UnitOfWork, output_dir: Path) -> int:
-    """Remove the hidden folders crashes left of lots no longer composing; returns how many.
+    """Remove what crashes left of lots no longer composing (hidden folders of a print
+    channel), on every lot channel; returns how many were removed.
 
     A lot still composing keeps its own: its next composition removes them while it holds
     the lot's row, since only then can no live composer be writing into one of them."""
-    writer = LotFileWriter(output_dir)
-    found = writer.interrupted()
-    if not found:
-        return 0
-    with uow:
-        settled = [
-            lot_id
-            for lot_id in found
-            if (lot := uow.lots.get(lot_id)) is None or lot.state is not LotState.COMPOSING
-        ]
-    for lot_id in settled:
-        writer.discard(found[lot_id])
-    removed = sum(len(found[lot_id]) for lot_id in settled)
+    removed = 0
+    for name in channels.names(Takes.LOTS):
+        channel = channels.get(name)
+        found = channel.interrupted()
+        if not found:
+            continue
+        with uow_factory() as uow:
+            settled = [
+                lot_id
+                for lot_id in found
+                if (lot := uow.lots.get(lot_id)) is None or lot.state is not LotState.COMPOSING
+            ]
+        for lot_id in settled:
+            channel.discard(found[lot_id])
+        removed += sum(len(found[lot_id]) for lot_id in settled)
     if removed:
         log.info("removed %d folders of compositions a crash cut short", removed)
     return removed

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from postroom.domain.clock import Clock
-from postroom.domain.errors import InvalidInput
+from postroom.domain.errors import ErrorCode, InvalidInput
 from postroom.domain.reachability import ReachKind, checked_recipients, normalise_recipient
 from postroom.services.ports import UnitOfWork
 
@@ -17,7 +17,7 @@ def kind_of(value: str) -> ReachKind:
         return ReachKind(value.strip().lower())
     except ValueError:
         known = ", ".join(k.value for k in ReachKind)
-        raise InvalidInput(f"kind must be one of {known}", code="unknown_kind") from None
+        raise InvalidInput(f"kind must be one of {known}", code=ErrorCode.UNKNOWN_KIND) from None
 
 
 def register(

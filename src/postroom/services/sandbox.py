@@ -12,11 +12,13 @@ code as a carrier's, so webhooks, proofs and the change feed follow as in live.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from postroom.domain.clock import Clock
-from postroom.domain.errors import Conflict, InvalidInput, NotFound
+from postroom.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
+from postroom.domain.lots import DEFAULT_CHANNEL
 from postroom.domain.model import Account
 from postroom.domain.states import PieceState
 from postroom.domain.tracking import (
@@ -63,7 +65,8 @@ def _sandbox_account(uow: UnitOfWork, account_id: str) -> Account:
         raise NotFound("no such account")
     if not account.sandbox:
         raise Conflict(
-            "the sandbox is for sandbox accounts; this one is live", code="not_a_sandbox_account"
+            "the sandbox is for sandbox accounts; this one is live",
+            code=ErrorCode.NOT_A_SANDBOX_ACCOUNT,
         )
     return account
 
@@ -79,9 +82,9 @@ def get_clock(*, uow: UnitOfWork, clock: Clock, account_id: str) -> SandboxClock
 def advance_clock(*, uow: UnitOfWork, clock: Clock, account_id: str, seconds: int) -> SandboxClock:
     """Move the account's clock forward (never back: a story cannot be unplayed)."""
     if seconds < 0:
-        raise InvalidInput("the sandbox clock only moves forward", code="clock_backwards")
+        raise InvalidInput("the sandbox clock only moves forward", code=ErrorCode.CLOCK_BACKWARDS)
     if timedelta(seconds=seconds) > MAX_ADVANCE:
-        raise InvalidInput("at most ten years at a time", code="clock_too_far")
+        raise InvalidInput("at most ten years at a time", code=ErrorCode.CLOCK_TOO_FAR)
     with uow:
         account = _sandbox_account(uow, account_id)
         account.clock_offset_seconds += seconds
@@ -113,7 +116,7 @@ def inject_event(
     if code not in catalog:
         raise InvalidInput(
             f"{code!r} is not in the event catalog (GET /v1/tracking/event-codes)",
-            code="unknown_event_code",
+            code=ErrorCode.UNKNOWN_EVENT_CODE,
         )
     at = time or AccountClock(clock, account.clock_offset_seconds).now()
     event = TrackingEvent(
@@ -143,16 +146,18 @@ def progress(
     uow_factory: UnitOfWorkFactory,
     clock: Clock,
     catalog: EventCatalog,
+    channels: Sequence[str],
     step: timedelta,
 ) -> int:
-    """Move every sandbox letter as far as its account's clock allows; returns the moves."""
+    """Move every sandbox letter of these channels (those produced as print is: email has
+    its own story) as far as its account's clock allows; returns the moves."""
     with uow_factory() as uow:
         accounts = [(a.id, a.clock_offset_seconds) for a in uow.sandbox.accounts()]
     moves = 0
     for account_id, offset in accounts:
         account_clock = AccountClock(clock, offset)
         for _ in range(MAX_PASSES):
-            moved = _pass(uow_factory, account_clock, catalog, account_id, step)
+            moved = _pass(uow_factory, account_clock, catalog, account_id, channels, step)
             moves += moved
             if not moved:
                 break
@@ -164,17 +169,25 @@ def _pass(
     clock: Clock,
     catalog: EventCatalog,
     account_id: str,
+    channels: Sequence[str],
     step: timedelta,
 ) -> int:
     now = clock.now()
     moved = 0
     with uow_factory() as uow:
         # Produced at once: no lot, no file; the story starts from here.
-        for piece in uow.sandbox.pieces(account_id, [PieceState.ACCEPTED]):
+        for piece in uow.sandbox.pieces(
+            account_id, [PieceState.ACCEPTED], channels=channels, default_channel=DEFAULT_CHANNEL
+        ):
             piece.move_to(PieceState.ALLOCATED, now)
             piece.move_to(PieceState.TRANSFERRED, now)
             moved += 1
-        for piece in uow.sandbox.pieces(account_id, [PieceState.TRANSFERRED, PieceState.PRINTED]):
+        for piece in uow.sandbox.pieces(
+            account_id,
+            [PieceState.TRANSFERRED, PieceState.PRINTED],
+            channels=channels,
+            default_channel=DEFAULT_CHANNEL,
+        ):
             due = piece.updated_at + step
             if due > now:
                 continue

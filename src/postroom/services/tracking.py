@@ -25,7 +25,7 @@ from postroom.documents.shipment_proofs import (
 )
 from postroom.domain.audit import AuditEntry, AuditKind
 from postroom.domain.clock import Clock
-from postroom.domain.errors import Conflict, InvalidInput, NotFound
+from postroom.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from postroom.domain.model import MailPiece, new_id
 from postroom.domain.states import PIECE_TRANSITIONS, PieceState
 from postroom.domain.tracking import (
@@ -48,12 +48,11 @@ from postroom.domain.tracking import (
     winning_event,
 )
 from postroom.services.ports import BlobStore, UnitOfWork
+from postroom.services.stages import FOLD_EVENTS, ISSUE_PROOF, STAGE_PROOF_PREFIX
 
 log = logging.getLogger(__name__)
 
-ISSUE_PROOF = "issue_proof"  # the pipeline stage that makes a shipment's proof
-FOLD_EVENTS = "fold_events"  # the pipeline stage that folds a queued batch of events
-STAGE_PREFIX = "proof:"  # stage_runs key: proof:<KIND>
+STAGE_PREFIX = STAGE_PROOF_PREFIX
 DEFAULT_CARRIER = "postal"
 PIECE_STATUS = {
     ShipmentStatus.DELIVERED: PieceState.DELIVERED,
@@ -92,18 +91,18 @@ def check_events(codes: Sequence[str], catalog: EventCatalog) -> None:
     """Refuse the whole batch when any event is unusable (given by their codes, in
     order), naming every bad one."""
     if not codes:
-        raise InvalidInput("no events given", code="no_events")
+        raise InvalidInput("no events given", code=ErrorCode.NO_EVENTS)
     if len(codes) > MAX_EVENTS_PER_CALL:
         raise InvalidInput(
             f"at most {MAX_EVENTS_PER_CALL} events per call, got {len(codes)}",
-            code="too_many_events",
+            code=ErrorCode.TOO_MANY_EVENTS,
         )
     unknown = [{"index": i, "code": code} for i, code in enumerate(codes) if code not in catalog]
     if unknown:
         raise InvalidInput(
             f"{len(unknown)} event(s) carry a code that is not in the event catalog "
             "(GET /v1/tracking/event-codes lists them; leading zeros count)",
-            code="unknown_event_code",
+            code=ErrorCode.UNKNOWN_EVENT_CODE,
             detail={"events": unknown[:50]},
         )
 
@@ -433,12 +432,13 @@ def create_shipment(
     if not reference or len(reference) > REFERENCE_MAX:
         raise InvalidInput(
             f"the tracking reference must be 1 to {REFERENCE_MAX} characters",
-            code="invalid_reference",
+            code=ErrorCode.INVALID_REFERENCE,
         )
     with uow:
         if uow.shipments.by_reference(account_id, reference) is not None:
             raise Conflict(
-                f"a shipment with reference {reference} exists already", code="duplicate_reference"
+                f"a shipment with reference {reference} exists already",
+                code=ErrorCode.DUPLICATE_REFERENCE,
             )
         now = clock.now()
         shipment = Shipment(

@@ -19,7 +19,7 @@ import httpx
 
 from postroom.domain.audit import AuditEntry, AuditKind
 from postroom.domain.clock import Clock
-from postroom.domain.errors import Conflict, NotFound, RetryableError
+from postroom.domain.errors import Conflict, ErrorCode, NotFound, RetryableError
 from postroom.domain.tracking import NotedChange
 from postroom.domain.webhooks import (
     ENDPOINT_SUBJECT,
@@ -105,7 +105,7 @@ def create_endpoint(
         if uow.webhooks.count_endpoints(account_id) >= MAX_ENDPOINTS_PER_ACCOUNT:
             raise Conflict(
                 f"an account can have at most {MAX_ENDPOINTS_PER_ACCOUNT} webhook endpoints",
-                code="webhook_endpoint_limit",
+                code=ErrorCode.WEBHOOK_ENDPOINT_LIMIT,
             )
         uow.webhooks.add_endpoint(endpoint)
         _audit_endpoint(
@@ -268,7 +268,7 @@ def replay_delivery(
             if not endpoint.enabled:
                 raise Conflict(
                     "the delivery's endpoint is disabled; enable it first",
-                    code="webhook_endpoint_disabled",
+                    code=ErrorCode.WEBHOOK_ENDPOINT_DISABLED,
                 )
             check_delivery_transition(delivery.state, DeliveryState.PENDING)
             if not uow.webhooks.restart(delivery, clock.now()):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from postroom.domain.catalog import Charge, Environment, Option, OptionType, Service
+from postroom.domain.lots import LotCandidate, ServiceTerms, presort_key
 from postroom.domain.model import (
     Account,
     ApiKey,
@@ -22,12 +23,20 @@ from postroom.domain.model import (
     Shop,
     User,
 )
+from postroom.domain.records import IdempotencyRecord, OutboxMessage
 from postroom.domain.states import BatchState, LotState, PieceState
-from postroom.services.ports import IdempotencyRecord, LotCandidate, OutboxMessage, ServiceTerms
 from postroom.storage import tables
 
-# Channels whose pieces are produced in lots; the others (email) take pieces one by one.
-LOT_CHANNELS = ("print_local",)
+
+def on_channels(
+    service_id: Any, service_channel: Any, channels: Sequence[str], default_channel: str
+) -> Any:
+    """The condition "the piece leaves by one of these channels" on a piece outer-joined
+    to its service (None: no service, so the default channel)."""
+    by_service = service_channel.in_(list(channels))
+    if default_channel in channels:
+        return or_(service_id.is_(None), by_service)
+    return and_(service_id.is_not(None), by_service)
 
 
 class AccountRepository:
@@ -167,15 +176,24 @@ class PieceRepository:
         )
         return self.session.scalars(stmt).first()
 
-    def pieces_of_batch_by_creation(self, batch_id: str, limit: int) -> Sequence[MailPiece]:
-        """The batch's first `limit` pieces in the order they were created."""
+    def pieces_of_batch_by_creation(
+        self,
+        batch_id: str,
+        limit: int,
+        *,
+        states: Collection[PieceState] | None = None,
+        dialect_fields: Mapping[tuple[str, str], str] | None = None,
+    ) -> Sequence[MailPiece]:
+        """The batch's first `limit` pieces in the order they were created: in `states` when
+        given, and whose dialect_fields[dialect][key] equals the value for each (dialect,
+        key) of `dialect_fields` (a JSON path the database compares)."""
         t = tables.mail_pieces
-        stmt = (
-            select(MailPiece)
-            .where(t.c.batch_id == batch_id)
-            .order_by(t.c.created_at, t.c.id)
-            .limit(limit)
-        )
+        stmt = select(MailPiece).where(t.c.batch_id == batch_id)
+        if states is not None:
+            stmt = stmt.where(t.c.state.in_(list(states)))
+        for path, value in (dialect_fields or {}).items():
+            stmt = stmt.where(t.c.dialect_fields[path].as_string() == value)
+        stmt = stmt.order_by(t.c.created_at, t.c.id).limit(limit)
         return self.session.scalars(stmt).all()
 
     def batch_for_update(self, batch_id: str) -> Batch | None:
@@ -284,8 +302,6 @@ class PieceRepository:
 
     def in_lot(self, lot_id: str) -> Sequence[MailPiece]:
         """The pieces of a lot in production order: presorted by country and postal code."""
-        from postroom.services.production import presort_key
-
         t = tables.mail_pieces
         stmt = select(MailPiece).where(t.c.lot_id == lot_id).order_by(t.c.created_at, t.c.id)
         pieces = list(self.session.scalars(stmt).all())
@@ -335,9 +351,12 @@ class LotRepository:
 
     # --- lots and feedback -------------------------------------------------------------
 
-    def candidates(self, *, produce_by: date) -> list[LotCandidate]:
-        """Accepted pieces whose output date is at most `produce_by` (or unset), with their
-        service's terms; columns only, nothing locked (the plan is checked at allocation)."""
+    def candidates(
+        self, *, produce_by: date, channels: Sequence[str], default_channel: str
+    ) -> list[LotCandidate]:
+        """Accepted pieces of these lot channels whose output date is at most `produce_by`
+        (or unset), with their service's terms; columns only, nothing locked (the plan is
+        checked at allocation). A piece without a service goes by `default_channel`."""
         p, s = tables.mail_pieces, tables.services
         stmt = (
             select(
@@ -363,7 +382,7 @@ class LotRepository:
             .where(p.c.state == PieceState.ACCEPTED)
             # Sandbox letters never reach a printer folder: services/sandbox.py plays them.
             .where(tables.accounts.c.sandbox.is_(False))
-            .where(or_(s.c.id.is_(None), s.c.channel.in_(LOT_CHANNELS)))
+            .where(on_channels(s.c.id, s.c.channel, channels, default_channel))
             .where(or_(p.c.output_date.is_(None), p.c.output_date <= produce_by))
             .order_by(p.c.created_at, p.c.id)
         )

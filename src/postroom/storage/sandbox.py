@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from postroom.domain.model import Account, MailPiece
 from postroom.domain.states import PieceState
 from postroom.domain.tracking import FINAL_STATUSES, Shipment
 from postroom.storage import tables
-from postroom.storage.repositories import LOT_CHANNELS
+from postroom.storage.repositories import on_channels
 
 BATCH = 500  # rows per pass: a large sandbox campaign moves over several passes
 
@@ -26,15 +26,22 @@ class SandboxRepository:
         """Every sandbox account (their clocks differ)."""
         return self.session.scalars(select(Account).where(tables.accounts.c.sandbox)).all()
 
-    def pieces(self, account_id: str, states: Sequence[PieceState]) -> Sequence[MailPiece]:
-        """The account's pieces in these states that go to print (email pieces have their
-        own stage), oldest change first."""
+    def pieces(
+        self,
+        account_id: str,
+        states: Sequence[PieceState],
+        *,
+        channels: Sequence[str],
+        default_channel: str,
+    ) -> Sequence[MailPiece]:
+        """The account's pieces in these states that go by these (lot) channels (pieces of
+        other channels have their own stage), oldest change first."""
         p, s = tables.mail_pieces.c, tables.services.c
         return self.session.scalars(
             select(MailPiece)
             .outerjoin(tables.services, p.service_id == s.id)
             .where(and_(p.account_id == account_id, p.state.in_(list(states))))
-            .where(or_(s.id.is_(None), s.channel.in_(LOT_CHANNELS)))
+            .where(on_channels(s.id, s.channel, channels, default_channel))
             .order_by(p.updated_at, p.id)
             .limit(BATCH)
         ).all()

@@ -8,10 +8,18 @@ from typing import TYPE_CHECKING, Any
 
 import dramatiq
 
+from postroom.services import composition, intake, pipeline, tracking
 from postroom.services import email as email_stage
-from postroom.services import intake, pipeline, production, tracking
-from postroom.services.letters import CHECK_PIECE
 from postroom.services.retry import retrying
+from postroom.services.stages import (
+    CHECK_PIECE,
+    COMPOSE_LOT,
+    FOLD_EVENTS,
+    HAND_OFF_PIECE,
+    ISSUE_PROOF,
+    PREFLIGHT_DOCUMENT,
+    SEND_EMAIL,
+)
 
 if TYPE_CHECKING:
     from postroom.bootstrap import Container
@@ -22,8 +30,8 @@ QUEUE = "postroom-pipeline"
 # Folding carrier events has a queue of its own, so that a backlog of other stages (a
 # thousand deliveries ask for two thousand proof PDFs) does not hold it back: each queue
 # has its consumer, and the worker threads take the higher priority first.
-QUEUES = {tracking.FOLD_EVENTS: "postroom-tracking"}
-PRIORITIES = {tracking.ISSUE_PROOF: 10}  # lower runs first; a proof can wait a little
+QUEUES = {FOLD_EVENTS: "postroom-tracking"}
+PRIORITIES = {ISSUE_PROOF: 10}  # lower runs first; a proof can wait a little
 
 
 def queue_of(stage: str) -> str:
@@ -63,12 +71,23 @@ def register_actors(container: Container) -> dict[str, dramatiq.Actor[Any, Any]]
         )
 
     def compose_lot(message_id: int, lot_id: str) -> None:
-        pipeline.compose_lot(
+        composition.compose_lot(
             uow=container.uow(),
             blobs=container.blobs,
             clock=container.clock,
-            channel=container.print_channel,
+            channels=container.channels,
             lot_id=lot_id,
+            message_id=message_id,
+        )
+
+    def hand_off_piece(message_id: int, piece_id: str, channel_name: str) -> None:
+        composition.hand_off_piece(
+            uow_factory=container.uow,
+            blobs=container.blobs,
+            clock=container.clock,
+            channels=container.channels,
+            channel_name=channel_name,
+            piece_id=piece_id,
             message_id=message_id,
         )
 
@@ -106,11 +125,12 @@ def register_actors(container: Container) -> dict[str, dramatiq.Actor[Any, Any]]
 
     stages: dict[str, Callable[..., None]] = {
         CHECK_PIECE: check_piece,
-        intake.PREFLIGHT_DOCUMENT: preflight_document,
-        production.COMPOSE_LOT: compose_lot,
-        email_stage.SEND_EMAIL: send_email,
-        tracking.ISSUE_PROOF: issue_proof,
-        tracking.FOLD_EVENTS: fold_events,
+        PREFLIGHT_DOCUMENT: preflight_document,
+        COMPOSE_LOT: compose_lot,
+        HAND_OFF_PIECE: hand_off_piece,
+        SEND_EMAIL: send_email,
+        ISSUE_PROOF: issue_proof,
+        FOLD_EVENTS: fold_events,
     }
     return {
         name: dramatiq.Actor(

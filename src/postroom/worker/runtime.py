@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 import dramatiq
 
+from postroom.domain.records import OutboxMessage
 from postroom.services import pipeline, production, retention, sandbox, webhooks
-from postroom.services.ports import OutboxMessage
 from postroom.worker.actors import queue_of, register_actors
 
 if TYPE_CHECKING:
@@ -84,6 +84,7 @@ class WorkerRuntime:
         lots = production.build_lots(
             uow_factory=c.uow,
             clock=c.clock,
+            channels=c.channels,
             max_pieces=c.settings.lot_max_pieces,
             max_sheets=c.settings.lot_max_sheets,
         )
@@ -106,6 +107,7 @@ class WorkerRuntime:
             uow_factory=c.uow,
             clock=c.clock,
             catalog=c.events,
+            channels=production.lot_channels(c.channels),
             step=timedelta(seconds=c.settings.sandbox_step_seconds),
         )
 
@@ -127,7 +129,7 @@ class WorkerRuntime:
             recovered = pipeline.recover_in_memory_queue(uow=c.uow())
             if recovered:
                 log.info("recovered %d unfinished pipeline messages", recovered)
-        production.sweep_interrupted_compositions(uow=c.uow(), output_dir=c.settings.output_dir)
+        production.sweep_interrupted_compositions(uow_factory=c.uow, channels=c.channels)
         self._worker = dramatiq.Worker(
             c.broker, worker_threads=c.settings.worker_threads, worker_timeout=200
         )

@@ -8,11 +8,12 @@ from datetime import timedelta
 import pytest
 
 from postroom.channels.base import Channel, Receipt, RetryableChannelError, Submission
+from postroom.channels.registry import build_registry
 from postroom.documents.lot_files import MANIFEST_FILE, PRINT_FILE
+from postroom.domain.records import OutboxMessage
 from postroom.domain.states import LotState, PieceState
 from postroom.services import letters, pipeline, production
-from postroom.services.letters import CHECK_PIECE
-from postroom.services.ports import OutboxMessage
+from postroom.services.stages import CHECK_PIECE, COMPOSE_LOT, STAGE_CHECK
 from postroom.storage import tables
 from tests.unit.services.world import REDELIVER_AFTER, T0, World, accepted
 
@@ -58,9 +59,7 @@ class TestCheckPiece:
         assert again.updated_at == after_first.updated_at
         assert world.version(piece.id) == version
         stages = world.rows(tables.stage_runs, tables.stage_runs.c.subject_id == piece.id)
-        assert [(s.stage, s.finished_at) for s in stages] == [
-            (pipeline.STAGE_CHECK, after_first.updated_at)
-        ]
+        assert [(s.stage, s.finished_at) for s in stages] == [(STAGE_CHECK, after_first.updated_at)]
         assert all(r.done_at is not None for r in world.rows(tables.outbox))
 
     def test_a_duplicate_message_is_marked_done_without_running_again(self, world: World) -> None:
@@ -140,7 +139,7 @@ class TestBuildLots:
         (lot_id,) = world.build_lots(max_pieces=10)
         lot = world.lot(lot_id)
         assert (lot.state, lot.piece_count, lot.page_count) == (LotState.COMPOSING, 3, 6)
-        assert world.message_id(pipeline.COMPOSE_LOT, lot_id=lot_id)
+        assert world.message_id(COMPOSE_LOT, lot_id=lot_id)
 
     @pytest.mark.parametrize("max_pieces", [1, 3, 4])
     def test_no_lot_is_larger_than_the_limit(self, world: World, max_pieces: int) -> None:
@@ -192,8 +191,8 @@ class TestComposeLot:
     def test_composing_twice_is_a_no_op_the_second_time(self, world: World) -> None:
         pieces = accepted(world, 2)
         (lot_id,) = world.build_lots()
-        message_id = world.message_id(pipeline.COMPOSE_LOT, lot_id=lot_id)
-        channel = CountingChannel(world.container.print_channel)
+        message_id = world.message_id(COMPOSE_LOT, lot_id=lot_id)
+        channel = CountingChannel(world.print_channel)
         world.compose(lot_id, channel, message_id)
         first = world.lot(lot_id)
         print_file = world.container.settings.output_dir / lot_id / PRINT_FILE
@@ -258,7 +257,7 @@ class TestCrashedCompositions:
         accepted(world, 2)
         (lot_id,) = world.build_lots()
         with pytest.raises(Crash):
-            world.compose(lot_id, CrashAfterFilesChannel(world.container.print_channel))
+            world.compose(lot_id, CrashAfterFilesChannel(world.print_channel))
         assert world.lot(lot_id).state is LotState.COMPOSING
         folder = world.container.settings.output_dir / lot_id
         inode, written = folder.stat().st_ino, (folder / PRINT_FILE).read_bytes()
@@ -296,7 +295,7 @@ class TestCrashedCompositions:
         cut_short(world, composing)
         cut_short(world, "0b9e7c2a-3d4f-4a1b-9c8d-7e6f5a4b3c2d")  # no such lot here
         removed = production.sweep_interrupted_compositions(
-            uow=world.container.uow(), output_dir=world.container.settings.output_dir
+            uow_factory=world.container.uow, channels=world.container.channels
         )
         # A lot still composing may have a live composer in another process: its next
         # composition, holding the lot's row, removes what is left of it.
@@ -305,8 +304,14 @@ class TestCrashedCompositions:
 
     def test_sweeping_an_output_folder_not_made_yet_removes_nothing(self, world: World) -> None:
         output = world.container.settings.output_dir / "not-yet"
+        settings = world.container.settings.model_copy(
+            update={"channels": {"print_local": {"output_dir": str(output)}}}
+        )
+        channels = build_registry(settings)
         assert (
-            production.sweep_interrupted_compositions(uow=world.container.uow(), output_dir=output)
+            production.sweep_interrupted_compositions(
+                uow_factory=world.container.uow, channels=channels
+            )
             == 0
         )
 
@@ -346,7 +351,7 @@ class TestAbandonStage:
     def test_abandoning_a_compose_fails_the_lot_and_its_pieces(self, world: World) -> None:
         pieces = accepted(world, 2)
         (lot_id,) = world.build_lots()
-        message_id = self.abandon(world, pipeline.COMPOSE_LOT, {"lot_id": lot_id})
+        message_id = self.abandon(world, COMPOSE_LOT, {"lot_id": lot_id})
         assert world.lot(lot_id).state is LotState.FAILED
         for piece in pieces:
             stored = world.piece(piece.id)
@@ -359,7 +364,7 @@ class TestAbandonStage:
         (piece,) = accepted(world, 1)
         (lot_id,) = world.build_lots()
         world.compose(lot_id)
-        self.abandon(world, pipeline.COMPOSE_LOT, {"lot_id": lot_id})
+        self.abandon(world, COMPOSE_LOT, {"lot_id": lot_id})
         assert world.lot(lot_id).state is LotState.COMPOSED
         assert world.piece(piece.id).state is PieceState.TRANSFERRED
 

@@ -9,6 +9,7 @@ import pytest
 
 from postroom.domain.catalog import Environment, Service
 from postroom.domain.errors import Conflict
+from postroom.domain.lots import LotCandidate, ServiceTerms
 from postroom.domain.model import (
     Batch,
     Document,
@@ -20,7 +21,6 @@ from postroom.domain.model import (
 )
 from postroom.domain.states import DocumentState, LotState, PieceState
 from postroom.services import letters, production
-from postroom.services.ports import LotCandidate, ServiceTerms
 from postroom.services.production import is_due, plan_lots
 from tests.unit.services.world import World, accepted
 
@@ -282,6 +282,7 @@ class TestBuildLots:
         lot_ids = production.build_lots(
             uow_factory=world.container.uow,
             clock=world.clock,
+            channels=world.container.channels,
             max_pieces=100,
             ignore_cut_off=True,
         )
@@ -300,7 +301,11 @@ class TestBuildLots:
     def test_caps_come_from_both_pieces_and_sheets(self, world: World) -> None:
         _accepted_pieces(world, 5)
         lot_ids = production.build_lots(
-            uow_factory=world.container.uow, clock=world.clock, max_pieces=4, max_sheets=2
+            uow_factory=world.container.uow,
+            clock=world.clock,
+            channels=world.container.channels,
+            max_pieces=4,
+            max_sheets=2,
         )
         assert [world.lot(i).sheet_count for i in lot_ids] == [2, 2, 1]
 
@@ -308,7 +313,11 @@ class TestBuildLots:
         ids = _accepted_pieces(world, 2)
         with world.container.uow() as uow:
             plans = production.plan_lots(
-                uow.lots.candidates(produce_by=DAY + timedelta(days=400)),
+                uow.lots.candidates(
+                    produce_by=DAY + timedelta(days=400),
+                    channels=["print_local"],
+                    default_channel="print_local",
+                ),
                 now=world.clock.now(),
                 max_pieces=10,
                 max_sheets=10,

@@ -12,13 +12,13 @@ from typing import Any
 from sqlalchemy import select
 
 from postroom.bootstrap import Container, build_container
-from postroom.channels.base import Channel
+from postroom.channels.base import Channel, Takes
 from postroom.config import Settings
 from postroom.domain.clock import FixedClock
 from postroom.domain.model import Lot, MailPiece, PieceOptions, Recipient
-from postroom.services import accounts, letters, pipeline, production
-from postroom.services.letters import CHECK_PIECE
-from postroom.services.ports import OutboxMessage
+from postroom.domain.records import OutboxMessage
+from postroom.services import accounts, composition, letters, pipeline, production
+from postroom.services.stages import CHECK_PIECE, COMPOSE_LOT
 from postroom.storage import tables
 from tests.support.pdfs import make_pdf
 
@@ -35,6 +35,20 @@ RECIPIENT = Recipient(
 )
 
 
+class OnlyChannel:
+    """A channel directory that answers every name with one channel: a test's wrapper
+    around the real print channel (counting, or crashing at a chosen point)."""
+
+    def __init__(self, channel: Channel) -> None:
+        self.channel = channel
+
+    def get(self, name: str) -> Channel:
+        return self.channel
+
+    def names(self, takes: Takes | None = None) -> tuple[str, ...]:
+        return (self.channel.name,)
+
+
 @dataclass
 class World:
     """A container on a fresh SQLite database, a clock the test moves, and one account."""
@@ -43,7 +57,13 @@ class World:
     clock: FixedClock
     account_id: str
 
-    def submit(self, pages: int = 1, label: str = "Letter") -> MailPiece:
+    def submit(
+        self,
+        pages: int = 1,
+        label: str = "Letter",
+        service: str | None = None,
+        recipient: Recipient = RECIPIENT,
+    ) -> MailPiece:
         """Submit a letter, one second after the previous one so their order is known."""
         self.clock.advance(timedelta(seconds=1))
         c = self.container
@@ -55,8 +75,9 @@ class World:
             account_id=self.account_id,
             upload=io.BytesIO(make_pdf(pages, label=label)),
             filename="letter.pdf",
-            recipient=RECIPIENT,
+            recipient=recipient,
             options=PieceOptions(),
+            service=service,
         )
 
     def piece(self, piece_id: str) -> MailPiece:
@@ -92,21 +113,28 @@ class World:
 
     def build_lots(self, max_pieces: int = 100) -> list[str]:
         return production.build_lots(
-            uow_factory=self.container.uow, clock=self.clock, max_pieces=max_pieces
+            uow_factory=self.container.uow,
+            clock=self.clock,
+            channels=self.container.channels,
+            max_pieces=max_pieces,
         )
 
     def compose(
         self, lot_id: str, channel: Channel | None = None, message_id: int | None = None
     ) -> None:
         c = self.container
-        pipeline.compose_lot(
+        composition.compose_lot(
             uow=c.uow(),
             blobs=c.blobs,
             clock=self.clock,
-            channel=channel or c.print_channel,
+            channels=c.channels if channel is None else OnlyChannel(channel),
             lot_id=lot_id,
-            message_id=message_id or self.message_id(pipeline.COMPOSE_LOT, lot_id=lot_id),
+            message_id=message_id or self.message_id(COMPOSE_LOT, lot_id=lot_id),
         )
+
+    @property
+    def print_channel(self) -> Channel:
+        return self.container.channels.get("print_local")
 
     def relay(self, sent: list[OutboxMessage]) -> int:
         return pipeline.relay_outbox(
@@ -121,10 +149,18 @@ class World:
         return int(row.version)
 
 
-def open_world(tmp_path: Path) -> Iterator[World]:
-    """A fresh world, closed after the test."""
+def open_world(tmp_path: Path, **overrides: Any) -> Iterator[World]:
+    """A fresh world (settings changed by `overrides`), closed after the test."""
     clock = FixedClock(T0)
-    settings = Settings(data_dir=tmp_path / "data", database_url="", broker_url="", storage_url="")
+    settings = Settings(
+        **{
+            "data_dir": tmp_path / "data",
+            "database_url": "",
+            "broker_url": "",
+            "storage_url": "",
+            **overrides,
+        }
+    )
     container = build_container(settings, clock=clock)
     account = accounts.create_account(
         uow=container.uow(), clock=clock, name="Kommun", credit_minor=TEST_CREDIT_MINOR

@@ -22,7 +22,7 @@ from postroom.api.schemas import (
     PiecePage,
 )
 from postroom.documents.split import SplitKind, SplitRule
-from postroom.domain.errors import InvalidInput
+from postroom.domain.errors import ErrorCode, InvalidInput
 from postroom.domain.states import DocumentState
 from postroom.services import intake, order
 from postroom.services.retry import retrying
@@ -132,7 +132,7 @@ def add_document(
     if file is None:
         raise InvalidInput(
             "send the PDF as the multipart field `file`",
-            code="validation_error",
+            code=ErrorCode.VALIDATION_ERROR,
             detail=[{"loc": ["body", "file"], "msg": "Field required"}],
         )
     document = intake.upload_document(

@@ -15,7 +15,7 @@ from postroom.api.cursors import decode_time_cursor, encode_time_cursor
 from postroom.api.deps import ContainerDep, PrincipalDep
 from postroom.api.idempotency import idempotent
 from postroom.api.schemas import EmailIn, LetterOut, LetterPage, OptionsIn, RecipientIn
-from postroom.domain.errors import InvalidInput
+from postroom.domain.errors import ErrorCode, InvalidInput
 from postroom.domain.model import Recipient
 from postroom.domain.states import PieceState
 from postroom.services import letters
@@ -48,7 +48,7 @@ def _parse(model: type[M], raw: str, field: str) -> M:
             {"loc": [field, *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()
         ]
         raise InvalidInput(
-            f"the {field} field is not valid", code="validation_error", detail=detail
+            f"the {field} field is not valid", code=ErrorCode.VALIDATION_ERROR, detail=detail
         ) from exc
 
 
@@ -57,11 +57,13 @@ def _utc(name: str, value: datetime | None) -> datetime | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        raise InvalidInput(f"{name} needs a UTC offset (e.g. Z)", code="validation_error")
+        raise InvalidInput(f"{name} needs a UTC offset (e.g. Z)", code=ErrorCode.VALIDATION_ERROR)
     try:
         return value.astimezone(UTC)
     except OverflowError as exc:
-        raise InvalidInput(f"{name} is out of range in UTC", code="validation_error") from exc
+        raise InvalidInput(
+            f"{name} is out of range in UTC", code=ErrorCode.VALIDATION_ERROR
+        ) from exc
 
 
 @router.post("", status_code=201, response_model=LetterOut, summary="Send a letter")

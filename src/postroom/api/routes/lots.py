@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from postroom.api.cursors import decode_time_cursor, encode_time_cursor
 from postroom.api.deps import ContainerDep, PrincipalDep
-from postroom.domain.errors import InvalidInput
+from postroom.domain.errors import ErrorCode, InvalidInput
 from postroom.domain.model import Lot
 from postroom.domain.states import LotState
 from postroom.services import feedback, production
@@ -175,7 +175,9 @@ def report_lot(
     # The lot is looked up before the body is judged: another account gets 404, not 422.
     production.get_lot(uow=c.uow(), account_id=principal.account_id, lot_id=lot_id)
     if body is None:
-        raise InvalidInput("send JSON with status, time and reason", code="validation_error")
+        raise InvalidInput(
+            "send JSON with status, time and reason", code=ErrorCode.VALIDATION_ERROR
+        )
     at = body.time if body.time.tzinfo else body.time.replace(tzinfo=UTC)
     report = feedback.lot_feedback(
         uow_factory=c.uow,

@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from postroom.api.deps import ContainerDep, PrincipalDep
 from postroom.api.routes.tracking import CODE_PATTERN, IngestOut
-from postroom.domain.errors import InvalidInput
+from postroom.domain.errors import ErrorCode, InvalidInput
 from postroom.services import sandbox, tracking
 
 router = APIRouter(tags=["sandbox"])
@@ -77,7 +77,7 @@ def play_event(
     # The shipment is looked up before the body is judged: another account gets 404.
     tracking.get_shipment(uow=c.uow(), account_id=principal.account_id, shipment_id=shipment_id)
     if body is None:
-        raise InvalidInput("send JSON with the event's code", code="validation_error")
+        raise InvalidInput("send JSON with the event's code", code=ErrorCode.VALIDATION_ERROR)
     result = sandbox.inject_event(
         uow_factory=c.uow,
         clock=c.clock,

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from postroom.api.cursors import decode_time_cursor, encode_time_cursor
 from postroom.api.deps import ContainerDep, PrincipalDep
 from postroom.api.idempotency import idempotent
-from postroom.domain.errors import InvalidInput
+from postroom.domain.errors import ErrorCode, InvalidInput
 from postroom.domain.webhooks import (
     MAX_ROTATION_GRACE,
     ROTATION_GRACE,
@@ -211,7 +211,9 @@ def create_webhook(
     Idempotency-Key returns `secret: null`)."""
 
     if body.dialect is not None and header_signer(body.dialect) is None:
-        raise InvalidInput(f"no dialect {body.dialect!r} sends webhooks", code="unknown_dialect")
+        raise InvalidInput(
+            f"no dialect {body.dialect!r} sends webhooks", code=ErrorCode.UNKNOWN_DIALECT
+        )
 
     def handler() -> tuple[int, Any, Any]:
         endpoint, secret = webhooks.create_endpoint(
@@ -259,7 +261,7 @@ def patch_webhook(
     # The endpoint is looked up before the body is judged: another account gets 404, not 422.
     webhooks.get_endpoint(uow=c.uow(), account_id=principal.account_id, endpoint_id=endpoint_id)
     if body is None:
-        raise InvalidInput("send JSON with the fields to change", code="validation_error")
+        raise InvalidInput("send JSON with the fields to change", code=ErrorCode.VALIDATION_ERROR)
     endpoint = webhooks.update_endpoint(
         uow=c.uow(),
         clock=c.clock,

@@ -1,22 +1,14 @@
-"""Who is calling: the native API's principal resolution, reused as it is.
-
-Ekopost clients send `Authorization: api-key KEY` or `Authorization: Basic
-base64(username:password)`; api/deps.authenticate already accepts both (and the native forms
-too). A refusal raises Unauthenticated, which the dialect's route class answers as error 0."""
+"""Who is calling an Ekopost route: the core's credential checks, limited to the forms
+Ekopost clients send (the descriptor's `auth`); a refusal is Ekopost's error 0."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
-from postroom.api.deps import ContainerDep, authenticate
+from postroom.dialects.auth import principal_reader
+from postroom.dialects.ekopost.descriptor import DIALECT
 from postroom.services.accounts import Principal
 
-
-def ekopost_principal(request: Request, c: ContainerDep) -> Principal:
-    """The authenticated caller of an Ekopost route."""
-    return authenticate(c, request)
-
-
-EkopostPrincipal = Annotated[Principal, Depends(ekopost_principal)]
+EkopostPrincipal = Annotated[Principal, Depends(principal_reader(DIALECT.auth))]

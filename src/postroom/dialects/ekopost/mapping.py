@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
+from postroom.domain.errors import ErrorCode
 from postroom.domain.model import MailPiece, Plex, Postage
 from postroom.domain.states import BatchState, PieceState
 
@@ -58,95 +60,158 @@ ENVELOPE_STATES: dict[PieceState, str] = {
 }
 
 CAMPAIGN_STATE_BY_NAME: dict[str, BatchState] = {v: k for k, v in CAMPAIGN_STATES.items()}
+# An Ekopost envelope state -> the core states it stands for (what a listing filters on).
+ENVELOPE_STATES_BY_NAME: dict[str, frozenset[PieceState]] = {
+    name: frozenset(core for core, named in ENVELOPE_STATES.items() if named == name)
+    for name in dict.fromkeys(ENVELOPE_STATES.values())
+}
 
-# Ekopost's error codes and their messages, as the seed's "Error code values" table words them.
-ERROR_MESSAGES: dict[str, str] = {
-    "0": "Invalid basic authentication token.",
+
+# Ekopost's error codes (the seed's "Error code values" table), by what they mean.
+class EkopostCode(StrEnum):
+    """An Ekopost error_code."""
+
+    BAD_CREDENTIALS = "0"
     # Not in the seed's table: its reachable checks answer 404 without saying with what.
-    "404": "The recipient is not reachable.",
-    "100A": "The envelope must contain atleast one (1) document before being closed.",
-    "101": "A campaign must contain atleast one (1) envelope before being closed.",
-    "102": "All envelopes inside a campaign must be closed before closing the campaign.",
-    "103": "An envelope may only contain one (1) document.",
-    "104": "An envelope may only contain content with mime of 'application/pdf'.",
-    "105": "Could not extract or identify a postal address in the envelopes main documents.",
-    "106": "Campaign was not found.",
-    "107": "Could not open the main document content or find any pages.",
-    "108": (
+    NOT_REACHABLE = "404"
+    NO_DOCUMENT = "100A"
+    CAMPAIGN_EMPTY = "101"
+    ENVELOPES_NOT_CLOSED = "102"
+    ONE_DOCUMENT_ONLY = "103"
+    DOCUMENT_NOT_PDF = "104"
+    NO_POSTAL_ADDRESS = "105"
+    CAMPAIGN_NOT_FOUND = "106"
+    DOCUMENT_UNREADABLE = "107"
+    ATTACHMENT_NOT_PDF = "108"
+    MARKUP_NOT_XML = "109"
+    ENVELOPE_NOT_FOUND = "111"
+    COUNTRY_NOT_ISO = "112"
+    CREDIT_LIMIT = "113"
+    SEARCH_NULL = "114"
+    SEARCH_INVALID = "115"
+    TIMESPAN_INVALID = "116"
+    DOCUMENT_SIZE = "117"
+    ATTACHMENT_SIZE = "118"
+    MISSING_RECIPIENT = "119"
+    MISSING_EMAIL = "120"
+    EMAIL_INVALID = "123"
+    NOT_UNIQUE = "126"
+    INVALID_DATA = "127"
+    EMPTY_DATA = "129"
+    ADDRESS_VALIDATION = "135"
+    CONTENT_NOT_FOUND = "137"
+    NO_PROTECTED_MAILING = "140"
+    # Postroom's own, for what the seed's table has no code for.
+    BUSY = "busy"
+    INTERNAL = "500"
+
+
+ERROR_MESSAGES: dict[EkopostCode, str] = {
+    EkopostCode.BAD_CREDENTIALS: "Invalid basic authentication token.",
+    EkopostCode.NOT_REACHABLE: "The recipient is not reachable.",
+    EkopostCode.NO_DOCUMENT: (
+        "The envelope must contain atleast one (1) document before being closed."
+    ),
+    EkopostCode.CAMPAIGN_EMPTY: (
+        "A campaign must contain atleast one (1) envelope before being closed."
+    ),
+    EkopostCode.ENVELOPES_NOT_CLOSED: (
+        "All envelopes inside a campaign must be closed before closing the campaign."
+    ),
+    EkopostCode.ONE_DOCUMENT_ONLY: "An envelope may only contain one (1) document.",
+    EkopostCode.DOCUMENT_NOT_PDF: (
+        "An envelope may only contain content with mime of 'application/pdf'."
+    ),
+    EkopostCode.NO_POSTAL_ADDRESS: (
+        "Could not extract or identify a postal address in the envelopes main documents."
+    ),
+    EkopostCode.CAMPAIGN_NOT_FOUND: "Campaign was not found.",
+    EkopostCode.DOCUMENT_UNREADABLE: "Could not open the main document content or find any pages.",
+    EkopostCode.ATTACHMENT_NOT_PDF: (
         "An envelope may only contain content of type 'attachment' with mime set to "
         "'application/pdf'."
     ),
-    "109": (
+    EkopostCode.MARKUP_NOT_XML: (
         "An envelope may only contain content of type 'markup' with mime set to 'application/xml'."
     ),
-    "111": "Envelope was not found.",
-    "112": "Specified country is not a valid ISO 3166-1 encoded alpha-2 code.",
-    "113": (
+    EkopostCode.ENVELOPE_NOT_FOUND: "Envelope was not found.",
+    EkopostCode.COUNTRY_NOT_ISO: (
+        "Specified country is not a valid ISO 3166-1 encoded alpha-2 code."
+    ),
+    EkopostCode.CREDIT_LIMIT: (
         "You have exceeded your credit limit for the month, please contact our customer "
         "service to adjust your credit limit."
     ),
-    "114": "The searchparams is null.",
-    "115": "The searchparams is invalid.",
-    "116": "The timespan is invalid.",
-    "117": "The document size is invalid.",
-    "118": "The attachment size is invalid.",
-    "119": "Missing recipient.",
-    "120": "Missing email",
-    "123": "Email address contains invalid characters.",
-    "126": "Not unique",
-    "127": "Invalid data",
-    "129": "Empty data field",
-    "135": "Address validation error",
-    "140": (
+    EkopostCode.SEARCH_NULL: "The searchparams is null.",
+    EkopostCode.SEARCH_INVALID: "The searchparams is invalid.",
+    EkopostCode.TIMESPAN_INVALID: "The timespan is invalid.",
+    EkopostCode.DOCUMENT_SIZE: "The document size is invalid.",
+    EkopostCode.ATTACHMENT_SIZE: "The attachment size is invalid.",
+    EkopostCode.MISSING_RECIPIENT: "Missing recipient.",
+    EkopostCode.MISSING_EMAIL: "Missing email",
+    EkopostCode.EMAIL_INVALID: "Email address contains invalid characters.",
+    EkopostCode.NOT_UNIQUE: "Not unique",
+    EkopostCode.INVALID_DATA: "Invalid data",
+    EkopostCode.EMPTY_DATA: "Empty data field",
+    EkopostCode.ADDRESS_VALIDATION: "Address validation error",
+    EkopostCode.CONTENT_NOT_FOUND: "Content was not found.",
+    EkopostCode.NO_PROTECTED_MAILING: (
         "No setup for protected mailing, contact hejsan@ekopost.se to get started with "
         "protected mailing."
     ),
+    EkopostCode.BUSY: "Server busy.",
+    EkopostCode.INTERNAL: "Internal error.",
 }
 
-# Core error codes (domain/errors.py and the services' `code=`) -> Ekopost error code.
-# Anything not listed here that is the caller's fault is 127 "Invalid data".
-CORE_ERRORS: dict[str, str] = {
-    "unauthenticated": "0",
-    "batch_not_ready": "102",
-    "credit_exceeded": "113",
-    "monthly_limit_exceeded": "113",
-    "unknown_country": "112",
-    "not_a_pdf": "104",
-    "empty_file": "107",
-    "no_pages": "107",
-    "unreadable_pdf": "107",
-    "encrypted_pdf": "107",
-    "document_too_large": "117",
-    "document_rejected": "107",
-    "batch_empty": "101",
-    "pieces_not_closed": "102",
-    "no_document": "100A",
-    "document_present": "103",
-    "no_address": "105",
-    "duplicate_reference": "126",
-    "missing_recipient": "119",
-    "invalid_recipient": "127",
-    "too_many_recipients": "127",
-    "invalid_email_address": "123",
+# The core's error codes (domain/errors.ErrorCode) -> Ekopost's. Anything not listed that is
+# the caller's fault is INVALID_DATA (127); a NotFound is the campaign's (106) unless the
+# route says whose it is.
+CORE_ERRORS: dict[ErrorCode, EkopostCode] = {
+    ErrorCode.UNAUTHENTICATED: EkopostCode.BAD_CREDENTIALS,
+    ErrorCode.BATCH_NOT_READY: EkopostCode.ENVELOPES_NOT_CLOSED,
+    ErrorCode.CREDIT_EXCEEDED: EkopostCode.CREDIT_LIMIT,
+    ErrorCode.MONTHLY_LIMIT_EXCEEDED: EkopostCode.CREDIT_LIMIT,
+    ErrorCode.UNKNOWN_COUNTRY: EkopostCode.COUNTRY_NOT_ISO,
+    ErrorCode.NOT_A_PDF: EkopostCode.DOCUMENT_NOT_PDF,
+    ErrorCode.EMPTY_FILE: EkopostCode.DOCUMENT_UNREADABLE,
+    ErrorCode.NO_PAGES: EkopostCode.DOCUMENT_UNREADABLE,
+    ErrorCode.UNREADABLE_PDF: EkopostCode.DOCUMENT_UNREADABLE,
+    ErrorCode.ENCRYPTED_PDF: EkopostCode.DOCUMENT_UNREADABLE,
+    ErrorCode.DOCUMENT_TOO_LARGE: EkopostCode.DOCUMENT_SIZE,
+    ErrorCode.DOCUMENT_REJECTED: EkopostCode.DOCUMENT_UNREADABLE,
+    ErrorCode.BATCH_EMPTY: EkopostCode.CAMPAIGN_EMPTY,
+    ErrorCode.PIECES_NOT_CLOSED: EkopostCode.ENVELOPES_NOT_CLOSED,
+    ErrorCode.NO_DOCUMENT: EkopostCode.NO_DOCUMENT,
+    ErrorCode.DOCUMENT_PRESENT: EkopostCode.ONE_DOCUMENT_ONLY,
+    ErrorCode.NO_ADDRESS: EkopostCode.NO_POSTAL_ADDRESS,
+    ErrorCode.DUPLICATE_REFERENCE: EkopostCode.NOT_UNIQUE,
+    ErrorCode.MISSING_RECIPIENT: EkopostCode.MISSING_RECIPIENT,
+    ErrorCode.INVALID_RECIPIENT: EkopostCode.INVALID_DATA,
+    ErrorCode.TOO_MANY_RECIPIENTS: EkopostCode.INVALID_DATA,
+    ErrorCode.INVALID_EMAIL_ADDRESS: EkopostCode.EMAIL_INVALID,
+    ErrorCode.INVALID_EMAIL_SUBJECT: EkopostCode.INVALID_DATA,
+    ErrorCode.REGISTERED_LINE_TOO_LONG: EkopostCode.ADDRESS_VALIDATION,
+    ErrorCode.REGISTERED_POSTAL_CODE: EkopostCode.ADDRESS_VALIDATION,
 }
+
+
+class EkopostError(Exception):
+    """A refusal in Ekopost's own terms: its error code and HTTP status (errors.translate
+    answers it); for what the core refuses, raise nothing here and let CORE_ERRORS map it."""
+
+    def __init__(
+        self, code: EkopostCode, developer_message: str = "", *, status: int = 400
+    ) -> None:
+        super().__init__(developer_message or code.value)
+        self.code = code
+        self.status = status
+        self.developer_message = developer_message
 
 
 # --- address objects ------------------------------------------------------------------------
 
-# Registered mail (rek) limits, as the seed's postal address object states them.
-REK_LINE_LENGTH = 35
-REK_POSTAL_CODE_DIGITS = 5
 # The country of a postal address that names none: Ekopost's home market.
 DEFAULT_COUNTRY = "SE"
-
-
-class AddressRefused(Exception):
-    """An address object Postroom cannot take, with the Ekopost error code to answer."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def _lines(address: dict[str, Any], key: str) -> tuple[str, ...]:
@@ -156,7 +221,7 @@ def _lines(address: dict[str, Any], key: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise AddressRefused("127", f"address.{key} must be an array of strings")
+        raise EkopostError(EkopostCode.INVALID_DATA, f"address.{key} must be an array of strings")
     return tuple(v.strip() for v in value if v.strip())
 
 
@@ -165,7 +230,7 @@ def _text(address: dict[str, Any], key: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str | int):
-        raise AddressRefused("127", f"address.{key} must be a string")
+        raise EkopostError(EkopostCode.INVALID_DATA, f"address.{key} must be a string")
     return str(value).strip()
 
 
@@ -183,10 +248,10 @@ EINBOX_TYPES = frozenset({"einbox", "einbox_kivra"})
 
 
 def einbox_recipient(address: dict[str, Any]) -> str:
-    """The social security number of an e-inbox address; AddressRefused 119 without one."""
+    """The social security number of an e-inbox address; EkopostError 119 without one."""
     recipient = _text(address, "recipient")
     if not recipient:
-        raise AddressRefused("119", "an einbox address needs its recipient")
+        raise EkopostError(EkopostCode.MISSING_RECIPIENT, "an einbox address needs its recipient")
     return recipient
 
 
@@ -194,21 +259,15 @@ def einbox_recipient(address: dict[str, Any]) -> str:
 # garble); Postroom reads `email`, or `recipient` as the other address objects name theirs.
 EMAIL_TYPE = "email"
 EMAIL_KEYS = ("email", "recipient")
-MAX_SUBJECT = 200  # as the native API's email subject
 
 
 def email_parts(address: dict[str, Any]) -> tuple[str, str | None]:
-    """(address, subject or None) of an email address object; AddressRefused 120 without an
+    """(address, subject or None) of an email address object; EkopostError 120 without an
     address. The address itself is checked by the core (123 when it is not one)."""
     to = next((_text(address, key) for key in EMAIL_KEYS if _text(address, key)), "")
     if not to:
-        raise AddressRefused("120", "an email address object needs its email")
+        raise EkopostError(EkopostCode.MISSING_EMAIL, "an email address object needs its email")
     subject = _text(address, "subject")
-    if len(subject) > MAX_SUBJECT:
-        raise AddressRefused("127", f"address.subject is longer than {MAX_SUBJECT} characters")
-    if any(ch < " " for ch in subject):
-        # A mail header holds one line of text: no line breaks, NULs or other controls.
-        raise AddressRefused("127", "address.subject must be one line without control characters")
     return to, subject or None
 
 
@@ -218,21 +277,26 @@ def wants_coverpage(address: dict[str, Any] | None) -> bool:
         return False
     flag = address.get("use_coverpage") or False
     if not isinstance(flag, bool):
-        raise AddressRefused("127", "address.use_coverpage must be true or false")
+        raise EkopostError(EkopostCode.INVALID_DATA, "address.use_coverpage must be true or false")
     return flag
 
 
 def postal_parts(
-    address: dict[str, Any] | None, *, registered: bool
+    address: dict[str, Any] | None,
 ) -> tuple[tuple[str, ...], tuple[str, ...], str, str, str] | None:
     """(name lines, street lines, postal code, city, country as given) of a postal address,
     or None when it holds no address (it is then read from the document's window).
-    AddressRefused for another `$type`, a malformed field or the rek limits (135)."""
+    EkopostError for another `$type` or a malformed field; the core checks the rest (the
+    registered-mail limits among it) as it checks any address."""
     kind = address_type(address)
     if kind == "protected":
-        raise AddressRefused("140", "protected mailing is not set up in Postroom")
+        raise EkopostError(
+            EkopostCode.NO_PROTECTED_MAILING, "protected mailing is not set up in Postroom"
+        )
     if kind != "postal":
-        raise AddressRefused("127", f"address type {kind!r} is not offered by Postroom yet")
+        raise EkopostError(
+            EkopostCode.INVALID_DATA, f"address type {kind!r} is not offered by Postroom yet"
+        )
     if address is None:
         return None
     names, streets = _lines(address, "name"), _lines(address, "street")
@@ -241,18 +305,8 @@ def postal_parts(
     if not (names or streets or postal_code or city):
         return None
     if not (names and streets and postal_code and city):
-        raise AddressRefused(
-            "127", "a postal address needs name, street, postal_code and city (or none of them)"
+        raise EkopostError(
+            EkopostCode.INVALID_DATA,
+            "a postal address needs name, street, postal_code and city (or none of them)",
         )
-    if registered:
-        long_lines = [line for line in (*names, *streets) if len(line) > REK_LINE_LENGTH]
-        if long_lines:
-            raise AddressRefused(
-                "135", f"Name too long (max {REK_LINE_LENGTH} characters): {long_lines[0]!r}"
-            )
-        digits = postal_code.replace(" ", "")
-        if not (digits.isdigit() and len(digits) == REK_POSTAL_CODE_DIGITS):
-            raise AddressRefused(
-                "135", f"postal_code must be {REK_POSTAL_CODE_DIGITS} digits for rek"
-            )
     return names, streets, postal_code, city, country or DEFAULT_COUNTRY

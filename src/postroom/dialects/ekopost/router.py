@@ -1,7 +1,8 @@
 """/ekopost: Ekopost's REST API (seed 004) translated onto the core's batches and pieces.
 
 Translation only: each route reads Ekopost's request, calls a core service and writes
-Ekopost's answer. Every failure is Ekopost's error object (errors.EkopostRoute)."""
+Ekopost's answer. Every failure is Ekopost's error object (errors.translate, run by the
+route class the router is built with). Mounted at /ekopost by its descriptor."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import binascii
 import io
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Query
@@ -18,17 +19,19 @@ from fastapi import APIRouter, Query
 from postroom.addresses.countries import country_from_name_or_code
 from postroom.api.deps import ContainerDep
 from postroom.bootstrap import Container
+from postroom.dialects.base import dialect_route
 from postroom.dialects.ekopost.auth import EkopostPrincipal
-from postroom.dialects.ekopost.errors import EkopostError, EkopostRoute, campaign_not_found
+from postroom.dialects.ekopost.errors import campaign_not_found, translate
 from postroom.dialects.ekopost.mapping import (
     CAMPAIGN_STATE_BY_NAME,
     DIALECT,
     EINBOX_TYPES,
     EMAIL_TYPE,
-    ENVELOPE_STATES,
+    ENVELOPE_STATES_BY_NAME,
     PLEX_BY_NAME,
     POSTAGE_BY_NAME,
-    AddressRefused,
+    EkopostCode,
+    EkopostError,
     address_type,
     einbox_recipient,
     email_parts,
@@ -55,9 +58,8 @@ from postroom.services.envelopes import DigitalAddress
 from postroom.services.retry import retrying
 
 router = APIRouter(
-    prefix="/ekopost",
     tags=["ekopost"],
-    route_class=EkopostRoute,
+    route_class=dialect_route(translate),
     responses={
         400: {"model": ErrorOut, "description": "Refused: error_code from the seed's table"},
         404: {"model": ErrorOut, "description": "Not found (106 campaign, 111 envelope)"},
@@ -73,7 +75,6 @@ EMAIL_SERVICE = "email"
 CAMPAIGN_PROFILE = "postroom"
 # Most campaigns one GET campaigns answers (the seed has no paging).
 MAX_LISTED = 1000
-ENVELOPE_STATE_NAMES = list(dict.fromkeys(ENVELOPE_STATES.values()))
 T = TypeVar("T")
 
 
@@ -117,7 +118,7 @@ def _moment(name: str, value: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise EkopostError("115", f"{name} is not a date: {value!r}") from None
+        raise EkopostError(EkopostCode.SEARCH_INVALID, f"{name} is not a date: {value!r}") from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
@@ -136,12 +137,18 @@ def list_campaigns(
     begin = today if start is None else _moment("start", start)
     end = today + timedelta(days=1) if stop is None else _moment("stop", stop)
     if begin >= end:
-        raise EkopostError("116", f"start {begin.isoformat()} is not before stop {end.isoformat()}")
+        raise EkopostError(
+            EkopostCode.TIMESPAN_INVALID,
+            f"start {begin.isoformat()} is not before stop {end.isoformat()}",
+        )
     wanted = None
     if state is not None:
         wanted = CAMPAIGN_STATE_BY_NAME.get(state.strip().lower())
         if wanted is None:
-            raise EkopostError("115", f"state must be one of {', '.join(CAMPAIGN_STATE_BY_NAME)}")
+            raise EkopostError(
+                EkopostCode.SEARCH_INVALID,
+                f"state must be one of {', '.join(CAMPAIGN_STATE_BY_NAME)}",
+            )
     found = intake.list_batches(
         uow=c.uow(),
         account_id=principal.account_id,
@@ -163,24 +170,18 @@ def get_campaign(campaign_id: str, c: ContainerDep, principal: EkopostPrincipal)
 @router.post("/campaigns/{campaign_id}/close", response_model=CampaignOut, summary="Close campaign")
 def close_campaign(campaign_id: str, c: ContainerDep, principal: EkopostPrincipal) -> CampaignOut:
     """Close the batch with the core's order service: its pieces are priced, paid for and
-    scheduled for the campaign's output date. 101 when it has no envelope, 102 while one is
+    scheduled for the campaign's output date (one already past: as soon as possible, as the
+    core reads any batch's planned date). 101 when it has no envelope, 102 while one is
     still opened."""
     campaign = _campaign(c, principal.account_id, campaign_id)
-    batch = intake.get_batch(uow=c.uow(), account_id=principal.account_id, batch_id=campaign.id)
-    today = c.clock.now().date()
-    requested: date | None = batch.output_date
-    if requested is not None and requested <= today:
-        requested = None  # today or earlier: as soon as the service can
     retrying(
         lambda: envelopes.close_batch(
             uow=c.uow(),
             clock=c.clock,
             prices=c.prices,
             account_id=principal.account_id,
-            batch_id=batch.id,
+            batch_id=campaign.id,
             service_ref=CAMPAIGN_SERVICE,
-            requested_output_date=requested,
-            cost_center=batch.cost_center,
         )
     )
     return _campaign(c, principal.account_id, campaign_id)
@@ -205,7 +206,9 @@ def cancel_campaign(campaign_id: str, c: ContainerDep, principal: EkopostPrincip
 
 
 def envelope_not_found(envelope_id: str) -> EkopostError:
-    return EkopostError("111", f"no envelope {envelope_id} in this campaign", status=404)
+    return EkopostError(
+        EkopostCode.ENVELOPE_NOT_FOUND, f"no envelope {envelope_id} in this campaign", status=404
+    )
 
 
 def _envelope_ref(
@@ -226,11 +229,8 @@ def _envelope_call(envelope_id: str, call: Callable[[], T]) -> T:
         raise envelope_not_found(envelope_id) from None
 
 
-def _recipient(address: dict[str, Any] | None, registered: bool) -> Recipient | None:
-    try:
-        parts = postal_parts(address, registered=registered)
-    except AddressRefused as exc:
-        raise EkopostError(exc.code, exc.message) from None
+def _recipient(address: dict[str, Any] | None) -> Recipient | None:
+    parts = postal_parts(address)
     if parts is None:
         return None
     names, streets, postal_code, city, country = parts
@@ -242,13 +242,19 @@ def _options(body: EnvelopeIn) -> PieceOptions:
     if body.postage is not None:
         name = body.postage.strip().lower()
         if name == "protected":
-            raise EkopostError("140", "protected mailing is not set up in Postroom")
+            raise EkopostError(
+                EkopostCode.NO_PROTECTED_MAILING, "protected mailing is not set up in Postroom"
+            )
         if name not in POSTAGE_BY_NAME:
-            raise EkopostError("127", f"postage must be one of {', '.join(POSTAGE_BY_NAME)}")
+            raise EkopostError(
+                EkopostCode.INVALID_DATA, f"postage must be one of {', '.join(POSTAGE_BY_NAME)}"
+            )
         postage = POSTAGE_BY_NAME[name]
     if body.plex is not None:
         if body.plex.strip().lower() not in PLEX_BY_NAME:
-            raise EkopostError("127", f"plex must be one of {', '.join(PLEX_BY_NAME)}")
+            raise EkopostError(
+                EkopostCode.INVALID_DATA, f"plex must be one of {', '.join(PLEX_BY_NAME)}"
+            )
         plex = PLEX_BY_NAME[body.plex.strip().lower()]
     return PieceOptions(plex=plex, color=body.color, postage=postage)
 
@@ -262,28 +268,27 @@ def create_envelope(
     """A new envelope in state opened: a core piece with no content yet. A postal address
     with its fields is the recipient (with an address page when use_coverpage); a null or
     empty one is read from the document. An einbox address goes digital at the campaign's
-    close if reachable, on paper if not; an email address by the email channel."""
+    close if reachable, on paper if not; an email address by the email channel. The core
+    checks the address as it checks any (registered mail's limits are 135)."""
     campaign = _campaign(c, principal.account_id, campaign_id)
     options = _options(body)
     digital, by_email, coverpage = None, None, False
     kind = address_type(body.address)
-    try:
-        if body.address is not None and kind in EINBOX_TYPES:
-            digital = DigitalAddress(ReachKind.EINBOX, einbox_recipient(body.address))
-        elif body.address is not None and kind == EMAIL_TYPE:
-            to, subject = email_parts(body.address)
-            by_email = EmailRequest(to=to, subject=subject)
-        else:
-            coverpage = wants_coverpage(body.address)
-    except AddressRefused as exc:
-        raise EkopostError(exc.code, exc.message) from None
+    if body.address is not None and kind in EINBOX_TYPES:
+        digital = DigitalAddress(ReachKind.EINBOX, einbox_recipient(body.address))
+    elif body.address is not None and kind == EMAIL_TYPE:
+        to, subject = email_parts(body.address)
+        by_email = EmailRequest(to=to, subject=subject)
+    else:
+        coverpage = wants_coverpage(body.address)
     # An e-inbox's paper fallback reads its address from the document; email needs none.
     recipient = None
     if digital is None and by_email is None:
-        recipient = _recipient(body.address, options.postage is Postage.REGISTERED)
+        recipient = _recipient(body.address)
     fields = {
         "name": body.name,
         "address": body.address,
+        "address_type": kind,
         "pu": body.pu,
         "kb": body.kb,
         "consignor_contact": body.consignor_contact,
@@ -306,27 +311,36 @@ def create_envelope(
     return EnvelopeOut.of(piece)
 
 
-def _state_filter(state: str | None) -> str | None:
-    if state is None:
-        return None
-    wanted = state.strip().lower()
-    if wanted not in set(ENVELOPE_STATES.values()):
-        raise EkopostError("115", f"state must be one of {', '.join(ENVELOPE_STATE_NAMES)}")
-    return wanted
-
-
 def _listed(
-    c: Container, account_id: str, campaign_id: str, name: str | None, state: str | None
+    c: Container,
+    account_id: str,
+    campaign_id: str,
+    *,
+    name: str | None,
+    state: str | None,
+    kind: str | None = None,
 ) -> list[EnvelopeOut]:
+    """The campaign's envelopes with this name, Ekopost state and address type (each when
+    given), found by the core's query on those fields."""
     campaign = _campaign(c, account_id, campaign_id)
-    wanted = _state_filter(state)
-    pieces = envelopes.list_pieces(uow=c.uow(), account_id=account_id, batch_id=campaign.id)
-    found = [EnvelopeOut.of(p) for p in pieces]
-    return [
-        e
-        for e in found
-        if (name is None or e.name == name) and (wanted is None or e.state == wanted)
-    ]
+    states = None
+    if state is not None:
+        states = ENVELOPE_STATES_BY_NAME.get(state.strip().lower())
+        if states is None:
+            raise EkopostError(
+                EkopostCode.SEARCH_INVALID,
+                f"state must be one of {', '.join(ENVELOPE_STATES_BY_NAME)}",
+            )
+    fields = {"name": name, "address_type": None if kind is None else kind.strip().lower()}
+    pieces = envelopes.list_pieces(
+        uow=c.uow(),
+        account_id=account_id,
+        batch_id=campaign.id,
+        states=states,
+        dialect=DIALECT,
+        fields={key: value for key, value in fields.items() if value is not None},
+    )
+    return [EnvelopeOut.of(p) for p in pieces]
 
 
 @router.get(
@@ -342,7 +356,7 @@ def list_envelopes(
     state: str | None = Query(default=None),
 ) -> list[EnvelopeOut]:
     """The campaign's envelopes in the order they were created, by name and state."""
-    return _listed(c, principal.account_id, campaign_id, name, state)
+    return _listed(c, principal.account_id, campaign_id, name=name, state=state)
 
 
 @router.get(
@@ -360,12 +374,10 @@ def list_failed_envelopes(
 ) -> list[EnvelopeOut]:
     """The campaign's failed envelopes (`state`, if given, must be failed)."""
     if state is not None and state.strip().lower() != "failed":
-        raise EkopostError("115", "state can only be failed here")
-    found = _listed(c, principal.account_id, campaign_id, name, "failed")
-    if address_type is None:
-        return found
-    kind = address_type.strip().lower()
-    return [e for e in found if (e.address or {}).get("$type", "postal") == kind]
+        raise EkopostError(EkopostCode.SEARCH_INVALID, "state can only be failed here")
+    return _listed(
+        c, principal.account_id, campaign_id, name=name, state="failed", kind=address_type
+    )
 
 
 @router.get(
@@ -420,19 +432,18 @@ def close_envelope(
 def cancel_envelope(
     campaign_id: str, envelope_id: str, c: ContainerDep, principal: EkopostPrincipal
 ) -> EnvelopeOut:
-    """Cancel the envelope (core letters.cancel_letter); once in production it is 127."""
+    """Cancel the envelope (core letters.cancel_letter, in one transaction); once in
+    production it is 127."""
     campaign, piece_id = _envelope_ref(c, principal.account_id, campaign_id, envelope_id)
-    _envelope_call(
-        envelope_id,
-        lambda: envelopes.get_piece(
-            uow=c.uow(), account_id=principal.account_id, batch_id=campaign.id, piece_id=piece_id
-        ),
-    )
     piece = _envelope_call(
         envelope_id,
         lambda: retrying(
             lambda: letters.cancel_letter(
-                uow=c.uow(), clock=c.clock, account_id=principal.account_id, piece_id=piece_id
+                uow=c.uow(),
+                clock=c.clock,
+                account_id=principal.account_id,
+                piece_id=piece_id,
+                batch_id=campaign.id,
             )
         ),
     )
@@ -449,15 +460,15 @@ def _decoded(body: ContentIn, main: bool) -> bytes:
     """The file's bytes; 129 when empty, 127 when not base64, 117/118 when `length` is not
     the decoded size."""
     if not body.data or not body.data.strip():
-        raise EkopostError("129", "data holds no file")
+        raise EkopostError(EkopostCode.EMPTY_DATA, "data holds no file")
     try:
         data = base64.b64decode(body.data.strip(), validate=True)
     except (binascii.Error, ValueError):
-        raise EkopostError("127", "data is not base64") from None
+        raise EkopostError(EkopostCode.INVALID_DATA, "data is not base64") from None
     if not data:
-        raise EkopostError("129", "data holds no file")
+        raise EkopostError(EkopostCode.EMPTY_DATA, "data holds no file")
     if body.length is not None and body.length != len(data):
-        code = "117" if main else "118"
+        code = EkopostCode.DOCUMENT_SIZE if main else EkopostCode.ATTACHMENT_SIZE
         raise EkopostError(code, f"length is {body.length} but data holds {len(data)} bytes")
     return data
 
@@ -479,12 +490,15 @@ def create_content(
     campaign, piece_id = _envelope_ref(c, principal.account_id, campaign_id, envelope_id)
     kind = body.type.strip().lower()
     if kind == "markup":
-        raise EkopostError("127", "markup content is not offered by Postroom")
+        raise EkopostError(EkopostCode.INVALID_DATA, "markup content is not offered by Postroom")
     if kind not in CONTENT_TYPES:
-        raise EkopostError("127", f"type must be one of {', '.join(CONTENT_TYPES)}")
+        raise EkopostError(
+            EkopostCode.INVALID_DATA, f"type must be one of {', '.join(CONTENT_TYPES)}"
+        )
     main = kind == "document"
     if body.mime.strip().lower() != PDF_MIME:
-        raise EkopostError("104" if main else "108", f"mime is {body.mime!r}, not {PDF_MIME}")
+        wrong = EkopostCode.DOCUMENT_NOT_PDF if main else EkopostCode.ATTACHMENT_NOT_PDF
+        raise EkopostError(wrong, f"mime is {body.mime!r}, not {PDF_MIME}")
     data = _decoded(body, main)
     attached = _envelope_call(
         envelope_id,
@@ -525,7 +539,9 @@ def get_content(
             uow=c.uow(), account_id=principal.account_id, batch_id=campaign.id, piece_id=piece_id
         ),
     )
-    missing = EkopostError("137", f"no content {content_id} in this envelope", status=404)
+    missing = EkopostError(
+        EkopostCode.CONTENT_NOT_FOUND, f"no content {content_id} in this envelope", status=404
+    )
     document_id = _guid(content_id, missing)
     try:
         document, main = envelopes.document_of_piece(
@@ -560,17 +576,17 @@ def _asked(kind: str, body: dict[str, Any]) -> tuple[list[str], bool]:
     several = body.get("recipients")
     if several is not None:
         if not isinstance(several, list) or not all(isinstance(r, str) for r in several):
-            raise EkopostError("127", "recipients must be an array of strings")
+            raise EkopostError(EkopostCode.INVALID_DATA, "recipients must be an array of strings")
         found = [r for r in several if r.strip()]
         if not found:
-            raise EkopostError("119", "recipients is empty")
+            raise EkopostError(EkopostCode.MISSING_RECIPIENT, "recipients is empty")
         return found, True
     keys = MASTERCARD_KEYS if kind == "mastercard" else ("recipient",)
     for key in keys:
         value = body.get(key)
         if isinstance(value, str | int) and str(value).strip():
             return [str(value)], False
-    raise EkopostError("119", f"give {' or '.join(keys)}")
+    raise EkopostError(EkopostCode.MISSING_RECIPIENT, f"give {' or '.join(keys)}")
 
 
 @router.post("/reachable/{kind}", summary="Check reachable status")
@@ -581,13 +597,15 @@ def check_reachable(
     reachability registry knows it; 404 when not."""
     chosen = REACH_KINDS.get(kind.strip().lower())
     if chosen is None:
-        raise EkopostError("127", f"type must be one of {', '.join(REACH_KINDS)}")
+        raise EkopostError(
+            EkopostCode.INVALID_DATA, f"type must be one of {', '.join(REACH_KINDS)}"
+        )
     asked, several = _asked(kind.strip().lower(), body)
     found = reachability.reachable(
         uow=c.uow(), account_id=principal.account_id, kind=chosen, recipients=asked
     )
     if not found:
-        raise EkopostError("404", "the recipient is not reachable", status=404)
+        raise EkopostError(EkopostCode.NOT_REACHABLE, "the recipient is not reachable", status=404)
     if several:
         return {"recipients": found}
     if chosen is ReachKind.MASTERCARD:

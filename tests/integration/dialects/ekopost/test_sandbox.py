@@ -132,6 +132,7 @@ def test_a_sandbox_campaign_leaves_nothing_and_still_completes_with_its_webhook(
     built = production.build_lots(
         uow_factory=container.uow,
         clock=container.clock,
+        channels=container.channels,
         max_pieces=container.settings.lot_max_pieces,
         max_sheets=container.settings.lot_max_sheets,
         ignore_cut_off=True,
