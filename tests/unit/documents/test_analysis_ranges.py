@@ -245,3 +245,35 @@ def test_a_damaged_file_is_repaired_by_qpdf_in_every_range(tmp_path: Path) -> No
         (n, PAGES_PER_LETTER) for n in range(1, LETTERS * PAGES_PER_LETTER, PAGES_PER_LETTER)
     ]
     assert "repaired" in {f["code"] for f in in_ranges.report["findings"]}
+
+
+def test_every_call_after_the_head_carries_the_page_count_its_memory_is_sized_from(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "campaign.pdf"
+    campaign(path)
+    request = request_for(path, SplitRule(SplitKind.ADDRESS_CHANGE))  # page count unknown
+    seen: list[tuple[str, int]] = []
+
+    def run(func: Callable[..., Any], first: AnalysisRequest, *args: Any) -> Any:
+        seen.append((func.__name__, first.page_count))
+        return func(first, *args)
+
+    result = analyse_in_children(request, run, workers=1)
+
+    assert len(result.pieces) == LETTERS
+    assert seen == [("preflight_head", 0)] + [("check_range", LETTERS * PAGES_PER_LETTER)] * 5
+    cap = 1024**3
+    assert request.child_memory_bytes(cap=cap) == cap  # unknown: the operator's limit
+    assert replace(request, page_count=21).child_memory_bytes(cap=cap) == (
+        analysis.CHILD_MEMORY_BASE_BYTES + 21 * analysis.CHILD_MEMORY_PER_PAGE_BYTES
+    )
+
+
+def test_a_larger_file_gives_its_children_more_memory_up_to_the_operators_limit() -> None:
+    cap = 1024**3
+    limits = [analysis.child_memory_bytes(pages, cap=cap) for pages in (3000, 90_000, 300_000)]
+    assert limits == sorted(limits) and len(set(limits)) == 3
+    assert all(limit < cap for limit in limits)
+    assert analysis.child_memory_bytes(10_000_000, cap=cap) == cap
+    assert analysis.child_memory_bytes(3000, cap=256 * 1024**2) == 256 * 1024**2
