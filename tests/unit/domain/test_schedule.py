@@ -14,6 +14,7 @@ from postroom.domain.schedule import (
     is_due,
     month_start,
     output_date,
+    planned_output_date,
 )
 
 TZ = "Europe/Stockholm"
@@ -79,3 +80,11 @@ def test_summer_time_moves_the_cut_off_in_utc() -> None:
 
 def test_the_month_starts_at_local_midnight() -> None:
     assert month_start(_at(6, 12), TZ) == datetime(2026, 2, 28, 23, tzinfo=UTC)
+
+
+def test_a_planned_output_date_still_ahead_is_kept_one_reached_means_at_once() -> None:
+    today = date(2026, 3, 10)
+    assert planned_output_date(date(2026, 3, 11), today) == date(2026, 3, 11)
+    assert planned_output_date(today, today) is None
+    assert planned_output_date(date(2026, 3, 1), today) is None
+    assert planned_output_date(None, today) is None
