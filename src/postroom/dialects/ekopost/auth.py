@@ -8,7 +8,10 @@ from typing import Annotated
 from fastapi import Depends
 
 from postroom.dialects.auth import principal_reader
-from postroom.dialects.ekopost.descriptor import DIALECT
+from postroom.dialects.base import AuthForm
 from postroom.services.accounts import Principal
 
-EkopostPrincipal = Annotated[Principal, Depends(principal_reader(DIALECT.auth))]
+# Ekopost clients send `Authorization: api-key KEY` or `Basic base64(username:password)`.
+AUTH_FORMS = (AuthForm.API_KEY, AuthForm.BASIC)
+
+EkopostPrincipal = Annotated[Principal, Depends(principal_reader(AUTH_FORMS))]

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from postroom.dialects.base import AuthForm, Dialect
+from postroom.dialects.base import Dialect
+from postroom.dialects.ekopost.auth import AUTH_FORMS
 from postroom.dialects.ekopost.errors import translate
 from postroom.dialects.ekopost.webhooks import register
 
 
 def _router() -> APIRouter:
-    # Imported here: the routes need the app's dependencies, which need the composition
-    # root, which loads this descriptor.
+    # Imported here: the routes are built when the app is, not when the composition root
+    # loads this descriptor for its startup hook.
     from postroom.dialects.ekopost.router import router
 
     return router
@@ -22,8 +23,7 @@ DIALECT = Dialect(
     name="ekopost",
     label="Ekopost",
     mount="/ekopost",
-    # Ekopost clients send `Authorization: api-key KEY` or `Basic base64(username:password)`.
-    auth=(AuthForm.API_KEY, AuthForm.BASIC),
+    auth=AUTH_FORMS,
     router=_router,
     translate_error=translate,
     on_startup=register,  # campaign webhooks in Ekopost's body, signed X-Ekopost-Signature
