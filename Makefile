@@ -32,10 +32,11 @@ test: install ## Run the whole suite (SQLite, in-process worker; service tests s
 test-distributed: install ## Run the whole suite again on PostgreSQL + RabbitMQ, workers as processes
 	POSTROOM_TEST_BACKEND=postgres $(BIN)/pytest -m "not distributed"
 
-lint: install ## ruff (lint + format check) and mypy
+lint: install ## ruff (lint + format check), mypy, and the import rules (import-linter)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 bench: install ## Run the benchmarks and print ratios against the raw engines (PDF, database)
 	$(BIN)/python -m bench

@@ -186,6 +186,7 @@ def _ping_broker(broker: dramatiq.Broker) -> None:
 
 def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
     """Build every component, create folders, and bring the database schema up to date."""
+    channels = build_registry(settings)  # first: a channel setting it cannot honour stops it
     start_mappers()
     for dialect in load_dialects():
         dialect.on_startup()  # the API and the workers both need them (webhook shapes, ...)
@@ -200,7 +201,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         engine=engine,
         session_factory=sessionmaker(engine, expire_on_commit=False),
         blobs=LocalBlobStore(settings.blob_dir),
-        channels=build_registry(settings),
+        channels=channels,
         broker=broker,
         prices=load_price_table(settings.price_table),
         events=EventCatalog.load(settings.event_codes_file),

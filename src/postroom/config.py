@@ -12,6 +12,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_SECRET_KEY = "development-only-secret-change-me"
 
 
+class UnusableSetting(ValueError):
+    """A setting this process cannot honour: the start stops with this message."""
+
+
 class Settings(BaseSettings):
     """Everything an operator can set; one instance per process."""
 

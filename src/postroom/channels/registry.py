@@ -8,12 +8,10 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from postroom.channels.base import Channel, Takes
-
-if TYPE_CHECKING:
-    from postroom.config import Settings
+from postroom.config import Settings, UnusableSetting
 
 GROUP = "postroom.channels"
 PLUGIN_KEY = "plugin"  # in a POSTROOM_CHANNELS entry: which installed plugin it is
@@ -84,7 +82,8 @@ class ChannelRegistry:
 
 def build_registry(settings: Settings) -> ChannelRegistry:
     """Every installed plugin under its name, then the instances POSTROOM_CHANNELS names;
-    ValueError saying what is wrong when an instance names no installed plugin."""
+    UnusableSetting saying what is wrong when an instance names no installed plugin."""
+
     classes: dict[str, type[Channel]] = {}
     for ep in entry_points(group=GROUP):
         classes[ep.name] = channel_class(ep.name)
@@ -92,7 +91,7 @@ def build_registry(settings: Settings) -> ChannelRegistry:
     for name, entry in settings.channels.items():
         plugin = str(entry.get(PLUGIN_KEY, name))
         if plugin not in classes:
-            raise ValueError(
+            raise UnusableSetting(
                 f"POSTROOM_CHANNELS: {name!r} asks for the channel plugin {plugin!r}, which is "
                 f"not installed (installed: {', '.join(sorted(classes)) or 'none'})"
             )

@@ -26,7 +26,7 @@ from rich.progress import (
 from rich.table import Column, Table
 
 from postroom.bootstrap import Container, build_container, ensure_demo_account
-from postroom.config import Settings
+from postroom.config import Settings, UnusableSetting
 from postroom.domain.errors import DomainError
 from postroom.domain.states import LotState
 from postroom.services import accounts, composition, evidence, feedback, production, retention
@@ -65,7 +65,11 @@ def _container(data_dir: Path | None = None) -> Container:
             where = ".".join(str(part) for part in error["loc"]) or "settings"
             err.print(f"[red]invalid setting[/red] {where}: {error['msg']}")
         raise typer.Exit(code=2) from exc
-    return build_container(settings)
+    try:
+        return build_container(settings)
+    except UnusableSetting as exc:
+        err.print(f"[red]invalid setting[/red] {exc}")
+        raise typer.Exit(code=2) from exc
 
 
 def _fail(exc: DomainError) -> typer.Exit:
