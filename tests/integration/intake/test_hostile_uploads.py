@@ -91,6 +91,11 @@ OUTCOMES: dict[str, Outcome] = {
     "font_not_embedded.pdf": _worker("checked", "font_not_embedded", exact=True),
     # Generated into tmp_path (too big to commit): over the 2,000-page setting.
     "many_pages.pdf": _refused(413, "document_too_large"),
+    # Legal but oddly written (white space and comments between tokens): read as any other.
+    "odd_indent_40.pdf": _worker("checked", "font_not_embedded", exact=True),
+    "odd_whitespace_runs.pdf": _worker("checked", "font_not_embedded", exact=True),
+    "odd_comments.pdf": _worker("checked", "font_not_embedded", exact=True),
+    "odd_space_lines.pdf": _worker("checked", "font_not_embedded", exact=True),
 }
 ERROR_CODES = {  # findings that are errors wherever they appear in this corpus
     "page_orientation",
