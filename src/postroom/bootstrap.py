@@ -17,10 +17,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from postroom import plugins
 from postroom.channels.base import RetryableChannelError
 from postroom.channels.registry import ChannelRegistry, build_registry
 from postroom.config import Settings
-from postroom.dialects.registry import load_dialects
 from postroom.documents.analysis import AnalysisRequest, DocumentAnalysis, analyse_in_children
 from postroom.documents.preview import PreviewRequest, render_preview
 from postroom.documents.sandbox import run_limited
@@ -188,8 +188,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     """Build every component, create folders, and bring the database schema up to date."""
     channels = build_registry(settings)  # first: a channel setting it cannot honour stops it
     start_mappers()
-    for dialect in load_dialects():
-        dialect.on_startup()  # the API and the workers both need them (webhook shapes, ...)
+    start_dialects()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
     upgrade(engine)
@@ -208,6 +207,15 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     )
     ensure_default_catalog(container.uow(), container.clock)
     return container
+
+
+def start_dialects() -> None:
+    """Run every installed dialect's startup hook: the API and the workers both need what
+    they set up (the shapes of their webhooks, ...). Loaded by entry point at run time, as
+    the API mounts them: a dialect's routes use the container, so bootstrap never imports
+    the dialects package (import-linter's acyclic contract)."""
+    for entry in plugins.installed(plugins.DIALECTS):
+        entry.load().on_startup()
 
 
 def load_price_table(path: Path | None) -> PriceTable:

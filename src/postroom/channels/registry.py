@@ -7,24 +7,24 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import Any
 
+from postroom import plugins
 from postroom.channels.base import Channel, Takes
 from postroom.config import Settings, UnusableSetting
 
-GROUP = "postroom.channels"
+GROUP = plugins.CHANNELS
 PLUGIN_KEY = "plugin"  # in a POSTROOM_CHANNELS entry: which installed plugin it is
 
 
 def available() -> list[str]:
     """Names of the installed channel plugins."""
-    return sorted(ep.name for ep in entry_points(group=GROUP))
+    return [ep.name for ep in plugins.installed(GROUP)]
 
 
 def channel_class(plugin: str) -> type[Channel]:
     """The class registered under `plugin`; LookupError naming the installed ones."""
-    for ep in entry_points(group=GROUP, name=plugin):
+    for ep in plugins.installed(GROUP, plugin):
         found = ep.load()
         if not (isinstance(found, type) and issubclass(found, Channel)):
             raise TypeError(f"the channel plugin {plugin!r} ({ep.value}) is not a Channel")
@@ -85,7 +85,7 @@ def build_registry(settings: Settings) -> ChannelRegistry:
     UnusableSetting saying what is wrong when an instance names no installed plugin."""
 
     classes: dict[str, type[Channel]] = {}
-    for ep in entry_points(group=GROUP):
+    for ep in plugins.installed(GROUP):
         classes[ep.name] = channel_class(ep.name)
     options: dict[str, dict[str, Any]] = {}
     for name, entry in settings.channels.items():

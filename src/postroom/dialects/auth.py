@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 from fastapi import Request
 
-from postroom.api.deps import ContainerDep, authenticate
 from postroom.dialects.base import AuthForm
 from postroom.domain.errors import Unauthenticated
+from postroom.http.deps import ContainerDep, authenticate
 from postroom.services.accounts import Principal
 
 

@@ -3,21 +3,20 @@ entry-point group, each entry naming a dialects.base.Dialect descriptor."""
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
-
+from postroom import plugins
 from postroom.dialects.base import Dialect
 
-GROUP = "postroom.dialects"
+GROUP = plugins.DIALECTS
 
 
 def available() -> list[str]:
     """Names of the installed dialects."""
-    return sorted(ep.name for ep in entry_points(group=GROUP))
+    return [ep.name for ep in plugins.installed(GROUP)]
 
 
 def load_dialect(name: str) -> Dialect:
     """The descriptor registered under `name`."""
-    for ep in entry_points(group=GROUP, name=name):
+    for ep in plugins.installed(GROUP, name):
         dialect = ep.load()
         if not isinstance(dialect, Dialect):
             raise TypeError(f"entry point {GROUP}:{name} names {dialect!r}, not a Dialect")

@@ -11,7 +11,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from postroom.api.cursors import decode_page_cursor, encode_page_cursor
-from postroom.api.deps import ContainerDep, PrincipalDep
 from postroom.api.idempotency import idempotent
 from postroom.api.schemas import (
     BatchDocumentOut,
@@ -24,6 +23,7 @@ from postroom.api.schemas import (
 from postroom.documents.split import SplitKind, SplitRule
 from postroom.domain.errors import ErrorCode, InvalidInput
 from postroom.domain.states import DocumentState
+from postroom.http.deps import ContainerDep, PrincipalDep
 from postroom.services import intake, order
 from postroom.services.retry import retrying
 

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from postroom.api.deps import ContainerDep, PrincipalDep
 from postroom.domain.catalog import Option, OptionType, Service
+from postroom.http.deps import ContainerDep, PrincipalDep
 from postroom.services import catalog
 
 router = APIRouter(tags=["catalog"])

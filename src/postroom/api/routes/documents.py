@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import Response
 
-from postroom.api.deps import ContainerDep, PrincipalDep
 from postroom.api.schemas import DocumentOut
+from postroom.http.deps import ContainerDep, PrincipalDep
 from postroom.services import intake
 
 router = APIRouter(prefix="/documents", tags=["documents"])

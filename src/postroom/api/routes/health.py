@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from postroom.api.deps import ContainerDep
+from postroom.http.deps import ContainerDep
 
 router = APIRouter(tags=["health"])
 

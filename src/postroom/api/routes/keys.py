@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from postroom.api.deps import ContainerDep, PrincipalDep
 from postroom.api.idempotency import idempotent
 from postroom.api.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyList, ApiKeyOut
+from postroom.http.deps import ContainerDep, PrincipalDep
 from postroom.services import accounts
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])

@@ -12,12 +12,12 @@ from pydantic import BaseModel, ValidationError
 
 from postroom.addresses.countries import normalise_country
 from postroom.api.cursors import decode_time_cursor, encode_time_cursor
-from postroom.api.deps import ContainerDep, PrincipalDep
 from postroom.api.idempotency import idempotent
 from postroom.api.schemas import EmailIn, LetterOut, LetterPage, OptionsIn, RecipientIn
 from postroom.domain.errors import ErrorCode, InvalidInput
 from postroom.domain.model import Recipient
 from postroom.domain.states import PieceState
+from postroom.http.deps import ContainerDep, PrincipalDep
 from postroom.services import letters
 from postroom.services.email import EmailRequest
 from postroom.services.retry import retrying

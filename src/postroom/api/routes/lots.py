@@ -13,10 +13,10 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from postroom.api.cursors import decode_time_cursor, encode_time_cursor
-from postroom.api.deps import ContainerDep, PrincipalDep
 from postroom.domain.errors import ErrorCode, InvalidInput
 from postroom.domain.model import Lot
 from postroom.domain.states import LotState
+from postroom.http.deps import ContainerDep, PrincipalDep
 from postroom.services import feedback, production
 from postroom.services.feedback import FeedbackReport, FeedbackStatus
 

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from postroom.api.deps import ContainerDep, PrincipalDep
 from postroom.domain.reachability import MAX_PER_CALL
+from postroom.http.deps import ContainerDep, PrincipalDep
 from postroom.services import reachability
 
 router = APIRouter(prefix="/reachability", tags=["reachability"])

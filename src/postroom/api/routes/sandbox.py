@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Body
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from postroom.api.deps import ContainerDep, PrincipalDep
 from postroom.api.routes.tracking import CODE_PATTERN, IngestOut
 from postroom.domain.errors import ErrorCode, InvalidInput
+from postroom.http.deps import ContainerDep, PrincipalDep
 from postroom.services import sandbox, tracking
 
 router = APIRouter(tags=["sandbox"])

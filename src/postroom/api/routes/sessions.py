@@ -7,10 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from postroom.api.deps import ContainerDep
 from postroom.api.idempotency import idempotent
 from postroom.api.schemas import LoginIn, SessionOut
 from postroom.domain.errors import Unauthenticated
+from postroom.http.deps import ContainerDep
 from postroom.services import accounts
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])

@@ -26,7 +26,6 @@ from postroom.api.cursors import (
     encode_seq_cursor,
     encode_time_cursor,
 )
-from postroom.api.deps import ContainerDep, PrincipalDep
 from postroom.domain.errors import ContentRemoved
 from postroom.domain.tracking import (
     MAX_EVENTS_PER_CALL,
@@ -38,6 +37,7 @@ from postroom.domain.tracking import (
     ShipmentStatus,
     TrackingEvent,
 )
+from postroom.http.deps import ContainerDep, PrincipalDep
 from postroom.services import tracking
 from postroom.services.retry import retrying
 

@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from postroom.api.cursors import decode_time_cursor, encode_time_cursor
-from postroom.api.deps import ContainerDep, PrincipalDep
 from postroom.api.idempotency import idempotent
 from postroom.domain.errors import ErrorCode, InvalidInput
 from postroom.domain.webhooks import (
@@ -22,6 +21,7 @@ from postroom.domain.webhooks import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from postroom.http.deps import ContainerDep, PrincipalDep
 from postroom.services import webhooks
 from postroom.services.webhook_transport import header_signer
 from postroom.services.webhooks import EndpointChanges

@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 from fastapi import APIRouter, Query
 
 from postroom.addresses.countries import country_from_name_or_code
-from postroom.api.deps import ContainerDep
 from postroom.bootstrap import Container
 from postroom.dialects.base import dialect_route
 from postroom.dialects.ekopost.auth import EkopostPrincipal
@@ -52,6 +51,7 @@ from postroom.dialects.ekopost.schemas import (
 from postroom.domain.errors import NotFound
 from postroom.domain.model import PieceOptions, Plex, Postage, Recipient
 from postroom.domain.reachability import ReachKind
+from postroom.http.deps import ContainerDep
 from postroom.services import envelopes, intake, letters, reachability
 from postroom.services.email import EmailRequest
 from postroom.services.envelopes import DigitalAddress
