@@ -6,6 +6,7 @@ the limits in its postal address object)."""
 from __future__ import annotations
 
 from postroom.domain.errors import ErrorCode, InvalidInput
+from postroom.domain.findings import Finding, Severity
 from postroom.domain.model import Postage, Recipient
 
 REGISTERED_LINE_LENGTH = 35  # characters in a name or street line
@@ -34,3 +35,13 @@ def check_registered_address(recipient: Recipient | None, postage: Postage) -> N
             code=ErrorCode.REGISTERED_POSTAL_CODE,
             detail={"postal_code": recipient.postal_code},
         )
+
+
+def registered_address_findings(recipient: Recipient | None, postage: Postage) -> list[Finding]:
+    """The same limits as findings, for an address read from the window after the letter
+    was taken: an error finding when it breaks them, none otherwise."""
+    try:
+        check_registered_address(recipient, postage)
+    except InvalidInput as exc:
+        return [Finding(str(exc.code), Severity.ERROR, exc.message)]
+    return []

@@ -24,7 +24,10 @@ from postroom.domain.model import (
 )
 from postroom.domain.pricing import PriceTable
 from postroom.domain.reachability import ReachKind, normalise_recipient
-from postroom.domain.registered_mail import check_registered_address
+from postroom.domain.registered_mail import (
+    check_registered_address,
+    registered_address_findings,
+)
 from postroom.domain.states import PieceState
 from postroom.services import email, order
 from postroom.services.catalog import find_service
@@ -250,10 +253,12 @@ def attach_document(
         if main:
             piece.document_id = document.id
             piece.first_page = 1
+            address_findings = [*(scan.address.findings if scan.address else ())]
             if piece.recipient is None and not by_email:
                 piece.recipient = found
                 piece.address_source = "window"
-            address_findings = scan.address.findings if scan.address else ()
+                # A given address met registered mail's limits at open_piece; a read one now.
+                address_findings += registered_address_findings(found, piece.options.postage)
             findings: tuple[Finding, ...] = (*scan.findings, *address_findings)
         else:
             piece.annexes = [*piece.annexes, document.id]

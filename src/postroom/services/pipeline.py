@@ -14,6 +14,7 @@ from postroom.domain.findings import Finding, Severity, has_errors
 from postroom.domain.model import MailPiece
 from postroom.domain.pricing import DEFAULT_PRICE_TABLE, PriceTable
 from postroom.domain.records import OutboxMessage
+from postroom.domain.registered_mail import registered_address_findings
 from postroom.domain.states import DocumentState, LotState, PieceState
 from postroom.services import email, order, tracking
 from postroom.services.intake import (
@@ -114,16 +115,19 @@ def _judge_letter(
         return
     profile = resolve_profile(request.profile_name)
     recipient = piece.recipient
+    found = [*scan.findings, *(scan.address.findings if scan.address else ())]
     if recipient is None and scan.address is not None:
         recipient = scan.address.recipient
         piece.address_source = "window"
+        # A given address was held to registered mail's limits at intake; a read one now.
+        found += registered_address_findings(recipient, piece.options.postage)
     reasons = assess(
         page_count=piece.page_count,
         plex=piece.options.plex,
         layout=resolve_layout(request.layout_code, profile),
         countries=profile.countries,
         recipient=recipient,
-        findings=(*scan.findings, *(scan.address.findings if scan.address else ())),
+        findings=found,
     )
     piece.recipient = recipient
     piece.findings = [f.to_dict() for f in reasons]
