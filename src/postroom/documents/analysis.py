@@ -5,9 +5,9 @@ PREFLIGHT_CHUNK_PAGES pages is checked whole by `preflight_part`, then `scan_par
 windows (and markers) of a range of its pages. A larger file gets `preflight_head` (the
 whole-file checks) and then `check_range` per page range: qpdf opens the file without
 walking its page tree, resolves only the range's pages, checks them and copies those whose
-windows are read into small PDFs for PDFium (ADR 0012). The caller
-takes the ranges' results as they come and spools them to a temporary file, so that it
-does not hold them all either. `assemble` — plain Python, no PDF — turns the results into
+windows are read into small PDFs for PDFium (ADR 0012). The caller takes the ranges'
+results as they come and spools them to a temporary file, so that it does not hold them
+all either. `assemble` — plain Python, no PDF — turns the results into
 pieces. Every function here takes and returns plain, picklable values so it can cross a
 process border."""
 
