@@ -154,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  intake: {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     print(_table(results))
     print(
-        f"ratio = postroom rate / reference rate, best of {args.runs} runs each; "
+        f"ratio = postroom rate / reference rate, best of {args.runs} runs each "
+        f"(intake: {args.intake_runs}); "
         f"{args.pieces} pieces x {args.source_pages} pages, {args.documents} documents, "
         f"{args.letters} letters; total {time.perf_counter() - started:.1f} s"
     )
