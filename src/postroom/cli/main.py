@@ -11,10 +11,9 @@ import sys
 import threading
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -25,11 +24,13 @@ from rich.progress import (
 )
 from rich.table import Column, Table
 
-from postroom.bootstrap import Container, build_container, ensure_demo_account
-from postroom.config import Settings, UnusableSetting
+# Only what the commands' signatures need is imported here (`postroom --help` stays fast);
+# each command imports the services it calls.
 from postroom.domain.errors import DomainError
 from postroom.domain.states import LotState
-from postroom.services import accounts, composition, evidence, feedback, production, retention
+
+if TYPE_CHECKING:
+    from postroom.bootstrap import Container
 
 app = typer.Typer(help="Postroom: hybrid mail and delivery tracking.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
@@ -54,9 +55,30 @@ DataDirOption = Annotated[
 ]
 
 
-def _container(data_dir: Path | None = None) -> Container:
+@app.callback()
+def main(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log what happens (schema upgrades, ...)")
+    ] = False,
+) -> None:
+    """Postroom: hybrid mail and delivery tracking."""
+    _options["verbose"] = verbose
+
+
+_options = {"verbose": False}
+
+
+def _container(data_dir: Path | None = None, *, server: bool = False) -> Container:
+    """The container on the settings; a server (serve, worker) logs at INFO, any other
+    command only warnings unless -v."""
+    from pydantic import ValidationError
+
+    from postroom.bootstrap import build_container
+    from postroom.config import Settings, UnusableSetting
+
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=logging.INFO if server or _options["verbose"] else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
         settings = Settings(data_dir=data_dir) if data_dir is not None else Settings()
@@ -90,8 +112,9 @@ def serve(
     import uvicorn
 
     from postroom.api.app import create_app
+    from postroom.bootstrap import ensure_demo_account
 
-    container = _container(data_dir)
+    container = _container(data_dir, server=True)
     if container.settings.env == "development":
         key = ensure_demo_account(container)
         # Plain echo, not Rich: a wrapped key cannot be copied.
@@ -108,7 +131,7 @@ def worker(data_dir: DataDirOption = None) -> None:
     """Run the pipeline (stages, outbox relay, lot scheduler) until SIGTERM or Ctrl-C."""
     from postroom.worker.runtime import WorkerRuntime
 
-    container = _container(data_dir)
+    container = _container(data_dir, server=True)
     runtime = WorkerRuntime(container)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -121,6 +144,7 @@ def worker(data_dir: DataDirOption = None) -> None:
 
 
 def _credit_minor(credit: str) -> int:
+    """Kronor (major units, two decimals) as öre (minor units)."""
     try:
         value = Decimal(credit)
     except InvalidOperation as exc:
@@ -133,7 +157,14 @@ def accounts_create(
     name: str,
     username: Annotated[str | None, typer.Option(help="First user's login name")] = None,
     password: Annotated[str | None, typer.Option(help="First user's password")] = None,
-    credit: Annotated[str, typer.Option(help="Prepaid credit, e.g. 1000.00")] = "0",
+    credit: Annotated[
+        str,
+        typer.Option(
+            help="Prepaid credit in the account's currency's major unit (SEK, kronor), "
+            "e.g. 1000.00 (kept as 100000 öre); a letter the credit cannot pay for is "
+            "refused with credit_exceeded"
+        ),
+    ] = "0",
     sandbox: Annotated[bool, typer.Option("--sandbox", help="A sandbox account")] = False,
     operator: Annotated[
         bool, typer.Option("--operator", help="The print room's account: sees every lot")
@@ -141,6 +172,8 @@ def accounts_create(
     data_dir: DataDirOption = None,
 ) -> None:
     """Create an account (and its first user); prints JSON with the account id."""
+    from postroom.services import accounts
+
     c = _container(data_dir)
     try:
         account = accounts.create_account(
@@ -165,6 +198,37 @@ def accounts_create(
     typer.echo(json.dumps(out))
 
 
+@accounts_app.command("list")
+def accounts_list(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line")] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Show every account: id, name, kind and credit (in SEK, as --credit takes it)."""
+    from postroom.services import accounts
+
+    c = _container(data_dir)
+    found = accounts.list_accounts(uow=c.uow())
+    if as_json:
+        for a in found:
+            line = {
+                "id": a.id,
+                "name": a.name,
+                "sandbox": a.sandbox,
+                "operator": a.operator,
+                "credit_minor": a.credit_minor,
+                "created_at": a.created_at.isoformat(),
+            }
+            typer.echo(json.dumps(line))
+        return
+    table = Table("name", "kind", Column("credit (SEK)", justify="right"), "created")
+    table.columns.insert(0, Column("account", no_wrap=True, min_width=36))
+    for a in found:
+        kind = "operator" if a.operator else "sandbox" if a.sandbox else "live"
+        credit = f"{Decimal(a.credit_minor) / 100:.2f}"
+        table.add_row(a.id, a.name, kind, credit, a.created_at.isoformat(timespec="seconds"))
+    _print_table(table)
+
+
 @keys_app.command("create")
 def api_keys_create(
     account: Annotated[str, typer.Argument(help="Account id or name")],
@@ -172,6 +236,8 @@ def api_keys_create(
     data_dir: DataDirOption = None,
 ) -> None:
     """Create an API key and print it (this is the only time it is shown)."""
+    from postroom.services import accounts
+
     c = _container(data_dir)
     try:
         found = accounts.find_account(uow=c.uow(), ref=account)
@@ -190,6 +256,8 @@ def shops_create(
     data_dir: DataDirOption = None,
 ) -> None:
     """Create a shop in an account; prints JSON with the shop id."""
+    from postroom.services import accounts
+
     c = _container(data_dir)
     try:
         found = accounts.find_account(uow=c.uow(), ref=account)
@@ -197,6 +265,24 @@ def shops_create(
     except DomainError as exc:
         raise _fail(exc) from exc
     typer.echo(json.dumps({"id": shop.id, "account_id": shop.account_id, "name": shop.name}))
+
+
+@shops_app.command("list")
+def shops_list(
+    account: Annotated[str, typer.Argument(help="Account id or name")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Show an account's shops; prints one JSON object a line."""
+    from postroom.services import accounts
+
+    c = _container(data_dir)
+    try:
+        found = accounts.find_account(uow=c.uow(), ref=account)
+        shops = accounts.list_shops(uow=c.uow(), account_id=found.id)
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    for shop in shops:
+        typer.echo(json.dumps({"id": shop.id, "account_id": shop.account_id, "name": shop.name}))
 
 
 @lots_app.command("build")
@@ -207,6 +293,8 @@ def lots_build(
     data_dir: DataDirOption = None,
 ) -> None:
     """Allocate due pieces to lots and compose them here, with a progress bar."""
+    from postroom.services import composition, production
+
     c = _container(data_dir)
     built = production.build_lots(
         uow_factory=c.uow,
@@ -243,6 +331,8 @@ def lots_list(
     data_dir: DataDirOption = None,
 ) -> None:
     """Show lots, newest first."""
+    from postroom.services import production
+
     c = _container(data_dir)
     lots = production.list_lots(uow=c.uow(), account_id=None, state=state, limit=limit)
     table = Table("state", "pieces", "sheets", "channel", "created")
@@ -257,13 +347,14 @@ def lots_list(
             lot.channel,
             lot.created_at.isoformat(timespec="seconds"),
         )
-    # Piped output keeps full rows rather than Rich's 80-column default.
-    Console(width=None if sys.stdout.isatty() else 160).print(table)
+    _print_table(table)
 
 
 @lots_app.command("show")
 def lots_show(lot_id: str, data_dir: DataDirOption = None) -> None:
     """Print one lot as JSON, with its pieces by state and its files."""
+    from postroom.services import production
+
     c = _container(data_dir)
     try:
         detail = production.get_lot(uow=c.uow(), account_id=None, lot_id=lot_id)
@@ -296,6 +387,8 @@ def feedback_import(
     data_dir: DataDirOption = None,
 ) -> None:
     """Apply a print shop's results; prints a summary, exits 1 when any row was refused."""
+    from postroom.services import feedback
+
     c = _container(data_dir)
     try:
         with file.open(newline="", encoding="utf-8-sig") as stream:
@@ -332,6 +425,11 @@ def feedback_import(
         raise typer.Exit(code=1)
 
 
+def _print_table(table: Table) -> None:
+    # Piped output keeps full rows rather than Rich's 80-column default.
+    Console(width=None if sys.stdout.isatty() else 160).print(table)
+
+
 def _progress() -> Progress:
     """A progress bar on stderr (stdout stays JSON for scripts)."""
     return Progress(
@@ -346,18 +444,26 @@ def _progress() -> Progress:
 @audit_app.command("verify")
 def audit_verify(
     account: Annotated[
-        str | None, typer.Option("--account", help="Only this account's chain")
+        str | None, typer.Option("--account", help="Only this account's chain (id or name)")
     ] = None,
     data_dir: DataDirOption = None,
 ) -> None:
     """Check every evidence chain record by record; prints JSON per account and exits 1
     naming the first broken record of each broken chain."""
+    from postroom.services import accounts, evidence
+
     c = _container(data_dir)
+    account_id = None
+    if account is not None:
+        try:
+            account_id = accounts.find_account(uow=c.uow(), ref=account).id
+        except DomainError as exc:
+            raise _fail(exc) from exc
     with _progress() as progress:
         task = progress.add_task("verifying", total=None)
         verdicts = evidence.verify(
             uow_factory=c.uow,
-            account_id=account,
+            account_id=account_id,
             on_progress=lambda n: progress.advance(task, n),
         )
     broken = 0
@@ -384,6 +490,8 @@ def audit_retention(
 ) -> None:
     """Remove personal content older than N days: finished pieces' recipients, spent
     documents' bytes, evidence content, proof bytes (hashes stay verifiable)."""
+    from postroom.services import retention
+
     c = _container(data_dir)
     keep = days or c.settings.retention_days
     if keep is None:

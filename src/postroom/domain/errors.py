@@ -12,6 +12,7 @@ class ErrorCode(StrEnum):
     in its mapping module (dialects/ekopost/mapping.py CORE_ERRORS). Add a member here before
     raising a new code; renaming one breaks clients."""
 
+    ACCOUNT_NAME_TAKEN = "account_name_taken"
     BATCH_EMPTY = "batch_empty"
     BATCH_NOT_OPEN = "batch_not_open"
     BATCH_NOT_READY = "batch_not_ready"
@@ -34,6 +35,7 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     ILLEGAL_TRANSITION = "illegal_transition"
+    INVALID_ADDRESS = "invalid_address"
     INVALID_CURSOR = "invalid_cursor"
     INVALID_DOCUMENT = "invalid_document"
     INVALID_EMAIL_ADDRESS = "invalid_email_address"
@@ -45,6 +47,7 @@ class ErrorCode(StrEnum):
     INVALID_RECIPIENT = "invalid_recipient"
     INVALID_REFERENCE = "invalid_reference"
     INVALID_WEBHOOK_URL = "invalid_webhook_url"
+    LOT_VERIFICATION_FAILED = "lot_verification_failed"
     MISSING_RECIPIENT = "missing_recipient"
     MONTHLY_LIMIT_EXCEEDED = "monthly_limit_exceeded"
     NO_ADDRESS = "no_address"
@@ -158,6 +161,12 @@ class Conflict(DomainError):
     """The object's current state does not allow the operation."""
 
     code = ErrorCode.CONFLICT
+
+
+class PaymentRequired(Conflict):
+    """The account cannot pay for the order: too little credit, or over its monthly limit."""
+
+    code = ErrorCode.CREDIT_EXCEEDED
 
 
 class IllegalTransition(Conflict):

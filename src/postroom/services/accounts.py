@@ -55,6 +55,12 @@ def create_account(
     if (username is None) != (password is None):
         raise InvalidInput("give both a username and a password, or neither")
     with uow:
+        if uow.accounts.named(name.strip()):
+            raise Conflict(
+                f"an account named {name.strip()!r} exists already; choose another name",
+                code=ErrorCode.ACCOUNT_NAME_TAKEN,
+                detail={"name": name.strip()},
+            )
         account = Account(
             name=name.strip(),
             sandbox=sandbox,
@@ -81,10 +87,34 @@ def create_account(
 def find_account(*, uow: UnitOfWork, ref: str) -> Account:
     """An account by id, or else by name (for operators at the command line)."""
     with uow:
-        account = uow.accounts.get(ref) or uow.accounts.find_by_name(ref)
-        if account is None:
+        account = uow.accounts.get(ref)
+        if account is not None:
+            return account
+        named = uow.accounts.named(ref)
+        if not named:
             raise NotFound(f"no account with id or name {ref!r}")
-        return account
+        if len(named) > 1:
+            ids = ", ".join(a.id for a in named)
+            raise Conflict(
+                f"{len(named)} accounts are named {ref!r} (made before names were unique); "
+                f"give the id of the one you mean: {ids}",
+                code=ErrorCode.ACCOUNT_NAME_TAKEN,
+            )
+        return named[0]
+
+
+def list_accounts(*, uow: UnitOfWork) -> Sequence[Account]:
+    """Every account, by name (for operators at the command line)."""
+    with uow:
+        return uow.accounts.all()
+
+
+def list_shops(*, uow: UnitOfWork, account_id: str) -> Sequence[Shop]:
+    """The account's shops, by name."""
+    with uow:
+        if uow.accounts.get(account_id) is None:
+            raise NotFound(f"no account {account_id}")
+        return uow.accounts.shops(account_id)
 
 
 def create_api_key(

@@ -52,9 +52,16 @@ def compose_lot(
         channel = channel_for(channels, lot.channel)
         pieces = [p for p in uow.pieces.in_lot(lot_id) if p.state is PieceState.ALLOCATED]
         entries = [lot_entry(uow, blobs, piece) for piece in pieces]
-        log.info("lot %s composing on %s: %d pieces", lot_id, lot.channel, len(entries))
+        # "lot <id> composing: " and "lot <id> composed: " are read by the kill tests.
+        log.info("lot %s composing: %d pieces on %s", lot_id, len(entries), lot.channel)
         receipt = channel.submit(
-            Submission(lot_id=lot_id, created_at=lot.created_at, entries=entries)
+            Submission(
+                lot_id=lot_id,
+                created_at=lot.created_at,
+                entries=entries,
+                channel=lot.channel,
+                envelope=str(lot.group_key.get("envelope") or ""),
+            )
         )
         now = clock.now()
         lot.mark_composed(pdf_sha256=receipt.facts["pdf_sha256"], now=now)

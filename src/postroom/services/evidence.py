@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from postroom.domain.audit import AuditRecord, Break, ChainVerifier
+from postroom.domain.errors import NotFound
 from postroom.services.ports import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,8 @@ def verify(
     """Check every record of each account's chain (or of one account), in order, in pages;
     stops at each account's first break and names it."""
     with uow_factory() as uow:
+        if account_id is not None and uow.accounts.get(account_id) is None:
+            raise NotFound(f"no account {account_id}")
         accounts = [account_id] if account_id else uow.feeds.audited_accounts()
     verdicts = []
     for account in accounts:

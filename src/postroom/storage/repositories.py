@@ -57,6 +57,18 @@ class AccountRepository:
         """The first account with this name."""
         return self.session.scalars(select(Account).where(tables.accounts.c.name == name)).first()
 
+    def named(self, name: str) -> Sequence[Account]:
+        """The accounts with this name, whatever its case, oldest first (names are unique
+        since accounts create refuses a taken one; older data may hold two)."""
+        t = tables.accounts
+        stmt = select(Account).where(func.lower(t.c.name) == name.lower())
+        return self.session.scalars(stmt.order_by(t.c.created_at, t.c.id)).all()
+
+    def all(self) -> Sequence[Account]:
+        """Every account, by name."""
+        t = tables.accounts
+        return self.session.scalars(select(Account).order_by(t.c.name, t.c.created_at)).all()
+
     def user_by_username(self, username: str) -> User | None:
         """The user who logs in with this name."""
         return self.session.scalars(select(User).where(tables.users.c.username == username)).first()

@@ -14,7 +14,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
 
 from postroom.storage.database import make_engine
-from postroom.storage.migrate import alembic_config, upgrade
+from postroom.storage.migrate import alembic_config, is_current, newest_revision, upgrade
 from postroom.storage.tables import metadata
 
 
@@ -102,6 +102,25 @@ def test_the_comparison_does_find_a_changed_type(engine: Engine) -> None:
 
 def test_upgrade_reaches_the_single_head(engine: Engine) -> None:
     upgrade(engine)
+    assert current_revision(engine) == head_revision(engine)
+
+
+def test_the_newest_revision_by_file_name_is_alembics_head(engine: Engine) -> None:
+    # upgrade() skips Alembic when the database is at newest_revision(): it must be the head.
+    assert newest_revision() == head_revision(engine)
+
+
+def test_a_database_one_revision_behind_is_upgraded_not_skipped(engine: Engine) -> None:
+    previous = (
+        ScriptDirectory.from_config(alembic_config(engine))
+        .get_revision(newest_revision())
+        .down_revision
+    )
+    assert isinstance(previous, str)
+    upgrade(engine, previous)
+    assert not is_current(engine)
+    upgrade(engine)
+    assert is_current(engine)
     assert current_revision(engine) == head_revision(engine)
 
 
