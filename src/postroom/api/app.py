@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from postroom.api.errors import install_error_handlers
 from postroom.api.middleware import BodySizeLimit
 from postroom.api.routes import (
+    account,
     batches,
     catalog,
     documents,
@@ -73,6 +74,7 @@ def create_app(container: Container, *, run_worker: bool = True) -> FastAPI:
         webhooks,
         sandbox,
         reachability,
+        account,
     ):
         v1.include_router(module.router)
     app.include_router(v1)

@@ -22,6 +22,7 @@ STATUS_BY_ERROR: list[tuple[type[errors.DomainError], int]] = [
     (errors.IdempotencyMismatch, 422),
     (errors.DocumentTooLarge, 413),
     (errors.InvalidInput, 422),
+    (errors.PaymentRequired, 402),
     (errors.Conflict, 409),
 ]
 

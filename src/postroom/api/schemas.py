@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -16,6 +16,7 @@ from postroom.domain.model import (
     Postage,
     Recipient,
 )
+from postroom.domain.states import PieceState
 from postroom.services.email import subject_problem
 
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -28,13 +29,21 @@ class RecipientIn(BaseModel):
 
     name_lines: list[Line] = Field(min_length=1, max_length=4)
     street_lines: list[Line] = Field(min_length=1, max_length=4)
-    postal_code: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)
-    ]
-    city: Line
+    # Empty or missing postal code and city are the country's rules to judge (422
+    # invalid_address where they are required), not the schema's.
+    postal_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] = ""
+    city: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
+    region: Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)] = Field(
+        default="",
+        description="State or province where the country's format has one (US, CA, AU...): "
+        'its code ("IL") or name ("Illinois")',
+    )
     country: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2)
-    ] = Field(description="ISO 3166-1 alpha-2 code")
+        str, StringConstraints(strip_whitespace=True, min_length=2, max_length=60)
+    ] = Field(
+        description='ISO 3166-1 alpha-2 code ("SE") or the country\'s English or local name '
+        '("Sweden", "Sverige"); kept as the code'
+    )
 
 
 class OptionsIn(BaseModel):
@@ -89,6 +98,7 @@ class RecipientOut(BaseModel):
     street_lines: list[str]
     postal_code: str
     city: str
+    region: str = Field(description="State or province code; empty where the country has none")
     country: str
 
     @classmethod
@@ -116,6 +126,23 @@ class FindingOut(BaseModel):
     page: int | None
 
 
+class PriceOut(BaseModel):
+    """A price in the currency's minor unit (öre, cents)."""
+
+    amount_minor: int = Field(description="In the currency's minor unit: 1234 SEK is 12.34 kr")
+    currency: str = Field(description="ISO 4217, e.g. SEK")
+    estimated: bool = Field(
+        description="True while the address is still to be read from the window: priced to "
+        "the service's home country until the check prices it to the address read"
+    )
+
+
+def _estimated(piece: MailPiece) -> bool:
+    """A window letter's price stays an estimate until its check charges it."""
+    unread = piece.recipient is None or piece.address_source == "window"
+    return unread and piece.state in (PieceState.CLOSED, PieceState.FAILED)
+
+
 class LetterOut(BaseModel):
     """A letter as the API shows it."""
 
@@ -127,6 +154,19 @@ class LetterOut(BaseModel):
     findings: list[FindingOut]
     options: OptionsOut
     page_count: int
+    price: PriceOut | None = Field(
+        default=None, description="What the letter costs; null for one sent by email"
+    )
+    sheets: int | None = Field(default=None, description="Sheets in the envelope")
+    weight_g: int | None = Field(default=None, description="Weight in grams, envelope included")
+    output_date: date | None = Field(
+        default=None,
+        description="The day it is printed (its service's cut-off that day); null: at once, "
+        "in the next lot",
+    )
+    expected_post_date: date | None = Field(
+        default=None, description="The day it is expected to be handed to the post"
+    )
     document_id: str | None
     lot_id: str | None
     failure: FailureOut | None
@@ -138,7 +178,9 @@ class LetterOut(BaseModel):
     )
 
     @classmethod
-    def of(cls, piece: MailPiece) -> LetterOut:
+    def of(cls, piece: MailPiece, *, currency: str) -> LetterOut:
+        """`currency`: the price table's, which every amount is in."""
+        priced = piece.sheets > 0
         failure = None
         if piece.failure_code is not None:
             failure = FailureOut(code=piece.failure_code, reason=piece.failure_reason or "")
@@ -156,6 +198,15 @@ class LetterOut(BaseModel):
             findings=[FindingOut(**f) for f in piece.findings],
             options=OptionsOut(**piece.options.to_dict()),
             page_count=piece.page_count,
+            price=PriceOut(
+                amount_minor=piece.price_minor, currency=currency, estimated=_estimated(piece)
+            )
+            if priced
+            else None,
+            sheets=piece.sheets if priced else None,
+            weight_g=piece.weight_g if priced else None,
+            output_date=piece.output_date,
+            expected_post_date=piece.expected_post_date,
             document_id=piece.document_id,
             lot_id=piece.lot_id,
             failure=failure,
@@ -163,6 +214,22 @@ class LetterOut(BaseModel):
             updated_at=piece.updated_at,
             redacted_at=piece.redacted_at,
         )
+
+
+class AccountOut(BaseModel):
+    """The caller's account: what it may still spend. Every amount is in the currency's
+    minor unit (öre for SEK: 100000 is 1,000.00 kr)."""
+
+    id: str
+    name: str
+    sandbox: bool
+    currency: str = Field(description="ISO 4217, e.g. SEK")
+    credit_minor: int = Field(description="Prepaid credit left, in minor units")
+    monthly_limit_minor: int | None = Field(
+        description="Most the account may be charged in a calendar month; null: no cap"
+    )
+    spent_this_month_minor: int = Field(description="Charged since month_start, in minor units")
+    month_start: datetime = Field(description="When this calendar month began (UTC)")
 
 
 class LetterPage(BaseModel):

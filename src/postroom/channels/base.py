@@ -45,6 +45,8 @@ class Submission:
     lot_id: str
     created_at: datetime
     entries: list[LotEntry]
+    channel: str = ""  # the lot's channel, as named in its group key
+    envelope: str = ""  # the lot's envelope as its group key resolved it (DL, C4...)
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,13 @@ class PrintLocalChannel(Channel):
         return self.writer.output_dir
 
     def _submit(self, submission: Submission) -> Receipt:
-        files = self.writer.write(submission.lot_id, submission.entries, submission.created_at)
+        files = self.writer.write(
+            submission.lot_id,
+            submission.entries,
+            submission.created_at,
+            channel=submission.channel or self.name,
+            envelope=submission.envelope,
+        )
         return Receipt(
             reference=str(files.folder),
             facts={

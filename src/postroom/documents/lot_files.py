@@ -19,6 +19,7 @@ from typing import Any
 from postroom.documents.address_page import address_lines
 from postroom.documents.barcodes import FORMAT_PREFIX
 from postroom.documents.compose import PageRange, PiecePlan, PlacedPiece, compose_print_file
+from postroom.documents.verify_lot import verify_print_file
 from postroom.domain.geometry import layout_for
 
 PRINT_FILE = "print.pdf"
@@ -37,6 +38,7 @@ MANIFEST_COLUMNS = (
     "recipient_street",
     "postal_code",
     "city",
+    "region",
     "country",
     "sheets",
     "first_page",
@@ -135,9 +137,19 @@ class LotFileWriter:
         """Where a lot's files live once complete."""
         return self.output_dir / lot_id
 
-    def write(self, lot_id: str, entries: list[LotEntry], created_at: datetime) -> LotFiles:
+    def write(
+        self,
+        lot_id: str,
+        entries: list[LotEntry],
+        created_at: datetime,
+        *,
+        channel: str = "",
+        envelope: str = "",
+    ) -> LotFiles:
         """Write the print PDF, manifests and ticket, or take the complete folder an earlier
         attempt left for the same pieces (it crashed after the rename, before its commit).
+        The ticket names `channel` and `envelope` (the lot's group key's; without one, the
+        first piece's layout's envelope).
 
         The caller must be the lot's only composer (`compose_lot` holds the lot's row
         locked): any hidden folder of this lot is then what a crash left, and is removed."""
@@ -150,7 +162,9 @@ class LotFileWriter:
         # mkdtemp makes the folder private; the print room's tools run as other users.
         work.chmod(0o755)
         try:
-            written = self._compose(work, lot_id, entries, created_at)
+            written = self._compose(
+                work, lot_id, entries, created_at, {"channel": channel, "envelope": envelope}
+            )
             return self._put_in_place(work, lot_id, entries, written)
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
@@ -206,11 +220,19 @@ class LotFileWriter:
                 shutil.rmtree(path, ignore_errors=True)
 
     def _compose(
-        self, work: Path, lot_id: str, entries: list[LotEntry], created_at: datetime
+        self,
+        work: Path,
+        lot_id: str,
+        entries: list[LotEntry],
+        created_at: datetime,
+        group: dict[str, str],
     ) -> LotFiles:
         """Every file of the lot, fsynced, in `work`."""
         plans = [e.plan() for e in entries]
         placed = compose_print_file(work / PRINT_FILE, lot_id=lot_id, plans=plans, scratch=work)
+        # Read back against the job (the entries, not what the composer reports) while the
+        # folder is still hidden: a lot whose pages are not its pieces' is never handed over.
+        verify_print_file(work / PRINT_FILE, lot_id=lot_id, pieces=entries)
         _fsync_path(work / PRINT_FILE)
         files = {PRINT_FILE: _sha256_file(work / PRINT_FILE)}
         rows = [_row(e, p) for e, p in zip(entries, placed, strict=True)]
@@ -251,10 +273,13 @@ class LotFileWriter:
         files[MANIFEST_FILE] = _write_synced(
             work / MANIFEST_FILE, json.dumps(manifest, ensure_ascii=False)
         )
+        envelope = _envelope(entries, group["envelope"])
         ticket = {
             "lot_id": lot_id,
             "created_at": created_at.isoformat(),
-            "options": _common_options(entries),
+            "channel": group["channel"],
+            "envelope": envelope,
+            "options": {**_common_options(entries), "envelope": envelope},
             "totals": {
                 "pieces": len(entries),
                 "sheets": sheet_count,
@@ -310,6 +335,7 @@ def _row(entry: LotEntry, placed: PlacedPiece) -> dict[str, Any]:
         "recipient_street": " / ".join(recipient.get("street_lines", ())),
         "postal_code": recipient.get("postal_code", ""),
         "city": recipient.get("city", ""),
+        "region": recipient.get("region", ""),
         "country": recipient.get("country", ""),
         "sheets": placed.sheets,
         "first_page": placed.first_page,
@@ -331,6 +357,14 @@ def _csv(rows: list[dict[str, Any]]) -> str:
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()
+
+
+def _envelope(entries: list[LotEntry], resolved: str) -> str:
+    """The envelope the print room loads: the lot's as resolved, else its first piece's own
+    choice, else the envelope of that piece's layout (never "")."""
+    if resolved or not entries:
+        return resolved
+    return str(entries[0].options.get("envelope") or layout_for(entries[0].layout).envelope.value)
 
 
 def _common_options(entries: list[LotEntry]) -> dict[str, Any]:

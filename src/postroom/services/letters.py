@@ -7,14 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
 
+from postroom.addresses.validate import check_given_address
 from postroom.documents.inspect import inspect_pdf
 from postroom.domain.clock import Clock
 from postroom.domain.errors import Conflict, ErrorCode, NotFound
 from postroom.domain.model import Document, MailPiece, PieceOptions, Recipient
+from postroom.domain.pricing import DEFAULT_PRICE_TABLE, PriceTable
 from postroom.domain.registered_mail import check_registered_address
 from postroom.domain.states import CANCELLABLE_PIECE_STATES, PieceState
+from postroom.services import order
 from postroom.services.catalog import find_service
-from postroom.services.email import EmailRequest, delivery_for
+from postroom.services.email import EmailRequest, delivery_for, is_email_piece
 from postroom.services.ports import BlobStore, UnitOfWork
 from postroom.services.stages import CHECK_PIECE
 
@@ -43,12 +46,16 @@ def submit_letter(
     options: PieceOptions,
     service: str | None = None,
     email: EmailRequest | None = None,
+    prices: PriceTable = DEFAULT_PRICE_TABLE,
 ) -> MailPiece:
     """Take a first look at the PDF, store it, and create a closed piece whose preflight (and
     window reading, when no recipient is given) runs in the pipeline; `service` (id or code,
     default DEFAULT_SERVICE) decides its profile, price and schedule when it is accepted;
     an email service needs `email` instead of a postal address. A registered letter's
-    address must keep registered mail's limits (InvalidInput registered_*)."""
+    address must keep registered mail's limits (InvalidInput registered_*). A letter its
+    account cannot pay for is refused here, nothing stored (order.quote_letter)."""
+    # A given address is checked and kept normalised, refused invalid_address otherwise.
+    recipient = check_given_address(recipient) if recipient is not None else None
     check_registered_address(recipient, options.postage)
     with uow:
         account = uow.accounts.get(account_id)
@@ -57,8 +64,22 @@ def submit_letter(
         chosen = find_service(uow, account, service or DEFAULT_SERVICE)
         delivery = delivery_for(chosen, email)
     facts = inspect_pdf(upload, max_pages=limits.max_pages, max_bytes=limits.max_bytes)
-    sha, size = blobs.put(upload)
     now = clock.now()
+    piece = MailPiece(
+        account_id=account_id,
+        document_id=None,
+        recipient=recipient,
+        options=options,
+        page_count=facts.page_count,
+        created_at=now,
+        updated_at=now,
+        service_id=chosen.id,
+        delivery=delivery,
+    )
+    if not is_email_piece(piece):  # a letter sent by email is not charged
+        with uow:
+            order.quote_letter(uow=uow, prices=prices, service=chosen, piece=piece, now=now)
+    sha, size = blobs.put(upload)
     with uow:
         document = Document(
             account_id=account_id,
@@ -69,17 +90,7 @@ def submit_letter(
             created_at=now,
             profile=chosen.profile,
         )
-        piece = MailPiece(
-            account_id=account_id,
-            document_id=document.id,
-            recipient=recipient,
-            options=options,
-            page_count=facts.page_count,
-            created_at=now,
-            updated_at=now,
-            service_id=chosen.id,
-            delivery=delivery,
-        )
+        piece.document_id = document.id
         uow.pieces.add(document)
         uow.pieces.add(piece)
         uow.outbox.add(CHECK_PIECE, {"piece_id": piece.id}, now)

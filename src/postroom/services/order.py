@@ -13,7 +13,7 @@ from postroom.domain import s10
 from postroom.domain.catalog import Charge, Service
 from postroom.domain.clock import Clock
 from postroom.domain.eligibility import sheets_needed
-from postroom.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
+from postroom.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound, PaymentRequired
 from postroom.domain.findings import Finding, Severity
 from postroom.domain.geometry import LAYOUTS
 from postroom.domain.model import Account, Batch, MailPiece, Postage
@@ -94,10 +94,17 @@ def address_page_of(piece: MailPiece, service: Service) -> bool:
 
 
 def price_for(
-    prices: PriceTable, service: Service, chosen: ChosenOptions, piece: MailPiece
+    prices: PriceTable,
+    service: Service,
+    chosen: ChosenOptions,
+    piece: MailPiece,
+    *,
+    destination: str | None = None,
 ) -> PiecePrice:
-    """The price of one piece under a service and options (needs its recipient)."""
-    assert piece.recipient is not None, "only eligible pieces are priced"
+    """The price of one piece under a service and options: to its recipient's country, or
+    to `destination` while its recipient is not known yet (read from the window later)."""
+    country = piece.recipient.country if piece.recipient is not None else destination
+    assert country is not None, "only pieces with a destination are priced"
     options = chosen.options
     return price_piece(
         prices,
@@ -107,7 +114,7 @@ def price_for(
         postage=options.postage,
         paper=options.paper,
         layout=chosen.layout,
-        destination=piece.recipient.country,
+        destination=country,
         home_country=get_profile(service.profile).default_country,
         express=chosen.express,
         address_page=address_page_of(piece, service),
@@ -117,9 +124,10 @@ def price_for(
 def check_credit(
     uow: UnitOfWork, account: Account, total_minor: int, now: datetime, tz: str
 ) -> None:
-    """Raise Conflict credit_exceeded or monthly_limit_exceeded when the account cannot pay."""
+    """Raise PaymentRequired credit_exceeded or monthly_limit_exceeded when the account
+    cannot pay."""
     if total_minor > account.credit_minor:
-        raise Conflict(
+        raise PaymentRequired(
             f"the order costs {total_minor} and the account has {account.credit_minor} "
             f"{account.currency} minor units of credit",
             code=ErrorCode.CREDIT_EXCEEDED,
@@ -132,7 +140,7 @@ def check_credit(
     if account.monthly_limit_minor is not None:
         spent = uow.catalog.charged_since(account.id, month_start(now, tz))
         if spent + total_minor > account.monthly_limit_minor:
-            raise Conflict(
+            raise PaymentRequired(
                 f"the order costs {total_minor}; the account may spend "
                 f"{account.monthly_limit_minor - spent} more this month",
                 code=ErrorCode.MONTHLY_LIMIT_EXCEEDED,
@@ -144,6 +152,37 @@ def check_credit(
                     "currency": account.currency,
                 },
             )
+
+
+@dataclass(frozen=True)
+class Balance:
+    """What an account may still spend, in its currency's minor unit."""
+
+    credit_minor: int
+    currency: str
+    monthly_limit_minor: int | None  # None: no monthly cap
+    spent_this_month_minor: int
+    month_start: datetime  # the month's start in the service's timezone, in UTC
+    timezone: str
+
+
+def account_balance(*, uow: UnitOfWork, clock: Clock, account_id: str, service_ref: str) -> Balance:
+    """The account's credit, monthly limit and charges this calendar month (the month as
+    the service `service_ref`'s timezone counts it, as check_credit does)."""
+    with uow:
+        account = uow.accounts.get(account_id)
+        if account is None:
+            raise NotFound(f"no account {account_id}")
+        tz = find_service(uow, account, service_ref).timezone
+        since = month_start(clock.now(), tz)
+        return Balance(
+            credit_minor=account.credit_minor,
+            currency=account.currency,
+            monthly_limit_minor=account.monthly_limit_minor,
+            spent_this_month_minor=uow.catalog.charged_since(account.id, since),
+            month_start=since,
+            timezone=tz,
+        )
 
 
 def _charge(uow: UnitOfWork, account: Account, priced: Mapping[str, int], now: datetime) -> None:
@@ -387,6 +426,34 @@ def _accept(
     if piece.state is PieceState.OPENED:
         piece.move_to(PieceState.CLOSED, now)
     piece.move_to(PieceState.ACCEPTED, now)
+
+
+def quote_letter(
+    *, uow: UnitOfWork, prices: PriceTable, service: Service, piece: MailPiece, now: datetime
+) -> PiecePrice:
+    """Price a letter at submission, record its price, sheets, weight and expected dates on
+    it, and refuse it (PaymentRequired credit_exceeded / monthly_limit_exceeded, or
+    PricingError too_heavy) when its account cannot pay for it now. A letter whose address
+    is read from the window later is priced to the service's home country: an estimate
+    that charge_letter replaces, with the final word, once the address is read. The credit
+    is not reserved: letters not yet accepted are not counted against it."""
+    account = uow.accounts.get(piece.account_id)
+    assert account is not None
+    layout = layout_for_envelope(LAYOUTS[service.layout], piece.options.envelope)
+    home = get_profile(service.profile).default_country
+    price = price_for(
+        prices, service, ChosenOptions(piece.options, False, layout), piece, destination=home
+    )
+    check_credit(uow, account, price.amount_minor, now, service.timezone)
+    schedule = schedule_for(
+        service, now=now, postage=piece.options.postage, express=False, requested=None
+    )
+    piece.sheets = price.sheets
+    piece.weight_g = price.weight_g
+    piece.price_minor = price.amount_minor
+    piece.output_date = schedule.output_date
+    piece.expected_post_date = schedule.expected_post_date
+    return price
 
 
 def charge_letter(

@@ -135,7 +135,8 @@ def _judge_letter(
     first_error = next((f for f in reasons if f.severity is Severity.ERROR), None)
     if first_error is None:
         # Eligible: it is produced only if its account can pay for it now (credit_exceeded,
-        # monthly_limit_exceeded or too_heavy fail it, charging nothing).
+        # monthly_limit_exceeded or too_heavy fail it, charging nothing). The door checked
+        # an estimate (letters.submit_letter); this price, to the address read, is final.
         first_error = order.charge_letter(uow=uow, prices=prices, piece=piece, now=now)
     if first_error is not None:
         piece.fail(first_error.code, first_error.message, now)

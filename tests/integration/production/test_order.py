@@ -229,7 +229,7 @@ def test_must_show_2_the_credit_limit_refuses_the_batch_and_nothing_changes(
 
     response = _close(client, poor, batch_id, service="letter_standard")
 
-    error = assert_error(response, 409, "credit_exceeded")
+    error = assert_error(response, 402, "credit_exceeded")
     assert error["detail"]["needed"] == STANDARD_TOTAL
     assert error["detail"]["available"] == STANDARD_TOTAL - 1
     assert _credit(container, poor.account_id) == STANDARD_TOTAL - 1
@@ -255,7 +255,7 @@ def test_the_monthly_limit_refuses_the_batch_that_would_pass_it(
 
     response = _close(client, tenant, second, service="letter_standard")
 
-    error = assert_error(response, 409, "monthly_limit_exceeded")
+    error = assert_error(response, 402, "monthly_limit_exceeded")
     assert error["detail"]["needed"] == STANDARD_TOTAL
     assert error["detail"]["available"] == 1000
     assert error["detail"]["spent"] == STANDARD_TOTAL
@@ -297,7 +297,7 @@ def test_charging_is_idempotent(client: TestClient, container: Container, tenant
         uow.session.commit()
 
 
-def test_a_letter_is_charged_when_accepted_and_fails_without_credit(
+def test_a_letter_is_charged_when_accepted_and_refused_at_the_door_without_credit(
     client: TestClient, container: Container, tenant: Tenant
 ) -> None:
     sent = client.post("/v1/letters", headers=tenant.headers, **letter_form())
@@ -316,10 +316,9 @@ def test_a_letter_is_charged_when_accepted_and_fails_without_credit(
         data={**letter_form()["data"], "service": "letter_standard"},
         files=letter_form()["files"],
     )
-    assert refused.status_code == 201, refused.text
-    failed = wait_letter(client, broke, refused.json()["id"], {"accepted", "failed"})
-    assert failed["state"] == "failed"
-    assert failed["failure"]["code"] == "credit_exceeded"
+    error = assert_error(refused, 402, "credit_exceeded")
+    assert error["detail"]["available"] == 0
+    assert client.get("/v1/letters", headers=broke.headers).json()["data"] == []
     assert _charges(container, broke.account_id) == []
     unknown = client.post(
         "/v1/letters",

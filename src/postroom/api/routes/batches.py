@@ -248,7 +248,7 @@ def close_batch(
     batch_id: str, c: ContainerDep, principal: PrincipalDep, body: CloseIn | None = None
 ) -> BatchClosedOut:
     """Price the eligible pieces, charge the account and schedule them; pieces that are not
-    eligible stay opened. 409 batch_not_open / credit_exceeded / monthly_limit_exceeded,
+    eligible stay opened. 402 credit_exceeded / monthly_limit_exceeded, 409 batch_not_open,
     422 no_eligible_piece / unknown_service / unknown_option / output_date_*."""
     spec = body or CloseIn()
     closed = retrying(

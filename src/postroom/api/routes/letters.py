@@ -10,7 +10,6 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
-from postroom.addresses.countries import normalise_country
 from postroom.api.cursors import decode_time_cursor, encode_time_cursor
 from postroom.api.idempotency import idempotent
 from postroom.api.schemas import EmailIn, LetterOut, LetterPage, OptionsIn, RecipientIn
@@ -27,7 +26,8 @@ M = TypeVar("M", bound=BaseModel)
 
 RECIPIENT_HELP = (
     'JSON: {"name_lines": [...], "street_lines": [...], "postal_code": "...", "city": "...", '
-    '"country": "SE"}'
+    '"region": "" (state or province: US, CA, AU...), "country": "SE" (or a name: "Sweden")}; '
+    "checked against the country's rules (422 invalid_address)"
 )
 OPTIONS_HELP = (
     'JSON: {"plex": "simplex"|"duplex", "color": false, '
@@ -86,7 +86,11 @@ def create_letter(
     ] = None,
     email: Annotated[str | None, Form(description=EMAIL_HELP)] = None,
 ) -> JSONResponse:
-    """Upload a PDF letter for one recipient; it is checked, then produced in the next lot."""
+    """Upload a PDF letter for one recipient; it is checked, then produced in the next lot.
+
+    Priced at once (`price`, `sheets`, `weight_g`, dates in the answer); 402
+    `credit_exceeded` / `monthly_limit_exceeded` when the account cannot pay for it, with
+    nothing stored."""
     options_in = _parse(OptionsIn, options, "options") if options else OptionsIn()
     email_in = _parse(EmailIn, email, "email") if email is not None else None
     address = None
@@ -97,7 +101,8 @@ def create_letter(
             street_lines=tuple(recipient_in.street_lines),
             postal_code=recipient_in.postal_code,
             city=recipient_in.city,
-            country=normalise_country(recipient_in.country),
+            country=recipient_in.country,  # a code or a name: submit_letter checks it
+            region=recipient_in.region,
         )
     digest = hashlib.sha256()
     while chunk := file.file.read(1024 * 1024):
@@ -125,8 +130,9 @@ def create_letter(
             options=options_in.to_domain(),
             service=service or c.settings.default_service,
             email=EmailRequest(**email_in.model_dump()) if email_in else None,
+            prices=c.prices,
         )
-        body = LetterOut.of(piece)
+        body = LetterOut.of(piece, currency=c.prices.currency)
         return 201, body, body
 
     return idempotent(request, c, principal, parts, handler)
@@ -152,7 +158,7 @@ def list_letters(
         after=decode_time_cursor(cursor) if cursor else None,
         limit=limit + 1,
     )
-    data = [LetterOut.of(p) for p in pieces[:limit]]
+    data = [LetterOut.of(p, currency=c.prices.currency) for p in pieces[:limit]]
     next_cursor = (
         encode_time_cursor(data[-1].created_at, data[-1].id) if len(pieces) > limit else None
     )
@@ -163,7 +169,7 @@ def list_letters(
 def get_letter(letter_id: str, c: ContainerDep, principal: PrincipalDep) -> LetterOut:
     """One letter and its current state."""
     piece = letters.get_letter(uow=c.uow(), account_id=principal.account_id, piece_id=letter_id)
-    return LetterOut.of(piece)
+    return LetterOut.of(piece, currency=c.prices.currency)
 
 
 @router.post("/{letter_id}/cancel", response_model=LetterOut, summary="Cancel a letter")
@@ -174,4 +180,4 @@ def cancel_letter(letter_id: str, c: ContainerDep, principal: PrincipalDep) -> L
             uow=c.uow(), clock=c.clock, account_id=principal.account_id, piece_id=letter_id
         )
     )
-    return LetterOut.of(piece)
+    return LetterOut.of(piece, currency=c.prices.currency)
