@@ -31,6 +31,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
+from postroom.documents import lot_files
+from postroom.documents.address_page import address_lines
 from postroom.documents.lot_files import PRINT_FILE, LotEntry, LotFileWriter
 
 LETTER_PAGES = 3
@@ -72,8 +74,15 @@ def make_source(path: Path, letters: int) -> None:
     for letter in range(letters):
         for page in range(1, LETTER_PAGES + 1):
             pdf.setFont(font, 10)
-            for line in range(30):
-                pdf.drawString(72, 760 - 14 * line, f"Letter {letter} page {page} line {line}: åäö")
+            top = 760
+            if page == 1:
+                # The recipient in the din5008_a window (the read-back checks its name there),
+                # the text below the window.
+                for i, line in enumerate(address_lines(RECIPIENT, home_country="SE")):
+                    pdf.drawString(71, 700 - 12 * i, line)
+                top = 560
+            for line in range(30 if page > 1 else 16):
+                pdf.drawString(72, top - 14 * line, f"Letter {letter} page {page} line {line}: åäö")
             pdf.showPage()
     pdf.save()
 
@@ -87,8 +96,14 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def run_postroom_unchecked(source: str, letters: int, out: str) -> Run:
+    """The same without the read-back (verify_lot), to show what it costs."""
+    lot_files.verify_print_file = lambda *args, **kwargs: None  # this child process only
+    return run_postroom(source, letters, out)
+
+
 def run_postroom(source: str, letters: int, out: str) -> Run:
-    """Compose `letters` letters into lots with the real writer."""
+    """Compose `letters` letters into lots with the real writer (read-back included)."""
     writer = LotFileWriter(Path(out))
     cpu, started = _cpu(), time.perf_counter()
     written = 0
@@ -153,13 +168,13 @@ def main() -> None:
         most = max(args.letters)
         cache = args.work_dir / "compose-cache" if args.work_dir else work
         cache.mkdir(parents=True, exist_ok=True)
-        source = cache / f"source-{most}.pdf"
+        source = cache / f"source-v2-{most}.pdf"  # v2: the recipient in the window
         t = time.perf_counter()
         if not source.exists():
             # Built in a child too: ru_maxrss survives fork and exec, so a parent grown by
             # reportlab would lend its peak to every side's figure. Renamed into place
             # when complete, so an interrupted build is never reused.
-            partial = cache / f".source-{most}.pdf.partial"
+            partial = cache / f".source-v2-{most}.pdf.partial"
             with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
                 pool.submit(make_source, partial, most).result()
             partial.replace(source)
@@ -176,7 +191,12 @@ def main() -> None:
         for letters in args.letters:
             share = source_size * letters / most  # the source bytes these letters hold
             runs = {}
-            for side, fn in (("raw merge", run_raw), ("postroom", run_postroom)):
+            sides = (
+                ("raw merge", run_raw),
+                ("postroom", run_postroom),
+                ("unchecked", run_postroom_unchecked),
+            )
+            for side, fn in sides:
                 out = work / f"{side}-{letters}"
                 out.mkdir()
                 runs[side] = _fresh(fn, str(source), letters, str(out))

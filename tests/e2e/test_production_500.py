@@ -33,6 +33,7 @@ from postroom.api.app import create_app
 from postroom.bootstrap import Container, build_container
 from postroom.config import Settings
 from postroom.documents.barcodes import parse_sheet_code
+from postroom.documents.zones import read_zone_lines
 from postroom.domain.clock import FixedClock
 from postroom.domain.geometry import MM_PER_POINT, layout_for
 from postroom.domain.pricing import DEFAULT_PRICE_TABLE
@@ -484,6 +485,7 @@ def _check_lot(
             "recipient_street": " / ".join(expected.street_lines),
             "postal_code": expected.postal_code,
             "city": expected.city,
+            "region": expected.region,
             "country": expected.country,
             "sheets": str(entry["sheets"]),
             "first_page": str(entry["pages"]["first"]),
@@ -501,6 +503,7 @@ def _check_lot(
 
     decoded = _check_print_file(folder / "print.pdf", lot_id, pieces, combo)
     assert decoded == manifest["sheet_count"]
+    _read_back_pieces(folder / "print.pdf", pieces, planned, combo)
     return [p["piece_id"] for p in pieces]
 
 
@@ -542,6 +545,39 @@ def _check_print_file(path: Path, lot_id: str, pieces: list[dict[str, Any]], com
     finally:
         document.close()
     return decoded
+
+
+def _read_back_pieces(
+    path: Path, pieces: list[dict[str, Any]], planned: dict[str, Planned], combo: Combo
+) -> None:
+    """The first, a middle and the last piece of the lot, read page by page: its address
+    page, then its own letter's pages in order (page 1 with its recipient in the window,
+    page n saying "page n of N"), then its blank back."""
+    window_zone = layout_for("din5008_a").address_zone
+    document = pdfium.PdfDocument(path)
+    try:
+        for p in {id(p): p for p in (pieces[0], pieces[len(pieces) // 2], pieces[-1])}.values():
+            plan = planned[p["piece_id"]]
+            first, last = p["pages"]["first"] - 1, p["pages"]["last"] - 1  # 0-based
+            texts = [_text(document[n]) for n in range(first, last + 1)]
+            name = plan.case.expected.name_lines[0]
+            head = 0
+            if combo.address_page:
+                assert name in texts[0] and "Your account" not in texts[0]
+                head = 2 if combo.duplex else 1
+                if combo.duplex:
+                    assert texts[1].strip() == ""  # the address page's back
+            letter, backs = texts[head : head + plan.pages], texts[head + plan.pages :]
+            assert "Your account" in letter[0], p["piece_id"]
+            window = read_zone_lines(document[first + head], window_zone)
+            assert name in " ".join(window), (p["piece_id"], window)
+            for number, text in enumerate(letter[1:], 2):
+                assert f"page {number} of {plan.pages}" in text, (p["piece_id"], number)
+                assert "Your account" not in text
+            assert len(backs) == p["blank_pages"] - (head - 1 if head else 0)
+            assert all(text.strip() == "" for text in backs)
+    finally:
+        document.close()
 
 
 def _content(page: pikepdf.Page) -> bytes:
