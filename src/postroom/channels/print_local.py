@@ -5,11 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
-from postroom.channels.base import Channel, Receipt, Submission, Takes
+from postroom.channels.base import Channel, PermanentChannelError, Receipt, Submission, Takes
 from postroom.documents.lot_files import LotFileWriter
+from postroom.documents.verify_lot import LotVerificationFailed
+from postroom.domain.errors import ErrorCode
 
 if TYPE_CHECKING:
     from postroom.config import Settings
+
+
+class LotNotItsJob(PermanentChannelError):
+    """The lot read back before hand-off is not what its job asks for (a composer fault):
+    nothing was handed over, and composing it again would give the same file."""
+
+    code = ErrorCode.LOT_VERIFICATION_FAILED
 
 
 class PrintLocalChannel(Channel):
@@ -34,13 +43,16 @@ class PrintLocalChannel(Channel):
         return self.writer.output_dir
 
     def _submit(self, submission: Submission) -> Receipt:
-        files = self.writer.write(
-            submission.lot_id,
-            submission.entries,
-            submission.created_at,
-            channel=submission.channel or self.name,
-            envelope=submission.envelope,
-        )
+        try:
+            files = self.writer.write(
+                submission.lot_id,
+                submission.entries,
+                submission.created_at,
+                channel=submission.channel or self.name,
+                envelope=submission.envelope,
+            )
+        except LotVerificationFailed as exc:
+            raise LotNotItsJob(exc.message) from exc
         return Receipt(
             reference=str(files.folder),
             facts={

@@ -54,15 +54,29 @@ def compose_lot(
         entries = [lot_entry(uow, blobs, piece) for piece in pieces]
         # "lot <id> composing: " and "lot <id> composed: " are read by the kill tests.
         log.info("lot %s composing: %d pieces on %s", lot_id, len(entries), lot.channel)
-        receipt = channel.submit(
-            Submission(
-                lot_id=lot_id,
-                created_at=lot.created_at,
-                entries=entries,
-                channel=lot.channel,
-                envelope=str(lot.group_key.get("envelope") or ""),
+        try:
+            receipt = channel.submit(
+                Submission(
+                    lot_id=lot_id,
+                    created_at=lot.created_at,
+                    entries=entries,
+                    channel=lot.channel,
+                    envelope=str(lot.group_key.get("envelope") or ""),
+                )
             )
-        )
+        except PermanentChannelError as exc:
+            # Nothing was handed over (the print channel's read-back refused the lot, or the
+            # channel refused it) and a retry would do the same: the lot and its pieces
+            # fail with the channel's code and reason.
+            now = clock.now()
+            code = str(getattr(exc, "code", "") or "channel_refused")
+            lot.mark_failed()
+            for piece in pieces:
+                piece.fail(code, f"{lot.channel}: {exc}", now)
+            uow.outbox.mark_done(message_id, now)
+            uow.commit()
+            log.error("lot %s failed on %s: %s", lot_id, lot.channel, exc)
+            return
         now = clock.now()
         lot.mark_composed(pdf_sha256=receipt.facts["pdf_sha256"], now=now)
         lot.page_count = receipt.facts.get("page_count", lot.page_count)

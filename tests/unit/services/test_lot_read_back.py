@@ -39,7 +39,8 @@ def test_a_lot_whose_pieces_were_swapped_fails_and_nothing_is_handed_over(
         for piece_id in ids:
             piece = world.piece(piece_id)
             assert piece.state is PieceState.FAILED
-            assert "LotVerificationFailed" in (piece.failure_reason or "")
+            assert piece.failure_code == "lot_verification_failed"
+            assert (piece.failure_reason or "").startswith(f"print_local: lot {lot_id}: ")
             assert f"piece {ids[0]} (sequence 1), its page 1" in (piece.failure_reason or "")
         output = world.container.settings.output_dir
         assert not output.exists() or list(output.iterdir()) == []
