@@ -3,9 +3,11 @@
 The input is one generated file of 3-page letters (an embedded TrueType subset shared by
 every page, as a real campaign file has). Postroom's side is the real lot writer
 (LotFileWriter: page ranges, a DataMatrix on every sheet, manifests, ticket, sha256s,
-atomic folder) for N letters in lots of LOT_PIECES, simplex, so every page is a sheet and
-gets a code. The reference is pypdfium2's PdfDocument.import_pages of the same page ranges
-into files of the same size, saved: the fastest raw merge here. Each side runs in a fresh
+atomic folder, and the read-back of each lot against its job) for N letters in lots of
+LOT_PIECES, simplex, so every page is a sheet and gets a code; the `unchecked` side is the
+same writer with the read-back switched off, to show what it costs. The reference is
+pypdfium2's PdfDocument.import_pages of the same page ranges into files of the same size,
+saved: the fastest raw merge here. Each side runs in a fresh
 process, so its peak resident memory (ru_maxrss) is its own, and so is its CPU time: on a
 shared machine the CPU-time ratio moves less than the wall-clock one (both sides run on one
 thread).
