@@ -78,18 +78,24 @@ class Channel(ABC):
         try:
             receipt = self._submit(submission)
         except ChannelError:
-            log.warning("%s: submission %s failed", self.name, submission.lot_id)
+            log.warning("%s: %s %s failed", self.name, self._unit, submission.lot_id)
             raise
         except OSError as exc:
             raise RetryableChannelError(f"{self.name}: {exc}") from exc
         log.info(
-            "%s: %s (%d pieces) submitted in %.3f s",
+            "%s: %s %s (%d pieces) submitted in %.3f s",
             self.name,
+            self._unit,
             submission.lot_id,
             len(submission.entries),
             time.perf_counter() - started,
         )
         return receipt
+
+    @property
+    def _unit(self) -> str:
+        # "print_local: lot <id> (N pieces) submitted" is read by the worker-crash tests.
+        return "lot" if self.takes is Takes.LOTS else "piece"
 
     def cancel(self, reference: str) -> bool:
         """Try to withdraw a submission; True when it was withdrawn."""
