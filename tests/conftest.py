@@ -202,6 +202,7 @@ RECIPIENT = {
     "street_lines": ["Storgatan 1"],
     "postal_code": "111 22",
     "city": "Stockholm",
+    "region": "",
     "country": "SE",
 }
 

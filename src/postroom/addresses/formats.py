@@ -70,6 +70,8 @@ def country_format(country: str) -> CountryFormat:
 # (PostNord addressing guide); GB: outward code, space, three-character inward code (Royal
 # Mail PAF); NL: "1234 AB" (PostNL); US: ZIP or ZIP+4 with a hyphen (USPS Publication 28).
 _SPACED_AFTER = {"SE": 3, "CZ": 3, "SK": 3, "GR": 3, "NL": 4}
+# Countries whose one spelling normalise_postal_code writes; others keep the sender's.
+CANONICAL_POSTAL_FORMS = frozenset({*_SPACED_AFTER, "GB", "US"})
 _PREFIX = re.compile(r"^[A-Z]{1,3} ?- ?(?=\d)")
 
 
@@ -93,9 +95,17 @@ def normalise_postal_code(raw: str, fmt: CountryFormat) -> str | None:
     return compact if any(m.fullmatch(compact) for m in fmt.matchers) else code
 
 
-def format_city(city: str, fmt: CountryFormat, state: str | None = None) -> str:
-    """The city as the country writes it on mail (with the state, where there is one)."""
+def format_city(city: str, fmt: CountryFormat) -> str:
+    """The city as the country writes it on mail."""
     words = " ".join(city.split()).strip(" ,")
-    if state:
-        words = f"{words} {state.upper()}"  # USPS Pub 28: "CITY ST", no comma
     return words.upper() if fmt.upper_city else words
+
+
+def town_line(postal_code: str, city: str, region: str, fmt: CountryFormat) -> str:
+    """The postal code, city and region on one line in the country's order: "111 22
+    Stockholm", "SPRINGFIELD IL 62701" (USPS Pub 28: no comma)."""
+    if fmt.postal_line is PostalLine.CITY_FIRST:
+        parts = (city, region, postal_code)
+    else:
+        parts = (postal_code, city, region)
+    return " ".join(part for part in parts if part.strip())

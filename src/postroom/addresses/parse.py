@@ -49,6 +49,7 @@ class _PostalPart:
     postal_code: str
     city: str
     lines_used: int  # how many lines at the bottom the postal code and city took
+    region: str = ""  # the state or province code on the line ("IL"), where the format has one
 
 
 class _Problem(Exception):
@@ -118,6 +119,7 @@ def _parse(body: list[str], default_country: str) -> Recipient:
         postal_code=postal.postal_code,
         city=postal.city,
         country=country,
+        region=postal.region,
     )
 
 
@@ -182,7 +184,7 @@ def _try_postal(line: str, fmt: CountryFormat) -> _PostalPart | None:
             return _PostalPart(code, format_city(" ".join(rest), fmt), 1)
         state = rest[-1].strip(",").upper() if rest else ""
         if state in fmt.states and len(rest) > 1:
-            return _PostalPart(code, format_city(" ".join(rest[:-1]), fmt, state), 1)
+            return _PostalPart(code, format_city(" ".join(rest[:-1]), fmt), 1, state)
         if fmt.state_required:
             raise _Problem(STATE_INVALID, f"{line!r} has no valid state before the ZIP code.")
         return _PostalPart(code, format_city(" ".join(rest), fmt), 1)

@@ -15,6 +15,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from postroom.addresses.country_names import country_name
+from postroom.addresses.formats import country_format, town_line
 from postroom.domain.geometry import MM_PER_POINT, PAGE_SIZE_MM, EnvelopeLayout, PageFormat
 
 FONT_NAME = "PostroomAddress"
@@ -52,12 +53,18 @@ def _font() -> str:
 
 
 def address_lines(recipient: dict[str, Any], *, home_country: str) -> list[str]:
-    """The recipient as printed: names, street, postal code and city, country when abroad."""
+    """The recipient as printed: names, street, postal code, city and region in the order of
+    its country's format, country when abroad."""
     lines = [*recipient.get("name_lines", ()), *recipient.get("street_lines", ())]
-    town = f"{recipient.get('postal_code', '')} {recipient.get('city', '')}".strip()
+    country = recipient.get("country", "")
+    postal_code, city = recipient.get("postal_code", ""), recipient.get("city", "")
+    region = recipient.get("region", "")
+    if region and len(country) == 2:
+        town = town_line(postal_code, city, region, country_format(country))
+    else:
+        town = f"{postal_code} {city}".strip()
     if town:
         lines.append(town)
-    country = recipient.get("country", "")
     if country and country != home_country:
         lines.append(country_name(country).upper())
     return [line for line in lines if line.strip()]

@@ -112,6 +112,7 @@ class Recipient:
     postal_code: str
     city: str
     country: str  # ISO 3166-1 alpha-2
+    region: str = ""  # state or province code, where the country's format has one (US: "IL")
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form used in storage, manifests and the API."""
@@ -120,6 +121,7 @@ class Recipient:
             "street_lines": list(self.street_lines),
             "postal_code": self.postal_code,
             "city": self.city,
+            "region": self.region,
             "country": self.country,
         }
 
@@ -132,6 +134,7 @@ class Recipient:
             postal_code=data["postal_code"],
             city=data["city"],
             country=data["country"],
+            region=data.get("region") or "",  # rows stored before regions existed have none
         )
 
 

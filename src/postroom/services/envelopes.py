@@ -8,6 +8,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from postroom.addresses.validate import check_given_address
 from postroom.documents.analysis import AnalysisRequest
 from postroom.documents.inspect import inspect_pdf
 from postroom.domain.clock import Clock
@@ -94,6 +95,8 @@ def open_piece(
     address page of its own. Conflict duplicate_reference when the account already has
     `client_reference`; InvalidInput registered_* for a registered letter's address that
     breaks registered mail's limits."""
+    # A given address is checked and kept normalised, refused invalid_address otherwise.
+    recipient = check_given_address(recipient) if recipient is not None else None
     check_registered_address(recipient, options.postage)
     with uow:
         _opened_batch(uow, account_id, batch_id)

@@ -165,6 +165,7 @@ def recipient_dict(case: LetterCase) -> dict[str, Any]:
         "street_lines": list(case.expected.street_lines),
         "postal_code": case.expected.postal_code,
         "city": case.expected.city,
+        "region": case.expected.region,
         "country": case.expected.country,
     }
 

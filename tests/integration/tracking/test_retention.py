@@ -96,6 +96,7 @@ def test_finished_pieces_and_spent_documents_lose_their_personal_content(
             "street_lines": [],
             "postal_code": "",
             "city": "",
+            "region": "",
             "country": "SE",
         }
         assert after["failure"] == letter["failure"]  # what happened stays

@@ -29,6 +29,19 @@ def test_the_country_is_named_only_abroad() -> None:
     assert address_lines(RECIPIENT, home_country="US")[-1] == "SWEDEN"
 
 
+def test_the_region_is_printed_where_the_country_s_format_places_it() -> None:
+    us = {
+        "name_lines": ["John Q. Public"],
+        "street_lines": ["123 Main St"],
+        "postal_code": "62701",
+        "city": "SPRINGFIELD",
+        "region": "IL",
+        "country": "US",
+    }
+    assert address_lines(us, home_country="US")[-1] == "SPRINGFIELD IL 62701"
+    assert address_lines(us, home_country="SE")[-2:] == ["SPRINGFIELD IL 62701", "UNITED STATES"]
+
+
 @pytest.mark.parametrize(
     ("code", "size_mm"), [("din5008_b", [210, 297]), ("us10_double_window", [216, 279])]
 )

@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
+from postroom.addresses.validate import country_code
 from postroom.api.cursors import decode_time_cursor, encode_time_cursor
 from postroom.api.idempotency import idempotent
 from postroom.api.schemas import EmailIn, LetterOut, LetterPage, OptionsIn, RecipientIn
@@ -101,7 +102,8 @@ def create_letter(
             street_lines=tuple(recipient_in.street_lines),
             postal_code=recipient_in.postal_code,
             city=recipient_in.city,
-            country=recipient_in.country,  # a code or a name: submit_letter checks it
+            # "se", "Sweden" and "SE" are one request to idempotency; submit_letter checks it
+            country=country_code(recipient_in.country) or recipient_in.country,
             region=recipient_in.region,
         )
     digest = hashlib.sha256()
