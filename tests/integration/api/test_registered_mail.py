@@ -32,8 +32,13 @@ WITHIN = {
 BROKEN = [
     ({**WITHIN, "name": ["A" * 36]}, "registered_line_too_long"),
     ({**WITHIN, "street": ["S" * 36]}, "registered_line_too_long"),
-    ({**WITHIN, "postal_code": "1234"}, "registered_postal_code"),
-    ({**WITHIN, "postal_code": "SW1A 1AA"}, "registered_postal_code"),
+    # Valid postal codes of their countries (a Swedish one of four digits would be refused
+    # invalid_address first), but not the five digits registered mail needs.
+    ({**WITHIN, "postal_code": "0150", "city": "Oslo", "country": "NO"}, "registered_postal_code"),
+    (
+        {**WITHIN, "postal_code": "SW1A 1AA", "city": "London", "country": "GB"},
+        "registered_postal_code",
+    ),
 ]
 
 
