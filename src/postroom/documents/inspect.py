@@ -10,6 +10,7 @@ from typing import BinaryIO
 import pikepdf
 import pypdfium2 as pdfium
 
+from postroom.documents.engine_lock import PDFIUM_LOCK
 from postroom.domain.errors import DocumentTooLarge, InvalidDocument
 
 PDF_MAGIC = b"%PDF-"
@@ -42,14 +43,15 @@ def inspect_pdf(stream: BinaryIO, *, max_pages: int, max_bytes: int) -> PdfFacts
     stream.seek(0)
     data = stream.read()
     stream.seek(0)
-    try:
-        pdf = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as exc:
-        raise _why_unopenable(data) from exc
-    try:
-        pages = len(pdf)
-    finally:
-        pdf.close()
+    with PDFIUM_LOCK:  # the API inspects uploads in its request threads
+        try:
+            pdf = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as exc:
+            raise _why_unopenable(data) from exc
+        try:
+            pages = len(pdf)
+        finally:
+            pdf.close()
     if pages == 0:
         raise InvalidDocument("the PDF has no pages", code="no_pages")
     if pages > max_pages:

@@ -26,6 +26,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from postroom.documents.address_page import address_lines
+from postroom.documents.engine_lock import PDFIUM_LOCK
 from postroom.documents.zones import read_zone_lines
 from postroom.domain.errors import DomainError, ErrorCode
 from postroom.domain.geometry import layout_for
@@ -106,8 +107,9 @@ def expected_pages(piece: JobPiece) -> list[_Expected]:
 
 def verify_print_file(path: Path, *, lot_id: str, pieces: Sequence[JobPiece]) -> None:
     """Read the lot's print file back page by page; LotVerificationFailed on the first page
-    that is not what the job asks for there."""
-    with _Reader(path) as reader:
+    that is not what the job asks for there. Holds the process's PDFium lock throughout:
+    the worker composes several lots at once, in threads."""
+    with PDFIUM_LOCK, _Reader(path) as reader:
         jobs = [expected_pages(piece) for piece in pieces]
         total = sum(len(pages) for pages in jobs)
         if reader.page_count != total:
