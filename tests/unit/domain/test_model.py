@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from postroom.domain.errors import IllegalTransition
 from postroom.domain.model import (
-    AddressPlacement,
     ApiKey,
     Lot,
     MailPiece,
@@ -191,7 +190,6 @@ options = st.builds(
     plex=st.sampled_from(list(Plex)),
     color=st.booleans(),
     postage=st.sampled_from(list(Postage)),
-    address_placement=st.none() | st.sampled_from(list(AddressPlacement)),
 )
 
 
@@ -220,7 +218,6 @@ def test_piece_options_default_to_simplex_black_and_white_economy() -> None:
         "postage": "economy",
         "envelope": "",
         "paper": "80g",
-        "address_placement": None,
     }
 
 
