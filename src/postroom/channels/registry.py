@@ -73,12 +73,6 @@ class ChannelRegistry:
                 self._built[name] = channel
             return channel
 
-    def put(self, name: str, channel: Channel) -> None:
-        """Use this channel under `name` (an operator's wrapper, a test's stand-in)."""
-        with self._lock:
-            self.classes = {**self.classes, name: type(channel)}
-            self._built[name] = channel
-
 
 def build_registry(settings: Settings) -> ChannelRegistry:
     """Every installed plugin under its name, then the instances POSTROOM_CHANNELS names;

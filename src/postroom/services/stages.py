@@ -19,4 +19,3 @@ STAGE_CHECK = "check"
 STAGE_COMPOSE = "compose"
 STAGE_HAND_OFF = "hand_off"
 STAGE_SEND_EMAIL = "send_email"
-STAGE_PROOF_PREFIX = "proof:"  # proof:<KIND>

@@ -48,11 +48,10 @@ from postroom.domain.tracking import (
     winning_event,
 )
 from postroom.services.ports import BlobStore, UnitOfWork
-from postroom.services.stages import FOLD_EVENTS, ISSUE_PROOF, STAGE_PROOF_PREFIX
+from postroom.services.stages import FOLD_EVENTS, ISSUE_PROOF
 
 log = logging.getLogger(__name__)
 
-STAGE_PREFIX = STAGE_PROOF_PREFIX
 DEFAULT_CARRIER = "postal"
 PIECE_STATUS = {
     ShipmentStatus.DELIVERED: PieceState.DELIVERED,

@@ -29,20 +29,11 @@ from postroom.domain.errors import ErrorCode
 from postroom.domain.geometry import layout_for
 from tests.support.letters import make_letter
 from tests.support.pdfs import make_pdf
+from tests.unit.documents.test_lot_files import recipient
 
 LOT_ID = "5e1f0a2b-1111-4222-8333-444455556666"
 CREATED = datetime(2026, 3, 2, 16, 0, tzinfo=UTC)
 LAYOUT = layout_for("din5008_a")
-
-
-def recipient(name: str) -> dict[str, Any]:
-    return {
-        "name_lines": [name],
-        "street_lines": ["Storgatan 1"],
-        "postal_code": "111 22",
-        "city": "Stockholm",
-        "country": "SE",
-    }
 
 
 def piece(
