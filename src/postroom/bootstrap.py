@@ -22,7 +22,12 @@ from postroom.channels.base import RetryableChannelError
 from postroom.channels.registry import ChannelRegistry, build_registry
 from postroom.config import Settings
 from postroom.documents.analysis import AnalysisRequest, DocumentAnalysis, analyse_in_children
-from postroom.documents.preview import PreviewRequest, render_preview
+from postroom.documents.preview import (
+    PiecePreviewRequest,
+    PreviewRequest,
+    render_piece_preview,
+    render_preview,
+)
 from postroom.documents.sandbox import run_limited
 from postroom.domain.clock import Clock, SystemClock
 from postroom.domain.errors import RetryableError
@@ -134,6 +139,15 @@ class Container:
         """Render a page preview in a child process (a hostile page cannot stall the API)."""
         return run_limited(
             render_preview,
+            request,
+            timeout_s=min(30.0, self.settings.preflight_timeout_seconds),
+            memory_bytes=self.settings.preflight_memory_bytes,
+        )
+
+    def render_piece_preview(self, request: PiecePreviewRequest) -> bytes:
+        """Compose a letter alone and render one of its pages, in a child process."""
+        return run_limited(
+            render_piece_preview,
             request,
             timeout_s=min(30.0, self.settings.preflight_timeout_seconds),
             memory_bytes=self.settings.preflight_memory_bytes,

@@ -16,8 +16,11 @@ import pypdfium2 as pdfium
 import pytest
 from sqlalchemy import Engine, func, select
 
+from postroom.documents.address_page import address_lines
 from postroom.domain.states import LotState, PieceState
 from postroom.storage import tables
+
+HOME_COUNTRY = "SE"  # the postroom profile's, which the letters' default service uses
 
 
 def piece_states(engine: Engine) -> Counter[str]:
@@ -136,15 +139,19 @@ def interrupted_compositions(output_dir: Path) -> list[str]:
 
 
 def assert_pages_are_the_letters(folders: dict[str, LotFolder], labels: dict[str, str]) -> None:
-    """Each piece's page range in print.pdf holds that letter's pages, in order."""
+    """Each piece's page range in print.pdf holds that letter's pages, in order (the first
+    with its recipient printed into its window when its placement says so)."""
     for folder in folders.values():
         for entry in folder.manifest["pieces"]:
             first, last = entry["pages"]["first"], entry["pages"]["last"]
             blanks = entry.get("blank_pages", 0)  # a duplex letter's blank last back
             n = entry["page_count"] - blanks
             label = labels[entry["piece_id"]]
-            expected = [f"{label} page {i} of {n}" for i in range(1, n + 1)] + [""] * blanks
-            assert folder.pdf_pages[first - 1 : last] == expected, (folder.lot_id, entry)
+            expected = [[f"{label} page {i} of {n}"] for i in range(1, n + 1)] + [[]] * blanks
+            if entry["options"].get("address_placement") == "window":
+                expected[0] += address_lines(entry["recipient"], home_country=HOME_COUNTRY)
+            pages = [page.splitlines() for page in folder.pdf_pages[first - 1 : last]]
+            assert pages == expected, (folder.lot_id, entry)
 
 
 class HandOverWatch(threading.Thread):

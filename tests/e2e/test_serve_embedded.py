@@ -91,8 +91,12 @@ def test_serve_prints_a_demo_key_and_a_letter_lands_in_a_lot_within_5_seconds(
     lot = json.loads(found.read_text())
     assert [p["piece_id"] for p in lot["pieces"]] == [letter_id]
     pdf = pdfium.PdfDocument(found.parent / "print.pdf")
-    texts = [pdf[i].get_textpage().get_text_range().strip() for i in range(len(pdf))]
-    assert texts == ["Hello page 1 of 2", "Hello page 2 of 2"]
+    texts = [pdf[i].get_textpage().get_text_range().strip().splitlines() for i in range(len(pdf))]
+    # The letter's window was blank: its recipient is printed into it on the first page.
+    assert texts == [
+        ["Hello page 1 of 2", "Anna Svensson", "Storgatan 1", "111 22 Stockholm"],
+        ["Hello page 2 of 2"],
+    ]
     print(f"letter in a lot file {elapsed:.2f} s after the POST")
 
 

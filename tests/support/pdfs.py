@@ -19,3 +19,13 @@ def make_pdf(pages: int = 1, *, label: str = "Letter", size: tuple[float, float]
         c.showPage()
     c.save()
     return buffer.getvalue()
+
+
+def tour_letter() -> bytes:
+    """The README tour's letter, made as its one-liner makes it: reportlab's default page
+    (A4), "Hello from Postroom" at (72, 720), nothing in the envelope window."""
+    buffer = io.BytesIO()
+    c = canvas.Canvas(buffer)
+    c.drawString(72, 720, "Hello from Postroom")
+    c.save()
+    return buffer.getvalue()

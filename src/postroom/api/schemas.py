@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from postroom.domain.model import (
+    AddressPlacement,
     ApiKey,
     Document,
     MailPiece,
@@ -54,10 +55,25 @@ class OptionsIn(BaseModel):
     plex: Literal["simplex", "duplex"] = "simplex"
     color: bool = False
     postage: Literal["priority", "economy", "registered"] = "economy"
+    address_placement: Literal["window", "address_page", "as_printed"] | None = Field(
+        default=None,
+        description="Where the recipient is printed: `window` (Postroom prints it into the "
+        "envelope window's zone on the first page, which must be blank), `address_page` (on "
+        "a page of its own, inserted first and priced as a sheet), `as_printed` (the "
+        "document carries it; a recipient sent with the letter must match it). Left out: "
+        "`window` when the window zone is blank, `as_printed` when it holds anything or no "
+        "recipient is sent",
+    )
 
     def to_domain(self) -> PieceOptions:
         """The domain value object."""
-        return PieceOptions(plex=Plex(self.plex), color=self.color, postage=Postage(self.postage))
+        placement = self.address_placement
+        return PieceOptions(
+            plex=Plex(self.plex),
+            color=self.color,
+            postage=Postage(self.postage),
+            address_placement=AddressPlacement(placement) if placement else None,
+        )
 
 
 class EmailIn(BaseModel):
@@ -110,6 +126,11 @@ class OptionsOut(BaseModel):
     plex: str
     color: bool
     postage: str
+    address_placement: str | None = Field(
+        default=None,
+        description="window, address_page or as_printed; null until the letter is checked "
+        "when none was chosen",
+    )
 
 
 class FailureOut(BaseModel):

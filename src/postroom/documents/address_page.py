@@ -1,7 +1,8 @@
 """Generated address pages: the recipient printed in the envelope's address zone (reportlab).
 
 A lot's address pages are written as one PDF (one page each), so they share one embedded
-font, and the composer copies them in from there."""
+font, and the composer copies them in from there, or draws them over a letter's first page
+when its address goes into the window (the rest of such a page is transparent)."""
 
 from __future__ import annotations
 
@@ -70,6 +71,36 @@ def address_lines(recipient: dict[str, Any], *, home_country: str) -> list[str]:
     return [line for line in lines if line.strip()]
 
 
+def _type(layout: EnvelopeLayout) -> tuple[float, float, float]:
+    """Font size (pt), leading (mm) and inset (mm) of the address in the layout's zone."""
+    if layout.page_format is PageFormat.LETTER:
+        return LETTER_FONT_SIZE_PT, LETTER_LEADING_MM, LETTER_INSET_MM
+    return A4_FONT_SIZE_PT, A4_LEADING_MM, A4_INSET_MM
+
+
+def _first_baseline_mm(layout: EnvelopeLayout) -> float:
+    size, _, _ = _type(layout)
+    return layout.address_zone.top_mm + TOP_GAP_MM + ASCENT * size * MM_PER_POINT
+
+
+def fit_problem(layout: EnvelopeLayout, lines: Sequence[str]) -> str | None:
+    """Why `lines` would not fit the layout's address zone as they are printed there (too
+    many lines, or one too wide, kept an inset from either side); None when they fit."""
+    size, leading, inset = _type(layout)
+    zone = layout.address_zone
+    room = zone.bottom_mm - _first_baseline_mm(layout) - DESCENT * size * MM_PER_POINT
+    most = int(room // leading) + 1
+    if len(lines) > most:
+        return f"it takes {len(lines)} lines and the window {most}"
+    width = zone.width_mm - 2 * inset
+    font = _font()
+    for line in lines:
+        wide = pdfmetrics.stringWidth(line, font, size) * MM_PER_POINT
+        if wide > width:
+            return f"{line!r} is {wide:.0f} mm wide and the window takes {width:.0f} mm"
+    return None
+
+
 def write_address_pages(path: Path, pages: Sequence[tuple[EnvelopeLayout, Sequence[str]]]) -> None:
     """Write one page per (layout, lines) into `path`, each on the layout's paper."""
     font = _font()
@@ -78,12 +109,9 @@ def write_address_pages(path: Path, pages: Sequence[tuple[EnvelopeLayout, Sequen
     for layout, lines in pages:
         width_mm, height_mm = PAGE_SIZE_MM[layout.page_format]
         pdf.setPageSize((width_mm / MM_PER_POINT, height_mm / MM_PER_POINT))
-        us = layout.page_format is PageFormat.LETTER
-        size = LETTER_FONT_SIZE_PT if us else A4_FONT_SIZE_PT
-        leading = LETTER_LEADING_MM if us else A4_LEADING_MM
-        inset = LETTER_INSET_MM if us else A4_INSET_MM
+        size, leading, inset = _type(layout)
         zone = layout.address_zone
-        first = zone.top_mm + TOP_GAP_MM + ASCENT * size * MM_PER_POINT
+        first = _first_baseline_mm(layout)
         last = first + (len(lines) - 1) * leading + DESCENT * size * MM_PER_POINT
         if last > zone.bottom_mm:
             raise ValueError(f"{len(lines)} address lines do not fit the {layout.code} zone")

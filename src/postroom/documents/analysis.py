@@ -34,7 +34,7 @@ from postroom.documents.profiles import PreflightProfile, get_profile
 from postroom.documents.sanitize import strip_active_content
 from postroom.documents.split import SplitError, SplitRule, iter_starts, starts
 from postroom.documents.spool import Spool
-from postroom.documents.zones import read_zone_lines, text_outside_zone
+from postroom.documents.zones import read_zone_lines, text_outside_zone, zone_is_blank
 from postroom.domain.findings import Finding, Severity
 from postroom.domain.geometry import EnvelopeLayout, layout_for
 
@@ -88,6 +88,9 @@ class AnalysisRequest:
     layout_code: str = ""  # "" means the profile's default layout
     rule: dict[str, Any] | None = None  # SplitRule.to_dict(); None: one piece
     read_window: bool = True
+    # Also tell whether anything at all is drawn in the window zone and its clear margin (a
+    # letter whose address Postroom may print there); only with read_window.
+    inspect_window: bool = False
     default_country: str = ""  # "" means the profile's default country
     stripped_path: str = ""  # where to write a copy without active content, if any is found
     page_count: int = 0  # from the first look; 0 when unknown
@@ -131,6 +134,7 @@ class PageScan:
     lines: tuple[str, ...]
     address: ParsedAddress | None
     findings: tuple[Finding, ...]  # empty window, something printed in the clear zone
+    window_blank: bool | None = None  # nothing drawn in the clear zone; None: not looked at
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,7 @@ class PieceScan:
     window_lines: tuple[str, ...]
     address: ParsedAddress | None  # None when the window was not read (address given)
     findings: tuple[Finding, ...]  # page problems in its range, clear zone, empty window
+    window_blank: bool | None = None  # see PageScan
 
 
 @dataclass(frozen=True)
@@ -292,7 +297,10 @@ def _scan(
             if every and not flagged and number != 1:
                 continue
             findings = _window_findings(page, textpage, layout, lines, number)
-            found.append(PageScan(number, flagged, lines, address, findings))
+            blank = None
+            if request.inspect_window and layout.window:
+                blank = not lines and zone_is_blank(page, layout.clear_zone)
+            found.append(PageScan(number, flagged, lines, address, findings, blank))
         finally:
             textpage.close()
             page.close()
@@ -360,6 +368,7 @@ def _pieces(
             window_lines=mine.lines if mine else (),
             address=mine.address if mine else None,
             findings=tuple(findings),
+            window_blank=mine.window_blank if mine else None,
         )
 
 

@@ -1,12 +1,15 @@
-"""Composes a lot's print PDF: per piece its address page, page ranges and blank backs, and a
-DataMatrix sheet code on every sheet's front, streaming pages from their sources.
+"""Composes a lot's print PDF: per piece its address page (or its address printed into the
+window zone of its first page), page ranges and blank backs, and a DataMatrix sheet code on
+every sheet's front, streaming pages from their sources.
 
 Pages are copied with pikepdf's copy_foreign from sources held open for the whole lot, so
 pieces cut from one file share its fonts and images in the lot file. Each front gets its
 code as an inline image mask appended to its content stream (wrapped in q/Q, after a Q
 that closes a q put before the page's own content; an inline image needs no resources):
 pikepdf's add_overlay would add a Form XObject to the page's /Resources, which the pages of
-one source share, so every page would end up naming every sheet's form.
+one source share, so every page would end up naming every sheet's form. An address printed
+into a window is the only form drawn: the page that takes it gets resources of its own first
+(a shallow copy naming the same fonts and images), so no other page names it.
 
 Each source is opened once per lot through its page index (`documents.sources`), so a lot
 parses only the pages it takes, however large the file they are cut from."""
@@ -54,7 +57,9 @@ class PiecePlan:
     parts: tuple[PageRange, ...]  # main pages, annexes, configured pages
     layout: EnvelopeLayout
     duplex: bool
-    address_lines: tuple[str, ...] | None = None  # None: no address page
+    address_lines: tuple[str, ...] | None = None  # None: no address page, nothing in the window
+    # True: address_lines go into the window zone of the first page, not on a page of their own.
+    address_in_window: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,7 @@ class PlacedPiece:
     sheets: int
     blank_pages: int
     address_page: bool
+    address_in_window: bool = False
 
     @property
     def last_page(self) -> int:
@@ -160,7 +166,10 @@ class _Composer:
             first = len(self.kids) + 1
             pages: list[pikepdf.Dictionary] = []
             blanks = 0
-            if plan.address_lines is not None:
+            in_window = plan.address_lines is not None and plan.address_in_window
+            # The page written for the address: drawn over the first page, or placed itself.
+            window_address = next(address_pages) if in_window else None
+            if plan.address_lines is not None and not in_window:
                 pages.append(self._copy(next(address_pages)))
                 if plan.duplex:
                     # The address page is a sheet of its own (as priced): the letter keeps
@@ -176,9 +185,10 @@ class _Composer:
                 blanks += 1
             step = 2 if plan.duplex else 1
             fronts = pages[::step]
+            drawn = b"" if window_address is None else self._in_window(pages[0], window_address)
             for sheet, page in enumerate(fronts, 1):
                 code = sheet_code(self.lot_id, sequence, sheet, len(fronts)).text()
-                self._stamp(page, code, plan.layout.barcode_zone)
+                self._stamp(page, code, plan.layout.barcode_zone, drawn if sheet == 1 else b"")
             self.kids.extend(pages)
             placed.append(
                 PlacedPiece(
@@ -187,7 +197,8 @@ class _Composer:
                     page_count=len(pages),
                     sheets=len(fronts),
                     blank_pages=blanks,
-                    address_page=plan.address_lines is not None,
+                    address_page=plan.address_lines is not None and not in_window,
+                    address_in_window=in_window,
                 )
             )
         self.tree.Kids = pikepdf.Array(self.kids)
@@ -232,10 +243,30 @@ class _Composer:
         result: pikepdf.Dictionary = self.out.make_indirect(blank)
         return result
 
-    def _stamp(self, page: pikepdf.Dictionary, code: str, zone: Zone) -> None:
-        """Draw `code`'s DataMatrix over the page in `zone`, whatever state its content left."""
+    def _in_window(self, page: pikepdf.Dictionary, address: pikepdf.Dictionary) -> bytes:
+        """Name `address` (a page written for it, the window zone in place) as a form in
+        resources of the page's own, and return the operators that draw it there."""
+        form: Any = pikepdf.Page(address).as_form_xobject()
+        form = self.out.copy_foreign(form)
+        resources: Any = page.get("/Resources")
+        own = pikepdf.Dictionary(dict(resources.items()) if resources is not None else {})
+        named: Any = own.get("/XObject")
+        forms = pikepdf.Dictionary(dict(named.items()) if named is not None else {})
+        name, n = "/PostroomAddress", 1
+        while name in forms:
+            name, n = f"/PostroomAddress{n}", n + 1
+        forms[name] = form
+        own.XObject = forms
+        page.Resources = own
+        height = float(form.BBox[3]) - float(form.BBox[1])
+        matrix = " ".join(f"{v:.4f}" for v in _top_left_matrix(page, height))
+        return f"q {matrix} cm {name} Do Q\n".encode("ascii")
+
+    def _stamp(self, page: pikepdf.Dictionary, code: str, zone: Zone, extra: bytes = b"") -> None:
+        """Draw `code`'s DataMatrix over the page in `zone`, whatever state its content left,
+        and then `extra` (operators of the lot's own, such as an address in the window)."""
         left, bottom, side = self._square(page, zone)
-        ops = datamatrix_image(code, left=left, bottom=bottom, side=side)
+        ops = datamatrix_image(code, left=left, bottom=bottom, side=side) + extra
         # Compressed here, as the lot is saved without compressing streams (compose_print_file).
         # Stream() then /Filter: make_stream's keyword arguments cost twice as much.
         stamp = pikepdf.Stream(self.out, _deflate(b"Q\n" + ops))
@@ -276,6 +307,23 @@ def _box(page: pikepdf.Dictionary) -> tuple[float, float, float, float]:
     box = page.get("/CropBox", page.MediaBox)
     x0, y0, x1, y1 = (float(v) for v in box)
     return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
+
+
+def _top_left_matrix(
+    page: pikepdf.Dictionary, height: float
+) -> tuple[float, float, float, float, float, float]:
+    """The matrix that puts an upright page `height` points high with its top-left corner on
+    the top-left corner of `page` as shown (after /Rotate), in the page's user space: what
+    is drawn at a place in millimetres from its top-left lands at the same place here."""
+    left, bottom, right, top = _box(page)
+    rotation = int(page.get("/Rotate", 0)) % 360
+    if rotation == 90:
+        return (0.0, 1.0, -1.0, 0.0, left + height, bottom)
+    if rotation == 180:
+        return (-1.0, 0.0, 0.0, -1.0, right, bottom + height)
+    if rotation == 270:
+        return (0.0, -1.0, 1.0, 0.0, right - height, top)
+    return (1.0, 0.0, 0.0, 1.0, left, top - height)
 
 
 def _zone_rect(page: pikepdf.Dictionary, zone: Zone) -> tuple[float, float, float, float]:

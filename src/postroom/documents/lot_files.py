@@ -66,6 +66,8 @@ class LotEntry:
     first_page: int = 1  # the piece's first page in its source, 1-based
     annexes: tuple[PageRange, ...] = ()  # other documents (and configured pages), in order
     address_page: bool = False
+    # The recipient printed into the window zone of its first page (no address page).
+    address_in_window: bool = False
     layout: str = DEFAULT_LAYOUT  # envelope layout code
     home_country: str = ""  # the address page names the country of any other
     weight_g: int = 0
@@ -77,7 +79,7 @@ class LotEntry:
         layout = layout_for(self.layout)
         lines = (
             tuple(address_lines(self.recipient, home_country=self.home_country))
-            if self.address_page
+            if self.address_page or self.address_in_window
             else None
         )
         main = PageRange(self.source_path, self.first_page, self.first_page + self.page_count - 1)
@@ -87,6 +89,7 @@ class LotEntry:
             layout=layout,
             duplex=self.options.get("plex") == "duplex",
             address_lines=lines,
+            address_in_window=self.address_in_window and not self.address_page,
         )
 
 

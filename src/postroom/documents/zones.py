@@ -2,15 +2,26 @@
 
 Zones are in millimetres from the top-left corner of the page as it is shown (its crop box,
 after /Rotate); PDFium works in PDF points from the bottom-left of the page's user space, so
-every zone is mapped through the page's box and rotation first."""
+every zone is mapped through the page's box and rotation first. Text is put into lines as
+it reads: a line may run up or down the user space (an address printed upright into the
+window of a turned page)."""
 
 from __future__ import annotations
 
+import math
+
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 
 from postroom.domain.geometry import MM_PER_POINT, Zone
 
 Rect = tuple[float, float, float, float]  # left, bottom, right, top in PDF points
+# Blankness is judged on a rendering, so that images, rules and annotations count as well as
+# text, and white boxes (a word processor's background) do not. 100 dpi keeps a hairline
+# (0.1 pt) visible through anti-aliasing; a pixel lighter than INK is paper (a tint lighter
+# than about 6 % grey does not stop a window).
+BLANK_DPI = 100
+INK = 240
 
 
 def read_zone_lines(
@@ -43,6 +54,27 @@ def text_outside_zone(
             text.close()
 
 
+def zone_is_blank(page: pdfium.PdfPage, zone: Zone) -> bool:
+    """True when nothing visible is drawn in `zone` of the page as it prints."""
+    width, height = page.get_size()  # the shown page, after /Rotate
+    left, top = zone.left_mm / MM_PER_POINT, zone.top_mm / MM_PER_POINT
+    right, bottom = zone.right_mm / MM_PER_POINT, zone.bottom_mm / MM_PER_POINT
+    crop = (
+        max(0.0, left),
+        max(0.0, height - bottom),
+        max(0.0, width - right),
+        max(0.0, top),
+    )
+    if crop[0] + crop[2] >= width or crop[1] + crop[3] >= height:
+        return True  # the zone lies off the page: nothing can be printed in it
+    bitmap = page.render(scale=BLANK_DPI / 72, crop=crop, grayscale=True, draw_annots=True)
+    try:
+        darkest, _ = bitmap.to_pil().convert("L").getextrema()
+    finally:
+        bitmap.close()
+    return bool(darkest >= INK)
+
+
 def zone_to_rect(page: pdfium.PdfPage, zone: Zone) -> Rect:
     """`zone` (mm from the shown page's top-left) as a rectangle in the page's PDF space."""
     left, bottom, right, top = page.get_bbox()  # crop box clipped to the media box
@@ -60,6 +92,37 @@ def zone_to_rect(page: pdfium.PdfPage, zone: Zone) -> Rect:
     else:
         xs, ys = (left + x0, left + x1), (top - y1, top - y0)
     return (min(xs), min(ys), max(xs), max(ys))
+
+
+def _quarter_turns(text: pdfium.PdfTextPage, segment: Rect) -> int:
+    """How many quarter turns counterclockwise a segment's text is turned in user space
+    (0: upright; 1: its lines run up the page), from the angle of a character in it."""
+    left, bottom, right, top = segment
+    index = pdfium_c.FPDFText_GetCharIndexAtPos(
+        text.raw, (left + right) / 2, (bottom + top) / 2, 1.0, 1.0
+    )
+    angle = pdfium_c.FPDFText_GetCharAngle(text.raw, index) if index >= 0 else -1.0
+    if angle < 0:  # no character at its middle: a run longer than high is upright
+        return 0 if right - left >= top - bottom else 1
+    # PDFium measures the angle clockwise.
+    return round((2 * math.pi - angle) / (math.pi / 2)) % 4
+
+
+def _turn(rect: Rect, turns: int) -> Rect:
+    """`rect` in a frame turned so that text turned `turns` quarter turns reads upright."""
+    left, bottom, right, top = rect
+    if turns == 1:
+        return (bottom, -right, top, -left)
+    if turns == 2:
+        return (-right, -top, -left, -bottom)
+    if turns == 3:
+        return (-top, left, -bottom, right)
+    return rect
+
+
+def _unturn(rect: Rect, turns: int) -> Rect:
+    """_turn's inverse."""
+    return _turn(rect, (4 - turns) % 4)
 
 
 def _ring(outer: Rect, inner: Rect) -> list[Rect]:
@@ -84,7 +147,8 @@ def _intersect(a: Rect, b: Rect) -> Rect | None:
 
 
 def _lines_in(text: pdfium.PdfTextPage, areas: list[Rect]) -> list[str]:
-    """Text of the segments that fall in `areas`, grouped into lines by their vertical span.
+    """Text of the segments that fall in `areas`, grouped into lines by their span across
+    the line (each segment taken in the frame where its text reads upright).
 
     PDFium's segment rectangles come in content-stream order, which need not be reading
     order, so segments are sorted by position; one line's segments share a baseline band.
@@ -92,18 +156,20 @@ def _lines_in(text: pdfium.PdfTextPage, areas: list[Rect]) -> list[str]:
     PDFium returns every glyph that touches the query rectangle, so its full height would
     catch the accents and descenders of the lines above and below when the leading is tight
     (1.15 em), while the band still touches full stops and commas on the baseline."""
-    pieces: list[tuple[Rect, str]] = []
+    pieces: list[tuple[Rect, str]] = []  # each segment in its upright frame, and its words
     for index in range(text.count_rects()):
         segment = text.get_rect(index)
-        height = segment[3] - segment[1]  # descent to ascent, about 1.16 em
-        band = (segment[0], segment[1] + 0.12 * height, segment[2], segment[3] - 0.3 * height)
+        turns = _quarter_turns(text, segment)
+        left, bottom, right, top = _turn(segment, turns)
+        height = top - bottom  # descent to ascent, about 1.16 em
+        band = _unturn((left, bottom + 0.12 * height, right, top - 0.3 * height), turns)
         for area in areas:
             clipped = _intersect(band, area)
             if clipped is None:
                 continue
             words = " ".join(text.get_text_bounded(*clipped).split())
             if words:
-                pieces.append((segment, words))
+                pieces.append(((left, bottom, right, top), words))
     pieces.sort(key=lambda piece: (-piece[0][3], piece[0][0]))
     lines: list[tuple[float, float, list[tuple[float, str]]]] = []  # bottom, top, parts
     for (left, bottom, _right, top), words in pieces:

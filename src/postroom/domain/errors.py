@@ -71,6 +71,7 @@ class ErrorCode(StrEnum):
     PREFLIGHT_CRASHED = "preflight_crashed"
     PREFLIGHT_MEMORY_EXCEEDED = "preflight_memory_exceeded"
     PREFLIGHT_TIMEOUT = "preflight_timeout"
+    PREVIEW_NOT_AVAILABLE = "preview_not_available"
     REGISTERED_LINE_TOO_LONG = "registered_line_too_long"
     REGISTERED_POSTAL_CODE = "registered_postal_code"
     SERVICE_NOT_COMPATIBLE = "service_not_compatible"

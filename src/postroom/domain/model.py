@@ -153,6 +153,14 @@ class Postage(StrEnum):
     REGISTERED = "registered"
 
 
+class AddressPlacement(StrEnum):
+    """Where the recipient's address is printed so that it shows in the envelope."""
+
+    WINDOW = "window"  # Postroom prints it into the window zone of the first page
+    ADDRESS_PAGE = "address_page"  # on a page of its own, inserted first (a sheet of its own)
+    AS_PRINTED = "as_printed"  # the document carries it; a given recipient must match it
+
+
 @dataclass(frozen=True)
 class PieceOptions:
     """Production options of one piece."""
@@ -162,6 +170,8 @@ class PieceOptions:
     postage: Postage = Postage.ECONOMY
     envelope: str = ""  # an EnvelopeType value; "" means the layout's envelope
     paper: str = "80g"  # paper grade, grammage in g/m²
+    # None: not chosen; a letter's check settles it (see domain/placement.py).
+    address_placement: AddressPlacement | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form used in storage, manifests and the API."""
@@ -171,17 +181,20 @@ class PieceOptions:
             "postage": self.postage.value,
             "envelope": self.envelope,
             "paper": self.paper,
+            "address_placement": self.address_placement.value if self.address_placement else None,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PieceOptions:
-        """Inverse of to_dict (older rows have no envelope or paper)."""
+        """Inverse of to_dict (older rows have no envelope, paper or address placement)."""
+        placement = data.get("address_placement")
         return cls(
             plex=Plex(data["plex"]),
             color=data["color"],
             postage=Postage(data["postage"]),
             envelope=data.get("envelope", ""),
             paper=data.get("paper", "80g"),
+            address_placement=AddressPlacement(placement) if placement else None,
         )
 
 
@@ -350,9 +363,10 @@ class MailPiece:
 
     @property
     def own_address_page(self) -> bool:
-        """True when the piece asked for an address page whatever its service's setting
-        (Ekopost's use_coverpage)."""
-        return bool(self.delivery.get(ADDRESS_PAGE))
+        """True when the piece asked for an address page whatever its service's setting:
+        its address placement, or (pieces stored before placements) its `delivery` flag."""
+        placed = self.options.address_placement is AddressPlacement.ADDRESS_PAGE
+        return placed or bool(self.delivery.get(ADDRESS_PAGE))
 
     @property
     def last_page(self) -> int:

@@ -12,7 +12,7 @@ from postroom.documents.lot_files import LotEntry
 from postroom.domain.catalog import BoxKind
 from postroom.domain.clock import Clock
 from postroom.domain.errors import RetryableError
-from postroom.domain.model import MailPiece
+from postroom.domain.model import AddressPlacement, MailPiece
 from postroom.domain.states import LotState, PieceState
 from postroom.services.intake import resolve_layout, resolve_profile
 from postroom.services.ports import BlobStore, ChannelDirectory, UnitOfWork, UnitOfWorkFactory
@@ -170,6 +170,7 @@ def lot_entry(uow: UnitOfWork, blobs: BlobStore, piece: MailPiece) -> LotEntry:
         first_page=piece.first_page,
         annexes=tuple(extra),
         address_page=bool(service and service.address_page) or piece.own_address_page,
+        address_in_window=piece.options.address_placement is AddressPlacement.WINDOW,
         layout=resolve_layout(layout_code, profile).code,
         home_country=profile.default_country,
         weight_g=piece.weight_g,

@@ -16,7 +16,6 @@ from postroom.domain.eligibility import assess
 from postroom.domain.errors import Conflict, ErrorCode, InvalidDocument, InvalidInput, NotFound
 from postroom.domain.findings import Finding, Severity, has_errors
 from postroom.domain.model import (
-    ADDRESS_PAGE,
     Batch,
     Document,
     MailPiece,
@@ -85,16 +84,15 @@ def open_piece(
     digital: DigitalAddress | None = None,
     by_email: EmailRequest | None = None,
     email_service: str = EMAIL_SERVICE,
-    address_page: bool = False,
 ) -> MailPiece:
     """An opened piece with no content yet; without a recipient its document's window will
     give one. With a `digital` address it is delivered there at its batch's close when the
     account's reachability registry knows the recipient, and printed otherwise. With
     `by_email` it is sent by `email_service` at its batch's close (InvalidInput
-    invalid_email_address for an address that is not one). `address_page`: printed with an
-    address page of its own. Conflict duplicate_reference when the account already has
-    `client_reference`; InvalidInput registered_* for a registered letter's address that
-    breaks registered mail's limits."""
+    invalid_email_address for an address that is not one). Its address placement is in
+    `options` (address_page: printed with an address page of its own). Conflict
+    duplicate_reference when the account already has `client_reference`; InvalidInput
+    registered_* for a registered letter's address that breaks registered mail's limits."""
     # A given address is checked and kept normalised, refused invalid_address otherwise.
     recipient = check_given_address(recipient) if recipient is not None else None
     check_registered_address(recipient, options.postage)
@@ -116,8 +114,6 @@ def open_piece(
             service_id = service.id
         elif digital is not None:
             delivery = {DIGITAL: digital.to_dict()}
-        elif address_page:
-            delivery = {ADDRESS_PAGE: True}
         now = clock.now()
         piece = MailPiece(
             account_id=account_id,

@@ -9,9 +9,13 @@ from typing import BinaryIO
 
 from postroom.addresses.validate import check_given_address
 from postroom.documents.inspect import inspect_pdf
+from postroom.documents.profiles import get_profile
+from postroom.domain.catalog import Service
 from postroom.domain.clock import Clock
-from postroom.domain.errors import Conflict, ErrorCode, NotFound
-from postroom.domain.model import Document, MailPiece, PieceOptions, Recipient
+from postroom.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
+from postroom.domain.geometry import layout_for
+from postroom.domain.model import AddressPlacement, Document, MailPiece, PieceOptions, Recipient
+from postroom.domain.placement import placement_problem
 from postroom.domain.pricing import DEFAULT_PRICE_TABLE, PriceTable
 from postroom.domain.registered_mail import check_registered_address
 from postroom.domain.states import CANCELLABLE_PIECE_STATES, PieceState
@@ -53,7 +57,9 @@ def submit_letter(
     default DEFAULT_SERVICE) decides its profile, price and schedule when it is accepted;
     an email service needs `email` instead of a postal address. A registered letter's
     address must keep registered mail's limits (InvalidInput registered_*). A letter its
-    account cannot pay for is refused here, nothing stored (order.quote_letter)."""
+    account cannot pay for is refused here, nothing stored (order.quote_letter). An address
+    placement that cannot work whatever the document holds is refused (InvalidInput
+    missing_recipient, option_not_available); the others are settled by the check."""
     # A given address is checked and kept normalised, refused invalid_address otherwise.
     recipient = check_given_address(recipient) if recipient is not None else None
     check_registered_address(recipient, options.postage)
@@ -63,6 +69,8 @@ def submit_letter(
             raise NotFound(f"no account {account_id}")
         chosen = find_service(uow, account, service or DEFAULT_SERVICE)
         delivery = delivery_for(chosen, email)
+    if options.address_placement is not None and "email" not in delivery:
+        _check_placement(options.address_placement, recipient, chosen)
     facts = inspect_pdf(upload, max_pages=limits.max_pages, max_bytes=limits.max_bytes)
     now = clock.now()
     piece = MailPiece(
@@ -96,6 +104,21 @@ def submit_letter(
         uow.outbox.add(CHECK_PIECE, {"piece_id": piece.id}, now)
         uow.commit()
     return piece
+
+
+def _check_placement(
+    placement: AddressPlacement, recipient: Recipient | None, service: Service
+) -> None:
+    """InvalidInput when the letter's placement cannot work with its recipient and service."""
+    layout = layout_for(service.layout or get_profile(service.profile).default_layout)
+    problem = placement_problem(
+        placement,
+        recipient_given=recipient is not None,
+        address_page_only=service.address_page or not layout.window,
+    )
+    if problem is not None:
+        code, message = problem
+        raise InvalidInput(message, code=code, detail={"address_placement": placement.value})
 
 
 def get_letter(*, uow: UnitOfWork, account_id: str, piece_id: str) -> MailPiece:

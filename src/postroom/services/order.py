@@ -415,8 +415,9 @@ def _accept(
     schedule: Schedule,
     now: datetime,
 ) -> None:
-    """Record the price and schedule on an opened piece and move it on to accepted."""
-    piece.options = chosen.options
+    """Record the price and schedule on an opened piece and move it on to accepted (its
+    address placement is its own, not the service's)."""
+    piece.options = replace(chosen.options, address_placement=piece.options.address_placement)
     piece.service_id = service.id
     piece.sheets = price.sheets
     piece.weight_g = price.weight_g

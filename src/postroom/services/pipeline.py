@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from postroom.documents.analysis import AnalysisRequest, DocumentAnalysis
+from postroom.addresses.match import same_address
+from postroom.documents.address_page import address_lines, fit_problem
+from postroom.documents.analysis import AnalysisRequest, DocumentAnalysis, PieceScan
+from postroom.domain.catalog import Service
 from postroom.domain.clock import Clock
 from postroom.domain.eligibility import assess
 from postroom.domain.findings import Finding, Severity, has_errors
-from postroom.domain.model import MailPiece
+from postroom.domain.model import ADDRESS_PAGE, AddressPlacement, MailPiece, Recipient
+from postroom.domain.placement import (
+    CLEAR_ZONE_NOT_CLEAR,
+    WINDOW_CODES,
+    address_does_not_fit,
+    resolve_placement,
+    window_mismatch,
+    window_not_blank,
+)
 from postroom.domain.pricing import DEFAULT_PRICE_TABLE, PriceTable
 from postroom.domain.records import OutboxMessage
 from postroom.domain.registered_mail import registered_address_findings
@@ -58,11 +70,19 @@ def check_piece(
         document = uow.pieces.document_by_id(piece.document_id)
         assert document is not None
         service = uow.catalog.service(piece.service_id) if piece.service_id else None
+        layout_code = service.layout if service else ""
+        page_only = address_page_only(piece, service, layout_code, document.profile)
+        # The window is read for the address when none is given, and to see whether a given
+        # one can be printed there (blank) or is already printed there (the same one).
+        looks = not email.is_email_piece(piece) and not (
+            page_only or piece.options.address_placement is AddressPlacement.ADDRESS_PAGE
+        )
         request = AnalysisRequest(
             path=str(blobs.path(document.blob_sha256)),
             profile_name=document.profile,
-            layout_code=service.layout if service else "",
-            read_window=piece.recipient is None and not email.is_email_piece(piece),
+            layout_code=layout_code,
+            read_window=looks or (piece.recipient is None and not email.is_email_piece(piece)),
+            inspect_window=looks and piece.recipient is not None,
             page_count=document.page_count,
         )
         needed = piece.state is PieceState.CLOSED
@@ -83,7 +103,7 @@ def check_piece(
                     analysed.analysis.report, rejected=analysed.analysis.rejected
                 )
                 document.print_sha256 = analysed.print_sha256
-            _judge_letter(uow, prices, piece, analysed.analysis, request, now)
+            _judge_letter(uow, prices, piece, analysed.analysis, request, page_only, now)
         uow.stages.record(piece_id, STAGE_CHECK, now)
         uow.outbox.mark_done(message_id, now)
         uow.commit()
@@ -95,9 +115,11 @@ def _judge_letter(
     piece: MailPiece,
     analysis: DocumentAnalysis,
     request: AnalysisRequest,
+    page_only: bool,
     now: datetime,
 ) -> None:
-    """Accept the letter (priced and charged), or fail it with the first error found."""
+    """Settle where its address is printed, then accept the letter (priced and charged),
+    or fail it with the first error found."""
     if analysis.rejected:
         errors = [Finding.from_dict(f) for f in analysis.report.get("findings", [])]
         first = next((f for f in errors if f.severity is Severity.ERROR), None)
@@ -114,20 +136,37 @@ def _judge_letter(
         email.accept_email_piece(uow=uow, piece=piece, findings=scan.findings, now=now)
         return
     profile = resolve_profile(request.profile_name)
+    layout = resolve_layout(request.layout_code, profile)
     recipient = piece.recipient
-    found = [*scan.findings, *(scan.address.findings if scan.address else ())]
-    if recipient is None and scan.address is not None:
-        recipient = scan.address.recipient
-        piece.address_source = "window"
-        # A given address was held to registered mail's limits at intake; a read one now.
-        found += registered_address_findings(recipient, piece.options.postage)
+    placement = resolve_placement(
+        piece.options.address_placement,
+        recipient_given=recipient is not None,
+        address_page_only=page_only,
+        window_blank=scan.window_blank,
+    )
+    if recipient is None:
+        found = [*scan.findings, *(scan.address.findings if scan.address else ())]
+        if scan.address is not None:
+            recipient = scan.address.recipient
+            piece.address_source = "window"
+            # A given address was held to registered mail's limits at intake; a read one now.
+            found += registered_address_findings(recipient, piece.options.postage)
+    else:
+        found = [*placement_findings(placement, scan, recipient, profile.default_country)]
+    if recipient is not None and placement is not AddressPlacement.AS_PRINTED:
+        lines = address_lines(recipient.to_dict(), home_country=profile.default_country)
+        problem = fit_problem(layout, lines)
+        if problem is not None:
+            found.append(address_does_not_fit(problem))
+    piece.options = replace(piece.options, address_placement=placement)
     reasons = assess(
         page_count=piece.page_count,
         plex=piece.options.plex,
-        layout=resolve_layout(request.layout_code, profile),
+        layout=layout,
         countries=profile.countries,
         recipient=recipient,
         findings=found,
+        address_page=placement is AddressPlacement.ADDRESS_PAGE,
     )
     piece.recipient = recipient
     piece.findings = [f.to_dict() for f in reasons]
@@ -142,6 +181,35 @@ def _judge_letter(
         piece.fail(first_error.code, first_error.message, now)
     else:
         piece.move_to(PieceState.ACCEPTED, now)
+
+
+def address_page_only(
+    piece: MailPiece, service: Service | None, layout_code: str, profile_name: str
+) -> bool:
+    """True when the piece's address goes on an address page whatever it asks: its service
+    prints one, its envelope has no window, or it was stored asking for one before address
+    placements existed."""
+    layout = resolve_layout(layout_code, resolve_profile(profile_name))
+    legacy = bool(piece.delivery.get(ADDRESS_PAGE))
+    return bool(service and service.address_page) or not layout.window or legacy
+
+
+def placement_findings(
+    placement: AddressPlacement, scan: PieceScan, given: Recipient, home_country: str
+) -> list[Finding]:
+    """What stops a letter with a given recipient from going with `placement`: a window that
+    is not blank to print into, or a window that shows another address than the one given.
+    The window's own findings count only as far as the placement uses the window."""
+    found = [f for f in scan.findings if f.code not in WINDOW_CODES]
+    if placement is AddressPlacement.WINDOW and not scan.window_blank:
+        found.append(window_not_blank(scan.window_lines))
+    elif placement is AddressPlacement.AS_PRINTED:
+        found += [f for f in scan.findings if f.code == CLEAR_ZONE_NOT_CLEAR]
+        read = scan.address.recipient if scan.address else None
+        if read is None or not same_address(given, read):
+            given_lines = address_lines(given.to_dict(), home_country=home_country)
+            found.append(window_mismatch(scan.window_lines, given_lines))
+    return found
 
 
 def recover_in_memory_queue(*, uow: UnitOfWork) -> int:

@@ -55,7 +55,12 @@ def test_a_new_letter_answers_what_was_sent(idle_client: TestClient, tenant: Ten
     assert letter["state"] == "closed"
     assert letter["page_count"] == 2
     assert letter["recipient"] == RECIPIENT
-    assert letter["options"] == {"plex": "duplex", "color": False, "postage": "priority"}
+    assert letter["options"] == {
+        "plex": "duplex",
+        "color": False,
+        "postage": "priority",
+        "address_placement": None,  # settled by the check
+    }
     assert letter["lot_id"] is None
     assert letter["failure"] is None
     again = get_letter(idle_client, tenant, letter["id"])

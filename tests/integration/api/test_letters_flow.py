@@ -35,4 +35,12 @@ def test_letter_reaches_a_lot_with_its_pages_and_manifest(
     assert manifest["pieces"][0]["pages"] == {"first": 1, "last": 3}
     pdf = pdfium.PdfDocument(lot_dir / "print.pdf")
     texts = [pdf[i].get_textpage().get_text_range().strip() for i in range(len(pdf))]
-    assert texts == [f"Invoice 42 page {i} of 3" for i in (1, 2, 3)]
+    # Its window was blank: the recipient is printed into it, on the first page only.
+    assert texts[0].splitlines() == [
+        "Invoice 42 page 1 of 3",
+        "Anna Svensson",
+        "Storgatan 1",
+        "111 22 Stockholm",
+    ]
+    assert texts[1:] == [f"Invoice 42 page {i} of 3" for i in (2, 3)]
+    assert done["options"]["address_placement"] == "window"

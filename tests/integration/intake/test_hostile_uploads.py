@@ -227,10 +227,14 @@ def test_worker_survives_the_whole_corpus(
         assert wait_checked(client, tenant, document_id)["state"] in {"checked", "rejected"}
     done = wait_letter(client, tenant, letter["id"], {"transferred", "failed"})
     assert done["state"] == "transferred", done
-    assert _lot_page_texts(container, done) == [
-        "After the storm page 1 of 2",
-        "After the storm page 2 of 2",
+    assert [text.splitlines() for text in _lot_page_texts(container, done)] == [
+        ["After the storm page 1 of 2", *WINDOW_ADDRESS],
+        ["After the storm page 2 of 2"],
     ]
+
+
+# The recipient the letters are sent with, printed into their blank windows after their text.
+WINDOW_ADDRESS = ["Anna Svensson", "Storgatan 1", "111 22 Stockholm"]
 
 
 def _send_letter(client: TestClient, tenant: Tenant, pdf: bytes) -> dict[str, Any]:
@@ -310,8 +314,9 @@ def test_active_content_is_reported_and_not_printed(
     assert OUTCOMES[name].codes <= {f["code"] for f in document["report"]["findings"]}
     path, _ = _lot_entry(container, done)
     assert _active_content(path) == []
-    texts = _lot_page_texts(container, done)
-    assert len(texts) == 1 and ACTIVE_FILES[name](texts[0]), texts
+    (text,) = _lot_page_texts(container, done)
+    first, *window = text.splitlines()
+    assert ACTIVE_FILES[name](first) and window == WINDOW_ADDRESS, text
 
 
 def _active_content_in_bytes(data: bytes) -> bool:

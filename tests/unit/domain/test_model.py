@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from postroom.domain.errors import IllegalTransition
 from postroom.domain.model import (
+    AddressPlacement,
     ApiKey,
     Lot,
     MailPiece,
@@ -190,6 +191,7 @@ options = st.builds(
     plex=st.sampled_from(list(Plex)),
     color=st.booleans(),
     postage=st.sampled_from(list(Postage)),
+    address_placement=st.none() | st.sampled_from(list(AddressPlacement)),
 )
 
 
@@ -218,6 +220,7 @@ def test_piece_options_default_to_simplex_black_and_white_economy() -> None:
         "postage": "economy",
         "envelope": "",
         "paper": "80g",
+        "address_placement": None,
     }
 
 

@@ -62,9 +62,13 @@ class World:
         pages: int = 1,
         label: str = "Letter",
         service: str | None = None,
-        recipient: Recipient = RECIPIENT,
+        recipient: Recipient | None = RECIPIENT,
+        *,
+        pdf: bytes | None = None,
+        options: PieceOptions | None = None,
     ) -> MailPiece:
-        """Submit a letter, one second after the previous one so their order is known."""
+        """Submit a letter, one second after the previous one so their order is known: `pdf`,
+        or one of `pages` pages saying `label` (its window blank)."""
         self.clock.advance(timedelta(seconds=1))
         c = self.container
         return letters.submit_letter(
@@ -73,10 +77,10 @@ class World:
             clock=self.clock,
             limits=c.limits,
             account_id=self.account_id,
-            upload=io.BytesIO(make_pdf(pages, label=label)),
+            upload=io.BytesIO(pdf if pdf is not None else make_pdf(pages, label=label)),
             filename="letter.pdf",
             recipient=recipient,
-            options=PieceOptions(),
+            options=options or PieceOptions(),
             service=service,
         )
 

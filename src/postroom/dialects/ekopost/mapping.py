@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Any
 
 from postroom.domain.errors import ErrorCode
-from postroom.domain.model import MailPiece, Plex, Postage
+from postroom.domain.model import AddressPlacement, MailPiece, Plex, Postage
 from postroom.domain.states import BatchState, PieceState
 
 # The key of an envelope's Ekopost-only fields in the core piece's `dialect_fields`.
@@ -280,6 +280,14 @@ def wants_coverpage(address: dict[str, Any] | None) -> bool:
     if not isinstance(flag, bool):
         raise EkopostError(EkopostCode.INVALID_DATA, "address.use_coverpage must be true or false")
     return flag
+
+
+def address_placement(address: dict[str, Any] | None) -> AddressPlacement | None:
+    """The core's placement for a postal address object: `use_coverpage` is an address page
+    (a "flyleaf page ... containing the address details"); without it Ekopost requires the
+    address "embedded inside the document", which is the core's as_printed, left unset here
+    (see docs/dialects/ekopost.md: a given address is not yet compared with the window)."""
+    return AddressPlacement.ADDRESS_PAGE if wants_coverpage(address) else None
 
 
 def postal_parts(

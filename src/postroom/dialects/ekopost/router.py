@@ -11,6 +11,7 @@ import binascii
 import io
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, TypeVar
 
@@ -31,12 +32,12 @@ from postroom.dialects.ekopost.mapping import (
     POSTAGE_BY_NAME,
     EkopostCode,
     EkopostError,
+    address_placement,
     address_type,
     einbox_recipient,
     email_parts,
     envelope_fields,
     postal_parts,
-    wants_coverpage,
 )
 from postroom.dialects.ekopost.schemas import (
     CampaignIn,
@@ -272,7 +273,7 @@ def create_envelope(
     checks the address as it checks any (registered mail's limits are 135)."""
     campaign = _campaign(c, principal.account_id, campaign_id)
     options = _options(body)
-    digital, by_email, coverpage = None, None, False
+    digital, by_email = None, None
     kind = address_type(body.address)
     if body.address is not None and kind in EINBOX_TYPES:
         digital = DigitalAddress(ReachKind.EINBOX, einbox_recipient(body.address))
@@ -280,7 +281,7 @@ def create_envelope(
         to, subject = email_parts(body.address)
         by_email = EmailRequest(to=to, subject=subject)
     else:
-        coverpage = wants_coverpage(body.address)
+        options = replace(options, address_placement=address_placement(body.address))
     # An e-inbox's paper fallback reads its address from the document; email needs none.
     recipient = None
     if digital is None and by_email is None:
@@ -306,7 +307,6 @@ def create_envelope(
         digital=digital,
         by_email=by_email,
         email_service=EMAIL_SERVICE,
-        address_page=coverpage,
     )
     return EnvelopeOut.of(piece)
 

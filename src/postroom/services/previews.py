@@ -1,0 +1,58 @@
+"""A letter's pages as they will print: the letter composed alone, as its lot composes it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from postroom.documents.preview import PiecePreviewRequest
+from postroom.domain.errors import Conflict, ContentRemoved, ErrorCode, NotFound
+from postroom.domain.states import DocumentState, PieceState
+from postroom.services import email
+from postroom.services.composition import lot_entry
+from postroom.services.ports import BlobStore, UnitOfWork
+
+
+def preview_letter_page(
+    *,
+    uow: UnitOfWork,
+    blobs: BlobStore,
+    render: Callable[[PiecePreviewRequest], bytes],
+    account_id: str,
+    piece_id: str,
+    page: int,
+) -> bytes:
+    """A PNG of page `page` (1-based) of one of the account's letters as it will print: its
+    address page or its address in the window, its pages, annexes and blank backs.
+    Conflict preview_not_available while its check has still to settle where its address
+    goes, or for a letter that is not printed; ContentRemoved once retention removed it."""
+    with uow:
+        piece = uow.pieces.get(account_id, piece_id)
+        if piece is None:
+            raise NotFound(f"no letter {piece_id}")
+        if email.is_email_piece(piece) or piece.document_id is None:
+            raise Conflict(
+                "the letter has no printed pages: it is sent by email or has no document yet",
+                code=ErrorCode.PREVIEW_NOT_AVAILABLE,
+            )
+        document = uow.pieces.document_by_id(piece.document_id)
+        assert document is not None
+        if document.redacted_at is not None or piece.redacted_at is not None:
+            raise ContentRemoved(
+                f"the pages of letter {piece_id} were removed by the retention rules"
+            )
+        if document.state is DocumentState.REJECTED:
+            raise Conflict(
+                "the letter's document was rejected by preflight; it has no preview",
+                code=ErrorCode.DOCUMENT_REJECTED,
+            )
+        if piece.state is PieceState.CLOSED and piece.options.address_placement is None:
+            raise Conflict(
+                "the letter is not checked yet: its check settles where its address is "
+                "printed; ask again once it is accepted",
+                code=ErrorCode.PREVIEW_NOT_AVAILABLE,
+                detail={"state": piece.state.value},
+            )
+        plan = lot_entry(uow, blobs, piece).plan()
+    if page < 1:
+        raise NotFound(f"page {page} does not exist: pages are numbered from 1")
+    return render(PiecePreviewRequest(plan, page))
