@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse
 
+from postroom.api.docs_pages import install_docs_pages
 from postroom.api.errors import install_error_handlers
 from postroom.api.middleware import BodySizeLimit
 from postroom.api.routes import (
@@ -32,7 +33,8 @@ from postroom.worker.runtime import WorkerRuntime
 LANDING = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Postroom</title></head>
 <body><h1>Postroom</h1><p>Hybrid mail and delivery tracking.</p>
-<ul><li><a href="/docs">API documentation</a></li><li><a href="/readyz">Readiness</a></li></ul>
+<ul><li><a href="/docs">API documentation</a></li>
+<li><a href="/redoc">API reference</a></li><li><a href="/readyz">Readiness</a></li></ul>
 </body></html>"""
 
 
@@ -55,10 +57,13 @@ def create_app(container: Container, *, run_worker: bool = True) -> FastAPI:
         version="0.1.0",
         description="Native API of Postroom: send letters, follow them, manage credentials.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.container = container
     app.state.runtime = runtime
     install_error_handlers(app)
+    install_docs_pages(app, title="Postroom")
     app.add_middleware(BodySizeLimit, max_bytes=container.settings.max_upload_bytes)
 
     v1 = APIRouter(prefix="/v1")

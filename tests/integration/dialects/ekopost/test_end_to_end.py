@@ -13,8 +13,6 @@ import base64
 import hashlib
 import hmac
 import json
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -23,9 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from postroom.api.app import create_app
 from postroom.bootstrap import Container, build_container
 from postroom.config import Settings
 from postroom.domain.clock import FixedClock
@@ -34,45 +30,13 @@ from tests.conftest import TEST_CREDIT_MINOR, Backend, wait_for
 from tests.integration.dialects.ekopost.helpers import FORM_A_SE, window_letter
 from tests.integration.webhooks.receiver import Receiver, running_receiver
 from tests.support.lots import handed_over_manifests
+from tests.support.served import Served
 
 # Wednesday 4 March 2026, 10:00 in Stockholm. The campaign asks for Thursday 5 March; the
 # letter_standard service's cut-off is 16:00 there (15:00 UTC).
 START = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
 OUTPUT_DATE = "2026-03-05"
 CUT_OFF = datetime(2026, 3, 5, 15, 0, tzinfo=UTC)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-class Served:
-    """The app with its in-process worker, served by uvicorn on 127.0.0.1 in a thread."""
-
-    def __init__(self, container: Container) -> None:
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            create_app(container, run_worker=True),
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-            lifespan="on",
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> Served:
-        self.thread.start()
-        wait_for(lambda: self.server.started, timeout=30)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
 
 
 @pytest.fixture
