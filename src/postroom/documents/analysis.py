@@ -331,7 +331,8 @@ def _assembled(
         ranges = iter_starts(request.split_rule, part.page_count, flagged=flagged)
     except SplitError as exc:
         finding = Finding(exc.code, Severity.ERROR, exc.message)
-        report = {**part.report, "findings": [*part.report.get("findings", []), finding.to_dict()]}
+        findings = [*part.report.get("findings", []), finding.to_dict()]
+        report = {**part.report, "accepted": False, "findings": findings}
         return DocumentAnalysis(report, True, (), part.stripped)
     page_findings: dict[int, list[Finding]] = {}
     for raw in part.report.get("findings", []):

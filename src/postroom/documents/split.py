@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from postroom.domain.errors import ErrorCode
+
 
 class SplitKind(StrEnum):
     """How the letters in a file are found."""
@@ -62,7 +64,7 @@ class SplitRule:
 class SplitError(ValueError):
     """The rule cannot cut this file (ranges out of bounds, N that does not divide...)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -71,19 +73,24 @@ class SplitError(ValueError):
 def check_rule(rule: SplitRule) -> None:
     """Refuse a rule that can never work, before any file is read."""
     if rule.kind is SplitKind.EVERY_N and rule.every < 1:
-        raise SplitError("split_rule_invalid", "every_n needs `every` of at least 1 page")
+        raise SplitError(ErrorCode.SPLIT_RULE_INVALID, "every_n needs `every` of at least 1 page")
     if rule.kind is SplitKind.MARKER and not rule.marker.strip():
-        raise SplitError("split_rule_invalid", "marker needs a non-empty `marker` text")
+        raise SplitError(ErrorCode.SPLIT_RULE_INVALID, "marker needs a non-empty `marker` text")
     if rule.kind is SplitKind.RANGES:
         if not rule.ranges:
-            raise SplitError("split_rule_invalid", "ranges needs at least one [first, last]")
+            raise SplitError(
+                ErrorCode.SPLIT_RULE_INVALID, "ranges needs at least one [first, last]"
+            )
         previous_last = 0
         for first, last in rule.ranges:
             if first < 1 or last < first:
-                raise SplitError("split_rule_invalid", f"[{first}, {last}] is not a page range")
+                raise SplitError(
+                    ErrorCode.SPLIT_RULE_INVALID, f"[{first}, {last}] is not a page range"
+                )
             if first <= previous_last:
                 raise SplitError(
-                    "split_rule_invalid", "ranges must be in page order and must not overlap"
+                    ErrorCode.SPLIT_RULE_INVALID,
+                    "ranges must be in page order and must not overlap",
                 )
             previous_last = last
 
@@ -103,18 +110,24 @@ def iter_starts(
     """`starts` one piece at a time, with `flagged` in ascending page order and read once, so
     that the pieces of a large file need not all be held. A rule that cannot cut the file
     raises SplitError here, before any piece is taken."""
+    check_rule_fits(rule, page_count)
+    return _cut(rule, page_count, flagged)
+
+
+def check_rule_fits(rule: SplitRule, page_count: int) -> None:
+    """Refuse a rule that cannot cut a file of `page_count` pages (known at upload, so the
+    caller hears it in the answer to its upload)."""
     check_rule(rule)
     if rule.kind is SplitKind.EVERY_N and page_count % rule.every:
         raise SplitError(
-            "split_pages_left_over",
+            ErrorCode.SPLIT_PAGES_LEFT_OVER,
             f"{page_count} pages do not split into letters of {rule.every} pages",
         )
     if rule.kind is SplitKind.RANGES and rule.ranges[-1][1] > page_count:
         raise SplitError(
-            "split_range_outside_document",
+            ErrorCode.SPLIT_RANGE_OUTSIDE_DOCUMENT,
             f"a range ends at page {rule.ranges[-1][1]}; the file has {page_count} pages",
         )
-    return _cut(rule, page_count, flagged)
 
 
 def _cut(rule: SplitRule, page_count: int, flagged: Iterable[int]) -> Iterator[tuple[int, int]]:

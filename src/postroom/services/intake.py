@@ -15,7 +15,7 @@ from postroom.documents.analysis import AnalysisRequest, DocumentAnalysis, Piece
 from postroom.documents.inspect import inspect_pdf
 from postroom.documents.preview import PreviewRequest
 from postroom.documents.profiles import PreflightProfile, get_profile
-from postroom.documents.split import SplitError, SplitRule, check_rule
+from postroom.documents.split import SplitError, SplitRule, check_rule, check_rule_fits
 from postroom.domain.clock import Clock
 from postroom.domain.eligibility import assess
 from postroom.domain.errors import (
@@ -230,6 +230,12 @@ def upload_document(
                 )
             chosen = resolve_profile(batch.profile)
     facts = inspect_pdf(upload, max_pages=limits.max_pages, max_bytes=limits.max_bytes)
+    if rule is not None:
+        try:  # the page count is known now: a rule that cannot cut this file is said here
+            check_rule_fits(rule, facts.page_count)
+        except SplitError as exc:
+            detail = {"split": rule.to_dict(), "page_count": facts.page_count}
+            raise InvalidInput(exc.message, code=exc.code, detail=detail) from exc
     sha, size = blobs.put(upload)
     now = clock.now()
     with uow:

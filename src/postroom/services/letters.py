@@ -77,6 +77,8 @@ def submit_letter(
         account_id=account_id,
         document_id=None,
         recipient=recipient,
+        # Read from the window unless given (a postal recipient, or an email address).
+        address_source="given" if recipient is not None or "email" in delivery else "window",
         options=options,
         page_count=facts.page_count,
         created_at=now,

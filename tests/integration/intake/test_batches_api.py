@@ -136,24 +136,20 @@ def test_every_n_pages(client: TestClient, tenant: Tenant) -> None:
     assert [p["recipient"] for p in pieces] == [recipient_dict(c) for c in cases]
 
 
-def test_every_n_that_does_not_divide_rejects_the_document(
+def test_every_n_that_does_not_divide_is_refused_at_upload(
     client: TestClient, tenant: Tenant
 ) -> None:
     data = concat_pdfs([letter_for(FORM_A_SE[0], pages=2), letter_for(FORM_A_SE[1], pages=3)])
     batch = _batch(client, tenant)
 
-    document, pieces = _pieces_now(
-        client, tenant, batch["id"], data, {"kind": "every_n", "every": 2}
-    )
+    response = add_to_batch(client, tenant, batch["id"], data, {"kind": "every_n", "every": 2})
 
-    assert document["state"] == "rejected"
-    assert pieces == []
-    finding = next(
-        f for f in document["report"]["findings"] if f["code"] == "split_pages_left_over"
-    )
-    assert finding["severity"] == "error"
-    assert finding["message"] == "5 pages do not split into letters of 2 pages"
+    error = assert_error(response, 422, "split_pages_left_over")
+    assert error["message"] == "5 pages do not split into letters of 2 pages"
+    assert error["detail"]["page_count"] == 5
+    assert error["detail"]["split"]["every"] == 2
     summary = client.get(f"/v1/batches/{batch['id']}", headers=tenant.headers).json()
+    assert summary["documents"] == []
     assert summary["pieces"] == {"eligible": 0, "not_eligible": 0, "pending": 0}
 
 
@@ -191,16 +187,14 @@ def test_given_ranges(client: TestClient, tenant: Tenant) -> None:
     assert [p["recipient"] for p in pieces] == [recipient_dict(c) for c in cases]
 
 
-def test_ranges_past_the_end_reject_the_document(client: TestClient, tenant: Tenant) -> None:
+def test_ranges_past_the_end_are_refused_at_upload(client: TestClient, tenant: Tenant) -> None:
     batch = _batch(client, tenant)
     split = {"kind": "ranges", "ranges": [[1, 1], [2, 9]]}
-    document, pieces = _pieces_now(
-        client, tenant, batch["id"], letter_for(FORM_A_SE[0], pages=3), split
-    )
-    assert document["state"] == "rejected"
-    assert pieces == []
-    codes = [f["code"] for f in document["report"]["findings"]]
-    assert "split_range_outside_document" in codes
+    response = add_to_batch(client, tenant, batch["id"], letter_for(FORM_A_SE[0], pages=3), split)
+    error = assert_error(response, 422, "split_range_outside_document")
+    assert error["message"] == "a range ends at page 9; the file has 3 pages"
+    summary = client.get(f"/v1/batches/{batch['id']}", headers=tenant.headers).json()
+    assert summary["documents"] == []
 
 
 @pytest.mark.parametrize(

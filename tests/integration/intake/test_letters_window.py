@@ -49,6 +49,7 @@ def test_letter_without_recipient_takes_the_window_address(
     letter = _send(client, tenant, letter_for(case, pages=2))
     assert letter["state"] == "closed"
     assert letter["recipient"] is None
+    assert letter["address_source"] == "window"  # to be read, from the first answer on
 
     done = wait_letter(client, tenant, letter["id"], FINAL)
 
@@ -80,7 +81,8 @@ def test_letter_whose_window_holds_no_address_fails_with_the_reason(
 def test_letter_with_recipient_keeps_it(
     client: TestClient, container: Container, tenant: Tenant
 ) -> None:
-    # The window says someone else: the given recipient wins and the window is not read.
+    # The window shows the same address (its city in capitals): it is printed as it is
+    # (as_printed), and the recipient is kept as given.
     letter = _send(client, tenant, letter_for(CASES[0]), recipient=RECIPIENT)
     assert letter["address_source"] == "given"
 
