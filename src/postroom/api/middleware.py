@@ -8,6 +8,8 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from postroom.domain.sizes import in_mib
+
 # Multipart framing around the file itself (boundaries, headers, the recipient JSON).
 FRAMING_ALLOWANCE = 256 * 1024
 
@@ -17,7 +19,14 @@ class BodySizeLimit:
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
+        self.max_bytes = max_bytes
         self.limit = max_bytes + FRAMING_ALLOWANCE
+        # Said as the docs say the setting: the file's limit in MiB, the framing on top.
+        self.message = (
+            f"the request body is over the limit: files of up to {in_mib(max_bytes)} "
+            f"({max_bytes} bytes, POSTROOM_MAX_UPLOAD_BYTES) are taken, plus "
+            f"{in_mib(FRAMING_ALLOWANCE)} for the rest of the form"
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -38,7 +47,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
-                    raise HTTPException(413, f"the request body is over {self.limit} bytes")
+                    raise HTTPException(413, self.message)
             return message
 
         await self.app(scope, counting_receive, send)
@@ -47,8 +56,8 @@ class BodySizeLimit:
         body: dict[str, Any] = {
             "error": {
                 "code": "payload_too_large",
-                "message": f"the request body is over the limit of {self.limit} bytes",
-                "detail": {"max_bytes": self.limit},
+                "message": self.message,
+                "detail": {"max_bytes": self.max_bytes, "max_request_bytes": self.limit},
             }
         }
         data = json.dumps(body).encode()

@@ -12,6 +12,7 @@ import pypdfium2 as pdfium
 
 from postroom.documents.engine_lock import PDFIUM_LOCK
 from postroom.domain.errors import DocumentTooLarge, InvalidDocument
+from postroom.domain.sizes import in_mib
 
 PDF_MAGIC = b"%PDF-"
 # The PDF header may follow some junk; readers accept it within the first kilobyte.
@@ -35,7 +36,8 @@ def inspect_pdf(stream: BinaryIO, *, max_pages: int, max_bytes: int) -> PdfFacts
         raise InvalidDocument("the file is empty", code="empty_file")
     if size > max_bytes:
         raise DocumentTooLarge(
-            f"the file is {size} bytes; the limit is {max_bytes}",
+            f"the file is {size} bytes ({in_mib(size)}); files of up to {in_mib(max_bytes)} "
+            f"({max_bytes} bytes, POSTROOM_MAX_UPLOAD_BYTES) are taken",
             detail={"size_bytes": size, "max_bytes": max_bytes},
         )
     if PDF_MAGIC not in stream.read(HEADER_SEARCH_BYTES):

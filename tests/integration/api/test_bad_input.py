@@ -247,6 +247,10 @@ def test_a_file_over_the_upload_limit_is_refused(
         )
     error = assert_error(response, 413, "document_too_large")
     assert error["detail"] == {"size_bytes": MAX_UPLOAD_BYTES + 1, "max_bytes": MAX_UPLOAD_BYTES}
+    assert error["message"] == (
+        "the file is 8193 bytes (8 KiB); files of up to 8 KiB (8192 bytes, "
+        "POSTROOM_MAX_UPLOAD_BYTES) are taken"
+    )
 
 
 def test_a_file_at_the_upload_limit_is_accepted(
@@ -268,7 +272,12 @@ def test_a_body_far_over_the_limit_is_refused_before_it_is_read(
         response = small_limits_client.post(
             "/v1/letters", headers=tenant.headers, **multipart(file=pdf)
         )
-    assert_error(response, 413, "payload_too_large")
+    error = assert_error(response, 413, "payload_too_large")
+    # Said as the setting is documented (in_mib: MiB, or KiB for this small one), with the
+    # exact bytes; the 256 KiB of form framing on top is said apart.
+    assert f"files of up to 8 KiB ({MAX_UPLOAD_BYTES} bytes" in error["message"]
+    assert "plus 256 KiB for the rest of the form" in error["message"]
+    assert error["detail"]["max_bytes"] == MAX_UPLOAD_BYTES
 
 
 def test_a_chunked_body_over_the_limit_is_refused(
