@@ -257,7 +257,7 @@ class LotFileWriter:
                     "piece_id": e.piece_id,
                     "account_id": e.account_id,
                     "recipient": e.recipient,
-                    "options": e.options,
+                    "options": {**e.options, "envelope": _piece_envelope(e)},
                     "sheets": p.sheets,
                     "page_count": p.page_count,
                     "pages": {"first": p.first_page, "last": p.last_page},
@@ -367,7 +367,12 @@ def _envelope(entries: list[LotEntry], resolved: str) -> str:
     choice, else the envelope of that piece's layout (never "")."""
     if resolved or not entries:
         return resolved
-    return str(entries[0].options.get("envelope") or layout_for(entries[0].layout).envelope.value)
+    return _piece_envelope(entries[0])
+
+
+def _piece_envelope(entry: LotEntry) -> str:
+    """A piece's envelope: its own choice, else its layout's (never "")."""
+    return str(entry.options.get("envelope") or layout_for(entry.layout).envelope.value)
 
 
 def _common_options(entries: list[LotEntry]) -> dict[str, Any]:

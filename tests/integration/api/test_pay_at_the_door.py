@@ -113,6 +113,10 @@ def test_a_letter_shows_its_price_and_the_account_its_credit_going_down(
     assert ticket["envelope"] == "DL"
     assert ticket["options"]["envelope"] == "DL"
     assert ticket["channel"] == "print_local"
+    manifest = json.loads(
+        (container.settings.output_dir / done["lot_id"] / "manifest.json").read_text()
+    )
+    assert [p["options"]["envelope"] for p in manifest["pieces"]] == ["DL"]
 
 
 def test_a_window_letter_is_priced_home_until_its_address_is_read(

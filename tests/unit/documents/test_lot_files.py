@@ -107,7 +107,8 @@ def test_manifest_gives_each_piece_its_page_range(sources: Path, output: Path) -
         ("C", {"first": 4, "last": 6}),
     ]
     assert manifest["pieces"][1]["recipient"] == recipient("Recipient B")
-    assert manifest["pieces"][1]["options"] == OPTIONS
+    # Each piece names the envelope it goes in (its layout's, DL, when it chose none).
+    assert manifest["pieces"][1]["options"] == {**OPTIONS, "envelope": "DL"}
     assert manifest["pieces"][1]["account_id"] == "acc-1"
 
 
