@@ -9,6 +9,7 @@ import random
 import re
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -49,6 +50,7 @@ FIRST_LETTERS = 40
 MORE_LETTERS = 10  # sent whenever fewer than BACKLOG letters are left to produce
 BACKLOG = 30
 COMPOSITION_WAIT = 90.0  # seconds for the worker to be killed next to start composing
+TOP_UP_EVERY = 1.0  # seconds between looks at the backlog while waiting for it
 # A kill comes a random moment after the worker starts composing a lot: up to 1.25 times as
 # long as a composition (files, then commit) has taken so far (the median), so most land
 # while the files are written and some after the rename, before or after the commit.
@@ -124,16 +126,26 @@ def _left_to_produce(engine: Engine) -> int:
 
 
 def _kill_while_composing(
-    victim: CompositionLog, rng: random.Random, seconds: list[float], output_dir: Path
+    victim: CompositionLog,
+    rng: random.Random,
+    seconds: list[float],
+    output_dir: Path,
+    top_up: Callable[[], None],
 ) -> Kill:
     """Wait until the worker is composing a lot, then SIGKILL it a random moment later (the
-    composition may be done by then, or even committed)."""
+    composition may be done by then, or even committed). While it waits, `top_up` keeps
+    letters coming: the other worker may take every lot there is (a victim slow to start on
+    a busy machine found none left and waited in vain)."""
     deadline = time.monotonic() + COMPOSITION_WAIT
+    next_top_up = time.monotonic() + TOP_UP_EVERY
     while not victim.read():
         if victim.process.popen.poll() is not None:
             pytest.fail(f"{victim.process.name} exited on its own")
         if time.monotonic() > deadline:
             pytest.fail(f"{victim.process.name} composed nothing within {COMPOSITION_WAIT} s")
+        if time.monotonic() > next_top_up:
+            top_up()
+            next_top_up = time.monotonic() + TOP_UP_EVERY
         time.sleep(0.002)
     typical = statistics.median(seconds) if seconds else FIRST_GUESS
     delay = rng.uniform(0.0, DELAY_SPREAD * typical)
@@ -175,11 +187,15 @@ def test_thirty_kills_during_composition_leave_every_letter_in_one_complete_lot(
 
     with OutputFolderWatch(stack.output_dir) as watch:
         workers = [CompositionLog(stack.processes.worker(wait=False)) for _ in range(WORKERS)]
-        for _ in range(KILLS):
+
+        def top_up() -> None:
             if _left_to_produce(engine) < BACKLOG:
-                ids |= _send_letters(stack, rng, MORE_LETTERS)
+                ids.update(_send_letters(stack, rng, MORE_LETTERS))
+
+        for _ in range(KILLS):
+            top_up()
             victim = workers.pop(0)
-            kills.append(_kill_while_composing(victim, rng, seconds, stack.output_dir))
+            kills.append(_kill_while_composing(victim, rng, seconds, stack.output_dir, top_up))
             workers.append(CompositionLog(stack.processes.worker(wait=False)))
         killing_took = time.monotonic() - started
         wait_all_transferred(engine, len(ids), timeout=180)
