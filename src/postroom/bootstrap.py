@@ -1,17 +1,20 @@
-"""Composition root: builds engine, stores, broker and clock from settings; nothing at import."""
+"""Composition root: builds engine, stores, broker and clock from settings; nothing at import.
+
+What only some processes use (the broker, the PDF engines, the dialects' hooks) is imported
+and built on first use: an admin command such as `postroom accounts list` starts in half
+the time it took (docs/benchmarks.md, "CLI start-up")."""
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
-import dramatiq
-from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,27 +24,25 @@ from postroom import plugins
 from postroom.channels.base import RetryableChannelError
 from postroom.channels.registry import ChannelRegistry, build_registry
 from postroom.config import Settings
-from postroom.documents.analysis import AnalysisRequest, DocumentAnalysis, analyse_in_children
-from postroom.documents.preview import (
-    PiecePreviewRequest,
-    PreviewRequest,
-    render_piece_preview,
-    render_preview,
-)
-from postroom.documents.sandbox import run_limited
 from postroom.domain.clock import Clock, SystemClock
 from postroom.domain.errors import RetryableError
 from postroom.domain.pricing import DEFAULT_PRICE_TABLE, PriceTable
 from postroom.domain.tracking import EventCatalog
 from postroom.services import accounts
 from postroom.services.catalog import ensure_default_catalog
-from postroom.services.email import EMAIL_CHANNEL, EmailSender
-from postroom.services.letters import Limits
 from postroom.storage.blobs import LocalBlobStore
 from postroom.storage.database import make_engine
 from postroom.storage.migrate import upgrade
 from postroom.storage.orm import start_mappers
 from postroom.storage.uow import SqlUnitOfWork
+
+if TYPE_CHECKING:
+    import dramatiq
+
+    from postroom.documents.analysis import AnalysisRequest, DocumentAnalysis
+    from postroom.documents.preview import PiecePreviewRequest, PreviewRequest
+    from postroom.services.email import EmailSender
+    from postroom.services.letters import Limits
 
 log = logging.getLogger(__name__)
 
@@ -50,25 +51,40 @@ DEMO_KEY_FILE = "demo-api-key"
 DEMO_CREDIT_MINOR = 100_000_000  # 1,000,000.00 SEK: the demo never runs out
 
 
-def make_broker(settings: Settings) -> dramatiq.Broker:
-    """StubBroker in memory when no URL is set, else RabbitMQ (amqp://) or Redis (redis://)."""
+def broker_kind(settings: Settings) -> Literal["stub", "rabbitmq", "redis"]:
+    """The broker the settings ask for: stub (in memory, no URL), rabbitmq or redis;
+    ValueError for any other URL (checked when the container is built, the broker itself
+    made on first use)."""
     url = settings.broker_url
     if not url:
-        return StubBroker()
+        return "stub"
     if url.startswith(("amqp://", "amqps://")):
+        return "rabbitmq"
+    if url.startswith(("redis://", "rediss://")):
+        return "redis"
+    raise ValueError(f"POSTROOM_BROKER_URL must start with amqp:// or redis://, not {url!r}")
+
+
+def make_broker(settings: Settings) -> dramatiq.Broker:
+    """StubBroker in memory when no URL is set, else RabbitMQ (amqp://) or Redis (redis://)."""
+    # Dramatiq and its brokers are imported here: only the API and the workers use them.
+    kind = broker_kind(settings)
+    if kind == "rabbitmq":
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
-        return RabbitmqBroker(url=url)
-    if url.startswith(("redis://", "rediss://")):
+        return RabbitmqBroker(url=settings.broker_url)
+    if kind == "redis":
         from dramatiq.brokers.redis import RedisBroker
 
-        return RedisBroker(url=url, namespace=settings.queue_namespace)  # type: ignore[no-untyped-call]
-    raise ValueError(f"POSTROOM_BROKER_URL must start with amqp:// or redis://, not {url!r}")
+        return RedisBroker(url=settings.broker_url, namespace=settings.queue_namespace)  # type: ignore[no-untyped-call]
+    from dramatiq.brokers.stub import StubBroker
+
+    return StubBroker()
 
 
 @dataclass
 class Container:
-    """Everything a process needs, built once from settings."""
+    """Everything a process needs, built once from settings; the broker on first use."""
 
     settings: Settings
     clock: Clock
@@ -76,14 +92,28 @@ class Container:
     session_factory: sessionmaker[Session]
     blobs: LocalBlobStore
     channels: ChannelRegistry
-    broker: dramatiq.Broker
     extras: dict[str, Any] = field(default_factory=dict)
     prices: PriceTable = DEFAULT_PRICE_TABLE
     events: EventCatalog = field(default_factory=EventCatalog.load)
+    _broker: dramatiq.Broker | None = field(default=None, init=False, repr=False)
+    _broker_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    @property
+    def broker(self) -> dramatiq.Broker:
+        """The message broker, made (and set as Dramatiq's global one) on first use."""
+        with self._broker_lock:
+            if self._broker is None:
+                import dramatiq
+
+                self._broker = make_broker(self.settings)
+                dramatiq.set_broker(self._broker)
+            return self._broker
 
     @property
     def email_channel(self) -> EmailSender:
         """The email channel (its pieces take their own stage, SEND_EMAIL)."""
+        from postroom.services.email import EMAIL_CHANNEL, EmailSender
+
         channel = self.channels.get(EMAIL_CHANNEL)
         if not isinstance(channel, EmailSender):
             name = type(channel).__name__
@@ -97,6 +127,8 @@ class Container:
     @property
     def limits(self) -> Limits:
         """Intake limits from settings."""
+        from postroom.services.letters import Limits
+
         return Limits(
             max_bytes=self.settings.max_upload_bytes,
             max_pages=self.settings.max_pages_per_document,
@@ -105,7 +137,7 @@ class Container:
     @property
     def broker_is_in_memory(self) -> bool:
         """True in embedded mode, where queued messages die with the process."""
-        return isinstance(self.broker, StubBroker)
+        return broker_kind(self.settings) == "stub"
 
     @staticmethod
     def is_retryable(exc: BaseException) -> bool:
@@ -121,6 +153,8 @@ class Container:
     def analyse(self, request: AnalysisRequest) -> DocumentAnalysis:
         """Run a document analysis in child processes within the configured limits; each
         child's memory limit is sized from the file's page count, at most the setting's."""
+        from postroom.documents.analysis import analyse_in_children
+        from postroom.documents.sandbox import run_limited
 
         def run(func: Callable[..., Any], request: AnalysisRequest, *args: Any) -> Any:
             return run_limited(
@@ -137,6 +171,9 @@ class Container:
 
     def render_preview(self, request: PreviewRequest) -> bytes:
         """Render a page preview in a child process (a hostile page cannot stall the API)."""
+        from postroom.documents.preview import render_preview
+        from postroom.documents.sandbox import run_limited
+
         return run_limited(
             render_preview,
             request,
@@ -146,6 +183,9 @@ class Container:
 
     def render_piece_preview(self, request: PiecePreviewRequest) -> bytes:
         """Compose a letter alone and render one of its pages, in a child process."""
+        from postroom.documents.preview import render_piece_preview
+        from postroom.documents.sandbox import run_limited
+
         return run_limited(
             render_piece_preview,
             request,
@@ -180,11 +220,14 @@ class Container:
 
     def close(self) -> None:
         """Release connections."""
-        self.broker.close()
+        if self._broker is not None:
+            self._broker.close()
         self.engine.dispose()
 
 
 def _ping_broker(broker: dramatiq.Broker) -> None:
+    from dramatiq.brokers.stub import StubBroker
+
     if isinstance(broker, StubBroker):
         return
     from dramatiq.brokers.rabbitmq import RabbitmqBroker
@@ -198,16 +241,21 @@ def _ping_broker(broker: dramatiq.Broker) -> None:
         broker.client.ping()
 
 
-def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
-    """Build every component, create folders, and bring the database schema up to date."""
+def build_container(
+    settings: Settings, *, clock: Clock | None = None, dialects: bool = True
+) -> Container:
+    """Build every component, create folders, and bring the database schema up to date.
+
+    `dialects=False` skips the dialects' startup hooks: what they set up (webhook shapes and
+    signatures) serves only the API and the workers, not an admin command."""
     channels = build_registry(settings)  # first: a channel setting it cannot honour stops it
     start_mappers()
-    start_dialects()
+    if dialects:
+        start_dialects()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
     upgrade(engine)
-    broker = make_broker(settings)
-    dramatiq.set_broker(broker)
+    broker_kind(settings)  # a broker URL it cannot use stops it here, not at first message
     container = Container(
         settings=settings,
         clock=clock or SystemClock(),
@@ -215,7 +263,6 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         session_factory=sessionmaker(engine, expire_on_commit=False),
         blobs=LocalBlobStore(settings.blob_dir),
         channels=channels,
-        broker=broker,
         prices=load_price_table(settings.price_table),
         events=EventCatalog.load(settings.event_codes_file),
     )

@@ -10,10 +10,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from postroom.documents.lot_files import LotEntry
-
 if TYPE_CHECKING:
     from postroom.config import Settings
+    from postroom.documents.lot_files import LotEntry
 
 log = logging.getLogger(__name__)
 

@@ -6,12 +6,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 from postroom.channels.base import Channel, PermanentChannelError, Receipt, Submission, Takes
-from postroom.documents.lot_files import LotFileWriter
-from postroom.documents.verify_lot import LotVerificationFailed
 from postroom.domain.errors import ErrorCode
 
 if TYPE_CHECKING:
     from postroom.config import Settings
+    from postroom.documents.lot_files import LotFileWriter
 
 
 class LotNotItsJob(PermanentChannelError):
@@ -29,7 +28,11 @@ class PrintLocalChannel(Channel):
     takes = Takes.LOTS
 
     def __init__(self, *, output_dir: Path, **_: Any) -> None:
-        self.writer = LotFileWriter(output_dir)
+        # Imported here, not at the top: every process loads this class to know the channel
+        # (the registry), and only one that hands lots over needs the PDF engines.
+        from postroom.documents.lot_files import LotFileWriter
+
+        self.writer: LotFileWriter = LotFileWriter(output_dir)
 
     @classmethod
     def from_settings(cls, settings: Settings, **options: Any) -> Self:
@@ -43,6 +46,8 @@ class PrintLocalChannel(Channel):
         return self.writer.output_dir
 
     def _submit(self, submission: Submission) -> Receipt:
+        from postroom.documents.verify_lot import LotVerificationFailed
+
         try:
             files = self.writer.write(
                 submission.lot_id,

@@ -70,7 +70,8 @@ _options = {"verbose": False}
 
 def _container(data_dir: Path | None = None, *, server: bool = False) -> Container:
     """The container on the settings; a server (serve, worker) logs at INFO, any other
-    command only warnings unless -v."""
+    command only warnings unless -v, and is built without the dialects' startup hooks
+    (webhook shapes: only the API and the workers deliver webhooks)."""
     from pydantic import ValidationError
 
     from postroom.bootstrap import build_container
@@ -88,7 +89,7 @@ def _container(data_dir: Path | None = None, *, server: bool = False) -> Contain
             err.print(f"[red]invalid setting[/red] {where}: {error['msg']}")
         raise typer.Exit(code=2) from exc
     try:
-        return build_container(settings)
+        return build_container(settings, dialects=server)
     except UnusableSetting as exc:
         err.print(f"[red]invalid setting[/red] {exc}")
         raise typer.Exit(code=2) from exc

@@ -13,7 +13,6 @@ from typing import Any, Protocol, runtime_checkable
 
 from postroom.channels.base import PermanentChannelError, Receipt
 from postroom.channels.email_smtp import OutgoingEmail
-from postroom.documents.extract import piece_pdf
 from postroom.domain.catalog import Service
 from postroom.domain.clock import Clock
 from postroom.domain.errors import ErrorCode, InvalidInput
@@ -183,6 +182,10 @@ def send_email(
     """Send an accepted email piece (a sandbox account's is kept as an .eml file instead)
     and mark it sent; a permanent refusal fails it with the server's answer, a temporary
     one raises RetryableChannelError so the worker tries again later."""
+    # Imported here: this module's rules are read by most commands (`postroom lots list`),
+    # which have no use for pikepdf's start-up cost.
+    from postroom.documents.extract import piece_pdf
+
     job = _prepare(uow_factory, blobs, clock, channel, piece_id, message_id)
     if job is None:
         return

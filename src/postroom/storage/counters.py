@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from postroom.storage import tables
+from postroom.storage.database import insert_or_skip
 
 
 class CounterRepository:
@@ -19,10 +18,7 @@ class CounterRepository:
     def take(self, name: str, count: int = 1) -> range:
         """The next `count` numbers of the counter, starting at 1 for a new counter."""
         connection = self.session.connection()
-        insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-        connection.execute(
-            insert(tables.counters).values(name=name, value=0).on_conflict_do_nothing()
-        )
+        connection.execute(insert_or_skip(connection, tables.counters).values(name=name, value=0))
         c = tables.counters
         last = connection.execute(
             update(c).where(c.c.name == name).values(value=c.c.value + count).returning(c.c.value)

@@ -19,8 +19,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, and_, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import sqltypes
@@ -28,6 +26,7 @@ from sqlalchemy.sql import sqltypes
 from postroom.domain.audit import GENESIS, AuditEntry, AuditRecord, chain
 from postroom.domain.tracking import Change, NotedChange
 from postroom.storage import tables
+from postroom.storage.database import insert_or_skip
 
 
 def new_message_id() -> str:
@@ -272,9 +271,7 @@ class FeedRepository:
 
 def _insert_head_if_missing(connection: Connection, account_id: str) -> Any:
     values = {"account_id": account_id, "change_seq": 0, "audit_seq": 0, "audit_hash": GENESIS}
-    if connection.dialect.name == "postgresql":
-        return pg_insert(tables.feed_heads).values(**values).on_conflict_do_nothing()
-    return sqlite_insert(tables.feed_heads).values(**values).on_conflict_do_nothing()
+    return insert_or_skip(connection, tables.feed_heads).values(**values)
 
 
 def _audit_row(record: AuditRecord) -> dict[str, Any]:

@@ -6,12 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from postroom.domain.reachability import ReachKind
 from postroom.storage import tables
+from postroom.storage.database import insert_or_skip
 
 
 class ReachabilityRepository:
@@ -27,12 +26,11 @@ class ReachabilityRepository:
         if not recipients:
             return
         connection = self.session.connection()
-        insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
         rows = [
             {"account_id": account_id, "kind": kind.value, "recipient": r, "created_at": now}
             for r in recipients
         ]
-        connection.execute(insert(tables.reachable_recipients).on_conflict_do_nothing(), rows)
+        connection.execute(insert_or_skip(connection, tables.reachable_recipients), rows)
 
     def remove(self, account_id: str, kind: ReachKind, recipient: str) -> bool:
         """Forget one recipient; True when it was registered."""

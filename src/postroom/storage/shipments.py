@@ -7,7 +7,6 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-import psycopg
 from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -177,7 +176,7 @@ class ShipmentRepository:
         """Insert shipments given as column dicts, in bulk (ingest of many new references)."""
         try:
             bulk_insert(self.session.connection(), tables.shipments, rows)
-        except (IntegrityError, psycopg.IntegrityError) as exc:
+        except IntegrityError as exc:  # psycopg's too: bulk_insert translates them
             self.session.rollback()
             raise RetryableError("a shipment was created concurrently") from exc
 
@@ -217,7 +216,7 @@ class ShipmentRepository:
                 tables.tracking_events,
                 [_event_row(account_id, shipment_id, ev, received_at) for shipment_id, ev in rows],
             )
-        except (IntegrityError, psycopg.IntegrityError) as exc:
+        except IntegrityError as exc:
             # A concurrent call stored one of these events first: dedup again on a retry.
             self.session.rollback()
             raise RetryableError("an event was stored concurrently") from exc
