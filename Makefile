@@ -6,6 +6,10 @@ UV_VERSION := 0.13.9
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
+# .pyc files written at install: where Python may not write them (PYTHONDONTWRITEBYTECODE,
+# a read-only install) every command would compile its imports again at each start
+# (docs/benchmarks.md, "CLI start-up").
+export UV_COMPILE_BYTECODE := 1
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test test-distributed lint bench e2e clean
