@@ -21,11 +21,22 @@ def make_pdf(pages: int = 1, *, label: str = "Letter", size: tuple[float, float]
     return buffer.getvalue()
 
 
+# The README tour's recipient ("Send a letter"), and her address as it is printed.
+TOUR_RECIPIENT = {
+    "name_lines": ["Anna Svensson"],
+    "street_lines": ["Storgatan 1"],
+    "postal_code": "114 51",
+    "city": "Stockholm",
+    "country": "SE",
+}
+TOUR_ADDRESS_LINES = ["Anna Svensson", "Storgatan 1", "114 51 Stockholm"]
+
+
 def tour_letter() -> bytes:
     """The README tour's letter, made as its one-liner makes it: reportlab's default page
-    (A4), "Hello from Postroom" at (72, 720), nothing in the envelope window."""
+    (A4), "Hello from Postroom" at (72, 560), nothing in the envelope window."""
     buffer = io.BytesIO()
     c = canvas.Canvas(buffer)
-    c.drawString(72, 720, "Hello from Postroom")
+    c.drawString(72, 560, "Hello from Postroom")
     c.save()
     return buffer.getvalue()

@@ -20,16 +20,10 @@ from tests.conftest import Tenant, wait_for
 from tests.integration.api.helpers import assert_error, get_letter, row_counts, send_letter
 from tests.support.letters import make_letter
 from tests.support.lots import handed_over_manifests
-from tests.support.pdfs import tour_letter
+from tests.support.pdfs import TOUR_RECIPIENT, tour_letter
 
 # The README's "Send a letter".
-ANNA = {
-    "name_lines": ["Anna Svensson"],
-    "street_lines": ["Storgatan 1"],
-    "postal_code": "114 51",
-    "city": "Stockholm",
-    "country": "SE",
-}
+ANNA = TOUR_RECIPIENT
 WINDOW = layout_for("din5008_a")
 
 

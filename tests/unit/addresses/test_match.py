@@ -8,14 +8,9 @@ import pytest
 from postroom.addresses.match import same_address
 from postroom.addresses.parse import parse_address
 from postroom.domain.model import Recipient
+from tests.support.pdfs import TOUR_RECIPIENT
 
-ANNA = Recipient(
-    name_lines=("Anna Svensson",),
-    street_lines=("Storgatan 1",),
-    postal_code="114 51",
-    city="Stockholm",
-    country="SE",
-)
+ANNA = Recipient.from_dict(TOUR_RECIPIENT)
 
 
 def read(*lines: str, home: str = "SE") -> Recipient:

@@ -20,18 +20,12 @@ from postroom.documents.barcodes import parse_sheet_code
 from postroom.documents.lot_files import PRINT_FILE, LotEntry, LotFileWriter
 from postroom.documents.zones import read_zone_lines, zone_is_blank, zone_to_rect
 from postroom.domain.geometry import MM_PER_POINT, layout_for
-from tests.support.pdfs import make_pdf, tour_letter
+from tests.support.pdfs import TOUR_ADDRESS_LINES, TOUR_RECIPIENT, make_pdf, tour_letter
 
 LOT_ID = "5d0c2b1a-2222-4333-8444-555566667777"
 LAYOUT = layout_for("din5008_a")
-ANNA = {
-    "name_lines": ["Anna Svensson"],
-    "street_lines": ["Storgatan 1"],
-    "postal_code": "114 51",
-    "city": "Stockholm",
-    "country": "SE",
-}
-ANNA_LINES = ["Anna Svensson", "Storgatan 1", "114 51 Stockholm"]
+ANNA = TOUR_RECIPIENT
+ANNA_LINES = TOUR_ADDRESS_LINES
 
 
 def entry(source: Path, n: int = 1, *, first: int = 1, pages: int = 1, **extra: Any) -> LotEntry:

@@ -25,19 +25,13 @@ from postroom.domain.states import PieceState
 from postroom.services.stages import COMPOSE_LOT
 from postroom.storage import tables
 from tests.support.letters import make_letter
-from tests.support.pdfs import tour_letter
+from tests.support.pdfs import TOUR_ADDRESS_LINES, TOUR_RECIPIENT, tour_letter
 from tests.unit.services.world import World
 
 WINDOW = layout_for("din5008_a")  # letter_immediate's envelope: the profile's default
 # The README's "Send a letter": the recipient as the tour sends it.
-ANNA = Recipient(
-    name_lines=("Anna Svensson",),
-    street_lines=("Storgatan 1",),
-    postal_code="114 51",
-    city="Stockholm",
-    country="SE",
-)
-ANNA_LINES = ["Anna Svensson", "Storgatan 1", "114 51 Stockholm"]
+ANNA = Recipient.from_dict(TOUR_RECIPIENT)
+ANNA_LINES = TOUR_ADDRESS_LINES
 
 
 def window_text(path: Path, page_number: int) -> list[str]:
