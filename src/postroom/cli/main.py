@@ -81,6 +81,9 @@ def _container(data_dir: Path | None = None, *, server: bool = False) -> Contain
         level=logging.INFO if server or _options["verbose"] else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not _options["verbose"]:
+        # A server says which schema upgrades it ran, not how Alembic loads its plugins.
+        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     try:
         settings = Settings(data_dir=data_dir) if data_dir is not None else Settings()
     except ValidationError as exc:
