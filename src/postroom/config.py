@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "development-only-secret-change-me"
@@ -77,6 +77,19 @@ class Settings(BaseSettings):
     # Sandbox accounts: the time between the automatic steps printed, posted, in transit
     # and delivered, on the sandbox account's own clock.
     sandbox_step_seconds: float = Field(default=3600.0, gt=0)
+
+    @field_validator("storage_url")
+    @classmethod
+    def _only_storage_we_have(cls, url: str) -> str:
+        """A store this version cannot write to stops the start: blobs written to the local
+        folder while the operator believes they are in a bucket would be lost with it."""
+        if url and not (url.startswith("file:///") and len(url) > len("file:///")):
+            raise ValueError(
+                f"POSTROOM_STORAGE_URL {url!r} cannot be used: this version stores blobs in "
+                "a folder only (empty: <data dir>/blobs, or file:///absolute/path); object "
+                "storage such as s3:// is not built yet"
+            )
+        return url
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

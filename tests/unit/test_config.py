@@ -103,3 +103,19 @@ def test_blobs_and_output_live_in_the_data_folder_by_default(tmp_path: Path) -> 
 def test_a_file_storage_url_moves_the_blobs(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, storage_url=f"file://{tmp_path / 'elsewhere'}")
     assert settings.blob_dir == tmp_path / "elsewhere"
+
+
+@pytest.mark.parametrize(
+    "url", ["s3://bucket/prefix", "gs://bucket", "file://relative/path", "file:///", "/srv/blobs"]
+)
+def test_a_storage_url_this_version_cannot_use_stops_the_start(url: str) -> None:
+    # Before, s3:// was silently ignored and every blob went to the local folder.
+    with pytest.raises(ValidationError, match=r"POSTROOM_STORAGE_URL .* cannot be used"):
+        Settings(storage_url=url)
+
+
+def test_a_file_storage_url_puts_the_blobs_there() -> None:
+    assert Settings(storage_url="file:///srv/postroom-blobs").blob_dir == Path(
+        "/srv/postroom-blobs"
+    )
+    assert Settings(storage_url="").blob_dir == Path("var") / "blobs"
