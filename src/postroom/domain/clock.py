@@ -33,3 +33,21 @@ class FixedClock:
     def advance(self, delta: timedelta) -> None:
         """Move time forward."""
         self._now += delta
+
+
+class TimeOutOfRange(ValueError):
+    """A time that cannot be said in UTC: it falls before year 1 or after year 9999 there."""
+
+
+def to_utc(moment: datetime) -> datetime:
+    """`moment` in UTC (a time without an offset is taken as UTC). Python's datetime stops
+    at years 1 and 9999, so 0001-01-01T00:00:00+01:00 has no UTC form: TimeOutOfRange (a
+    ValueError), never the OverflowError astimezone raises."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as exc:
+        raise TimeOutOfRange(
+            f"{moment.isoformat()} is outside the years 1 to 9999 once said in UTC"
+        ) from exc

@@ -19,7 +19,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, NotRequired, TypedDict
 
-from postroom.domain.errors import InvalidInput
+from postroom.domain.clock import TimeOutOfRange, to_utc
+from postroom.domain.errors import ErrorCode, InvalidInput
 from postroom.domain.model import new_id
 
 REFERENCE_MAX = 35  # Posten's trackingReference limit; the longest any carrier here uses
@@ -181,7 +182,14 @@ class TrackingEvent:
         if self.occurred_at.tzinfo is None:
             raise InvalidInput("the event time needs a UTC offset", detail={"field": "time"})
         if self.occurred_at.tzinfo is not UTC:
-            object.__setattr__(self, "occurred_at", self.occurred_at.astimezone(UTC))
+            try:
+                object.__setattr__(self, "occurred_at", to_utc(self.occurred_at))
+            except TimeOutOfRange as exc:
+                raise InvalidInput(
+                    f"the event time {exc}",
+                    code=ErrorCode.VALIDATION_ERROR,
+                    detail={"field": "time"},
+                ) from exc
 
     @classmethod
     def of(cls, fields: EventFields) -> TrackingEvent:

@@ -12,7 +12,7 @@ import io
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
@@ -24,7 +24,7 @@ from postroom.documents.proofs import (
     render_deposit_proof,
     write_atomically,
 )
-from postroom.domain.clock import Clock
+from postroom.domain.clock import Clock, to_utc
 from postroom.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from postroom.domain.model import Lot, MailPiece
 from postroom.domain.states import (
@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 DEPOSIT_PROOF_FILE = "deposit-proof.pdf"
 CSV_COLUMNS = ("piece_id", "status", "time", "reason")
+REASON_MAX = 2000  # characters of a row's reason, as POST /v1/lots/{id}/feedback takes
 CHUNK_ROWS = 5000
 # A print shop's clock may run a little ahead of ours; more than this is a typo.
 FUTURE_TOLERANCE = timedelta(minutes=10)
@@ -153,16 +154,24 @@ def read_csv(stream: TextIO) -> list[FeedbackRow]:
         )
     reader.fieldnames = header
     rows: list[FeedbackRow] = []
-    for record in reader:
-        rows.append(
-            FeedbackRow(
-                line=reader.line_num,
-                piece_id=(record.get("piece_id") or "").strip(),
-                status=(record.get("status") or "").strip().lower(),
-                time=(record.get("time") or "").strip(),
-                reason=(record.get("reason") or "").strip(),
+    try:
+        for record in reader:
+            rows.append(
+                FeedbackRow(
+                    line=reader.line_num,
+                    piece_id=(record.get("piece_id") or "").strip(),
+                    status=(record.get("status") or "").strip().lower(),
+                    time=(record.get("time") or "").strip(),
+                    reason=(record.get("reason") or "").strip(),
+                )
             )
-        )
+    except csv.Error as exc:  # e.g. a field over the csv module's 128 KiB field limit
+        line = reader.line_num + 1  # the record being read: lines read before it, plus one
+        raise InvalidInput(
+            f"the feedback file cannot be read at line {line}: {exc}",
+            code=ErrorCode.INVALID_FEEDBACK_FILE,
+            detail={"line": line},
+        ) from exc
     return rows
 
 
@@ -178,8 +187,8 @@ def read_csv_bytes(data: bytes) -> list[FeedbackRow]:
 
 
 def _parse_time(raw: str) -> datetime:
-    value = datetime.fromisoformat(raw)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    """An ISO 8601 time in UTC (none given: UTC); ValueError when it is not one."""
+    return to_utc(datetime.fromisoformat(raw))
 
 
 def _refuse(row: FeedbackRow, code: str, message: str) -> RowResult:
@@ -210,10 +219,15 @@ def apply_row(piece: MailPiece | None, row: FeedbackRow, now: datetime) -> RowRe
         return _refuse(
             row, "status_unknown", f"status must be printed, posted or failed, not {row.status!r}"
         )
+    if len(row.reason) > REASON_MAX:
+        return _refuse(
+            row, "reason_too_long", f"reason is {len(row.reason)} characters; at most {REASON_MAX}"
+        )
     try:
         at = _parse_time(row.time)
-    except ValueError:
-        return _refuse(row, "time_invalid", f"time must be ISO 8601, not {row.time!r}")
+    except ValueError:  # not ISO 8601, or no UTC form (TimeOutOfRange)
+        shown = row.time if len(row.time) <= 64 else f"{row.time[:64]}..."
+        return _refuse(row, "time_invalid", f"time must be ISO 8601 in years 1-9999, not {shown!r}")
     if at > now + FUTURE_TOLERANCE:
         return _refuse(row, "time_in_future", f"{row.time} is in the future")
     if piece is None:

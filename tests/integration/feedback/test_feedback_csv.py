@@ -234,3 +234,47 @@ def test_a_file_without_the_columns_is_refused_whole(
         files={"file": ("f.csv", io.BytesIO(b"id,state\n1,posted\n"), "text/csv")},
     )
     assert_error(response, 422, "invalid_feedback_file")
+
+
+def test_times_without_a_utc_form_and_overlong_reasons_are_refused_per_row(
+    idle_client: TestClient, container: Container, operator: Tenant, tenant: Tenant
+) -> None:
+    # Issue 20: these answered 500 (astimezone's OverflowError), the docs promise time_invalid.
+    lot = produced_lot(container, tenant.account_id, 3)
+    a, b, c = lot.piece_ids
+    result = post_csv(
+        idle_client,
+        operator,
+        feedback_csv(
+            [
+                (a, "posted", "0001-01-01T00:00:00+01:00", ""),
+                (b, "posted", "9999-12-31T23:59:59-01:00", ""),
+                (c, "failed", POSTED_AT.isoformat(), "x" * 2001),
+            ]
+        ),
+    )
+    codes = [(r["line"], r["code"]) for r in result["results"]]
+    assert codes == [(2, "time_invalid"), (3, "time_invalid"), (4, "reason_too_long")]
+    assert piece_states(container, lot.lot_id) == Counter({"transferred": 3})
+    whole_lot = idle_client.post(
+        f"/v1/lots/{lot.lot_id}/feedback",
+        headers=operator.headers,
+        json={"status": "posted", "time": "0001-01-01T00:00:00+01:00"},
+    )
+    assert_error(whole_lot, 422, "validation_error")
+    assert piece_states(container, lot.lot_id) == Counter({"transferred": 3})
+
+
+def test_a_field_over_the_csv_limit_refuses_the_file_whole(
+    idle_client: TestClient, operator: Tenant, tenant: Tenant, container: Container
+) -> None:
+    lot = produced_lot(container, tenant.account_id, 1)
+    data = feedback_csv([(lot.piece_ids[0], "failed", POSTED_AT.isoformat(), "x" * 2_000_000)])
+    response = idle_client.post(
+        "/v1/feedback",
+        headers=operator.headers,
+        files={"file": ("f.csv", io.BytesIO(data), "text/csv")},
+    )
+    error = assert_error(response, 422, "invalid_feedback_file")
+    assert "line 2" in error["message"] and "field larger than field limit" in error["message"]
+    assert piece_states(container, lot.lot_id) == Counter({"transferred": 1})

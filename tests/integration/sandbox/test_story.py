@@ -203,3 +203,13 @@ def test_bad_sandbox_requests(client: TestClient, sandbox_tenant: Tenant) -> Non
         404,
         "not_found",
     )
+    # Issue 20: a time with no UTC form answered 500.
+    assert_error(
+        client.post(
+            "/v1/sandbox/shipments/nope/events",
+            headers=tenant.headers,
+            json={"code": "020", "time": "0001-01-01T00:00:00+01:00"},
+        ),
+        422,
+        "validation_error",
+    )

@@ -3,11 +3,13 @@ batch endpoint at 20,000 events (must show 2 and 3 of the tracking issue)."""
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -290,3 +292,20 @@ def test_twenty_thousand_events_through_the_batch_endpoint(
     assert statuses == {"delivered": shipments}
     assert audited == 20_000
     assert datetime.now(UTC) > T0  # the times were stored as given, not as received
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+@pytest.mark.parametrize("prefer", [{}, {"Prefer": "respond-async"}], ids=["sync", "async"])
+def test_a_time_without_a_utc_form_is_a_validation_error(
+    client: TestClient, tenant: Tenant, container: Container, moment: str, prefer: dict[str, str]
+) -> None:
+    # Issue 20: these answered 500 (OverflowError in astimezone).
+    before = row_counts(container)
+    response = client.post(
+        "/v1/tracking/events",
+        headers={**tenant.headers, **prefer},
+        json={"reference": "R1", "time": moment, "code": "001"},
+    )
+    error = assert_error(response, 422, "validation_error")
+    assert "outside the years 1 to 9999" in json.dumps(error)
+    assert row_counts(container) == before

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
@@ -14,6 +14,7 @@ from postroom.addresses.validate import country_code
 from postroom.api.cursors import decode_time_cursor, encode_time_cursor
 from postroom.api.idempotency import idempotent
 from postroom.api.schemas import EmailIn, LetterOut, LetterPage, OptionsIn, RecipientIn
+from postroom.domain.clock import TimeOutOfRange, to_utc
 from postroom.domain.errors import ErrorCode, InvalidInput
 from postroom.domain.model import Recipient
 from postroom.domain.states import PieceState
@@ -61,11 +62,9 @@ def _utc(name: str, value: datetime | None) -> datetime | None:
     if value.tzinfo is None:
         raise InvalidInput(f"{name} needs a UTC offset (e.g. Z)", code=ErrorCode.VALIDATION_ERROR)
     try:
-        return value.astimezone(UTC)
-    except OverflowError as exc:
-        raise InvalidInput(
-            f"{name} is out of range in UTC", code=ErrorCode.VALIDATION_ERROR
-        ) from exc
+        return to_utc(value)
+    except TimeOutOfRange as exc:
+        raise InvalidInput(f"{name}: {exc}", code=ErrorCode.VALIDATION_ERROR) from exc
 
 
 @router.post("", status_code=201, response_model=LetterOut, summary="Send a letter")

@@ -17,6 +17,7 @@ from postroom.domain.errors import ErrorCode, InvalidInput
 from postroom.domain.model import Lot
 from postroom.domain.states import LotState
 from postroom.http.deps import ContainerDep, PrincipalDep
+from postroom.http.times import UtcDatetime
 from postroom.services import feedback, production
 from postroom.services.feedback import FeedbackReport, FeedbackStatus
 
@@ -79,7 +80,7 @@ class LotFeedbackIn(BaseModel):
     """One status for every piece of a lot."""
 
     status: FeedbackStatus
-    time: datetime = Field(description="ISO 8601; without an offset it is read as UTC")
+    time: UtcDatetime = Field(description="ISO 8601; without an offset it is read as UTC")
     reason: str = Field(default="", max_length=2000)
 
 

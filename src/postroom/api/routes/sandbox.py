@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from postroom.api.routes.tracking import CODE_PATTERN, IngestOut
 from postroom.domain.errors import ErrorCode, InvalidInput
 from postroom.http.deps import ContainerDep, PrincipalDep
+from postroom.http.times import UtcAwareDatetime
 from postroom.services import sandbox, tracking
 
 router = APIRouter(tags=["sandbox"])
@@ -37,7 +38,7 @@ class SandboxEventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: str = Field(pattern=CODE_PATTERN)
-    time: AwareDatetime | None = None
+    time: UtcAwareDatetime | None = None
     additional_code: str | None = Field(default=None, pattern=CODE_PATTERN)
     location: str | None = Field(default=None, max_length=255)
     message: str | None = Field(default=None, max_length=1000)

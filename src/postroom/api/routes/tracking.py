@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -38,6 +37,7 @@ from postroom.domain.tracking import (
     TrackingEvent,
 )
 from postroom.http.deps import ContainerDep, PrincipalDep
+from postroom.http.times import UtcAwareDatetime
 from postroom.services import tracking
 from postroom.services.retry import retrying
 
@@ -57,7 +57,7 @@ class EventIn(TypedDict):
     """One carrier event. The time must carry its UTC offset; codes keep leading zeros."""
 
     reference: Annotated[str, Field(min_length=1, max_length=REFERENCE_MAX)]
-    time: AwareDatetime
+    time: UtcAwareDatetime
     code: Code
     additional_code: NotRequired[Code | None]
     source: NotRequired[

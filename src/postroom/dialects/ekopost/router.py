@@ -49,6 +49,7 @@ from postroom.dialects.ekopost.schemas import (
     ErrorOut,
     utc_date,
 )
+from postroom.domain.clock import to_utc
 from postroom.domain.errors import NotFound
 from postroom.domain.model import PieceOptions, Plex, Postage, Recipient
 from postroom.domain.reachability import ReachKind
@@ -117,10 +118,9 @@ def _moment(name: str, value: str) -> datetime:
     """A "Date in UTC format" query parameter: a date is that day's UTC midnight, a time
     without an offset is UTC. Anything else is 115 (invalid search parameters)."""
     try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
+        return to_utc(datetime.fromisoformat(value.strip()))
+    except ValueError:  # not ISO 8601, or out of range in UTC (TimeOutOfRange)
         raise EkopostError(EkopostCode.SEARCH_INVALID, f"{name} is not a date: {value!r}") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 @router.get("/campaigns", response_model=list[CampaignOut], summary="Get campaigns")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from postroom.dialects.ekopost.mapping import (
     CAMPAIGN_STATES,
@@ -15,6 +15,7 @@ from postroom.dialects.ekopost.mapping import (
     address_type,
     envelope_fields,
 )
+from postroom.domain.clock import to_utc
 from postroom.domain.model import Batch, Document, MailPiece, Recipient
 
 
@@ -31,9 +32,7 @@ def date_text(day: date | None) -> str | None:
 def utc_date(value: datetime | date) -> date:
     """The UTC day of a "Date in UTC format" (a bare date is taken as it is)."""
     if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC)
-        return value.date()
+        return to_utc(value).date()
     return value
 
 
@@ -46,6 +45,14 @@ class CampaignIn(BaseModel):
     output_date: datetime | date | None = None
     cost_center: str = Field(default="", max_length=100)
     signing: bool = False
+
+    @field_validator("output_date")
+    @classmethod
+    def _has_a_utc_day(cls, value: datetime | date | None) -> datetime | date | None:
+        """A time with an offset must have a UTC form (years 1 to 9999): else 127."""
+        if isinstance(value, datetime):
+            return to_utc(value)  # TimeOutOfRange is a ValueError: a validation error
+        return value
 
 
 class CampaignOut(BaseModel):

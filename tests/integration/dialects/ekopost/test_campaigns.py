@@ -120,6 +120,11 @@ def test_invalid_input_is_127_in_ekopost_form_and_stores_nothing(
     assert_error(not_json, 400, "127")
     too_long = eko.post("/ekopost/campaigns", json={"name": "n" * 201}, headers=tenant.headers)
     assert_error(too_long, 400, "127")
+    # Issue 20: a time with no UTC form (years 1 to 9999 there) answered 500.
+    for edge in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"):
+        no_utc = eko.post("/ekopost/campaigns", json={"output_date": edge}, headers=tenant.headers)
+        assert_error(no_utc, 400, "127")
+        assert "output_date" in no_utc.json()["developer_message"]
     assert batch_count(container) == 0
 
 
@@ -174,6 +179,8 @@ def test_get_campaigns_refuses_bad_search_parameters(eko: TestClient, tenant: Te
         ({"start": "yesterday"}, "115"),
         ({"stop": "2026-13-01"}, "115"),
         ({"state": "sleeping"}, "115"),
+        ({"start": "0001-01-01T00:00:00+01:00"}, "115"),  # no UTC form: was a 500
+        ({"stop": "9999-12-31T23:59:59-01:00"}, "115"),
         ({"start": "2026-11-23", "stop": "2026-11-22"}, "116"),
         ({"start": "2026-11-22", "stop": "2026-11-22"}, "116"),
     ):
