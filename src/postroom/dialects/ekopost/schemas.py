@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from postroom.dialects.ekopost.mapping import (
     CAMPAIGN_STATES,
@@ -36,6 +36,21 @@ def utc_date(value: datetime | date) -> date:
     return value
 
 
+def _true_or_false(value: object) -> object:
+    """Ekopost's booleans: JSON true/false, or the strings "true"/"false" as real clients send
+    them (any case); null is "not given" (false). Anything else ("yes", 1, "on"), which
+    pydantic's lax bool would take, is refused: a validation error, 127."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ValueError(f"must be true or false, not {value!r}")
+
+
+# A seed "Boolean": see _true_or_false.
+EkopostBool = Annotated[bool, BeforeValidator(_true_or_false)]
+
+
 class CampaignIn(BaseModel):
     """Create campaign. Fields the seed does not list are ignored, as a lenient server would."""
 
@@ -44,7 +59,7 @@ class CampaignIn(BaseModel):
     name: str = Field(default="", max_length=200)
     output_date: datetime | date | None = None
     cost_center: str = Field(default="", max_length=100)
-    signing: bool = False
+    signing: EkopostBool = False
 
     @field_validator("output_date")
     @classmethod
@@ -99,9 +114,9 @@ class EnvelopeIn(BaseModel):
     address: dict[str, Any] | None = None
     postage: str | None = Field(default=None, max_length=20)
     plex: str | None = Field(default=None, max_length=20)
-    color: bool = False
-    pu: bool = False
-    kb: bool = False
+    color: EkopostBool = False
+    pu: EkopostBool = False
+    kb: EkopostBool = False
     consignor_contact: str | None = Field(default=None, max_length=254)
     agent: str | None = Field(default=None, max_length=200)
     unique_id: str | None = Field(default=None, max_length=100)
@@ -198,7 +213,7 @@ class ContentIn(BaseModel):
     mime: str = Field(default="", max_length=100)
     length: int | None = Field(default=None, ge=0)
     type: str = Field(default="document", max_length=20)
-    return_address: bool = False
+    return_address: EkopostBool = False
     address: dict[str, Any] | None = None
 
 

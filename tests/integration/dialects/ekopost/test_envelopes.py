@@ -340,3 +340,22 @@ def test_108_117_118_attachment_mime_and_sizes_that_do_not_match(
     annex = {**content_body(make_pdf(1), kind="attachment"), "length": 12}
     assert_error(eko.post(f"{base}/content", json=annex, headers=tenant.headers), 400, "118")
     assert _stored(container) == before
+
+
+def test_127_a_boolean_that_is_neither_true_nor_false(
+    eko: TestClient, container: Container, tenant: Tenant
+) -> None:
+    # Issue 20: "color": "yes" was kept as true. Real clients send "true"/"false" strings.
+    campaign_id = create_campaign(eko, tenant.headers)
+    before = _stored(container)
+    for wrong in ({"color": "yes"}, {"pu": 1}, {"kb": "on"}):
+        refused = eko.post(
+            f"/ekopost/campaigns/{campaign_id}/envelopes", json=wrong, headers=tenant.headers
+        )
+        assert_error(refused, 400, "127")
+        assert next(iter(wrong)) in refused.json()["developer_message"]
+    assert _stored(container) == before
+    as_strings = create_envelope(eko, tenant.headers, campaign_id, color="true", pu="False")
+    assert as_strings["color"] is True
+    as_null = create_envelope(eko, tenant.headers, campaign_id, color=None)
+    assert as_null["color"] is False
