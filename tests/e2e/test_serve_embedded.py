@@ -100,6 +100,26 @@ def test_serve_prints_a_demo_key_and_a_letter_lands_in_a_lot_within_5_seconds(
     print(f"letter in a lot file {elapsed:.2f} s after the POST")
 
 
+def test_a_key_in_the_query_string_is_refused_and_kept_out_of_the_access_log(
+    served: tuple[str, Path, str], tmp_path: Path
+) -> None:
+    base, data_dir, _ = served
+    key = (data_dir / "demo-api-key").read_text().strip()
+    log_path = tmp_path / "serve.log"  # the served fixture's log: the same tmp_path
+    printed = log_path.read_text().count(key)  # the start banner shows the demo key
+
+    refused = httpx.get(f"{base}/v1/letters", params={"api_key": key, "limit": 1}, timeout=30)
+    assert refused.status_code == 401
+
+    def logged() -> str | None:
+        text = log_path.read_text()
+        return text if "/v1/letters?" in text else None
+
+    text = wait_for(logged, timeout=10, every=0.1)
+    assert "GET /v1/letters?api_key=[redacted]&limit=1" in text
+    assert text.count(key) == printed, "the key reached the access log"
+
+
 def _cli(data_dir: Path, *args: str) -> str:
     result = subprocess.run(
         [*CLI, *args, "--data-dir", str(data_dir)],

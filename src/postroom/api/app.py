@@ -28,6 +28,7 @@ from postroom.api.routes import (
 )
 from postroom.bootstrap import Container
 from postroom.dialects.registry import load_dialects
+from postroom.http.logs import redact_access_log
 from postroom.worker.runtime import WorkerRuntime
 
 LANDING = """<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -44,6 +45,7 @@ def create_app(container: Container, *, run_worker: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        redact_access_log()  # after the server configured its loggers
         if runtime is not None:
             runtime.start()
         try:
