@@ -16,7 +16,7 @@ from postroom.services.credentials import (
     hash_secret,
     new_api_key,
     new_session_token,
-    verify_password,
+    verify_user_password,
 )
 from postroom.services.ports import UnitOfWork
 
@@ -209,7 +209,8 @@ def authenticate_password(*, uow: UnitOfWork, username: str, password: str) -> P
     """The principal for a username and password."""
     with uow:
         user = uow.accounts.user_by_username(username)
-        if user is None or not verify_password(user.password_hash, password):
+        known = user.password_hash if user is not None else None
+        if not verify_user_password(known, password) or user is None:
             raise Unauthenticated("wrong username or password")
         return Principal(account_id=user.account_id, user_id=user.id)
 

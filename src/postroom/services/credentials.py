@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -26,6 +27,22 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@cache
+def _stand_in_hash() -> str:
+    """A hash of a random password, made once: what an unknown username is checked against."""
+    return _hasher.hash(secrets.token_urlsafe(32))
+
+
+def verify_user_password(password_hash: str | None, password: str) -> bool:
+    """verify_password for a user who may not exist (password_hash None): an unknown username
+    costs the same argon2 verification as a wrong password, so the answer's timing does not
+    tell which usernames exist (issue 20: 0.004 s against 0.17-0.41 s)."""
+    if password_hash is None:
+        verify_password(_stand_in_hash(), password)
+        return False
+    return verify_password(password_hash, password)
 
 
 def hash_secret(secret: str) -> str:
