@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 from tests.e2e.test_cli_lots import run
@@ -39,3 +40,20 @@ def test_audit_verify_of_an_unknown_account_fails_with_not_found(tmp_path: Path)
     assert result.returncode == 1
     assert "not_found" in result.stderr
     assert result.stdout == ""
+
+
+def test_an_account_is_created_with_its_return_address(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    line = "Acme Utilities, Box 12, 111 22 Stockholm"
+    created = run("accounts", "create", "Acme", "--return-address", line, data_dir=data)
+    assert created.returncode == 0, created.stderr
+    account_id = json.loads(created.stdout)["id"]
+    with sqlite3.connect(data / "postroom.db") as db:
+        stored = db.execute("SELECT return_address FROM accounts WHERE id = ?", (account_id,))
+        assert stored.fetchall() == [(line,)]
+
+    too_long = run("accounts", "create", "Initech", "--return-address", "x" * 81, data_dir=data)
+    assert too_long.returncode == 1
+    assert "return_address_too_long" in too_long.stderr
+    listed = run("accounts", "list", "--json", data_dir=data)
+    assert [json.loads(row)["name"] for row in listed.stdout.splitlines()] == ["Acme"]

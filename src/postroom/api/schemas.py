@@ -251,6 +251,23 @@ class AccountOut(BaseModel):
     )
     spent_this_month_minor: int = Field(description="Charged since month_start, in minor units")
     month_start: datetime = Field(description="When this calendar month began (UTC)")
+    return_address: str = Field(
+        default="",
+        description="The sender's return line printed in small type above the recipient "
+        "(window and address page); empty: none",
+    )
+
+
+class AccountPatch(BaseModel):
+    """What an account may change of its own."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    return_address: str = Field(
+        description="One line of printable text, e.g. 'Acme Utilities, Box 12, 111 22 "
+        "Stockholm', at most 80 characters and as wide as one line in 6 pt fits the "
+        "narrowest return zone; empty removes it. Letters accepted from now on print it."
+    )
 
 
 class LetterPage(BaseModel):

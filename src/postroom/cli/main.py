@@ -173,6 +173,9 @@ def accounts_create(
     operator: Annotated[
         bool, typer.Option("--operator", help="The print room's account: sees every lot")
     ] = False,
+    return_address: Annotated[
+        str, typer.Option(help="Return line printed above the recipient, e.g. 'Acme, Box 12'")
+    ] = "",
     data_dir: DataDirOption = None,
 ) -> None:
     """Create an account (and its first user); prints JSON with the account id."""
@@ -189,6 +192,7 @@ def accounts_create(
             username=username,
             password=password,
             operator=operator,
+            return_address=return_address,
         )
     except DomainError as exc:
         raise _fail(exc) from exc

@@ -1,4 +1,5 @@
-"""Generated address pages: the recipient printed in the envelope's address zone (reportlab).
+"""Generated address pages: the recipient printed in the envelope's address zone, and the
+sender's return line above it in small type where the layout has room for one (reportlab).
 
 A lot's address pages are written as one PDF (one page each), so they share one embedded
 font, and the composer copies them in from there, or draws them over a letter's first page
@@ -17,7 +18,17 @@ from reportlab.pdfgen import canvas
 
 from postroom.addresses.country_names import country_name
 from postroom.addresses.formats import country_format, town_line
-from postroom.domain.geometry import MM_PER_POINT, PAGE_SIZE_MM, EnvelopeLayout, PageFormat
+from postroom.domain.geometry import (
+    LAYOUTS,
+    MM_PER_POINT,
+    PAGE_SIZE_MM,
+    RETURN_ADDRESS_ZONES,
+    RETURN_FONT_SIZE_PT,
+    RETURN_SMALLEST_FONT_SIZE_PT,
+    EnvelopeLayout,
+    PageFormat,
+    return_line_baseline_mm,
+)
 
 FONT_NAME = "PostroomAddress"
 FALLBACK_FONT = "Helvetica"  # standard 14: Latin-1 only, used when no TrueType font is found
@@ -37,6 +48,7 @@ LETTER_INSET_MM = 3.2  # 1/8 in from the window edge
 TOP_GAP_MM = 0.6  # between the zone's top and the first line's ascenders
 ASCENT = 0.8  # of the font size, above the baseline
 DESCENT = 0.3
+RETURN_MAX_CHARACTERS = 80
 
 
 @cache
@@ -101,12 +113,65 @@ def fit_problem(layout: EnvelopeLayout, lines: Sequence[str]) -> str | None:
     return None
 
 
-def write_address_pages(path: Path, pages: Sequence[tuple[EnvelopeLayout, Sequence[str]]]) -> None:
-    """Write one page per (layout, lines) into `path`, each on the layout's paper."""
+def _return_size(layout: EnvelopeLayout, text: str) -> float | None:
+    """The font size the return line is set in on this layout; None when it is too wide
+    even at the smallest size."""
+    zone = RETURN_ADDRESS_ZONES.get(layout.code)
+    if zone is None:
+        return None
+    _, _, inset = _type(layout)
+    room = zone.width_mm - 2 * inset
+    for size in (RETURN_FONT_SIZE_PT, RETURN_SMALLEST_FONT_SIZE_PT):
+        if pdfmetrics.stringWidth(text, _font(), size) * MM_PER_POINT <= room:
+            return size
+    return None
+
+
+def return_line_problem(text: str) -> str | None:
+    """Why `text` cannot be a return line (too long for one line in small type on a layout
+    that prints one); None when it fits every layout."""
+    if len(text) > RETURN_MAX_CHARACTERS:
+        return f"it has {len(text)} characters and a return line at most {RETURN_MAX_CHARACTERS}"
+    for layout in LAYOUTS.values():
+        if layout.code in RETURN_ADDRESS_ZONES and _return_size(layout, text) is None:
+            zone = RETURN_ADDRESS_ZONES[layout.code]
+            _, _, inset = _type(layout)
+            wide = pdfmetrics.stringWidth(text, _font(), RETURN_SMALLEST_FONT_SIZE_PT)
+            return (
+                f"it is {wide * MM_PER_POINT:.0f} mm wide at {RETURN_SMALLEST_FONT_SIZE_PT:g} pt "
+                f"and the {layout.code} return line takes {zone.width_mm - 2 * inset:.0f} mm"
+            )
+    return None
+
+
+def _draw_return_line(
+    pdf: canvas.Canvas, layout: EnvelopeLayout, text: str, height_mm: float
+) -> None:
+    zone = RETURN_ADDRESS_ZONES.get(layout.code)
+    size = _return_size(layout, text)
+    if zone is None or size is None:
+        return  # no room on this layout (refused when the account set it; never squeezed)
+    _, _, inset = _type(layout)
+    pdf.setFont(_font(), size)
+    pdf.drawString(
+        (zone.left_mm + inset) / MM_PER_POINT,
+        (height_mm - return_line_baseline_mm(layout, zone)) / MM_PER_POINT,
+        text,
+    )
+
+
+def write_address_pages(
+    path: Path,
+    pages: Sequence[tuple[EnvelopeLayout, Sequence[str]]],
+    *,
+    return_lines: Sequence[str] = (),
+) -> None:
+    """Write one page per (layout, lines) into `path`, each on the layout's paper, with the
+    sender's return line of the same position in `return_lines` ("" or missing: none)."""
     font = _font()
     pdf = canvas.Canvas(str(path), pageCompression=1)
     pdf.setTitle("Address pages")
-    for layout, lines in pages:
+    for number, (layout, lines) in enumerate(pages):
         width_mm, height_mm = PAGE_SIZE_MM[layout.page_format]
         pdf.setPageSize((width_mm / MM_PER_POINT, height_mm / MM_PER_POINT))
         size, leading, inset = _type(layout)
@@ -123,5 +188,7 @@ def write_address_pages(path: Path, pages: Sequence[tuple[EnvelopeLayout, Sequen
                 (height_mm - baseline_mm) / MM_PER_POINT,
                 line,
             )
+        if number < len(return_lines) and return_lines[number]:
+            _draw_return_line(pdf, layout, return_lines[number], height_mm)
         pdf.showPage()
     pdf.save()

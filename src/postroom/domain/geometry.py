@@ -242,8 +242,8 @@ _ALL_LAYOUTS = (
 
 LAYOUTS: dict[str, EnvelopeLayout] = {layout.code: layout for layout in _ALL_LAYOUTS}
 
-# Where the sender's return line goes, for the layouts whose window shows one: the DIN
-# Zusatz- und Vermerkzone, and the upper window of the #10 double-window envelope.
+# Where the sender's return line goes: the DIN Zusatz- und Vermerkzone, and the upper
+# window of the #10 double-window envelope.
 RETURN_ADDRESS_ZONES: dict[str, Zone] = {
     **{
         code: _din_endorsement_zone(DIN5008_A_ADDRESS_FIELD_TOP_MM)
@@ -256,7 +256,42 @@ RETURN_ADDRESS_ZONES: dict[str, Zone] = {
     "us10_double_window": Zone(
         US10_RETURN_LEFT_MM, US10_RETURN_TOP_MM, US10_RETURN_WIDTH_MM, US10_RETURN_HEIGHT_MM
     ),
+    # The window-less layout's address page is set as DIN form B (see its layout above).
+    "windowless": _din_endorsement_zone(DIN5008_B_ADDRESS_FIELD_TOP_MM),
 }
+
+
+# The return line (DIN 5008's Rücksendeangabe): one line in small type, 7 pt (6 pt when it
+# is wider than its zone). DIN puts it at the foot of the Zusatz- und Vermerkzone, directly
+# above the address zone; on US Letter it goes at the top of the #10 envelope's return
+# window, 1/8 in inside its edges.
+RETURN_FONT_SIZE_PT = 7.0
+RETURN_SMALLEST_FONT_SIZE_PT = 6.0
+RETURN_ASCENT = 0.8  # of the font size, above the baseline (as the address page sets type)
+RETURN_DESCENT = 0.3
+A4_RETURN_BASELINE_ABOVE_MM = 2.5  # above the address zone: its descenders stay 1.7 mm clear
+LETTER_RETURN_INSET_MM = _mm(0.125)
+RETURN_MARGIN_MM = 0.5  # around the line's box: what must be blank for it to be printed
+
+
+def return_line_baseline_mm(layout: EnvelopeLayout, zone: Zone) -> float:
+    """The baseline of the return line in its `zone` (RETURN_ADDRESS_ZONES) on `layout`."""
+    if layout.page_format is PageFormat.LETTER:
+        ascent = RETURN_ASCENT * RETURN_FONT_SIZE_PT * MM_PER_POINT
+        return zone.top_mm + LETTER_RETURN_INSET_MM + ascent
+    return zone.bottom_mm - A4_RETURN_BASELINE_ABOVE_MM
+
+
+def return_line_zone(layout: EnvelopeLayout) -> Zone | None:
+    """Where the layout's return line is printed (its line box and a small margin, across
+    its zone): what must be blank in a document whose first page takes it. None: no room."""
+    zone = RETURN_ADDRESS_ZONES.get(layout.code)
+    if zone is None:
+        return None
+    baseline = return_line_baseline_mm(layout, zone)
+    top = baseline - RETURN_ASCENT * RETURN_FONT_SIZE_PT * MM_PER_POINT - RETURN_MARGIN_MM
+    bottom = baseline + RETURN_DESCENT * RETURN_FONT_SIZE_PT * MM_PER_POINT + RETURN_MARGIN_MM
+    return Zone(zone.left_mm, top, zone.width_mm, bottom - top)
 
 
 def layout_for(code: str) -> EnvelopeLayout:

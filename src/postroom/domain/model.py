@@ -40,6 +40,8 @@ class Account:
     currency: str = "SEK"
     operator: bool = False  # the print room's own account: sees every lot, reports feedback
     clock_offset_seconds: int = 0  # sandbox accounts: how far their clock runs ahead
+    # The sender's return line printed above the recipient ("" = none), one line of text.
+    return_address: str = ""
     id: str = field(default_factory=new_id)
 
 
@@ -343,6 +345,9 @@ class MailPiece:
     dialect_fields: dict[str, Any] = field(default_factory=dict)
     # When retention removed its recipient (its country stays) and other personal details.
     redacted_at: datetime | None = None
+    # The sender's return line as it prints with the piece: its account's return address
+    # when it was accepted, "" when it has none or its document has no room for it.
+    return_line: str = ""
     id: str = field(default_factory=new_id)
 
     def redact(self, now: datetime) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from postroom.documents.address_page import return_line_problem
 from postroom.domain.clock import Clock
 from postroom.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound, Unauthenticated
 from postroom.domain.model import Account, ApiKey, SessionToken, Shop, User
@@ -45,11 +47,14 @@ def create_account(
     username: str | None = None,
     password: str | None = None,
     operator: bool = False,
+    return_address: str = "",
 ) -> Account:
     """Create an account, with its first user when a username and password are given;
-    `operator` makes it the print room's (it sees every lot and reports feedback)."""
+    `operator` makes it the print room's (it sees every lot and reports feedback);
+    `return_address` is the sender's return line printed above its letters' recipients."""
     if not name.strip():
         raise InvalidInput("an account needs a name")
+    return_address = checked_return_address(return_address)
     if credit_minor < 0:
         raise InvalidInput("credit cannot be negative")
     if (username is None) != (password is None):
@@ -67,6 +72,7 @@ def create_account(
             credit_minor=credit_minor,
             created_at=clock.now(),
             operator=operator,
+            return_address=return_address,
         )
         uow.accounts.add(account)
         if username is not None and password is not None:
@@ -101,6 +107,40 @@ def find_account(*, uow: UnitOfWork, ref: str) -> Account:
                 code=ErrorCode.ACCOUNT_NAME_TAKEN,
             )
         return named[0]
+
+
+def checked_return_address(text: str) -> str:
+    """`text` as a return line (surrounding spaces dropped; "" for none); InvalidInput
+    return_address_invalid for a control character (a line break among them),
+    return_address_too_long when it does not fit one line in small type."""
+    text = text.strip()
+    if any(unicodedata.category(ch).startswith("C") for ch in text):
+        raise InvalidInput(
+            "the return address is one line of printable text: no line breaks, tabs or "
+            "other control characters (separate its parts with commas)",
+            code=ErrorCode.RETURN_ADDRESS_INVALID,
+        )
+    problem = return_line_problem(text)
+    if problem is not None:
+        raise InvalidInput(
+            f"the return address does not fit one line in small type: {problem}; shorten it",
+            code=ErrorCode.RETURN_ADDRESS_TOO_LONG,
+            detail={"length": len(text)},
+        )
+    return text
+
+
+def set_return_address(*, uow: UnitOfWork, account_id: str, return_address: str) -> Account:
+    """Set the account's return address ("" removes it); letters accepted from now on
+    print it (those accepted before keep the line they were accepted with)."""
+    text = checked_return_address(return_address)
+    with uow:
+        account = uow.accounts.get(account_id)
+        if account is None:
+            raise NotFound(f"no account {account_id}")
+        account.return_address = text
+        uow.commit()
+        return account
 
 
 def list_accounts(*, uow: UnitOfWork) -> Sequence[Account]:

@@ -63,6 +63,7 @@ accounts = Table(
     Column("created_at", UTCDateTime, nullable=False),
     # Sandbox accounts only: how far their clock runs ahead of the real one.
     Column("clock_offset_seconds", BigInteger, nullable=False, default=0),
+    Column("return_address", String(200), nullable=False, default=""),  # migration 0011
 )
 
 users = Table(
@@ -270,6 +271,7 @@ mail_pieces = Table(
     # What a dialect keeps that the core does not use (an envelope's name, REK services).
     Column("dialect_fields", JSON, nullable=False, default=dict),
     Column("redacted_at", UTCDateTime, nullable=True),  # migration 0009
+    Column("return_line", String(200), nullable=False, default=""),  # migration 0011
     Index("ix_mail_pieces_account_created", "account_id", "created_at", "id"),
     Index("ix_mail_pieces_batch", "batch_id", "document_id", "first_page"),
     Index("ix_mail_pieces_state", "state"),
