@@ -36,7 +36,7 @@ from postroom.documents.split import SplitError, SplitRule, iter_starts, starts
 from postroom.documents.spool import Spool
 from postroom.documents.zones import read_zone_lines, text_outside_zone, zone_is_blank
 from postroom.domain.findings import Finding, Severity
-from postroom.domain.geometry import EnvelopeLayout, layout_for
+from postroom.domain.geometry import EnvelopeLayout, layout_for, return_line_zone
 
 # Preflight findings for content that is removed from what is printed.
 ACTIVE_CONTENT_CODES = frozenset(
@@ -91,6 +91,9 @@ class AnalysisRequest:
     # Also tell whether anything at all is drawn in the window zone and its clear margin (a
     # letter whose address Postroom may print there); only with read_window.
     inspect_window: bool = False
+    # Also tell whether the place of the sender's return line is blank (a letter whose
+    # account has a return address); only with inspect_window.
+    inspect_return_line: bool = False
     default_country: str = ""  # "" means the profile's default country
     stripped_path: str = ""  # where to write a copy without active content, if any is found
     page_count: int = 0  # from the first look; 0 when unknown
@@ -135,6 +138,9 @@ class PageScan:
     address: ParsedAddress | None
     findings: tuple[Finding, ...]  # empty window, something printed in the clear zone
     window_blank: bool | None = None  # nothing drawn in the clear zone; None: not looked at
+    # Nothing drawn where the return line goes (geometry.return_line_zone); None: not
+    # looked at (not asked, the window is not blank, or the layout has no room for one).
+    return_line_blank: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +162,7 @@ class PieceScan:
     address: ParsedAddress | None  # None when the window was not read (address given)
     findings: tuple[Finding, ...]  # page problems in its range, clear zone, empty window
     window_blank: bool | None = None  # see PageScan
+    return_line_blank: bool | None = None  # see PageScan
 
 
 @dataclass(frozen=True)
@@ -298,9 +305,13 @@ def _scan(
                 continue
             findings = _window_findings(page, textpage, layout, lines, number)
             blank = None
+            return_blank = None
             if request.inspect_window and layout.window:
                 blank = not lines and zone_is_blank(page, layout.clear_zone)
-            found.append(PageScan(number, flagged, lines, address, findings, blank))
+                return_zone = return_line_zone(layout)
+                if blank and request.inspect_return_line and return_zone is not None:
+                    return_blank = zone_is_blank(page, return_zone)
+            found.append(PageScan(number, flagged, lines, address, findings, blank, return_blank))
         finally:
             textpage.close()
             page.close()
@@ -370,6 +381,7 @@ def _pieces(
             address=mine.address if mine else None,
             findings=tuple(findings),
             window_blank=mine.window_blank if mine else None,
+            return_line_blank=mine.return_line_blank if mine else None,
         )
 
 

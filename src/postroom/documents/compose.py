@@ -60,6 +60,8 @@ class PiecePlan:
     address_lines: tuple[str, ...] | None = None  # None: no address page, nothing in the window
     # True: address_lines go into the window zone of the first page, not on a page of their own.
     address_in_window: bool = False
+    # Printed in small type above the address (with address_lines only; "" = none).
+    return_line: str = ""
 
 
 @dataclass(frozen=True)
@@ -118,10 +120,13 @@ def compose_print_file(
     """Write the lot's print PDF to `path`; `scratch` is a folder for intermediate files."""
     sources = _Sources(plans)
     address_path = scratch / ADDRESS_PAGES_FILE
-    address_plans = [(p.layout, p.address_lines) for p in plans if p.address_lines is not None]
+    with_address = [p for p in plans if p.address_lines is not None]
+    address_plans = [(p.layout, p.address_lines or ()) for p in with_address]
     address_pages: list[pikepdf.Dictionary] = []
     if address_plans:
-        write_address_pages(address_path, address_plans)
+        write_address_pages(
+            address_path, address_plans, return_lines=[p.return_line for p in with_address]
+        )
         # A file of this lot only: read whole, not indexed.
         address_pages = sources.pages(PageRange(address_path, 1, len(address_plans)), indexed=False)
     out = pikepdf.new()

@@ -68,6 +68,8 @@ class LotEntry:
     address_page: bool = False
     # The recipient printed into the window zone of its first page (no address page).
     address_in_window: bool = False
+    # The sender's return line, printed above the address Postroom prints ("" = none).
+    return_line: str = ""
     layout: str = DEFAULT_LAYOUT  # envelope layout code
     home_country: str = ""  # the address page names the country of any other
     weight_g: int = 0
@@ -90,6 +92,7 @@ class LotEntry:
             duplex=self.options.get("plex") == "duplex",
             address_lines=lines,
             address_in_window=self.address_in_window and not self.address_page,
+            return_line=self.return_line if lines is not None else "",
         )
 
 

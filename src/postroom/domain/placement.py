@@ -12,6 +12,7 @@ from postroom.domain.model import AddressPlacement
 WINDOW_ZONE_NOT_BLANK = "window_zone_not_blank"
 WINDOW_ADDRESS_MISMATCH = "window_address_mismatch"
 ADDRESS_DOES_NOT_FIT = "address_does_not_fit"
+RETURN_LINE_NOT_PRINTED = ErrorCode.RETURN_LINE_NOT_PRINTED.value
 # What reading the window says about the window itself. Both matter when the address is
 # read from it; when Postroom prints a given recipient there, only blankness does, and a
 # given recipient printed as is by the document is judged by whether it matches instead.
@@ -78,6 +79,20 @@ def window_not_blank(lines: Sequence[str]) -> Finding:
         f"the address is to be printed into the envelope window, but the window zone and its "
         f"margin are not blank ({held}): leave them empty, choose as_printed if the document "
         "carries the address, or address_page",
+        page=1,
+    )
+
+
+def return_line_not_printed() -> Finding:
+    """The account's return line is left out: where it goes above the window's address
+    zone, the document already has something drawn (a warning: the letter still goes)."""
+    return Finding(
+        RETURN_LINE_NOT_PRINTED,
+        Severity.WARNING,
+        "the account's return address is not printed on this letter: the document has "
+        "something drawn where it goes, directly above the window's address zone, and "
+        "Postroom never prints over a document's content; leave that line empty to have it "
+        "printed",
         page=1,
     )
 

@@ -171,6 +171,7 @@ def lot_entry(uow: UnitOfWork, blobs: BlobStore, piece: MailPiece) -> LotEntry:
         annexes=tuple(extra),
         address_page=bool(service and service.address_page) or piece.own_address_page,
         address_in_window=piece.options.address_placement is AddressPlacement.WINDOW,
+        return_line=piece.return_line,
         layout=resolve_layout(layout_code, profile).code,
         home_country=profile.default_country,
         weight_g=piece.weight_g,

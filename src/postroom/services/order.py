@@ -307,6 +307,9 @@ def close_batch(
                     expected_post_date=expected_post_date(schedule.shown_date, own.options.postage),
                 )
             _accept(piece, service, own, priced[piece.id], piece_schedule, now)
+            # Only an address page is Postroom's to print on: the pieces' documents carry
+            # their own windows (their content is not looked at here).
+            piece.return_line = account.return_address if address_page_of(piece, service) else ""
         register(eligible, uow, service)
         for piece in eligible:
             if sent_elsewhere and piece.id in sent_elsewhere:

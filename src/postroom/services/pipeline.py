@@ -21,6 +21,7 @@ from postroom.domain.placement import (
     WINDOW_CODES,
     address_does_not_fit,
     resolve_placement,
+    return_line_not_printed,
     window_mismatch,
     window_not_blank,
 )
@@ -77,12 +78,14 @@ def check_piece(
         looks = not email.is_email_piece(piece) and not (
             page_only or piece.options.address_placement is AddressPlacement.ADDRESS_PAGE
         )
+        account = uow.accounts.get(piece.account_id)
         request = AnalysisRequest(
             path=str(blobs.path(document.blob_sha256)),
             profile_name=document.profile,
             layout_code=layout_code,
             read_window=looks or (piece.recipient is None and not email.is_email_piece(piece)),
             inspect_window=looks and piece.recipient is not None,
+            inspect_return_line=bool(account and account.return_address),
             page_count=document.page_count,
         )
         needed = piece.state is PieceState.CLOSED
@@ -103,7 +106,11 @@ def check_piece(
                     analysed.analysis.report, rejected=analysed.analysis.rejected
                 )
                 document.print_sha256 = analysed.print_sha256
-            _judge_letter(uow, prices, piece, analysed.analysis, request, page_only, now)
+            account = uow.accounts.get(piece.account_id)
+            return_address = account.return_address if account else ""
+            _judge_letter(
+                uow, prices, piece, analysed.analysis, request, page_only, return_address, now
+            )
         uow.stages.record(piece_id, STAGE_CHECK, now)
         uow.outbox.mark_done(message_id, now)
         uow.commit()
@@ -116,10 +123,11 @@ def _judge_letter(
     analysis: DocumentAnalysis,
     request: AnalysisRequest,
     page_only: bool,
+    return_address: str,
     now: datetime,
 ) -> None:
-    """Settle where its address is printed, then accept the letter (priced and charged),
-    or fail it with the first error found."""
+    """Settle where its address is printed and whether its account's return line goes with
+    it, then accept the letter (priced and charged), or fail it with the first error found."""
     if analysis.rejected:
         errors = [Finding.from_dict(f) for f in analysis.report.get("findings", [])]
         first = next((f for f in errors if f.severity is Severity.ERROR), None)
@@ -159,6 +167,11 @@ def _judge_letter(
         if problem is not None:
             found.append(address_does_not_fit(problem))
     piece.options = replace(piece.options, address_placement=placement)
+    piece.return_line = return_line_of(placement, scan, return_address)
+    # A window that is not blank fails the letter already: the warning would only add noise.
+    window = placement is AddressPlacement.WINDOW and scan.window_blank
+    if return_address and window and not piece.return_line:
+        found.append(return_line_not_printed())
     reasons = assess(
         page_count=piece.page_count,
         plex=piece.options.plex,
@@ -181,6 +194,17 @@ def _judge_letter(
         piece.fail(first_error.code, first_error.message, now)
     else:
         piece.move_to(PieceState.ACCEPTED, now)
+
+
+def return_line_of(placement: AddressPlacement, scan: PieceScan, return_address: str) -> str:
+    """The return line printed with a letter: its account's return address with an address
+    Postroom prints (on an address page, or into a window whose return line's place was
+    seen blank), "" otherwise (as_printed prints nothing of Postroom's)."""
+    if placement is AddressPlacement.ADDRESS_PAGE:
+        return return_address
+    if placement is AddressPlacement.WINDOW and scan.return_line_blank:
+        return return_address
+    return ""
 
 
 def address_page_only(

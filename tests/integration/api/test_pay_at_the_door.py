@@ -88,6 +88,7 @@ def test_a_letter_shows_its_price_and_the_account_its_credit_going_down(
         "monthly_limit_minor": None,
         "spent_this_month_minor": 0,
         "month_start": before["month_start"],
+        "return_address": "",
     }
 
     sent = client.post("/v1/letters", headers=payer.headers, **letter_form())

@@ -327,3 +327,22 @@ def test_a_letter_is_charged_when_accepted_and_refused_at_the_door_without_credi
         files=letter_form()["files"],
     )
     assert_error(unknown, 422, "unknown_service")
+
+
+def test_batch_pieces_take_the_return_line_only_with_an_address_page(
+    client: TestClient, container: Container, tenant: Tenant
+) -> None:
+    line = "Acme Utilities, Box 12, 111 22 Stockholm"
+    accounts.set_return_address(
+        uow=container.uow(), account_id=tenant.account_id, return_address=line
+    )
+    lines: dict[str, str] = {}
+    for service in ("letter_address_page", "letter_standard"):
+        batch_id = _opened_batch(client, tenant, [1])
+        response = _close(client, tenant, batch_id, service=service)
+        assert response.status_code == 200, response.text
+        with container.uow() as uow:
+            (piece,) = uow.pieces.pieces_of_batch(batch_id, after=None, limit=10)
+            lines[service] = piece.return_line
+    # On the address page Postroom prints; a piece printed as its document is gets none.
+    assert lines == {"letter_address_page": line, "letter_standard": ""}
