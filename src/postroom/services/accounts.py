@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from postroom.documents.address_page import return_line_problem
 from postroom.domain.clock import Clock
 from postroom.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound, Unauthenticated
 from postroom.domain.model import Account, ApiKey, SessionToken, Shop, User
@@ -114,12 +113,17 @@ def checked_return_address(text: str) -> str:
     return_address_invalid for a control character (a line break among them),
     return_address_too_long when it does not fit one line in small type."""
     text = text.strip()
+    if not text:
+        return ""
     if any(unicodedata.category(ch).startswith("C") for ch in text):
         raise InvalidInput(
             "the return address is one line of printable text: no line breaks, tabs or "
             "other control characters (separate its parts with commas)",
             code=ErrorCode.RETURN_ADDRESS_INVALID,
         )
+    # Imported here: reportlab measures the line, and admin commands start without it.
+    from postroom.documents.address_page import return_line_problem
+
     problem = return_line_problem(text)
     if problem is not None:
         raise InvalidInput(

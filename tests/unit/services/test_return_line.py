@@ -21,20 +21,25 @@ from postroom.domain.states import PieceState
 from postroom.services import accounts, previews
 from postroom.services.stages import COMPOSE_LOT
 from tests.support.letters import make_letter
-from tests.support.pdfs import tour_letter
+from tests.support.pdfs import TOUR_ADDRESS_LINES, TOUR_RECIPIENT
 from tests.unit.services.world import World
 
 WINDOW = layout_for("din5008_a")  # the default profile's layout
 RETURN_ZONE = RETURN_ADDRESS_ZONES[WINDOW.code]
 ACME = "Acme Utilities, Box 12, 111 22 Stockholm"
-ANNA = Recipient(
-    name_lines=("Anna Svensson",),
-    street_lines=("Storgatan 1",),
-    postal_code="114 51",
-    city="Stockholm",
-    country="SE",
-)
-ANNA_LINES = ["Anna Svensson", "Storgatan 1", "114 51 Stockholm"]
+ANNA = Recipient.from_dict(TOUR_RECIPIENT)
+ANNA_LINES = TOUR_ADDRESS_LINES
+
+
+def text_in_the_return_band() -> bytes:
+    """A one-page letter saying "Hello from Postroom" at (72, 720): 43 mm from the top, in
+    the foot of the Zusatz- und Vermerkzone where the return line goes, above the (blank)
+    window. (The README's letter, lower down, leaves the band blank.)"""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer)
+    canvas.drawString(72, 720, "Hello from Postroom")
+    canvas.save()
+    return buffer.getvalue()
 
 
 def blank_top_letter() -> bytes:
@@ -96,10 +101,8 @@ def test_a_blank_window_letter_gets_the_return_line_above_its_address(world: Wor
 def test_a_letter_with_something_where_the_return_line_goes_gets_a_warning_and_no_line(
     world: World,
 ) -> None:
-    # The tests' tour letter says "Hello from Postroom" 43 mm from the top: in the foot of
-    # the Zusatz- und Vermerkzone, above the (blank) window.
     set_return_address(world)
-    piece = world.submit(recipient=ANNA, pdf=tour_letter())
+    piece = world.submit(recipient=ANNA, pdf=text_in_the_return_band())
     printed = produce(world, piece.id)
     letter = world.piece(piece.id)
     assert letter.options.address_placement is AddressPlacement.WINDOW  # still goes
@@ -120,7 +123,7 @@ def test_a_letter_with_an_address_page_takes_the_return_line_whatever_its_window
     set_return_address(world)
     piece = world.submit(
         recipient=ANNA,
-        pdf=tour_letter(),
+        pdf=text_in_the_return_band(),
         options=PieceOptions(address_placement=AddressPlacement.ADDRESS_PAGE),
     )
     printed = produce(world, piece.id)
@@ -144,7 +147,7 @@ def test_a_letter_that_carries_its_own_address_gets_nothing_of_ours(world: World
 
 
 def test_an_account_without_a_return_address_prints_none_and_is_not_warned(world: World) -> None:
-    piece = world.submit(recipient=ANNA, pdf=tour_letter())
+    piece = world.submit(recipient=ANNA, pdf=text_in_the_return_band())
     printed = produce(world, piece.id)
     assert codes(world, piece.id) == []
     assert world.piece(piece.id).return_line == ""
