@@ -19,6 +19,7 @@ STATUS_BY_ERROR: list[tuple[type[errors.DomainError], int]] = [
     (errors.NotFound, 404),
     (errors.ContentRemoved, 410),
     (errors.Unauthenticated, 401),
+    (errors.TooManyAttempts, 429),
     (errors.IdempotencyMismatch, 422),
     (errors.DocumentTooLarge, 413),
     (errors.InvalidInput, 422),
@@ -70,11 +71,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(errors.DomainError)
     async def _domain(_: Request, exc: errors.DomainError) -> JSONResponse:
-        headers = (
-            {"WWW-Authenticate": 'api-key, Basic realm="postroom", Bearer'}
-            if isinstance(exc, errors.Unauthenticated)
-            else None
-        )
+        headers: dict[str, str] | None = None
+        if isinstance(exc, errors.Unauthenticated):
+            headers = {"WWW-Authenticate": 'api-key, Basic realm="postroom", Bearer'}
+        elif isinstance(exc, errors.TooManyAttempts):
+            headers = {"Retry-After": str(exc.retry_after)}
         return error_response(status_for(exc), exc.code, exc.message, exc.detail, headers)
 
     @app.exception_handler(RequestValidationError)

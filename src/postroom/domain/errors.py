@@ -84,6 +84,7 @@ class ErrorCode(StrEnum):
     SPLIT_RULE_INVALID = "split_rule_invalid"
     TOO_HEAVY = "too_heavy"
     TOO_MANY_EVENTS = "too_many_events"
+    TOO_MANY_LOGIN_FAILURES = "too_many_login_failures"
     TOO_MANY_RECIPIENTS = "too_many_recipients"
     UNAUTHENTICATED = "unauthenticated"
     UNKNOWN_COUNTRY = "unknown_country"
@@ -156,6 +157,16 @@ class Unauthenticated(DomainError):
     """No credentials, or credentials that match nothing active."""
 
     code = ErrorCode.UNAUTHENTICATED
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed logins for this name or from this address: wait `retry_after` s."""
+
+    code = ErrorCode.TOO_MANY_LOGIN_FAILURES
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, detail={"retry_after": retry_after})
+        self.retry_after = retry_after
 
 
 class ContentRemoved(DomainError):

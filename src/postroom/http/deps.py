@@ -24,7 +24,7 @@ async def get_container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
-def _basic(c: Container, value: str) -> Principal:
+def _basic(c: Container, value: str, client: str | None) -> Principal:
     try:
         decoded = base64.b64decode(value, validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError) as exc:
@@ -32,7 +32,9 @@ def _basic(c: Container, value: str) -> Principal:
     username, sep, password = decoded.partition(":")
     if not sep:
         raise Unauthenticated("the Basic credentials must be username:password")
-    return accounts.authenticate_password(uow=c.uow(), username=username, password=password)
+    return accounts.authenticate_password(
+        uow=c.uow(), username=username, password=password, clock=c.clock, client=client
+    )
 
 
 def _bearer(c: Container, value: str) -> Principal:
@@ -55,7 +57,7 @@ def authenticate(c: Container, request: Request) -> Principal:
         if scheme == "api-key":
             return accounts.authenticate_api_key(uow=c.uow(), clock=c.clock, key=value)
         if scheme == "basic":
-            return _basic(c, value)
+            return _basic(c, value, request.client.host if request.client else None)
         if scheme == "bearer":
             return _bearer(c, value)
         raise Unauthenticated(f"unsupported Authorization scheme {scheme!r}")

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+import math
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from postroom.domain.clock import Clock
-from postroom.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound, Unauthenticated
+from postroom.domain.errors import (
+    Conflict,
+    ErrorCode,
+    InvalidInput,
+    NotFound,
+    TooManyAttempts,
+    Unauthenticated,
+)
 from postroom.domain.model import Account, ApiKey, SessionToken, Shop, User
 from postroom.domain.states import ApiKeyState
+from postroom.domain.throttle import FORGET_AFTER, address_key, user_key, wait_after
 from postroom.services.credentials import (
     PREFIX_SHOWN,
     hash_password,
@@ -20,6 +30,8 @@ from postroom.services.credentials import (
     verify_user_password,
 )
 from postroom.services.ports import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 # last_used_at is a hint for people tidying their keys, not an audit trail: writing it on
 # every request would turn each read into a write.
@@ -249,14 +261,60 @@ def authenticate_api_key(*, uow: UnitOfWork, clock: Clock, key: str) -> Principa
         return Principal(account_id=found.account_id, api_key_id=found.id)
 
 
-def authenticate_password(*, uow: UnitOfWork, username: str, password: str) -> Principal:
-    """The principal for a username and password."""
+def authenticate_password(
+    *,
+    uow: UnitOfWork,
+    username: str,
+    password: str,
+    clock: Clock | None = None,
+    client: str | None = None,
+) -> Principal:
+    """The principal for a username and password. With a clock, failures are throttled per
+    username and per `client` address (domain/throttle.py): a refused key answers
+    TooManyAttempts with the seconds to wait, before any password is checked."""
+    keys = [user_key(username)] + ([address_key(client)] if client else [])
+    if clock is not None:
+        _refuse_while_throttled(uow, clock, keys)
     with uow:
         user = uow.accounts.user_by_username(username)
         known = user.password_hash if user is not None else None
         if not verify_user_password(known, password) or user is None:
+            if clock is not None:
+                _count_failure(uow, clock, keys)
             raise Unauthenticated("wrong username or password")
+        if clock is not None:
+            uow.login_throttle.clear(keys[0])  # the name's count; the address keeps its own
+            uow.commit()
         return Principal(account_id=user.account_id, user_id=user.id)
+
+
+def _refuse_while_throttled(uow: UnitOfWork, clock: Clock, keys: list[str]) -> None:
+    with uow:
+        until = uow.login_throttle.refused_until(keys)
+    now = clock.now()
+    if until is not None and until > now:
+        wait = max(1, math.ceil((until - now).total_seconds()))
+        raise TooManyAttempts(
+            f"too many failed logins for this name or from this address; try again in {wait} s",
+            retry_after=wait,
+        )
+
+
+def _count_failure(uow: UnitOfWork, clock: Clock, keys: list[str]) -> None:
+    """One more failure for each key (in the caller's unit of work), committed."""
+    now = clock.now()
+    for key in keys:
+        failures = uow.login_throttle.record_failure(key, now, now - FORGET_AFTER)
+        wait = wait_after(failures)
+        if wait:
+            uow.login_throttle.refuse_until(key, now + wait)
+    uow.commit()
+    log.warning("failed login for %r from %s", keys[0].removeprefix("user:"), client_of(keys))
+
+
+def client_of(keys: list[str]) -> str:
+    """The client address among throttle keys, for the log ("unknown" without one)."""
+    return next((k.removeprefix("addr:") for k in keys if k.startswith("addr:")), "unknown")
 
 
 def authenticate_session(*, uow: UnitOfWork, clock: Clock, token: str) -> Principal:

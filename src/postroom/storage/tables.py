@@ -443,6 +443,17 @@ proofs = Table(
 )
 
 # Named counters handed out in commit order (registered-mail serials).
+# Failed logins per key ("user:<name>", "addr:<client address>"): how many in a row, the
+# last one, and until when the key is refused (domain/throttle.py).
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("key", String(310), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failed_at", UTCDateTime, nullable=False),
+    Column("refused_until", UTCDateTime, nullable=True),
+)
+
 counters = Table(
     "counters",
     metadata,

@@ -31,6 +31,7 @@ from postroom.storage.repositories import (
 from postroom.storage.retention import RetentionRepository
 from postroom.storage.sandbox import SandboxRepository
 from postroom.storage.shipments import ShipmentRepository
+from postroom.storage.throttle import LoginThrottleRepository
 from postroom.storage.webhooks import WebhookRepository
 
 # A completed batch's evidence record lists its pieces' states only up to this many (each
@@ -58,6 +59,7 @@ class SqlUnitOfWork:
         self.feeds = FeedRepository(self.session)
         self.sandbox = SandboxRepository(self.session)
         self.counters = CounterRepository(self.session)
+        self.login_throttle = LoginThrottleRepository(self.session)
         self.webhooks = WebhookRepository(self.session)
         self.reachability = ReachabilityRepository(self.session)
         self.retention = RetentionRepository(self.session)

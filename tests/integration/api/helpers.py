@@ -29,12 +29,17 @@ def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, 
     return dict(error)
 
 
+# Kept on purpose for a refused request: a failed login counts toward its throttle.
+NOT_CONTENT = {"login_throttle"}
+
+
 def row_counts(container: Container) -> dict[str, int]:
-    """How many rows each of our tables holds."""
+    """How many rows each of our tables holds (but the login throttle's counts)."""
     with container.engine.connect() as conn:
         return {
             table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
             for table in metadata.sorted_tables
+            if table.name not in NOT_CONTENT
         }
 
 

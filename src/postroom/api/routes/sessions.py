@@ -20,7 +20,11 @@ router = APIRouter(prefix="/sessions", tags=["sessions"])
 def login(request: Request, body: LoginIn, c: ContainerDep) -> JSONResponse:
     """Exchange a username and password for a session token (send it as X-Auth-Token)."""
     principal = accounts.authenticate_password(
-        uow=c.uow(), username=body.username, password=body.password
+        uow=c.uow(),
+        username=body.username,
+        password=body.password,
+        clock=c.clock,
+        client=request.client.host if request.client else None,
     )
 
     def handler() -> tuple[int, Any, Any]:

@@ -168,6 +168,7 @@ ERROR_MESSAGES: dict[EkopostCode, str] = {
 # route says whose it is.
 CORE_ERRORS: dict[ErrorCode, EkopostCode] = {
     ErrorCode.UNAUTHENTICATED: EkopostCode.BAD_CREDENTIALS,
+    ErrorCode.TOO_MANY_LOGIN_FAILURES: EkopostCode.BAD_CREDENTIALS,
     ErrorCode.BATCH_NOT_READY: EkopostCode.ENVELOPES_NOT_CLOSED,
     ErrorCode.CREDIT_EXCEEDED: EkopostCode.CREDIT_LIMIT,
     ErrorCode.MONTHLY_LIMIT_EXCEEDED: EkopostCode.CREDIT_LIMIT,
