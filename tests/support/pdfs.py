@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
+import pypdfium2 as pdfium
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
+
+from postroom.documents.zones import zone_to_rect
+from postroom.domain.geometry import Zone
 
 
 def make_pdf(pages: int = 1, *, label: str = "Letter", size: tuple[float, float] = A4) -> bytes:
@@ -40,3 +45,21 @@ def tour_letter() -> bytes:
     c.drawString(72, 560, "Hello from Postroom")
     c.save()
     return buffer.getvalue()
+
+
+def text_in_zone(pdf: Path | pdfium.PdfDocument, zone: Zone, page_index: int = 0) -> list[str]:
+    """The lines PDFium's own bounded-text query reads inside `zone` of one page (a file or
+    an open document), spaces squeezed: the text as a print room's tool would read it, not
+    through our zone reader (documents/zones.read_zone_lines) that the tests check."""
+    document = pdfium.PdfDocument(pdf) if isinstance(pdf, Path) else pdf
+    try:
+        page = document[page_index]
+        textpage = page.get_textpage()
+        try:
+            text = textpage.get_text_bounded(*zone_to_rect(page, zone))
+        finally:
+            textpage.close()
+        return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    finally:
+        if document is not pdf:
+            document.close()

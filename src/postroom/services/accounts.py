@@ -281,6 +281,7 @@ def authenticate_password(
         if not verify_user_password(known, password) or user is None:
             if clock is not None:
                 _count_failure(uow, clock, keys)
+                log.warning("failed login for %r from %s", username, client or "unknown")
             raise Unauthenticated("wrong username or password")
         if clock is not None:
             uow.login_throttle.clear(keys[0])  # the name's count; the address keeps its own
@@ -309,12 +310,6 @@ def _count_failure(uow: UnitOfWork, clock: Clock, keys: list[str]) -> None:
         if wait:
             uow.login_throttle.refuse_until(key, now + wait)
     uow.commit()
-    log.warning("failed login for %r from %s", keys[0].removeprefix("user:"), client_of(keys))
-
-
-def client_of(keys: list[str]) -> str:
-    """The client address among throttle keys, for the log ("unknown" without one)."""
-    return next((k.removeprefix("addr:") for k in keys if k.startswith("addr:")), "unknown")
 
 
 def authenticate_session(*, uow: UnitOfWork, clock: Clock, token: str) -> Principal:

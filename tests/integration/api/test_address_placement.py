@@ -8,19 +8,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pypdfium2 as pdfium
 from fastapi.testclient import TestClient
 from PIL import Image
 
 from postroom.bootstrap import Container
 from postroom.documents.preview import PREVIEW_DPI
-from postroom.documents.zones import zone_to_rect
 from postroom.domain.geometry import layout_for
 from tests.conftest import Tenant, wait_for
 from tests.integration.api.helpers import assert_error, get_letter, row_counts, send_letter
 from tests.support.letters import make_letter
 from tests.support.lots import handed_over_manifests
-from tests.support.pdfs import TOUR_RECIPIENT, tour_letter
+from tests.support.pdfs import TOUR_RECIPIENT, text_in_zone, tour_letter
 
 # The README's "Send a letter".
 ANNA = TOUR_RECIPIENT
@@ -50,15 +48,8 @@ def window_lines_of_lot(output_dir: Path, letter_id: str) -> list[str]:
         for piece in manifest["pieces"]:
             if piece["piece_id"] != letter_id:
                 continue
-            pdf = pdfium.PdfDocument(manifest_path.parent / manifest["print_file"])
-            try:
-                page = pdf[piece["pages"]["first"] - 1]
-                text = page.get_textpage().get_text_bounded(
-                    *zone_to_rect(page, WINDOW.address_zone)
-                )
-            finally:
-                pdf.close()
-            return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+            print_file = manifest_path.parent / manifest["print_file"]
+            return text_in_zone(print_file, WINDOW.address_zone, piece["pages"]["first"] - 1)
     raise AssertionError(f"letter {letter_id} is in no lot")
 
 

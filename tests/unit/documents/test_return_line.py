@@ -17,7 +17,7 @@ from reportlab.pdfgen import canvas
 from postroom.documents.address_page import return_line_problem
 from postroom.documents.lot_files import PRINT_FILE, LotEntry, LotFileWriter
 from postroom.documents.verify_lot import verify_print_file
-from postroom.documents.zones import read_zone_lines, zone_is_blank, zone_to_rect
+from postroom.documents.zones import read_zone_lines, zone_is_blank
 from postroom.domain.geometry import (
     MM_PER_POINT,
     PAGE_SIZE_MM,
@@ -27,17 +27,12 @@ from postroom.domain.geometry import (
     layout_for,
     return_line_zone,
 )
+from tests.support.pdfs import TOUR_ADDRESS_LINES, TOUR_RECIPIENT, text_in_zone
 
 LOT_ID = "7e1d2c3b-1111-4222-8333-444455556666"
 ACME = "Acme Utilities, Box 12, 111 22 Stockholm"
-ANNA = {
-    "name_lines": ["Anna Svensson"],
-    "street_lines": ["Storgatan 1"],
-    "postal_code": "114 51",
-    "city": "Stockholm",
-    "country": "SE",
-}
-ANNA_LINES = ["Anna Svensson", "Storgatan 1", "114 51 Stockholm"]
+ANNA = TOUR_RECIPIENT
+ANNA_LINES = TOUR_ADDRESS_LINES
 US_BOB = {
     "name_lines": ["Bob Smith"],
     "street_lines": ["1 Main St"],
@@ -80,19 +75,7 @@ def compose(tmp_path: Path, entries: list[LotEntry]) -> Path:
     return folder / PRINT_FILE
 
 
-def text_in(path: Path, zone: Zone, page_index: int = 0) -> list[str]:
-    """The lines PDFium reads inside `zone` of a page, spaces squeezed."""
-    pdf = pdfium.PdfDocument(path)
-    try:
-        page = pdf[page_index]
-        textpage = page.get_textpage()
-        try:
-            text = textpage.get_text_bounded(*zone_to_rect(page, zone))
-        finally:
-            textpage.close()
-        return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
-    finally:
-        pdf.close()
+text_in = text_in_zone
 
 
 def blank(path: Path, zone: Zone, page_index: int = 0) -> bool:

@@ -18,9 +18,15 @@ from reportlab.pdfgen import canvas
 from postroom.documents.address_page import fit_problem
 from postroom.documents.barcodes import parse_sheet_code
 from postroom.documents.lot_files import PRINT_FILE, LotEntry, LotFileWriter
-from postroom.documents.zones import read_zone_lines, zone_is_blank, zone_to_rect
+from postroom.documents.zones import read_zone_lines, zone_is_blank
 from postroom.domain.geometry import MM_PER_POINT, layout_for
-from tests.support.pdfs import TOUR_ADDRESS_LINES, TOUR_RECIPIENT, make_pdf, tour_letter
+from tests.support.pdfs import (
+    TOUR_ADDRESS_LINES,
+    TOUR_RECIPIENT,
+    make_pdf,
+    text_in_zone,
+    tour_letter,
+)
 
 LOT_ID = "5d0c2b1a-2222-4333-8444-555566667777"
 LAYOUT = layout_for("din5008_a")
@@ -47,13 +53,7 @@ def compose(tmp_path: Path, entries: list[LotEntry]) -> Path:
 
 
 def zone_text(pdf: pdfium.PdfDocument, index: int) -> list[str]:
-    page = pdf[index]
-    textpage = page.get_textpage()
-    try:
-        text = textpage.get_text_bounded(*zone_to_rect(page, LAYOUT.address_zone))
-    finally:
-        textpage.close()
-    return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    return text_in_zone(pdf, LAYOUT.address_zone, index)
 
 
 @pytest.mark.parametrize("rotate", [0, 90, 180, 270])

@@ -18,14 +18,14 @@ import pytest
 from reportlab.pdfgen.canvas import Canvas
 
 from postroom.documents.lot_files import MANIFEST_FILE, PRINT_FILE
-from postroom.documents.zones import zone_is_blank, zone_to_rect
+from postroom.documents.zones import zone_is_blank
 from postroom.domain.geometry import LAYOUTS, layout_for
 from postroom.domain.model import AddressPlacement, PieceOptions, Recipient
 from postroom.domain.states import PieceState
 from postroom.services.stages import COMPOSE_LOT
 from postroom.storage import tables
 from tests.support.letters import make_letter
-from tests.support.pdfs import TOUR_ADDRESS_LINES, TOUR_RECIPIENT, tour_letter
+from tests.support.pdfs import TOUR_ADDRESS_LINES, TOUR_RECIPIENT, text_in_zone, tour_letter
 from tests.unit.services.world import World
 
 WINDOW = layout_for("din5008_a")  # letter_immediate's envelope: the profile's default
@@ -41,10 +41,7 @@ def window_text(path: Path, page_number: int) -> list[str]:
     try:
         page = pdf[page_number - 1]
         assert not zone_is_blank(page, WINDOW.address_zone), "nothing drawn in the window"
-        textpage = page.get_textpage()
-        text = textpage.get_text_bounded(*zone_to_rect(page, WINDOW.address_zone))
-        textpage.close()
-        return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+        return text_in_zone(pdf, WINDOW.address_zone, page_number - 1)
     finally:
         pdf.close()
 

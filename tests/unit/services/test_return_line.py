@@ -14,14 +14,14 @@ from reportlab.pdfgen.canvas import Canvas
 
 from postroom.documents.lot_files import PRINT_FILE
 from postroom.documents.preview import PREVIEW_DPI, render_piece_preview
-from postroom.documents.zones import zone_is_blank, zone_to_rect
-from postroom.domain.geometry import RETURN_ADDRESS_ZONES, Zone, layout_for, return_line_zone
+from postroom.documents.zones import zone_is_blank
+from postroom.domain.geometry import RETURN_ADDRESS_ZONES, layout_for, return_line_zone
 from postroom.domain.model import AddressPlacement, PieceOptions, Recipient
 from postroom.domain.states import PieceState
 from postroom.services import accounts, previews
 from postroom.services.stages import COMPOSE_LOT
 from tests.support.letters import make_letter
-from tests.support.pdfs import TOUR_ADDRESS_LINES, TOUR_RECIPIENT
+from tests.support.pdfs import TOUR_ADDRESS_LINES, TOUR_RECIPIENT, text_in_zone, tour_letter
 from tests.unit.services.world import World
 
 WINDOW = layout_for("din5008_a")  # the default profile's layout
@@ -42,27 +42,11 @@ def text_in_the_return_band() -> bytes:
     return buffer.getvalue()
 
 
-def blank_top_letter() -> bytes:
-    """A letter as the README makes it: its text far below the window, nothing above it."""
-    buffer = io.BytesIO()
-    c = Canvas(buffer)
-    c.drawString(72, 560, "Hello from Postroom")
-    c.save()
-    return buffer.getvalue()
+# A letter as the README makes it: its text far below the window, nothing above it.
+blank_top_letter = tour_letter
 
 
-def text_in(path: Path, zone: Zone, page_index: int = 0) -> list[str]:
-    pdf = pdfium.PdfDocument(path)
-    try:
-        page = pdf[page_index]
-        textpage = page.get_textpage()
-        try:
-            text = textpage.get_text_bounded(*zone_to_rect(page, zone))
-        finally:
-            textpage.close()
-        return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
-    finally:
-        pdf.close()
+text_in = text_in_zone
 
 
 def set_return_address(world: World, text: str = ACME) -> None:
