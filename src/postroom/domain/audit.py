@@ -32,6 +32,7 @@ class AuditKind:
     WEBHOOK_ENDPOINT = "webhook.endpoint"
     EMAIL = "email.sent"
     RETENTION = "retention.applied"
+    LOGIN_FAILED = "login.failed"  # a known user's wrong password (unknown names: log only)
 
 
 def canonical_json(content: Any) -> bytes:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from postroom.domain.audit import AuditEntry, AuditKind
 from postroom.domain.clock import Clock
 from postroom.domain.errors import (
     Conflict,
@@ -280,6 +281,8 @@ def authenticate_password(
         known = user.password_hash if user is not None else None
         if not verify_user_password(known, password) or user is None:
             if clock is not None:
+                if user is not None:
+                    _audit_failed_login(uow, user, clock, client)
                 _count_failure(uow, clock, keys)
                 log.warning("failed login for %r from %s", username, client or "unknown")
             raise Unauthenticated("wrong username or password")
@@ -299,6 +302,13 @@ def _refuse_while_throttled(uow: UnitOfWork, clock: Clock, keys: list[str]) -> N
             f"too many failed logins for this name or from this address; try again in {wait} s",
             retry_after=wait,
         )
+
+
+def _audit_failed_login(uow: UnitOfWork, user: User, clock: Clock, client: str | None) -> None:
+    """A record in the user's account's evidence log (committed with the failure count): a
+    name that exists is the one worth telling its owner about; unknown names are logged."""
+    content = {"username": user.username, "client": client, "at": clock.now().isoformat()}
+    uow.feeds.audit(user.account_id, AuditEntry(AuditKind.LOGIN_FAILED, user.id, content))
 
 
 def _count_failure(uow: UnitOfWork, clock: Clock, keys: list[str]) -> None:

@@ -10,7 +10,9 @@ import time
 from fastapi.testclient import TestClient
 
 from postroom.bootstrap import Container
+from postroom.domain.audit import AuditKind
 from postroom.domain.throttle import FREE_FAILURES
+from postroom.services.evidence import verify
 from postroom.storage import tables
 from tests.conftest import Tenant
 from tests.integration.api.helpers import assert_error
@@ -75,3 +77,26 @@ def test_a_success_clears_the_name_s_count(client: TestClient, tenant: Tenant) -
     # The name starts again; the address still counts its failures (5, then 6: a wait).
     assert _login(client, tenant.username, "wrong") == 401
     assert _login(client, tenant.username, "wrong") == 429
+
+
+def test_a_known_user_s_failed_logins_are_evidence_and_unknown_names_are_not(
+    client: TestClient, tenant: Tenant, container: Container
+) -> None:
+    assert _login(client, tenant.username, "wrong") == 401
+    wrong = base64.b64encode(f"{tenant.username}:guess".encode()).decode()
+    assert client.get("/v1/letters", headers={"Authorization": f"Basic {wrong}"}).status_code == 401
+    assert _login(client, "nobody", "guess") == 401
+    assert _login(client, tenant.username, tenant.password) == 201  # a success is no evidence
+
+    with container.uow() as uow:
+        records = uow.feeds.audit_records(tenant.account_id, after=0, limit=100)
+        user = uow.accounts.user_by_username(tenant.username)
+        audited = uow.feeds.audited_accounts()
+    failed = [r for r in records if r.kind == AuditKind.LOGIN_FAILED]
+    assert user is not None
+    assert [(r.subject_id, r.content["username"], r.content["client"]) for r in failed] == [
+        (user.id, tenant.username, "testclient")
+    ] * 2
+    assert audited == [tenant.account_id]  # "nobody" has no account to write to
+    (verdict,) = verify(uow_factory=container.uow, account_id=tenant.account_id)
+    assert verdict.broken is None and verdict.records == len(records)
