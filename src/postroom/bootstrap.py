@@ -24,7 +24,7 @@ from postroom import plugins
 from postroom.channels.base import RetryableChannelError
 from postroom.channels.registry import ChannelRegistry, build_registry
 from postroom.config import Settings
-from postroom.domain.clock import Clock, SystemClock
+from postroom.domain.clock import Clock, FileClock, SystemClock
 from postroom.domain.errors import RetryableError
 from postroom.domain.pricing import DEFAULT_PRICE_TABLE, PriceTable
 from postroom.domain.tracking import EventCatalog
@@ -258,7 +258,7 @@ def build_container(
     broker_kind(settings)  # a broker URL it cannot use stops it here, not at first message
     container = Container(
         settings=settings,
-        clock=clock or SystemClock(),
+        clock=clock or settings_clock(settings),
         engine=engine,
         session_factory=sessionmaker(engine, expire_on_commit=False),
         blobs=LocalBlobStore(settings.blob_dir),
@@ -268,6 +268,13 @@ def build_container(
     )
     ensure_default_catalog(container.uow(), container.clock)
     return container
+
+
+def settings_clock(settings: Settings) -> Clock:
+    """The wall clock, or in development the shared clock file's (POSTROOM_CLOCK_FILE)."""
+    if settings.clock_file is not None:
+        return FileClock(settings.clock_file)
+    return SystemClock()
 
 
 def start_dialects() -> None:

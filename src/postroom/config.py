@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     # Sandbox accounts: the time between the automatic steps printed, posted, in transit
     # and delivered, on the sandbox account's own clock.
     sandbox_step_seconds: float = Field(default=3600.0, gt=0)
+    # Development and tests only: the processes' clock reads its time from this file (the
+    # wall clock while it does not exist), so an API and separate worker processes share a
+    # time a test moves. Refused in production.
+    clock_file: Path | None = None
 
     @field_validator("storage_url")
     @classmethod
@@ -99,6 +103,11 @@ class Settings(BaseSettings):
             )
         if self.env != "development" and len(self.secret_key) < 32:
             raise ValueError("POSTROOM_SECRET_KEY must be at least 32 characters in production")
+        if self.env != "development" and self.clock_file is not None:
+            raise ValueError(
+                "POSTROOM_CLOCK_FILE moves the clock for development and tests; "
+                "unset it in production"
+            )
         return self
 
     @property

@@ -119,3 +119,10 @@ def test_a_file_storage_url_puts_the_blobs_there() -> None:
         "/srv/postroom-blobs"
     )
     assert Settings(storage_url="").blob_dir == Path("var") / "blobs"
+
+
+def test_a_clock_file_is_refused_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POSTROOM_CLOCK_FILE", "/tmp/clock")
+    assert Settings().clock_file == Path("/tmp/clock")
+    with pytest.raises(ValidationError, match="POSTROOM_CLOCK_FILE"):
+        Settings(env="production", secret_key=STRONG_SECRET)

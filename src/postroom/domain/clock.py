@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 
 
@@ -33,6 +35,42 @@ class FixedClock:
     def advance(self, delta: timedelta) -> None:
         """Move time forward."""
         self._now += delta
+
+
+class FileClock:
+    """A clock that several processes share through a file (POSTROOM_CLOCK_FILE, development
+    and tests only): the time is the ISO 8601 instant written in the file, read at every
+    call; while there is no file, it is the wall clock. The API and separate `postroom
+    worker` processes given one file move together when a test moves it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def now(self) -> datetime:
+        """The time in the file, or the wall clock's while there is none."""
+        try:
+            written = self.path.read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            return datetime.now(UTC)
+        try:
+            return to_utc(datetime.fromisoformat(written))
+        except ValueError as exc:
+            message = f"clock file {self.path}: {written!r} is not an ISO 8601 time"
+            raise ValueError(message) from exc
+
+    def set(self, moment: datetime) -> None:
+        """Stop the clock at `moment` (written whole: a reader never sees half a time)."""
+        partial = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+        partial.write_text(to_utc(moment).isoformat(), encoding="ascii")
+        os.replace(partial, self.path)
+
+    def advance(self, delta: timedelta) -> None:
+        """Move the time forward from the one the clock tells now."""
+        self.set(self.now() + delta)
+
+    def release(self) -> None:
+        """Back to the wall clock: the file is removed."""
+        self.path.unlink(missing_ok=True)
 
 
 class TimeOutOfRange(ValueError):
