@@ -7,6 +7,7 @@ parameter fails this module until PARAM_OBJECTS says which of A's objects fills 
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 import uuid
@@ -20,6 +21,7 @@ from sqlalchemy import select
 
 from postroom.api.app import create_app
 from postroom.bootstrap import Container
+from postroom.dialects.base import AuthForm
 from postroom.domain.model import Lot
 from postroom.domain.states import LotState
 from postroom.domain.tracking import Proof, ProofKind
@@ -43,6 +45,7 @@ PARAM_OBJECTS = {
     "delivery_id": "delivery_id",
     "event_batch_id": "event_batch_id",
 }
+Headers = dict[str, str]
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 
 # What moves on by itself while the test runs, so is no sign of anything B did: the pipeline
@@ -215,6 +218,25 @@ def test_a_path_parameter_without_an_object_fails_the_check() -> None:
         fill("/v1/parcels/{parcel_id}/events", objects)
 
 
+def credential_forms(client: TestClient, tenant: Tenant) -> dict[str, tuple[AuthForm, Headers]]:
+    """Every way the tenant can present itself: its API key, its password, a session."""
+    session = client.post(
+        "/v1/sessions", json={"username": tenant.username, "password": tenant.password}
+    )
+    assert session.status_code == 201, session.text
+    token = session.json()["token"]
+    basic = base64.b64encode(f"{tenant.username}:{tenant.password}".encode()).decode()
+    forms = {
+        "api-key": (AuthForm.API_KEY, {"Authorization": f"api-key {tenant.api_key}"}),
+        "basic": (AuthForm.BASIC, {"Authorization": f"Basic {basic}"}),
+        "bearer key": (AuthForm.BEARER, {"Authorization": f"Bearer {tenant.api_key}"}),
+        "bearer session": (AuthForm.BEARER, {"Authorization": f"Bearer {token}"}),
+        "x-auth-token": (AuthForm.AUTH_TOKEN, {"X-Auth-Token": token}),
+    }
+    assert {form for form, _ in forms.values()} == set(AuthForm), "a credential form is missing"
+    return forms
+
+
 def test_another_account_gets_not_found_for_every_object_route(
     idle_client: TestClient,
     container: Container,
@@ -223,6 +245,7 @@ def test_another_account_gets_not_found_for_every_object_route(
     victim: VictimObjects,
 ) -> None:
     before = a_view(idle_client, tenant)
+    forms = credential_forms(idle_client, other_tenant)
     nobody = VictimObjects(
         letter_id=str(uuid.uuid4()),
         api_key_id=str(uuid.uuid4()),
@@ -235,17 +258,22 @@ def test_another_account_gets_not_found_for_every_object_route(
         delivery_id="msg_" + uuid.uuid4().hex,
         event_batch_id=str(uuid.uuid4()),
     )
+    tried = 0
     for method, template in v1_routes_with_parameters(container):
-        response = call(idle_client, method, fill(template, victim), other_tenant)
-        assert response.status_code == 404, (method, template, response.text)
-        error = assert_error(response, 404, "not_found")
-        # Exactly what an id that exists nowhere gets: nothing tells B the object is there.
-        missing = call(idle_client, method, fill(template, nobody), other_tenant)
-        for field in PARAM_OBJECTS.values():
-            error["message"] = error["message"].replace(
-                getattr(victim, field), getattr(nobody, field)
-            )
-        assert error == assert_error(missing, 404, "not_found"), (method, template)
+        for form, (_, headers) in forms.items():
+            where = (method, template, form)
+            response = idle_client.request(method, fill(template, victim), headers=headers)
+            assert response.status_code == 404, (*where, response.text)
+            error = assert_error(response, 404, "not_found")
+            # Exactly what an id that exists nowhere gets: nothing tells B the object is there.
+            missing = idle_client.request(method, fill(template, nobody), headers=headers)
+            for field in PARAM_OBJECTS.values():
+                error["message"] = error["message"].replace(
+                    getattr(victim, field), getattr(nobody, field)
+                )
+            assert error == assert_error(missing, 404, "not_found"), where
+            tried += 1
+    assert tried == len(v1_routes_with_parameters(container)) * len(forms)
 
     after = a_view(idle_client, tenant)
     assert without_moving(after) == without_moving(before)

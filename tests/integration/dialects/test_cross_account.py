@@ -1,0 +1,144 @@
+"""Account isolation on every dialect's object routes, generated from the dialect registry
+and the app's route table: account B, with each credential form its dialect accepts and
+the ids of account A's objects, gets exactly the answer an id that exists nowhere gets,
+and A's objects read back as they were.
+
+A dialect joins by naming, in VICTIMS, how account A makes its objects through the
+dialect's own API; until then this module fails for it. The native /v1 routes have the same
+matrix in tests/integration/api/test_isolation.py.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from postroom.api.app import create_app
+from postroom.bootstrap import Container
+from postroom.dialects.base import Dialect
+from postroom.dialects.registry import load_dialects
+from tests.conftest import Tenant
+from tests.integration.api.helpers import app_routes
+from tests.integration.api.test_isolation import credential_forms
+from tests.integration.dialects.ekopost.helpers import content_body, create_campaign, window_letter
+
+PARAM = re.compile(r"{(\w+)(?::\w+)?}")
+Ids = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Victim:
+    """Account A's objects, made through the dialect's own API."""
+
+    ids: Ids  # the id for each path parameter
+    watched: list[str]  # paths whose answers to A must not change while B tries
+    bodies: dict[str, Any]  # a valid JSON body for the routes that want one, by template
+
+
+VictimMaker = Callable[[TestClient, dict[str, str]], Victim]
+
+
+def ekopost_victim(client: TestClient, headers: dict[str, str]) -> Victim:
+    campaign = create_campaign(client, headers)
+    envelope = client.post(
+        f"/ekopost/campaigns/{campaign}/envelopes", json={"name": "E"}, headers=headers
+    )
+    assert envelope.status_code == 200, envelope.text
+    base = f"/ekopost/campaigns/{campaign}/envelopes/{envelope.json()['id']}"
+    content = client.post(f"{base}/content", json=content_body(window_letter()), headers=headers)
+    assert content.status_code == 200, content.text
+    ids = {
+        "campaign_id": campaign,
+        "envelope_id": envelope.json()["id"],
+        "content_id": content.json()["id"],
+    }
+    envelopes = "/ekopost/campaigns/{campaign_id}/envelopes"
+    return Victim(
+        ids,
+        [f"/ekopost/campaigns/{campaign}", base, f"{base}/content/{ids['content_id']}"],
+        {
+            envelopes: {"name": "E2"},
+            envelopes + "/{envelope_id}/content": content_body(window_letter()),
+        },
+    )
+
+
+VICTIMS: dict[str, VictimMaker] = {"ekopost": ekopost_victim}
+# Path parameters that name no account's object (the same for every caller).
+NOT_IDS = {"kind": "einbox"}
+
+
+def object_routes(container: Container, dialect: Dialect) -> list[tuple[str, str]]:
+    """The dialect's (method, path) routes with at least one object id in the path."""
+    routes = app_routes(create_app(container, run_worker=False), dialect.mount + "/")
+    assert routes, f"{dialect.name} serves no routes under {dialect.mount}/"
+    return sorted(
+        (r for r in routes if set(PARAM.findall(r[1])) - set(NOT_IDS)),
+        key=lambda r: (r[1], r[0]),
+    )
+
+
+def fill(template: str, ids: Ids) -> str:
+    def one(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in NOT_IDS:
+            return NOT_IDS[name]
+        if name not in ids:
+            pytest.fail(f"{template}: no object of A's fills {{{name}}}; make one in VICTIMS")
+        return ids[name]
+
+    return PARAM.sub(one, template)
+
+
+def same_answer(victims: httpx.Response, nobodys: httpx.Response, ids: Ids, fresh: Ids) -> None:
+    """B learns nothing: the status and the body, ids aside, are those of unknown ids."""
+    text = victims.text
+    for name, value in ids.items():
+        text = text.replace(value, fresh[name])
+    assert (victims.status_code, text) == (nobodys.status_code, nobodys.text)
+
+
+def snapshot(client: TestClient, headers: dict[str, str], paths: list[str]) -> list[Any]:
+    answers = [client.get(path, headers=headers) for path in paths]
+    assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+    return [a.json() for a in answers]
+
+
+@pytest.mark.parametrize("dialect", load_dialects(), ids=lambda d: d.name)
+def test_another_account_learns_nothing_on_any_object_route(
+    dialect: Dialect,
+    container: Container,
+    make_tenant: Callable[[str], Tenant],
+) -> None:
+    if dialect.name not in VICTIMS:
+        pytest.fail(f"dialect {dialect.name}: say in VICTIMS how account A makes its objects")
+    a, b = make_tenant("tenant-a"), make_tenant("tenant-b")
+    with TestClient(create_app(container, run_worker=False)) as client:
+        victim = VICTIMS[dialect.name](client, a.headers)
+        ids = victim.ids
+        fresh = {name: str(uuid.uuid4()) for name in ids}
+        before = snapshot(client, a.headers, victim.watched)
+        forms = {
+            name: (form, headers)
+            for name, (form, headers) in credential_forms(client, b).items()
+            if form in dialect.auth
+        }
+        # Every form the dialect accepts is tried (each works for B's own objects).
+        assert {form for form, _ in forms.values()} == set(dialect.auth)
+        routes = object_routes(container, dialect)
+        assert routes, f"{dialect.name} has no object routes: this test would check nothing"
+        for method, template in routes:
+            for form, (_, headers) in forms.items():
+                body = victim.bodies.get(template) if method != "GET" else None
+                victims = client.request(method, fill(template, ids), headers=headers, json=body)
+                assert 400 <= victims.status_code < 500, (method, template, form, victims.text)
+                nobodys = client.request(method, fill(template, fresh), headers=headers, json=body)
+                same_answer(victims, nobodys, ids, fresh)
+        assert snapshot(client, a.headers, victim.watched) == before
