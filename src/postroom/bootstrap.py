@@ -23,7 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from postroom import plugins
 from postroom.channels.base import RetryableChannelError
 from postroom.channels.registry import ChannelRegistry, build_registry
-from postroom.config import Settings
+from postroom.config import Settings, UnusableSetting
 from postroom.domain.clock import Clock, FileClock, SystemClock
 from postroom.domain.errors import RetryableError
 from postroom.domain.pricing import DEFAULT_PRICE_TABLE, PriceTable
@@ -34,6 +34,7 @@ from postroom.storage.blobs import LocalBlobStore
 from postroom.storage.database import make_engine
 from postroom.storage.migrate import upgrade
 from postroom.storage.orm import start_mappers
+from postroom.storage.sealing import Sealer
 from postroom.storage.uow import SqlUnitOfWork
 
 if TYPE_CHECKING:
@@ -92,6 +93,7 @@ class Container:
     session_factory: sessionmaker[Session]
     blobs: LocalBlobStore
     channels: ChannelRegistry
+    sealer: Sealer
     extras: dict[str, Any] = field(default_factory=dict)
     prices: PriceTable = DEFAULT_PRICE_TABLE
     events: EventCatalog = field(default_factory=EventCatalog.load)
@@ -122,7 +124,7 @@ class Container:
 
     def uow(self) -> SqlUnitOfWork:
         """A fresh unit of work."""
-        return SqlUnitOfWork(self.session_factory, self.clock)
+        return SqlUnitOfWork(self.session_factory, self.clock, sealer=self.sealer)
 
     @property
     def limits(self) -> Limits:
@@ -254,7 +256,8 @@ def build_container(
         start_dialects()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
-    upgrade(engine)
+    sealer = Sealer(settings.secret_key, settings.previous_secret_keys)
+    upgrade(engine, sealer=sealer)
     broker_kind(settings)  # a broker URL it cannot use stops it here, not at first message
     container = Container(
         settings=settings,
@@ -263,11 +266,38 @@ def build_container(
         session_factory=sessionmaker(engine, expire_on_commit=False),
         blobs=LocalBlobStore(settings.blob_dir),
         channels=channels,
+        sealer=sealer,
         prices=load_price_table(settings.price_table),
         events=EventCatalog.load(settings.event_codes_file),
     )
+    try:
+        check_sealing_keys(container)
+    except UnusableSetting:
+        container.close()
+        raise
     ensure_default_catalog(container.uow(), container.clock)
     return container
+
+
+def check_sealing_keys(container: Container) -> None:
+    """Stop the start (UnusableSetting) when a stored secret was sealed with a key this
+    process does not hold: every webhook would fail to sign, one by one, later. Only key ids
+    are compared; no secret is opened (and cryptography is not loaded when none is stored)."""
+    with container.uow() as uow:
+        sealed_by = uow.webhooks.sealing_key_ids()
+    sealed_by.pop("clear", None)
+    if not sealed_by:
+        return
+    held = container.sealer.keys
+    lacking = {key_id: n for key_id, n in sealed_by.items() if key_id not in held}
+    if lacking:
+        count = sum(lacking.values())
+        raise UnusableSetting(
+            f"POSTROOM_SECRET_KEY cannot open {count} stored webhook signing secret(s): they "
+            f"were sealed with key id {', '.join(sorted(lacking))}, and this process holds key "
+            f"id {', '.join(held)}. Start with the POSTROOM_SECRET_KEY that sealed them (or "
+            "list it in POSTROOM_PREVIOUS_SECRET_KEYS); see docs/webhooks.md, 'Sealed secrets'"
+        )
 
 
 def settings_clock(settings: Settings) -> Clock:

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     broker_url: str = ""
     storage_url: str = ""
     secret_key: str = DEFAULT_SECRET_KEY
+    # Keys that sealed secrets before POSTROOM_SECRET_KEY did, as a JSON list: they still
+    # open what they sealed (until `postroom secrets rotate` re-seals it), never seal.
+    previous_secret_keys: list[str] = Field(default_factory=list)
     webhooks_allow_private: bool = False
 
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)

@@ -40,6 +40,9 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 lots_app = typer.Typer(help="Production lots (the print room).", no_args_is_help=True)
 feedback_app = typer.Typer(help="Print-shop feedback.", no_args_is_help=True)
 audit_app = typer.Typer(help="The evidence log.", no_args_is_help=True)
+secrets_app = typer.Typer(
+    help="Secrets sealed at rest (webhook signing secrets).", no_args_is_help=True
+)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="api-keys")
 app.add_typer(shops_app, name="shops")
@@ -47,6 +50,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(lots_app, name="lots")
 app.add_typer(feedback_app, name="feedback")
 app.add_typer(audit_app, name="audit")
+app.add_typer(secrets_app, name="secrets")
 
 err = Console(stderr=True)
 DataDirOption = Annotated[
@@ -515,6 +519,70 @@ def audit_retention(
             on_progress=lambda n: progress.advance(task, n),
         )
     typer.echo(json.dumps(dataclasses.asdict(result)))
+
+
+NEW_KEY_VARIABLE = "POSTROOM_NEW_SECRET_KEY"
+
+
+def _new_secret_key(key_file: Path | None, env: str) -> str | None:
+    """The new key from --new-key-file (its first line) or POSTROOM_NEW_SECRET_KEY; None when
+    neither is given. Never an argument: a command line is visible to every local user."""
+    import os
+
+    from_env = os.environ.get(NEW_KEY_VARIABLE)
+    if key_file is not None and from_env:
+        err.print(f"[red]error[/red] give the new key once: --new-key-file or {NEW_KEY_VARIABLE}")
+        raise typer.Exit(code=2)
+    if key_file is not None:
+        lines = key_file.read_text(encoding="utf-8").splitlines()
+        key = lines[0].strip() if lines else ""
+    else:
+        key = (from_env or "").strip()
+        if from_env is None:
+            return None
+    if not key:
+        err.print("[red]error[/red] the new secret key is empty")
+        raise typer.Exit(code=2)
+    if env != "development" and len(key) < 32:
+        err.print(
+            "[red]error[/red] the new secret key must be at least 32 characters in production"
+        )
+        raise typer.Exit(code=2)
+    return key
+
+
+@secrets_app.command("rotate")
+def secrets_rotate(
+    new_key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--new-key-file",
+            exists=True,
+            dir_okay=False,
+            help=f"File whose first line is the new key (or set {NEW_KEY_VARIABLE})",
+        ),
+    ] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Re-seal every stored secret with a new key, in one transaction; prints JSON counts.
+    Then start every process with POSTROOM_SECRET_KEY set to the new key. Without a new key,
+    re-seals under POSTROOM_SECRET_KEY what POSTROOM_PREVIOUS_SECRET_KEYS sealed."""
+    from postroom.services import sealing
+
+    c = _container(data_dir)
+    new_key = _new_secret_key(new_key_file, c.settings.env)
+    if new_key is None:
+        err.print(
+            f"no new key given (--new-key-file or {NEW_KEY_VARIABLE}): re-sealing under "
+            "POSTROOM_SECRET_KEY"
+        )
+        new_key = c.settings.secret_key
+    try:
+        done = sealing.reseal_secrets(uow=c.uow(), new_key=new_key)
+    except ValueError as exc:  # a secret that does not open: nothing was changed
+        err.print(f"[red]error[/red] {exc}; no secret was changed")
+        raise typer.Exit(code=1) from exc
+    typer.echo(json.dumps(dataclasses.asdict(done)))
 
 
 @db_app.command("upgrade")

@@ -13,6 +13,8 @@ from sqlalchemy import Engine, inspect, text
 if TYPE_CHECKING:
     from alembic.config import Config
 
+    from postroom.storage.sealing import Sealer
+
 SCRIPT_LOCATION = "postroom.storage:migrations"
 VERSIONS = Path(__file__).parent / "migrations" / "versions"
 
@@ -26,14 +28,17 @@ def newest_revision() -> str:
     return max(p.name.partition("_")[0] for p in VERSIONS.glob("[0-9]*_*.py"))
 
 
-def alembic_config(engine: Engine) -> Config:
-    """An Alembic config bound to this engine, without any alembic.ini."""
+def alembic_config(engine: Engine, sealer: Sealer | None = None) -> Config:
+    """An Alembic config bound to this engine, without any alembic.ini; `sealer` is for the
+    migrations that seal or open stored secrets (0013: webhook signing secrets)."""
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", SCRIPT_LOCATION)
     config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
     config.attributes["engine"] = engine
+    if sealer is not None:
+        config.attributes["sealer"] = sealer
     return config
 
 
@@ -46,19 +51,20 @@ def is_current(engine: Engine) -> bool:
     return list(versions) == [newest_revision()]
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to `revision`; on PostgreSQL one process at a time."""
+def upgrade(engine: Engine, revision: str = "head", *, sealer: Sealer | None = None) -> None:
+    """Bring the schema to `revision`; on PostgreSQL one process at a time. Without a
+    `sealer`, a migration that seals secrets takes POSTROOM_SECRET_KEY from the environment."""
     if revision == "head" and is_current(engine):
         return
     from alembic import command
 
     if engine.dialect.name != "postgresql":
-        command.upgrade(alembic_config(engine), revision)
+        command.upgrade(alembic_config(engine, sealer), revision)
         return
     with engine.connect() as lock_connection:
         lock_connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
         try:
-            command.upgrade(alembic_config(engine), revision)
+            command.upgrade(alembic_config(engine, sealer), revision)
         finally:
             lock_connection.execute(
                 text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK}

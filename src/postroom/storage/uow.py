@@ -30,6 +30,7 @@ from postroom.storage.repositories import (
 )
 from postroom.storage.retention import RetentionRepository
 from postroom.storage.sandbox import SandboxRepository
+from postroom.storage.sealing import Sealer
 from postroom.storage.shipments import ShipmentRepository
 from postroom.storage.throttle import LoginThrottleRepository
 from postroom.storage.webhooks import WebhookRepository
@@ -42,9 +43,16 @@ AUDITED_PIECES = 1000
 class SqlUnitOfWork:
     """Opens a session on enter, rolls back whatever was not committed on exit."""
 
-    def __init__(self, session_factory: sessionmaker[Session], clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        clock: Clock | None = None,
+        *,
+        sealer: Sealer,
+    ) -> None:
         self._session_factory = session_factory
         self._clock = clock
+        self._sealer = sealer
 
     def __enter__(self) -> SqlUnitOfWork:
         self.session = self._session_factory()
@@ -60,7 +68,7 @@ class SqlUnitOfWork:
         self.sandbox = SandboxRepository(self.session)
         self.counters = CounterRepository(self.session)
         self.login_throttle = LoginThrottleRepository(self.session)
-        self.webhooks = WebhookRepository(self.session)
+        self.webhooks = WebhookRepository(self.session, self._sealer)
         self.reachability = ReachabilityRepository(self.session)
         self.retention = RetentionRepository(self.session)
         self._moved_batches: set[str] = set()

@@ -3,6 +3,9 @@
 Every change to a delivery row bumps its version, and every write that depends on what was
 read says which version it read: two senders can never both claim, or both finish, one
 delivery. On PostgreSQL the claim also skips rows another sender has locked.
+
+Signing secrets are sealed here, in the mapping (storage/sealing.py, ADR 0017): an endpoint's
+row holds `sealed:v1:...` tokens, the domain value the clear secret, in memory only.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from postroom.domain.webhooks import (
     WebhookEndpoint,
 )
 from postroom.storage import tables
+from postroom.storage.sealing import Sealer, is_sealed, key_id_of
 
 E = tables.webhook_endpoints
 D = tables.webhook_deliveries
@@ -48,7 +52,27 @@ def _rowcount(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _endpoint(row: Row[Any]) -> WebhookEndpoint:
+def secret_context(endpoint_id: str) -> str:
+    """Where an endpoint's sealed secrets are kept: a token copied to another row won't open."""
+    return f"webhook_endpoints.secrets:{endpoint_id}"
+
+
+def _sealed_secrets(endpoint: WebhookEndpoint, sealer: Sealer) -> list[dict[str, Any]]:
+    context = secret_context(endpoint.id)
+    return [
+        {**s.to_dict(), "secret": sealer.seal(s.secret, context=context)} for s in endpoint.secrets
+    ]
+
+
+def _opened_secrets(row: Row[Any], sealer: Sealer) -> list[EndpointSecret]:
+    context = secret_context(row.id)
+    return [
+        EndpointSecret.from_dict({**s, "secret": sealer.unseal(s["secret"], context=context)})
+        for s in row.secrets
+    ]
+
+
+def _endpoint(row: Row[Any], sealer: Sealer) -> WebhookEndpoint:
     return WebhookEndpoint(
         id=row.id,
         account_id=row.account_id,
@@ -56,7 +80,7 @@ def _endpoint(row: Row[Any]) -> WebhookEndpoint:
         description=row.description,
         dialect=row.dialect,
         event_types=list(row.event_types),
-        secrets=[EndpointSecret.from_dict(s) for s in row.secrets],
+        secrets=_opened_secrets(row, sealer),
         state=EndpointState(row.state),
         disabled_reason=row.disabled_reason,
         disabled_at=row.disabled_at,
@@ -66,10 +90,10 @@ def _endpoint(row: Row[Any]) -> WebhookEndpoint:
     )
 
 
-def _column_value(endpoint: WebhookEndpoint, name: str) -> Any:
+def _column_value(endpoint: WebhookEndpoint, name: str, sealer: Sealer) -> Any:
     value = getattr(endpoint, name)
     if name == "secrets":
-        return [s.to_dict() for s in value]
+        return _sealed_secrets(endpoint, sealer)
     if name == "state":
         return value.value
     return value
@@ -95,14 +119,15 @@ def _delivery(row: Row[Any]) -> WebhookDelivery:
 class WebhookRepository:
     """Endpoints per account; deliveries claimed, finished and replayed; their attempts."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, sealer: Sealer) -> None:
         self.session = session
+        self.sealer = sealer
 
     # --- endpoints --------------------------------------------------------------------
 
     def add_endpoint(self, endpoint: WebhookEndpoint) -> None:
         """Insert a new endpoint."""
-        values = {name: _column_value(endpoint, name) for name in ENDPOINT_FIELDS}
+        values = {name: _column_value(endpoint, name, self.sealer) for name in ENDPOINT_FIELDS}
         self.session.execute(
             insert(E).values(
                 id=endpoint.id,
@@ -119,14 +144,14 @@ class WebhookRepository:
         row = self.session.execute(
             select(E).where(and_(E.c.id == endpoint_id, E.c.account_id == account_id))
         ).first()
-        return _endpoint(row) if row is not None else None
+        return _endpoint(row, self.sealer) if row is not None else None
 
     def endpoints(self, account_id: str) -> list[WebhookEndpoint]:
         """The account's endpoints, oldest first."""
         rows = self.session.execute(
             select(E).where(E.c.account_id == account_id).order_by(E.c.created_at, E.c.id)
         ).all()
-        return [_endpoint(r) for r in rows]
+        return [_endpoint(r, self.sealer) for r in rows]
 
     def count_endpoints(self, account_id: str) -> int:
         """How many endpoints the account has."""
@@ -142,7 +167,7 @@ class WebhookRepository:
         unknown = set(fields) - ENDPOINT_FIELDS
         if unknown:
             raise ValueError(f"not an endpoint field a use case writes: {sorted(unknown)}")
-        values = {name: _column_value(endpoint, name) for name in fields}
+        values = {name: _column_value(endpoint, name, self.sealer) for name in fields}
         result = self.session.execute(
             update(E)
             .where(and_(E.c.id == endpoint.id, E.c.version == endpoint.version))
@@ -159,6 +184,39 @@ class WebhookRepository:
         self.session.execute(delete(A).where(A.c.delivery_id.in_(of_endpoint)))
         self.session.execute(delete(D).where(D.c.endpoint_id == endpoint_id))
         self.session.execute(delete(E).where(E.c.id == endpoint_id))
+
+    # --- sealed secrets (ADR 0017) ---------------------------------------------------------
+
+    def sealing_key_ids(self) -> dict[str, int]:
+        """How many stored secrets each key sealed, by key id (no secret is opened)."""
+        counts: dict[str, int] = {}
+        for (stored,) in self.session.execute(select(E.c.secrets)).all():
+            for s in stored:
+                key_id = key_id_of(s["secret"]) if is_sealed(s["secret"]) else "clear"
+                counts[key_id] = counts.get(key_id, 0) + 1
+        return counts
+
+    def reseal_secrets(self, new_key: str) -> tuple[int, int]:
+        """Open every endpoint's secrets and seal them again with `new_key`, in this
+        transaction; returns (endpoints, secrets). Each endpoint's version moves on, so a
+        write-back of secrets read before the change cannot land after it."""
+        target = Sealer(new_key)
+        query = select(E.c.id, E.c.secrets, E.c.version).order_by(E.c.id)
+        if self.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()
+        endpoints = secrets = 0
+        for row in self.session.execute(query).all():
+            context = secret_context(row.id)
+            resealed = [
+                {**s, "secret": self.sealer.reseal(s["secret"], target, context=context)}
+                for s in row.secrets
+            ]
+            self.session.execute(
+                update(E).where(E.c.id == row.id).values(secrets=resealed, version=row.version + 1)
+            )
+            endpoints += 1
+            secrets += len(resealed)
+        return endpoints, secrets
 
     # The sender's writes below are single conditional statements, not read-modify-write:
     # several senders may finish deliveries of one endpoint at the same moment.
@@ -273,7 +331,7 @@ class WebhookRepository:
         ]
         endpoint_ids = {d.endpoint_id for d in deliveries}
         endpoints = {
-            r.id: _endpoint(r)
+            r.id: _endpoint(r, self.sealer)
             for r in self.session.execute(select(E).where(E.c.id.in_(endpoint_ids))).all()
         }
         return [(d, endpoints[d.endpoint_id]) for d in deliveries]

@@ -1,0 +1,75 @@
+"""sealed webhook secrets: every webhook signing secret stored in clear is sealed with the
+key derived from POSTROOM_SECRET_KEY (storage/sealing.py, ADR 0017); no schema change
+
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import op
+
+from postroom.storage.sealing import Sealer, is_sealed
+
+revision = "0013"
+down_revision = "0012"
+branch_labels = None
+depends_on = None
+
+endpoints = sa.table(
+    "webhook_endpoints",
+    sa.column("id", sa.String()),
+    sa.column("secrets", sa.JSON()),
+)
+
+
+def _context(endpoint_id: str) -> str:
+    # The stored format's binding, as storage/webhooks.secret_context writes it; kept here
+    # so this migration means the same whatever the repository becomes.
+    return f"webhook_endpoints.secrets:{endpoint_id}"
+
+
+@cache
+def _sealer() -> Sealer:
+    """The sealer the process handed over (bootstrap), else the one the settings give; asked
+    for only when a row has a secret to change (an empty table needs no key)."""
+    config = op.get_context().config
+    handed: Sealer | None = config.attributes.get("sealer") if config is not None else None
+    if handed is not None:
+        return handed
+    from postroom.config import Settings
+
+    settings = Settings()
+    return Sealer(settings.secret_key, settings.previous_secret_keys)
+
+
+def _rewrite(change: Any) -> None:
+    bind = op.get_bind()
+    rows = bind.execute(sa.select(endpoints.c.id, endpoints.c.secrets)).all()
+    for row in rows:
+        secrets = [{**s, "secret": change(s["secret"], _context(row.id))} for s in row.secrets]
+        if secrets != row.secrets:
+            bind.execute(
+                sa.update(endpoints).where(endpoints.c.id == row.id).values(secrets=secrets)
+            )
+
+
+def upgrade() -> None:
+    _sealer.cache_clear()
+    _rewrite(
+        lambda value, context: value if is_sealed(value) else _sealer().seal(value, context=context)
+    )
+
+
+def downgrade() -> None:
+    _sealer.cache_clear()
+    _rewrite(
+        lambda value, context: (
+            _sealer().unseal(value, context=context) if is_sealed(value) else value
+        )
+    )
