@@ -60,6 +60,7 @@ def upgrade(engine: Engine, revision: str = "head", *, sealer: Sealer | None = N
 
     if engine.dialect.name != "postgresql":
         command.upgrade(alembic_config(engine, sealer), revision)
+        _truncate_write_ahead_log(engine)
         return
     with engine.connect() as lock_connection:
         lock_connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
@@ -69,3 +70,15 @@ def upgrade(engine: Engine, revision: str = "head", *, sealer: Sealer | None = N
             lock_connection.execute(
                 text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK}
             )
+
+
+def _truncate_write_ahead_log(engine: Engine) -> None:
+    """Copy SQLite's write-ahead log into the database file and empty it: what a migration
+    removed (0013: secrets stored in clear) must not stay readable in the log's old frames."""
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cursor.close()
+    finally:
+        connection.close()
