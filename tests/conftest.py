@@ -1,5 +1,10 @@
 """Shared fixtures: a fresh backend per test (SQLite by default, PostgreSQL + RabbitMQ with
-POSTROOM_TEST_BACKEND=postgres), the app on a real worker runtime, accounts and PDFs."""
+POSTROOM_TEST_BACKEND=postgres), the app on a real worker runtime, accounts and PDFs.
+
+On the distributed backend one `postroom worker` process serves every test. It shares the
+test's clock through a clock file (POSTROOM_CLOCK_FILE) and sends email to one SMTP server
+on 127.0.0.1 whose handler each email test sets; a test that needs other settings, or the
+pipeline standing still, has the process restarted (or stopped) for its own length only."""
 
 from __future__ import annotations
 
@@ -10,21 +15,30 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
 from postroom.api.app import create_app
 from postroom.bootstrap import Container, build_container
 from postroom.config import Settings
+from postroom.domain.clock import Clock, FileClock, FixedClock
 from postroom.services import accounts
 from postroom.services.catalog import ensure_default_catalog
+from postroom.storage.database import make_engine
 from postroom.storage.tables import metadata
+from tests.integration.email.mailbox import (
+    CountingController,
+    Mailbox,
+    smtp_server,
+    smtp_settings_for,
+)
 from tests.support import services
 from tests.support.pdfs import make_pdf
 
@@ -33,14 +47,77 @@ BACKEND = os.environ.get("POSTROOM_TEST_BACKEND", "sqlite")
 TEST_CREDIT_MINOR = 10**12
 
 
+class Workers:
+    """The distributed backend's `postroom worker` process: one serves every test on the
+    run's settings; a test that needs other settings, or no worker at all, asks for them
+    and the shared one is back when it ends (a restart takes about two seconds)."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+        self.env = env
+        self.log_dir = log_dir
+        self._process: subprocess.Popen[bytes] | None = None
+        self._overrides: dict[str, str] = {}
+        self._starts = 0
+
+    def start(self, **settings: object) -> None:
+        """Have a worker running on the run's settings with these changed (Settings field
+        names, e.g. smtp_host=""); nothing happens when one already runs on them."""
+        overrides = {f"POSTROOM_{name.upper()}": _env_value(v) for name, v in settings.items()}
+        if self._process is not None and overrides == self._overrides:
+            return
+        self.stop()
+        self._starts += 1
+        log_path = self.log_dir / f"worker-{self._starts}.log"
+        self._process = start_worker({**self.env, **overrides}, log_path)
+        self._overrides = overrides
+
+    def log_text(self) -> str:
+        """What the running worker process has written to its log so far."""
+        return (self.log_dir / f"worker-{self._starts}.log").read_text(errors="replace")
+
+    def stop(self) -> None:
+        """Stop the worker (SIGTERM: it finishes the messages in hand first)."""
+        if self._process is not None:
+            stop_worker(self._process)
+            self._process = None
+
+    @contextmanager
+    def settings(self, **settings: object) -> Iterator[None]:
+        """A worker on these settings for the block, then the shared one again."""
+        self.start(**settings)
+        try:
+            yield
+        finally:
+            self.start()
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """No worker for the block (`start()` within it resumes the shared one early)."""
+        self.stop()
+        try:
+            yield
+        finally:
+            self.start()
+
+
+def _env_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
 @dataclass(frozen=True)
 class Backend:
     """Where a test's data lives: a database URL and a broker URL ('' for in memory), and, in
-    distributed mode, the data folder shared with the separate worker process."""
+    distributed mode, the data folder, clock file, SMTP server and worker process shared
+    with the separate worker process."""
 
     database_url: str | None
     broker_url: str
     data_dir: Path | None = None
+    clock_file: Path | None = None
+    workers: Workers | None = None
+    smtp: CountingController | None = field(default=None, repr=False)
 
     @property
     def distributed(self) -> bool:
@@ -54,8 +131,13 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
     if BACKEND == "sqlite":
         yield Backend(database_url=None, broker_url="")
         return
-    with services.fresh_postgres_database() as db, services.fresh_rabbitmq_vhost() as amqp:
+    with (
+        services.fresh_postgres_database() as db,
+        services.fresh_rabbitmq_vhost() as amqp,
+        smtp_server(Mailbox()) as smtp,
+    ):
         data_dir = tmp_path_factory.mktemp("distributed-data")
+        clock_file = data_dir / "clock"
         env = {
             "POSTROOM_DATABASE_URL": db,
             "POSTROOM_BROKER_URL": amqp,
@@ -69,32 +151,94 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
             # are tested in-process, with the setting off.
             "POSTROOM_WEBHOOKS_ALLOW_PRIVATE": "1",
             "POSTROOM_WEBHOOK_POLL_SECONDS": "0.05",
+            # The test's clock (wall time until a test sets it) and SMTP server.
+            "POSTROOM_CLOCK_FILE": str(clock_file),
+            **{
+                f"POSTROOM_{name.upper()}": _env_value(value)
+                for name, value in smtp_settings_for(smtp.port).items()
+            },
         }
-        with worker_process(env, tmp_path_factory.mktemp("worker") / "worker.log"):
-            yield Backend(database_url=db, broker_url=amqp, data_dir=data_dir)
+        workers = Workers(env, tmp_path_factory.mktemp("worker"))
+        workers.start()
+        try:
+            yield Backend(
+                database_url=db,
+                broker_url=amqp,
+                data_dir=data_dir,
+                clock_file=clock_file,
+                workers=workers,
+                smtp=smtp,
+            )
+        finally:
+            workers.stop()
+
+
+def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """Start `postroom worker` as a separate process; returns once it says it started."""
+    command = [sys.executable, "-m", "postroom.cli.main", "worker"]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, env={**os.environ, **env}, stdout=log, stderr=log)
+    wait_for(
+        lambda: b"worker started" in log_path.read_bytes() or process.poll() is not None,
+        timeout=60,
+    )
+    if process.poll() is not None:
+        pytest.fail(f"postroom worker exited at start:\n{log_path.read_text()}")
+    return process
+
+
+def stop_worker(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it has not ended within 20 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @contextmanager
 def worker_process(env: dict[str, str], log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     """Run `postroom worker` as a separate process until the block ends."""
-    command = [sys.executable, "-m", "postroom.cli.main", "worker"]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, env={**os.environ, **env}, stdout=log, stderr=log)
+    process = start_worker(env, log_path)
     try:
-        wait_for(
-            lambda: b"worker started" in log_path.read_bytes() or process.poll() is not None,
-            timeout=60,
-        )
-        if process.poll() is not None:
-            pytest.fail(f"postroom worker exited at start:\n{log_path.read_text()}")
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_worker(process)
+
+
+@pytest.fixture
+def worker_paused(backend: Backend) -> Iterator[None]:
+    """No worker moves letters on during the test: on SQLite none runs unless the test's app
+    starts one; on the distributed backend the worker process is stopped until it ends."""
+    if backend.workers is None:
+        yield
+        return
+    with backend.workers.paused():
+        yield
+
+
+MovableClock = FixedClock | FileClock
+
+
+@pytest.fixture
+def make_clock(backend: Backend) -> Iterator[Callable[[datetime], MovableClock]]:
+    """A clock stopped at a time the test chooses and moves: a FixedClock on SQLite; on the
+    distributed backend the run's clock file, which the worker process reads too (back to
+    the wall clock when the test ends)."""
+    if backend.clock_file is None:
+        yield FixedClock
+        return
+    clock = FileClock(backend.clock_file)
+
+    def make(start: datetime) -> MovableClock:
+        clock.set(start)
+        return clock
+
+    try:
+        yield make
+    finally:
+        clock.release()
 
 
 @pytest.fixture
@@ -109,13 +253,15 @@ def make_settings(tmp_path: Path, backend: Backend) -> Callable[..., Settings]:
             "lot_interval_seconds": 0.2,
             "outbox_poll_seconds": 0.05,
         }
+        if backend.smtp is not None:  # the worker process's clock and SMTP server
+            values.update(clock_file=backend.clock_file, **smtp_settings_for(backend.smtp.port))
         values.update(overrides)
         return Settings(**values)
 
     return make
 
 
-def _truncate_all(container: Container, *, within: float = 60.0) -> None:
+def _truncate_all(engine: Engine, *, within: float = 60.0) -> None:
     """Empty every table. The worker process may still be busy with an earlier test's work
     (proofs of thousands of shipments): TRUNCATE, which locks table after table while the
     worker's transactions take theirs, deadlocked with it again and again. So every table
@@ -125,7 +271,7 @@ def _truncate_all(container: Container, *, within: float = 60.0) -> None:
     deadline = time.monotonic() + within
     while True:
         try:
-            with container.engine.begin() as conn:
+            with engine.begin() as conn:
                 conn.execute(text(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE NOWAIT"))
                 conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
             return
@@ -135,13 +281,30 @@ def _truncate_all(container: Container, *, within: float = 60.0) -> None:
             time.sleep(0.02)
 
 
+def empty_shared_database(backend: Backend) -> None:
+    """Empty the distributed run's database now (the next container seeds the catalog)."""
+    assert backend.database_url is not None
+    engine = make_engine(backend.database_url)
+    try:
+        _truncate_all(engine)
+    finally:
+        engine.dispose()
+
+
+def clean_container(settings: Settings, *, clock: Clock | None = None) -> Container:
+    """A container on these settings; on PostgreSQL, shared by the run, every table emptied
+    first (on SQLite each test has a database file of its own)."""
+    c = build_container(settings, clock=clock)
+    if c.engine.dialect.name == "postgresql":
+        _truncate_all(c.engine)
+        ensure_default_catalog(c.uow(), c.clock)  # emptied with the rest
+    return c
+
+
 @pytest.fixture
 def container(make_settings: Callable[..., Settings]) -> Iterator[Container]:
     """A container on a clean database."""
-    c = build_container(make_settings())
-    if c.engine.dialect.name == "postgresql":
-        _truncate_all(c)
-        ensure_default_catalog(c.uow(), c.clock)  # emptied with the rest
+    c = clean_container(make_settings())
     yield c
     c.close()
 

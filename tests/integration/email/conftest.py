@@ -1,22 +1,36 @@
 """Fixtures for the email channel: a real SMTP server on 127.0.0.1 and an app whose worker
-sends to it (in-process only: a separate worker process has no settings for this server)."""
+sends to it: the in-process worker on SQLite; on the distributed backend the worker process,
+which sends to the run's SMTP server, serving this test's mailbox for the test's length."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 
 import pytest
 from fastapi.testclient import TestClient
 
 from postroom.api.app import create_app
-from postroom.bootstrap import Container, build_container
+from postroom.bootstrap import Container
 from postroom.config import Settings
 from postroom.services import accounts
-from tests.conftest import TEST_CREDIT_MINOR, Backend, Tenant
-from tests.integration.email.mailbox import CountingController, Mailbox, smtp_server
+from tests.conftest import (
+    TEST_CREDIT_MINOR,
+    Backend,
+    Tenant,
+    clean_container,
+    empty_shared_database,
+)
+from tests.integration.email.mailbox import (
+    SENDER,
+    CountingController,
+    Mailbox,
+    smtp_server,
+    smtp_settings_for,
+)
 
-SENDER = "Postroom letters <letters@postroom.test>"
+__all__ = ["SENDER", "make_tenant_in", "serving", "worker_log"]
 
 
 @pytest.fixture
@@ -25,33 +39,44 @@ def mailbox() -> Mailbox:
     return Mailbox()
 
 
+@contextmanager
+def serving(backend: Backend, mailbox: Mailbox) -> Iterator[CountingController]:
+    """A plain SMTP server (no TLS, no AUTH) serving `mailbox` until the block ends: one of
+    its own on SQLite; on the distributed backend the run's, which the worker process sends
+    to, with its connections counted from 0. The database is emptied before it serves
+    `mailbox`: a letter of an earlier test, still queued for the worker, is not sent to it."""
+    if backend.smtp is None:
+        with smtp_server(mailbox) as controller:
+            yield controller
+        return
+    empty_shared_database(backend)
+    backend.smtp.handler = mailbox  # taken by each new connection
+    backend.smtp.connections = 0
+    try:
+        yield backend.smtp
+    finally:
+        backend.smtp.handler = Mailbox()  # a late message of this test's goes nowhere
+
+
 @pytest.fixture
-def smtp(mailbox: Mailbox) -> Iterator[CountingController]:
+def smtp(backend: Backend, mailbox: Mailbox) -> Iterator[CountingController]:
     """The SMTP server, plain (no TLS, no AUTH)."""
-    with smtp_server(mailbox) as controller:
+    with serving(backend, mailbox) as controller:
         yield controller
 
 
 @pytest.fixture
 def smtp_settings(smtp: CountingController) -> dict[str, object]:
     """Settings that point the email channel at the test's server."""
-    return {
-        "smtp_host": "127.0.0.1",
-        "smtp_port": smtp.port,
-        "smtp_security": "none",
-        "smtp_from": SENDER,
-        "smtp_timeout_seconds": 5.0,
-    }
+    return smtp_settings_for(smtp.port)
 
 
 @pytest.fixture
 def container(
-    backend: Backend, make_settings: Callable[..., Settings], smtp_settings: dict[str, object]
+    make_settings: Callable[..., Settings], smtp_settings: dict[str, object]
 ) -> Iterator[Container]:
     """A container whose email channel sends to the test's SMTP server."""
-    if backend.distributed:
-        pytest.skip("the separate worker process cannot be pointed at this test's SMTP server")
-    c = build_container(make_settings(**smtp_settings))
+    c = clean_container(make_settings(**smtp_settings))
     yield c
     c.close()
 
@@ -81,16 +106,28 @@ def sandbox_tenant(container: Container) -> Tenant:
 def make_app(
     backend: Backend, make_settings: Callable[..., Settings]
 ) -> Iterator[Callable[..., tuple[TestClient, Tenant]]]:
-    """Build an app (with its in-process worker) on settings of the test's choosing, and a
-    live account on it; everything stops when the test ends."""
-    if backend.distributed:
-        pytest.skip("the separate worker process cannot be given this test's SMTP settings")
+    """Build an app on settings of the test's choosing, with its worker on them (in-process,
+    or the worker process restarted on them), and a live account on it; everything stops
+    when the test ends (the distributed backend's worker back on the run's settings)."""
     with ExitStack() as stack:
 
         def make(**overrides: object) -> tuple[TestClient, Tenant]:
-            c = build_container(make_settings(**overrides))
+            c = clean_container(make_settings(**overrides))
             stack.callback(c.close)
-            client = stack.enter_context(TestClient(create_app(c, run_worker=True)))
+            if backend.workers is not None:
+                stack.enter_context(backend.workers.settings(**overrides))
+            app = create_app(c, run_worker=not backend.distributed)
+            client = stack.enter_context(TestClient(app))
             return client, make_tenant_in(c, "tenant-a")
 
         yield make
+
+
+@pytest.fixture
+def worker_log(backend: Backend, caplog: pytest.LogCaptureFixture) -> Callable[[], str]:
+    """What the worker has logged so far (WARNING and up): the in-process worker's records, or
+    the worker process's log file."""
+    if backend.workers is not None:
+        return backend.workers.log_text
+    caplog.set_level(logging.WARNING)
+    return lambda: caplog.text

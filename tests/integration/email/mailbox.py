@@ -15,6 +15,19 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
+SENDER = "Postroom letters <letters@postroom.test>"
+
+
+def smtp_settings_for(port: int) -> dict[str, object]:
+    """Settings that point the email channel at a test server on 127.0.0.1:port."""
+    return {
+        "smtp_host": "127.0.0.1",
+        "smtp_port": port,
+        "smtp_security": "none",
+        "smtp_from": SENDER,
+        "smtp_timeout_seconds": 5.0,
+    }
+
 
 @dataclass(frozen=True)
 class Received:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Callable
 from email import message_from_bytes, policy
@@ -222,13 +221,12 @@ def test_a_sandbox_account_never_reaches_the_server_and_gets_an_eml_file(
 
 
 def test_an_unset_smtp_host_leaves_the_letter_accepted_and_retrying_with_a_clear_log_line(
-    make_app: Callable[..., tuple[TestClient, Tenant]], caplog: pytest.LogCaptureFixture
+    make_app: Callable[..., tuple[TestClient, Tenant]], worker_log: Callable[[], str]
 ) -> None:
     client, tenant = make_app(smtp_host="")
-    caplog.set_level(logging.WARNING)
     letter = send_email_letter(client, tenant, make_pdf(1), {"to": "anna@example.se"})
 
-    wait_for(lambda: caplog.text.count("POSTROOM_SMTP_HOST is not set") >= 2, timeout=20)
+    wait_for(lambda: worker_log().count("POSTROOM_SMTP_HOST is not set") >= 2, timeout=20)
     waiting = client.get(f"/v1/letters/{letter['id']}", headers=tenant.headers).json()
     assert waiting["state"] == "accepted"
     assert waiting["failure"] is None

@@ -13,18 +13,18 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from postroom.api.app import create_app
-from postroom.bootstrap import Container, build_container
+from postroom.bootstrap import Container
 from postroom.config import Settings
 from postroom.storage import tables
-from tests.conftest import Backend, Tenant, wait_for
+from tests.conftest import Backend, Tenant, clean_container, wait_for
 from tests.integration.dialects.ekopost.helpers import (
     content_body,
     create_campaign,
     create_envelope,
     window_letter,
 )
-from tests.integration.email.conftest import SENDER, make_tenant_in
-from tests.integration.email.mailbox import CountingController, Mailbox, smtp_server
+from tests.integration.email.conftest import SENDER, make_tenant_in, serving
+from tests.integration.email.mailbox import CountingController, Mailbox, smtp_settings_for
 from tests.integration.email.test_send_email import attachments, text_of
 from tests.support.pdfs import make_pdf
 
@@ -37,35 +37,26 @@ def mailbox() -> Mailbox:
 
 
 @pytest.fixture
-def smtp(mailbox: Mailbox) -> Iterator[CountingController]:
-    with smtp_server(mailbox) as controller:
+def smtp(backend: Backend, mailbox: Mailbox) -> Iterator[CountingController]:
+    with serving(backend, mailbox) as controller:
         yield controller
 
 
 @pytest.fixture
 def container(
-    backend: Backend, make_settings: Callable[..., Settings], smtp: CountingController
+    make_settings: Callable[..., Settings], smtp: CountingController
 ) -> Iterator[Container]:
     """A container whose email channel sends to the test's SMTP server."""
-    if backend.distributed:
-        pytest.skip("the separate worker process cannot be pointed at this test's SMTP server")
-    c = build_container(
-        make_settings(
-            smtp_host="127.0.0.1",
-            smtp_port=smtp.port,
-            smtp_security="none",
-            smtp_from=SENDER,
-            smtp_timeout_seconds=5.0,
-        )
-    )
+    c = clean_container(make_settings(**smtp_settings_for(smtp.port)))
     yield c
     c.close()
 
 
 @pytest.fixture
-def app(container: Container) -> Iterator[TestClient]:
-    """The app with its in-process worker, which runs the SEND_EMAIL stage."""
-    with TestClient(create_app(container, run_worker=True)) as client:
+def app(container: Container, backend: Backend) -> Iterator[TestClient]:
+    """The app with its worker (in-process, or the worker process), which runs the
+    SEND_EMAIL stage."""
+    with TestClient(create_app(container, run_worker=not backend.distributed)) as client:
         yield client
 
 

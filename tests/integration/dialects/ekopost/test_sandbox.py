@@ -17,19 +17,19 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from postroom.api.app import create_app
-from postroom.bootstrap import Container, build_container
+from postroom.bootstrap import Container
 from postroom.config import Settings
 from postroom.services import production
 from postroom.storage import tables
-from tests.conftest import Backend, wait_for
+from tests.conftest import Backend, clean_container, wait_for
 from tests.integration.dialects.ekopost.helpers import (
     content_body,
     create_campaign,
     create_envelope,
     window_letter,
 )
-from tests.integration.email.conftest import make_tenant_in
-from tests.integration.email.mailbox import CountingController, Mailbox, smtp_server
+from tests.integration.email.conftest import make_tenant_in, serving
+from tests.integration.email.mailbox import CountingController, Mailbox, smtp_settings_for
 from tests.integration.webhooks.receiver import Receiver, running_receiver
 from tests.support.pdfs import make_pdf
 
@@ -37,9 +37,9 @@ STEP = 3600  # the default sandbox step
 
 
 @pytest.fixture
-def smtp() -> Iterator[tuple[CountingController, Mailbox]]:
+def smtp(backend: Backend) -> Iterator[tuple[CountingController, Mailbox]]:
     mailbox = Mailbox()
-    with smtp_server(mailbox) as controller:
+    with serving(backend, mailbox) as controller:
         yield controller, mailbox
 
 
@@ -56,13 +56,9 @@ def container(
     smtp: tuple[CountingController, Mailbox],
 ) -> Iterator[Container]:
     """A live SMTP server is configured: the sandbox must not use it."""
-    if backend.distributed:
-        pytest.skip("the separate worker process cannot be pointed at this test's SMTP server")
-    c = build_container(
+    c = clean_container(
         make_settings(
-            smtp_host="127.0.0.1",
-            smtp_port=smtp[0].port,
-            smtp_security="none",
+            **smtp_settings_for(smtp[0].port),
             webhooks_allow_private=True,
             webhook_poll_seconds=0.05,
         )
@@ -72,8 +68,8 @@ def container(
 
 
 @pytest.fixture
-def app(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container, run_worker=True)) as client:
+def app(container: Container, backend: Backend) -> Iterator[TestClient]:
+    with TestClient(create_app(container, run_worker=not backend.distributed)) as client:
         yield client
 
 
