@@ -510,7 +510,8 @@ webhook_endpoints = Table(
     # Whose signature headers go on top of the Standard Webhooks ones (None: native only).
     Column("dialect", String(30), nullable=True),
     Column("event_types", JSON, nullable=False),  # ["*"] for every type
-    # [{"secret": "whsec_...", "created_at": iso, "expires_at": iso | null}], newest first
+    # [{"secret": "sealed:v1:...", "created_at": iso, "expires_at": iso | null}], newest
+    # first; each secret sealed by storage/webhooks.py (ADR 0017), never whsec_... in clear
     Column("secrets", JSON, nullable=False),
     Column("state", String(20), nullable=False),
     Column("disabled_reason", String(200), nullable=True),

@@ -59,9 +59,13 @@ def test_the_database_holds_no_webhook_secret_in_any_form(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     with api(hooks) as (client, headers):
-        created = client.post("/v1/webhooks", headers=headers, json={"url": receiver.url})
+        # With an Idempotency-Key: the stored answer, kept for replays, holds no secret either.
+        once = {**headers, "Idempotency-Key": "create-hook-1"}
+        created = client.post("/v1/webhooks", headers=once, json={"url": receiver.url})
         assert created.status_code == 201, created.text
         hook = created.json()
+        replayed = client.post("/v1/webhooks", headers=once, json={"url": receiver.url})
+        assert replayed.json()["id"] == hook["id"] and replayed.json()["secret"] is None
         rotated = client.post(f"/v1/webhooks/{hook['id']}/rotate-secret", headers=headers)
         assert rotated.status_code == 200, rotated.text
         shown = client.get(f"/v1/webhooks/{hook['id']}", headers=headers).json()
@@ -195,4 +199,40 @@ def test_rotate_with_a_key_that_opens_nothing_changes_nothing(
     assert done.returncode == 2
     assert "POSTROOM_SECRET_KEY" in done.stderr and "Traceback" not in done.stderr
     assert done.stdout == ""
+    assert stored_tokens(hooks.container) == before
+
+
+def test_the_new_key_is_given_once_never_empty_and_long_enough_in_production(
+    hooks: Hooks, receiver: Receiver, tmp_path: Path
+) -> None:
+    hooks.endpoint(receiver.url)
+    before = stored_tokens(hooks.container)
+    settings = hooks.container.settings
+    key_file = tmp_path / "new-key"
+    key_file.write_text(NEW_KEY + "\n")
+    twice = rotate_cli(
+        settings,
+        "secrets",
+        "rotate",
+        "--new-key-file",
+        str(key_file),
+        POSTROOM_NEW_SECRET_KEY=NEW_KEY,
+    )
+    assert twice.returncode == 2 and "give the new key once" in twice.stderr
+    key_file.write_text("\n")
+    empty = rotate_cli(settings, "secrets", "rotate", "--new-key-file", str(key_file))
+    assert empty.returncode == 2 and "empty" in empty.stderr
+    # In production (a long current key, the development one kept as previous) a short
+    # new key is refused before anything is re-sealed.
+    production = settings.model_copy(
+        update={"secret_key": NEW_KEY, "previous_secret_keys": [settings.secret_key]}
+    )
+    short = rotate_cli(
+        production,
+        POSTROOM_ENV="production",
+        POSTROOM_PREVIOUS_SECRET_KEYS=json.dumps(production.previous_secret_keys),
+        POSTROOM_NEW_SECRET_KEY="too-short",
+    )
+    assert short.returncode == 2
+    assert "at least 32 characters" in short.stderr, short.stderr
     assert stored_tokens(hooks.container) == before
