@@ -8,8 +8,8 @@ Create Date: 2026-12-07
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
-from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -48,9 +48,9 @@ def _sealer() -> Sealer:
     return Sealer(settings.secret_key, settings.previous_secret_keys)
 
 
-def _rewrite(change: Any) -> None:
-    """Apply `change(value, context)` to every stored secret; the old values are then wiped
-    from the database's files too (_forget_old_copies)."""
+def _rewrite(change: Callable[[str, str], str]) -> None:
+    """Apply `change(value, context)` to every stored secret, and leave no old value readable
+    in the database's files (secure_delete on SQLite, VACUUM FULL on PostgreSQL)."""
     bind = op.get_bind()
     sqlite = bind.dialect.name == "sqlite"
     if sqlite:
@@ -61,7 +61,9 @@ def _rewrite(change: Any) -> None:
     for row in rows:
         secrets = [{**s, "secret": change(s["secret"], _context(row.id))} for s in row.secrets]
         if secrets != row.secrets:
-            bind.execute(sa.update(endpoints).where(endpoints.c.id == row.id).values(secrets=secrets))
+            bind.execute(
+                sa.update(endpoints).where(endpoints.c.id == row.id).values(secrets=secrets)
+            )
             changed = True
     if sqlite:
         bind.exec_driver_sql("PRAGMA secure_delete = OFF")
@@ -74,11 +76,19 @@ def _rewrite(change: Any) -> None:
     # are committed: the pages written before this rewrite leave the write-ahead log.
 
 
+def _sealed(value: str, context: str) -> str:
+    return value if is_sealed(value) else _sealer().seal(value, context=context)
+
+
+def _opened(value: str, context: str) -> str:
+    return _sealer().unseal(value, context=context) if is_sealed(value) else value
+
+
 def upgrade() -> None:
     _sealer.cache_clear()
-    _rewrite(lambda value, context: value if is_sealed(value) else _sealer().seal(value, context=context))
+    _rewrite(_sealed)
 
 
 def downgrade() -> None:
     _sealer.cache_clear()
-    _rewrite(lambda value, context: _sealer().unseal(value, context=context) if is_sealed(value) else value)
+    _rewrite(_opened)
