@@ -17,6 +17,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,17 +31,23 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from postroom.api.app import create_app
-from postroom.bootstrap import Container, build_container
+from postroom.bootstrap import Container
 from postroom.config import Settings
 from postroom.documents.barcodes import parse_sheet_code
 from postroom.documents.zones import read_zone_lines
-from postroom.domain.clock import FixedClock
 from postroom.domain.geometry import MM_PER_POINT, layout_for
 from postroom.domain.pricing import DEFAULT_PRICE_TABLE
 from postroom.domain.states import LotState
 from postroom.services import accounts, production
 from postroom.storage import tables
-from tests.conftest import TEST_CREDIT_MINOR, Backend, Tenant, wait_for
+from tests.conftest import (
+    TEST_CREDIT_MINOR,
+    Backend,
+    MovableClock,
+    Tenant,
+    clean_container,
+    wait_for,
+)
 from tests.integration.intake.helpers import (
     add_to_batch,
     batch_pieces,
@@ -239,31 +246,32 @@ def _letter_pool() -> dict[tuple[int, int], bytes]:
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(START)
+def clock(make_clock: Callable[[datetime], MovableClock]) -> MovableClock:
+    return make_clock(START)
 
 
 @pytest.fixture
 def e2e(
-    backend: Backend, make_settings: Callable[..., Settings], clock: FixedClock
+    backend: Backend,
+    make_settings: Callable[..., Settings],
+    clock: MovableClock,
+    tmp_path: Path,
 ) -> Iterator[tuple[Container, TestClient]]:
-    """The app and its in-process worker on one controllable clock."""
-    if backend.distributed:
-        pytest.skip(
-            "backend.distributed: the separate `postroom worker` process runs on the wall "
-            "clock, so the cut-off cannot be moved for it"
-        )
-    settings = make_settings(
-        lot_max_pieces=MAX_PIECES_PER_LOT,
-        lot_max_sheets=MAX_SHEETS_PER_LOT,
-        lot_interval_seconds=0.2,
-    )
-    container = build_container(settings, clock=clock)
-    try:
-        with TestClient(create_app(container, run_worker=True)) as client:
-            yield container, client
-    finally:
-        container.close()
+    """The app and its worker on one controllable clock: the in-process worker, or the worker
+    process restarted on this test's lot sizes and a data folder of its own (the output
+    folder then holds this test's lots only)."""
+    lots = {"lot_max_pieces": MAX_PIECES_PER_LOT, "lot_max_sheets": MAX_SHEETS_PER_LOT}
+    with ExitStack() as stack:
+        if backend.workers is not None:
+            data_dir = tmp_path / "data"
+            stack.enter_context(backend.workers.settings(data_dir=data_dir, **lots))
+            settings = make_settings(data_dir=data_dir, lot_interval_seconds=0.2, **lots)
+        else:
+            settings = make_settings(lot_interval_seconds=0.2, **lots)
+        container = clean_container(settings, clock=clock)
+        stack.callback(container.close)
+        app = create_app(container, run_worker=not backend.distributed)
+        yield container, stack.enter_context(TestClient(app))
 
 
 def _tenant(container: Container, name: str, *, operator: bool = False) -> Tenant:
@@ -284,7 +292,7 @@ def _tenant(container: Container, name: str, *, operator: bool = False) -> Tenan
 
 
 def test_must_show_1_a_500_letter_order_is_priced_waits_for_its_cut_off_and_is_produced(
-    e2e: tuple[Container, TestClient], clock: FixedClock
+    e2e: tuple[Container, TestClient], clock: MovableClock
 ) -> None:
     container, client = e2e
     timings: dict[str, float] = {}

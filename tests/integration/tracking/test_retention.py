@@ -4,7 +4,9 @@ answers 410 content_removed; the evidence chain still verifies."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +18,7 @@ from postroom.bootstrap import Container
 from postroom.domain.clock import FixedClock
 from postroom.services import evidence, retention
 from postroom.storage import tables
-from tests.conftest import RECIPIENT, Backend, Tenant, wait_for
+from tests.conftest import RECIPIENT, Backend, MovableClock, Tenant, wait_for
 from tests.integration.api.helpers import assert_error, get_letter, send_letter
 from tests.integration.intake.helpers import get_document, upload_document, wait_checked
 from tests.support.pdfs import make_pdf
@@ -135,17 +137,26 @@ def test_finished_pieces_and_spent_documents_lose_their_personal_content(
 
 
 def test_the_worker_applies_the_retention_setting(
-    container: Container, tenant: Tenant, backend: Backend
+    container: Container,
+    tenant: Tenant,
+    backend: Backend,
+    make_clock: Callable[[datetime], MovableClock],
 ) -> None:
-    if backend.distributed:
-        pytest.skip("the separate worker process of the distributed backend has its settings")
-    container.settings.retention_days = 30
-    container.settings.retention_interval_seconds = 0.1
-    with TestClient(create_app(container, run_worker=True)) as client:
+    retention_settings = {"retention_days": 30, "retention_interval_seconds": 0.1}
+    clock = make_clock(datetime.now(UTC))
+    container.clock = clock
+    with ExitStack() as stack:
+        if backend.workers is not None:  # the worker process, restarted on these settings
+            stack.enter_context(backend.workers.settings(**retention_settings))
+        else:
+            for name, value in retention_settings.items():
+                setattr(container.settings, name, value)
+        app = create_app(container, run_worker=not backend.distributed)
+        client = stack.enter_context(TestClient(app))
         letter = failed_letter(client, tenant, make_pdf(1, label="Old", size=TINY))
-        container.clock = FixedClock(container.clock.now() + timedelta(days=31))
+        clock.advance(timedelta(days=31))
         redacted = wait_for(lambda: get_letter(client, tenant, letter["id"])["redacted_at"])
-        assert redacted.startswith(container.clock.now().date().isoformat())
+        assert redacted.startswith(clock.now().date().isoformat())
         assert get_letter(client, tenant, letter["id"])["recipient"]["name_lines"] == []
         document = get_document(client, tenant, letter["document_id"])
         assert document["redacted_at"] is not None

@@ -15,11 +15,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from postroom.api.app import create_app
-from postroom.bootstrap import Container, build_container
+from postroom.bootstrap import Container
 from postroom.config import Settings
-from postroom.domain.clock import FixedClock
 from postroom.services import accounts
-from tests.conftest import TEST_CREDIT_MINOR, Backend, wait_for
+from tests.conftest import TEST_CREDIT_MINOR, Backend, MovableClock, clean_container, wait_for
 from tests.integration.dialects.ekopost.helpers import (
     POSTAL,
     assert_error,
@@ -38,23 +37,22 @@ SHEET_SIMPLEX = 150  # the default price table's print price of a simplex sheet
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(START)
+def clock(make_clock: Callable[[datetime], MovableClock]) -> MovableClock:
+    return make_clock(START)
 
 
 @pytest.fixture
 def app(
-    backend: Backend, make_settings: Callable[..., Settings], clock: FixedClock
+    backend: Backend, make_settings: Callable[..., Settings], clock: MovableClock
 ) -> Iterator[tuple[Container, TestClient, dict[str, str]]]:
-    if backend.distributed:
-        pytest.skip("the separate worker process runs on the wall clock")
-    container = build_container(make_settings(), clock=clock)
+    """The app and its worker (in-process, or the worker process) on the test's clock."""
+    container = clean_container(make_settings(), clock=clock)
     account = accounts.create_account(
         uow=container.uow(), clock=clock, name="sender", credit_minor=TEST_CREDIT_MINOR
     )
     _, key = accounts.create_api_key(uow=container.uow(), clock=clock, account_id=account.id)
     try:
-        with TestClient(create_app(container, run_worker=True)) as client:
+        with TestClient(create_app(container, run_worker=not backend.distributed)) as client:
             yield container, client, {"Authorization": f"api-key {key}"}
     finally:
         container.close()
@@ -89,7 +87,7 @@ def _page_texts(pdf: Path) -> list[str]:
 
 
 def test_use_coverpage_puts_an_address_page_in_front_of_the_document(
-    app: tuple[Container, TestClient, dict[str, str]], clock: FixedClock
+    app: tuple[Container, TestClient, dict[str, str]], clock: MovableClock
 ) -> None:
     container, client, headers = app
     campaign_id = create_campaign(client, headers)

@@ -14,11 +14,17 @@ import pytest
 from fastapi.testclient import TestClient
 
 from postroom.api.app import create_app
-from postroom.bootstrap import Container, build_container
+from postroom.bootstrap import Container
 from postroom.config import Settings
-from postroom.domain.clock import FixedClock
 from postroom.services import accounts
-from tests.conftest import TEST_CREDIT_MINOR, Backend, Tenant, wait_for
+from tests.conftest import (
+    TEST_CREDIT_MINOR,
+    Backend,
+    MovableClock,
+    Tenant,
+    clean_container,
+    wait_for,
+)
 from tests.integration.dialects.ekopost.helpers import (
     assert_error,
     content_body,
@@ -36,23 +42,22 @@ UNKNOWN = "19800101-0000"
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(START)
+def clock(make_clock: Callable[[datetime], MovableClock]) -> MovableClock:
+    return make_clock(START)
 
 
 @pytest.fixture
 def app(
-    backend: Backend, make_settings: Callable[..., Settings], clock: FixedClock
+    backend: Backend, make_settings: Callable[..., Settings], clock: MovableClock
 ) -> Iterator[tuple[Container, TestClient, dict[str, str]]]:
-    if backend.distributed:
-        pytest.skip("the separate worker process runs on the wall clock")
-    container = build_container(make_settings(), clock=clock)
+    """The app and its worker (in-process, or the worker process) on the test's clock."""
+    container = clean_container(make_settings(), clock=clock)
     account = accounts.create_account(
         uow=container.uow(), clock=clock, name="sender", credit_minor=TEST_CREDIT_MINOR
     )
     _, key = accounts.create_api_key(uow=container.uow(), clock=clock, account_id=account.id)
     try:
-        with TestClient(create_app(container, run_worker=True)) as client:
+        with TestClient(create_app(container, run_worker=not backend.distributed)) as client:
             yield container, client, {"Authorization": f"api-key {key}"}
     finally:
         container.close()
@@ -78,7 +83,7 @@ def _einbox_envelope(
 
 
 def test_must_show_3_einbox_reachable_goes_digital_unreachable_is_printed(
-    app: tuple[Container, TestClient, dict[str, str]], clock: FixedClock
+    app: tuple[Container, TestClient, dict[str, str]], clock: MovableClock
 ) -> None:
     container, client, headers = app
     registered = client.post(

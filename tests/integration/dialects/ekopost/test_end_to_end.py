@@ -4,7 +4,8 @@ PDF whose window holds the address; closes the envelope and the campaign. On the
 the envelope is in a lot file; the print shop's feedback moves it to posted; the
 campaign-completed webhook arrives and its X-Ekopost-Signature verifies.
 
-Only the clock (a FixedClock the served app and its worker share) is moved by the test; the
+Only the clock (one the served app and its worker share: a FixedClock on SQLite, the run's
+clock file beside the worker process) is moved by the test; the
 print shop reports over the operator API, as a print room would."""
 
 from __future__ import annotations
@@ -22,11 +23,10 @@ from typing import Any
 import httpx
 import pytest
 
-from postroom.bootstrap import Container, build_container
+from postroom.bootstrap import Container
 from postroom.config import Settings
-from postroom.domain.clock import FixedClock
 from postroom.services import accounts
-from tests.conftest import TEST_CREDIT_MINOR, Backend, wait_for
+from tests.conftest import TEST_CREDIT_MINOR, Backend, MovableClock, clean_container, wait_for
 from tests.integration.dialects.ekopost.helpers import FORM_A_SE, window_letter
 from tests.integration.webhooks.receiver import Receiver, running_receiver
 from tests.support.lots import handed_over_manifests
@@ -40,20 +40,18 @@ CUT_OFF = datetime(2026, 3, 5, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(START)
+def clock(make_clock: Callable[[datetime], MovableClock]) -> MovableClock:
+    return make_clock(START)
 
 
 @pytest.fixture
 def served(
-    backend: Backend, make_settings: Callable[..., Settings], clock: FixedClock
+    backend: Backend, make_settings: Callable[..., Settings], clock: MovableClock
 ) -> Iterator[tuple[Container, str]]:
-    if backend.distributed:
-        pytest.skip("the separate worker process runs on the wall clock and cannot reach us")
     settings = make_settings(webhooks_allow_private=True, webhook_poll_seconds=0.05)
-    container = build_container(settings, clock=clock)
+    container = clean_container(settings, clock=clock)
     try:
-        with Served(container) as app:
+        with Served(container, run_worker=not backend.distributed) as app:
             yield container, app.base
     finally:
         container.close()
@@ -93,7 +91,7 @@ def _lot_naming(output_dir: Path, envelope_id: str) -> Path | None:
 
 
 def test_must_show_1_an_ekopost_client_from_campaign_to_signed_webhook(
-    served: tuple[Container, str], clock: FixedClock, receiver: Receiver
+    served: tuple[Container, str], clock: MovableClock, receiver: Receiver
 ) -> None:
     container, base = served
     key = _key(container, "ekopost-client")
