@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import base64
 import json
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from postroom.api.app import create_app
 from postroom.bootstrap import Container
 from tests.conftest import RECIPIENT, Tenant, wait_for
 from tests.integration.api.helpers import (
@@ -200,7 +203,10 @@ def lot_manifest_piece_ids(container: Container) -> set[str]:
 
 
 def test_a_letter_cancelled_before_production_never_reaches_a_lot(
-    paused_client: TestClient, container: Container, tenant: Tenant
+    paused_client: TestClient,
+    run_pipeline: Callable[[], AbstractContextManager[TestClient]],
+    container: Container,
+    tenant: Tenant,
 ) -> None:
     cancelled = send_letter(paused_client, tenant)
     response = cancel(paused_client, tenant, cancelled["id"])
@@ -209,7 +215,7 @@ def test_a_letter_cancelled_before_production_never_reaches_a_lot(
     assert response.json()["id"] == cancelled["id"]
 
     # Now let the pipeline run, and send a letter that goes all the way through.
-    with TestClient(create_app(container, run_worker=True)) as worker:
+    with run_pipeline() as worker:
         produced = send_letter(worker, tenant)
         done = wait_for(lambda: state_is(worker, tenant, produced["id"], "transferred"))
 
@@ -219,6 +225,45 @@ def test_a_letter_cancelled_before_production_never_reaches_a_lot(
     in_lots = lot_manifest_piece_ids(container)
     assert done["id"] in in_lots
     assert cancelled["id"] not in in_lots
+
+
+def test_cancels_racing_the_lot_builder_leave_each_letter_cancelled_or_in_a_lot(
+    paused_client: TestClient,
+    run_pipeline: Callable[[], AbstractContextManager[TestClient]],
+    container: Container,
+    tenant: Tenant,
+) -> None:
+    """Letters are cancelled one after another while the pipeline, just started, checks them
+    and builds lots (on PostgreSQL a worker process with threads of its own): whichever
+    wins, the answer and what happens agree, and no cancelled letter is in a lot."""
+    sent = send_letters(paused_client, tenant, 12)
+    answers: dict[str, Any] = {}
+    finals: dict[str, dict[str, Any]] = {}
+
+    def settled(letter_id: str) -> dict[str, Any] | None:
+        letter = get_letter(paused_client, tenant, letter_id)
+        return letter if letter["state"] in ("cancelled", "transferred") else None
+
+    with run_pipeline() as client:
+        for letter in sent:
+            answers[letter["id"]] = cancel(client, tenant, letter["id"])
+            time.sleep(0.1)  # the later ones meet the builder further along
+        for letter_id in answers:
+            finals[letter_id] = wait_for(partial(settled, letter_id), timeout=30)
+
+    in_lots: set[str] = set()
+    for letter_id, answer in answers.items():
+        final = finals[letter_id]
+        if answer.status_code == 200:
+            assert answer.json()["state"] == "cancelled"
+            assert final["state"] == "cancelled" and final["lot_id"] is None
+        else:
+            error = assert_error(answer, 409, "not_cancellable")
+            assert error["detail"]["state"] != "cancelled"
+            assert final["state"] == "transferred" and final["lot_id"] is not None
+            in_lots.add(letter_id)
+    manifests = lot_manifest_piece_ids(container)
+    assert {i for i in answers if i in manifests} == in_lots
 
 
 def test_a_letter_cannot_be_cancelled_twice(paused_client: TestClient, tenant: Tenant) -> None:
