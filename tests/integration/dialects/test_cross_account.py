@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -26,53 +25,11 @@ from postroom.dialects.base import Dialect
 from postroom.dialects.registry import load_dialects
 from tests.conftest import Tenant
 from tests.integration.api.helpers import app_routes
-from tests.integration.api.test_isolation import credential_forms
-from tests.integration.dialects.ekopost.helpers import content_body, create_campaign, window_letter
+from tests.integration.api.objects import credential_forms
+from tests.integration.dialects.victims import NOT_IDS, VICTIMS
 
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 Ids = dict[str, str]
-
-
-@dataclass(frozen=True)
-class Victim:
-    """Account A's objects, made through the dialect's own API."""
-
-    ids: Ids  # the id for each path parameter
-    watched: list[str]  # paths whose answers to A must not change while B tries
-    bodies: dict[str, Any]  # a valid JSON body for the routes that want one, by template
-
-
-VictimMaker = Callable[[TestClient, dict[str, str]], Victim]
-
-
-def ekopost_victim(client: TestClient, headers: dict[str, str]) -> Victim:
-    campaign = create_campaign(client, headers)
-    envelope = client.post(
-        f"/ekopost/campaigns/{campaign}/envelopes", json={"name": "E"}, headers=headers
-    )
-    assert envelope.status_code == 200, envelope.text
-    base = f"/ekopost/campaigns/{campaign}/envelopes/{envelope.json()['id']}"
-    content = client.post(f"{base}/content", json=content_body(window_letter()), headers=headers)
-    assert content.status_code == 200, content.text
-    ids = {
-        "campaign_id": campaign,
-        "envelope_id": envelope.json()["id"],
-        "content_id": content.json()["id"],
-    }
-    envelopes = "/ekopost/campaigns/{campaign_id}/envelopes"
-    return Victim(
-        ids,
-        [f"/ekopost/campaigns/{campaign}", base, f"{base}/content/{ids['content_id']}"],
-        {
-            envelopes: {"name": "E2"},
-            envelopes + "/{envelope_id}/content": content_body(window_letter()),
-        },
-    )
-
-
-VICTIMS: dict[str, VictimMaker] = {"ekopost": ekopost_victim}
-# Path parameters that name no account's object (the same for every caller).
-NOT_IDS = {"kind": "einbox"}
 
 
 def object_routes(container: Container, dialect: Dialect) -> list[tuple[str, str]]:
@@ -136,7 +93,7 @@ def test_another_account_learns_nothing_on_any_object_route(
         assert routes, f"{dialect.name} has no object routes: this test would check nothing"
         for method, template in routes:
             for form, (_, headers) in forms.items():
-                body = victim.bodies.get(template) if method != "GET" else None
+                body = victim.bodies.get(f"{method} {template}")
                 victims = client.request(method, fill(template, ids), headers=headers, json=body)
                 assert 400 <= victims.status_code < 500, (method, template, form, victims.text)
                 nobodys = client.request(method, fill(template, fresh), headers=headers, json=body)

@@ -1,0 +1,63 @@
+"""Account A's objects in each dialect, made through the dialect's own API, for the tests
+that call every route of every mount point with real ids (the cross-account matrix in
+test_cross_account.py, the schema fuzz in tests/integration/api/test_schema_fuzz.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.integration.dialects.ekopost.helpers import (
+    POSTAL,
+    content_body,
+    create_campaign,
+    window_letter,
+)
+
+Ids = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Victim:
+    """Account A's objects, made through the dialect's own API."""
+
+    ids: Ids  # the id for each path parameter
+    watched: list[str]  # paths whose answers to A must not change while B tries
+    bodies: dict[str, Any]  # a valid JSON body for the routes that want one: "METHOD path"
+
+
+VictimMaker = Callable[[TestClient, dict[str, str]], Victim]
+
+
+def ekopost_victim(client: TestClient, headers: dict[str, str]) -> Victim:
+    campaign = create_campaign(client, headers)
+    envelope = client.post(
+        f"/ekopost/campaigns/{campaign}/envelopes", json={"name": "E"}, headers=headers
+    )
+    assert envelope.status_code == 200, envelope.text
+    base = f"/ekopost/campaigns/{campaign}/envelopes/{envelope.json()['id']}"
+    content = client.post(f"{base}/content", json=content_body(window_letter()), headers=headers)
+    assert content.status_code == 200, content.text
+    ids = {
+        "campaign_id": campaign,
+        "envelope_id": envelope.json()["id"],
+        "content_id": content.json()["id"],
+    }
+    envelopes = "/ekopost/campaigns/{campaign_id}/envelopes"
+    return Victim(
+        ids,
+        [f"/ekopost/campaigns/{campaign}", base, f"{base}/content/{ids['content_id']}"],
+        {
+            "POST /ekopost/campaigns": {"name": "C2", "cost_center": "CC-1", "signing": False},
+            f"POST {envelopes}": {"name": "E2", "address": POSTAL, "color": False},
+            f"POST {envelopes}/{{envelope_id}}/content": content_body(window_letter()),
+        },
+    )
+
+
+VICTIMS: dict[str, VictimMaker] = {"ekopost": ekopost_victim}
+# Path parameters that name no account's object (the same for every caller).
+NOT_IDS = {"kind": "einbox"}
