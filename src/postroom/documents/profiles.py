@@ -63,6 +63,20 @@ register(
         notes={"default_country": "the demo and most tests write Swedish addresses"},
     )
 )
+# Our own print room on a domestic postage contract (e.g. a Swedish bulk-letter agreement):
+# it posts to Swedish addresses only, so a letter to any other country is not eligible
+# (country_not_served) and must go through a service on another profile.
+register(
+    PreflightProfile(
+        name="postroom_domestic",
+        page_formats=(PageFormat.A4,),
+        layouts=DIN_LAYOUTS,
+        default_layout="din5008_a",
+        default_country="SE",
+        countries=frozenset({"SE"}),
+        notes={"countries": "a domestic postage contract covers Swedish addresses only"},
+    )
+)
 # Ekopost (seeds/004): A4 letters printed and posted in Sweden. The seed points to a
 # "content template" for margins and address position that it does not include; we use
 # DIN 5008 form B, the position Swedish C5/E65 window envelopes are made for.

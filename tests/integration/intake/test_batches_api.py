@@ -25,7 +25,6 @@ from tests.integration.intake.helpers import (
     window_cases,
     with_text,
 )
-from tests.support.letters import make_letter
 from tests.support.pdfs import make_pdf
 
 CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "pdfs"
@@ -345,18 +344,23 @@ def test_text_in_the_clear_zone_is_not_eligible(client: TestClient, tenant: Tena
 
 
 def test_country_outside_the_profile_is_not_eligible(client: TestClient, tenant: Tenant) -> None:
-    restricted = [p for p in PROFILES.values() if p.countries is not None]
-    if not restricted:
-        pytest.skip("no preflight profile restricts countries")
-    profile = restricted[0]
-    outside = next(c for c in FORM_A_SE if c.expected.country not in (profile.countries or ()))
-    lines = outside.lines
-    chosen = layout(profile.default_layout)
+    profile = PROFILES["postroom_domestic"]
+    assert profile.countries == {"SE"}
+    home = next(c for c in FORM_A_SE if c.expected.country == "SE" and c.layout == "din5008_a")
+    abroad = next(c for c in FORM_A_SE if c.expected.country == "NO" and c.layout == "din5008_a")
     batch = create_batch(client, tenant, profile=profile.name, default_country="SE")
-    _, pieces = _pieces_now(client, tenant, batch["id"], make_letter(lines, chosen), None)
-    piece = _only_piece(pieces)
-    assert piece["eligible"] is False
-    assert "country_not_served" in _error_codes(piece)
+    data = concat_pdfs([letter_for(home), letter_for(abroad)])
+    _, pieces = _pieces_now(client, tenant, batch["id"], data, {"kind": "every_n", "every": 1})
+
+    served, refused = sorted(pieces, key=lambda p: p["first_page"])
+    assert served["eligible"] is True and served["recipient"] == recipient_dict(home)
+    assert refused["eligible"] is False
+    assert refused["recipient"] == recipient_dict(abroad)  # read and kept all the same
+    assert _error_codes(refused) == ["country_not_served"]
+    finding = next(f for f in refused["findings"] if f["code"] == "country_not_served")
+    assert "does not deliver to NO" in finding["message"]
+    counts = client.get(f"/v1/batches/{batch['id']}", headers=tenant.headers).json()["pieces"]
+    assert counts == {"eligible": 1, "not_eligible": 1, "pending": 0}
 
 
 def test_another_accounts_batch_is_not_found(
