@@ -95,6 +95,15 @@ def install_error_handlers(app: FastAPI) -> None:
             503, "busy", "the server is busy; retry shortly", None, {"Retry-After": "1"}
         )
 
+    @app.exception_handler(errors.Misconfigured)
+    async def _misconfigured(request: Request, exc: errors.Misconfigured) -> JSONResponse:
+        log.error("%s %s: %s", request.method, request.url.path, exc)
+        return error_response(
+            503,
+            "misconfigured",
+            "this server cannot answer that with its settings; its operator is told why in its log",
+        )
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)

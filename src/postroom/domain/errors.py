@@ -205,5 +205,11 @@ class IdempotencyMismatch(InvalidInput):
     code = ErrorCode.IDEMPOTENCY_KEY_REUSED
 
 
+class Misconfigured(Exception):
+    """This process cannot do what was asked with the settings it was started with (a
+    stored secret sealed with a key it does not hold): no caller can fix it; an operator
+    must (the message says which setting)."""
+
+
 class RetryableError(Exception):
     """A failure that may pass on a later attempt (busy database, unreachable broker)."""

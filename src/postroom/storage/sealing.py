@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from postroom.domain.errors import Misconfigured
+
 SEALED_PREFIX = "sealed:v1:"
 NONCE_BYTES = 12  # AES-GCM's standard nonce; random per value
 KEY_ID_BYTES = 4  # 8 hex digits: tells keys apart, says nothing about them
@@ -23,9 +25,9 @@ _KEY_INFO = b"postroom sealed secrets v1: AES-256-GCM key"
 _KEY_ID_INFO = b"postroom sealed secrets v1: key id"
 
 
-class SealingError(ValueError):
+class SealingError(Misconfigured, ValueError):
     """A sealed value this process cannot open (a ValueError: the ways in, which may not
-    import storage, catch it as one)."""
+    import storage, catch it as one; Misconfigured: the API answers it 503, not 500)."""
 
 
 class UnknownSealingKey(SealingError):

@@ -236,3 +236,24 @@ def test_the_new_key_is_given_once_never_empty_and_long_enough_in_production(
     assert short.returncode == 2
     assert "at least 32 characters" in short.stderr, short.stderr
     assert stored_tokens(hooks.container) == before
+
+
+def test_an_api_left_running_on_the_old_key_answers_503_not_500(
+    hooks: Hooks, receiver: Receiver, tmp_path: Path
+) -> None:
+    """A rotate while an API process still runs on the old key: its webhook routes answer
+    503 `misconfigured` (the operator's log says which setting) until it is restarted."""
+    endpoint_id, _ = hooks.endpoint(receiver.url)
+    key_file = tmp_path / "new-key"
+    key_file.write_text(NEW_KEY + "\n")
+    with api(hooks) as (client, headers):
+        assert client.get(f"/v1/webhooks/{endpoint_id}", headers=headers).status_code == 200
+        done = rotate_cli(
+            hooks.container.settings, "secrets", "rotate", "--new-key-file", str(key_file)
+        )
+        assert done.returncode == 0, done.stderr
+        response = client.post(
+            f"/v1/webhooks/{endpoint_id}/rotate-secret", headers=headers, json={}
+        )
+        assert response.status_code == 503, response.text
+        assert response.json()["error"]["code"] == "misconfigured"
