@@ -10,6 +10,8 @@ export UV_NO_PROGRESS := 1
 # a read-only install) every command would compile its imports again at each start
 # (docs/benchmarks.md, "CLI start-up").
 export UV_COMPILE_BYTECODE := 1
+# A crash in native code (PDFium, qpdf, libpq, ...) prints every thread's Python stack.
+export PYTHONFAULTHANDLER := 1
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test test-distributed lint bench e2e clean
