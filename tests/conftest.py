@@ -63,7 +63,8 @@ class Workers:
         """Have a worker running on the run's settings with these changed (Settings field
         names, e.g. smtp_host=""); nothing happens when one already runs on them."""
         overrides = {f"POSTROOM_{name.upper()}": _env_value(v) for name, v in settings.items()}
-        if self._process is not None and overrides == self._overrides:
+        running = self._process is not None and self._process.poll() is None
+        if running and overrides == self._overrides:
             return
         self.stop()
         self._starts += 1
