@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from postroom.api.app import create_app
 from postroom.bootstrap import Container, build_container
 from postroom.config import Settings
+from postroom.domain.audit import AuditKind
 from postroom.services import accounts
 from tests.conftest import RECIPIENT, Tenant, wait_for
 from tests.integration.api.helpers import assert_error, blob_files, row_counts
@@ -63,11 +64,17 @@ def zero_page_pdf() -> bytes:
 
 
 @contextmanager
-def nothing_stored(container: Container) -> Iterator[None]:
-    """Fail unless the block leaves every table's row count and the blob folder as they were."""
-    rows, files = row_counts(container), blob_files(container)
+def nothing_stored(container: Container, *, but_evidence: bool = False) -> Iterator[None]:
+    """Fail unless the block leaves every table's row count and the blob folder as they were
+    (but the evidence log, if told: a failed login is evidence, checked by the caller)."""
+    evidence = {"audit_log", "feed_heads"} if but_evidence else set()
+
+    def counts() -> dict[str, int]:
+        return {k: v for k, v in row_counts(container).items() if k not in evidence}
+
+    rows, files = counts(), blob_files(container)
     yield
-    assert row_counts(container) == rows
+    assert counts() == rows
     assert blob_files(container) == files
     tmp = container.settings.blob_dir / "tmp"
     assert not tmp.exists() or not any(tmp.iterdir())
@@ -325,40 +332,51 @@ def basic(raw: bytes) -> dict[str, str]:
 
 
 WRONG_CREDENTIALS: list[Any] = [
-    pytest.param(lambda t, revoked: {}, id="no-header"),
-    pytest.param(lambda t, revoked: {"Authorization": "api-key pr_not-a-key"}, id="bad-key"),
-    pytest.param(lambda t, revoked: {"Authorization": f"api-key {revoked}"}, id="revoked-key"),
-    pytest.param(lambda t, revoked: {"Authorization": "api-key"}, id="key-left-out"),
-    pytest.param(lambda t, revoked: {"Authorization": "Bearer pr_not-a-key"}, id="bad-bearer"),
-    pytest.param(lambda t, revoked: {"Authorization": f"Bearer {revoked}"}, id="revoked-bearer"),
-    pytest.param(lambda t, revoked: {"X-Auth-Token": "not-a-session"}, id="bad-session"),
-    pytest.param(lambda t, revoked: {"Authorization": "Basic %%%"}, id="basic-not-base64"),
-    pytest.param(lambda t, revoked: basic(t.username.encode()), id="basic-no-colon"),
-    pytest.param(lambda t, revoked: basic(b"\xff\xfe:\xff"), id="basic-not-utf8"),
+    pytest.param(lambda t, revoked: {}, 0, id="no-header"),
+    pytest.param(lambda t, revoked: {"Authorization": "api-key pr_not-a-key"}, 0, id="bad-key"),
+    pytest.param(lambda t, revoked: {"Authorization": f"api-key {revoked}"}, 0, id="revoked-key"),
+    pytest.param(lambda t, revoked: {"Authorization": "api-key"}, 0, id="key-left-out"),
+    pytest.param(lambda t, revoked: {"Authorization": "Bearer pr_not-a-key"}, 0, id="bad-bearer"),
+    pytest.param(lambda t, revoked: {"Authorization": f"Bearer {revoked}"}, 0, id="revoked-bearer"),
+    pytest.param(lambda t, revoked: {"X-Auth-Token": "not-a-session"}, 0, id="bad-session"),
+    pytest.param(lambda t, revoked: {"Authorization": "Basic %%%"}, 0, id="basic-not-base64"),
+    pytest.param(lambda t, revoked: basic(t.username.encode()), 0, id="basic-no-colon"),
+    pytest.param(lambda t, revoked: basic(b"\xff\xfe:\xff"), 0, id="basic-not-utf8"),
     pytest.param(
-        lambda t, revoked: basic(f"{t.username}:wrong-password".encode()), id="basic-bad-password"
+        lambda t, revoked: basic(f"{t.username}:wrong-password".encode()),
+        1,
+        id="basic-bad-password",
     ),
     pytest.param(
-        lambda t, revoked: basic(f"nobody:{t.password}".encode()), id="basic-unknown-user"
+        lambda t, revoked: basic(f"nobody:{t.password}".encode()), 0, id="basic-unknown-user"
     ),
-    pytest.param(lambda t, revoked: {"Authorization": f"Token {t.api_key}"}, id="unknown-scheme"),
+    pytest.param(
+        lambda t, revoked: {"Authorization": f"Token {t.api_key}"}, 0, id="unknown-scheme"
+    ),
 ]
 
 
-@pytest.mark.parametrize("headers_for", WRONG_CREDENTIALS)
+@pytest.mark.parametrize(("headers_for", "failed_logins"), WRONG_CREDENTIALS)
 def test_wrong_credentials_are_refused_and_store_nothing(
     client: TestClient,
     container: Container,
     tenant: Tenant,
     headers_for: Callable[[Tenant, str], dict[str, str]],
+    failed_logins: int,
 ) -> None:
+    """Nothing is stored but, for a known user's wrong password, the evidence of it."""
     key, revoked = accounts.create_api_key(
         uow=container.uow(), clock=container.clock, account_id=tenant.account_id
     )
     accounts.revoke_api_key(uow=container.uow(), account_id=tenant.account_id, key_id=key.id)
-    with nothing_stored(container):
+    with container.uow() as uow:
+        evidence_before = uow.feeds.audit_count(tenant.account_id)
+    with nothing_stored(container, but_evidence=True):
         response = client.post("/v1/letters", headers=headers_for(tenant, revoked), **multipart())
     assert_error(response, 401, "unauthenticated")
+    with container.uow() as uow:
+        added = uow.feeds.audit_records(tenant.account_id, after=evidence_before, limit=10)
+    assert [r.kind for r in added] == [AuditKind.LOGIN_FAILED] * failed_logins
     assert "api-key" in response.headers["WWW-Authenticate"]
 
 
