@@ -48,6 +48,7 @@ bench: install ## Run the benchmarks and print ratios against the raw engines (P
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.compose
 	$(BIN)/python -m bench.events
+	$(BIN)/python -m bench.logins
 
 e2e: install ## Only the end-to-end tests
 	$(BIN)/pytest tests/e2e
