@@ -253,6 +253,7 @@ def make_settings(tmp_path: Path, backend: Backend) -> Callable[..., Settings]:
             "broker_url": backend.broker_url,
             "lot_interval_seconds": 0.2,
             "outbox_poll_seconds": 0.05,
+            "password_hashing": "fast",  # hundreds of users; bench.logins times the real cost
         }
         if backend.smtp is not None:  # the worker process's clock and SMTP server
             values.update(clock_file=backend.clock_file, **smtp_settings_for(backend.smtp.port))

@@ -30,6 +30,7 @@ from postroom.domain.pricing import DEFAULT_PRICE_TABLE, PriceTable
 from postroom.domain.tracking import EventCatalog
 from postroom.services import accounts
 from postroom.services.catalog import ensure_default_catalog
+from postroom.services.credentials import use_password_hashing
 from postroom.storage.blobs import LocalBlobStore
 from postroom.storage.database import make_engine
 from postroom.storage.migrate import upgrade
@@ -251,6 +252,7 @@ def build_container(
     `dialects=False` skips the dialects' startup hooks: what they set up (webhook shapes and
     signatures) serves only the API and the workers, not an admin command."""
     channels = build_registry(settings)  # first: a channel setting it cannot honour stops it
+    use_password_hashing(settings.password_hashing)
     start_mappers()
     if dialects:
         start_dialects()

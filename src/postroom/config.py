@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     # wall clock while it does not exist), so an API and separate worker processes share a
     # time a test moves. Refused in production.
     clock_file: Path | None = None
+    # How costly a password hash is: "standard" is argon2id at RFC 9106's low-memory profile
+    # (about 0.1-0.2 s a hash or check); "fast" is argon2id at its minimum cost, for test
+    # suites that make thousands of users (refused in production). A hash carries its own
+    # parameters, so either checks the other's hashes.
+    password_hashing: Literal["standard", "fast"] = "standard"
 
     @field_validator("storage_url")
     @classmethod
@@ -106,6 +111,11 @@ class Settings(BaseSettings):
             )
         if self.env != "development" and len(self.secret_key) < 32:
             raise ValueError("POSTROOM_SECRET_KEY must be at least 32 characters in production")
+        if self.env != "development" and self.password_hashing != "standard":
+            raise ValueError(
+                "POSTROOM_PASSWORD_HASHING=fast makes password hashes cheap to guess; it is "
+                "for test suites: unset it in production"
+            )
         if self.env != "development" and self.clock_file is not None:
             raise ValueError(
                 "POSTROOM_CLOCK_FILE moves the clock for development and tests; "

@@ -126,3 +126,10 @@ def test_a_clock_file_is_refused_in_production(monkeypatch: pytest.MonkeyPatch) 
     assert Settings().clock_file == Path("/tmp/clock")
     with pytest.raises(ValidationError, match="POSTROOM_CLOCK_FILE"):
         Settings(env="production", secret_key=STRONG_SECRET)
+
+
+def test_fast_password_hashing_is_refused_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POSTROOM_PASSWORD_HASHING", "fast")
+    assert Settings().password_hashing == "fast"
+    with pytest.raises(ValidationError, match="POSTROOM_PASSWORD_HASHING"):
+        Settings(env="production", secret_key=STRONG_SECRET)

@@ -9,8 +9,22 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-# argon2-cffi's defaults are argon2id with RFC 9106's low-memory profile.
-_hasher = PasswordHasher()
+# argon2-cffi's defaults are argon2id with RFC 9106's low-memory profile; "fast" is the
+# least argon2 allows (one pass over 8 KiB), for test suites (Settings.password_hashing).
+_HASHERS = {
+    "standard": PasswordHasher(),
+    "fast": PasswordHasher(time_cost=1, memory_cost=8, parallelism=1),
+}
+_hasher = _HASHERS["standard"]
+
+
+def use_password_hashing(profile: str) -> None:
+    """Hash new passwords, and check unknown usernames, at this cost from now on (the
+    process's setting, applied by build_container)."""
+    global _hasher
+    if _HASHERS[profile] is not _hasher:
+        _hasher = _HASHERS[profile]
+        _stand_in_hash.cache_clear()  # an unknown name costs what a known one costs
 
 API_KEY_PREFIX = "pr_"
 PREFIX_SHOWN = 12  # characters of a key kept in clear so people can tell keys apart
