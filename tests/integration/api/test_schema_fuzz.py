@@ -35,7 +35,7 @@ from tests.integration.dialects.victims import NOT_IDS, VICTIMS
 
 # Per operation and mode: enough to reach every field's checks, few enough that the whole
 # schema costs well under a minute.
-EXAMPLES = 10
+EXAMPLES = 8
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
