@@ -110,8 +110,8 @@ def _env_value(value: object) -> str:
 @dataclass(frozen=True)
 class Backend:
     """Where a test's data lives: a database URL and a broker URL ('' for in memory), and, in
-    distributed mode, the data folder, clock file, SMTP server and worker process shared
-    with the separate worker process."""
+    distributed mode, the data folder and clock file the test shares with the separate
+    worker process, the run's SMTP server it sends to, and the process itself."""
 
     database_url: str | None
     broker_url: str
@@ -196,16 +196,6 @@ def stop_worker(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-
-
-@contextmanager
-def worker_process(env: dict[str, str], log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """Run `postroom worker` as a separate process until the block ends."""
-    process = start_worker(env, log_path)
-    try:
-        yield process
-    finally:
-        stop_worker(process)
 
 
 @pytest.fixture
