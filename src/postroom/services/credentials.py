@@ -26,6 +26,7 @@ def use_password_hashing(profile: str) -> None:
         _hasher = _HASHERS[profile]
         _stand_in_hash.cache_clear()  # an unknown name costs what a known one costs
 
+
 API_KEY_PREFIX = "pr_"
 PREFIX_SHOWN = 12  # characters of a key kept in clear so people can tell keys apart
 
