@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -27,7 +28,7 @@ from sqlalchemy.exc import OperationalError
 
 from postroom.api.app import create_app
 from postroom.bootstrap import Container, build_container
-from postroom.config import Settings
+from postroom.config import SQLITE_FILE, Settings
 from postroom.domain.clock import Clock, FileClock, FixedClock
 from postroom.services import accounts
 from postroom.services.catalog import ensure_default_catalog
@@ -232,9 +233,23 @@ def make_clock(backend: Backend) -> Iterator[Callable[[datetime], MovableClock]]
         clock.release()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database at the schema's head with the default catalog, made once a run:
+    each test's data folder starts from a copy (running the migrations took 0.3-0.4 s a
+    test, a few minutes a run; a copy takes a millisecond and build_container then finds
+    nothing to do)."""
+    folder = tmp_path_factory.mktemp("migrated")
+    build_container(Settings(data_dir=folder, password_hashing="fast")).close()
+    return folder / SQLITE_FILE
+
+
 @pytest.fixture
-def make_settings(tmp_path: Path, backend: Backend) -> Callable[..., Settings]:
-    """Settings for this test's backend and data folder, with overrides."""
+def make_settings(
+    tmp_path: Path, backend: Backend, migrated_sqlite: Path
+) -> Callable[..., Settings]:
+    """Settings for this test's backend and data folder, with overrides; an embedded
+    database starts as a copy of the migrated one."""
 
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
@@ -248,7 +263,12 @@ def make_settings(tmp_path: Path, backend: Backend) -> Callable[..., Settings]:
         if backend.smtp is not None:  # the worker process's clock and SMTP server
             values.update(clock_file=backend.clock_file, **smtp_settings_for(backend.smtp.port))
         values.update(overrides)
-        return Settings(**values)
+        settings = Settings(**values)
+        database = settings.data_dir / SQLITE_FILE
+        if not settings.database_url and not database.exists():
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(migrated_sqlite, database)
+        return settings
 
     return make
 

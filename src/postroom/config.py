@@ -10,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "development-only-secret-change-me"
+SQLITE_FILE = "postroom.db"  # the embedded database, in the data folder
 
 
 class UnusableSetting(ValueError):
@@ -126,7 +127,7 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file in the data folder."""
-        return self.database_url or f"sqlite:///{(self.data_dir / 'postroom.db').resolve()}"
+        return self.database_url or f"sqlite:///{(self.data_dir / SQLITE_FILE).resolve()}"
 
     @property
     def blob_dir(self) -> Path:
