@@ -11,6 +11,6 @@ from tests.unit.services.world import World, open_world
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
+def world(tmp_path: Path, migrated_sqlite: Path) -> Iterator[World]:
     """A container on a fresh SQLite database, a FixedClock and one account."""
-    yield from open_world(tmp_path)
+    yield from open_world(tmp_path, database=migrated_sqlite)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,7 @@ from sqlalchemy import select
 
 from postroom.bootstrap import Container, build_container
 from postroom.channels.base import Channel, Takes
-from postroom.config import Settings
+from postroom.config import SQLITE_FILE, Settings
 from postroom.domain.clock import FixedClock
 from postroom.domain.model import Lot, MailPiece, PieceOptions, Recipient
 from postroom.domain.records import OutboxMessage
@@ -153,9 +154,15 @@ class World:
         return int(row.version)
 
 
-def open_world(tmp_path: Path, **overrides: Any) -> Iterator[World]:
-    """A fresh world (settings changed by `overrides`), closed after the test."""
+def open_world(
+    tmp_path: Path, *, database: Path | None = None, **overrides: Any
+) -> Iterator[World]:
+    """A fresh world (settings changed by `overrides`), closed after the test; its database
+    starts as a copy of `database` (the run's migrated one) when given."""
     clock = FixedClock(T0)
+    if database is not None:
+        (tmp_path / "data").mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(database, tmp_path / "data" / SQLITE_FILE)
     settings = Settings(
         **{
             "data_dir": tmp_path / "data",
