@@ -20,6 +20,7 @@ from postroom.api.routes import (
     keys,
     letters,
     lots,
+    orders,
     reachability,
     sandbox,
     sessions,
@@ -82,6 +83,7 @@ def create_app(container: Container, *, run_worker: bool = True) -> FastAPI:
         sandbox,
         reachability,
         account,
+        orders,
     ):
         v1.include_router(module.router)
     app.include_router(v1)

@@ -561,3 +561,68 @@ webhook_attempts = Table(
     Column("duration_ms", Integer, nullable=False),
     Index("ix_webhook_attempts_delivery", "delivery_id", "attempted_at"),
 )
+
+# Parcel orders a provider prepares for a delivery hub (MDelivery; domain/orders.py),
+# migration 0015. A service is the hub's serviceID, chosen by the account.
+delivery_services = Table(
+    "delivery_services",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("service_id", String(64), primary_key=True),
+    Column("pickup_points", JSON, nullable=False),
+    Column("products", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("service_id", String(64), nullable=False),
+    Column("reference", String(64), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("message", String(1000), nullable=True),
+    Column("is_paid", Boolean, nullable=False),
+    Column("receiver", JSON, nullable=False),
+    Column("pickup_point_code", String(64), nullable=True),
+    Column("products", JSON, nullable=False),
+    Column("submitted_at", UTCDateTime, nullable=False),
+    Column("delivery_accepted_until", UTCDateTime, nullable=False),
+    Column("estimated_ready_at", UTCDateTime, nullable=False),
+    Column("carrier", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("account_id", "service_id", "reference", name="uq_orders_reference"),
+    Index("ix_orders_account_created", "account_id", "created_at", "id"),
+)
+
+order_history = Table(
+    "order_history",
+    metadata,
+    Column("id", AUTO_ID, primary_key=True, autoincrement=True),
+    Column("order_id", ID, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("party", String(20), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("message", String(1000), nullable=True),
+    Column("details", JSON, nullable=False),
+    Index("ix_order_history_order", "order_id", "id"),
+)
+
+# The provider's own status changes, waiting for the hub's next GET delivery/changes. A
+# poll claims the unclaimed rows of its service with one UPDATE (claim = the poll's token),
+# so two polls at once never both take a row and none is skipped.
+order_changes = Table(
+    "order_changes",
+    metadata,
+    Column("id", AUTO_ID, primary_key=True, autoincrement=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("service_id", String(64), nullable=False),
+    Column("order_id", ID, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+    Column("reference", String(64), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("claim", String(36), nullable=True),
+    Index("ix_order_changes_pending", "account_id", "service_id", "claim"),
+    Index("ix_order_changes_claim", "claim"),
+)

@@ -18,6 +18,7 @@ from postroom.domain.states import BatchState, PieceState
 from postroom.domain.tracking import NotedChange, Shipment, shipment_change
 from postroom.storage.counters import CounterRepository
 from postroom.storage.feeds import FeedRepository
+from postroom.storage.orders import OrderRepository
 from postroom.storage.reachability import ReachabilityRepository
 from postroom.storage.repositories import (
     AccountRepository,
@@ -71,6 +72,7 @@ class SqlUnitOfWork:
         self.webhooks = WebhookRepository(self.session, self._sealer)
         self.reachability = ReachabilityRepository(self.session)
         self.retention = RetentionRepository(self.session)
+        self.orders = OrderRepository(self.session)
         self._moved_batches: set[str] = set()
         event.listen(self.session, "before_flush", self._notice_state_changes)
         return self

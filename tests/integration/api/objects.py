@@ -21,6 +21,7 @@ from postroom.services import accounts, webhooks
 from postroom.storage import tables
 from tests.conftest import Tenant
 from tests.integration.api.helpers import send_letter
+from tests.integration.dialects.mdelivery.helpers import create_order, register_service
 from tests.support.pdfs import make_pdf
 
 Headers = dict[str, str]
@@ -38,6 +39,7 @@ PARAM_OBJECTS = {
     "endpoint_id": "endpoint_id",
     "delivery_id": "delivery_id",
     "event_batch_id": "event_batch_id",
+    "order_id": "order_id",
 }
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 
@@ -57,6 +59,7 @@ class VictimObjects:
     endpoint_id: str = ""
     delivery_id: str = ""
     event_batch_id: str = ""
+    order_id: str = ""
 
 
 def fill(path: str, objects: VictimObjects) -> str:
@@ -88,6 +91,7 @@ def victim_fixture(idle_client: TestClient, container: Container, tenant: Tenant
     ).json()
     batch = idle_client.post("/v1/batches", headers=tenant.headers, json={"name": "A's"}).json()
     endpoint = make_endpoint(container, tenant)
+    register_service(idle_client, tenant)
     events = idle_client.post(
         "/v1/tracking/events",
         headers=tenant.headers,
@@ -137,6 +141,7 @@ def victim_fixture(idle_client: TestClient, container: Container, tenant: Tenant
         endpoint_id=endpoint,
         delivery_id=delivery_id,
         event_batch_id=queued.json()["id"],
+        order_id=create_order(idle_client, tenant)["id"],
     )
 
 

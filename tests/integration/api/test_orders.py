@@ -1,0 +1,106 @@
+"""/v1/orders: a provider's orders for the delivery hub, its own status changes, history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import Tenant
+from tests.integration.dialects.mdelivery.helpers import (
+    create_order,
+    order_body,
+    register_service,
+)
+
+
+def test_an_order_is_created_listed_and_moved_by_the_provider(
+    idle_client: TestClient, tenant: Tenant
+) -> None:
+    register_service(idle_client, tenant)
+    order = create_order(idle_client, tenant)
+    assert order["status"] == "Unknown"
+    assert order["receiver"]["type"] == "Person"
+    assert order["products"][0]["weight"] == 0
+    listed = idle_client.get("/v1/orders", headers=tenant.headers)
+    assert [o["id"] for o in listed.json()] == [order["id"]]
+    for status in ("Processing", "Ready"):
+        moved = idle_client.post(
+            f"/v1/orders/{order['id']}/status", headers=tenant.headers, json={"status": status}
+        )
+        assert moved.status_code == 200, moved.text
+    got = idle_client.get(f"/v1/orders/{order['id']}", headers=tenant.headers).json()
+    assert got["status"] == "Ready"
+    assert [(m["status"], m["party"]) for m in got["history"]] == [
+        ("Unknown", "provider"),
+        ("Processing", "provider"),
+        ("Ready", "provider"),
+    ]
+
+
+def test_a_provider_cannot_set_the_hubs_or_the_carriers_statuses(
+    idle_client: TestClient, tenant: Tenant
+) -> None:
+    register_service(idle_client, tenant)
+    order = create_order(idle_client, tenant)
+    for status in ("Paid", "Delivered"):
+        refused = idle_client.post(
+            f"/v1/orders/{order['id']}/status", headers=tenant.headers, json={"status": status}
+        )
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["error"]["code"] == "status_not_yours"
+    cancel = {"status": "Cancelled"}
+    assert (
+        idle_client.post(
+            f"/v1/orders/{order['id']}/status", headers=tenant.headers, json=cancel
+        ).status_code
+        == 200
+    )
+    illegal = idle_client.post(
+        f"/v1/orders/{order['id']}/status", headers=tenant.headers, json={"status": "Ready"}
+    )
+    assert illegal.status_code == 409
+    assert illegal.json()["error"]["code"] == "illegal_transition"
+    unknown = idle_client.post(
+        f"/v1/orders/{order['id']}/status", headers=tenant.headers, json={"status": "Lost"}
+    )
+    assert unknown.status_code == 422
+
+
+def test_refusals_when_creating_an_order(idle_client: TestClient, tenant: Tenant) -> None:
+    register_service(idle_client, tenant, pickup_points=["P1", "P2"], products=["X", "Y"])
+
+    def code_of(**changes: object) -> tuple[int, str]:
+        answer = idle_client.post("/v1/orders", headers=tenant.headers, json=order_body(**changes))
+        return answer.status_code, answer.json()["error"]["code"]
+
+    product = order_body()["products"][0]
+    assert code_of(service="2") == (404, "unknown_service")
+    assert code_of(pickup_point_code=None) == (422, "pickup_point_required")
+    assert code_of(pickup_point_code="P3") == (422, "unknown_pickup_point")
+    assert code_of(pickup_point_code="P1", products=[{**product, "code": None}]) == (
+        422,
+        "product_code_required",
+    )
+    assert code_of(pickup_point_code="P1", products=[{**product, "code": "Z"}]) == (
+        422,
+        "unknown_product",
+    )
+    assert idle_client.get("/v1/orders", headers=tenant.headers).json() == []
+    create_order(idle_client, tenant, pickup_point_code="P1", products=[{**product, "code": "X"}])
+    again = {"pickup_point_code": "P1", "products": [{**product, "code": "X"}]}
+    assert code_of(**again) == (409, "order_exists")
+
+
+def test_another_accounts_order_is_not_found(
+    idle_client: TestClient, tenant: Tenant, make_tenant: Callable[[str], Tenant]
+) -> None:
+    register_service(idle_client, tenant)
+    order = create_order(idle_client, tenant)
+    other = make_tenant("tenant-b")
+    assert idle_client.get(f"/v1/orders/{order['id']}", headers=other.headers).status_code == 404
+    moved = idle_client.post(
+        f"/v1/orders/{order['id']}/status", headers=other.headers, json={"status": "Cancelled"}
+    )
+    assert moved.status_code == 404
+    assert idle_client.get("/v1/orders", headers=other.headers).json() == []
