@@ -141,7 +141,7 @@ def victim_fixture(idle_client: TestClient, container: Container, tenant: Tenant
         endpoint_id=endpoint,
         delivery_id=delivery_id,
         event_batch_id=queued.json()["id"],
-        order_id=create_order(idle_client, tenant)["id"],
+        order_id=create_order(idle_client, tenant, reference="o-isolation")["id"],
     )
 
 

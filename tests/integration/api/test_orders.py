@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -70,7 +71,7 @@ def test_a_provider_cannot_set_the_hubs_or_the_carriers_statuses(
 def test_refusals_when_creating_an_order(idle_client: TestClient, tenant: Tenant) -> None:
     register_service(idle_client, tenant, pickup_points=["P1", "P2"], products=["X", "Y"])
 
-    def code_of(**changes: object) -> tuple[int, str]:
+    def code_of(**changes: Any) -> tuple[int, str]:
         answer = idle_client.post("/v1/orders", headers=tenant.headers, json=order_body(**changes))
         return answer.status_code, answer.json()["error"]["code"]
 

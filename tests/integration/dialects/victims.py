@@ -16,6 +16,7 @@ from tests.integration.dialects.ekopost.helpers import (
     create_campaign,
     window_letter,
 )
+from tests.integration.dialects.mdelivery import helpers as md
 
 Ids = dict[str, str]
 
@@ -58,6 +59,27 @@ def ekopost_victim(client: TestClient, headers: dict[str, str]) -> Victim:
     )
 
 
-VICTIMS: dict[str, VictimMaker] = {"ekopost": ekopost_victim}
+def mdelivery_victim(client: TestClient, headers: dict[str, str]) -> Victim:
+    # Orders are the provider's, made through /v1 (the hub's API only reads and moves them).
+    service = client.post(
+        "/v1/delivery-services",
+        json={"service_id": md.SERVICE, "pickup_points": ["string"], "products": ["string"]},
+        headers=headers,
+    )
+    assert service.status_code == 200, service.text
+    order = client.post("/v1/orders", json=md.order_body(), headers=headers)
+    assert order.status_code == 201, order.text
+    status = "{serviceID}/orders/{orderID}/delivery/status"
+    return Victim(
+        {"serviceID": md.SERVICE, "orderID": md.ORDER},
+        [f"/v1/orders/{order.json()['id']}"],  # its status and history as A sees them
+        {
+            f"PUT /mdelivery/api/v1/delivery/services/{status}": md.SEED_STATUS_BODY,
+            f"PUT /mdelivery/auth/api/v1/delivery/services/{status}": md.SEED_STATUS_BODY,
+        },
+    )
+
+
+VICTIMS: dict[str, VictimMaker] = {"ekopost": ekopost_victim, "mdelivery": mdelivery_victim}
 # Path parameters that name no account's object (the same for every caller).
 NOT_IDS = {"kind": "einbox"}

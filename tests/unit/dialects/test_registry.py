@@ -25,6 +25,14 @@ def test_its_router_holds_routes_that_answer_in_its_own_error_form() -> None:
     assert all(r.path.startswith("/") and not r.path.startswith("/ekopost") for r in routes)
 
 
+def test_mdelivery_is_installed_with_both_forms_of_the_seeds_paths() -> None:
+    mdelivery = load_dialect("mdelivery")
+    assert mdelivery.mount == "/mdelivery"
+    routes = {r.path for r in mdelivery.router().routes if isinstance(r, APIRoute)}
+    for base in ("/api/v1/delivery/services", "/auth/api/v1/delivery/services"):
+        assert f"{base}/{{serviceID}}/delivery/changes" in routes
+
+
 def test_an_unknown_dialect_names_the_installed_ones() -> None:
     with pytest.raises(LookupError, match="ekopost"):
         load_dialect("no-such-dialect")

@@ -1,0 +1,1 @@
+"""MDelivery's service-provider API (seed 003): Postroom plays the service provider."""
