@@ -52,46 +52,75 @@ def _run(*targets: Callable[[], None]) -> None:
 
 
 def test_two_consumers_polling_at_once_see_every_change_once(
-    container: Container, tenant: Tenant
+    container: Container, tenant: Tenant, make_tenant: Callable[[str], Tenant]
 ) -> None:
+    # Two providers (accounts), each with a service "1": each changes its orders while two
+    # hub consumers poll its feed, all at once.
+    other = make_tenant("tenant-b")
+    providers = {"a": tenant, "b": other}
     app = create_app(container, run_worker=False)
-    with TestClient(app) as provider, TestClient(app) as first, TestClient(app) as second:
-        register_service(provider, tenant)
-        made = [create_order(provider, tenant, reference=f"o{i:04d}") for i in range(ORDERS)]
-        done = threading.Event()
-        seen: dict[str, list[tuple[str, str]]] = {"first": [], "second": []}
+    clients = [TestClient(app) for _ in range(6)]
+    for client in clients:
+        client.__enter__()
+    try:
+        made: dict[str, list[dict[str, Any]]] = {}
+        for name, who in providers.items():
+            register_service(clients[0], who)
+            made[name] = [
+                create_order(clients[0], who, reference=f"o{name}{i:04d}") for i in range(ORDERS)
+            ]
+        done = {name: threading.Event() for name in providers}
+        seen: dict[str, list[tuple[str, str]]] = {name: [] for name in providers}
+        polls: dict[str, int] = {name: 0 for name in providers}
 
-        def change_orders() -> None:
-            try:
-                for status in ("Processing", "Ready"):
-                    for order in made:
-                        provider_sets(provider, tenant, order["id"], status)
-            finally:
-                done.set()
+        def change_orders(client: TestClient, name: str) -> Callable[[], None]:
+            def run() -> None:
+                try:
+                    for status in ("Processing", "Ready"):
+                        for order in made[name]:
+                            provider_sets(client, providers[name], order["id"], status)
+                finally:
+                    done[name].set()
+
+            return run
 
         def consumer(client: TestClient, name: str) -> Callable[[], None]:
             def poll() -> None:
                 while True:
-                    finished = done.is_set()  # read before the poll: nothing comes after it
+                    finished = done[name].is_set()  # read before the poll: nothing comes after
                     answer = client.get(
-                        f"{AUTH_BASE}/{SERVICE}/delivery/changes", headers=hub_headers(tenant)
+                        f"{AUTH_BASE}/{SERVICE}/delivery/changes",
+                        headers=hub_headers(providers[name]),
                     )
                     assert answer.status_code == 200, answer.text
                     seen[name] += [(c["orderID"], c["status"]) for c in answer.json()]
+                    polls[name] += 1
                     if finished:
                         return
 
             return poll
 
-        _run(change_orders, consumer(first, "first"), consumer(second, "second"))
+        _run(
+            change_orders(clients[0], "a"),
+            change_orders(clients[1], "b"),
+            consumer(clients[2], "a"),
+            consumer(clients[3], "a"),
+            consumer(clients[4], "b"),
+            consumer(clients[5], "b"),
+        )
+    finally:
+        for client in clients:
+            client.__exit__(None, None, None)
 
-    everything = seen["first"] + seen["second"]
-    assert Counter(everything).most_common(1)[0][1] == 1, "a change was handed out twice"
-    # An order changed twice between two polls is listed once with its latest status, so
-    # each order's Ready, the last change, reached exactly one consumer.
-    ready = sorted(ref for ref, status in everything if status == "Ready")
-    assert ready == sorted(o["reference"] for o in made)
-    assert all(status in ("Processing", "Ready") for _, status in everything)
+    for name, everything in seen.items():
+        assert Counter(everything).most_common(1)[0][1] == 1, "a change was handed out twice"
+        # An order changed twice between two polls is listed once with its latest status,
+        # so each order's Ready, its last change, reached exactly one consumer; and only the
+        # provider's own orders reach its feed.
+        ready = sorted(ref for ref, status in everything if status == "Ready")
+        assert ready == sorted(o["reference"] for o in made[name])
+        assert {status for _, status in everything} <= {"Processing", "Ready"}
+        assert polls[name] > 2
     with container.engine.connect() as conn:
         t = tables.order_changes
         unclaimed = conn.execute(select(func.count()).where(t.c.claim.is_(None))).scalar()
