@@ -11,6 +11,7 @@ from typing import Any
 from postroom.domain.clock import Clock
 from postroom.domain.errors import Conflict, ErrorCode, NotFound
 from postroom.domain.orders import (
+    SETTERS,
     DeliveryService,
     Order,
     OrderMove,
@@ -144,7 +145,8 @@ def _apply(uow: UnitOfWork, clock: Clock, order: Order, change: StatusChange) ->
     if not check_move(order.status, change.status, change.party):
         return order
     now = clock.now()
-    party = next(p for p in (Party.PROVIDER, Party.HUB, Party.CARRIER) if p in change.party)
+    # Who set it, for the history: the hub's PUT relays the carrier's statuses.
+    party = next(p for p in Party if p in change.party & SETTERS[change.status])
     moved = replace(order, status=change.status, message=change.message)
     if change.carrier:
         moved.carrier = {**order.carrier, **change.carrier}

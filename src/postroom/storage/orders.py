@@ -10,8 +10,10 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from postroom.domain.errors import Conflict, ErrorCode
 from postroom.domain.orders import (
     DeliveryService,
     Order,
@@ -100,7 +102,17 @@ class OrderRepository:
         return found is not None
 
     def add(self, order: Order) -> None:
-        """Store a new order (its history is written with `record`)."""
+        """Store a new order (its history is written with `record`); a number its service
+        already has (a concurrent request's) is ORDER_EXISTS."""
+        try:
+            self._insert(order)
+        except IntegrityError as exc:
+            raise Conflict(
+                f"order {order.reference} exists in service {order.service_id}",
+                code=ErrorCode.ORDER_EXISTS,
+            ) from exc
+
+    def _insert(self, order: Order) -> None:
         self.session.execute(
             insert(tables.orders).values(
                 id=order.id,

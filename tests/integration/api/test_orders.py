@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
 
+from postroom.api.app import create_app
+from postroom.bootstrap import Container
 from tests.conftest import Tenant
 from tests.integration.dialects.mdelivery.helpers import (
     create_order,
@@ -105,3 +108,27 @@ def test_another_accounts_order_is_not_found(
     )
     assert moved.status_code == 404
     assert idle_client.get("/v1/orders", headers=other.headers).json() == []
+
+
+def test_the_same_order_posted_twice_at_once_is_stored_once(
+    container: Container, tenant: Tenant
+) -> None:
+    app = create_app(container, run_worker=False)
+    with TestClient(app) as one, TestClient(app) as two:
+        register_service(one, tenant)
+        answers: list[int] = []
+
+        def post(client: TestClient) -> None:
+            for i in range(10):
+                body = order_body(reference=f"o-twice-{i}")
+                answers.append(
+                    client.post("/v1/orders", headers=tenant.headers, json=body).status_code
+                )
+
+        threads = [threading.Thread(target=post, args=(c,)) for c in (one, two)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert sorted(answers) == [201] * 10 + [409] * 10
+        assert len(one.get("/v1/orders", headers=tenant.headers).json()) == 10

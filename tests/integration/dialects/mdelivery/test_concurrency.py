@@ -169,4 +169,8 @@ def test_two_hub_updates_of_one_order_at_once_move_it_once(
         for order in made:
             got = one.get(f"/v1/orders/{order['id']}", headers=tenant.headers).json()
             assert got["status"] == "AwaitingPickup"
-            assert [m["status"] for m in got["history"]] == ["Unknown", "Ready", "AwaitingPickup"]
+            assert [(m["status"], m["party"]) for m in got["history"]] == [
+                ("Unknown", "provider"),
+                ("Ready", "provider"),
+                ("AwaitingPickup", "carrier"),  # relayed by the hub
+            ]
