@@ -122,11 +122,16 @@ def get_order(*, uow: UnitOfWork, account_id: str, order_id: str) -> Order:
 
 
 def list_orders(
-    *, uow: UnitOfWork, account_id: str, service_id: str | None = None, limit: int = 100
+    *,
+    uow: UnitOfWork,
+    account_id: str,
+    service_id: str | None = None,
+    before: tuple[datetime, str] | None = None,
+    limit: int = 100,
 ) -> list[Order]:
-    """The account's orders, newest first."""
+    """The account's orders, newest first (after `before`, the last one of a page)."""
     with uow:
-        return uow.orders.of_account(account_id, service_id=service_id, limit=limit)
+        return uow.orders.of_account(account_id, service_id=service_id, before=before, limit=limit)
 
 
 def service_order(*, uow: UnitOfWork, account_id: str, service_id: str, reference: str) -> Order:

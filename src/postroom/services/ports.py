@@ -329,7 +329,12 @@ class Orders(Protocol):
         self, account_id: str, service_id: str, reference: str, *, for_update: bool = False
     ) -> Order | None: ...
     def of_account(
-        self, account_id: str, *, service_id: str | None = None, limit: int = 100
+        self,
+        account_id: str,
+        *,
+        service_id: str | None = None,
+        before: tuple[datetime, str] | None = None,
+        limit: int = 100,
     ) -> list[Order]: ...
     def history(self, order_id: str) -> list[OrderMove]: ...
     def record(self, order: Order, move: OrderMove) -> None: ...

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -153,13 +153,23 @@ class OrderRepository:
         return None if row is None else _order(row)
 
     def of_account(
-        self, account_id: str, *, service_id: str | None = None, limit: int = 100
+        self,
+        account_id: str,
+        *,
+        service_id: str | None = None,
+        before: tuple[datetime, str] | None = None,
+        limit: int = 100,
     ) -> list[Order]:
-        """The account's orders, newest first."""
+        """The account's orders, newest first, after the (created_at, id) `before` if given."""
         t = tables.orders
         query = select(t).where(t.c.account_id == account_id)
         if service_id is not None:
             query = query.where(t.c.service_id == service_id)
+        if before is not None:
+            at, order_id = before
+            query = query.where(
+                or_(t.c.created_at < at, and_(t.c.created_at == at, t.c.id < order_id))
+            )
         query = query.order_by(t.c.created_at.desc(), t.c.id.desc()).limit(limit)
         return [_order(row) for row in self.session.execute(query)]
 

@@ -27,7 +27,7 @@ def test_an_order_is_created_listed_and_moved_by_the_provider(
     assert order["receiver"]["type"] == "Person"
     assert order["products"][0]["weight"] == 0
     listed = idle_client.get("/v1/orders", headers=tenant.headers)
-    assert [o["id"] for o in listed.json()] == [order["id"]]
+    assert [o["id"] for o in listed.json()["data"]] == [order["id"]]
     for status in ("Processing", "Ready"):
         moved = idle_client.post(
             f"/v1/orders/{order['id']}/status", headers=tenant.headers, json={"status": status}
@@ -90,7 +90,7 @@ def test_refusals_when_creating_an_order(idle_client: TestClient, tenant: Tenant
         422,
         "unknown_product",
     )
-    assert idle_client.get("/v1/orders", headers=tenant.headers).json() == []
+    assert idle_client.get("/v1/orders", headers=tenant.headers).json()["data"] == []
     create_order(idle_client, tenant, pickup_point_code="P1", products=[{**product, "code": "X"}])
     again = {"pickup_point_code": "P1", "products": [{**product, "code": "X"}]}
     assert code_of(**again) == (409, "order_exists")
@@ -107,7 +107,7 @@ def test_another_accounts_order_is_not_found(
         f"/v1/orders/{order['id']}/status", headers=other.headers, json={"status": "Cancelled"}
     )
     assert moved.status_code == 404
-    assert idle_client.get("/v1/orders", headers=other.headers).json() == []
+    assert idle_client.get("/v1/orders", headers=other.headers).json()["data"] == []
 
 
 def test_the_same_order_posted_twice_at_once_is_stored_once(
@@ -131,4 +131,14 @@ def test_the_same_order_posted_twice_at_once_is_stored_once(
         for thread in threads:
             thread.join(timeout=60)
         assert sorted(answers) == [201] * 10 + [409] * 10
-        assert len(one.get("/v1/orders", headers=tenant.headers).json()) == 10
+        pages, cursor = [], None
+        while True:
+            query = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+            page = one.get("/v1/orders", headers=tenant.headers, params=query).json()
+            pages.append([o["reference"] for o in page["data"]])
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        # Newest first, in pages of 3, each order once.
+        assert [len(p) for p in pages] == [3, 3, 3, 1]
+        assert sorted(r for p in pages for r in p) == sorted(f"o-twice-{i}" for i in range(10))

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from postroom.api.cursors import decode_time_cursor, encode_time_cursor
 from postroom.domain.clock import to_utc
 from postroom.domain.errors import ErrorCode, InvalidInput
 from postroom.domain.orders import DeliveryService, Order, OrderMove, OrderStatus, Party, Product
@@ -195,17 +196,34 @@ def create_order(body: OrderIn, c: ContainerDep, principal: PrincipalDep) -> Ord
     return OrderOut.of(order, history=True)
 
 
-@router.get("/orders", response_model=list[OrderOut], summary="List orders, newest first")
+class OrderPage(BaseModel):
+    """A page of orders, newest first."""
+
+    data: list[OrderOut]
+    next_cursor: str | None
+
+
+@router.get("/orders", response_model=OrderPage, summary="List orders, newest first")
 def list_orders(
     c: ContainerDep,
     principal: PrincipalDep,
     service_id: Annotated[str | None, Query(max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[OrderOut]:
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> OrderPage:
     found = orders.list_orders(
-        uow=c.uow(), account_id=principal.account_id, service_id=service_id, limit=limit
+        uow=c.uow(),
+        account_id=principal.account_id,
+        service_id=service_id,
+        before=decode_time_cursor(cursor) if cursor else None,
+        limit=limit + 1,
     )
-    return [OrderOut.of(order) for order in found]
+    next_cursor = (
+        encode_time_cursor(found[limit - 1].created_at, found[limit - 1].id)
+        if len(found) > limit
+        else None
+    )
+    return OrderPage(data=[OrderOut.of(order) for order in found[:limit]], next_cursor=next_cursor)
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut, summary="Get an order with its history")
