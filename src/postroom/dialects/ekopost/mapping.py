@@ -75,6 +75,7 @@ class EkopostCode(StrEnum):
     # Not in the seed's table: its reachable checks answer 404 without saying with what.
     NOT_REACHABLE = "404"
     NO_DOCUMENT = "100A"
+    NO_MARKUP = "100B"
     CAMPAIGN_EMPTY = "101"
     ENVELOPES_NOT_CLOSED = "102"
     ONE_DOCUMENT_ONLY = "103"
@@ -84,6 +85,7 @@ class EkopostCode(StrEnum):
     DOCUMENT_UNREADABLE = "107"
     ATTACHMENT_NOT_PDF = "108"
     MARKUP_NOT_XML = "109"
+    ONE_MARKUP_ONLY = "110"
     ENVELOPE_NOT_FOUND = "111"
     COUNTRY_NOT_ISO = "112"
     CREDIT_LIMIT = "113"
@@ -94,13 +96,29 @@ class EkopostCode(StrEnum):
     ATTACHMENT_SIZE = "118"
     MISSING_RECIPIENT = "119"
     MISSING_EMAIL = "120"
+    CAMPAIGN_FULL = "121"
+    ONE_SIGNER_NEEDED = "122"
     EMAIL_INVALID = "123"
+    FUI_NOT_REGISTERED = "124"
+    FUI_NO_APPLICANTS = "125"
     NOT_UNIQUE = "126"
     INVALID_DATA = "127"
+    SMS_WRONG_MIME = "128"
     EMPTY_DATA = "129"
+    SMS_NOT_BASE64 = "130"
+    SMS_INVALID_PHONE = "131"
+    SMS_NO_RECIPIENTS = "132"
+    SMS_NO_FROM_NAME = "133"
+    SMS_TOO_MANY_RECIPIENTS = "134"
     ADDRESS_VALIDATION = "135"
+    INVALID_CONTRACT_DETAILS = "136"
     CONTENT_NOT_FOUND = "137"
+    RECIPIENT_IS_ISSUER = "138"
+    NO_VALID_VALUER = "139"
     NO_PROTECTED_MAILING = "140"
+    INVALID_CONTRACT = "141"
+    REPLY_MAIL_TEMPLATE_MISSING = "142"
+    DAILY_LARGE_DOCUMENTS = "143"
     # Postroom's own, for what the seed's table has no code for.
     BUSY = "busy"
     INTERNAL = "500"
@@ -131,9 +149,13 @@ ERROR_MESSAGES: dict[EkopostCode, str] = {
         "An envelope may only contain content of type 'attachment' with mime set to "
         "'application/pdf'."
     ),
+    EkopostCode.NO_MARKUP: (
+        "The envelope must contain atleast one (1) markup before being closed."
+    ),
     EkopostCode.MARKUP_NOT_XML: (
         "An envelope may only contain content of type 'markup' with mime set to 'application/xml'."
     ),
+    EkopostCode.ONE_MARKUP_ONLY: "An envelope may only contain one (1) markup.",
     EkopostCode.ENVELOPE_NOT_FOUND: "Envelope was not found.",
     EkopostCode.COUNTRY_NOT_ISO: (
         "Specified country is not a valid ISO 3166-1 encoded alpha-2 code."
@@ -149,16 +171,35 @@ ERROR_MESSAGES: dict[EkopostCode, str] = {
     EkopostCode.ATTACHMENT_SIZE: "The attachment size is invalid.",
     EkopostCode.MISSING_RECIPIENT: "Missing recipient.",
     EkopostCode.MISSING_EMAIL: "Missing email",
+    EkopostCode.CAMPAIGN_FULL: "Can not create more envelopes in campaign",
+    EkopostCode.ONE_SIGNER_NEEDED: "One signer needed",
     EkopostCode.EMAIL_INVALID: "Email address contains invalid characters.",
+    EkopostCode.FUI_NOT_REGISTERED: "FUI-number is not registrered",
+    EkopostCode.FUI_NO_APPLICANTS: "No applicants registrered for this FUI",
     EkopostCode.NOT_UNIQUE: "Not unique",
     EkopostCode.INVALID_DATA: "Invalid data",
+    EkopostCode.SMS_WRONG_MIME: "Wrong mime for sms. Mime should be 'text/plain'",
     EkopostCode.EMPTY_DATA: "Empty data field",
+    EkopostCode.SMS_NOT_BASE64: "Sms text message not encoded into base64",
+    EkopostCode.SMS_INVALID_PHONE: "Sms recipients contains invalid phone number.",
+    EkopostCode.SMS_NO_RECIPIENTS: "Sms does not contain any recipients",
+    EkopostCode.SMS_NO_FROM_NAME: 'Sms "FromName" is null or empty.',
+    EkopostCode.SMS_TOO_MANY_RECIPIENTS: "Sms too many recipients (100 000 is the max limit)",
+    # The seed: 'Address validation error, error contains more details such as "Name too
+    # long (max 35 characters)"': the message, then the details (in developer_message).
     EkopostCode.ADDRESS_VALIDATION: "Address validation error",
-    EkopostCode.CONTENT_NOT_FOUND: "Content was not found.",
+    # The seed: "Invalid contract, error contains more details.": details in developer_message.
+    EkopostCode.INVALID_CONTRACT_DETAILS: "Invalid contract",
+    EkopostCode.CONTENT_NOT_FOUND: "Document content not found on the specified envelope",
+    EkopostCode.RECIPIENT_IS_ISSUER: "Recipient can not be the same as the issuer",
+    EkopostCode.NO_VALID_VALUER: "Recipient must have a valid valuer",
     EkopostCode.NO_PROTECTED_MAILING: (
         "No setup for protected mailing, contact hejsan@ekopost.se to get started with "
         "protected mailing."
     ),
+    EkopostCode.INVALID_CONTRACT: "Invalid contract",
+    EkopostCode.REPLY_MAIL_TEMPLATE_MISSING: "Reply mail template missing",
+    EkopostCode.DAILY_LARGE_DOCUMENTS: "More than 50 documents over 8Mb sent current day",
     EkopostCode.BUSY: "Server busy.",
     EkopostCode.INTERNAL: "Internal error.",
 }
