@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from postroom.dialects.ekopost.mapping import (
     CAMPAIGN_STATES,
@@ -51,10 +51,23 @@ def _true_or_false(value: object) -> object:
 EkopostBool = Annotated[bool, BeforeValidator(_true_or_false)]
 
 
-class CampaignIn(BaseModel):
-    """Create campaign. Fields the seed does not list are ignored, as a lenient server would."""
+class EkopostIn(BaseModel):
+    """A request body. Fields the seed does not list are ignored, as a lenient server would,
+    and `null` for a field is "not given" (its default), as real clients (PHP, .NET) send
+    every optional field; a value of the wrong type is still refused (127)."""
 
     model_config = ConfigDict(extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_not_given(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {key: value for key, value in data.items() if value is not None}
+        return data
+
+
+class CampaignIn(EkopostIn):
+    """Create campaign."""
 
     name: str = Field(default="", max_length=200)
     output_date: datetime | date | None = None
@@ -105,10 +118,8 @@ class ErrorOut(BaseModel):
     developer_message: str
 
 
-class EnvelopeIn(BaseModel):
+class EnvelopeIn(EkopostIn):
     """Create envelope. `address` is kept as sent (its `$type` decides what it is)."""
-
-    model_config = ConfigDict(extra="ignore")
 
     name: str = Field(default="", max_length=200)
     address: dict[str, Any] | None = None
@@ -204,10 +215,8 @@ class EnvelopeOut(BaseModel):
         )
 
 
-class ContentIn(BaseModel):
+class ContentIn(EkopostIn):
     """Create content: the file as base64 with its mime type and kind."""
-
-    model_config = ConfigDict(extra="ignore")
 
     data: str | None = None
     mime: str = Field(default="", max_length=100)
