@@ -285,6 +285,23 @@ def address_type(address: dict[str, Any] | None) -> str:
     return str(kind).strip().lower()
 
 
+# `GET .../envelopes/failed?address_type=`: the seed's words ("Valid here are ebank, einbox,
+# einboxKivra and email") -> the address objects' `$type` they name. Another value is taken
+# as a `$type` itself (postal, einbox_kivra), lower case.
+FAILED_ADDRESS_TYPES: dict[str, str] = {
+    "ebank": "ebank",
+    "einbox": "einbox",
+    "einboxkivra": "einbox_kivra",
+    "email": "email",
+}
+
+
+def failed_address_type(value: str) -> str:
+    """The `$type` an `address_type` query value names (compared without case)."""
+    word = value.strip().lower()
+    return FAILED_ADDRESS_TYPES.get(word, word)
+
+
 # E-inbox address types: delivered to the e-inbox when the account's reachability registry
 # knows the recipient, printed (address from the document's window) when not.
 EINBOX_TYPES = frozenset({"einbox", "einbox_kivra"})

@@ -37,6 +37,7 @@ from postroom.dialects.ekopost.mapping import (
     einbox_recipient,
     email_parts,
     envelope_fields,
+    failed_address_type,
     postal_parts,
 )
 from postroom.dialects.ekopost.schemas import (
@@ -331,7 +332,7 @@ def _listed(
                 EkopostCode.SEARCH_INVALID,
                 f"state must be one of {', '.join(ENVELOPE_STATES_BY_NAME)}",
             )
-    fields = {"name": name, "address_type": None if kind is None else kind.strip().lower()}
+    fields = {"name": name, "address_type": None if kind is None else failed_address_type(kind)}
     pieces = envelopes.list_pieces(
         uow=c.uow(),
         account_id=account_id,
