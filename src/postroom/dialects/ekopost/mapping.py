@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Any
+from urllib.parse import quote
 
 from postroom.domain.errors import ErrorCode
 from postroom.domain.model import AddressPlacement, MailPiece, Plex, Postage
@@ -30,6 +31,17 @@ POSTAGE_NAMES: dict[Postage, str] = {
 POSTAGE_BY_NAME: dict[str, Postage] = {v: k for k, v in POSTAGE_NAMES.items()}
 PLEX_NAMES: dict[Plex, str] = {Plex.SIMPLEX: "simplex", Plex.DUPLEX: "duplex"}
 PLEX_BY_NAME: dict[str, Plex] = {v: k for k, v in PLEX_NAMES.items()}
+
+# A registered envelope's `tracking.trackingUrl`: PostNord's public track-and-trace page for
+# its S10 number (Ekopost's registered letters, "REK", are PostNord's product; the page takes
+# the number as `shipmentId`). See docs/dialects/ekopost.md, "tracking".
+TRACKING_URL = "https://www.postnord.se/vara-verktyg/spara-brev-paket-och-pall?shipmentId={}"
+
+
+def tracking_url(parcel_no: str) -> str:
+    """The public tracking page of a registered envelope's parcel number."""
+    return TRACKING_URL.format(quote(parcel_no, safe=""))
+
 
 # A campaign is a core batch; Ekopost names the same six states.
 CAMPAIGN_STATES: dict[BatchState, str] = {

@@ -14,6 +14,7 @@ from postroom.dialects.ekopost.mapping import (
     POSTAGE_NAMES,
     address_type,
     envelope_fields,
+    tracking_url,
 )
 from postroom.domain.clock import to_utc
 from postroom.domain.model import Batch, Document, MailPiece, Recipient
@@ -190,7 +191,11 @@ class EnvelopeOut(BaseModel):
             address = postal_address(piece.recipient)
         tracking = None
         if piece.tracking_reference:
-            tracking = {"parcelNo": piece.tracking_reference, "trackingState": state}
+            tracking = {
+                "parcelNo": piece.tracking_reference,
+                "trackingState": state,
+                "trackingUrl": tracking_url(piece.tracking_reference),
+            }
         return cls(
             id=piece.id,
             name=str(fields.get("name", "")),

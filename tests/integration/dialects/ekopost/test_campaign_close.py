@@ -162,8 +162,18 @@ def test_each_envelope_is_produced_with_its_own_postage_plex_and_color(
         "duplex",
         True,
     )
-    # A registered envelope has its S10 number for tracking; the plain one has none.
-    assert got[fancy]["tracking"]["parcelNo"].startswith("RR")
+    # A registered envelope has its S10 number for tracking (seed: parcelNo, trackingState
+    # and trackingUrl); the plain one has none.
+    tracking = got[fancy]["tracking"]
+    assert set(tracking) == {"parcelNo", "trackingState", "trackingUrl"}
+    assert tracking["parcelNo"].startswith("RR")
+    assert tracking["trackingState"] == got[fancy]["state"]
+    assert tracking["trackingUrl"] == (
+        "https://www.postnord.se/vara-verktyg/spara-brev-paket-och-pall?shipmentId="
+        + tracking["parcelNo"]
+    )
+    single = client.get(f"{base}/{fancy}", headers=tenant.headers).json()
+    assert single["tracking"] == tracking
     assert got[plain]["tracking"] is None
     prices = _prices(container, campaign_id)
     assert prices[fancy] > prices[plain]
