@@ -39,6 +39,7 @@ from postroom.services.ports import BlobStore, UnitOfWork
 MAX_LISTED = 10_000  # most pieces one listing of a batch answers
 DIGITAL = "digital"  # the key of a digital address in a piece's `delivery`
 EMAIL_SERVICE = "email"  # the default catalog's email service
+DOCUMENTS = "documents"  # the key of a dialect's fields about each document of a piece
 
 
 @dataclass(frozen=True)
@@ -190,9 +191,12 @@ def attach_document(
     upload: BinaryIO,
     filename: str,
     main: bool,
+    document_fields: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Attached:
     """Check a PDF at once (first look, preflight, and the window for a main document) and
-    add it to an opened piece: as its document, or as an annex printed after it.
+    add it to an opened piece: as its document, or as an annex printed after it. A way in's
+    own fields about this document (`document_fields`, by dialect) are kept in the piece's
+    `dialect_fields[dialect]["documents"][document id]`, in the same transaction.
 
     Refusals, with nothing stored: Conflict document_present (a second main document),
     piece_not_open; InvalidDocument (not a PDF, unreadable, refused by preflight);
@@ -262,6 +266,10 @@ def attach_document(
         else:
             piece.annexes = [*piece.annexes, document.id]
             findings = tuple(Finding.from_dict(f) for f in piece.findings)
+        if document_fields:
+            piece.dialect_fields = _with_document_fields(
+                piece.dialect_fields, document.id, document_fields
+            )
         piece.page_count = _pages(uow, piece)
         # An email piece is judged by its preflight alone (no address, window or envelope).
         reasons = findings
@@ -280,6 +288,20 @@ def attach_document(
         piece.updated_at = now
         uow.commit()
     return Attached(piece, document)
+
+
+def _with_document_fields(
+    kept: Mapping[str, Any], document_id: str, fields: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any]:
+    """The piece's dialect fields with each dialect's fields about one document added (a new
+    dict, so the change is seen and written)."""
+    merged = dict(kept)
+    for dialect, values in fields.items():
+        own = dict(merged.get(dialect) or {})
+        documents = dict(own.get(DOCUMENTS) or {})
+        documents[document_id] = dict(values)
+        merged[dialect] = {**own, DOCUMENTS: documents}
+    return merged
 
 
 def _open_piece(

@@ -16,8 +16,16 @@ DIALECT = "ekopost"
 
 def envelope_fields(piece: MailPiece) -> dict[str, Any]:
     """What the core keeps for Ekopost only: name, address as sent, pu, kb, consignor_contact,
-    agent, return_address."""
+    agent, and per content (`documents`) its return_address and address."""
     fields: dict[str, Any] = piece.dialect_fields.get(DIALECT, {})
+    return fields
+
+
+def content_fields(piece: MailPiece, document_id: str) -> dict[str, Any]:
+    """What the core keeps for Ekopost about one content of an envelope: `return_address`
+    and the return `address` object as sent (services.envelopes.attach_document)."""
+    documents: dict[str, Any] = envelope_fields(piece).get("documents") or {}
+    fields: dict[str, Any] = documents.get(document_id) or {}
     return fields
 
 

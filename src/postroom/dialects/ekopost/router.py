@@ -34,9 +34,9 @@ from postroom.dialects.ekopost.mapping import (
     EkopostError,
     address_placement,
     address_type,
+    content_fields,
     einbox_recipient,
     email_parts,
-    envelope_fields,
     failed_address_type,
     postal_parts,
 )
@@ -500,7 +500,12 @@ def create_content(
     if body.mime.strip().lower() != PDF_MIME:
         wrong = EkopostCode.DOCUMENT_NOT_PDF if main else EkopostCode.ATTACHMENT_NOT_PDF
         raise EkopostError(wrong, f"mime is {body.mime!r}, not {PDF_MIME}")
+    if body.address is not None and address_type(body.address) != "postal":
+        raise EkopostError(
+            EkopostCode.INVALID_DATA, "a content's return address must be a postal address"
+        )
     data = _decoded(body, main)
+    kept = {"return_address": body.return_address, "address": body.address}
     attached = _envelope_call(
         envelope_id,
         lambda: envelopes.attach_document(
@@ -515,9 +520,10 @@ def create_content(
             upload=io.BytesIO(data),
             filename=f"{kind}.pdf",
             main=main,
+            document_fields={DIALECT: kept},
         ),
     )
-    return ContentOut.of(attached.document, main=main, return_address=body.return_address)
+    return ContentOut.of(attached.document, main=main, fields=kept)
 
 
 @router.get(
@@ -554,8 +560,7 @@ def get_content(
         )
     except NotFound:
         raise missing from None
-    return_address = bool(envelope_fields(envelope).get("return_address", False))
-    return ContentOut.of(document, main=main, return_address=return_address)
+    return ContentOut.of(document, main=main, fields=content_fields(envelope, document.id))
 
 
 # --- reachability ---------------------------------------------------------------------------

@@ -240,14 +240,20 @@ class ContentOut(BaseModel):
     type: Literal["document", "attachment"]
     created_at: str
     return_address: bool
+    # Not in the seed's response: the return address object as sent, so a client reads
+    # back what it gave (null when none).
+    address: dict[str, Any] | None
 
     @classmethod
-    def of(cls, document: Document, *, main: bool, return_address: bool) -> ContentOut:
+    def of(cls, document: Document, *, main: bool, fields: dict[str, Any]) -> ContentOut:
+        """The content object of a document, with what was kept of its request (`fields`:
+        mapping.content_fields)."""
         return cls(
             id=document.id,
             mime="application/pdf",
             length=document.size_bytes,
             type="document" if main else "attachment",
             created_at=utc_text(document.created_at),
-            return_address=return_address,
+            return_address=bool(fields.get("return_address", False)),
+            address=fields.get("address"),
         )
