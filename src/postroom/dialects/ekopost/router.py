@@ -15,13 +15,15 @@ from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.routing import APIRoute
 
 from postroom.addresses.countries import country_from_name_or_code
 from postroom.bootstrap import Container
 from postroom.dialects.base import dialect_route
 from postroom.dialects.ekopost.auth import EkopostPrincipal
-from postroom.dialects.ekopost.errors import campaign_not_found, translate
+from postroom.dialects.ekopost.errors import campaign_not_found, error_response, translate
 from postroom.dialects.ekopost.mapping import (
     CAMPAIGN_STATE_BY_NAME,
     DIALECT,
@@ -617,3 +619,43 @@ def check_reachable(
     if chosen is ReachKind.MASTERCARD:
         return {"response": "reachable", "recipient": found[0]}
     return {"recipient": found[0]}
+
+
+# --- paths that do not exist ----------------------------------------------------------------
+
+# Every method a client may send; the fallback below answers each of them.
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+def _same_path_routes(path: str) -> list[APIRoute]:
+    """The dialect's real routes (paths as the router writes them, without the mount) whose
+    pattern matches `path`, whatever their method."""
+    return [
+        route
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        and route.name != "unknown_path"
+        and route.path_regex.match(path)
+    ]
+
+
+@router.api_route("/{path:path}", methods=ALL_METHODS, include_in_schema=False)
+def unknown_path(path: str, request: Request) -> Response:
+    """Anything under /ekopost/ that no route answers, in Ekopost's error object: a path the
+    dialect has with another method is 405 (with Allow), a path it has with or without a
+    trailing slash a 307 to it (as the app does elsewhere), any other 404. Defined last:
+    the router tries it after every real route."""
+    routes = _same_path_routes(f"/{path}")
+    if routes:
+        allowed = sorted({m for route in routes for m in route.methods or ()})
+        response = error_response(
+            405, EkopostCode.INVALID_DATA, f"{request.method} is not allowed here"
+        )
+        response.headers["Allow"] = ", ".join(allowed)
+        return response
+    other = f"/{path[:-1]}" if path.endswith("/") else f"/{path}/"
+    if path and _same_path_routes(other):
+        here = request.url.path
+        moved = here[:-1] if here.endswith("/") else f"{here}/"
+        return RedirectResponse(str(request.url.replace(path=moved)), status_code=307)
+    return error_response(404, EkopostCode.INVALID_DATA, f"no such path: {request.url.path}")
