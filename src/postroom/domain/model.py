@@ -174,10 +174,13 @@ class PieceOptions:
     paper: str = "80g"  # paper grade, grammage in g/m²
     # None: not chosen; a letter's check settles it (see domain/placement.py).
     address_placement: AddressPlacement | None = None
+    # The sender gave an address that is not complete (domain/address_completion.py): the
+    # recipient is completed from the document, at the price table's extra cost.
+    address_completion: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form used in storage, manifests and the API."""
-        return {
+        data: dict[str, Any] = {
             "plex": self.plex.value,
             "color": self.color,
             "postage": self.postage.value,
@@ -185,6 +188,9 @@ class PieceOptions:
             "paper": self.paper,
             "address_placement": self.address_placement.value if self.address_placement else None,
         }
+        if self.address_completion:  # only then: older readers and forms stay as they were
+            data["address_completion"] = True
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PieceOptions:
@@ -197,6 +203,7 @@ class PieceOptions:
             envelope=data.get("envelope", ""),
             paper=data.get("paper", "80g"),
             address_placement=AddressPlacement(placement) if placement else None,
+            address_completion=bool(data.get("address_completion", False)),
         )
 
 

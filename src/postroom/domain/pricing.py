@@ -97,6 +97,9 @@ class PriceTable:
     postage: dict[str, dict[str, tuple[int, ...]]] = field(default_factory=_default_postage)
     registered_surcharge: int = 9_500  # registered = priority postage + this
     express_surcharge: int = 1_000  # production at once instead of at the daily cut-off
+    # a given address that is not complete, completed from the document (Ekopost: "an extra
+    # cost is added")
+    address_completion_surcharge: int = 2_500
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PriceTable:
@@ -126,7 +129,12 @@ class PriceTable:
 
     def check(self) -> None:
         """Raise ValueError when a figure is negative or a band list has the wrong length."""
-        for name in ("sheet_simplex", "sheet_duplex", "color_per_page"):
+        for name in (
+            "sheet_simplex",
+            "sheet_duplex",
+            "color_per_page",
+            "address_completion_surcharge",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} cannot be negative")
         for zones in self.postage.values():
@@ -205,8 +213,10 @@ def price_piece(
     home_country: str,
     express: bool = False,
     address_page: bool = False,
+    address_completion: bool = False,
 ) -> PiecePrice:
-    """Price one piece: print per sheet, colour per page, envelope, postage (+ registered)."""
+    """Price one piece: print per sheet, colour per page, envelope, postage (+ registered,
+    express, and the completion of an address given incomplete)."""
     sheets = sheets_needed(page_count, plex, layout, address_page=address_page)
     envelope = layout.envelope
     weight_mg = piece_weight_mg(
@@ -235,6 +245,8 @@ def price_piece(
         lines.append(PriceLine("registered", table.registered_surcharge))
     if express:
         lines.append(PriceLine("express", table.express_surcharge))
+    if address_completion:
+        lines.append(PriceLine("address_completion", table.address_completion_surcharge))
     return PiecePrice(
         sheets=sheets,
         weight_g=weight_g,

@@ -8,9 +8,11 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from postroom.addresses.countries import country_from_name_or_code
 from postroom.addresses.validate import check_given_address
 from postroom.documents.analysis import AnalysisRequest
 from postroom.documents.inspect import inspect_pdf
+from postroom.domain.address_completion import GivenAddress
 from postroom.domain.clock import Clock
 from postroom.domain.eligibility import assess
 from postroom.domain.errors import Conflict, ErrorCode, InvalidDocument, InvalidInput, NotFound
@@ -57,6 +59,21 @@ class DigitalAddress:
     def reference(self) -> str:
         """What the piece is called once delivered there: `einbox:191212121212`."""
         return f"{self.kind.value}:{normalise_recipient(self.recipient)}"
+
+
+def recipient_of(given: GivenAddress | None) -> tuple[Recipient | None, bool]:
+    """What a postal address given with a piece makes of it: (the recipient, False) when
+    complete; (None, False) when nothing is given (the document's window gives it); (None,
+    True) when only some parts are: the recipient is completed from the document, and the
+    piece costs the price table's `address_completion_surcharge` (PieceOptions
+    .address_completion). InvalidInput unknown_country for a country that is none."""
+    if given is None or given.empty:
+        return None, False
+    country = country_from_name_or_code(given.country)
+    if not given.complete:
+        return None, True
+    recipient = Recipient(given.names, given.streets, given.postal_code, given.city, country)
+    return recipient, False
 
 
 def _opened_batch(uow: UnitOfWork, account_id: str, batch_id: str) -> Batch:

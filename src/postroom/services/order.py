@@ -118,6 +118,7 @@ def price_for(
         home_country=get_profile(service.profile).default_country,
         express=chosen.express,
         address_page=address_page_of(piece, service),
+        address_completion=piece.options.address_completion,
     )
 
 
@@ -420,7 +421,11 @@ def _accept(
 ) -> None:
     """Record the price and schedule on an opened piece and move it on to accepted (its
     address placement is its own, not the service's)."""
-    piece.options = replace(chosen.options, address_placement=piece.options.address_placement)
+    piece.options = replace(
+        chosen.options,
+        address_placement=piece.options.address_placement,
+        address_completion=piece.options.address_completion,
+    )
     piece.service_id = service.id
     piece.sheets = price.sheets
     piece.weight_g = price.weight_g

@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
 
+from postroom.domain.address_completion import GivenAddress
 from postroom.domain.errors import ErrorCode
 from postroom.domain.model import AddressPlacement, MailPiece, Plex, Postage
 from postroom.domain.states import BatchState, PieceState
@@ -369,13 +370,11 @@ def address_placement(address: dict[str, Any] | None) -> AddressPlacement | None
     return AddressPlacement.ADDRESS_PAGE if wants_coverpage(address) else None
 
 
-def postal_parts(
-    address: dict[str, Any] | None,
-) -> tuple[tuple[str, ...], tuple[str, ...], str, str, str] | None:
-    """(name lines, street lines, postal code, city, country as given) of a postal address,
-    or None when it holds no address (it is then read from the document's window).
-    EkopostError for another `$type` or a malformed field; the core checks the rest (the
-    registered-mail limits among it) as it checks any address."""
+def postal_parts(address: dict[str, Any] | None) -> GivenAddress | None:
+    """The postal address as given (each part possibly empty; an empty country is SE), or
+    None for a null address (it is then read from the document's window). EkopostError for
+    another `$type` or a malformed field; the core decides what a partial address becomes
+    (services.envelopes.recipient_of) and checks the rest (registered mail's limits too)."""
     kind = address_type(address)
     if kind == "protected":
         raise EkopostError(
@@ -387,14 +386,10 @@ def postal_parts(
         )
     if address is None:
         return None
-    names, streets = _lines(address, "name"), _lines(address, "street")
-    postal_code, city = _text(address, "postal_code"), _text(address, "city")
-    country = _text(address, "country")
-    if not (names or streets or postal_code or city):
-        return None
-    if not (names and streets and postal_code and city):
-        raise EkopostError(
-            EkopostCode.INVALID_DATA,
-            "a postal address needs name, street, postal_code and city (or none of them)",
-        )
-    return names, streets, postal_code, city, country or DEFAULT_COUNTRY
+    return GivenAddress(
+        names=_lines(address, "name"),
+        streets=_lines(address, "street"),
+        postal_code=_text(address, "postal_code"),
+        city=_text(address, "city"),
+        country=_text(address, "country") or DEFAULT_COUNTRY,
+    )

@@ -19,7 +19,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRoute
 
-from postroom.addresses.countries import country_from_name_or_code
 from postroom.bootstrap import Container
 from postroom.dialects.base import dialect_route
 from postroom.dialects.ekopost.auth import EkopostPrincipal
@@ -54,7 +53,7 @@ from postroom.dialects.ekopost.schemas import (
 )
 from postroom.domain.clock import to_utc
 from postroom.domain.errors import NotFound
-from postroom.domain.model import PieceOptions, Plex, Postage, Recipient
+from postroom.domain.model import PieceOptions, Plex, Postage
 from postroom.domain.reachability import ReachKind
 from postroom.http.deps import ContainerDep
 from postroom.services import envelopes, intake, letters, reachability
@@ -233,14 +232,6 @@ def _envelope_call(envelope_id: str, call: Callable[[], T]) -> T:
         raise envelope_not_found(envelope_id) from None
 
 
-def _recipient(address: dict[str, Any] | None) -> Recipient | None:
-    parts = postal_parts(address)
-    if parts is None:
-        return None
-    names, streets, postal_code, city, country = parts
-    return Recipient(names, streets, postal_code, city, country_from_name_or_code(country))
-
-
 def _options(body: EnvelopeIn) -> PieceOptions:
     postage, plex = Postage.ECONOMY, Plex.SIMPLEX
     if body.postage is not None:
@@ -288,7 +279,8 @@ def create_envelope(
     # An e-inbox's paper fallback reads its address from the document; email needs none.
     recipient = None
     if digital is None and by_email is None:
-        recipient = _recipient(body.address)
+        recipient, completion = envelopes.recipient_of(postal_parts(body.address))
+        options = replace(options, address_completion=completion)
     fields = {
         "name": body.name,
         "address": body.address,

@@ -154,6 +154,23 @@ def postal_address(recipient: Recipient, *, use_coverpage: bool = False) -> dict
     }
 
 
+# The envelope's `warning` (the seed: "Is in response if address is missing. If address is
+# of type postal and the postal address not is complete an extra cost is added.").
+NO_ADDRESS_WARNING = "The envelope has no address yet."
+INCOMPLETE_ADDRESS_WARNING = (
+    "The postal address is not complete: it is completed from the document and an extra "
+    "cost is added."
+)
+
+
+def _warning(piece: MailPiece, *, postal: bool) -> str | None:
+    if piece.options.address_completion:
+        return INCOMPLETE_ADDRESS_WARNING
+    if postal and piece.recipient is None:
+        return NO_ADDRESS_WARNING
+    return None
+
+
 class EnvelopeOut(BaseModel):
     """The envelope object."""
 
@@ -207,9 +224,7 @@ class EnvelopeOut(BaseModel):
             state_changed_at=changed,
             created_at=utc_text(piece.created_at),
             transaction=TransactionOut(state=state, state_changed_at=changed),
-            warning=(
-                "The envelope has no address yet." if postal and piece.recipient is None else None
-            ),
+            warning=_warning(piece, postal=postal),
             pu=bool(fields.get("pu", False)),
             kb=bool(fields.get("kb", False)),
             consignor_contact=fields.get("consignor_contact"),
