@@ -46,17 +46,20 @@ from postroom.dialects.ekopost.schemas import (
     CampaignOut,
     ContentIn,
     ContentOut,
+    EinvoiceReadyIn,
+    EinvoiceReadyOut,
     EnvelopeIn,
     EnvelopeOut,
     ErrorOut,
     utc_date,
 )
 from postroom.domain.clock import to_utc
+from postroom.domain.einvoice import EinvoiceParties
 from postroom.domain.errors import NotFound
 from postroom.domain.model import PieceOptions, Plex, Postage
 from postroom.domain.reachability import ReachKind
 from postroom.http.deps import ContainerDep
-from postroom.services import envelopes, intake, letters, reachability
+from postroom.services import einvoice, envelopes, intake, letters, reachability
 from postroom.services.email import EmailRequest
 from postroom.services.envelopes import DigitalAddress
 from postroom.services.retry import retrying
@@ -564,7 +567,6 @@ REACH_KINDS = {
     "einbox": ReachKind.EINBOX,
     "ebank": ReachKind.EBANK,
     "einvoice": ReachKind.EINVOICE,
-    "einvoiceready": ReachKind.EINVOICE,
     "mastercard": ReachKind.MASTERCARD,
 }
 # The fields of a Mastercard check that identify the recipient, in the order tried.
@@ -587,6 +589,33 @@ def _asked(kind: str, body: dict[str, Any]) -> tuple[list[str], bool]:
         if isinstance(value, str | int) and str(value).strip():
             return [str(value)], False
     raise EkopostError(EkopostCode.MISSING_RECIPIENT, f"give {' or '.join(keys)}")
+
+
+@router.post(
+    "/reachable/einvoiceready",
+    response_model=EinvoiceReadyOut,
+    summary="Check Einvoice Complience",
+)
+def check_einvoice_ready(body: EinvoiceReadyIn, principal: EkopostPrincipal) -> EinvoiceReadyOut:
+    """Whether the e-invoice set-up from the sender to the receiver is complete (core
+    services/einvoice.check_compliance): 200 with the four parameters echoed, `Success`,
+    and the missing steps in `ErrorMessage` (empty on success)."""
+    answer = einvoice.check_compliance(
+        parties=EinvoiceParties(
+            sender_cin=body.SenderCin,
+            sender_gln=body.SenderGln,
+            receiver_cin=body.ReceiverCin,
+            receiver_gln=body.ReceiverGln,
+        )
+    )
+    return EinvoiceReadyOut(
+        ReceiverCin=body.ReceiverCin,
+        SenderCin=body.SenderCin,
+        ReceiverGln=body.ReceiverGln,
+        SenderGln=body.SenderGln,
+        Success=answer.success,
+        ErrorMessage=answer.error_message,
+    )
 
 
 @router.post("/reachable/{kind}", summary="Check reachable status")

@@ -272,3 +272,23 @@ class ContentOut(BaseModel):
             return_address=bool(fields.get("return_address", False)),
             address=fields.get("address"),
         )
+
+
+class EinvoiceReadyIn(EkopostIn):
+    """Check Einvoice Complience: the parties, named as in the seed."""
+
+    ReceiverCin: str = Field(default="", max_length=50)
+    SenderCin: str = Field(default="", max_length=50)
+    ReceiverGln: str = Field(default="", max_length=50)
+    SenderGln: str = Field(default="", max_length=50)
+
+
+class EinvoiceReadyOut(BaseModel):
+    """The parties echoed, whether the set-up is complete, and what is missing."""
+
+    ReceiverCin: str
+    SenderCin: str
+    ReceiverGln: str
+    SenderGln: str
+    Success: bool
+    ErrorMessage: str

@@ -53,12 +53,7 @@ def test_multiple_recipients_answer_the_reachable_ones(eko: TestClient, tenant: 
     assert_error(none, 404, "404")
 
 
-def test_einvoiceready_and_mastercard(eko: TestClient, tenant: Tenant) -> None:
-    _register(eko, tenant, "einvoice", "556838-4118")
-    ready = eko.post(
-        "/ekopost/reachable/einvoiceready", json={"recipient": "5568384118"}, headers=tenant.headers
-    )
-    assert ready.json() == {"recipient": "5568384118"}
+def test_mastercard(eko: TestClient, tenant: Tenant) -> None:
     _register(eko, tenant, "mastercard", "19121212-1212")
     card = eko.post(
         "/ekopost/reachable/mastercard",
