@@ -82,4 +82,5 @@ def mdelivery_victim(client: TestClient, headers: dict[str, str]) -> Victim:
 
 VICTIMS: dict[str, VictimMaker] = {"ekopost": ekopost_victim, "mdelivery": mdelivery_victim}
 # Path parameters that name no account's object (the same for every caller).
-NOT_IDS = {"kind": "einbox"}
+# `path`: a dialect's fallback for paths it does not have (Ekopost's router.unknown_path).
+NOT_IDS = {"kind": "einbox", "path": "no/such/path"}
