@@ -19,6 +19,7 @@ STATUS_BY_ERROR: list[tuple[type[errors.DomainError], int]] = [
     (errors.NotFound, 404),
     (errors.ContentRemoved, 410),
     (errors.Unauthenticated, 401),
+    (errors.Forbidden, 403),
     (errors.TooManyAttempts, 429),
     (errors.IdempotencyMismatch, 422),
     (errors.DocumentTooLarge, 413),

@@ -297,6 +297,29 @@ def shops_list(
         typer.echo(json.dumps({"id": shop.id, "account_id": shop.account_id, "name": shop.name}))
 
 
+@shops_app.command("limit")
+def shops_limit(
+    account: Annotated[str, typer.Argument(help="Account id or name")],
+    username: str,
+    shop: Annotated[
+        list[str] | None, typer.Option(help="A shop id the user may reach (repeat); none: all")
+    ] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Limit a user to some shops of its account (no --shop: every shop); prints JSON."""
+    from postroom.services import accounts
+
+    c = _container(data_dir)
+    try:
+        found = accounts.find_account(uow=c.uow(), ref=account)
+        shops = accounts.limit_user_to_shops(
+            uow=c.uow(), account_id=found.id, username=username, shop_ids=shop or []
+        )
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    typer.echo(json.dumps({"username": username, "shops": sorted(shops)}))
+
+
 @lots_app.command("build")
 def lots_build(
     now: Annotated[

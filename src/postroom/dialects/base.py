@@ -58,7 +58,16 @@ def dialect_route(translate_error: ErrorTranslator) -> type[APIRoute]:
     native API's error form never shows under a dialect and /v1's handlers stay untouched.
     Give it to the dialect's router: `APIRouter(route_class=dialect_route(translate))`."""
 
+    # Every method the dialect serves on each of its paths: Starlette answers a wrong
+    # method with the Allow of the first route of the path only (GET and POST of one path
+    # are two routes).
+    methods_by_path: dict[str, set[str]] = {}
+
     class DialectRoute(APIRoute):
+        def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+            super().__init__(path, endpoint, **kwargs)
+            methods_by_path.setdefault(self.path, set()).update(self.methods or ())
+
         def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
             handler = super().get_route_handler()
 
@@ -77,6 +86,8 @@ def dialect_route(translate_error: ErrorTranslator) -> type[APIRoute]:
             except StarletteHTTPException as exc:
                 response = translate_error(exc)
                 response.headers.update(exc.headers or {})
+                if exc.status_code == 405:
+                    response.headers["Allow"] = ", ".join(sorted(methods_by_path[self.path]))
                 await response(scope, receive, send)
 
     return DialectRoute

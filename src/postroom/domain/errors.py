@@ -16,6 +16,7 @@ class ErrorCode(StrEnum):
     BATCH_EMPTY = "batch_empty"
     BATCH_NOT_OPEN = "batch_not_open"
     BATCH_NOT_READY = "batch_not_ready"
+    CHANNEL_NOT_FOR_EVENT = "channel_not_for_event"
     CLOCK_BACKWARDS = "clock_backwards"
     CLOCK_TOO_FAR = "clock_too_far"
     CONFLICT = "conflict"
@@ -32,6 +33,7 @@ class ErrorCode(StrEnum):
     EMPTY_FILE = "empty_file"
     ENCRYPTED_PDF = "encrypted_pdf"
     EXPRESS_WITH_OUTPUT_DATE = "express_with_output_date"
+    FORBIDDEN = "forbidden"
     IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     ILLEGAL_TRANSITION = "illegal_transition"
@@ -81,6 +83,7 @@ class ErrorCode(StrEnum):
     RETURN_ADDRESS_TOO_LONG = "return_address_too_long"
     RETURN_LINE_NOT_PRINTED = "return_line_not_printed"
     SERVICE_NOT_COMPATIBLE = "service_not_compatible"
+    SHIPMENT_NOT_REACHABLE = "shipment_not_reachable"
     SHOP_EXISTS = "shop_exists"
     SPLIT_PAGES_LEFT_OVER = "split_pages_left_over"
     SPLIT_RANGE_OUTSIDE_DOCUMENT = "split_range_outside_document"
@@ -104,6 +107,7 @@ class ErrorCode(StrEnum):
     UNKNOWN_PRODUCT = "unknown_product"
     UNKNOWN_PROFILE = "unknown_profile"
     UNKNOWN_SERVICE = "unknown_service"
+    UNKNOWN_SHOP = "unknown_shop"
     UNREADABLE_PDF = "unreadable_pdf"
     US10_DOUBLE_WINDOW = "us10_double_window"
     USERNAME_TAKEN = "username_taken"
@@ -179,6 +183,12 @@ class ContentRemoved(DomainError):
     """The record is kept, but retention removed the content asked for."""
 
     code = ErrorCode.CONTENT_REMOVED
+
+
+class Forbidden(DomainError):
+    """The caller is known but may not reach this object (a shop it is not allowed)."""
+
+    code = ErrorCode.FORBIDDEN
 
 
 class Conflict(DomainError):

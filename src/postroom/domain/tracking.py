@@ -133,6 +133,22 @@ class EventCatalog:
         return cls.from_csv(text)
 
 
+COMMUNICATION_GROUP = "communication"  # the catalog group whose events may name a channel
+
+
+def shop_allowed(limited_to: frozenset[str], shop_id: str | None) -> bool:
+    """Whether a user limited to `limited_to` shops (empty: not limited) reaches a shipment
+    of `shop_id`; a limited user reaches no shipment without a shop."""
+    return not limited_to or shop_id in limited_to
+
+
+def channel_allowed(code: str, channel: str | None, catalog: EventCatalog) -> bool:
+    """A communication channel (SMS, EMAIL, ...) belongs only to events of the
+    communication group."""
+    row = catalog.get(code)
+    return channel is None or (row is not None and row.group == COMMUNICATION_GROUP)
+
+
 def offset_minutes(at: datetime) -> int:
     """The UTC offset of an aware time, in minutes (0 for a naive one)."""
     offset = at.utcoffset()

@@ -249,6 +249,28 @@ def create_shop(*, uow: UnitOfWork, clock: Clock, account_id: str, name: str) ->
     return shop
 
 
+def limit_user_to_shops(
+    *, uow: UnitOfWork, account_id: str, username: str, shop_ids: Sequence[str]
+) -> frozenset[str]:
+    """Limit one of the account's users to some of its shops (none: every shop again);
+    the shops it is limited to afterwards."""
+    with uow:
+        user = uow.accounts.user_by_username(username)
+        if user is None or user.account_id != account_id:
+            raise NotFound(f"no user {username!r} in this account")
+        known = {shop.id for shop in uow.accounts.shops(account_id)}
+        unknown = sorted(set(shop_ids) - known)
+        if unknown:
+            raise InvalidInput(
+                f"the account has no shop {', '.join(unknown)}",
+                code=ErrorCode.UNKNOWN_SHOP,
+                detail={"shop_ids": unknown},
+            )
+        uow.accounts.set_user_shops(user.id, shop_ids)
+        uow.commit()
+        return uow.accounts.user_shop_ids(user.id)
+
+
 def authenticate_api_key(*, uow: UnitOfWork, clock: Clock, key: str) -> Principal:
     """The principal for an active API key; notes when the key was last used (to the minute)."""
     with uow:

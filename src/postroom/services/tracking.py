@@ -25,7 +25,7 @@ from postroom.documents.shipment_proofs import (
 )
 from postroom.domain.audit import AuditEntry, AuditKind
 from postroom.domain.clock import Clock
-from postroom.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
+from postroom.domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
 from postroom.domain.model import MailPiece, new_id
 from postroom.domain.states import PIECE_TRANSITIONS, PieceState
 from postroom.domain.tracking import (
@@ -44,7 +44,9 @@ from postroom.domain.tracking import (
     ShipmentStatus,
     StatusRow,
     TrackingEvent,
+    channel_allowed,
     shipment_change,
+    shop_allowed,
     winning_event,
 )
 from postroom.services.ports import BlobStore, UnitOfWork
@@ -426,14 +428,22 @@ def create_shipment(
     reference: str,
     carrier: str,
     details: dict[str, Any] | None = None,
+    shop_id: str | None = None,
 ) -> Shipment:
-    """Register a shipment before its first event (a parcel, an item sent elsewhere)."""
+    """Register a shipment before its first event (a parcel, an item sent elsewhere),
+    in one of the account's shops if `shop_id` names one."""
     if not reference or len(reference) > REFERENCE_MAX:
         raise InvalidInput(
             f"the tracking reference must be 1 to {REFERENCE_MAX} characters",
             code=ErrorCode.INVALID_REFERENCE,
         )
     with uow:
+        if shop_id is not None and shop_id not in {s.id for s in uow.accounts.shops(account_id)}:
+            raise InvalidInput(
+                f"the account has no shop {shop_id}",
+                code=ErrorCode.UNKNOWN_SHOP,
+                detail={"field": "shop_id"},
+            )
         if uow.shipments.by_reference(account_id, reference) is not None:
             raise Conflict(
                 f"a shipment with reference {reference} exists already",
@@ -447,10 +457,77 @@ def create_shipment(
             created_at=now,
             updated_at=now,
             details=details or {},
+            shop_id=shop_id,
         )
         uow.shipments.add(shipment)
         uow.commit()
     return shipment
+
+
+# --- one event from a user who may be limited to some shops ---------------------------
+
+
+def _reachable_shipment(
+    uow: UnitOfWork, account_id: str, user_id: str | None, reference: str
+) -> Shipment:
+    """The account's shipment of this reference if the caller reaches its shop; otherwise
+    Forbidden, the same for an unknown reference, another account's and a shop the user is
+    not allowed (a reference is a public label number: none of them is told apart)."""
+    shipment = uow.shipments.by_reference(account_id, reference)
+    limited = uow.accounts.user_shop_ids(user_id) if user_id is not None else frozenset()
+    if shipment is None or not shop_allowed(limited, shipment.shop_id):
+        raise Forbidden(
+            "no access to the shop of this parcel (or no such parcel)",
+            code=ErrorCode.SHIPMENT_NOT_REACHABLE,
+            detail={"field": "reference"},
+        )
+    return shipment
+
+
+def check_event_codes(event: TrackingEvent, catalog: EventCatalog) -> None:
+    """Refuse one event whose code, additional code or channel the catalog does not allow,
+    naming the field."""
+    for field, code in (("code", event.code), ("additional_code", event.additional_code)):
+        if code is not None and code not in catalog:
+            raise InvalidInput(
+                f"{code!r} is not a code of the event catalog (leading zeros count)",
+                code=ErrorCode.UNKNOWN_EVENT_CODE,
+                detail={"field": field},
+            )
+    if not channel_allowed(event.code, event.channel, catalog):
+        raise InvalidInput(
+            f"a channel belongs only to events of the communication group, not {event.code}",
+            code=ErrorCode.CHANNEL_NOT_FOR_EVENT,
+            detail={"field": "channel"},
+        )
+
+
+def register_event(
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    catalog: EventCatalog,
+    account_id: str,
+    user_id: str | None,
+    event: TrackingEvent,
+) -> IngestResult:
+    """Add one event to a registered shipment the caller reaches (its shop), as a call of
+    POST /v1/tracking/events stores it: the event log, the status, the feed, webhooks."""
+    check_event_codes(event, catalog)
+    with uow:
+        shipment = _reachable_shipment(uow, account_id, user_id, event.reference)
+        result = _ingest(uow, clock.now(), catalog, account_id, [event], shipment.carrier)
+        uow.commit()
+    return result
+
+
+def reachable_events(
+    *, uow: UnitOfWork, account_id: str, user_id: str | None, reference: str, limit: int
+) -> list[tuple[int, TrackingEvent]]:
+    """The event log of a shipment the caller reaches, in arrival order."""
+    with uow:
+        shipment = _reachable_shipment(uow, account_id, user_id, reference)
+        return uow.shipments.event_page(shipment.id, after=None, limit=limit)
 
 
 # --- proofs ----------------------------------------------------------------------------
@@ -601,6 +678,7 @@ def shipment_dict(shipment: Shipment) -> dict[str, Any]:
         "status_code": shipment.status_code,
         "status_at": shipment.status_at.isoformat() if shipment.status_at else None,
         "piece_id": shipment.piece_id,
+        "shop_id": shipment.shop_id,
         "details": shipment.details,
         "created_at": shipment.created_at.isoformat(),
         "updated_at": shipment.updated_at.isoformat(),

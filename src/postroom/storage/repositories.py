@@ -108,6 +108,26 @@ class AccountRepository:
         stmt = select(Shop).where(t.c.account_id == account_id).order_by(t.c.name)
         return self.session.scalars(stmt).all()
 
+    def user_by_id(self, account_id: str, user_id: str) -> User | None:
+        """One of the account's users."""
+        user = self.session.get(User, user_id)
+        return user if user is not None and user.account_id == account_id else None
+
+    def user_shop_ids(self, user_id: str) -> frozenset[str]:
+        """The shops a user is limited to (empty: not limited)."""
+        t = tables.user_shops.c
+        return frozenset(self.session.scalars(select(t.shop_id).where(t.user_id == user_id)))
+
+    def set_user_shops(self, user_id: str, shop_ids: Sequence[str]) -> None:
+        """Limit a user to these shops (none: every shop of its account)."""
+        t = tables.user_shops
+        self.session.execute(delete(t).where(t.c.user_id == user_id))
+        if shop_ids:
+            self.session.execute(
+                t.insert(),
+                [{"user_id": user_id, "shop_id": shop} for shop in sorted(set(shop_ids))],
+            )
+
 
 class PieceRepository:
     """Documents and mail pieces."""

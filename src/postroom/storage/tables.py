@@ -112,6 +112,16 @@ shops = Table(
     UniqueConstraint("account_id", "name", name="uq_shops_account_name"),
 )
 
+# A user with rows here reaches only these shops of its account; a user with none, every
+# shop (services/accounts.reachable_shops).
+user_shops = Table(
+    "user_shops",
+    metadata,
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("shop_id", ID, ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_user_shops_shop", "shop_id"),
+)
+
 batches = Table(
     "batches",
     metadata,

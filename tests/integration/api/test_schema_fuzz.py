@@ -9,6 +9,7 @@ every operation: schemathesis's pytest loader for fixtures does not run on pytes
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 from collections import Counter
@@ -24,6 +25,8 @@ from schemathesis import Case, GenerationMode
 
 from postroom.api.app import create_app
 from postroom.bootstrap import Container
+from postroom.dialects.base import AuthForm
+from postroom.dialects.registry import load_dialects
 from tests.conftest import Tenant
 from tests.integration.api.objects import (
     PARAM,
@@ -56,13 +59,23 @@ def fuzz(strategy: st.SearchStrategy[Case], send: Callable[[Case], None]) -> Non
     run()
 
 
+def caller_headers(tenant: Tenant, path: str) -> dict[str, str]:
+    """The tenant's API key, or its username and password (Basic) under a dialect that
+    takes no API key: each call gets past authentication to the code behind it."""
+    for dialect in load_dialects():
+        if path.startswith(dialect.mount + "/") and AuthForm.API_KEY not in dialect.auth:
+            token = base64.b64encode(f"{tenant.username}:{tenant.password}".encode()).decode()
+            return {"Authorization": f"Basic {token}"}
+    return tenant.headers
+
+
 def test_no_input_makes_a_server_error(container: Container, tenant: Tenant) -> None:
     app = create_app(container, run_worker=False)
     failures: list[str] = []
     sent: Counter[str] = Counter()
 
     def send(case: Case) -> None:
-        response = case.call(headers=tenant.headers)
+        response = case.call(headers=caller_headers(tenant, case.path))
         sent[f"{case.method} {case.path}"] += 1
         if response.status_code >= 500:
             failures.append(
@@ -236,7 +249,7 @@ def test_edge_values_in_every_field_make_no_server_error(
                 response = client.request(
                     case.method,
                     url,
-                    headers=tenant.headers,
+                    headers=caller_headers(tenant, case.path),
                     json=json_body,
                     params=_query_form(params),
                 )

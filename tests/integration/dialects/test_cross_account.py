@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import httpx
@@ -32,12 +32,15 @@ PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 Ids = dict[str, str]
 
 
-def object_routes(container: Container, dialect: Dialect) -> list[tuple[str, str]]:
-    """The dialect's (method, path) routes with at least one object id in the path."""
+def object_routes(
+    container: Container, dialect: Dialect, named: Collection[str] = ()
+) -> list[tuple[str, str]]:
+    """The dialect's (method, path) routes with at least one object id in the path, or
+    naming one in the query or the body (`named`: "METHOD path")."""
     routes = app_routes(create_app(container, run_worker=False), dialect.mount + "/")
     assert routes, f"{dialect.name} serves no routes under {dialect.mount}/"
     return sorted(
-        (r for r in routes if set(PARAM.findall(r[1])) - set(NOT_IDS)),
+        (r for r in routes if set(PARAM.findall(r[1])) - set(NOT_IDS) or f"{r[0]} {r[1]}" in named),
         key=lambda r: (r[1], r[0]),
     )
 
@@ -89,13 +92,23 @@ def test_another_account_learns_nothing_on_any_object_route(
         }
         # Every form the dialect accepts is tried (each works for B's own objects).
         assert {form for form, _ in forms.values()} == set(dialect.auth)
-        routes = object_routes(container, dialect)
+        routes = object_routes(container, dialect, victim.named)
         assert routes, f"{dialect.name} has no object routes: this test would check nothing"
         for method, template in routes:
             for form, (_, headers) in forms.items():
-                body = victim.bodies.get(f"{method} {template}")
-                victims = client.request(method, fill(template, ids), headers=headers, json=body)
+                key = f"{method} {template}"
+                body = victim.bodies.get(key)
+
+                def request(of: Ids, key: str = key, body: Any = body) -> dict[str, Any]:
+                    named = victim.named.get(key)
+                    return named(of) if named is not None else {"json": body}
+
+                victims = client.request(
+                    method, fill(template, ids), headers=headers, **request(ids)
+                )
                 assert 400 <= victims.status_code < 500, (method, template, form, victims.text)
-                nobodys = client.request(method, fill(template, fresh), headers=headers, json=body)
+                nobodys = client.request(
+                    method, fill(template, fresh), headers=headers, **request(fresh)
+                )
                 same_answer(victims, nobodys, ids, fresh)
         assert snapshot(client, a.headers, victim.watched) == before

@@ -5,7 +5,7 @@ test_cross_account.py, the schema fuzz in tests/integration/api/test_schema_fuzz
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -28,6 +28,9 @@ class Victim:
     ids: Ids  # the id for each path parameter
     watched: list[str]  # paths whose answers to A must not change while B tries
     bodies: dict[str, Any]  # a valid JSON body for the routes that want one: "METHOD path"
+    # Routes that name A's object in the query or the body, not the path: "METHOD path" ->
+    # the request's keyword arguments (params=, json=) for given ids.
+    named: dict[str, Callable[[Ids], dict[str, Any]]] = field(default_factory=dict)
 
 
 VictimMaker = Callable[[TestClient, dict[str, str]], Victim]
@@ -80,7 +83,50 @@ def mdelivery_victim(client: TestClient, headers: dict[str, str]) -> Victim:
     )
 
 
-VICTIMS: dict[str, VictimMaker] = {"ekopost": ekopost_victim, "mdelivery": mdelivery_victim}
+POSTEN_PARCEL = "370724762199990001"
+
+
+def _posten_reference(ids: Ids) -> str:
+    # A parcel reference is at most 35 characters: an id made for the test (a UUID) fits
+    # once its dashes go; A's own reference has none.
+    return ids["trackingReference"].replace("-", "")[:35]
+
+
+def posten_victim(client: TestClient, headers: dict[str, str]) -> Victim:
+    # Parcels are booked elsewhere: A registers one through the native API and a carrier
+    # event on it, which Posten's callers then write to and read.
+    shipment = client.post("/v1/shipments", json={"reference": POSTEN_PARCEL}, headers=headers)
+    assert shipment.status_code == 201, shipment.text
+    event = {"reference": POSTEN_PARCEL, "time": "2022-08-04T10:00:00+01:00", "code": "001"}
+    stored = client.post("/v1/tracking/events", json=event, headers=headers)
+    assert stored.status_code == 200, stored.text
+    body = {
+        "trackingReference": POSTEN_PARCEL,
+        "eventTime": "2022-08-04T12:51:00+01:00",
+        "locationContext": "my postalname",
+        "eventType": "013",
+        "message": "Delivered",
+    }
+    return Victim(
+        {"trackingReference": POSTEN_PARCEL},
+        [f"/v1/shipments/{shipment.json()['id']}/events", f"/v1/shipments/{shipment.json()['id']}"],
+        {"POST /posten/v1/events": body},
+        {
+            "POST /posten/v1/events": lambda ids: {
+                "json": {**body, "trackingReference": _posten_reference(ids)}
+            },
+            "GET /posten/v1/events": lambda ids: {
+                "params": {"trackingReference": _posten_reference(ids)}
+            },
+        },
+    )
+
+
+VICTIMS: dict[str, VictimMaker] = {
+    "ekopost": ekopost_victim,
+    "mdelivery": mdelivery_victim,
+    "posten": posten_victim,
+}
 # Path parameters that name no account's object (the same for every caller).
 # `path`: a dialect's fallback for paths it does not have (Ekopost's router.unknown_path).
 NOT_IDS = {"kind": "einbox", "path": "no/such/path"}

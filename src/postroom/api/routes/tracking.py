@@ -175,6 +175,9 @@ class ShipmentIn(BaseModel):
     reference: str = Field(min_length=1, max_length=REFERENCE_MAX)
     carrier: str = Field(default=tracking.DEFAULT_CARRIER, min_length=1, max_length=50)
     details: dict[str, Any] = Field(default_factory=dict)
+    shop_id: str | None = Field(
+        default=None, max_length=36, description="One of the account's shops (postroom shops)"
+    )
 
 
 class ShipmentOut(BaseModel):
@@ -187,6 +190,7 @@ class ShipmentOut(BaseModel):
     status_code: str | None
     status_at: datetime | None
     piece_id: str | None
+    shop_id: str | None
     details: dict[str, Any]
     created_at: datetime
     updated_at: datetime
@@ -347,6 +351,7 @@ def create_shipment(c: ContainerDep, principal: PrincipalDep, body: ShipmentIn) 
         reference=body.reference,
         carrier=body.carrier,
         details=body.details,
+        shop_id=body.shop_id,
     )
     return ShipmentOut.of(shipment)
 
