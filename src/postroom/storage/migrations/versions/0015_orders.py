@@ -2,7 +2,7 @@
 history and the provider's changes waiting for the hub (domain/orders.py)
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-07
 """
 
