@@ -49,6 +49,7 @@ bench: install ## Run the benchmarks and print ratios against the raw engines (P
 	$(BIN)/python -m bench.compose
 	$(BIN)/python -m bench.events
 	$(BIN)/python -m bench.logins
+	$(BIN)/python -m bench.posten
 
 e2e: install ## Only the end-to-end tests
 	$(BIN)/pytest tests/e2e

@@ -36,7 +36,7 @@ def error_response(
         "errors": fields or [],
     }
     if status == 401:
-        headers = {**(headers or {}), "WWW-Authenticate": 'Basic realm="postroom"'}
+        headers = {**(headers or {}), "WWW-Authenticate": 'Basic realm="postroom", Bearer'}
     return JSONResponse(body, status_code=status, headers=headers)
 
 

@@ -214,6 +214,22 @@ def test_error_handling_401_for_an_api_key_the_seed_does_not_use(
     assert_error(answer, 401, "Authentication Failure", [])
 
 
+def test_authentication_a_token_obtained_with_the_users_credentials_works_as_bearer(
+    posten: TestClient, tenant: Tenant, container: Container
+) -> None:
+    register_parcel(posten, tenant.headers, REFERENCE)
+    session = posten.post(
+        "/v1/sessions", json={"username": tenant.username, "password": tenant.password}
+    )
+    assert session.status_code == 201, session.text
+    bearer = {"Authorization": f"Bearer {session.json()['token']}"}
+
+    assert posten.post(EVENTS, json=SEED_EXAMPLE, headers=bearer).status_code == 200
+    assert event_count(container) == 1
+    wrong = posten.post(EVENTS, json=SEED_EXAMPLE, headers={"Authorization": "Bearer nope"})
+    assert_error(wrong, 401, "Authentication Failure", [])
+
+
 # --- 403: "you do not have access to the shop ... you provided" ---------------------------
 
 

@@ -20,7 +20,7 @@ from tests.e2e.test_cli_lots import run
 def test_posten_is_installed_through_its_entry_point() -> None:
     assert "posten" in available()
     posten = load_dialect("posten")
-    assert (posten.mount, posten.auth) == ("/posten", (AuthForm.BASIC,))
+    assert (posten.mount, posten.auth) == ("/posten", (AuthForm.BASIC, AuthForm.BEARER))
 
 
 def test_a_parcel_is_registered_in_one_of_the_accounts_shops(
