@@ -24,6 +24,7 @@ from postroom.api.routes import (
     reachability,
     sandbox,
     sessions,
+    shops,
     tracking,
     webhooks,
 )
@@ -84,6 +85,7 @@ def create_app(container: Container, *, run_worker: bool = True) -> FastAPI:
         reachability,
         account,
         orders,
+        shops,
     ):
         v1.include_router(module.router)
     app.include_router(v1)

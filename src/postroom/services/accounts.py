@@ -14,6 +14,7 @@ from postroom.domain.clock import Clock
 from postroom.domain.errors import (
     Conflict,
     ErrorCode,
+    Forbidden,
     InvalidInput,
     NotFound,
     TooManyAttempts,
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 # last_used_at is a hint for people tidying their keys, not an audit trail: writing it on
 # every request would turn each read into a write.
 LAST_USED_PRECISION = timedelta(minutes=1)
+SHOP_NAME_MAX = 200  # the column's width
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,15 @@ def list_accounts(*, uow: UnitOfWork) -> Sequence[Account]:
         return uow.accounts.all()
 
 
+def user_shops(*, uow: UnitOfWork, account_id: str, username: str) -> frozenset[str]:
+    """The shops one of the account's users is limited to (empty: every shop)."""
+    with uow:
+        user = uow.accounts.user_by_username(username)
+        if user is None or user.account_id != account_id:
+            raise NotFound(f"no user {username!r} in this account")
+        return uow.accounts.user_shop_ids(user.id)
+
+
 def list_shops(*, uow: UnitOfWork, account_id: str) -> Sequence[Shop]:
     """The account's shops, by name."""
     with uow:
@@ -236,6 +247,8 @@ def create_shop(*, uow: UnitOfWork, clock: Clock, account_id: str, name: str) ->
     """Create a shop (a scope inside the account)."""
     if not name.strip():
         raise InvalidInput("a shop needs a name")
+    if len(name.strip()) > SHOP_NAME_MAX:
+        raise InvalidInput(f"a shop's name is at most {SHOP_NAME_MAX} characters")
     with uow:
         if uow.accounts.get(account_id) is None:
             raise NotFound(f"no account {account_id}")
@@ -250,11 +263,19 @@ def create_shop(*, uow: UnitOfWork, clock: Clock, account_id: str, name: str) ->
 
 
 def limit_user_to_shops(
-    *, uow: UnitOfWork, account_id: str, username: str, shop_ids: Sequence[str]
+    *,
+    uow: UnitOfWork,
+    account_id: str,
+    username: str,
+    shop_ids: Sequence[str],
+    by_user_id: str | None = None,
 ) -> frozenset[str]:
     """Limit one of the account's users to some of its shops (none: every shop again);
-    the shops it is limited to afterwards."""
+    the shops it is limited to afterwards. `by_user_id` is the user asking, if a user
+    asks: a user limited itself may not change any limit (it could lift its own)."""
     with uow:
+        if by_user_id is not None and uow.accounts.user_shop_ids(by_user_id):
+            raise Forbidden("a user limited to some shops cannot change shop limits")
         user = uow.accounts.user_by_username(username)
         if user is None or user.account_id != account_id:
             raise NotFound(f"no user {username!r} in this account")

@@ -15,6 +15,7 @@ from postroom.dialects.registry import available, load_dialect
 from postroom.services import accounts
 from tests.conftest import Tenant
 from tests.e2e.test_cli_lots import run
+from tests.integration.dialects.posten.helpers import user_of
 
 
 def test_posten_is_installed_through_its_entry_point() -> None:
@@ -71,3 +72,41 @@ def test_shops_limit_at_the_command_line(tmp_path: Path) -> None:
 
     lifted = run("shops", "limit", "Globex", "wsfoobar", data_dir=data)
     assert json.loads(lifted.stdout) == {"username": "wsfoobar", "shops": []}
+
+
+def test_shops_and_a_users_limit_through_the_native_api(
+    posten: TestClient, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    north = posten.post("/v1/shops", json={"name": "North"}, headers=tenant.headers)
+    south = posten.post("/v1/shops", json={"name": "South"}, headers=tenant.headers)
+    assert north.status_code == south.status_code == 201, north.text
+    listed = posten.get("/v1/shops", headers=tenant.headers).json()
+    assert [s["name"] for s in listed["data"]] == ["North", "South"]
+    assert posten.get("/v1/shops", headers=other_tenant.headers).json() == {"data": []}
+
+    access = {"username": tenant.username, "shop_ids": [north.json()["id"]]}
+    limited = posten.put("/v1/shops/access", json=access, headers=tenant.headers)
+    assert limited.status_code == 200, limited.text
+    assert limited.json() == access
+    got = posten.get(
+        "/v1/shops/access", params={"username": tenant.username}, headers=tenant.headers
+    )
+    assert got.json() == access
+
+    # Another account cannot read or change A's user's limit: its user is no user of theirs.
+    lift = {"username": tenant.username, "shop_ids": []}
+    theirs = posten.put("/v1/shops/access", json=lift, headers=other_tenant.headers)
+    assert theirs.status_code == 404, theirs.text
+    # The limited user itself cannot lift its own limit.
+    own = posten.put("/v1/shops/access", json=lift, headers=user_of(tenant))
+    assert own.status_code == 403, own.text
+    assert own.json()["error"]["code"] == "forbidden"
+    # An unknown shop is refused, the limit unchanged.
+    unknown = {"username": tenant.username, "shop_ids": ["nope"]}
+    refused = posten.put("/v1/shops/access", json=unknown, headers=tenant.headers)
+    assert refused.status_code == 422
+    assert refused.json()["error"]["code"] == "unknown_shop"
+    after = posten.get(
+        "/v1/shops/access", params={"username": tenant.username}, headers=tenant.headers
+    )
+    assert after.json() == access
