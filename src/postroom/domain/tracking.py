@@ -449,6 +449,36 @@ class NotedChange:
         return f"{self.subject_type}.{self.status}"
 
 
+EVENT_CHANGE = "event"  # a shipment's feed entry for one event as its sender sent it
+
+
+def event_change(*, shipment_id: str, carrier: str, event: TrackingEvent) -> NotedChange:
+    """The feed entry (webhook `shipment.event`) of one event registered on its own
+    (Posten's single registrations): every field as the sender sent it, its time in the
+    sender's offset."""
+    offset = timezone(timedelta(minutes=event.utc_offset_minutes))
+    return NotedChange(
+        "shipment",
+        shipment_id,
+        "shipment.event",
+        EVENT_CHANGE,
+        {
+            "reference": event.reference,
+            "carrier": carrier,
+            "event_code": event.code,
+            "event_time": event.occurred_at.astimezone(offset).isoformat(),
+            "source": event.source,
+            "latitude": event.latitude,
+            "longitude": event.longitude,
+            "location": event.location,
+            "location_id": event.location_id,
+            "additional_code": event.additional_code,
+            "channel": event.channel,
+            "message": event.message,
+        },
+    )
+
+
 def shipment_change(
     *,
     shipment_id: str,

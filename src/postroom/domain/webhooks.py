@@ -245,7 +245,8 @@ def event_types_by_subject() -> dict[str, list[str]]:
         "piece": [f"piece.{s.value}" for s in PieceState],
         # A batch's feed entries: what it does once closed, following its pieces.
         "batch": [f"batch.{s.value}" for s in BATCH_SETTLED_STATES],
-        "shipment": [f"shipment.{s.value}" for s in ShipmentStatus],
+        # A status entered, or one event registered on its own (Posten's registrations).
+        "shipment": [f"shipment.{s.value}" for s in ShipmentStatus] + ["shipment.event"],
         "proof": [f"proof.{k.value.lower()}" for k in ProofKind],
         ENDPOINT_SUBJECT: [f"{ENDPOINT_SUBJECT}.{EndpointState.DISABLED.value}"],
     }

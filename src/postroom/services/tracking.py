@@ -45,6 +45,7 @@ from postroom.domain.tracking import (
     StatusRow,
     TrackingEvent,
     channel_allowed,
+    event_change,
     shipment_change,
     shop_allowed,
     winning_event,
@@ -517,6 +518,10 @@ def register_event(
     with uow:
         shipment = _reachable_shipment(uow, account_id, user_id, event.reference)
         result = _ingest(uow, clock.now(), catalog, account_id, [event], shipment.carrier)
+        if result.stored:  # pushed as sent (a replay is a duplicate: nothing new to push);
+            # its evidence is the ingest's record
+            change = event_change(shipment_id=shipment.id, carrier=shipment.carrier, event=event)
+            uow.feeds.note_change(account_id, change, audit=False)
         uow.commit()
     return result
 

@@ -5,6 +5,7 @@ the seed's error table answers with Posten's error body and stores nothing."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -92,6 +93,55 @@ def test_examples_request_reaches_a_webhook_subscriber(
     assert payload["data"]["reference"] == REFERENCE
     assert payload["data"]["event_code"] == "013"
     assert payload["data"]["event_time"].startswith("2022-08-04T")
+
+
+def test_every_registered_event_is_pushed_as_it_was_sent(
+    client: TestClient, tenant: Tenant, receiver: Receiver
+) -> None:
+    """The seed: a registered event reaches the push queue. An event that moves no status
+    (a notification sent by SMS) is pushed too, as `shipment.event`, every field as sent."""
+    hook = client.post(
+        "/v1/webhooks",
+        headers=tenant.headers,
+        json={"url": receiver.url, "event_types": ["shipment.event"]},
+    ).json()
+    shipment = register_parcel(client, tenant.headers, REFERENCE)
+    body = {
+        "trackingReference": REFERENCE,
+        "eventTime": "2020-01-31T00:01:00.000+01:00",
+        "lat": 59.911096,
+        "lon": 10.752457,
+        "locationContext": "Oslo",
+        "locationContextId": "34567",
+        "eventType": "040",
+        "additionalInfo": "001",
+        "comChannelType": "SMS",
+        "message": "Notified",
+    }
+    assert client.post(EVENTS, json=body, headers=user_of(tenant)).status_code == 200
+    # A replay is a duplicate: stored once, pushed once.
+    assert client.post(EVENTS, json=body, headers=user_of(tenant)).status_code == 200
+
+    (request,) = wait_for(lambda: receiver.of_type("shipment.event"), timeout=30)
+    payload = Webhook(hook["secret"]).verify(request.body, request.headers)
+    assert payload["data"]["id"] == shipment["id"]
+    assert (
+        payload["data"].items()
+        >= {
+            "reference": REFERENCE,
+            "event_code": "040",
+            "event_time": "2020-01-31T00:01:00+01:00",
+            "latitude": 59.911096,
+            "longitude": 10.752457,
+            "location": "Oslo",
+            "location_id": "34567",
+            "additional_code": "001",
+            "channel": "SMS",
+            "message": "Notified",
+        }.items()
+    )
+    time.sleep(1)  # the replay had time to be pushed, were it pushed
+    assert len(receiver.of_type("shipment.event")) == 1
 
 
 def test_all_fields_are_kept_and_a_communication_event_names_its_channel(
