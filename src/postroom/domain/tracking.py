@@ -456,7 +456,6 @@ def event_change(*, shipment_id: str, carrier: str, event: TrackingEvent) -> Not
     """The feed entry (webhook `shipment.event`) of one event registered on its own
     (Posten's single registrations): every field as the sender sent it, its time in the
     sender's offset."""
-    offset = timezone(timedelta(minutes=event.utc_offset_minutes))
     return NotedChange(
         "shipment",
         shipment_id,
@@ -466,7 +465,7 @@ def event_change(*, shipment_id: str, carrier: str, event: TrackingEvent) -> Not
             "reference": event.reference,
             "carrier": carrier,
             "event_code": event.code,
-            "event_time": event.occurred_at.astimezone(offset).isoformat(),
+            "event_time": event.local_time().isoformat(),
             "source": event.source,
             "latitude": event.latitude,
             "longitude": event.longitude,

@@ -105,9 +105,10 @@ def create_order(*, uow: UnitOfWork, clock: Clock, account_id: str, new: NewOrde
             pickup_point_code=new.pickup_point_code,
         )
         uow.orders.add(order)
-        uow.orders.record(order, OrderMove(order.status, Party.PROVIDER, now, new.message))
+        created = OrderMove(order.status, Party.PROVIDER, now, new.message)
+        uow.orders.record(order, created)
         uow.commit()
-        order.history = [OrderMove(order.status, Party.PROVIDER, now, new.message)]
+        order.history = [created]
         return order
 
 
