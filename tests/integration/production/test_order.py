@@ -3,6 +3,7 @@ credit and monthly limits that refuse a batch leaving it untouched, letters char
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from postroom.domain.catalog import Charge
 from postroom.domain.clock import FixedClock
 from postroom.services import accounts, order
 from postroom.storage import tables
-from tests.conftest import Tenant, letter_form
+from tests.conftest import MovableClock, Tenant, letter_form
 from tests.integration.api.helpers import assert_error
 from tests.integration.intake.helpers import (
     add_to_batch,
@@ -135,10 +136,14 @@ def test_catalog_lists_services_and_options_with_ids_per_environment(
 
 
 def test_closing_a_batch_prices_charges_and_schedules_it(
-    client: TestClient, container: Container, tenant: Tenant
+    client: TestClient,
+    container: Container,
+    tenant: Tenant,
+    make_clock: Callable[[datetime], MovableClock],
 ) -> None:
     batch_id = _opened_batch(client, tenant)
-    container.clock = FixedClock(FRIDAY_1500)
+    # The worker's clock too: before the cut-off nothing is allocated yet.
+    container.clock = make_clock(FRIDAY_1500)
     before = _credit(container, tenant.account_id)
 
     response = _close(client, tenant, batch_id, service="letter_standard", cost_center="HR-7")
