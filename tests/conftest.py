@@ -43,6 +43,7 @@ from tests.integration.email.mailbox import (
 )
 from tests.support import services
 from tests.support.pdfs import make_pdf
+from tests.support.s3 import S3Server, fresh_bucket, s3_environment, s3_server
 
 BACKEND = os.environ.get("POSTROOM_TEST_BACKEND", "sqlite")
 # Letters are charged when accepted: test accounts can pay for everything they send.
@@ -61,10 +62,12 @@ class Workers:
         self._overrides: dict[str, str] = {}
         self._starts = 0
 
-    def start(self, **settings: object) -> None:
+    def start(self, env: dict[str, str] | None = None, **settings: object) -> None:
         """Have a worker running on the run's settings with these changed (Settings field
-        names, e.g. smtp_host=""); nothing happens when one already runs on them."""
+        names, e.g. smtp_host="", and other environment variables in `env`); nothing
+        happens when one already runs on them."""
         overrides = {f"POSTROOM_{name.upper()}": _env_value(v) for name, v in settings.items()}
+        overrides.update(env or {})
         running = self._process is not None and self._process.poll() is None
         if running and overrides == self._overrides:
             return
@@ -85,9 +88,9 @@ class Workers:
             self._process = None
 
     @contextmanager
-    def settings(self, **settings: object) -> Iterator[None]:
+    def settings(self, env: dict[str, str] | None = None, **settings: object) -> Iterator[None]:
         """A worker on these settings for the block, then the shared one again."""
-        self.start(**settings)
+        self.start(env, **settings)
         try:
             yield
         finally:
@@ -243,6 +246,21 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("migrated")
     build_container(Settings(data_dir=folder, password_hashing="fast")).close()
     return folder / SQLITE_FILE
+
+
+@pytest.fixture(scope="session")
+def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """A server speaking S3 on 127.0.0.1 (moto's server mode), one for the run."""
+    with s3_server(tmp_path_factory.mktemp("s3")) as server:
+        yield server
+
+
+@pytest.fixture
+def s3_bucket(s3: S3Server) -> Iterator[str]:
+    """A fresh bucket on the run's S3 server, with this process's S3 clients pointed at it
+    for the test; `POSTROOM_STORAGE_URL=s3://<it>/...` stores blobs there."""
+    with s3_environment(s3), fresh_bucket(s3) as bucket:
+        yield bucket
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from postroom.domain.tracking import EventCatalog
 from postroom.services import accounts
 from postroom.services.catalog import ensure_default_catalog
 from postroom.services.credentials import use_password_hashing
-from postroom.storage.blobs import LocalBlobStore
+from postroom.storage.blobs import BlobStore, LocalBlobStore
 from postroom.storage.database import make_engine
 from postroom.storage.migrate import upgrade
 from postroom.storage.orm import start_mappers
@@ -92,7 +92,7 @@ class Container:
     clock: Clock
     engine: Engine
     session_factory: sessionmaker[Session]
-    blobs: LocalBlobStore
+    blobs: BlobStore
     channels: ChannelRegistry
     sealer: Sealer
     extras: dict[str, Any] = field(default_factory=dict)
@@ -257,6 +257,7 @@ def build_container(
     if dialects:
         start_dialects()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    blobs = open_blob_store(settings)  # before the engine: a bucket it cannot write stops it
     engine = make_engine(settings.resolved_database_url)
     sealer = Sealer(settings.secret_key, settings.previous_secret_keys)
     upgrade(engine, sealer=sealer)
@@ -266,7 +267,7 @@ def build_container(
         clock=clock or settings_clock(settings),
         engine=engine,
         session_factory=sessionmaker(engine, expire_on_commit=False),
-        blobs=LocalBlobStore(settings.blob_dir),
+        blobs=blobs,
         channels=channels,
         sealer=sealer,
         prices=load_price_table(settings.price_table),
@@ -279,6 +280,21 @@ def build_container(
         raise
     ensure_default_catalog(container.uow(), container.clock)
     return container
+
+
+def open_blob_store(settings: Settings) -> BlobStore:
+    """The folder store, or the bucket of POSTROOM_STORAGE_URL=s3://... once it has taken a
+    probe write (a bucket that cannot be written stops the start, UnusableSetting)."""
+    if not settings.object_store:
+        return LocalBlobStore(settings.blob_dir)
+    from postroom.storage.objects import ObjectStoreError, S3BlobStore
+
+    store = S3BlobStore.from_url(settings.storage_url, settings.blob_cache_dir)
+    try:
+        store.check()
+    except ObjectStoreError as exc:
+        raise UnusableSetting(f"POSTROOM_STORAGE_URL: {exc}") from exc
+    return store
 
 
 def check_sealing_keys(container: Container) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -96,11 +97,13 @@ class Settings(BaseSettings):
     def _only_storage_we_have(cls, url: str) -> str:
         """A store this version cannot write to stops the start: blobs written to the local
         folder while the operator believes they are in a bucket would be lost with it."""
-        if url and not (url.startswith("file:///") and len(url) > len("file:///")):
+        folder = url.startswith("file:///") and len(url) > len("file:///")
+        bucket = url.startswith("s3://") and bool(urlsplit(url).netloc)
+        if url and not (folder or bucket):
             raise ValueError(
-                f"POSTROOM_STORAGE_URL {url!r} cannot be used: this version stores blobs in "
-                "a folder only (empty: <data dir>/blobs, or file:///absolute/path); object "
-                "storage such as s3:// is not built yet"
+                f"POSTROOM_STORAGE_URL {url!r} cannot be used: blobs go to a folder (empty: "
+                "<data dir>/blobs, or file:///absolute/path) or to an S3-compatible bucket "
+                "(s3://bucket or s3://bucket/prefix)"
             )
         return url
 
@@ -135,6 +138,16 @@ class Settings(BaseSettings):
         if self.storage_url.startswith("file://"):
             return Path(self.storage_url.removeprefix("file://"))
         return self.data_dir / "blobs"
+
+    @property
+    def object_store(self) -> bool:
+        """True when blobs go to an S3-compatible bucket (POSTROOM_STORAGE_URL=s3://...)."""
+        return self.storage_url.startswith("s3://")
+
+    @property
+    def blob_cache_dir(self) -> Path:
+        """This process's local copies of blobs read from the object store."""
+        return self.data_dir / "blob-cache"
 
     @property
     def output_dir(self) -> Path:

@@ -3,7 +3,6 @@ socket (connectors, webhooks to and fro, a browser)."""
 
 from __future__ import annotations
 
-import socket
 import threading
 
 import uvicorn
@@ -11,13 +10,7 @@ import uvicorn
 from postroom.api.app import create_app
 from postroom.bootstrap import Container
 from tests.conftest import wait_for
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+from tests.support.services import free_port
 
 
 class Served:

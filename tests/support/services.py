@@ -38,6 +38,14 @@ def port_open(host: str, port: int) -> bool:
         return False
 
 
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 nobody listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
 @contextmanager
 def fresh_postgres_database() -> Iterator[str]:
     """Create a database for this run and drop it afterwards; yields its URL."""

@@ -106,12 +106,20 @@ def test_a_file_storage_url_moves_the_blobs(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["s3://bucket/prefix", "gs://bucket", "file://relative/path", "file:///", "/srv/blobs"]
+    "url",
+    ["s3://", "s3:///prefix", "gs://bucket", "file://relative/path", "file:///", "/srv/blobs"],
 )
 def test_a_storage_url_this_version_cannot_use_stops_the_start(url: str) -> None:
-    # Before, s3:// was silently ignored and every blob went to the local folder.
+    # Once, s3:// was silently ignored and every blob went to the local folder.
     with pytest.raises(ValidationError, match=r"POSTROOM_STORAGE_URL .* cannot be used"):
         Settings(storage_url=url)
+
+
+@pytest.mark.parametrize("url", ["s3://bucket", "s3://bucket/some/prefix"])
+def test_a_bucket_takes_the_blobs(url: str, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, storage_url=url)
+    assert settings.object_store
+    assert settings.blob_cache_dir == tmp_path / "blob-cache"
 
 
 def test_a_file_storage_url_puts_the_blobs_there() -> None:

@@ -1,0 +1,225 @@
+"""Blobs in an S3-compatible object store (`POSTROOM_STORAGE_URL=s3://bucket/prefix`, ADR 0019).
+
+The same content-addressed layout as the folder store (`<prefix>/ab/cd/<sha256>`) and the same
+interface, so nothing above storage knows which one it has. The PDF engines read files, so a
+blob is read through a local copy: `path()` downloads it once into this process's cache
+folder (blobs never change: a copy is never stale). A write is spooled to a temporary file
+while it is hashed (the key is the digest, known only at the end), then uploaded in parts by
+boto3's transfer manager: neither way holds a large file in memory.
+
+Endpoint, region and credentials come the usual way for S3 clients (AWS_ENDPOINT_URL,
+AWS_DEFAULT_REGION, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, a profile, an instance role);
+boto3 is imported only when a bucket is configured."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, BinaryIO
+from urllib.parse import urlsplit
+
+from postroom.storage.blobs import CHUNK
+
+# The time a blob was written, kept in the object's own metadata: a server-side copy keeps it
+# (the copy's Last-Modified is the copy's own time), which `discard` relies on.
+WRITTEN = "postroom-written"
+MISSING = {"404", "NoSuchKey", "NotFound"}
+
+
+class ObjectStoreError(RuntimeError):
+    """The object store refused or could not be reached; the message says which and why."""
+
+
+def parse_s3_url(url: str) -> tuple[str, str]:
+    """`s3://bucket/some/prefix` -> ("bucket", "some/prefix"); ValueError when no bucket."""
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not parts.netloc:
+        raise ValueError(f"{url!r} is not s3://bucket or s3://bucket/prefix")
+    return parts.netloc, parts.path.strip("/")
+
+
+class S3BlobStore:
+    """Blobs as objects under `prefix` in `bucket`; local copies under `cache_dir`."""
+
+    def __init__(self, bucket: str, prefix: str, cache_dir: Path, client: Any = None) -> None:
+        self.bucket = bucket
+        self.prefix = prefix
+        self.cache_dir = cache_dir
+        self._client = client
+
+    @classmethod
+    def from_url(cls, url: str, cache_dir: Path) -> S3BlobStore:
+        bucket, prefix = parse_s3_url(url)
+        return cls(bucket, prefix, cache_dir)
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3
+            from botocore.config import Config
+
+            # A store that does not answer is an error within seconds, not minutes.
+            config = Config(
+                connect_timeout=5,
+                read_timeout=60,
+                retries={"max_attempts": 3, "mode": "standard"},
+            )
+            self._client = boto3.client("s3", config=config)
+        return self._client
+
+    def key(self, sha256: str) -> str:
+        """The object key of the blob with this digest."""
+        name = f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
+        return f"{self.prefix}/{name}" if self.prefix else name
+
+    def path(self, sha256: str) -> Path:
+        """A local copy of the blob, downloaded on first use; a path to no file when the
+        store does not hold it (as the folder store's path to a file that is not there)."""
+        local = self.cache_dir / sha256[:2] / sha256[2:4] / sha256
+        if local.is_file():
+            return local
+        local.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=local.parent, prefix=".part-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                self.client.download_fileobj(self.bucket, self.key(sha256), out)
+            os.replace(tmp_name, local)
+        except Exception as exc:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp_name)
+            if _missing(exc):
+                return local
+            raise ObjectStoreError(f"cannot read {self._where(sha256)}: {exc}") from exc
+        return local
+
+    def exists(self, sha256: str) -> bool:
+        """True when the store holds the blob."""
+        return self._written(self.key(sha256)) is not None
+
+    def put(self, stream: BinaryIO) -> tuple[str, int]:
+        """Upload the stream, hashing it on the way; identical content is kept once (and
+        written again, which marks it fresh for `discard`)."""
+        spool = self.cache_dir / "tmp"
+        spool.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        size = 0
+        fd, tmp_name = tempfile.mkstemp(dir=spool)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while chunk := stream.read(CHUNK):
+                    digest.update(chunk)
+                    out.write(chunk)
+                    size += len(chunk)
+            sha = digest.hexdigest()
+            written = datetime.now(UTC).isoformat()
+            try:
+                self.client.upload_file(
+                    tmp_name,
+                    self.bucket,
+                    self.key(sha),
+                    ExtraArgs={"Metadata": {WRITTEN: written}},
+                )
+            except Exception as exc:
+                raise ObjectStoreError(f"cannot write {self._where(sha)}: {exc}") from exc
+            local = self.cache_dir / sha[:2] / sha[2:4] / sha
+            local.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp_name, local)  # the bytes just uploaded are this process's copy
+            return sha, size
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp_name)
+
+    def remove(self, sha256: str) -> bool:
+        """Delete a blob (retention); True when it was there."""
+        key = self.key(sha256)
+        there = self._written(key) is not None
+        if there:
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+        self._forget(sha256)
+        return there
+
+    def discard(self, sha256: str, in_use: Callable[[], bool], fresh: timedelta) -> bool:
+        """Delete a blob no record needs any more (retention); True when it was deleted.
+
+        As the folder store does it, with a server-side copy standing in for its rename: the
+        object is copied aside and deleted, then `in_use` is asked again (an upload of the
+        same bytes may have committed its record meanwhile) and an object written less than
+        `fresh` ago is kept too; a kept object is put back unless a newer copy is there.
+        ADR 0019 names the one window a rename closes and a copy does not."""
+        key = self.key(sha256)
+        doomed = f"{key}.discard"
+        if in_use():
+            return False  # asked first: an object in use is never touched
+        written = self._written(key)
+        if written is None or _within(written, fresh):
+            return False
+        self.client.copy_object(
+            Bucket=self.bucket,
+            Key=doomed,
+            CopySource={"Bucket": self.bucket, "Key": key},
+            MetadataDirective="COPY",
+        )
+        self.client.delete_object(Bucket=self.bucket, Key=key)
+        kept_written = self._written(doomed)
+        if in_use() or (kept_written is not None and _within(kept_written, fresh)):
+            if self._written(key) is None:
+                self.client.copy_object(
+                    Bucket=self.bucket,
+                    Key=key,
+                    CopySource={"Bucket": self.bucket, "Key": doomed},
+                    MetadataDirective="COPY",
+                )
+            self.client.delete_object(Bucket=self.bucket, Key=doomed)
+            return False
+        self.client.delete_object(Bucket=self.bucket, Key=doomed)
+        self._forget(sha256)
+        return True
+
+    def check(self) -> None:
+        """Prove the bucket takes writes: write and delete a probe object (ObjectStoreError
+        with the store's own words when it cannot)."""
+        probe = f"{self.prefix}/.probe" if self.prefix else ".probe"
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=probe, Body=b"")
+            self.client.delete_object(Bucket=self.bucket, Key=probe)
+        except Exception as exc:
+            raise ObjectStoreError(
+                f"the object store cannot be written at s3://{self.bucket}/{self.prefix}: {exc}"
+            ) from exc
+
+    def _written(self, key: str) -> datetime | None:
+        """When the object was written (its own metadata, else Last-Modified); None when
+        the store does not hold it."""
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except Exception as exc:
+            if _missing(exc):
+                return None
+            raise ObjectStoreError(f"cannot read s3://{self.bucket}/{key}: {exc}") from exc
+        stamp = head.get("Metadata", {}).get(WRITTEN)
+        return datetime.fromisoformat(stamp) if stamp else head["LastModified"]
+
+    def _forget(self, sha256: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            (self.cache_dir / sha256[:2] / sha256[2:4] / sha256).unlink()
+
+    def _where(self, sha256: str) -> str:
+        return f"s3://{self.bucket}/{self.key(sha256)}"
+
+
+def _within(written: datetime, fresh: timedelta) -> bool:
+    return datetime.now(UTC) - written < fresh
+
+
+def _missing(exc: Exception) -> bool:
+    """True for the store's "no such object" answer (a 404 to HEAD or GET)."""
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return False
+    error = response.get("Error", {})
+    return isinstance(error, dict) and str(error.get("Code")) in MISSING
