@@ -258,6 +258,7 @@ def build_container(
         start_dialects()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     blobs = open_blob_store(settings)  # before the engine: a bucket it cannot write stops it
+    check_output_bucket(settings)
     engine = make_engine(settings.resolved_database_url)
     sealer = Sealer(settings.secret_key, settings.previous_secret_keys)
     upgrade(engine, sealer=sealer)
@@ -295,6 +296,19 @@ def open_blob_store(settings: Settings) -> BlobStore:
     except ObjectStoreError as exc:
         raise UnusableSetting(f"POSTROOM_STORAGE_URL: {exc}") from exc
     return store
+
+
+def check_output_bucket(settings: Settings) -> None:
+    """With POSTROOM_OUTPUT_URL=s3://..., stop the start (UnusableSetting) when the bucket
+    cannot be written: lots would be composed, then wait on it one by one."""
+    if not settings.output_url.startswith("s3://"):
+        return
+    from postroom.storage.objects import BucketFolder, ObjectStoreError
+
+    try:
+        BucketFolder.from_url(settings.output_url).check()
+    except ObjectStoreError as exc:
+        raise UnusableSetting(f"POSTROOM_OUTPUT_URL: {exc}") from exc
 
 
 def check_sealing_keys(container: Container) -> None:

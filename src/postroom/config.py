@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "development-only-secret-change-me"
@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     database_url: str = ""
     broker_url: str = ""
     storage_url: str = ""
+    # Where the print channel's lots land: empty for <data dir>/output, file:///absolute/path
+    # for a folder (the print room's hot folder), s3://bucket/prefix for a bucket.
+    output_url: str = ""
     secret_key: str = DEFAULT_SECRET_KEY
     # Keys that sealed secrets before POSTROOM_SECRET_KEY did, as a JSON list: they still
     # open what they sealed (until `postroom secrets rotate` re-seals it), never seal.
@@ -92,18 +95,19 @@ class Settings(BaseSettings):
     # parameters, so either checks the other's hashes.
     password_hashing: Literal["standard", "fast"] = "standard"
 
-    @field_validator("storage_url")
+    @field_validator("storage_url", "output_url")
     @classmethod
-    def _only_storage_we_have(cls, url: str) -> str:
-        """A store this version cannot write to stops the start: blobs written to the local
+    def _only_storage_we_have(cls, url: str, info: ValidationInfo) -> str:
+        """A store this version cannot write to stops the start: files written to the local
         folder while the operator believes they are in a bucket would be lost with it."""
         folder = url.startswith("file:///") and len(url) > len("file:///")
         bucket = url.startswith("s3://") and bool(urlsplit(url).netloc)
         if url and not (folder or bucket):
+            name = f"POSTROOM_{str(info.field_name).upper()}"
             raise ValueError(
-                f"POSTROOM_STORAGE_URL {url!r} cannot be used: blobs go to a folder (empty: "
-                "<data dir>/blobs, or file:///absolute/path) or to an S3-compatible bucket "
-                "(s3://bucket or s3://bucket/prefix)"
+                f"{name} {url!r} cannot be used: give a folder (file:///absolute/path; empty "
+                "for the data folder's own) or an S3-compatible bucket (s3://bucket or "
+                "s3://bucket/prefix)"
             )
         return url
 
@@ -151,5 +155,8 @@ class Settings(BaseSettings):
 
     @property
     def output_dir(self) -> Path:
-        """The print room's hot folder: one sub-folder per lot."""
+        """The print room's hot folder: one sub-folder per lot (with POSTROOM_OUTPUT_URL
+        s3://..., where lots are composed before they go to the bucket)."""
+        if self.output_url.startswith("file://"):
+            return Path(self.output_url.removeprefix("file://"))
         return self.data_dir / "output"

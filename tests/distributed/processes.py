@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,13 +16,6 @@ import pytest
 STARTED_LINE = "worker started"
 START_TIMEOUT = 90.0  # import, migrate and connect, on a busy two-core machine
 STOP_TIMEOUT = 20.0
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def process_env(settings: Mapping[str, str]) -> dict[str, str]:

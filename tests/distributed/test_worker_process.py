@@ -17,8 +17,8 @@ from tests.distributed.lots import (
     wait_all_transferred,
     wait_until,
 )
-from tests.distributed.processes import free_port
 from tests.support.pdfs import make_pdf
+from tests.support.services import free_port
 
 pytestmark = pytest.mark.distributed
 

@@ -1,7 +1,9 @@
-"""The local print channel: lot files written atomically into the print room's hot folder."""
+"""The local print channel: lot files written atomically into the print room's hot folder, or
+published to a bucket (POSTROOM_OUTPUT_URL=s3://bucket/prefix) with the ticket last."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -10,7 +12,11 @@ from postroom.domain.errors import ErrorCode
 
 if TYPE_CHECKING:
     from postroom.config import Settings
-    from postroom.documents.lot_files import LotFileWriter
+    from postroom.documents.lot_files import LotEntry, LotFiles, LotFileWriter
+    from postroom.storage.objects import BucketFolder
+
+
+log = logging.getLogger(__name__)
 
 
 class LotNotItsJob(PermanentChannelError):
@@ -22,23 +28,35 @@ class LotNotItsJob(PermanentChannelError):
 
 class PrintLocalChannel(Channel):
     """Writes <output dir>/<lot id>/ print.pdf, manifest.csv/.json and ticket.json, complete or
-    absent."""
+    absent; with a bucket, the folder is then published to <prefix>/<lot id>/, file by file,
+    ticket.json last (a lot is in the bucket once its ticket is)."""
 
     name = "print_local"
     takes = Takes.LOTS
 
-    def __init__(self, *, output_dir: Path, **_: Any) -> None:
+    def __init__(self, *, output_dir: Path, output_url: str = "", **_: Any) -> None:
         # Imported here, not at the top: every process loads this class to know the channel
         # (the registry), and only one that hands lots over needs the PDF engines.
         from postroom.documents.lot_files import LotFileWriter
 
         self.writer: LotFileWriter = LotFileWriter(output_dir)
+        self.bucket: BucketFolder | None = None
+        if output_url.startswith("s3://"):
+            from postroom.storage.objects import BucketFolder
+
+            self.bucket = BucketFolder.from_url(output_url)
 
     @classmethod
     def from_settings(cls, settings: Settings, **options: Any) -> Self:
-        """Into the data folder's output/, or the instance's own "output_dir"."""
-        output_dir = Path(options.pop("output_dir", settings.output_dir))
-        return cls(output_dir=output_dir, **options)
+        """Into POSTROOM_OUTPUT_URL (the data folder's output/ by default), or the instance's
+        own "output_dir" or "output_url"."""
+        if "output_dir" in options:
+            output_url = str(options.pop("output_url", ""))
+            output_dir = Path(options.pop("output_dir"))
+        else:
+            output_url = str(options.pop("output_url", settings.output_url))
+            output_dir = settings.output_dir
+        return cls(output_dir=output_dir, output_url=output_url, **options)
 
     @property
     def output_dir(self) -> Path:
@@ -48,6 +66,9 @@ class PrintLocalChannel(Channel):
     def _submit(self, submission: Submission) -> Receipt:
         from postroom.documents.verify_lot import LotVerificationFailed
 
+        published = self._published(submission.lot_id, submission.entries)
+        if published is not None:  # an earlier attempt finished, then died before its commit
+            return self._receipt(published, self._bucket_url(submission.lot_id))
         try:
             files = self.writer.write(
                 submission.lot_id,
@@ -58,8 +79,50 @@ class PrintLocalChannel(Channel):
             )
         except LotVerificationFailed as exc:
             raise LotNotItsJob(exc.message) from exc
+        if self.bucket is None:
+            return self._receipt(files, str(files.folder))
+        self._publish(submission.lot_id, files)
+        return self._receipt(files, self._bucket_url(submission.lot_id))
+
+    def _published(self, lot_id: str, entries: list[LotEntry]) -> LotFiles | None:
+        """The lot as the bucket holds it, when complete and of these pieces."""
+        from postroom.documents.lot_files import LOT_FILES, MANIFEST_FILE, TICKET_FILE, checked_lot
+
+        if self.bucket is None:
+            return None
+        ticket = self.bucket.read_bytes(lot_id, TICKET_FILE)
+        manifest = self.bucket.read_bytes(lot_id, MANIFEST_FILE)
+        if ticket is None or manifest is None:
+            return None
+        files = {name: self.bucket.sha256_of(lot_id, name) for name in LOT_FILES}
+        folder = self.writer.folder(lot_id)
+        return checked_lot(lot_id, entries, folder, ticket=ticket, manifest=manifest, files=files)
+
+    def _publish(self, lot_id: str, files: LotFiles) -> None:
+        """Upload every file the bucket does not hold as it is here, the ticket last: a
+        lot is never seen in the bucket half-written, and a retry finishes what a crash
+        cut short."""
+        from postroom.documents.lot_files import LOT_FILES, TICKET_FILE
+
+        assert self.bucket is not None
+        if self.bucket.sha256_of(lot_id, TICKET_FILE) not in (None, files.files[TICKET_FILE]):
+            # Another lot under this name (altered by hand, or other pieces): its ticket goes
+            # first, so nobody takes its ticket with these files.
+            self.bucket.delete(lot_id, TICKET_FILE)
+        for name in LOT_FILES:
+            if self.bucket.sha256_of(lot_id, name) != files.files[name]:
+                log.info("lot %s: uploading %s to %s", lot_id, name, self.bucket.url(lot_id, name))
+                self.bucket.upload(files.folder / name, files.files[name], lot_id, name)
+        log.info("lot %s: published to %s", lot_id, self._bucket_url(lot_id))
+
+    def _bucket_url(self, lot_id: str) -> str:
+        assert self.bucket is not None
+        return self.bucket.url(lot_id) + "/"
+
+    @staticmethod
+    def _receipt(files: LotFiles, reference: str) -> Receipt:
         return Receipt(
-            reference=str(files.folder),
+            reference=reference,
             facts={
                 "pdf_sha256": files.pdf_sha256,
                 "page_count": files.page_count,
@@ -77,4 +140,9 @@ class PrintLocalChannel(Channel):
         self.writer.discard(leftovers)
 
     def _poll(self, reference: str) -> dict[str, Any]:
+        from postroom.documents.lot_files import TICKET_FILE
+
+        if self.bucket is not None and reference.startswith("s3://"):
+            lot_id = reference.rstrip("/").rsplit("/", 1)[-1]
+            return {"present": self.bucket.sha256_of(lot_id, TICKET_FILE) is not None}
         return {"present": Path(reference).is_dir()}

@@ -29,6 +29,9 @@ TICKET_FILE = "ticket.json"
 # A composition in progress, or one a crash cut short: .tmp-<lot id>-<random>.
 TEMP_PREFIX = ".tmp-"
 _HASHED_IN_TICKET = (PRINT_FILE, MANIFEST_CSV_FILE, MANIFEST_FILE)
+# Every file of a lot, the ticket last: where a lot is published file by file (a bucket),
+# it is there once its ticket is.
+LOT_FILES = (*_HASHED_IN_TICKET, TICKET_FILE)
 DEFAULT_LAYOUT = "din5008_a"
 MANIFEST_COLUMNS = (
     "sequence",
@@ -107,6 +110,43 @@ class LotFiles:
     files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
 
 
+def checked_lot(
+    lot_id: str,
+    entries: list[LotEntry],
+    folder: Path,
+    *,
+    ticket: bytes,
+    manifest: bytes,
+    files: dict[str, str | None],
+) -> LotFiles | None:
+    """The lot these files make when they are complete and list exactly these pieces, in
+    order: every file as the ticket hashed it (`files`: each file's sha256 as found, None
+    for one not there). None when partial or another lot's."""
+    try:
+        ticket_of = json.loads(ticket)
+        manifest_of = json.loads(manifest)
+        recorded = {name: ticket_of["files"].get(name) for name in _HASHED_IN_TICKET}
+        listed = [p["piece_id"] for p in manifest_of["pieces"]]
+        page_count, sheet_count = int(manifest_of["page_count"]), int(manifest_of["sheet_count"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if (
+        manifest_of.get("lot_id") != lot_id
+        or listed != [e.piece_id for e in entries]
+        or any(recorded[name] != files.get(name) for name in _HASHED_IN_TICKET)
+        or manifest_of.get("print_file_sha256") != files.get(PRINT_FILE)
+        or files.get(TICKET_FILE) != hashlib.sha256(ticket).hexdigest()
+    ):
+        return None
+    return LotFiles(
+        folder=folder,
+        pdf_sha256=str(files[PRINT_FILE]),
+        page_count=page_count,
+        sheet_count=sheet_count,
+        files={name: str(sha) for name, sha in files.items()},
+    )
+
+
 def _sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
@@ -181,29 +221,12 @@ class LotFileWriter:
         every file as ticket.json hashed it. None when absent, partial or another lot's."""
         folder = self.folder(lot_id)
         try:
-            ticket = json.loads((folder / TICKET_FILE).read_text(encoding="utf-8"))
-            manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
-            files = {name: _sha256_file(folder / name) for name in _HASHED_IN_TICKET}
-            recorded = {name: ticket["files"].get(name) for name in _HASHED_IN_TICKET}
-            files[TICKET_FILE] = _sha256_file(folder / TICKET_FILE)
-            listed = [p["piece_id"] for p in manifest["pieces"]]
-            page_count, sheet_count = int(manifest["page_count"]), int(manifest["sheet_count"])
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            ticket = (folder / TICKET_FILE).read_bytes()
+            manifest = (folder / MANIFEST_FILE).read_bytes()
+            files: dict[str, str | None] = {n: _sha256_file(folder / n) for n in LOT_FILES}
+        except OSError:
             return None
-        if (
-            manifest.get("lot_id") != lot_id
-            or listed != [e.piece_id for e in entries]
-            or any(recorded[name] != files[name] for name in _HASHED_IN_TICKET)
-            or manifest.get("print_file_sha256") != files[PRINT_FILE]
-        ):
-            return None
-        return LotFiles(
-            folder=folder,
-            pdf_sha256=files[PRINT_FILE],
-            page_count=page_count,
-            sheet_count=sheet_count,
-            files=files,
-        )
+        return checked_lot(lot_id, entries, folder, ticket=ticket, manifest=manifest, files=files)
 
     def interrupted(self) -> dict[str, list[Path]]:
         """Hidden temporary folders left by compositions a crash cut short, by lot id."""

@@ -31,8 +31,9 @@ WRITTEN = "postroom-written"
 MISSING = {"404", "NoSuchKey", "NotFound"}
 
 
-class ObjectStoreError(RuntimeError):
-    """The object store refused or could not be reached; the message says which and why."""
+class ObjectStoreError(OSError):
+    """The object store refused or could not be reached; the message says which and why (an
+    OSError: what writes to a store retries it as it retries a full disk)."""
 
 
 def parse_s3_url(url: str) -> tuple[str, str]:
@@ -41,6 +42,33 @@ def parse_s3_url(url: str) -> tuple[str, str]:
     if parts.scheme != "s3" or not parts.netloc:
         raise ValueError(f"{url!r} is not s3://bucket or s3://bucket/prefix")
     return parts.netloc, parts.path.strip("/")
+
+
+def s3_client() -> Any:
+    """A boto3 S3 client configured the usual way (environment, profile, instance role)."""
+    import boto3  # seconds of import, paid only by a process with a bucket
+    from botocore.config import Config
+
+    # A store that does not answer is an error within seconds, not minutes.
+    config = Config(
+        connect_timeout=5,
+        read_timeout=60,
+        retries={"max_attempts": 3, "mode": "standard"},
+    )
+    return boto3.client("s3", config=config)
+
+
+def probe(client: Any, bucket: str, prefix: str) -> None:
+    """Prove the bucket takes writes: write and delete a probe object (ObjectStoreError with
+    the store's own words when it cannot)."""
+    key = f"{prefix}/.probe" if prefix else ".probe"
+    try:
+        client.put_object(Bucket=bucket, Key=key, Body=b"")
+        client.delete_object(Bucket=bucket, Key=key)
+    except Exception as exc:
+        raise ObjectStoreError(
+            f"the object store cannot be written at s3://{bucket}/{prefix}: {exc}"
+        ) from exc
 
 
 class S3BlobStore:
@@ -60,16 +88,7 @@ class S3BlobStore:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3
-            from botocore.config import Config
-
-            # A store that does not answer is an error within seconds, not minutes.
-            config = Config(
-                connect_timeout=5,
-                read_timeout=60,
-                retries={"max_attempts": 3, "mode": "standard"},
-            )
-            self._client = boto3.client("s3", config=config)
+            self._client = s3_client()
         return self._client
 
     def key(self, sha256: str) -> str:
@@ -181,16 +200,8 @@ class S3BlobStore:
         return True
 
     def check(self) -> None:
-        """Prove the bucket takes writes: write and delete a probe object (ObjectStoreError
-        with the store's own words when it cannot)."""
-        probe = f"{self.prefix}/.probe" if self.prefix else ".probe"
-        try:
-            self.client.put_object(Bucket=self.bucket, Key=probe, Body=b"")
-            self.client.delete_object(Bucket=self.bucket, Key=probe)
-        except Exception as exc:
-            raise ObjectStoreError(
-                f"the object store cannot be written at s3://{self.bucket}/{self.prefix}: {exc}"
-            ) from exc
+        """Prove the bucket takes writes (ObjectStoreError when it cannot)."""
+        probe(self.client, self.bucket, self.prefix)
 
     def _written(self, key: str) -> datetime | None:
         """When the object was written (its own metadata, else Last-Modified); None when
@@ -223,3 +234,74 @@ def _missing(exc: Exception) -> bool:
         return False
     error = response.get("Error", {})
     return isinstance(error, dict) and str(error.get("Code")) in MISSING
+
+
+class BucketFolder:
+    """Files under one prefix of a bucket, each with its sha256 in its metadata: where the
+    print channel publishes lots when POSTROOM_OUTPUT_URL is s3://bucket/prefix."""
+
+    def __init__(self, bucket: str, prefix: str, client: Any = None) -> None:
+        self.bucket = bucket
+        self.prefix = prefix
+        self._client = client
+
+    @classmethod
+    def from_url(cls, url: str) -> BucketFolder:
+        bucket, prefix = parse_s3_url(url)
+        return cls(bucket, prefix)
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = s3_client()
+        return self._client
+
+    def key(self, *parts: str) -> str:
+        return "/".join([self.prefix, *parts] if self.prefix else parts)
+
+    def url(self, *parts: str) -> str:
+        return f"s3://{self.bucket}/{self.key(*parts)}"
+
+    def upload(self, path: Path, sha256: str, *parts: str) -> None:
+        """Upload a file (in parts when large), its sha256 kept in its metadata."""
+        try:
+            self.client.upload_file(
+                str(path),
+                self.bucket,
+                self.key(*parts),
+                ExtraArgs={"Metadata": {"sha256": sha256}},
+            )
+        except Exception as exc:
+            raise ObjectStoreError(f"cannot write {self.url(*parts)}: {exc}") from exc
+
+    def sha256_of(self, *parts: str) -> str | None:
+        """The sha256 an upload recorded; None when the object is not there."""
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=self.key(*parts))
+        except Exception as exc:
+            if _missing(exc):
+                return None
+            raise ObjectStoreError(f"cannot read {self.url(*parts)}: {exc}") from exc
+        return str(head.get("Metadata", {}).get("sha256", "")) or None
+
+    def delete(self, *parts: str) -> None:
+        """Delete an object (nothing happens when it is not there)."""
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self.key(*parts))
+        except Exception as exc:
+            raise ObjectStoreError(f"cannot delete {self.url(*parts)}: {exc}") from exc
+
+    def read_bytes(self, *parts: str) -> bytes | None:
+        """A small object's content; None when it is not there."""
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=self.key(*parts))
+        except Exception as exc:
+            if _missing(exc):
+                return None
+            raise ObjectStoreError(f"cannot read {self.url(*parts)}: {exc}") from exc
+        data: bytes = answer["Body"].read()
+        return data
+
+    def check(self) -> None:
+        """Prove the bucket takes writes (ObjectStoreError when it cannot)."""
+        probe(self.client, self.bucket, self.prefix)

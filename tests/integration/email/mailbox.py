@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +13,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from tests.support.services import free_port
 
 SENDER = "Postroom letters <letters@postroom.test>"
 
@@ -89,13 +90,6 @@ class CountingController(Controller):
     def factory(self) -> SMTP:
         self.connections += 1
         return super().factory()
-
-
-def free_port() -> int:
-    """A port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def password_checker(mailbox: Mailbox, username: str, password: str) -> Any:
