@@ -16,8 +16,11 @@ from tests.support.services import free_port
 class Served:
     """The app with (or without) its in-process worker, served by uvicorn on 127.0.0.1."""
 
-    def __init__(self, container: Container, *, run_worker: bool = True) -> None:
-        self.port = free_port()
+    def __init__(
+        self, container: Container, *, run_worker: bool = True, port: int | None = None
+    ) -> None:
+        # A port chosen beforehand lets the settings name the app's own URL (SMS reports).
+        self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
             create_app(container, run_worker=run_worker),
