@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from postroom.documents.preview import PiecePreviewRequest, PreviewRequest
     from postroom.services.email import EmailSender
     from postroom.services.letters import Limits
+    from postroom.services.sms import SmsSender
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,17 @@ class Container:
         if not isinstance(channel, EmailSender):
             name = type(channel).__name__
             raise TypeError(f"the {EMAIL_CHANNEL} channel ({name}) cannot send messages")
+        return channel
+
+    @property
+    def sms_channel(self) -> SmsSender:
+        """The SMS channel (text messages take their own stage, SEND_SMS)."""
+        from postroom.services.sms import SMS_CHANNEL, SmsSender
+
+        channel = self.channels.get(SMS_CHANNEL)
+        if not isinstance(channel, SmsSender):
+            name = type(channel).__name__
+            raise TypeError(f"the {SMS_CHANNEL} channel ({name}) cannot send text messages")
         return channel
 
     def uow(self) -> SqlUnitOfWork:

@@ -77,6 +77,17 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_from: str = "Postroom <postroom@localhost>"
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    # SMS channel (Kannel's sendsms interface, docs/sms.md). An empty URL leaves the channel
+    # unconfigured: text messages wait. The report URL is Postroom's base URL as Kannel
+    # reaches it (http://host:port): delivery reports come back to <it>/v1/sms/reports; empty,
+    # none is asked for and recipients stay `sent`.
+    kannel_sendsms_url: str = ""
+    kannel_username: str = ""
+    kannel_password: str = ""
+    kannel_timeout_seconds: float = Field(default=10.0, gt=0)
+    sms_report_url: str = ""
+    # The country of phone numbers written without +country code (ISO 3166-1 alpha-2).
+    sms_default_region: str = Field(default="SE", min_length=2, max_length=2)
     # Retention: finished pieces' recipients, spent documents (bytes, name, report), proofs'
     # bytes and the evidence log's content are dropped after this many days (hashes stay,
     # so the chain still verifies). None keeps all. The worker applies it every interval.

@@ -25,6 +25,7 @@ from postroom.api.routes import (
     sandbox,
     sessions,
     shops,
+    sms,
     tracking,
     webhooks,
 )
@@ -86,6 +87,7 @@ def create_app(container: Container, *, run_worker: bool = True) -> FastAPI:
         account,
         orders,
         shops,
+        sms,
     ):
         v1.include_router(module.router)
     app.include_router(v1)

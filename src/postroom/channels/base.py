@@ -34,6 +34,7 @@ class Takes(StrEnum):
 
     LOTS = "lots"  # composed into production lots (print rooms): the lot builder feeds it
     PIECES = "pieces"  # handed over as each piece is accepted (email, upstream providers)
+    MESSAGES = "messages"  # text messages, sent by their own stage (SEND_SMS): no piece or lot
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from postroom.domain.pricing import DEFAULT_PRICE_TABLE, PriceTable
 from postroom.domain.records import OutboxMessage
 from postroom.domain.registered_mail import registered_address_findings
 from postroom.domain.states import DocumentState, LotState, PieceState
-from postroom.services import email, order, tracking
+from postroom.services import email, order, sms, tracking
 from postroom.services.intake import (
     Analyser,
     resolve_layout,
@@ -44,6 +44,7 @@ from postroom.services.stages import (
     HAND_OFF_PIECE,
     PREFLIGHT_DOCUMENT,
     SEND_EMAIL,
+    SEND_SMS,
     STAGE_CHECK,
 )
 
@@ -291,6 +292,8 @@ def abandon_stage(
             tracking.abandon_fold(uow=uow, batch_id=payload["batch_id"], reason=reason)
         elif actor == SEND_EMAIL:
             email.abandon_send(uow=uow, piece_id=payload["piece_id"], reason=reason, now=now)
+        elif actor == SEND_SMS:
+            sms.abandon_send(uow=uow, sms_id=payload["sms_id"], reason=reason, now=now)
         elif actor == HAND_OFF_PIECE:
             piece = uow.pieces.get_by_id(payload["piece_id"])
             if piece is not None and piece.state is PieceState.ALLOCATED:

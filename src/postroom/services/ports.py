@@ -26,6 +26,7 @@ from postroom.domain.model import (
 from postroom.domain.orders import DeliveryService, Order, OrderMove
 from postroom.domain.reachability import ReachKind
 from postroom.domain.records import IdempotencyRecord, OutboxMessage
+from postroom.domain.sms import SmsMessage, SmsRecipient, SmsState
 from postroom.domain.states import BatchState, LotState, PieceState
 from postroom.domain.tracking import (
     Change,
@@ -345,6 +346,33 @@ class Orders(Protocol):
     def claim_changes(self, account_id: str, service_id: str, claim: str) -> Sequence[Any]: ...
 
 
+class SmsMessages(Protocol):
+    """Text messages and their recipients' states (storage/sms.py)."""
+
+    def add(self, message: SmsMessage, numbers: Sequence[str], now: datetime) -> None: ...
+    def get(self, account_id: str | None, sms_id: str) -> SmsMessage | None: ...
+    def state_counts(self, sms_id: str) -> dict[SmsState, int]: ...
+    def recipients(
+        self,
+        sms_id: str,
+        *,
+        after: int = 0,
+        limit: int,
+        states: Iterable[SmsState] | None = None,
+    ) -> list[SmsRecipient]: ...
+    def recipient(self, sms_id: str, position: int) -> SmsRecipient | None: ...
+    def move(
+        self,
+        sms_id: str,
+        positions: Sequence[int],
+        to: SmsState,
+        *,
+        only_from: Sequence[SmsState],
+        now: datetime,
+        reason: str | None = None,
+    ) -> int: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository; leaving without commit() rolls back."""
 
@@ -380,6 +408,8 @@ class UnitOfWork(Protocol):
     def retention(self) -> Retention: ...
     @property
     def orders(self) -> Orders: ...
+    @property
+    def sms(self) -> SmsMessages: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -171,8 +171,10 @@ def channel_of(candidate: LotCandidate) -> str:
 def lot_channels(channels: ChannelDirectory) -> tuple[str, ...]:
     """The channels the lot builder feeds: those that take lots, and those that take pieces
     one by one (handed over at their cut-off as lots are), but email: its pieces take their
-    own stage (SEND_EMAIL) as soon as they are accepted."""
-    return tuple(n for n in channels.names() if n != EMAIL_CHANNEL)
+    own stage (SEND_EMAIL) as soon as they are accepted. Channels of text messages take no
+    piece at all."""
+    messages = set(channels.names(Takes.MESSAGES))
+    return tuple(n for n in channels.names() if n != EMAIL_CHANNEL and n not in messages)
 
 
 def build_lots(

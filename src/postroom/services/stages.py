@@ -10,6 +10,7 @@ CHECK_PIECE = "check_piece"
 COMPOSE_LOT = "compose_lot"
 HAND_OFF_PIECE = "hand_off_piece"
 SEND_EMAIL = "send_email"
+SEND_SMS = "send_sms"  # hands a text message's queued recipients to the SMS gateway
 ISSUE_PROOF = "issue_proof"  # makes a shipment's proof
 FOLD_EVENTS = "fold_events"  # folds a queued batch of carrier events
 
@@ -19,3 +20,4 @@ STAGE_CHECK = "check"
 STAGE_COMPOSE = "compose"
 STAGE_HAND_OFF = "hand_off"
 STAGE_SEND_EMAIL = "send_email"
+STAGE_SEND_SMS = "send_sms"

@@ -636,3 +636,33 @@ order_changes = Table(
     Index("ix_order_changes_pending", "account_id", "service_id", "claim"),
     Index("ix_order_changes_claim", "claim"),
 )
+
+# Text messages (domain/sms.py): one row per message, one per recipient. A recipient is
+# named by its message and its position in the sender's list (the delivery report's URL
+# carries both), so 100,000 recipients need no id of their own.
+sms_messages = Table(
+    "sms_messages",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("sender", String(20), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("recipient_count", Integer, nullable=False),
+    Column("sandbox", Boolean, nullable=False),
+    Column("client_reference", String(100), nullable=True),
+    Column("dialect_fields", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_sms_messages_account_created", "account_id", "created_at", "id"),
+)
+
+sms_recipients = Table(
+    "sms_recipients",
+    metadata,
+    Column("sms_id", ID, ForeignKey("sms_messages.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("number", String(20), nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("state_changed_at", UTCDateTime, nullable=False),
+    Column("reason", String(500), nullable=True),
+    Index("ix_sms_recipients_state", "sms_id", "state", "position"),
+)

@@ -33,6 +33,7 @@ from postroom.storage.retention import RetentionRepository
 from postroom.storage.sandbox import SandboxRepository
 from postroom.storage.sealing import Sealer
 from postroom.storage.shipments import ShipmentRepository
+from postroom.storage.sms import SmsRepository
 from postroom.storage.throttle import LoginThrottleRepository
 from postroom.storage.webhooks import WebhookRepository
 
@@ -73,6 +74,7 @@ class SqlUnitOfWork:
         self.reachability = ReachabilityRepository(self.session)
         self.retention = RetentionRepository(self.session)
         self.orders = OrderRepository(self.session)
+        self.sms = SmsRepository(self.session)
         self._moved_batches: set[str] = set()
         event.listen(self.session, "before_flush", self._notice_state_changes)
         return self

@@ -10,6 +10,7 @@ import dramatiq
 
 from postroom.services import composition, intake, pipeline, tracking
 from postroom.services import email as email_stage
+from postroom.services import sms as sms_stage
 from postroom.services.retry import retrying
 from postroom.services.stages import (
     CHECK_PIECE,
@@ -19,6 +20,7 @@ from postroom.services.stages import (
     ISSUE_PROOF,
     PREFLIGHT_DOCUMENT,
     SEND_EMAIL,
+    SEND_SMS,
 )
 
 if TYPE_CHECKING:
@@ -123,12 +125,23 @@ def register_actors(container: Container) -> dict[str, dramatiq.Actor[Any, Any]]
             message_id=message_id,
         )
 
+    def send_sms(message_id: int, sms_id: str) -> None:
+        sms_stage.send_sms(
+            uow_factory=container.uow,
+            clock=container.clock,
+            channel=container.sms_channel,
+            secret=container.settings.secret_key,
+            sms_id=sms_id,
+            message_id=message_id,
+        )
+
     stages: dict[str, Callable[..., None]] = {
         CHECK_PIECE: check_piece,
         PREFLIGHT_DOCUMENT: preflight_document,
         COMPOSE_LOT: compose_lot,
         HAND_OFF_PIECE: hand_off_piece,
         SEND_EMAIL: send_email,
+        SEND_SMS: send_sms,
         ISSUE_PROOF: issue_proof,
         FOLD_EVENTS: fold_events,
     }

@@ -40,6 +40,7 @@ PARAM_OBJECTS = {
     "delivery_id": "delivery_id",
     "event_batch_id": "event_batch_id",
     "order_id": "order_id",
+    "sms_id": "sms_id",
 }
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 
@@ -60,6 +61,7 @@ class VictimObjects:
     delivery_id: str = ""
     event_batch_id: str = ""
     order_id: str = ""
+    sms_id: str = ""
 
 
 def fill(path: str, objects: VictimObjects) -> str:
@@ -104,6 +106,12 @@ def victim_fixture(idle_client: TestClient, container: Container, tenant: Tenant
         json={"reference": "VICTIM2", "time": "2026-05-04T08:00:00+02:00", "code": "003"},
     )
     assert queued.status_code == 202, queued.text
+    sms = idle_client.post(
+        "/v1/sms",
+        headers=tenant.headers,
+        json={"sender": "Postroom", "text": "A's", "recipients": ["+46701000001"]},
+    )
+    assert sms.status_code == 201, sms.text
     with container.uow() as uow:
         account = uow.accounts.get(tenant.account_id)
         assert account is not None
@@ -142,6 +150,7 @@ def victim_fixture(idle_client: TestClient, container: Container, tenant: Tenant
         delivery_id=delivery_id,
         event_batch_id=queued.json()["id"],
         order_id=create_order(idle_client, tenant, reference="o-isolation")["id"],
+        sms_id=sms.json()["id"],
     )
 
 

@@ -112,6 +112,7 @@ def test_another_account_gets_not_found_for_every_object_route(
         delivery_id="msg_" + uuid.uuid4().hex,
         event_batch_id=str(uuid.uuid4()),
         order_id=str(uuid.uuid4()),
+        sms_id=str(uuid.uuid4()),
     )
     tried = 0
     for method, template in v1_routes_with_parameters(container):

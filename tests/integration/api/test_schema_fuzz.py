@@ -208,6 +208,7 @@ BASELINES: dict[str, Any] = {
     "POST /v1/reachability/check": {"kind": "einbox", "recipients": ["SE5560000001"]},
     "POST /v1/reachability/remove": {"kind": "einbox", "recipients": ["SE5560000001"]},
     "PATCH /v1/account": {"return_address": "Acme, Box 12, 111 22 Stockholm"},
+    "POST /v1/sms": {"sender": "Postroom", "text": "Hej", "recipients": ["+46701000001"]},
 }
 
 

@@ -103,6 +103,7 @@ def test_a_second_print_channel_from_a_plugin_receives_its_own_lots(
         "print_annex",
         "print_local",
         "provider_folder",
+        "sms_kannel",
     )
     annex = add_service(world, "letter_annex", "print_annex")
     annex_ids = checked(
