@@ -208,8 +208,8 @@ def _smsc_line(status: str) -> str:
     return next((line for line in status.splitlines() if "fake" in line and "SMSC" not in line), "")
 
 
-@pytest.fixture
-def kannel(tmp_path: Path) -> Iterator[Kannel]:
+@pytest.fixture(name="kannel")
+def kannel_fixture(tmp_path: Path) -> Iterator[Kannel]:
     """A running Kannel gateway with a fake operator; skipped where Kannel is not installed
     (failed instead when POSTROOM_REQUIRE_SERVICES=1, as in CI)."""
     if not installed():

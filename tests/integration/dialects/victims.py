@@ -4,6 +4,7 @@ test_cross_account.py, the schema fuzz in tests/integration/api/test_schema_fuzz
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,16 +46,31 @@ def ekopost_victim(client: TestClient, headers: dict[str, str]) -> Victim:
     base = f"/ekopost/campaigns/{campaign}/envelopes/{envelope.json()['id']}"
     content = client.post(f"{base}/content", json=content_body(window_letter()), headers=headers)
     assert content.status_code == 200, content.text
+    sms_body = {
+        "FromName": "Kommunen",
+        "recipients": ["+46701000001"],
+        "mime": "text/plain",
+        "data": base64.b64encode(b"Hej").decode("ascii"),
+    }
+    sms = client.post("/ekopost/sms", json=sms_body, headers=headers)
+    assert sms.status_code == 200, sms.text
     ids = {
         "campaign_id": campaign,
         "envelope_id": envelope.json()["id"],
         "content_id": content.json()["id"],
+        "sms_id": sms.json()["id"],
     }
     envelopes = "/ekopost/campaigns/{campaign_id}/envelopes"
     return Victim(
         ids,
-        [f"/ekopost/campaigns/{campaign}", base, f"{base}/content/{ids['content_id']}"],
+        [
+            f"/ekopost/campaigns/{campaign}",
+            base,
+            f"{base}/content/{ids['content_id']}",
+            f"/ekopost/sms/{ids['sms_id']}",
+        ],
         {
+            "POST /ekopost/sms": sms_body,
             "POST /ekopost/campaigns": {"name": "C2", "cost_center": "CC-1", "signing": False},
             f"POST {envelopes}": {"name": "E2", "address": POSTAL, "color": False},
             f"POST {envelopes}/{{envelope_id}}/content": content_body(window_letter()),

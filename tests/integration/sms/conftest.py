@@ -16,7 +16,7 @@ from postroom.bootstrap import Container
 from postroom.config import Settings
 from tests.conftest import Backend, Tenant, clean_container
 from tests.integration.email.conftest import make_tenant_in
-from tests.support.kannel import Kannel, kannel  # noqa: F401  (the kannel fixture)
+from tests.support.kannel import Kannel, kannel_fixture  # noqa: F401  (the kannel fixture)
 from tests.support.served import Served, free_port
 
 
@@ -34,8 +34,8 @@ class SmsApp:
         return make_tenant_in(self.container, name, sandbox=sandbox)
 
 
-@pytest.fixture
-def make_sms_app(
+@pytest.fixture(name="make_sms_app")
+def make_sms_app_fixture(
     backend: Backend, make_settings: Callable[..., Settings]
 ) -> Iterator[Callable[..., SmsApp]]:
     """Serve the app on settings of the test's choosing (the gateway's, say), its report URL
@@ -56,7 +56,7 @@ def make_sms_app(
         yield make
 
 
-@pytest.fixture
-def sms_app(make_sms_app: Callable[..., SmsApp], kannel: Kannel) -> SmsApp:  # noqa: F811
+@pytest.fixture(name="sms_app")
+def sms_app_fixture(make_sms_app: Callable[..., SmsApp], kannel: Kannel) -> SmsApp:
     """The app sending through the test's Kannel gateway."""
     return make_sms_app(**kannel.settings)

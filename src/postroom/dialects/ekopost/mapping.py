@@ -9,6 +9,7 @@ from urllib.parse import quote
 from postroom.domain.address_completion import GivenAddress
 from postroom.domain.errors import ErrorCode
 from postroom.domain.model import AddressPlacement, MailPiece, Plex, Postage
+from postroom.domain.sms import SmsState
 from postroom.domain.states import BatchState, PieceState
 
 # The key of an envelope's Ekopost-only fields in the core piece's `dialect_fields`.
@@ -256,6 +257,25 @@ CORE_ERRORS: dict[ErrorCode, EkopostCode] = {
     ErrorCode.REGISTERED_LINE_TOO_LONG: EkopostCode.ADDRESS_VALIDATION,
     ErrorCode.REGISTERED_POSTAL_CODE: EkopostCode.ADDRESS_VALIDATION,
     ErrorCode.INVALID_ADDRESS: EkopostCode.ADDRESS_VALIDATION,
+    # Text messages (docs/sms.md): the core's rules under the seed's SMS codes. A text too
+    # long, or a from-name a phone cannot show, has no code of its own: 127.
+    ErrorCode.SMS_RECIPIENTS_MISSING: EkopostCode.SMS_NO_RECIPIENTS,
+    ErrorCode.SMS_TOO_MANY_RECIPIENTS: EkopostCode.SMS_TOO_MANY_RECIPIENTS,
+    ErrorCode.SMS_SENDER_MISSING: EkopostCode.SMS_NO_FROM_NAME,
+    ErrorCode.INVALID_PHONE_NUMBER: EkopostCode.SMS_INVALID_PHONE,
+    ErrorCode.SMS_TEXT_EMPTY: EkopostCode.EMPTY_DATA,
+    ErrorCode.SMS_TEXT_TOO_LONG: EkopostCode.INVALID_DATA,
+    ErrorCode.INVALID_SMS_SENDER: EkopostCode.INVALID_DATA,
+}
+
+# The SMS's mime (error 128 otherwise), and a recipient's state as the poll shows it: the
+# seed names no SMS states, so the core's words are kept (docs/dialects/ekopost.md, SMS).
+SMS_MIME = "text/plain"
+SMS_RECIPIENT_STATES: dict[SmsState, str] = {
+    SmsState.QUEUED: "queued",
+    SmsState.SENT: "sent",
+    SmsState.DELIVERED: "delivered",
+    SmsState.FAILED: "failed",
 }
 
 
