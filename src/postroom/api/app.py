@@ -1,4 +1,5 @@
-"""The ASGI application: native /v1, health, and every installed dialect at its mount point."""
+"""The ASGI application: native /v1, health, every installed dialect at its mount point,
+and the dashboard at /."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import HTMLResponse
 
 from postroom.api.docs_pages import install_docs_pages
 from postroom.api.errors import install_error_handlers
@@ -32,14 +32,8 @@ from postroom.api.routes import (
 from postroom.bootstrap import Container
 from postroom.dialects.registry import load_dialects
 from postroom.http.logs import redact_access_log
+from postroom.web.app import install_dashboard
 from postroom.worker.runtime import WorkerRuntime
-
-LANDING = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>Postroom</title></head>
-<body><h1>Postroom</h1><p>Hybrid mail and delivery tracking.</p>
-<ul><li><a href="/docs">API documentation</a></li>
-<li><a href="/redoc">API reference</a></li><li><a href="/readyz">Readiness</a></li></ul>
-</body></html>"""
 
 
 def create_app(container: Container, *, run_worker: bool = True) -> FastAPI:
@@ -96,9 +90,6 @@ def create_app(container: Container, *, run_worker: bool = True) -> FastAPI:
     for dialect in load_dialects():
         app.include_router(dialect.router(), prefix=dialect.mount)
     app.include_router(health.router)
-
-    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
-    def landing() -> str:
-        return LANDING
+    install_dashboard(app)  # at /: sign in, home, letters (web/)
 
     return app

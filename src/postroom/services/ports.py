@@ -373,6 +373,43 @@ class SmsMessages(Protocol):
     ) -> int: ...
 
 
+class DashboardQueries(Protocol):
+    def state_counts(
+        self, account_id: str, *, since: datetime
+    ) -> dict[tuple[PieceState, bool | None], int]: ...
+    def daily_counts(self, account_id: str, *, since: datetime) -> dict[date, int]: ...
+    def needing_attention(
+        self,
+        account_id: str,
+        *,
+        since: datetime,
+        states: Collection[PieceState],
+        ineligible_in: Collection[PieceState],
+        limit: int,
+    ) -> Sequence[MailPiece]: ...
+    def search(
+        self,
+        account_id: str,
+        *,
+        state: PieceState | None,
+        reference: str | None,
+        ineligible_in: Collection[PieceState] | None = None,
+        offset: int,
+        limit: int,
+    ) -> Sequence[MailPiece]: ...
+    def count_matching(
+        self,
+        account_id: str,
+        *,
+        state: PieceState | None,
+        reference: str | None,
+        ineligible_in: Collection[PieceState] | None = None,
+    ) -> int: ...
+    def changes_of(
+        self, account_id: str, subject_type: str, subject_id: str, *, limit: int
+    ) -> list[Change]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository; leaving without commit() rolls back."""
 
@@ -410,6 +447,7 @@ class UnitOfWork(Protocol):
     def orders(self) -> Orders: ...
     @property
     def sms(self) -> SmsMessages: ...
+    def dashboard(self) -> DashboardQueries: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

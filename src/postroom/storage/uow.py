@@ -17,6 +17,7 @@ from postroom.domain.model import MailPiece
 from postroom.domain.states import BatchState, PieceState
 from postroom.domain.tracking import NotedChange, Shipment, shipment_change
 from postroom.storage.counters import CounterRepository
+from postroom.storage.dashboard import DashboardQueries
 from postroom.storage.feeds import FeedRepository
 from postroom.storage.orders import OrderRepository
 from postroom.storage.reachability import ReachabilityRepository
@@ -75,6 +76,7 @@ class SqlUnitOfWork:
         self.retention = RetentionRepository(self.session)
         self.orders = OrderRepository(self.session)
         self.sms = SmsRepository(self.session)
+        self.dashboard = DashboardQueries(self.session)
         self._moved_batches: set[str] = set()
         event.listen(self.session, "before_flush", self._notice_state_changes)
         return self

@@ -1,0 +1,21 @@
+"""The dashboard's place in the app: its pages at / and its own stylesheet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+
+from postroom.web import home, letters, signin
+
+STATIC = Path(__file__).parent / "static"
+STATIC_PATH = "/dashboard-assets"
+
+
+def install_dashboard(app: FastAPI) -> None:
+    """Serve the dashboard's pages and stylesheet (after the API's routes, so /v1, the
+    dialects and the health checks keep their paths)."""
+    for module in (signin, home, letters):
+        app.include_router(module.router)
+    app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="dashboard-assets")
