@@ -82,6 +82,7 @@ def letters_per_day(per_day: Sequence[tuple[date, int]]) -> Chart:
             )
         )
     ticks = [Tick(v, round(HEIGHT - BOTTOM - plot_h * v / top, 2)) for v in range(0, top + 1, step)]
-    labels = [b for i, b in enumerate(bars) if i % 7 == 0 or i == len(bars) - 1]
+    # A date under every seventh bar, counted back from today's (the last).
+    labels = [b for i, b in enumerate(bars) if (len(bars) - 1 - i) % 7 == 0]
     busiest = max(bars, key=lambda b: (b.count, b.day)) if peak else None
     return Chart(bars, ticks, labels, sum(n for _, n in per_day), busiest)

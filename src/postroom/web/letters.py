@@ -25,7 +25,13 @@ from postroom.web.templating import render
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 PAGE_SIZE = 50
-NOT_ELIGIBLE = "not-eligible"  # ?attention=not-eligible: the home page's link
+NOT_ELIGIBLE = "not-eligible"
+PROOF_NAMES = {
+    "CERTIF": "Deposit certificate",
+    "ACKN": "Acknowledgement of receipt",
+    "FAIL_PROOF": "Failure proof",
+    "TRACKING_DETAIL": "Tracking detail",
+}  # ?attention=not-eligible: the home page's link
 REFERENCE_MAX = 100
 
 
@@ -122,7 +128,8 @@ def _moments(timeline: dashboard.LetterTimeline, c: ContainerDep) -> list[Moment
         )
     for proof in timeline.proofs:
         link = "" if proof.redacted_at else f"/proofs/{proof.id}"
-        moments.append(Moment(proof.created_at, "proof", proof.kind.value, "", link))
+        name = PROOF_NAMES.get(proof.kind.value, proof.kind.value)
+        moments.append(Moment(proof.created_at, "proof", name, "", link))
     moments.sort(key=lambda m: m.at)
     return moments
 

@@ -1,0 +1,186 @@
+"""The dashboard in a real Chromium with the network cut (issue 17): sign in, Home, the
+letters list, a delivered letter's timeline and preview, an API key created and revoked;
+a wrong password; another account's letter URL is the 404 page. One served app for the module.
+
+With POSTROOM_TEST_SCREENSHOTS=docs/dashboard the run writes the screenshots that
+docs/dashboard.md shows."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Page
+
+from postroom.bootstrap import Container, build_container
+from postroom.config import SQLITE_FILE, Settings
+from postroom.domain.states import PieceState
+from postroom.services import accounts
+from tests.conftest import TEST_CREDIT_MINOR, Backend, letter_form, wait_for
+from tests.integration.web.conftest import add_letters
+from tests.support.browser import offline_page, skip_without_playwright
+from tests.support.served import Served
+
+STEP = 3600  # the sandbox's step between printed, posted, in transit and delivered
+CLERK, CLERK_PASSWORD = "clerk", "clerk-password-1"
+
+
+@dataclass(frozen=True)
+class World:
+    base: str
+    letter_id: str  # account A's delivered letter
+    others_letter_id: str  # account B's
+
+
+@pytest.fixture(scope="module")
+def world(
+    backend: Backend, migrated_sqlite: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    """One app served on 127.0.0.1 with its worker: a sandbox account whose letter the
+    pipeline delivered, a few more letters, and another account's letter."""
+    if backend.distributed:
+        pytest.skip("the pages are the same on both backends; tests/integration/web runs on both")
+    skip_without_playwright()
+    data = tmp_path_factory.mktemp("dashboard") / "data"
+    data.mkdir()
+    shutil.copyfile(migrated_sqlite, data / SQLITE_FILE)
+    settings = Settings(
+        data_dir=data, password_hashing="fast", lot_interval_seconds=0.2, outbox_poll_seconds=0.05
+    )
+    container = build_container(settings)
+    try:
+        with Served(container) as served:
+            yield _fill(container, served.base)
+    finally:
+        container.close()
+
+
+def _fill(c: Container, base: str) -> World:
+    account = accounts.create_account(
+        uow=c.uow(),
+        clock=c.clock,
+        name="Skolan i Norrby",
+        sandbox=True,
+        credit_minor=TEST_CREDIT_MINOR,
+        username=CLERK,
+        password=CLERK_PASSWORD,
+    )
+    _, key = accounts.create_api_key(uow=c.uow(), clock=c.clock, account_id=account.id)
+    api = httpx.Client(base_url=base, headers={"Authorization": f"api-key {key}"}, timeout=30)
+    with api:
+        letter = api.post("/v1/letters", **letter_form()).json()
+
+        def state() -> str:
+            found: str = api.get(f"/v1/letters/{letter['id']}").json()["state"]
+            return found
+
+        wait_for(lambda: state() == "transferred", timeout=60)
+        api.post("/v1/sandbox/clock", json={"advance_seconds": 4 * STEP})
+        wait_for(lambda: state() == "delivered", timeout=60)
+    add_letters(
+        c,
+        account.id,
+        state=PieceState.FAILED,
+        failure_code="unreadable_pdf",
+        failure_reason="the PDF could not be opened",
+        client_reference="INV-2041",
+    )
+    add_letters(c, account.id, 3, state=PieceState.POSTED)
+    other = accounts.create_account(uow=c.uow(), clock=c.clock, name="Another account")
+    [theirs] = add_letters(c, other.id, client_reference="THEIRS-1")
+    return World(base, letter["id"], theirs.id)
+
+
+def shot(page: Page, tmp_path: Path, name: str) -> None:
+    """A full-page screenshot, kept in docs/ when POSTROOM_TEST_SCREENSHOTS says where."""
+    page.screenshot(path=tmp_path / name, full_page=True)
+    assert (tmp_path / name).stat().st_size > 5_000
+    if folder := os.environ.get("POSTROOM_TEST_SCREENSHOTS"):
+        page.screenshot(path=Path(folder) / name, full_page=True)
+
+
+def sign_in(page: Page, base: str, username: str, password: str) -> None:
+    page.goto(f"{base}/")
+    assert page.url == f"{base}/signin"
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_sign_in_home_letters_and_a_letters_timeline(world: World, tmp_path: Path) -> None:
+    with offline_page() as offline:
+        page = offline.page
+        page.goto(f"{world.base}/signin")
+        shot(page, tmp_path, "signin.png")
+        sign_in(page, world.base, CLERK, CLERK_PASSWORD)
+        page.wait_for_url(f"{world.base}/")
+        assert page.get_by_role("heading", level=1).inner_text() == "Skolan i Norrby"
+        assert page.locator("#state-delivered td").nth(1).inner_text() == "1"
+        assert page.locator("#state-posted td").nth(1).inner_text() == "3"
+        assert "1 failed" in page.locator("#attention-failed").inner_text()
+        assert page.locator("svg.chart rect.bar").count() == 30
+        shot(page, tmp_path, "home.png")
+
+        page.get_by_role("link", name="Letters", exact=True).click()
+        page.wait_for_url(f"{world.base}/letters")
+        assert "5 letters" in page.locator("#letter-count").inner_text()
+        assert page.get_by_role("link", name="INV-2041").count() == 1
+        shot(page, tmp_path, "letters.png")
+
+        page.goto(f"{world.base}/letters?state=delivered")
+        page.locator("table.list tbody a").first.click()
+        page.wait_for_url(f"{world.base}/letters/{world.letter_id}")
+        assert page.locator("#letter-state").inner_text() == "Delivered"
+        assert "Anna Svensson" in page.locator("#recipient").inner_text()
+        timeline = page.locator("#timeline").inner_text()
+        for seen in ("Closed", "Transferred", "Posted", "Delivered", "Deposit certificate"):
+            assert seen in timeline, seen
+        preview = page.locator("figure.preview img")
+        preview.wait_for()
+        wait_for(lambda: preview.evaluate("img => img.complete && img.naturalWidth") > 0)
+        shot(page, tmp_path, "letter.png")
+
+        page.get_by_role("link", name="API keys").click()
+        page.get_by_label("Name").fill("invoicing system")
+        page.get_by_role("button", name="Create a key").click()
+        secret = page.locator("#new-key-value").inner_text()
+        assert secret.startswith("pr_")
+        shot(page, tmp_path, "api-keys.png")
+        page.get_by_role("button", name="Revoke the key invoicing system").click()
+        page.wait_for_url(f"{world.base}/developers/api-keys?done=revoked")
+        assert secret not in page.content()
+        row = page.locator("tr", has_text="invoicing system")
+        assert "Revoked" in row.inner_text()
+        assert offline.outside == []
+
+
+def test_a_wrong_password_is_said_plainly(world: World, tmp_path: Path) -> None:
+    with offline_page() as offline:
+        page = offline.page
+        sign_in(page, world.base, CLERK, "not-my-password")
+        summary = page.locator(".error-summary")
+        assert "The username or password is wrong" in summary.inner_text()
+        assert page.url == f"{world.base}/signin"
+        assert page.get_by_label("Username").input_value() == CLERK
+        shot(page, tmp_path, "signin-wrong-password.png")
+        page.goto(f"{world.base}/")
+        assert page.url == f"{world.base}/signin"  # still not signed in
+        assert offline.outside == []
+
+
+def test_another_accounts_letter_is_the_404_page(world: World, tmp_path: Path) -> None:
+    with offline_page() as offline:
+        page = offline.page
+        sign_in(page, world.base, CLERK, CLERK_PASSWORD)
+        page.wait_for_url(f"{world.base}/")
+        answer = page.goto(f"{world.base}/letters/{world.others_letter_id}")
+        assert answer is not None and answer.status == 404
+        assert page.get_by_role("heading", level=1).inner_text() == "Page not found"
+        assert "THEIRS-1" not in page.content()
+        shot(page, tmp_path, "not-found.png")
+        assert offline.outside == []
