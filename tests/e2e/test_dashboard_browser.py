@@ -1,6 +1,7 @@
 """The dashboard in a real Chromium with the network cut (issue 17): sign in, Home, the
-letters list, a delivered letter's timeline and preview, an API key created and revoked;
-a wrong password; another account's letter URL is the 404 page. One served app for the module.
+letters list, a delivered letter's timeline and preview, an API key created and revoked,
+a webhook endpoint added and a delivery sent again; a wrong password; another account's
+letter URL is the 404 page. One served app for the module.
 
 With POSTROOM_TEST_SCREENSHOTS=docs/dashboard the run writes the screenshots that
 docs/dashboard.md shows."""
@@ -23,6 +24,7 @@ from postroom.domain.states import PieceState
 from postroom.services import accounts
 from tests.conftest import TEST_CREDIT_MINOR, Backend, letter_form, wait_for
 from tests.integration.web.conftest import add_letters
+from tests.integration.webhooks.receiver import Receiver, running_receiver
 from tests.support.browser import offline_page, skip_without_playwright
 from tests.support.served import Served
 
@@ -33,8 +35,11 @@ CLERK, CLERK_PASSWORD = "clerk", "clerk-password-1"
 @dataclass(frozen=True)
 class World:
     base: str
+    container: Container
+    account_id: str  # account A, the clerk's
     letter_id: str  # account A's delivered letter
     others_letter_id: str  # account B's
+    receiver: Receiver  # a webhook receiver on 127.0.0.1
 
 
 @pytest.fixture(scope="module")
@@ -50,17 +55,22 @@ def world(
     data.mkdir()
     shutil.copyfile(migrated_sqlite, data / SQLITE_FILE)
     settings = Settings(
-        data_dir=data, password_hashing="fast", lot_interval_seconds=0.2, outbox_poll_seconds=0.05
+        data_dir=data,
+        password_hashing="fast",
+        lot_interval_seconds=0.2,
+        outbox_poll_seconds=0.05,
+        webhooks_allow_private=True,
+        webhook_poll_seconds=0.05,
     )
     container = build_container(settings)
     try:
-        with Served(container) as served:
-            yield _fill(container, served.base)
+        with Served(container) as served, running_receiver() as receiver:
+            yield _fill(container, served.base, receiver)
     finally:
         container.close()
 
 
-def _fill(c: Container, base: str) -> World:
+def _fill(c: Container, base: str, receiver: Receiver) -> World:
     account = accounts.create_account(
         uow=c.uow(),
         clock=c.clock,
@@ -93,7 +103,7 @@ def _fill(c: Container, base: str) -> World:
     add_letters(c, account.id, 3, state=PieceState.POSTED)
     other = accounts.create_account(uow=c.uow(), clock=c.clock, name="Another account")
     [theirs] = add_letters(c, other.id, client_reference="THEIRS-1")
-    return World(base, letter["id"], theirs.id)
+    return World(base, c, account.id, letter["id"], theirs.id, receiver)
 
 
 def shot(page: Page, tmp_path: Path, name: str) -> None:
@@ -156,6 +166,29 @@ def test_sign_in_home_letters_and_a_letters_timeline(world: World, tmp_path: Pat
         assert secret not in page.content()
         row = page.locator("tr", has_text="invoicing system")
         assert "Revoked" in row.inner_text()
+        assert offline.outside == []
+
+
+def test_add_a_webhook_endpoint_and_send_a_delivery_again(world: World, tmp_path: Path) -> None:
+    with offline_page() as offline:
+        page = offline.page
+        sign_in(page, world.base, CLERK, CLERK_PASSWORD)
+        page.get_by_role("link", name="Webhooks").click()
+        page.get_by_label("URL").fill(world.receiver.url)
+        page.get_by_label("Description (optional)").fill("invoicing system")
+        page.get_by_label("Event types").fill("piece.*")
+        page.get_by_role("button", name="Add the endpoint").click()
+        assert page.locator("#new-secret-value").inner_text().startswith("whsec_")
+        shot(page, tmp_path, "webhooks.png")
+        add_letters(world.container, world.account_id, client_reference="INV-2042")
+        wait_for(lambda: world.receiver.of_type("piece.closed"), timeout=30)
+        page.get_by_role("link", name=world.receiver.url).click()
+        wait_for(lambda: page.reload() and "Succeeded" in page.locator("#deliveries").inner_text())
+        page.locator("#deliveries button").first.click()
+        assert "sent again shortly" in page.locator(".note").inner_text()
+        wait_for(lambda: len(world.receiver.of_type("piece.closed")) == 2, timeout=30)
+        page.reload()
+        shot(page, tmp_path, "webhook.png")
         assert offline.outside == []
 
 
