@@ -25,6 +25,7 @@ from postroom.services import accounts
 from tests.conftest import TEST_CREDIT_MINOR, Backend, letter_form, wait_for
 from tests.integration.web.conftest import add_letters
 from tests.integration.webhooks.receiver import Receiver, running_receiver
+from tests.support.accessibility import overflows_at_200_percent, serious_violations
 from tests.support.browser import offline_page, skip_without_playwright
 from tests.support.served import Served
 
@@ -107,7 +108,11 @@ def _fill(c: Container, base: str, receiver: Receiver) -> World:
 
 
 def shot(page: Page, tmp_path: Path, name: str) -> None:
-    """A full-page screenshot, kept in docs/ when POSTROOM_TEST_SCREENSHOTS says where."""
+    """A full-page screenshot, kept in docs/ when POSTROOM_TEST_SCREENSHOTS says where;
+    first, axe-core finds no serious or critical violation on the page, and it reads at
+    200 % zoom without scrolling sideways."""
+    assert serious_violations(page) == [], name
+    assert not overflows_at_200_percent(page), name
     page.screenshot(path=tmp_path / name, full_page=True)
     assert (tmp_path / name).stat().st_size > 5_000
     if folder := os.environ.get("POSTROOM_TEST_SCREENSHOTS"):
