@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from postroom.bootstrap import Container
 from postroom.domain import errors
-from postroom.web.security import CsrfRefused, SignInNeeded, sign_in_url
+from postroom.web.security import CsrfRefused, SignInNeeded, Visitor, sign_in_url, signed_in
 from postroom.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,17 @@ def error_page(request: Request, exc: Exception) -> Response:
 
 
 def _page(request: Request, c: Container, status: int, title: str, text: str) -> Response:
-    return render(request, c, "error.html", status=status, title=title, text=text)
+    # Signed in, the page keeps its menu: the way back is one click.
+    return render(
+        request, c, "error.html", status=status, title=title, text=text, visitor=_visitor(request)
+    )
+
+
+def _visitor(request: Request) -> Visitor | None:
+    try:
+        return signed_in(request, request.app.state.container)
+    except (SignInNeeded, errors.RetryableError):
+        return None
 
 
 class PageRoute(APIRoute):

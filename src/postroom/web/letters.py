@@ -8,18 +8,19 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import FileResponse, Response
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from postroom.addresses.country_names import country_name
 from postroom.addresses.formats import country_format, town_line
 from postroom.domain.errors import ContentRemoved, InvalidInput
 from postroom.domain.model import Recipient
-from postroom.domain.states import PieceState
+from postroom.domain.states import CANCELLABLE_PIECE_STATES, PieceState
 from postroom.http.deps import ContainerDep
-from postroom.services import dashboard, previews, tracking
+from postroom.services import dashboard, letters, previews, tracking
+from postroom.services.retry import retrying
 from postroom.web.errors import PageRoute
-from postroom.web.security import VisitorDep
+from postroom.web.security import CSRF_FIELD, VisitorDep, check_csrf
 from postroom.web.templating import render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -166,7 +167,26 @@ def letter_page(
         preview_page=min(page, pages),
         preview_pages=pages,
         currency=c.prices.currency,
+        cancellable=letter.state in CANCELLABLE_PIECE_STATES,
     )
+
+
+@router.post("/letters/{letter_id}/cancel")
+def cancel_letter(
+    request: Request,
+    c: ContainerDep,
+    visitor: VisitorDep,
+    letter_id: Annotated[str, Path(max_length=64)],
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    """Cancel the letter before it reaches production (as POST /v1/letters/{id}/cancel)."""
+    check_csrf(request, c, csrf_token)
+    retrying(
+        lambda: letters.cancel_letter(
+            uow=c.uow(), clock=c.clock, account_id=visitor.account_id, piece_id=letter_id
+        )
+    )
+    return RedirectResponse(f"/letters/{letter_id}", status_code=303)
 
 
 @router.get("/letters/{letter_id}/pages/{page}.png")

@@ -13,7 +13,7 @@ from sqlalchemy import event
 from postroom.bootstrap import Container
 from postroom.domain.states import PieceState
 from tests.conftest import Tenant
-from tests.integration.web.conftest import add_letters, sign_in
+from tests.integration.web.conftest import add_letters, csrf_of, sign_in
 
 ROW_LINK = re.compile(r'<td><a href="/letters/([0-9a-f-]{36})">')
 
@@ -129,3 +129,36 @@ def test_a_letter_not_checked_yet_says_why_it_has_no_preview(
     assert '<p id="preview-problem">No preview: the letter has no printed pages' in page
     assert "Nothing has happened to this letter yet." not in page  # its creation is a state
     assert re.search(r"<span class=\"kind\">State</span>\s*<span class=\"what\">Closed", page)
+
+
+def test_cancel_a_letter_while_it_can_be_cancelled(
+    web: TestClient, container: Container, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    [letter] = add_letters(container, tenant.account_id, state=PieceState.ACCEPTED)
+    [sent] = add_letters(container, tenant.account_id, state=PieceState.POSTED)
+    [theirs] = add_letters(container, other_tenant.account_id, state=PieceState.ACCEPTED)
+    sign_in(web, tenant.username, tenant.password)
+    page = web.get(f"/letters/{letter.id}").text
+    assert "Cancel this letter" in page
+    token = csrf_of(page)
+    assert web.post(f"/letters/{letter.id}/cancel", data={}).status_code == 403
+    cancelled = web.post(f"/letters/{letter.id}/cancel", data={"csrf_token": token})
+    assert cancelled.status_code == 200
+    assert '<span class="state state-cancelled" id="letter-state">Cancelled</span>' in (
+        cancelled.text
+    )
+    assert "Cancel this letter" not in cancelled.text
+    assert web.get(f"/v1/letters/{letter.id}", headers=tenant.headers).json()["state"] == (
+        "cancelled"
+    )
+    assert "Cancel this letter" not in web.get(f"/letters/{sent.id}").text
+    late = web.post(f"/letters/{sent.id}/cancel", data={"csrf_token": token})
+    assert late.status_code == 409
+    assert "the letter is posted and can no longer be cancelled" in late.text
+    assert 'href="/letters"' in late.text  # a signed-in error page keeps its menu
+    other = web.post(f"/letters/{theirs.id}/cancel", data={"csrf_token": token})
+    assert other.status_code == 404
+    assert (
+        web.get(f"/v1/letters/{theirs.id}", headers=other_tenant.headers).json()["state"]
+        == "accepted"
+    )
