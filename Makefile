@@ -50,6 +50,7 @@ bench: install ## Run the benchmarks and print ratios against the raw engines (P
 	$(BIN)/python -m bench.events
 	$(BIN)/python -m bench.logins
 	$(BIN)/python -m bench.posten
+	$(BIN)/python -m bench.dashboard
 
 e2e: install ## Only the end-to-end tests
 	$(BIN)/pytest tests/e2e
