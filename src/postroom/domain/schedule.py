@@ -110,3 +110,27 @@ def month_start(now: datetime, tz: str) -> datetime:
     local = now.astimezone(ZoneInfo(tz))
     first = datetime(local.year, local.month, 1, tzinfo=ZoneInfo(tz))
     return first.astimezone(UTC)
+
+
+def output_date_for_moment(at: datetime, now: datetime, cut_off: str, tz: str) -> date:
+    """The output date a sender asks for by naming a moment (Nirva's expectedPostDate): its
+    date in the service's timezone. The moment must be ahead and before that day's cut-off
+    (after it, the day's production has left): InvalidInput post_date_in_past or
+    post_date_after_cut_off, which name the latest moment of that day."""
+    local = at.astimezone(ZoneInfo(tz))
+    limit = cut_off_at(local.date(), cut_off, tz)
+    detail = {"requested": at.astimezone(UTC).isoformat(), "cut_off": limit.isoformat()}
+    if at <= now:
+        raise InvalidInput(
+            f"the post date {at.astimezone(UTC).isoformat()} is not in the future",
+            code=ErrorCode.POST_DATE_IN_PAST,
+            detail=detail,
+        )
+    if at >= limit:
+        raise InvalidInput(
+            f"the post date {local.isoformat()} is after that day's cut-off ({cut_off} {tz}); "
+            f"ask for a moment before {limit.isoformat()} or for the next working day",
+            code=ErrorCode.POST_DATE_AFTER_CUT_OFF,
+            detail=detail,
+        )
+    return local.date()

@@ -11,7 +11,7 @@ from postroom.domain.catalog import Environment, Option, OptionType, Service
 from postroom.domain.clock import Clock
 from postroom.domain.errors import ErrorCode, InvalidInput, NotFound
 from postroom.domain.geometry import LAYOUTS, EnvelopeLayout
-from postroom.domain.model import Account, PieceOptions, Plex, Postage
+from postroom.domain.model import Account, PieceOptions, Plex, Postage, new_id
 from postroom.services.ports import UnitOfWork
 
 OPTION_TYPES: dict[str, str] = {
@@ -33,6 +33,9 @@ OPTION_MAP: dict[tuple[str, str], tuple[str, Any]] = {
     ("envelope", "C4"): ("envelope", "C4"),
     ("envelope", "C5"): ("envelope", "C5"),
     ("envelope", "DL"): ("envelope", "DL"),
+    # A C4 pocket envelope (flat A4, window): a C4 as production sees it; named apart
+    # because providers offer it or not (Nirva's Belgian provider does not).
+    ("envelope", "C4P"): ("envelope", "C4"),
     ("envelope", "US10"): ("envelope", "US10"),
     ("postage", "PRIORITY"): ("postage", Postage.PRIORITY.value),
     ("postage", "ECONOMY"): ("postage", Postage.ECONOMY.value),
@@ -52,6 +55,7 @@ OPTION_LABELS: dict[tuple[str, str], str] = {
     ("envelope", "C4"): "C4 (324 x 229 mm, flat A4)",
     ("envelope", "C5"): "C5 (229 x 162 mm, A4 folded once)",
     ("envelope", "DL"): "DL (220 x 110 mm, A4 folded twice)",
+    ("envelope", "C4P"): "C4 pocket (324 x 229 mm, flat A4, window)",
     ("envelope", "US10"): "#10 (9 1/2 x 4 1/8 in, US Letter tri-folded)",
     ("postage", "PRIORITY"): "Priority",
     ("postage", "ECONOMY"): "Economy",
@@ -88,7 +92,24 @@ class ServiceSpec:
     )
     annexes: int = 1  # annex boxes besides MAIN
     email: tuple[str, str] | None = None  # the email channel's default (subject, body)
+    label: str = ""  # the channel's label shown to clients ("" = the channel's name)
+    # The options the service's channel offers, by option type (types not listed: every
+    # option of the type): a provider offers its own set (Nirva's Belgian one has no C4P).
+    offered: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
+
+_NIRVA_FR: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("print_mode", ("1SIDE", "2SIDE")),
+    ("color", ("BW", "COLOR")),
+    ("envelope", ("C4", "C5", "C4P")),
+    ("postage", ("ECONOMY", "PRIORITY", "REGISTERED")),
+)
+_NIRVA_BE: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("print_mode", ("1SIDE", "2SIDE")),
+    ("color", ("BW", "COLOR")),
+    ("envelope", ("C4", "C5")),
+    ("postage", ("ECONOMY", "PRIORITY")),
+)
 
 DEFAULT_SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("letter_standard", "Letter, produced at the daily cut-off", "print_local",
@@ -103,6 +124,17 @@ DEFAULT_SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("email", "Email with the letter attached as a PDF", "email_smtp", "postroom",
                 "windowless", immediate=True,
                 email=("A letter for you", "Please find your letter attached as a PDF.")),
+    # Nirva / PostGreen services (seed 000): French letters, a Belgian provider with its own
+    # (smaller) set of envelopes, and one with an address page.
+    ServiceSpec("nirva_lettre_verte", "Lettre verte (France)", "print_local", "nirva",
+                "din5008_b", cut_off="17:00", timezone="Europe/Paris", label="LETTRE_VERTE_FR",
+                offered=_NIRVA_FR),
+    ServiceSpec("nirva_courrier_be", "Courrier Belgique (bpost)", "print_local", "nirva",
+                "din5008_b", cut_off="17:00", timezone="Europe/Brussels",
+                label="COURRIER_BE", offered=_NIRVA_BE),
+    ServiceSpec("nirva_page_adresse", "Lettre avec page adresse (France)", "print_local",
+                "nirva", "windowless", address_page=True, cut_off="17:00",
+                timezone="Europe/Paris", label="LETTRE_PAGE_ADRESSE_FR"),
 )  # fmt: skip
 
 
@@ -150,7 +182,9 @@ def ensure_default_catalog(uow: UnitOfWork, clock: Clock, *, configured_box: str
 
 def _service(spec: ServiceSpec, environment: Environment, clock: Clock, box: str) -> Service:
     layout = LAYOUTS[spec.layout]
-    output: dict[str, Any] = {"label": spec.channel, "files": ["MAIN"]}
+    output: dict[str, Any] = {"label": spec.label or spec.channel, "files": ["MAIN"]}
+    if spec.offered:
+        output["options"] = {type_code: list(codes) for type_code, codes in spec.offered}
     if spec.email is not None:
         output["email"] = {"subject": spec.email[0], "body": spec.email[1]}
     return Service(
@@ -169,6 +203,51 @@ def _service(spec: ServiceSpec, environment: Environment, clock: Clock, box: str
         default_options={**dict(spec.default_options), "envelope": layout.envelope.value},
         output=output,
     )
+
+
+def configured_file_id(box: Mapping[str, Any]) -> str:
+    """The id a sender names a configured box's file by (its own id, else its blob's)."""
+    return str(box.get("file_id") or box.get("blob_sha256") or "")
+
+
+def add_account_service(
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    account_id: str,
+    like: str,
+    code: str,
+    name: str,
+    configured: Sequence[tuple[str, str, int]] = (),
+) -> Service:
+    """A service of the account's own, copied from `like` (a service of its environment),
+    with configured files every piece gets (a background page, terms): (box id, blob
+    sha256, page count) each, named by senders with the box's `file_id`."""
+    with uow:
+        account = _account(uow, account_id)
+        base = find_service(uow, account, like)
+        if uow.catalog.service_by_code(base.environment, code, account.id) is not None:
+            raise InvalidInput(f"the account already has a service {code!r}")
+        boxes = [dict(b) for b in base.boxes if b.get("kind") != "configured"]
+        for box_id, sha256, pages in configured:
+            boxes.append(
+                {"id": box_id, "kind": "configured", "name": "Configured file",
+                 "blob_sha256": sha256, "page_count": pages, "file_id": new_id()}
+            )  # fmt: skip
+        service = replace(
+            base,
+            id=new_id(),
+            code=code,
+            name=name,
+            created_at=clock.now(),
+            boxes=boxes,
+            account_id=account.id,
+            default_options=dict(base.default_options),
+            output=dict(base.output),
+        )
+        uow.catalog.add(service)
+        uow.commit()
+        return service
 
 
 def list_services(*, uow: UnitOfWork, account_id: str) -> Sequence[Service]:
@@ -241,6 +320,7 @@ def resolve_options(uow: UnitOfWork, service: Service, chosen: Mapping[str, Any]
     for type_code, code in service.default_options.items():
         native.setdefault(*OPTION_MAP.get((type_code, code), (type_code, None)))
     for key, value in chosen.items():
+        _check_offered(service, key, value, by_id)
         name, resolved = _one_option(key, value, by_id)
         native[name] = resolved
     native = {k: v for k, v in native.items() if v is not None}
@@ -256,6 +336,33 @@ def resolve_options(uow: UnitOfWork, service: Service, chosen: Mapping[str, Any]
     layout = layout_for_envelope(LAYOUTS[service.layout], str(native.get("envelope", "")))
     options = replace(options, envelope=layout.envelope.value)
     return ChosenOptions(options, bool(native.get("express", False)), layout)
+
+
+def offered_options(service: Service) -> dict[str, list[str]]:
+    """The option codes the service's channel offers, by option type (a type not listed
+    offers every option of the catalog)."""
+    offered = service.output.get("options") or {}
+    return {str(k): [str(c) for c in v] for k, v in offered.items()}
+
+
+def _check_offered(
+    service: Service, key: str, value: Any, by_id: dict[str, tuple[str, str]]
+) -> None:
+    """OPTION_NOT_AVAILABLE for a catalog option the service's channel does not offer."""
+    if isinstance(value, str) and value in by_id:
+        type_code, code = by_id[value]
+    elif isinstance(value, str) and (key, value.upper()) in OPTION_MAP:
+        type_code, code = key, value.upper()
+    else:
+        return
+    offered = offered_options(service).get(type_code)
+    if offered is not None and code not in offered:
+        raise InvalidInput(
+            f"the {service.code} service's channel does not offer {type_code} {code}; "
+            f"it offers {', '.join(offered)}",
+            code=ErrorCode.OPTION_NOT_AVAILABLE,
+            detail={"option_type": type_code, "option": code, "offered": offered},
+        )
 
 
 def _one_option(key: str, value: Any, by_id: dict[str, tuple[str, str]]) -> tuple[str, Any]:

@@ -3,7 +3,7 @@ account's credit, and schedule the pieces for their output date and cut-off."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -236,6 +236,8 @@ def close_batch(
     cost_center: str | None = None,
     piece_options: bool = False,
     sent_elsewhere: Mapping[str, str] | None = None,
+    piece_ids: Collection[str] | None = None,
+    note: tuple[str, Mapping[str, Any]] | None = None,
 ) -> BatchClosed:
     """Price the batch's eligible pieces, spend the credit and accept them, in one
     transaction; on any refusal nothing of the batch changes. With `piece_options`, each
@@ -246,14 +248,18 @@ def close_batch(
     `delivery`) are accepted and sent by the email channel at once, not charged (as a
     letter sent by email is not). Without `requested_output_date` the batch's own planned
     date is asked for (schedule.planned_output_date: as soon as possible once it is reached);
-    without `cost_center` the batch keeps its own."""
+    without `cost_center` the batch keeps its own. With `piece_ids`, only those of its
+    pieces are ordered (a delivery of some of a job's pieces): the batch may then be closed
+    already, by an earlier delivery of others. `note` (a way in's name and fields) is added
+    to each accepted piece's `dialect_fields[name]` in the same transaction."""
     with uow:
         now = clock.now()
         account = uow.catalog.lock_account(account_id)
         batch = uow.pieces.batch(account_id, batch_id)
         if account is None or batch is None:
             raise NotFound(f"no batch {batch_id}")
-        if batch.state is not BatchState.OPENED:
+        later = piece_ids is not None and batch.state is BatchState.CLOSED
+        if batch.state is not BatchState.OPENED and not later:
             raise Conflict(
                 f"the batch is {batch.state.value}; only an opened batch can be closed",
                 code=ErrorCode.BATCH_NOT_OPEN,
@@ -280,7 +286,11 @@ def close_batch(
             ),
         )
         # Opened pieces, and pieces their sender closed one by one (Ekopost's envelopes).
-        closable = [p for p in _batch_pieces(uow, batch_id) if p.state in CLOSABLE]
+        closable = [
+            p
+            for p in _batch_pieces(uow, batch_id)
+            if p.state in CLOSABLE and (piece_ids is None or p.id in piece_ids)
+        ]
         # Pieces with an email address leave by the email channel, not by this service.
         by_email = [p for p in closable if email.is_email_piece(p) and p.eligible]
         pieces = [p for p in closable if not email.is_email_piece(p)]
@@ -312,6 +322,10 @@ def close_batch(
             # their own windows (their content is not looked at here).
             piece.return_line = account.return_address if address_page_of(piece, service) else ""
         register(eligible, uow, service)
+        if note is not None:
+            for piece in eligible:
+                kept = dict(piece.dialect_fields.get(note[0]) or {})
+                piece.dialect_fields = {**piece.dialect_fields, note[0]: {**kept, **note[1]}}
         for piece in eligible:
             if sent_elsewhere and piece.id in sent_elsewhere:
                 piece.external_reference = sent_elsewhere[piece.id]
@@ -322,7 +336,8 @@ def close_batch(
             email.queue_send(uow=uow, piece=piece, now=now)
         for piece in left:
             _mark_too_big(piece, chosen_for.get(piece.id, chosen))
-        batch.move_to(BatchState.CLOSED, now)
+        if batch.state is BatchState.OPENED:
+            batch.move_to(BatchState.CLOSED, now)
         batch.service_id = service.id
         batch.output_date = schedule.shown_date
         if cost_center is not None:

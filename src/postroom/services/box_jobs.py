@@ -1,0 +1,515 @@
+"""Jobs made of files dropped into a service's boxes (Nirva's jobs): a batch opened for the
+service, each main box's files checked and cut into pieces at once by the box's split rule,
+annex files added to every piece, the service's configured files named by the sender;
+pieces whose address is given or corrected later are reassessed; some or all of a job's
+pieces are then ordered (order.close_batch) with the sender's option overrides."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any, BinaryIO
+
+from postroom.addresses.parse import parse_address
+from postroom.documents.analysis import AnalysisRequest, PieceScan
+from postroom.documents.inspect import inspect_pdf
+from postroom.documents.split import SplitError, SplitKind, SplitRule, check_rule
+from postroom.domain.catalog import BoxKind, Service
+from postroom.domain.clock import Clock
+from postroom.domain.eligibility import assess
+from postroom.domain.errors import Conflict, ErrorCode, InvalidDocument, InvalidInput, NotFound
+from postroom.domain.findings import Finding, Severity, has_errors
+from postroom.domain.geometry import EnvelopeLayout
+from postroom.domain.model import (
+    AddressPlacement,
+    Batch,
+    Document,
+    MailPiece,
+    PieceOptions,
+    Recipient,
+)
+from postroom.domain.pricing import PriceTable
+from postroom.domain.schedule import output_date_for_moment
+from postroom.domain.states import BatchState, DocumentState, PieceState
+from postroom.domain.tracking import Proof, Shipment
+from postroom.services import order
+from postroom.services.catalog import configured_file_id, find_service
+from postroom.services.intake import Analyser, resolve_layout, resolve_profile, run_analysis
+from postroom.services.letters import Limits
+from postroom.services.ports import BlobStore, UnitOfWork
+
+# A main box without a rule of its own starts a new piece where the window's address
+# changes, as a print file of letters needs.
+DEFAULT_SPLIT = SplitRule(SplitKind.ADDRESS_CHANGE)
+# Findings that come from reading or giving the address: replaced when it is corrected.
+ADDRESS_FINDING_PREFIXES = ("address_", "postal_", "country_", "window_", "unknown_country")
+
+
+@dataclass(frozen=True)
+class BoxFile:
+    """One file a sender dropped into a box: the box's id and the file's place in it."""
+
+    box: str
+    index: int
+    filename: str
+    stream: BinaryIO
+
+
+@dataclass(frozen=True)
+class JobIntake:
+    """What a job's files made: its batch, its pieces, and the files refused (none when
+    the job can go on)."""
+
+    batch: Batch
+    pieces: list[MailPiece]
+    rejected: list[Document] = field(default_factory=list)
+
+
+@dataclass
+class _Checked:
+    box: dict[str, Any]
+    file: BoxFile
+    sha256: str
+    size: int
+    page_count: int
+    report: dict[str, Any]
+    rejected: bool
+    scans: Sequence[PieceScan] = ()
+    print_sha256: str | None = None
+
+
+def box_rule(box: Mapping[str, Any]) -> SplitRule:
+    """How a main box cuts its files into pieces (the box's `split`, else on address change)."""
+    split = box.get("split")
+    return SplitRule.from_dict(dict(split)) if split else DEFAULT_SPLIT
+
+
+def check_boxes(service: Service, files: Sequence[BoxFile], configured: Mapping[str, str]) -> None:
+    """Refuse at once files that do not fit the service's boxes: a box it does not have or
+    that takes no files (unknown_box), no file in a main box (no_document), a configured
+    file named wrongly (unknown_service_file) or not named (configured_file_missing)."""
+    boxes = {str(b["id"]): b for b in service.boxes}
+    takes_files = sorted(k for k, b in boxes.items() if b.get("kind") != BoxKind.CONFIGURED)
+    for f in files:
+        box = boxes.get(f.box)
+        if box is None or box.get("kind") == BoxKind.CONFIGURED:
+            raise InvalidInput(
+                f"the service {service.code} has no box {f.box!r} for files; "
+                f"its boxes are {', '.join(takes_files)}",
+                code=ErrorCode.UNKNOWN_BOX,
+                detail={"box": f.box, "boxes": takes_files},
+            )
+    if not any(boxes[f.box].get("kind") == BoxKind.MAIN for f in files):
+        raise InvalidInput(
+            "a job needs at least one file in a main box",
+            code=ErrorCode.NO_DOCUMENT,
+            detail={"boxes": [k for k, b in boxes.items() if b.get("kind") == BoxKind.MAIN]},
+        )
+    configured_boxes = {k: b for k, b in boxes.items() if b.get("kind") == BoxKind.CONFIGURED}
+    for box_id, file_id in configured.items():
+        box = configured_boxes.get(box_id)
+        if box is None:
+            raise InvalidInput(
+                f"the service {service.code} has no configured file in a box {box_id!r}",
+                code=ErrorCode.UNKNOWN_BOX,
+                detail={"box": box_id, "boxes": sorted(configured_boxes)},
+            )
+        if file_id != configured_file_id(box):
+            raise InvalidInput(
+                f"{file_id!r} is not the configured file of box {box_id}",
+                code=ErrorCode.UNKNOWN_SERVICE_FILE,
+                detail={"box": box_id, "service_file_id": file_id},
+            )
+    missing = sorted(set(configured_boxes) - set(configured))
+    if missing:
+        raise InvalidInput(
+            f"name the configured file of box {', '.join(missing)} with the job",
+            code=ErrorCode.CONFIGURED_FILE_MISSING,
+            detail={"boxes": missing},
+        )
+
+
+def given_recipient(
+    text_lines: Sequence[str], service: Service
+) -> tuple[Recipient | None, tuple[Finding, ...]]:
+    """An address given as lines of text, read as the window's would be: a missing country
+    line means the service's country. (None, the reasons) when it is not one."""
+    country = resolve_profile(service.profile).default_country
+    parsed = parse_address([line for line in text_lines if line.strip()], default_country=country)
+    return parsed.recipient, parsed.findings
+
+
+def _check_file(
+    *,
+    blobs: BlobStore,
+    limits: Limits,
+    analyse: Analyser,
+    service: Service,
+    box: dict[str, Any],
+    f: BoxFile,
+    read_window: bool,
+) -> _Checked:
+    profile = resolve_profile(service.profile)
+    layout = resolve_layout(service.layout, profile)
+    main = box.get("kind") == BoxKind.MAIN
+    rule = box_rule(box) if main and read_window else SplitRule()
+    try:
+        check_rule(rule)
+    except SplitError as exc:
+        raise InvalidInput(exc.message, code=exc.code) from exc
+    try:
+        facts = inspect_pdf(f.stream, max_pages=limits.max_pages, max_bytes=limits.max_bytes)
+    except InvalidDocument as exc:
+        f.stream.seek(0)
+        sha, size = blobs.put(f.stream)
+        finding = Finding(str(exc.code), Severity.ERROR, exc.message)
+        return _Checked(box, f, sha, size, 0, {"findings": [finding.to_dict()]}, True)
+    sha, size = blobs.put(f.stream)
+    request = AnalysisRequest(
+        path=str(blobs.path(sha)),
+        profile_name=profile.name,
+        layout_code=layout.code,
+        rule=rule.to_dict() if main else None,
+        read_window=main and read_window,
+        default_country=profile.default_country,
+        page_count=facts.page_count,
+        max_pages=limits.max_pages,
+        max_bytes=limits.max_bytes,
+    )
+    analysed = run_analysis(analyse, blobs, request)
+    analysis = analysed.analysis
+    rejected = analysis.rejected or not list(analysis.pieces)
+    scans = () if rejected else tuple(analysis.pieces)
+    return _Checked(
+        box, f, sha, size, facts.page_count, analysis.report, rejected, scans,
+        analysed.print_sha256,
+    )  # fmt: skip
+
+
+def placement_for(service: Service) -> AddressPlacement:
+    """Where a given address is printed: on the service's address page when it has one,
+    otherwise into the envelope window (never a sender's option)."""
+    return AddressPlacement.ADDRESS_PAGE if service.address_page else AddressPlacement.WINDOW
+
+
+def submit_job(
+    *,
+    uow: UnitOfWork,
+    blobs: BlobStore,
+    clock: Clock,
+    limits: Limits,
+    analyse: Analyser,
+    account_id: str,
+    name: str,
+    service_ref: str,
+    files: Sequence[BoxFile],
+    configured: Mapping[str, str] | None = None,
+    address_lines: Sequence[str] | None = None,
+    dialect: str = "",
+    fields: Mapping[str, Any] | None = None,
+) -> JobIntake:
+    """Open a batch for the service and cut its files into pieces at once. Files that do
+    not fit the boxes are refused with nothing stored (check_boxes). A file that cannot be
+    read or cut is kept as a rejected document of a cancelled batch: the job failed as a
+    whole, with no pieces. With `address_lines` (a mail-merged job) each main file is one
+    piece to that address; otherwise each piece's address is read from its window. Each
+    piece keeps `fields` as its `dialect_fields[dialect]`."""
+    with uow:
+        account = uow.accounts.get(account_id)
+        if account is None:
+            raise NotFound(f"no account {account_id}")
+        service = find_service(uow, account, service_ref)
+    check_boxes(service, files, configured or {})
+    if not name.strip():
+        raise InvalidInput("a job needs a name")
+    boxes = {str(b["id"]): b for b in service.boxes}
+    read_window = address_lines is None
+    checked = [
+        _check_file(
+            blobs=blobs, limits=limits, analyse=analyse, service=service,
+            box=boxes[f.box], f=f, read_window=read_window,
+        )
+        for f in sorted(files, key=lambda f: (f.box, f.index))
+    ]  # fmt: skip
+    profile = resolve_profile(service.profile)
+    layout = resolve_layout(service.layout, profile)
+    now = clock.now()
+    with uow:
+        batch = Batch(
+            account_id=account_id,
+            name=name.strip()[:200],
+            created_at=now,
+            profile=profile.name,
+            layout=layout.code,
+            default_country=profile.default_country,
+            service_id=service.id,
+        )
+        uow.pieces.add(batch)
+        documents: list[tuple[_Checked, Document]] = []
+        for c in checked:
+            document = Document(
+                account_id=account_id,
+                blob_sha256=c.sha256,
+                filename=c.file.filename[:255] or "document.pdf",
+                size_bytes=c.size,
+                page_count=c.page_count,
+                created_at=now,
+                profile=profile.name,
+                batch_id=batch.id,
+            )
+            document.record_preflight(c.report, rejected=c.rejected)
+            document.print_sha256 = c.print_sha256
+            uow.pieces.add(document)
+            documents.append((c, document))
+        rejected = [d for c, d in documents if c.rejected]
+        pieces: list[MailPiece] = []
+        if rejected:
+            batch.move_to(BatchState.CANCELLED, now)
+        else:
+            annexes = [d for c, d in documents if c.box.get("kind") == BoxKind.ANNEX]
+            given: tuple[Recipient | None, tuple[Finding, ...]] | None = None
+            if address_lines is not None:
+                given = given_recipient(address_lines, service)
+            for c, document in documents:
+                if c.box.get("kind") != BoxKind.MAIN:
+                    continue
+                for scan in c.scans:
+                    pieces.append(
+                        _piece(scan, document, annexes, service, layout, given, now,
+                               {dialect: dict(fields or {})} if dialect else {})
+                    )  # fmt: skip
+            uow.pieces.add_all(pieces)
+        uow.commit()
+    return JobIntake(batch, pieces, rejected)
+
+
+def _configured_pages(service: Service) -> int:
+    return sum(
+        int(b.get("page_count") or 1) for b in service.boxes if b.get("kind") == BoxKind.CONFIGURED
+    )
+
+
+def _piece(
+    scan: PieceScan,
+    document: Document,
+    annexes: Sequence[Document],
+    service: Service,
+    layout: EnvelopeLayout,
+    given: tuple[Recipient | None, tuple[Finding, ...]] | None,
+    now: datetime,
+    dialect_fields: dict[str, Any],
+) -> MailPiece:
+    if given is not None:
+        recipient, address_findings = given
+        options = PieceOptions(address_placement=placement_for(service))
+        source = "given"
+    else:
+        recipient = scan.address.recipient if scan.address else None
+        address_findings = scan.address.findings if scan.address else ()
+        options = PieceOptions()
+        source = "window"
+    assert document.batch_id is not None
+    piece = MailPiece(
+        account_id=document.account_id,
+        document_id=document.id,
+        recipient=recipient,
+        options=options,
+        page_count=scan.page_count,
+        created_at=now,
+        updated_at=now,
+        state=PieceState.OPENED,
+        batch_id=document.batch_id,
+        first_page=scan.first_page,
+        address_source=source,
+        service_id=service.id,
+        annexes=[a.id for a in annexes],
+        dialect_fields=dialect_fields,
+    )
+    _assess(piece, service, layout, (*scan.findings, *address_findings), annexes)
+    return piece
+
+
+def _assess(
+    piece: MailPiece,
+    service: Service,
+    layout: EnvelopeLayout,
+    findings: Sequence[Finding],
+    annexes: Sequence[Document],
+) -> None:
+    """Judge the piece for its service: its pages with annexes and configured pages."""
+    extra = sum(a.page_count for a in annexes) + _configured_pages(service)
+    reasons = assess(
+        page_count=piece.page_count + extra,
+        plex=piece.options.plex,
+        layout=layout,
+        countries=resolve_profile(service.profile).countries,
+        recipient=piece.recipient,
+        findings=findings,
+        address_page=service.address_page or piece.own_address_page,
+    )
+    piece.findings = [f.to_dict() for f in reasons]
+    piece.eligible = not has_errors(list(reasons))
+
+
+def job_pieces(
+    *, uow: UnitOfWork, account_id: str, batch_id: str
+) -> tuple[Batch, list[MailPiece], list[Document]]:
+    """A job's batch, its pieces in file order and its documents; NotFound for another's."""
+    with uow:
+        batch = uow.pieces.batch(account_id, batch_id)
+        if batch is None:
+            raise NotFound(f"no job {batch_id}")
+        pieces: list[MailPiece] = []
+        after: tuple[str, int] | None = None
+        while page := uow.pieces.pieces_of_batch(batch_id, after=after, limit=1000):
+            pieces.extend(page)
+            after = page[-1].file_order_key()
+        return batch, pieces, list(uow.pieces.documents_of_batch(batch_id))
+
+
+def correct_address(
+    *, uow: UnitOfWork, clock: Clock, account_id: str, piece_id: str, address_lines: Sequence[str]
+) -> MailPiece:
+    """Give an opened piece of a job the address written in `address_lines` (it is then
+    printed where its service prints given addresses) and judge it again: the address's
+    old reasons go, its new ones (if the lines are no address) come. Conflict
+    piece_not_open once it is ordered."""
+    with uow:
+        piece = uow.pieces.get(account_id, piece_id)
+        if piece is None or piece.batch_id is None or piece.service_id is None:
+            raise NotFound(f"no piece {piece_id}")
+        if piece.state is not PieceState.OPENED:
+            raise Conflict(
+                f"the piece is {piece.state.value}; only a piece not yet ordered can be edited",
+                code=ErrorCode.PIECE_NOT_OPEN,
+                detail={"state": piece.state.value},
+            )
+        service = uow.catalog.service(piece.service_id)
+        assert service is not None
+        recipient, address_findings = given_recipient(address_lines, service)
+        kept = [
+            Finding.from_dict(f)
+            for f in piece.findings
+            if not str(f.get("code", "")).startswith(ADDRESS_FINDING_PREFIXES)
+        ]
+        annexes = [d for d in (uow.pieces.document_by_id(a) for a in piece.annexes) if d]
+        piece.recipient = recipient
+        piece.address_source = "given"
+        piece.options = replace(piece.options, address_placement=placement_for(service))
+        layout = resolve_layout(service.layout, resolve_profile(service.profile))
+        _assess(piece, service, layout, (*kept, *address_findings), annexes)
+        piece.updated_at = clock.now()
+        uow.commit()
+        return piece
+
+
+def deliver(
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    prices: PriceTable,
+    account_id: str,
+    batch_id: str,
+    piece_ids: Collection[str] | None,
+    options: Mapping[str, Any],
+    post_at: datetime | None = None,
+    dialect: str = "",
+    fields: Mapping[str, Any] | None = None,
+) -> order.BatchClosed:
+    """Order some (or, with None, all eligible opened) pieces of a job through its service
+    with `options` over the service's defaults, to be posted on `post_at`'s day (which
+    must be before its cut-off; None: as soon as possible). Each ordered piece keeps
+    `fields` in its `dialect_fields[dialect]`. NotFound for a piece not of the job;
+    InvalidInput not_eligible for a named piece that is not eligible."""
+    with uow:
+        batch = uow.pieces.batch(account_id, batch_id)
+        if batch is None or batch.service_id is None:
+            raise NotFound(f"no job {batch_id}")
+        service = uow.catalog.service(batch.service_id)
+        assert service is not None
+    _, pieces, documents = job_pieces(uow=uow, account_id=account_id, batch_id=batch_id)
+    if any(d.state is DocumentState.REJECTED for d in documents):
+        raise InvalidInput(
+            "the job's files could not be processed; it has nothing to deliver",
+            code=ErrorCode.DOCUMENT_REJECTED,
+        )
+    by_id = {p.id: p for p in pieces}
+    if piece_ids is not None:
+        unknown = sorted(set(piece_ids) - set(by_id))
+        if unknown:
+            raise NotFound(f"no pack group {', '.join(unknown)} in job {batch_id}")
+        refused = [i for i in piece_ids if not by_id[i].eligible]
+        if refused:
+            raise InvalidInput(
+                f"pack group {', '.join(refused)} is not eligible; correct it first",
+                code=ErrorCode.NOT_ELIGIBLE,
+                detail={"pieces": refused},
+            )
+    wanted = [
+        p.id
+        for p in pieces
+        if p.state is PieceState.OPENED and (piece_ids is None or p.id in piece_ids)
+    ]
+    requested: date | None = None
+    if post_at is not None:
+        requested = output_date_for_moment(post_at, clock.now(), service.cut_off, service.timezone)
+    return order.close_batch(
+        uow=uow, clock=clock, prices=prices, account_id=account_id, batch_id=batch_id,
+        service_ref=service.id, options=options, requested_output_date=requested,
+        piece_ids=set(wanted), note=(dialect, dict(fields or {})) if dialect else None,
+    )  # fmt: skip
+
+
+def address_text(piece: MailPiece, service: Service) -> list[str]:
+    """The piece's recipient as the lines it prints in (no country line at home)."""
+    if piece.recipient is None:
+        return []
+    # Imported here: reportlab measures lines there, and most callers never need it.
+    from postroom.documents.address_page import address_lines
+
+    home = resolve_profile(service.profile).default_country
+    return address_lines(piece.recipient.to_dict(), home_country=home)
+
+
+def job_service(*, uow: UnitOfWork, account_id: str, batch_id: str) -> Service:
+    """The service a job of the account was made for; NotFound for another's job."""
+    with uow:
+        batch = uow.pieces.batch(account_id, batch_id)
+        service = uow.catalog.service(batch.service_id) if batch and batch.service_id else None
+        if batch is None or service is None:
+            raise NotFound(f"no job {batch_id}")
+        return service
+
+
+def piece_of_job(*, uow: UnitOfWork, account_id: str, piece_id: str) -> tuple[MailPiece, Service]:
+    """One of the account's job pieces and its service; NotFound otherwise."""
+    with uow:
+        piece = uow.pieces.get(account_id, piece_id)
+        service = uow.catalog.service(piece.service_id) if piece and piece.service_id else None
+        if piece is None or piece.batch_id is None or service is None:
+            raise NotFound(f"no piece {piece_id}")
+        return piece, service
+
+
+@dataclass(frozen=True)
+class PieceTracking:
+    """What tracking knows of a job's piece: its shipment once posted, and its proofs."""
+
+    shipment: Shipment | None
+    proofs: list[Proof]
+
+
+def tracking_of_pieces(
+    *, uow: UnitOfWork, account_id: str, piece_ids: Sequence[str]
+) -> dict[str, PieceTracking]:
+    """Each of the account's pieces' shipment and proofs (none for another's piece)."""
+    found: dict[str, PieceTracking] = {}
+    with uow:
+        for piece_id in piece_ids:
+            shipment = uow.shipments.by_piece(piece_id)
+            if shipment is None or shipment.account_id != account_id:
+                found[piece_id] = PieceTracking(None, [])
+                continue
+            found[piece_id] = PieceTracking(shipment, list(uow.shipments.proofs_of(shipment.id)))
+    return found
