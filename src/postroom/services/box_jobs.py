@@ -277,11 +277,18 @@ def submit_job(
                 for scan in c.scans:
                     pieces.append(
                         _piece(scan, document, annexes, service, layout, given, now,
-                               {dialect: dict(fields or {})} if dialect else {})
+                               _fields(dialect, fields, c.file))
                     )  # fmt: skip
             uow.pieces.add_all(pieces)
         uow.commit()
     return JobIntake(batch, pieces, rejected)
+
+
+def _fields(dialect: str, fields: Mapping[str, Any] | None, f: BoxFile) -> dict[str, Any]:
+    """A piece's dialect fields: the way in's, and the box and file it came from."""
+    if not dialect:
+        return {}
+    return {dialect: {**dict(fields or {}), "box": f.box, "fileIndex": f.index}}
 
 
 def _configured_pages(service: Service) -> int:

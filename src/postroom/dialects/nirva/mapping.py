@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from postroom.domain.catalog import BoxKind
 from postroom.domain.errors import ErrorCode
+from postroom.domain.model import PieceOptions, Plex
 from postroom.domain.states import PieceState
 from postroom.domain.tracking import ProofKind
 
@@ -198,3 +199,17 @@ PROOF_NAMES: dict[str, ProofKind] = {kind.value: kind for kind in ProofKind}
 FILE_PART = re.compile(r"file_main(?P<box>.+)_(?P<index>[0-9]{1,4})")
 SERVICE_FILE_PART = re.compile(r"serviceFile__file_(?P<box>.+)_(?P<index>[0-9]{1,4})")
 PARAMETERS_PART = "parameters"
+
+
+# A pack group's production options as option values (print_mode, color, envelope, postage).
+PRINT_MODES: dict[Plex, str] = {Plex.SIMPLEX: "1SIDE", Plex.DUPLEX: "2SIDE"}
+
+
+def option_values(options: PieceOptions) -> dict[str, str]:
+    """The options a pack group is produced with, as option type -> option value."""
+    return {
+        "print_mode": PRINT_MODES[options.plex],
+        "color": "COLOR" if options.color else "BW",
+        "envelope": options.envelope,
+        "postage": options.postage.value.upper(),
+    }

@@ -33,6 +33,7 @@ from postroom.dialects.nirva.mapping import (
     NirvaCode,
     NirvaError,
     PackGroupStatus,
+    option_values,
 )
 from postroom.dialects.nirva.schemas import (
     AuthenticateIn,
@@ -223,6 +224,16 @@ def _create_job(
     return _ok({**out, **extra})
 
 
+def _in_file_order(pieces: list[MailPiece]) -> list[MailPiece]:
+    """A job's pieces as its files were sent: by box, file index, then page."""
+
+    def key(piece: MailPiece) -> tuple[str, int, int]:
+        own = piece.dialect_fields.get(DIALECT) or {}
+        return (str(own.get("box", "")), int(own.get("fileIndex", 0)), piece.first_page)
+
+    return sorted(pieces, key=key)
+
+
 def _group_status(piece: MailPiece) -> PackGroupStatus:
     if piece.state is PieceState.OPENED:
         return PackGroupStatus.ELIGIBLE if piece.eligible else PackGroupStatus.NOT_ELIGIBLE
@@ -291,6 +302,9 @@ def _group_out(piece: MailPiece, service: Service) -> dict[str, Any]:
         "firstPage": piece.first_page,
         "pageCount": piece.page_count,
         "deliveryId": own.get("deliveryId"),
+        "boxName": own.get("box"),
+        "options": option_values(piece.options) if piece.state is not PieceState.OPENED else {},
+        "fileIndex": own.get("fileIndex"),
     }
 
 
@@ -301,7 +315,7 @@ def get_pack_groups(job_id: JobPath, c: ContainerDep, principal: NirvaPrincipal)
     _, pieces, _ = box_jobs.job_pieces(
         uow=c.uow(), account_id=principal.account_id, batch_id=job_id
     )
-    return _ok([_group_out(p, service) for p in pieces])
+    return _ok([_group_out(p, service) for p in _in_file_order(pieces)])
 
 
 @router.post("/packGroups/{packGroupId}/edit", summary="Change a pack group's RAW values")
@@ -481,7 +495,7 @@ def _metadata(tracked: box_jobs.PieceTracking, shipment_id: str) -> list[dict[st
 def _deliveries(c: ContainerDep, account_id: str, job_id: str) -> list[dict[str, Any]]:
     _, pieces, _ = box_jobs.job_pieces(uow=c.uow(), account_id=account_id, batch_id=job_id)
     grouped: dict[str, list[MailPiece]] = defaultdict(list)
-    for piece in pieces:
+    for piece in _in_file_order(pieces):
         delivery_id = (piece.dialect_fields.get(DIALECT) or {}).get("deliveryId")
         if delivery_id:
             grouped[str(delivery_id)].append(piece)

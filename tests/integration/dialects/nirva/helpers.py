@@ -15,8 +15,8 @@ from tests.support.letters import make_letter
 LYON = "NIRVA SOFTWARE\n65 RUE HENON\n69004 LYON"
 ADDRESSES = (
     ("NIRVA SOFTWARE", "65 RUE HENON", "69004 LYON"),
-    ("Marie Dupont", "12 rue de la Paix", "75002 Paris"),
-    ("Jean Martin", "3 place Bellecour", "69002 Lyon"),
+    ("Marie Dupont", "12 rue de la Paix", "75002 PARIS"),
+    ("Jean Martin", "3 place Bellecour", "69002 LYON"),
 )
 SERVICE = "nirva_lettre_verte"
 
