@@ -28,6 +28,7 @@ from postroom.api.app import create_app
 from postroom.bootstrap import Container
 from postroom.dialects.base import AuthForm
 from postroom.dialects.registry import load_dialects
+from postroom.services import accounts
 from tests.conftest import Tenant
 from tests.integration.api.objects import (
     PARAM,
@@ -67,9 +68,31 @@ def _mounts_without_api_keys() -> tuple[str, ...]:
     return tuple(d.mount + "/" for d in load_dialects() if AuthForm.API_KEY not in d.auth)
 
 
+@functools.cache
+def _mounts_with_session_tokens_only() -> tuple[str, ...]:
+    """The mount points of the dialects that take only a session token (X-Auth-Token)."""
+    return tuple(d.mount + "/" for d in load_dialects() if d.auth == (AuthForm.AUTH_TOKEN,))
+
+
+# A session token per username, opened by each test before it sends (open_session).
+_SESSIONS: dict[str, str] = {}
+
+
+def open_session(container: Container, tenant: Tenant) -> None:
+    """Log the tenant's user in, for the dialects that take only its session token."""
+    _, token = accounts.login(
+        uow=container.uow(), clock=container.clock, username=tenant.username,
+        password=tenant.password, ttl=container.session_ttl(),
+    )  # fmt: skip
+    _SESSIONS[tenant.username] = token
+
+
 def caller_headers(tenant: Tenant, path: str) -> dict[str, str]:
-    """The tenant's API key, or its username and password (Basic) under a dialect that
-    takes no API key: each call gets past authentication to the code behind it."""
+    """The tenant's API key, its session token under a dialect that takes only that, or its
+    username and password (Basic) under another that takes no API key: each call gets past
+    authentication to the code behind it."""
+    if path.startswith(_mounts_with_session_tokens_only()):
+        return {"X-Auth-Token": _SESSIONS[tenant.username]}
     if path.startswith(_mounts_without_api_keys()):
         token = base64.b64encode(f"{tenant.username}:{tenant.password}".encode()).decode()
         return {"Authorization": f"Basic {token}"}
@@ -78,6 +101,7 @@ def caller_headers(tenant: Tenant, path: str) -> dict[str, str]:
 
 def test_no_input_makes_a_server_error(container: Container, tenant: Tenant) -> None:
     app = create_app(container, run_worker=False)
+    open_session(container, tenant)
     failures: list[str] = []
     sent: Counter[str] = Counter()
 
@@ -220,6 +244,7 @@ def test_edge_values_in_every_field_make_no_server_error(
     objects of every kind: the isolation tests' victim, and each dialect's): every answer
     is a 4xx or a success."""
     app = create_app(container, run_worker=False)
+    open_session(container, tenant)
     failures: list[str] = []
     sent = 0
     with TestClient(app, raise_server_exceptions=False) as client:

@@ -18,6 +18,7 @@ from tests.integration.dialects.ekopost.helpers import (
     window_letter,
 )
 from tests.integration.dialects.mdelivery import helpers as md
+from tests.integration.dialects.nirva import helpers as nirva
 
 Ids = dict[str, str]
 
@@ -138,11 +139,48 @@ def posten_victim(client: TestClient, headers: dict[str, str]) -> Victim:
     )
 
 
+def nirva_victim(client: TestClient, headers: dict[str, str]) -> Victim:
+    # Nirva takes only its own session token: A logs in as make_tenant's user of the
+    # account the key belongs to ("tenant-a", the name both matrices give A).
+    account = client.get("/v1/account", headers=headers).json()["name"]
+    login = {"login": f"{account}-user", "password": f"{account}-password-123"}
+    session = client.post("/nirva/authentication/authenticate", json=login)
+    assert session.status_code == 200, session.text
+    token = {"X-Auth-Token": session.json()["result"]["token"]}
+    services = client.get("/v1/services", headers=headers, params={"ref": nirva.SERVICE})
+    service_id = services.json()["data"][0]["id"]
+    job = nirva.post_job(
+        client, token,
+        {"jobName": "J", "serviceId": service_id, "autocreateDeliveryCommand": False},
+        {f"file_mainMAIN_{i}": nirva.letter(nirva.ADDRESSES[i]) for i in (0, 1)},
+    )  # fmt: skip
+    assert job.status_code == 200, job.text
+    job_id = job.json()["result"]["jobId"]
+    groups = client.get(f"/nirva/jobs/{job_id}/packGroups", headers=token).json()["result"]
+    raw = {"POSTAL_ADDRESS_RECIPIENT": {"@type": "exv.Value", "value": nirva.LYON}}
+    return Victim(
+        # A shipment's id is its pack group's: another group's, so that each id is one name.
+        {"jobId": job_id, "packGroupId": groups[0]["id"], "shipmentId": groups[1]["id"]},
+        [f"/v1/batches/{job_id}", f"/v1/batches/{job_id}/pieces"],
+        {
+            "POST /nirva/packGroups/{packGroupId}/edit": {"rawValues": raw},
+            "POST /nirva/deliveries/commands": {"jobId": job_id},
+            "POST /nirva/authentication/authenticate": {**login, "withProfileDetail": True},
+        },
+        {
+            "GET /nirva/deliveries": lambda ids: {"params": {"jobId": ids["jobId"]}},
+            "POST /nirva/deliveries/CheckOptions": lambda ids: {"params": {"jobId": ids["jobId"]}},
+            "POST /nirva/deliveries/commands": lambda ids: {"json": {"jobId": ids["jobId"]}},
+        },
+    )
+
+
 VICTIMS: dict[str, VictimMaker] = {
     "ekopost": ekopost_victim,
     "mdelivery": mdelivery_victim,
+    "nirva": nirva_victim,
     "posten": posten_victim,
 }
 # Path parameters that name no account's object (the same for every caller).
 # `path`: a dialect's fallback for paths it does not have (Ekopost's router.unknown_path).
-NOT_IDS = {"kind": "einbox", "path": "no/such/path"}
+NOT_IDS = {"kind": "einbox", "path": "no/such/path", "trackingName": "CERTIF"}

@@ -107,14 +107,20 @@ def logout(request: Request, c: ContainerDep, principal: NirvaPrincipal) -> JSON
 # --- options --------------------------------------------------------------------------
 
 
-@router.api_route("/options/type", methods=["GET", "POST"], summary="Option types")
+@router.get("/options/type", summary="Option types")
 def option_types(c: ContainerDep, principal: NirvaPrincipal) -> JSONResponse:
     """Every option type of the caller's environment (ids differ between sandbox and live)."""
     found = catalog.list_option_types(uow=c.uow(), account_id=principal.account_id)
     return _ok([option_type_out(t) for t in found])
 
 
-@router.api_route("/options", methods=["GET", "POST"], summary="Options by type id")
+@router.post("/options/type", summary="Option types (the seed's example calls it with POST)")
+def option_types_by_post(c: ContainerDep, principal: NirvaPrincipal) -> JSONResponse:
+    """As GET options/type."""
+    return option_types(c, principal)
+
+
+@router.get("/options", summary="Options by type id")
 def options(c: ContainerDep, principal: NirvaPrincipal) -> JSONResponse:
     """Every option of the caller's environment, keyed by its option type's id."""
     types = {
@@ -125,6 +131,12 @@ def options(c: ContainerDep, principal: NirvaPrincipal) -> JSONResponse:
     for o in catalog.list_options(uow=c.uow(), account_id=principal.account_id):
         grouped[types.get(o.type_code, o.type_code)].append(option_out(o))
     return _ok(dict(grouped))
+
+
+@router.post("/options", summary="Options by type id (the seed's example calls it with POST)")
+def options_by_post(c: ContainerDep, principal: NirvaPrincipal) -> JSONResponse:
+    """As GET options."""
+    return options(c, principal)
 
 
 # --- jobs -----------------------------------------------------------------------------
