@@ -14,7 +14,13 @@ from typing import Any, BinaryIO
 from postroom.addresses.parse import parse_address
 from postroom.documents.analysis import AnalysisRequest, PieceScan
 from postroom.documents.inspect import inspect_pdf
-from postroom.documents.split import SplitError, SplitKind, SplitRule, check_rule
+from postroom.documents.split import (
+    SplitError,
+    SplitKind,
+    SplitRule,
+    check_rule,
+    check_rule_fits,
+)
 from postroom.domain.catalog import BoxKind, Service
 from postroom.domain.clock import Clock
 from postroom.domain.eligibility import assess
@@ -166,6 +172,13 @@ def _check_file(
         finding = Finding(str(exc.code), Severity.ERROR, exc.message)
         return _Checked(box, f, sha, size, 0, {"findings": [finding.to_dict()]}, True)
     sha, size = blobs.put(f.stream)
+    if main:
+        try:  # a rule that cannot cut this file (pages left over, ranges outside it)
+            check_rule_fits(rule, facts.page_count)
+        except SplitError as exc:
+            finding = Finding(exc.code, Severity.ERROR, exc.message)
+            report = {"findings": [finding.to_dict()]}
+            return _Checked(box, f, sha, size, facts.page_count, report, True)
     request = AnalysisRequest(
         path=str(blobs.path(sha)),
         profile_name=profile.name,

@@ -219,16 +219,23 @@ def add_account_service(
     code: str,
     name: str,
     configured: Sequence[tuple[str, str, int]] = (),
+    main_split: Mapping[str, Any] | None = None,
 ) -> Service:
     """A service of the account's own, copied from `like` (a service of its environment),
     with configured files every piece gets (a background page, terms): (box id, blob
-    sha256, page count) each, named by senders with the box's `file_id`."""
+    sha256, page count) each, named by senders with the box's `file_id`. `main_split` (a
+    SplitRule's dict) is how its MAIN box cuts files into pieces (default: where the
+    window's address changes)."""
     with uow:
         account = _account(uow, account_id)
         base = find_service(uow, account, like)
         if uow.catalog.service_by_code(base.environment, code, account.id) is not None:
             raise InvalidInput(f"the account already has a service {code!r}")
         boxes = [dict(b) for b in base.boxes if b.get("kind") != "configured"]
+        if main_split is not None:
+            for box in boxes:
+                if box.get("kind") == "main":
+                    box["split"] = dict(main_split)
         for box_id, sha256, pages in configured:
             boxes.append(
                 {"id": box_id, "kind": "configured", "name": "Configured file",
