@@ -4,6 +4,7 @@ a file that cannot be split (PROCESSING_ERROR)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -166,3 +167,51 @@ def test_unknown_service_and_missing_parameters(client: TestClient, tenant: Tena
     )
     assert_error(missing, 400, "INVALID_PARAMETERS")
     _ = SERVICE
+
+
+def test_parameters_as_a_json_file_part_and_an_annex_box(
+    client: TestClient, tenant: Tenant
+) -> None:
+    headers, service = _login(client, tenant)
+    parameters = {"jobName": "Annexes", "serviceId": service["id"]}
+    letters = print_file((ADDRESSES[0], 1), (ADDRESSES[1], 1))
+    response = client.post(
+        "/nirva/jobs",
+        files=[
+            ("parameters", ("parameters.json", json.dumps(parameters), "application/json")),
+            ("file_mainMAIN_0", ("a.pdf", letters, "application/pdf")),
+            ("file_mainANNEX_0", ("leaflet.pdf", blank_letter(1), "application/pdf")),
+        ],
+        headers=headers,
+    )  # fmt: skip
+    assert response.status_code == 200, response.text
+    job = response.json()["result"]
+    # The annex is not a pack group of its own: it goes with each of the main file's.
+    assert job["packGroupCountPerStates"] == {"ELIGIBLE": 2}
+    groups = client.get(f"/nirva/jobs/{job['jobId']}/packGroups", headers=headers).json()["result"]
+    assert [g["boxName"] for g in groups] == ["MAIN", "MAIN"]
+
+
+def test_an_unexpected_part_is_refused_with_nothing_stored(
+    client: TestClient, tenant: Tenant
+) -> None:
+    headers, service = _login(client, tenant)
+    response = post_job(
+        client,
+        headers,
+        {"jobName": "J", "serviceId": service["id"]},
+        {"file_main_MAIN": letter(ADDRESSES[0])},
+    )
+    assert "file_main<BoxID>_<n>" in assert_error(response, 400, "INVALID_PARAMETERS")["message"]
+    bad_json = client.post("/nirva/jobs", data={"parameters": "{not json"}, headers=headers)
+    assert_error(bad_json, 400, "INVALID_PARAMETERS")
+
+
+def test_a_token_after_logout_cannot_create_a_job(client: TestClient, tenant: Tenant) -> None:
+    headers, service = _login(client, tenant)
+    assert client.post("/nirva/authentication/logout", headers=headers).status_code == 200
+    response = post_job(
+        client, headers, {"jobName": "J", "serviceId": service["id"]},
+        {"file_mainMAIN_0": letter(ADDRESSES[0])},
+    )  # fmt: skip
+    assert_error(response, 401, "AUTHENTICATION_FAILED")
