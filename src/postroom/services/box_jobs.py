@@ -35,6 +35,12 @@ from postroom.domain.model import (
     PieceOptions,
     Recipient,
 )
+from postroom.domain.placement import (
+    WINDOW_CODES,
+    WINDOW_HAS_NO_TEXT,
+    address_does_not_fit,
+    resolve_placement,
+)
 from postroom.domain.pricing import PriceTable
 from postroom.domain.schedule import output_date_for_moment
 from postroom.domain.states import BatchState, DocumentState, PieceState
@@ -43,6 +49,7 @@ from postroom.services import order
 from postroom.services.catalog import configured_file_id, find_service
 from postroom.services.intake import Analyser, resolve_layout, resolve_profile, run_analysis
 from postroom.services.letters import Limits
+from postroom.services.pipeline import placement_findings
 from postroom.services.ports import BlobStore, UnitOfWork
 
 # A main box without a rule of its own starts a new piece where the window's address
@@ -184,7 +191,10 @@ def _check_file(
         profile_name=profile.name,
         layout_code=layout.code,
         rule=rule.to_dict() if main else None,
-        read_window=main and read_window,
+        # A given address (mail merge) is judged against the window: blank, it is printed
+        # there; holding the same address, it is taken as printed (domain/placement.py).
+        read_window=main,
+        inspect_window=main and not read_window,
         default_country=profile.default_country,
         page_count=facts.page_count,
         max_pages=limits.max_pages,
@@ -198,12 +208,6 @@ def _check_file(
         box, f, sha, size, facts.page_count, analysis.report, rejected, scans,
         analysed.print_sha256,
     )  # fmt: skip
-
-
-def placement_for(service: Service) -> AddressPlacement:
-    """Where a given address is printed: on the service's address page when it has one,
-    otherwise into the envelope window (never a sender's option)."""
-    return AddressPlacement.ADDRESS_PAGE if service.address_page else AddressPlacement.WINDOW
 
 
 def submit_job(
@@ -320,14 +324,25 @@ def _piece(
     now: datetime,
     dialect_fields: dict[str, Any],
 ) -> MailPiece:
+    options = PieceOptions()
     if given is not None:
-        recipient, address_findings = given
-        options = PieceOptions(address_placement=placement_for(service))
+        recipient, parse_findings = given
         source = "given"
+        if recipient is None:
+            findings = [f for f in scan.findings if f.code not in WINDOW_CODES]
+            findings += parse_findings
+        else:
+            placement = resolve_placement(
+                None,
+                recipient_given=True,
+                address_page_only=service.address_page or not layout.window,
+                window_blank=scan.window_blank,
+            )
+            options = PieceOptions(address_placement=placement)
+            findings = _given_findings(placement, scan, recipient, service, layout)
     else:
         recipient = scan.address.recipient if scan.address else None
-        address_findings = scan.address.findings if scan.address else ()
-        options = PieceOptions()
+        findings = [*scan.findings, *(scan.address.findings if scan.address else ())]
         source = "window"
     assert document.batch_id is not None
     piece = MailPiece(
@@ -346,8 +361,29 @@ def _piece(
         annexes=[a.id for a in annexes],
         dialect_fields=dialect_fields,
     )
-    _assess(piece, service, layout, (*scan.findings, *address_findings), annexes)
+    _assess(piece, service, layout, findings, annexes)
     return piece
+
+
+def _given_findings(
+    placement: AddressPlacement,
+    scan: PieceScan | None,
+    recipient: Recipient,
+    service: Service,
+    layout: EnvelopeLayout,
+) -> list[Finding]:
+    """What stops a given address with this placement: the window not blank to print into
+    or showing another address (the core's letter check), an address that does not fit."""
+    # Imported here: reportlab measures lines there, and most callers never need it.
+    from postroom.documents.address_page import address_lines, fit_problem
+
+    home = resolve_profile(service.profile).default_country
+    found = placement_findings(placement, scan, recipient, home) if scan is not None else []
+    if placement is not AddressPlacement.AS_PRINTED:
+        problem = fit_problem(layout, address_lines(recipient.to_dict(), home_country=home))
+        if problem is not None:
+            found.append(address_does_not_fit(problem))
+    return found
 
 
 def _assess(
@@ -388,6 +424,21 @@ def job_pieces(
         return batch, pieces, list(uow.pieces.documents_of_batch(batch_id))
 
 
+def _corrected_placement(
+    piece: MailPiece, service: Service, layout: EnvelopeLayout
+) -> AddressPlacement:
+    """Where a corrected address prints: the service's address page; else the window when
+    it was seen blank (nothing read there, or Postroom already printed into it); else an
+    address page of its own, as Postroom never prints over a document's content."""
+    if service.address_page or not layout.window:
+        return AddressPlacement.ADDRESS_PAGE
+    codes = {str(f.get("code", "")) for f in piece.findings}
+    blank = piece.options.address_placement is AddressPlacement.WINDOW or (
+        piece.address_source == "window" and WINDOW_HAS_NO_TEXT in codes
+    )
+    return AddressPlacement.WINDOW if blank else AddressPlacement.ADDRESS_PAGE
+
+
 def correct_address(
     *, uow: UnitOfWork, clock: Clock, account_id: str, piece_id: str, address_lines: Sequence[str]
 ) -> MailPiece:
@@ -414,10 +465,16 @@ def correct_address(
             if not str(f.get("code", "")).startswith(ADDRESS_FINDING_PREFIXES)
         ]
         annexes = [d for d in (uow.pieces.document_by_id(a) for a in piece.annexes) if d]
+        layout = resolve_layout(service.layout, resolve_profile(service.profile))
+        placement = _corrected_placement(piece, service, layout)
+        if recipient is not None:
+            address_findings = (
+                *address_findings,
+                *_given_findings(placement, None, recipient, service, layout),
+            )
         piece.recipient = recipient
         piece.address_source = "given"
-        piece.options = replace(piece.options, address_placement=placement_for(service))
-        layout = resolve_layout(service.layout, resolve_profile(service.profile))
+        piece.options = replace(piece.options, address_placement=placement)
         _assess(piece, service, layout, (*kept, *address_findings), annexes)
         piece.updated_at = clock.now()
         uow.commit()

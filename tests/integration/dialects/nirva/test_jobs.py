@@ -215,3 +215,28 @@ def test_a_token_after_logout_cannot_create_a_job(client: TestClient, tenant: Te
         {"file_mainMAIN_0": letter(ADDRESSES[0])},
     )  # fmt: skip
     assert_error(response, 401, "AUTHENTICATION_FAILED")
+
+
+def test_a_mail_merged_address_is_judged_against_the_window(
+    client: TestClient, tenant: Tenant
+) -> None:
+    """The core's address placement: a blank window gets the given address printed into
+    it, a window showing the same address is taken as printed, another address stops the
+    group (Postroom never prints over a document's content)."""
+    headers, service = _login(client, tenant)
+    parameters = {
+        "jobName": "Merge",
+        "serviceId": service["id"],
+        "packRequirements": {"POSTAL_ADDRESS_RECIPIENT": {"@type": "exv.Value", "value": LYON}},
+    }
+    files = {
+        "file_mainMAIN_0": blank_letter(),
+        "file_mainMAIN_1": letter(ADDRESSES[0]),  # the same address, printed
+        "file_mainMAIN_2": letter(ADDRESSES[1]),  # another one
+    }
+    job = post_job(client, headers, parameters, files).json()["result"]
+    assert job["packGroupCountPerStates"] == {"ELIGIBLE": 2, "NOT_ELIGIBLE": 1}
+    groups = client.get(f"/nirva/jobs/{job['jobId']}/packGroups", headers=headers).json()["result"]
+    assert [g["status"] for g in groups] == ["ELIGIBLE", "ELIGIBLE", "NOT_ELIGIBLE"]
+    reasons = [r["coreCode"] for r in groups[2]["eligibility"]["reasons"]]
+    assert "window_address_mismatch" in reasons
