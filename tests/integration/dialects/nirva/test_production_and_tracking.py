@@ -24,6 +24,7 @@ from reportlab.pdfgen import canvas
 from postroom.api.app import create_app
 from postroom.bootstrap import Container
 from postroom.config import Settings
+from postroom.domain.geometry import layout_for
 from postroom.services import accounts, catalog
 from tests.conftest import (
     TEST_CREDIT_MINOR,
@@ -35,13 +36,16 @@ from tests.conftest import (
 )
 from tests.integration.dialects.nirva.helpers import (
     ADDRESSES,
+    LYON,
     authenticate,
+    blank_letter,
     letter,
     option_ids,
     post_job,
     service_of,
 )
 from tests.support.lots import handed_over_manifests
+from tests.support.pdfs import text_in_zone
 
 # Monday 2 March 2026, 10:00 in Paris; the Nirva services' cut-off is 17:00 there.
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -161,7 +165,21 @@ def test_lots_delivery_states_shipments_and_proofs(
         client, headers, with_background, {"file_mainMAIN_0": letter(ADDRESSES[2])},
         **{"serviceFile__file_BACKGROUND_0": configured["serviceFileId"]},
     )  # fmt: skip
-    for job in (address_page, background):
+    # A group with nothing in its window, fixed by an edit: its address goes into the window.
+    fixed_job = post_job(
+        client, headers, {"jobName": "Fix", "serviceId": plain["id"]},
+        {"file_mainMAIN_0": blank_letter()},
+    ).json()["result"]  # fmt: skip
+    assert fixed_job["packGroupCountPerStates"] == {"NOT_ELIGIBLE": 1}
+    [group] = client.get(f"/nirva/jobs/{fixed_job['jobId']}/packGroups", headers=headers).json()[
+        "result"
+    ]
+    raw = {"POSTAL_ADDRESS_RECIPIENT": {"@type": "exv.Value", "value": LYON}}
+    edited = client.post(
+        f"/nirva/packGroups/{group['id']}/edit", json={"rawValues": raw}, headers=headers
+    )
+    assert edited.json()["result"]["status"] == "ELIGIBLE", edited.text
+    for job in (address_page, background, fixed_job):
         made = client.post(
             "/nirva/deliveries/commands", json={"jobId": job["jobId"]}, headers=headers
         )
@@ -175,14 +193,14 @@ def test_lots_delivery_states_shipments_and_proofs(
 
     assert delivery(duplex)["status"] == "READY"
     clock.advance(AFTER_CUT_OFF - clock.now())
-    jobs = (duplex, address_page, background)
+    jobs = (duplex, address_page, background, fixed_job)
     wait_for(lambda: all(delivery(j)["status"] == "OUTPUTTED" for j in jobs), timeout=120)
 
     # The lots as the service and the command said.
     output = container.settings.output_dir
     pieces = {
         name: delivery(j)["packGroupIds"][0]
-        for name, j in zip(("duplex", "page", "bg"), jobs, strict=True)
+        for name, j in zip(("duplex", "page", "bg", "fixed"), jobs, strict=True)
     }
     _, duplexed = _manifest_of(output, pieces["duplex"])
     assert duplexed["options"]["plex"] == "duplex" and duplexed["sheets"] == 2
@@ -194,6 +212,13 @@ def test_lots_delivery_states_shipments_and_proofs(
     last = bg_piece["pages"]["last"]
     assert BACKGROUND_TEXT in _page_text(folder, last)
     assert own.id == with_background["id"]
+    folder, fixed_piece = _manifest_of(output, pieces["fixed"])
+    window = text_in_zone(
+        folder / "print.pdf",
+        layout_for("din5008_b").address_zone,
+        fixed_piece["pages"]["first"] - 1,
+    )
+    assert window == LYON.splitlines()
 
     # One shipment per pack group at once, with no tracking metadata yet.
     outputted = delivery(duplex)
