@@ -13,6 +13,7 @@ from postroom.api.errors import install_error_handlers
 from postroom.api.middleware import BodySizeLimit
 from postroom.api.routes import (
     account,
+    address_lists,
     batches,
     catalog,
     documents,
@@ -82,6 +83,7 @@ def create_app(container: Container, *, run_worker: bool = True) -> FastAPI:
         orders,
         shops,
         sms,
+        address_lists,
     ):
         v1.include_router(module.router)
     app.include_router(v1)

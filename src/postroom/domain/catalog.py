@@ -47,6 +47,8 @@ class Service:
     default_options: dict[str, str] = field(default_factory=dict)  # option type -> option
     output: dict[str, Any] = field(default_factory=dict)  # channel's output-file configuration
     account_id: str | None = None  # None: offered to every account of the environment
+    min_quantity: int = 1  # fewest pieces one order (a mail merge) of it may hold
+    max_quantity: int | None = None  # most; None: no limit
     id: str = field(default_factory=new_id)
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO, Protocol
 
 from postroom.channels.base import Channel, Takes
+from postroom.domain.address_lists import AddressList, ListedAddress, RowStatus
 from postroom.domain.audit import AuditEntry, AuditRecord
 from postroom.domain.catalog import Charge, Environment, Option, OptionType, Service
 from postroom.domain.lots import LotCandidate
@@ -410,6 +411,35 @@ class DashboardQueries(Protocol):
     ) -> list[Change]: ...
 
 
+class AddressLists(Protocol):
+    """Address lists and their checked rows (storage/address_lists.py)."""
+
+    def add(self, address_list: AddressList) -> None: ...
+    def save_counts(self, address_list: AddressList) -> None: ...
+    def add_entries(self, list_id: str, entries: Sequence[ListedAddress]) -> None: ...
+    def get(self, account_id: str, list_id: str) -> AddressList | None: ...
+    def of_account(
+        self, account_id: str, *, before: tuple[datetime, str] | None, limit: int
+    ) -> list[AddressList]: ...
+    def entries(
+        self,
+        list_id: str,
+        *,
+        statuses: Sequence[RowStatus] | None = None,
+        after: int = 0,
+        limit: int = 1000,
+    ) -> list[ListedAddress]: ...
+    def usable_entries(self, list_id: str, chunk: int = 1000) -> Iterator[ListedAddress]: ...
+    def remove(self, account_id: str, list_id: str) -> bool: ...
+
+
+class DialectKeys(Protocol):
+    """A dialect's integer keys of core objects (Click2Mail's ids)."""
+
+    def key_of(self, dialect: str, kind: str, account_id: str, core_id: str) -> int: ...
+    def core_id(self, dialect: str, kind: str, account_id: str, number: int) -> str | None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository; leaving without commit() rolls back."""
 
@@ -448,6 +478,9 @@ class UnitOfWork(Protocol):
     @property
     def sms(self) -> SmsMessages: ...
     def dashboard(self) -> DashboardQueries: ...
+    def address_lists(self) -> AddressLists: ...
+    @property
+    def dialect_keys(self) -> DialectKeys: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

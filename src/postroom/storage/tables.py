@@ -206,6 +206,9 @@ services = Table(
     Column("default_options", JSON, nullable=False),
     Column("output", JSON, nullable=False),
     Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=True),
+    # Pieces one order of the service may hold (migration 0018): fewer or more are refused.
+    Column("min_quantity", Integer, nullable=False, default=1, server_default="1"),
+    Column("max_quantity", Integer, nullable=True),
     Index("ix_services_environment_code", "environment", "code"),
 )
 
@@ -665,4 +668,50 @@ sms_recipients = Table(
     Column("state_changed_at", UTCDateTime, nullable=False),
     Column("reason", String(500), nullable=True),
     Index("ix_sms_recipients_state", "sms_id", "state", "position"),
+
+# Address lists for mail merge (migration 0018): the list, and one entry per row with what
+# checking it found (domain/address_lists.py).
+address_lists = Table(
+    "address_lists",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("mapping", String(50), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("row_count", Integer, nullable=False),
+    Column("valid_count", Integer, nullable=False),
+    Column("corrected_count", Integer, nullable=False),
+    Column("invalid_count", Integer, nullable=False),
+    Index("ix_address_lists_account_created", "account_id", "created_at", "id"),
+)
+
+address_list_entries = Table(
+    "address_list_entries",
+    metadata,
+    Column(
+        "list_id",
+        ID,
+        ForeignKey("address_lists.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("row", Integer, primary_key=True),
+    Column("status", String(10), nullable=False),
+    Column("given", JSON, nullable=False),
+    Column("recipient", JSON, nullable=True),
+    Column("problems", JSON, nullable=False),
+    Index("ix_address_list_entries_status", "list_id", "status", "row"),
+)
+
+# A dialect's own integer key for a core object (Click2Mail's <id>13331417</id>): one
+# sequence for every dialect and kind, looked up with the account so no key crosses one.
+dialect_keys = Table(
+    "dialect_keys",
+    metadata,
+    Column("number", AUTO_ID, primary_key=True, autoincrement=True),
+    Column("dialect", String(32), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("core_id", ID, nullable=False),
+    UniqueConstraint("dialect", "kind", "core_id", name="uq_dialect_keys_core_id"),
 )

@@ -16,6 +16,7 @@ from postroom.domain.errors import RetryableError
 from postroom.domain.model import MailPiece
 from postroom.domain.states import BatchState, PieceState
 from postroom.domain.tracking import NotedChange, Shipment, shipment_change
+from postroom.storage.address_lists import AddressListRepository, DialectKeyRepository
 from postroom.storage.counters import CounterRepository
 from postroom.storage.dashboard import DashboardQueries
 from postroom.storage.feeds import FeedRepository
@@ -77,6 +78,8 @@ class SqlUnitOfWork:
         self.orders = OrderRepository(self.session)
         self.sms = SmsRepository(self.session)
         self.dashboard = DashboardQueries(self.session)
+        self.address_lists = AddressListRepository(self.session)
+        self.dialect_keys = DialectKeyRepository(self.session)
         self._moved_batches: set[str] = set()
         event.listen(self.session, "before_flush", self._notice_state_changes)
         return self

@@ -19,7 +19,7 @@ from postroom.domain.states import LotState
 from postroom.domain.tracking import Proof, ProofKind
 from postroom.services import accounts, webhooks
 from postroom.storage import tables
-from tests.conftest import Tenant
+from tests.conftest import RECIPIENT, Tenant
 from tests.integration.api.helpers import send_letter
 from tests.integration.dialects.mdelivery.helpers import create_order, register_service
 from tests.support.pdfs import make_pdf
@@ -41,6 +41,7 @@ PARAM_OBJECTS = {
     "event_batch_id": "event_batch_id",
     "order_id": "order_id",
     "sms_id": "sms_id",
+    "list_id": "address_list_id",
 }
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 
@@ -62,6 +63,7 @@ class VictimObjects:
     event_batch_id: str = ""
     order_id: str = ""
     sms_id: str = ""
+    address_list_id: str = ""
 
 
 def fill(path: str, objects: VictimObjects) -> str:
@@ -151,7 +153,19 @@ def victim_fixture(idle_client: TestClient, container: Container, tenant: Tenant
         event_batch_id=queued.json()["id"],
         order_id=create_order(idle_client, tenant, reference="o-isolation")["id"],
         sms_id=sms.json()["id"],
+        address_list_id=make_address_list(idle_client, tenant),
     )
+
+
+def make_address_list(client: TestClient, tenant: Tenant) -> str:
+    """An address list of A's, of one address."""
+    made = client.post(
+        "/v1/address-lists",
+        headers=tenant.headers,
+        json={"name": "A's list", "addresses": [RECIPIENT]},
+    )
+    assert made.status_code == 201, made.text
+    return str(made.json()["id"])
 
 
 def make_endpoint(container: Container, tenant: Tenant) -> str:

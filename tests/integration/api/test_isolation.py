@@ -26,6 +26,7 @@ from tests.integration.api.objects import (
     VictimObjects,
     credential_forms,
     fill,
+    make_address_list,
     make_endpoint,
     victim_fixture,  # noqa: F401  (the victim fixture)
 )
@@ -113,6 +114,7 @@ def test_another_account_gets_not_found_for_every_object_route(
         event_batch_id=str(uuid.uuid4()),
         order_id=str(uuid.uuid4()),
         sms_id=str(uuid.uuid4()),
+        address_list_id=str(uuid.uuid4()),
     )
     tried = 0
     for method, template in v1_routes_with_parameters(container):
@@ -162,6 +164,8 @@ def test_the_owner_reaches_the_object_on_every_route(
             victim = replace(victim, api_key_id=key.id)
         if method == "DELETE" and "{endpoint_id}" in template:
             victim = replace(victim, endpoint_id=make_endpoint(container, tenant))
+        if method == "DELETE" and "{list_id}" in template:
+            victim = replace(victim, address_list_id=make_address_list(idle_client, tenant))
 
 
 def test_lists_show_only_the_callers_own_objects(

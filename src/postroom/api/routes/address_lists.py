@@ -1,0 +1,247 @@
+"""/v1/address-lists: lists of recipients for mail merge, from JSON or a CSV file, each row
+checked for its country with a report (valid, corrected, invalid and why)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from postroom.api.cursors import decode_time_cursor, encode_time_cursor
+from postroom.api.schemas import RecipientOut
+from postroom.domain.address_lists import MAPPINGS, MAX_ROWS, AddressList, ListedAddress, RowStatus
+from postroom.domain.model import Recipient
+from postroom.http.deps import ContainerDep, PrincipalDep
+from postroom.services import address_lists
+
+router = APIRouter(prefix="/address-lists", tags=["address lists"])
+
+INLINE_ROWS = 1000  # rows not valid shown in a create answer; more through /rows
+Cell = Annotated[str, StringConstraints(max_length=200)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Country = Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)]
+
+
+class AddressRowIn(BaseModel):
+    """One address of a list. Nothing is required here: each row is judged by its
+    country's rules and reported, so one bad row does not refuse the list."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name_lines: list[Cell] = Field(default_factory=list, max_length=4)
+    street_lines: list[Cell] = Field(default_factory=list, max_length=4)
+    postal_code: Cell = ""
+    city: Cell = ""
+    region: Cell = ""
+    country: Country = ""
+
+    def to_domain(self) -> Recipient:
+        return Recipient(
+            tuple(self.name_lines),
+            tuple(self.street_lines),
+            self.postal_code,
+            self.city,
+            self.country,
+            self.region,
+        )
+
+
+class AddressListIn(BaseModel):
+    """A new list from structured addresses."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    default_country: Country = Field(
+        default="", description="The country of rows that name none (code or name)"
+    )
+    addresses: list[AddressRowIn] = Field(max_length=MAX_ROWS)
+
+
+class RowOut(BaseModel):
+    """One row of the report."""
+
+    row: int = Field(description="1-based; a CSV file's header row is not counted")
+    status: Literal["valid", "corrected", "invalid"]
+    given: dict[str, str] = Field(description="The row as sent")
+    recipient: RecipientOut | None = Field(description="As kept; null when invalid")
+    problems: dict[str, str] = Field(
+        description="Invalid: field -> why (`_row` for a CSV row with the wrong number of "
+        "cells). Corrected: field -> what changed"
+    )
+
+    @classmethod
+    def of(cls, entry: ListedAddress) -> RowOut:
+        return cls(
+            row=entry.row,
+            status=entry.status.value,
+            given=entry.given,
+            recipient=RecipientOut.of(entry.recipient) if entry.recipient else None,
+            problems=entry.problems,
+        )
+
+
+class AddressListOut(BaseModel):
+    """A list and its report's counts."""
+
+    id: str
+    name: str
+    mapping: str
+    created_at: datetime
+    rows: int
+    valid: int
+    corrected: int
+    invalid: int
+
+    @classmethod
+    def of(cls, found: AddressList) -> AddressListOut:
+        return cls(
+            id=found.id,
+            name=found.name,
+            mapping=found.mapping,
+            created_at=found.created_at,
+            rows=found.row_count,
+            valid=found.valid_count,
+            corrected=found.corrected_count,
+            invalid=found.invalid_count,
+        )
+
+
+class AddressListReport(AddressListOut):
+    """A new list with its rows that are not taken as given (the first INLINE_ROWS)."""
+
+    report: list[RowOut]
+
+
+class AddressListPage(BaseModel):
+    data: list[AddressListOut]
+    next_cursor: str | None
+
+
+class RowPage(BaseModel):
+    data: list[RowOut]
+    next_after: int | None = Field(description="Give it as `after` for the next page")
+
+
+def _report(c: ContainerDep, account_id: str, found: AddressList) -> AddressListReport:
+    _, rows = address_lists.list_rows(
+        uow=c.uow(),
+        account_id=account_id,
+        list_id=found.id,
+        statuses=(RowStatus.CORRECTED, RowStatus.INVALID),
+        limit=INLINE_ROWS,
+    )
+    return AddressListReport(
+        **AddressListOut.of(found).model_dump(), report=[RowOut.of(r) for r in rows]
+    )
+
+
+@router.post("", status_code=201, response_model=AddressListReport, summary="Create a list")
+def create_list(body: AddressListIn, c: ContainerDep, principal: PrincipalDep) -> AddressListReport:
+    """Check every address for its country and keep the list with a report per row."""
+    found = address_lists.create_address_list(
+        uow=c.uow(),
+        clock=c.clock,
+        account_id=principal.account_id,
+        name=body.name,
+        rows=address_lists.recipient_rows(a.to_domain() for a in body.addresses),
+        default_country=body.default_country,
+    )
+    return _report(c, principal.account_id, found)
+
+
+@router.post(
+    "/csv", status_code=201, response_model=AddressListReport, summary="Create a list from CSV"
+)
+def create_list_from_csv(
+    c: ContainerDep,
+    principal: PrincipalDep,
+    file: Annotated[UploadFile, File(description="UTF-8 CSV with a header row")],
+    name: Annotated[str, Form(min_length=1, max_length=200)],
+    mapping: Annotated[
+        str,
+        Form(
+            max_length=50,
+            description="Which columns hold what: "
+            + "; ".join(
+                f"{m.name}: {', '.join(c for c in m.columns if c)}" for m in MAPPINGS.values()
+            ),
+        ),
+    ] = "postroom",
+    default_country: Annotated[str, Form(max_length=60)] = "",
+) -> AddressListReport:
+    """Read the file with its header row through the named column mapping; rows with the
+    wrong number of cells and addresses their country refuses are reported invalid."""
+    found = address_lists.create_address_list(
+        uow=c.uow(),
+        clock=c.clock,
+        account_id=principal.account_id,
+        name=name,
+        rows=address_lists.csv_rows(file.file, mapping),
+        mapping=mapping,
+        default_country=default_country,
+    )
+    return _report(c, principal.account_id, found)
+
+
+@router.get("", response_model=AddressListPage, summary="List address lists")
+def list_lists(
+    c: ContainerDep,
+    principal: PrincipalDep,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> AddressListPage:
+    """The account's lists, newest first."""
+    before = decode_time_cursor(cursor) if cursor else None
+    found = address_lists.list_address_lists(
+        uow=c.uow(), account_id=principal.account_id, before=before, limit=limit + 1
+    )
+    page = found[:limit]
+    more = len(found) > limit
+    return AddressListPage(
+        data=[AddressListOut.of(f) for f in page],
+        next_cursor=encode_time_cursor(page[-1].created_at, page[-1].id) if more else None,
+    )
+
+
+@router.get("/{list_id}", response_model=AddressListOut, summary="Get an address list")
+def get_list(list_id: str, c: ContainerDep, principal: PrincipalDep) -> AddressListOut:
+    """The list's name, mapping and counts."""
+    return AddressListOut.of(
+        address_lists.get_address_list(
+            uow=c.uow(), account_id=principal.account_id, list_id=list_id
+        )
+    )
+
+
+@router.get("/{list_id}/rows", response_model=RowPage, summary="Read a list's rows")
+def list_rows(
+    list_id: str,
+    c: ContainerDep,
+    principal: PrincipalDep,
+    status: Annotated[list[Literal["valid", "corrected", "invalid"]] | None, Query()] = None,
+    after: Annotated[int, Query(ge=0, le=MAX_ROWS)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> RowPage:
+    """The rows after row `after`, in order; only those of `status` when given."""
+    _, rows = address_lists.list_rows(
+        uow=c.uow(),
+        account_id=principal.account_id,
+        list_id=list_id,
+        statuses=[RowStatus(s) for s in status] if status else None,
+        after=after,
+        limit=limit,
+    )
+    return RowPage(
+        data=[RowOut.of(r) for r in rows],
+        next_after=rows[-1].row if len(rows) == limit else None,
+    )
+
+
+@router.delete("/{list_id}", status_code=204, summary="Delete an address list")
+def delete_list(list_id: str, c: ContainerDep, principal: PrincipalDep) -> Response:
+    """Remove the list and its rows; batches made from it keep their pieces."""
+    address_lists.delete_address_list(uow=c.uow(), account_id=principal.account_id, list_id=list_id)
+    return Response(status_code=204)
