@@ -135,6 +135,7 @@ class ErrorCode(StrEnum):
     WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint_disabled"
     WEBHOOK_ENDPOINT_LIMIT = "webhook_endpoint_limit"
     WEBHOOK_URL_FORBIDDEN = "webhook_url_forbidden"
+    WINDOW_ZONE_NOT_BLANK = "window_zone_not_blank"
     WINDOWLESS = "windowless"
 
 

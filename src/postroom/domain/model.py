@@ -373,6 +373,11 @@ class MailPiece:
         without a document yet sorts by its own id)."""
         return (self.document_id or self.id, self.first_page)
 
+    def batch_order_key(self) -> tuple[str, int, str]:
+        """`file_order_key` and the piece's id: a cursor that walks past pieces sharing
+        their pages (a mail merge's pieces all print the same document)."""
+        return (*self.file_order_key(), self.id)
+
     @property
     def own_address_page(self) -> bool:
         """True when the piece asked for an address page whatever its service's setting:

@@ -437,10 +437,10 @@ def close_batch(
 
 def _all_pieces(uow: UnitOfWork, batch_id: str) -> list[MailPiece]:
     pieces: list[MailPiece] = []
-    after: tuple[str, int] | None = None
+    after: tuple[str, int, str] | None = None
     while page := uow.pieces.pieces_of_batch(batch_id, after=after, limit=1000):
         pieces.extend(page)
-        after = page[-1].file_order_key()
+        after = page[-1].batch_order_key()
     return pieces
 
 

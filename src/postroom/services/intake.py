@@ -162,10 +162,10 @@ def cancel_batch(*, uow: UnitOfWork, clock: Clock, account_id: str, batch_id: st
                 detail={"state": batch.state.value},
             )
         pieces: list[MailPiece] = []
-        after: tuple[str, int] | None = None
+        after: tuple[str, int, str] | None = None
         while page := uow.pieces.pieces_of_batch(batch_id, after=after, limit=1000):
             pieces.extend(page)
-            after = page[-1].file_order_key()
+            after = page[-1].batch_order_key()
         final = {PieceState.CANCELLED, PieceState.FAILED}
         started = [p for p in pieces if p.state not in CANCELLABLE_PIECE_STATES | final]
         if started:

@@ -16,6 +16,7 @@ from postroom.domain.eligibility import sheets_needed
 from postroom.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound, PaymentRequired
 from postroom.domain.findings import Finding, Severity
 from postroom.domain.geometry import LAYOUTS
+from postroom.domain.mail_merge import check_quantity
 from postroom.domain.model import Account, Batch, MailPiece, Postage
 from postroom.domain.pricing import PiecePrice, PriceTable, price_piece
 from postroom.domain.schedule import (
@@ -216,10 +217,10 @@ def _compatible(batch: Batch, service: Service) -> None:
 
 def _batch_pieces(uow: UnitOfWork, batch_id: str) -> list[MailPiece]:
     pieces: list[MailPiece] = []
-    after: tuple[str, int] | None = None
+    after: tuple[str, int, str] | None = None
     while page := uow.pieces.pieces_of_batch(batch_id, after=after, limit=PAGE):
         pieces.extend(page)
-        after = page[-1].file_order_key()
+        after = page[-1].batch_order_key()
     return pieces
 
 
@@ -303,6 +304,13 @@ def close_batch(
                 code=ErrorCode.NO_ELIGIBLE_PIECE,
                 detail={"not_eligible": len(left) + len(left_email)},
             )
+        # A service's quantity limits hold for what is ordered, before anything is priced.
+        check_quantity(
+            len(eligible) + len(by_email),
+            minimum=service.min_quantity,
+            maximum=service.max_quantity,
+            service=service.code,
+        )
         priced = {
             p.id: price_for(prices, service, chosen_for.get(p.id, chosen), p) for p in eligible
         }

@@ -185,19 +185,25 @@ class PieceRepository:
         return self.session.scalars(stmt).all()
 
     def pieces_of_batch(
-        self, batch_id: str, *, after: tuple[str, int] | None, limit: int
+        self,
+        batch_id: str,
+        *,
+        after: tuple[str, int] | tuple[str, int, str] | None,
+        limit: int,
     ) -> Sequence[MailPiece]:
-        """The batch's pieces in file order, after a (document id, first page) cursor; a
-        piece with no document yet sorts by its own id (see `file_order_key`)."""
+        """The batch's pieces in file order, after a (document id, first page) cursor, or a
+        (document id, first page, piece id) one where pieces share their pages (a mail
+        merge: see `batch_order_key`); a piece with no document yet sorts by its own id."""
         t = tables.mail_pieces
         key = func.coalesce(t.c.document_id, t.c.id)
         stmt = select(MailPiece).where(t.c.batch_id == batch_id)
         if after is not None:
-            document_id, first_page = after
-            stmt = stmt.where(
-                or_(key > document_id, and_(key == document_id, t.c.first_page > first_page))
-            )
-        stmt = stmt.order_by(key, t.c.first_page).limit(limit)
+            document_id, first_page = after[0], after[1]
+            later = t.c.first_page > first_page
+            if len(after) == 3:
+                later = or_(later, and_(t.c.first_page == first_page, t.c.id > after[2]))
+            stmt = stmt.where(or_(key > document_id, and_(key == document_id, later)))
+        stmt = stmt.order_by(key, t.c.first_page, t.c.id).limit(limit)
         return self.session.scalars(stmt).all()
 
     def piece_by_client_reference(self, account_id: str, reference: str) -> MailPiece | None:

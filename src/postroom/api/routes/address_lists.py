@@ -10,11 +10,12 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from postroom.api.cursors import decode_time_cursor, encode_time_cursor
-from postroom.api.schemas import RecipientOut
+from postroom.api.schemas import OptionsIn, RecipientOut
 from postroom.domain.address_lists import MAPPINGS, MAX_ROWS, AddressList, ListedAddress, RowStatus
+from postroom.domain.errors import ErrorCode, InvalidInput
 from postroom.domain.model import Recipient
 from postroom.http.deps import ContainerDep, PrincipalDep
-from postroom.services import address_lists
+from postroom.services import address_lists, mail_merge
 
 router = APIRouter(prefix="/address-lists", tags=["address lists"])
 
@@ -245,3 +246,65 @@ def delete_list(list_id: str, c: ContainerDep, principal: PrincipalDep) -> Respo
     """Remove the list and its rows; batches made from it keep their pieces."""
     address_lists.delete_address_list(uow=c.uow(), account_id=principal.account_id, list_id=list_id)
     return Response(status_code=204)
+
+
+class MergeIn(BaseModel):
+    """One document merged with this list."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    document_id: Annotated[str, StringConstraints(max_length=36)]
+    service: Annotated[str, StringConstraints(max_length=100)] = Field(
+        default="letter_standard", description="Service id or code"
+    )
+    name: Annotated[str, StringConstraints(max_length=200)] = ""
+    options: OptionsIn = Field(default_factory=OptionsIn)
+
+
+class MergeOut(BaseModel):
+    """The batch the merge opened: close it (POST /v1/batches/{id}/close) to order it."""
+
+    batch_id: str
+    service: str
+    address_placement: str
+    pieces: int = Field(description="One per valid or corrected row")
+    eligible: int
+    left_out: int = Field(description="Invalid rows: no piece")
+
+
+@router.post(
+    "/{list_id}/batches",
+    status_code=201,
+    response_model=MergeOut,
+    summary="Merge a document with the list",
+)
+def merge(
+    list_id: str, c: ContainerDep, principal: PrincipalDep, body: MergeIn | None = None
+) -> MergeOut:
+    """Open a batch of one piece per usable row, each printing the whole document (stored
+    once), the recipient in the window or on an address page (`options.address_placement`;
+    left out: the window when the document leaves it blank). The service's quantity limits
+    are checked here and again at the close, before anything is charged."""
+    address_lists.get_address_list(uow=c.uow(), account_id=principal.account_id, list_id=list_id)
+    if body is None:
+        raise InvalidInput("send the document_id to merge", code=ErrorCode.VALIDATION_ERROR)
+    merged = mail_merge.merge_batch(
+        uow=c.uow(),
+        blobs=c.blobs,
+        clock=c.clock,
+        analyse=c.analyse,
+        account_id=principal.account_id,
+        document_id=body.document_id,
+        list_id=list_id,
+        service_ref=body.service,
+        options=body.options.to_domain(),
+        name=body.name,
+    )
+    return MergeOut(
+        batch_id=merged.batch.id,
+        service=merged.service.code,
+        address_placement=merged.placement.value,
+        pieces=merged.pieces,
+        eligible=merged.eligible,
+        left_out=merged.left_out,
+    )

@@ -1,0 +1,201 @@
+"""Mail merge: one document x one address list makes a batch of one piece per usable row,
+every piece printing the same stored document (its pages are never copied), its recipient
+placed as the merge says; invalid rows are left out and counted."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from postroom.documents.address_page import address_lines, fit_problem
+from postroom.documents.analysis import AnalysisRequest
+from postroom.domain.catalog import Service
+from postroom.domain.clock import Clock
+from postroom.domain.eligibility import assess
+from postroom.domain.errors import ErrorCode, InvalidDocument, InvalidInput, NotFound
+from postroom.domain.findings import Severity, has_errors
+from postroom.domain.mail_merge import check_quantity, merge_placement
+from postroom.domain.model import AddressPlacement, Batch, Document, MailPiece, PieceOptions
+from postroom.domain.placement import WINDOW_CODES, address_does_not_fit, window_not_blank
+from postroom.domain.states import DocumentState, PieceState
+from postroom.services.catalog import find_service
+from postroom.services.intake import Analyser, resolve_layout, resolve_profile, run_analysis
+from postroom.services.pipeline import return_line_of
+from postroom.services.ports import BlobStore, UnitOfWork
+
+CHUNK = 1000  # pieces written together
+
+
+@dataclass(frozen=True)
+class MergedBatch:
+    """The batch a merge opened, and what became of the list's rows."""
+
+    batch: Batch
+    service: Service
+    placement: AddressPlacement
+    pieces: int  # one per valid or corrected row
+    eligible: int  # of those, the ones that can be produced
+    left_out: int  # invalid rows: no piece
+
+
+def _sources(
+    uow: UnitOfWork, account_id: str, document_id: str, list_id: str, service_ref: str
+) -> tuple[Document, int, int, Service, str]:
+    """The document, the list's usable and invalid counts, the service, the return line."""
+    account = uow.accounts.get(account_id)
+    if account is None:
+        raise NotFound(f"no account {account_id}")
+    document = uow.pieces.document(account_id, document_id)
+    if document is None:
+        raise NotFound(f"no document {document_id}")
+    address_list = uow.address_lists.get(account_id, list_id)
+    if address_list is None:
+        raise NotFound(f"no address list {list_id}")
+    service = find_service(uow, account, service_ref)
+    return (
+        document,
+        address_list.usable_count,
+        address_list.invalid_count,
+        service,
+        account.return_address,
+    )
+
+
+def merge_batch(
+    *,
+    uow: UnitOfWork,
+    blobs: BlobStore,
+    clock: Clock,
+    analyse: Analyser,
+    account_id: str,
+    document_id: str,
+    list_id: str,
+    service_ref: str,
+    options: PieceOptions,
+    name: str = "",
+    dialect_fields: Mapping[str, Any] | None = None,
+) -> MergedBatch:
+    """Open a batch of one closed piece per usable row of the list, each printing the whole
+    document, checked once (preflight and window, in the sandbox) for the service's profile
+    and envelope. The service's quantity limits are checked against the usable rows before
+    anything is stored; the batch is closed (priced, charged) by order.close_batch.
+
+    Refusals, nothing stored: NotFound (document, list, service), InvalidDocument
+    document_rejected, InvalidInput address_list_empty, quantity_too_low / _high,
+    option_not_available (as_printed), InvalidDocument window_zone_not_blank (window chosen,
+    the document's window holds something)."""
+    with uow:
+        document, usable, invalid, service, return_address = _sources(
+            uow, account_id, document_id, list_id, service_ref
+        )
+    if document.state is DocumentState.REJECTED:
+        raise InvalidDocument(
+            "the document was refused by preflight", code=ErrorCode.DOCUMENT_REJECTED
+        )
+    if usable == 0:
+        raise InvalidInput(
+            f"the address list has no valid address ({invalid} invalid)",
+            code=ErrorCode.ADDRESS_LIST_EMPTY,
+            detail={"invalid": invalid},
+        )
+    check_quantity(
+        usable, minimum=service.min_quantity, maximum=service.max_quantity, service=service.code
+    )
+    profile = resolve_profile(service.profile)
+    layout = resolve_layout(service.layout, profile)
+    page_only = service.address_page or not layout.window
+    looks = not page_only and options.address_placement is not AddressPlacement.ADDRESS_PAGE
+    request = AnalysisRequest(
+        path=str(blobs.path(document.blob_sha256)),
+        profile_name=profile.name,
+        layout_code=layout.code,
+        read_window=looks,
+        inspect_window=looks,
+        inspect_return_line=looks and bool(return_address),
+        page_count=document.page_count,
+    )
+    # The analysis may take seconds: it runs with no transaction open.
+    analysis = run_analysis(analyse, blobs, request).analysis
+    if analysis.rejected or not analysis.pieces:
+        raise InvalidDocument(_rejection(analysis.report), code=ErrorCode.DOCUMENT_REJECTED)
+    scan = analysis.pieces[0]
+    placement = merge_placement(
+        options.address_placement, address_page_only=page_only, window_blank=scan.window_blank
+    )
+    if placement is AddressPlacement.WINDOW and not scan.window_blank:
+        raise InvalidDocument(
+            window_not_blank(scan.window_lines).message, code=ErrorCode.WINDOW_ZONE_NOT_BLANK
+        )
+    common = [f for f in scan.findings if f.code not in WINDOW_CODES]
+    piece_options = replace(options, address_placement=placement)
+    return_line = return_line_of(placement, scan, return_address)
+    with uow:
+        now = clock.now()
+        if uow.address_lists.get(account_id, list_id) is None:  # deleted meanwhile
+            raise NotFound(f"no address list {list_id}")
+        batch = Batch(
+            account_id=account_id,
+            name=name or f"mail merge of {document.filename}",
+            created_at=now,
+            profile=profile.name,
+            layout=layout.code,
+            service_id=service.id,
+        )
+        uow.pieces.add(batch)
+        made = eligible = 0
+        chunk: list[MailPiece] = []
+        for entry in uow.address_lists.usable_entries(list_id):
+            recipient = entry.recipient
+            assert recipient is not None, "usable rows have their recipient"
+            found = list(common)
+            lines = address_lines(recipient.to_dict(), home_country=profile.default_country)
+            problem = fit_problem(layout, lines)
+            if problem is not None:
+                found.append(address_does_not_fit(problem))
+            reasons = assess(
+                page_count=document.page_count,
+                plex=options.plex,
+                layout=layout,
+                countries=profile.countries,
+                recipient=recipient,
+                findings=found,
+                address_page=placement is AddressPlacement.ADDRESS_PAGE,
+            )
+            ok = not has_errors(list(reasons))
+            chunk.append(
+                MailPiece(
+                    account_id=account_id,
+                    document_id=document.id,
+                    recipient=recipient,
+                    options=piece_options,
+                    page_count=document.page_count,
+                    created_at=now,
+                    updated_at=now,
+                    state=PieceState.CLOSED,
+                    batch_id=batch.id,
+                    address_source="given",
+                    eligible=ok,
+                    findings=[f.to_dict() for f in reasons],
+                    service_id=service.id,
+                    return_line=return_line,
+                    dialect_fields=dict(dialect_fields or {}),
+                )
+            )
+            made += 1
+            eligible += ok
+            if len(chunk) == CHUNK:
+                uow.pieces.add_all(chunk)
+                chunk = []
+        uow.pieces.add_all(chunk)
+        uow.commit()
+    return MergedBatch(batch, service, placement, made, eligible, invalid)
+
+
+def _rejection(report: Mapping[str, Any]) -> str:
+    errors = [
+        str(f.get("message", f.get("code", "")))
+        for f in report.get("findings", [])
+        if f.get("severity") == Severity.ERROR.value
+    ]
+    return "preflight refused the document: " + ("; ".join(errors) or "no pages")
