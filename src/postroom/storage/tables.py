@@ -668,6 +668,8 @@ sms_recipients = Table(
     Column("state_changed_at", UTCDateTime, nullable=False),
     Column("reason", String(500), nullable=True),
     Index("ix_sms_recipients_state", "sms_id", "state", "position"),
+)
+
 
 # Address lists for mail merge (migration 0018): the list, and one entry per row with what
 # checking it found (domain/address_lists.py).
