@@ -31,7 +31,8 @@ from postroom.domain.tracking import EventCatalog
 from postroom.services import accounts
 from postroom.services.catalog import ensure_default_catalog
 from postroom.services.credentials import use_password_hashing
-from postroom.storage.blobs import BlobStore, LocalBlobStore
+from postroom.services.ports import BlobStore
+from postroom.storage.blobs import LocalBlobStore
 from postroom.storage.database import make_engine
 from postroom.storage.migrate import upgrade
 from postroom.storage.orm import start_mappers

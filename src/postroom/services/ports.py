@@ -513,7 +513,8 @@ class UnitOfWorkFactory(Protocol):
 
 
 class BlobStore(Protocol):
-    """Where document bytes live; an S3 implementation will follow the same port."""
+    """Where blobs live: a folder (storage/blobs.py) or an S3-compatible bucket
+    (storage/objects.py)."""
 
     def put(self, stream: BinaryIO) -> tuple[str, int]:
         """Store the stream's bytes; return (sha256 hex, size)."""

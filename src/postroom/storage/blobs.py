@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO
 
 CHUNK = 1024 * 1024
 
@@ -26,24 +26,6 @@ def fsync_dir(path: Path) -> None:
 def _written_within(path: Path, fresh: timedelta) -> bool:
     written = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     return datetime.now(UTC) - written < fresh
-
-
-class BlobStore(Protocol):
-    """Where blobs live: a folder (LocalBlobStore) or an object store (objects.S3BlobStore)."""
-
-    def path(self, sha256: str) -> Path:
-        """A local file holding the blob (a path to no file when it is not stored)."""
-        ...
-
-    def exists(self, sha256: str) -> bool: ...
-
-    def put(self, stream: BinaryIO) -> tuple[str, int]: ...
-
-    def remove(self, sha256: str) -> bool: ...
-
-    def discard(self, sha256: str, in_use: Callable[[], bool], fresh: timedelta) -> bool: ...
-
-    def check(self) -> None: ...
 
 
 class LocalBlobStore:
