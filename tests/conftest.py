@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -46,6 +46,8 @@ from tests.support.pdfs import make_pdf
 from tests.support.s3 import S3Server, fresh_bucket, s3_environment, s3_server
 
 BACKEND = os.environ.get("POSTROOM_TEST_BACKEND", "sqlite")
+# The distributed run's blobs and lots in a bucket, each process on its own data folder.
+OBJECT_STORE = os.environ.get("POSTROOM_TEST_OBJECT_STORE", "1") == "1"
 # Letters are charged when accepted: test accounts can pay for everything they send.
 TEST_CREDIT_MINOR = 10**12
 
@@ -124,6 +126,11 @@ class Backend:
     clock_file: Path | None = None
     workers: Workers | None = None
     smtp: CountingController | None = field(default=None, repr=False)
+    # Distributed: the run's bucket for blobs and lots (both "" for the shared data folder)
+    # and the worker process's own data folder.
+    storage_url: str = ""
+    output_url: str = ""
+    worker_data_dir: Path | None = None
 
     @property
     def distributed(self) -> bool:
@@ -131,23 +138,34 @@ class Backend:
 
 
 @pytest.fixture(scope="session")
-def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+def backend(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Backend]:
     """SQLite + in-memory broker, or one fresh PostgreSQL database and RabbitMQ vhost per run
-    with one `postroom worker` process serving every test."""
+    with one `postroom worker` process serving every test. The distributed run keeps blobs
+    and lots in a bucket of the run's S3 server, and the worker process has a data folder
+    of its own, as on another machine (POSTROOM_TEST_OBJECT_STORE=0: one shared folder)."""
     if BACKEND == "sqlite":
         yield Backend(database_url=None, broker_url="")
         return
-    with (
-        services.fresh_postgres_database() as db,
-        services.fresh_rabbitmq_vhost() as amqp,
-        smtp_server(Mailbox()) as smtp,
-    ):
+    with ExitStack() as stack:
+        db = stack.enter_context(services.fresh_postgres_database())
+        amqp = stack.enter_context(services.fresh_rabbitmq_vhost())
+        smtp = stack.enter_context(smtp_server(Mailbox()))
         data_dir = tmp_path_factory.mktemp("distributed-data")
-        clock_file = data_dir / "clock"
+        worker_data_dir = data_dir
+        clock_file = tmp_path_factory.mktemp("distributed-clock") / "clock"
+        stores: dict[str, str] = {}
+        if OBJECT_STORE:
+            s3: S3Server = request.getfixturevalue("s3")
+            stack.enter_context(s3_environment(s3))
+            bucket = stack.enter_context(fresh_bucket(s3))
+            stores = {"storage_url": f"s3://{bucket}/blobs", "output_url": f"s3://{bucket}/lots"}
+            worker_data_dir = tmp_path_factory.mktemp("worker-data")
         env = {
             "POSTROOM_DATABASE_URL": db,
             "POSTROOM_BROKER_URL": amqp,
-            "POSTROOM_DATA_DIR": str(data_dir),
+            "POSTROOM_DATA_DIR": str(worker_data_dir),
             "POSTROOM_LOT_INTERVAL_SECONDS": "0.2",
             "POSTROOM_OUTBOX_POLL_SECONDS": "0.05",
             # The worker must take what a test's API takes: the 9,000-page campaign test
@@ -161,22 +179,23 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
             "POSTROOM_CLOCK_FILE": str(clock_file),
             **{
                 f"POSTROOM_{name.upper()}": _env_value(value)
-                for name, value in smtp_settings_for(smtp.port).items()
+                for name, value in {**smtp_settings_for(smtp.port), **stores}.items()
             },
         }
         workers = Workers(env, tmp_path_factory.mktemp("worker"))
         workers.start()
-        try:
-            yield Backend(
-                database_url=db,
-                broker_url=amqp,
-                data_dir=data_dir,
-                clock_file=clock_file,
-                workers=workers,
-                smtp=smtp,
-            )
-        finally:
-            workers.stop()
+        stack.callback(workers.stop)
+        yield Backend(
+            database_url=db,
+            broker_url=amqp,
+            data_dir=data_dir,
+            clock_file=clock_file,
+            workers=workers,
+            smtp=smtp,
+            storage_url=stores.get("storage_url", ""),
+            output_url=stores.get("output_url", ""),
+            worker_data_dir=worker_data_dir,
+        )
 
 
 def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
@@ -279,8 +298,9 @@ def make_settings(
             "outbox_poll_seconds": 0.05,
             "password_hashing": "fast",  # hundreds of users; bench.logins times the real cost
         }
-        if backend.smtp is not None:  # the worker process's clock and SMTP server
+        if backend.smtp is not None:  # the worker process's clock, SMTP server and stores
             values.update(clock_file=backend.clock_file, **smtp_settings_for(backend.smtp.port))
+            values.update(storage_url=backend.storage_url, output_url=backend.output_url)
         values.update(overrides)
         settings = Settings(**values)
         database = settings.data_dir / SQLITE_FILE
@@ -338,6 +358,13 @@ def container(make_settings: Callable[..., Settings]) -> Iterator[Container]:
     c = clean_container(make_settings())
     yield c
     c.close()
+
+
+@pytest.fixture
+def pipeline_data_dir(container: Container, backend: Backend) -> Path:
+    """The data folder of the process that runs the pipeline (where a sandbox account's
+    emails are kept): the test's own, or the distributed run's worker process's."""
+    return backend.worker_data_dir or container.settings.data_dir
 
 
 @pytest.fixture

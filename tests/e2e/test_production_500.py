@@ -56,6 +56,7 @@ from tests.integration.intake.helpers import (
     window_cases,
 )
 from tests.support.letters import FIXTURE_LETTERS, LetterCase, make_letter
+from tests.support.lots import BUCKET_MARK, lots_folder
 
 pytestmark = pytest.mark.slow
 
@@ -260,10 +261,15 @@ def e2e(
     """The app and its worker on one controllable clock: the in-process worker, or the worker
     process restarted on this test's lot sizes and a data folder of its own (the output
     folder then holds this test's lots only)."""
-    lots = {"lot_max_pieces": MAX_PIECES_PER_LOT, "lot_max_sheets": MAX_SHEETS_PER_LOT}
+    lots: dict[str, object] = {
+        "lot_max_pieces": MAX_PIECES_PER_LOT,
+        "lot_max_sheets": MAX_SHEETS_PER_LOT,
+    }
     with ExitStack() as stack:
         if backend.workers is not None:
             data_dir = tmp_path / "data"
+            if backend.output_url:  # the run's bucket: this test's lots under a prefix of their own
+                lots["output_url"] = f"{backend.output_url}-production-500"
             stack.enter_context(backend.workers.settings(data_dir=data_dir, **lots))
             settings = make_settings(data_dir=data_dir, lot_interval_seconds=0.2, **lots)
         else:
@@ -385,8 +391,8 @@ def test_must_show_1_a_500_letter_order_is_priced_waits_for_its_cut_off_and_is_p
         == []
     )
     assert _lot_count(container) == 0
-    output = container.settings.output_dir
-    assert not output.exists() or not any(output.iterdir())
+    output = lots_folder(container.settings)
+    assert not output.exists() or [p.name for p in output.iterdir()] in ([], [BUCKET_MARK])
     assert _piece_states(container, tenant.account_id) == {"accepted": 500}
     timings["before cut-off"] = time.monotonic() - t
 
@@ -404,7 +410,9 @@ def test_must_show_1_a_500_letter_order_is_priced_waits_for_its_cut_off_and_is_p
     t = time.monotonic()
     lots = _lots_via_api(client, operator)
     assert {lot["state"] for lot in lots} == {LotState.COMPOSED.value}
-    assert sorted(p.name for p in output.iterdir()) == sorted(lot["id"] for lot in lots)
+    output = lots_folder(container.settings)
+    folders = sorted(p.name for p in output.iterdir() if p.name != BUCKET_MARK)
+    assert folders == sorted(lot["id"] for lot in lots)
     planned_by_id = order.by_id()
     seen: Counter[str] = Counter()
     decoded = 0

@@ -98,9 +98,15 @@ class S3BlobStore:
 
     def path(self, sha256: str) -> Path:
         """A local copy of the blob, downloaded on first use; a path to no file when the
-        store does not hold it (as the folder store's path to a file that is not there)."""
+        store does not hold it (as the folder store's path to a file that is not there).
+        A copy is used only while its object is there (one HEAD request)."""
         local = self.cache_dir / sha256[:2] / sha256[2:4] / sha256
         if local.is_file():
+            # A copy outlives its object only until asked: retention may have deleted the
+            # blob from another process, and what it deleted must not be read again here.
+            if self.exists(sha256):
+                return local
+            self._forget(sha256)
             return local
         local.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=local.parent, prefix=".part-")

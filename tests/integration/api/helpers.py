@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from postroom.bootstrap import Container
+from postroom.storage.objects import BucketFolder
 from postroom.storage.tables import metadata
 from tests.conftest import Tenant, letter_form
 
@@ -44,8 +45,27 @@ def row_counts(container: Container) -> dict[str, int]:
 
 
 def blob_files(container: Container) -> set[Path]:
-    """Every file in the blob folder, relative to it (temporary files included)."""
-    root = container.settings.blob_dir
+    """Every blob stored, as a path relative to the store (temporary files included): the
+    blob folder's files, or a bucket's objects and this process's spool files."""
+    settings = container.settings
+    if not settings.object_store:
+        return _files_under(settings.blob_dir)
+    bucket = BucketFolder.from_url(settings.storage_url)
+    prefix = bucket.key("")
+    pages = bucket.client.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket.bucket, Prefix=prefix
+    )
+    stored = {Path(i["Key"].removeprefix(prefix)) for p in pages for i in p.get("Contents", [])}
+    return stored | {Path("tmp") / p for p in _files_under(blob_spool(container))}
+
+
+def blob_spool(container: Container) -> Path:
+    """Where the blob store writes an upload before it is stored."""
+    settings = container.settings
+    return (settings.blob_cache_dir if settings.object_store else settings.blob_dir) / "tmp"
+
+
+def _files_under(root: Path) -> set[Path]:
     if not root.exists():
         return set()
     return {p.relative_to(root) for p in root.rglob("*") if p.is_file()}

@@ -17,7 +17,7 @@ from postroom.domain.geometry import layout_for
 from tests.conftest import Tenant, wait_for
 from tests.integration.api.helpers import assert_error, get_letter, row_counts, send_letter
 from tests.support.letters import make_letter
-from tests.support.lots import handed_over_manifests
+from tests.support.lots import handed_over_manifests, lots_folder
 from tests.support.pdfs import TOUR_RECIPIENT, text_in_zone, tour_letter
 
 # The README's "Send a letter".
@@ -61,7 +61,7 @@ def test_the_tour_letter_goes_to_print_with_its_recipient_in_the_window(
     letter = settled(client, tenant, sent["id"])
     assert letter["state"] == "transferred", letter["failure"]
     assert letter["options"]["address_placement"] == "window"
-    lines = window_lines_of_lot(container.settings.output_dir, sent["id"])
+    lines = window_lines_of_lot(lots_folder(container.settings), sent["id"])
     assert lines == ["Anna Svensson", "Storgatan 1", "114 51 Stockholm"]
 
 

@@ -21,7 +21,7 @@ from postroom.config import Settings
 from postroom.domain.audit import AuditKind
 from postroom.services import accounts
 from tests.conftest import RECIPIENT, Tenant, wait_for
-from tests.integration.api.helpers import assert_error, blob_files, row_counts
+from tests.integration.api.helpers import assert_error, blob_files, blob_spool, row_counts
 from tests.support.pdfs import make_pdf
 
 MISSING: Any = object()
@@ -76,7 +76,7 @@ def nothing_stored(container: Container, *, but_evidence: bool = False) -> Itera
     yield
     assert counts() == rows
     assert blob_files(container) == files
-    tmp = container.settings.blob_dir / "tmp"
+    tmp = blob_spool(container)
     assert not tmp.exists() or not any(tmp.iterdir())
 
 

@@ -23,7 +23,7 @@ from tests.integration.api.helpers import (
     list_letters,
     send_letter,
 )
-from tests.support.lots import handed_over_manifests
+from tests.support.lots import handed_over_manifests, lots_folder
 from tests.support.pdfs import make_pdf
 
 
@@ -197,7 +197,7 @@ def lot_manifest_piece_ids(container: Container) -> set[str]:
     """Every piece id written to any lot manifest in the output folder."""
     return {
         piece["piece_id"]
-        for manifest in handed_over_manifests(container.settings.output_dir)
+        for manifest in handed_over_manifests(lots_folder(container.settings))
         for piece in json.loads(manifest.read_text())["pieces"]
     }
 

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from postroom.bootstrap import Container
 from tests.conftest import Tenant, letter_form, wait_for
+from tests.support.lots import lots_folder
 from tests.support.pdfs import make_pdf
 
 
@@ -28,7 +29,7 @@ def test_letter_reaches_a_lot_with_its_pages_and_manifest(
         return body if body["state"] == "transferred" else None
 
     done = wait_for(transferred)
-    lot_dir = container.settings.output_dir / str(done["lot_id"])
+    lot_dir = lots_folder(container.settings) / str(done["lot_id"])
     manifest = json.loads((lot_dir / "manifest.json").read_text())
     assert [p["piece_id"] for p in manifest["pieces"]] == [letter["id"]]
     assert manifest["pieces"][0]["recipient"]["name_lines"] == ["Anna Svensson"]

@@ -16,7 +16,7 @@ from postroom.storage import tables
 from tests.conftest import Tenant, wait_for
 from tests.integration.api.helpers import assert_error, row_counts
 from tests.support.letters import make_letter
-from tests.support.lots import handed_over_manifests
+from tests.support.lots import handed_over_manifests, lots_folder
 from tests.support.pdfs import TOUR_RECIPIENT, text_in_zone, tour_letter
 
 WINDOW = layout_for("din5008_a")
@@ -60,7 +60,7 @@ def _merge(client: TestClient, tenant: Tenant, list_id: str, **body: Any) -> Any
 
 def _window_lines(container: Container, piece_id: str) -> tuple[list[str], int]:
     """The text in the window zone of the piece's first page in its lot, and its pages."""
-    for manifest_path in handed_over_manifests(container.settings.output_dir):
+    for manifest_path in handed_over_manifests(lots_folder(container.settings)):
         manifest = json.loads(manifest_path.read_text())
         for piece in manifest["pieces"]:
             if piece["piece_id"] == piece_id:

@@ -14,6 +14,7 @@ from postroom.services import accounts
 from tests.conftest import Tenant, letter_form
 from tests.integration.api.helpers import assert_error, blob_files, row_counts
 from tests.integration.intake.helpers import letter_for, wait_letter, window_cases
+from tests.support.lots import lots_folder
 
 # letter_immediate (the default service), one A4 page simplex, economy, to SE: print 150 +
 # DL envelope 50 + economy domestic up to 20 g 1,100 öre.
@@ -109,13 +110,13 @@ def test_a_letter_shows_its_price_and_the_account_its_credit_going_down(
 
     # The lot's ticket names the envelope the print room loads and the channel.
     ticket = json.loads(
-        (container.settings.output_dir / done["lot_id"] / "ticket.json").read_text()
+        (lots_folder(container.settings) / done["lot_id"] / "ticket.json").read_text()
     )
     assert ticket["envelope"] == "DL"
     assert ticket["options"]["envelope"] == "DL"
     assert ticket["channel"] == "print_local"
     manifest = json.loads(
-        (container.settings.output_dir / done["lot_id"] / "manifest.json").read_text()
+        (lots_folder(container.settings) / done["lot_id"] / "manifest.json").read_text()
     )
     assert [p["options"]["envelope"] for p in manifest["pieces"]] == ["DL"]
 

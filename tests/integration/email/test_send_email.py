@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -199,6 +200,7 @@ def test_a_sandbox_account_never_reaches_the_server_and_gets_an_eml_file(
     sandbox_tenant: Tenant,
     smtp: CountingController,
     mailbox: Mailbox,
+    pipeline_data_dir: Path,
 ) -> None:
     pdf = make_pdf(2, label="Sandbox")
     letter = send_email_letter(
@@ -209,7 +211,7 @@ def test_a_sandbox_account_never_reaches_the_server_and_gets_an_eml_file(
 
     assert smtp.connections == 0
     assert mailbox.attempts == []
-    eml = container.settings.data_dir / "sandbox" / "email" / f"{letter['id']}.eml"
+    eml = pipeline_data_dir / "sandbox" / "email" / f"{letter['id']}.eml"
     message = message_from_bytes(eml.read_bytes(), policy=policy.default)
     assert isinstance(message, EmailMessage)
     assert message["To"] == "anna@example.se"

@@ -32,6 +32,7 @@ from tests.integration.intake.helpers import (
     wait_checked,
     wait_letter,
 )
+from tests.support.lots import lots_folder
 from tests.support.pdfs import make_pdf
 
 CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "pdfs"
@@ -250,7 +251,7 @@ def _send_letter(client: TestClient, tenant: Tenant, pdf: bytes) -> dict[str, An
 
 
 def _lot_entry(container: Container, letter: dict[str, Any]) -> tuple[Path, dict[str, Any]]:
-    lot_dir = container.settings.output_dir / str(letter["lot_id"])
+    lot_dir = lots_folder(container.settings) / str(letter["lot_id"])
     manifest = json.loads((lot_dir / "manifest.json").read_text())
     entry = next(p for p in manifest["pieces"] if p["piece_id"] == letter["id"])
     return lot_dir / "print.pdf", entry

@@ -18,6 +18,7 @@ from tests.integration.intake.helpers import (
     window_cases,
 )
 from tests.support.letter_cases import LetterCase
+from tests.support.lots import lots_folder
 from tests.support.pdfs import make_pdf
 
 # The postroom profile (the default) reads form A windows with Sweden as default country.
@@ -36,7 +37,7 @@ def _send(client: TestClient, tenant: Tenant, pdf: bytes, **form: Any) -> dict[s
 
 
 def _manifest_entry(container: Container, letter: dict[str, Any]) -> dict[str, Any]:
-    lot_dir = container.settings.output_dir / str(letter["lot_id"])
+    lot_dir = lots_folder(container.settings) / str(letter["lot_id"])
     manifest = json.loads((lot_dir / "manifest.json").read_text())
     entry: dict[str, Any] = next(p for p in manifest["pieces"] if p["piece_id"] == letter["id"])
     return entry

@@ -4,7 +4,6 @@ lot's manifest, and the reference of the shipment once posted."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -13,6 +12,7 @@ from postroom.bootstrap import Container
 from postroom.domain import s10
 from postroom.storage import tables
 from tests.conftest import Tenant, letter_form, wait_for
+from tests.support.lots import lots_folder
 
 
 def test_registered_letters_get_their_own_s10_numbers(
@@ -48,7 +48,7 @@ def test_registered_letters_get_their_own_s10_numbers(
     for piece_id in ids[:2]:
         lot_id = done[piece_id][2]
         manifest = json.loads(
-            (Path(container.settings.output_dir) / str(lot_id) / "manifest.json").read_text()
+            (lots_folder(container.settings) / str(lot_id) / "manifest.json").read_text()
         )
         entries = manifest["pieces"] if isinstance(manifest, dict) else manifest
         [entry] = [e for e in entries if e.get("piece_id", e.get("piece")) == piece_id]

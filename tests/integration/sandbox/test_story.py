@@ -18,6 +18,7 @@ from postroom.storage import tables
 from tests.conftest import Backend, Tenant, letter_form, wait_for
 from tests.integration.api.helpers import assert_error
 from tests.integration.webhooks.receiver import Receiver
+from tests.support.lots import lots_folder
 
 STEP = 3600  # the default sandbox step, in the API's and the worker's settings alike
 
@@ -176,7 +177,7 @@ def test_returned_to_sender_gives_webhook_fail_proof_feed_entry_and_no_file(
             select(tables.mail_pieces.c.lot_id).where(tables.mail_pieces.c.id == letter["id"])
         ).scalar_one()
     assert lot_id is None
-    assert files_naming(container.settings.output_dir, letter["id"]) == []
+    assert files_naming(lots_folder(container.settings), letter["id"]) == []
 
 
 def test_the_sandbox_is_for_sandbox_accounts(client: TestClient, tenant: Tenant) -> None:

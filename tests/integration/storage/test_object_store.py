@@ -146,3 +146,16 @@ def test_a_bucket_that_is_not_there_is_a_clear_error(s3_bucket: str, tmp_path: P
     assert _store(s3_bucket, tmp_path).check() is None
     with pytest.raises(ObjectStoreError, match=r"cannot be written at s3://no-such-bucket/.*"):
         S3BlobStore("no-such-bucket", PREFIX, tmp_path).check()
+
+
+def test_a_copy_is_not_read_once_another_process_deleted_its_object(
+    s3_bucket: str, tmp_path: Path
+) -> None:
+    reader = _store(s3_bucket, tmp_path / "api")
+    sha, _ = reader.put(io.BytesIO(b"a letter retention will delete"))
+    assert reader.path(sha).is_file()  # this process's copy
+
+    assert _store(s3_bucket, tmp_path / "worker").remove(sha)  # retention, elsewhere
+
+    assert not reader.path(sha).exists()
+    assert not reader.exists(sha)

@@ -27,7 +27,7 @@ from tests.integration.dialects.ekopost.helpers import (
     create_envelope,
     window_letter,
 )
-from tests.support.lots import handed_over_manifests
+from tests.support.lots import handed_over_manifests, lots_folder
 from tests.support.pdfs import make_pdf
 
 # Wednesday 4 March 2026, 10:00 in Stockholm; letter_standard's cut-off is 15:00 UTC.
@@ -106,7 +106,7 @@ def test_use_coverpage_puts_an_address_page_in_front_of_the_document(
     assert closed.status_code == 200, closed.text
 
     clock.advance(CUT_OFF + timedelta(seconds=1) - clock.now())
-    output_dir = container.settings.output_dir
+    output_dir = lots_folder(container.settings)
     wanted = {covered["id"], plain["id"]}
     manifest_path = wait_for(lambda: _manifest(output_dir, wanted), timeout=60)
     manifest = json.loads(manifest_path.read_text())

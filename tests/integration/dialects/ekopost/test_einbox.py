@@ -32,7 +32,7 @@ from tests.integration.dialects.ekopost.helpers import (
     create_envelope,
     window_letter,
 )
-from tests.support.lots import handed_over_manifests
+from tests.support.lots import handed_over_manifests, lots_folder
 
 # Wednesday 4 March 2026, 10:00 in Stockholm; letter_standard's cut-off is 15:00 UTC.
 START = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
@@ -107,7 +107,7 @@ def test_must_show_3_einbox_reachable_goes_digital_unreachable_is_printed(
     assert got[paper]["state"] == "closed"  # waiting for the print run
 
     clock.advance(CUT_OFF + timedelta(seconds=1) - clock.now())
-    output_dir = container.settings.output_dir
+    output_dir = lots_folder(container.settings)
     wait_for(lambda: paper in _lots_naming(output_dir), timeout=60)
     time.sleep(1.0)  # further runs of the lot builder
     assert digital not in _lots_naming(output_dir)

@@ -6,6 +6,7 @@ a sandbox account's message is kept as an .eml file and no SMTP connection is ma
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -161,7 +162,11 @@ def test_an_email_the_server_refuses_fails_the_envelope_with_its_reason(
 
 
 def test_a_sandbox_email_envelope_is_kept_as_an_eml_file_and_never_reaches_smtp(
-    app: TestClient, container: Container, smtp: CountingController, mailbox: Mailbox
+    app: TestClient,
+    container: Container,
+    smtp: CountingController,
+    mailbox: Mailbox,
+    pipeline_data_dir: Path,
 ) -> None:
     sandbox = make_tenant_in(container, "sandbox-eko", sandbox=True)
     headers = sandbox.headers
@@ -170,6 +175,6 @@ def test_a_sandbox_email_envelope_is_kept_as_an_eml_file_and_never_reaches_smtp(
     envelope_id = _envelope_with(app, headers, campaign_id, pdf, address=ADDRESS)
     assert app.post(f"/ekopost/campaigns/{campaign_id}/close", headers=headers).status_code == 200
     wait_for(lambda: _envelope(app, headers, campaign_id, envelope_id)["state"] == "posted")
-    kept = container.settings.data_dir / "sandbox" / "email" / f"{envelope_id}.eml"
+    kept = pipeline_data_dir / "sandbox" / "email" / f"{envelope_id}.eml"
     assert kept.is_file()
     assert smtp.connections == 0 and mailbox.messages == []

@@ -29,7 +29,7 @@ from postroom.services import accounts
 from tests.conftest import TEST_CREDIT_MINOR, Backend, MovableClock, clean_container, wait_for
 from tests.integration.dialects.ekopost.helpers import FORM_A_SE, window_letter
 from tests.integration.webhooks.receiver import Receiver, running_receiver
-from tests.support.lots import handed_over_manifests
+from tests.support.lots import handed_over_manifests, lots_folder
 from tests.support.served import Served
 
 # Wednesday 4 March 2026, 10:00 in Stockholm. The campaign asks for Thursday 5 March; the
@@ -153,7 +153,7 @@ def test_must_show_1_an_ekopost_client_from_campaign_to_signed_webhook(
     assert closed["envelope_count"] == 1
 
     # 3. Nothing is produced before the output date's cut-off...
-    output_dir = container.settings.output_dir
+    output_dir = lots_folder(container.settings)
     clock.advance(CUT_OFF - timedelta(seconds=1) - clock.now())
     time.sleep(1.0)  # five runs of the worker's lot builder (every 0.2 s)
     assert _lot_naming(output_dir, envelope["id"]) is None

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,6 +32,7 @@ from tests.integration.dialects.ekopost.helpers import (
 from tests.integration.email.conftest import make_tenant_in, serving
 from tests.integration.email.mailbox import CountingController, Mailbox, smtp_settings_for
 from tests.integration.webhooks.receiver import Receiver, running_receiver
+from tests.support.lots import lots_folder
 from tests.support.pdfs import make_pdf
 
 STEP = 3600  # the default sandbox step
@@ -89,7 +91,7 @@ def _states(client: TestClient, headers: dict[str, str], campaign_id: str) -> di
 
 
 def _manifests_naming(container: Container, piece_id: str) -> list[str]:
-    output_dir = container.settings.output_dir
+    output_dir = lots_folder(container.settings)
     if not output_dir.exists():
         return []
     return [str(p) for p in output_dir.rglob("manifest.*") if piece_id in p.read_text()]
@@ -100,6 +102,7 @@ def test_a_sandbox_campaign_leaves_nothing_and_still_completes_with_its_webhook(
     container: Container,
     smtp: tuple[CountingController, Mailbox],
     receiver: Receiver,
+    pipeline_data_dir: Path,
 ) -> None:
     sandbox = make_tenant_in(container, "sandbox-eko", sandbox=True)
     headers = sandbox.headers
@@ -123,7 +126,7 @@ def test_a_sandbox_campaign_leaves_nothing_and_still_completes_with_its_webhook(
         lambda: _states(app, headers, campaign_id) == {paper: "transferred", mail: "posted"},
         timeout=60,
     )
-    assert (container.settings.data_dir / "sandbox" / "email" / f"{mail}.eml").is_file()
+    assert (pipeline_data_dir / "sandbox" / "email" / f"{mail}.eml").is_file()
     # The operator's extra run (`postroom lots build --now`) takes nothing either.
     built = production.build_lots(
         uow_factory=container.uow,

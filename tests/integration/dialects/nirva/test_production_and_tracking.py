@@ -44,7 +44,7 @@ from tests.integration.dialects.nirva.helpers import (
     post_job,
     service_of,
 )
-from tests.support.lots import handed_over_manifests
+from tests.support.lots import handed_over_manifests, lots_folder
 from tests.support.pdfs import text_in_zone
 
 # Monday 2 March 2026, 10:00 in Paris; the Nirva services' cut-off is 17:00 there.
@@ -197,7 +197,7 @@ def test_lots_delivery_states_shipments_and_proofs(
     wait_for(lambda: all(delivery(j)["status"] == "OUTPUTTED" for j in jobs), timeout=120)
 
     # The lots as the service and the command said.
-    output = container.settings.output_dir
+    output = lots_folder(container.settings)
     pieces = {
         name: delivery(j)["packGroupIds"][0]
         for name, j in zip(("duplex", "page", "bg", "fixed"), jobs, strict=True)
