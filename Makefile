@@ -35,7 +35,7 @@ run: install ## Start the embedded server on http://127.0.0.1:8000 (data in ./va
 test: install ## Run the whole suite (SQLite, in-process worker; service tests skip without services)
 	$(BIN)/pytest
 
-test-distributed: install ## Run the whole suite again on PostgreSQL + RabbitMQ, workers as processes
+test-distributed: install ## Run the whole suite again on PostgreSQL + RabbitMQ + an S3 server, workers as processes
 	POSTROOM_TEST_BACKEND=postgres $(BIN)/pytest -m "not distributed"
 
 lint: install ## ruff (lint + format check), mypy, and the import rules (import-linter)
