@@ -31,6 +31,9 @@ SMSBOX = shutil.which("smsbox") or "/usr/sbin/smsbox"
 FAKESMSC = shutil.which("fakesmsc") or "/usr/lib/kannel/test/fakesmsc"
 USERNAME, PASSWORD = "postroom", "kannel-test-password"
 ADMIN_PASSWORD = "kannel-admin-password"
+# Numbers the sendsms user may not send to: Kannel refuses them with 400 ("denied by white-
+# and/or black-lists"), the way to see a gateway refuse one recipient for good.
+REFUSED_PREFIX = "+4670999"
 # fakesmsc's line for each message the gateway hands it: <from to type text>.
 RECEIVED = re.compile(r"Got message \d+: <(\S+) (\S+) (\S+) (.*)>$")
 
@@ -67,6 +70,7 @@ username = {username}
 password = {password}
 max-messages = 10
 concatenation = true
+black-list-regex = {refused}
 
 group = sms-service
 keyword = default
@@ -161,6 +165,7 @@ def running_kannel(folder: Path) -> Iterator[Kannel]:
         CONFIG.format(
             folder=folder,
             admin_password=ADMIN_PASSWORD,
+            refused="^" + REFUSED_PREFIX.replace("+", "\\+"),
             username=USERNAME,
             password=PASSWORD,
             **ports,

@@ -9,6 +9,7 @@ import hmac
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -37,6 +38,11 @@ log = logging.getLogger(__name__)
 SMS_CHANNEL = "sms_kannel"
 # Recipients handed to the gateway per transaction: what a crash may send twice at most.
 SEND_CHUNK = 200
+# Recipients one run of the stage hands over before it asks for the next run: 100,000
+# recipients are 200 runs, none near the actor's time limit, and other stages get a turn.
+RUN_RECIPIENTS = 500
+# Copies of a chunk sent at once (the gateway takes concurrent sendsms calls).
+SEND_THREADS = 8
 # Invalid numbers named in a refusal (a list of 100,000 bad ones is not repeated back).
 NAMED_INVALID = 10
 SANDBOX_REASON = "sandbox account: recorded, not sent"
@@ -192,9 +198,11 @@ def send_sms(
     sms_id: str,
     message_id: int,
 ) -> None:
-    """Hand every queued recipient of the message to the gateway, a chunk per transaction
-    (a sandbox account's are marked sent without a connection); a refusal fails that
-    recipient, a temporary failure raises RetryableChannelError after keeping what went."""
+    """Hand the message's queued recipients to the gateway, a chunk per transaction, at most
+    RUN_RECIPIENTS in one run (then the next run is asked for, so no run nears the actor's
+    time limit); a sandbox account's are marked sent without a connection. A refusal fails
+    that recipient; a temporary failure raises RetryableChannelError after keeping what
+    went, and the retry takes the recipients still queued."""
     with uow_factory() as uow:
         message = uow.sms.get(None, sms_id)
         if message is None or uow.stages.has_run(sms_id, STAGE_SEND_SMS):
@@ -202,8 +210,8 @@ def send_sms(
             uow.commit()
             return
     alphabet = encoding_of(message.text).alphabet
-    after = 0
-    while True:
+    after, handled = 0, 0
+    while handled < RUN_RECIPIENTS:
         with uow_factory() as uow:
             chunk = uow.sms.recipients(
                 sms_id, after=after, limit=SEND_CHUNK, states=(SmsState.QUEUED,)
@@ -211,42 +219,72 @@ def send_sms(
         if not chunk:
             break
         after = chunk[-1].position
+        handled += len(chunk)
         if message.sandbox:
             _record(uow_factory, clock, sms_id, [r.position for r in chunk], {}, SANDBOX_REASON)
             continue
-        sent: list[int] = []
-        refused: dict[int, str] = {}
-        try:
-            for recipient in chunk:
-                token = report_token(secret, sms_id, recipient.position)
-                outgoing = OutgoingSms(
+        outgoing = [
+            OutgoingSms(
+                sms_id=sms_id,
+                position=r.position,
+                to=r.number,
+                sender=message.sender,
+                text=message.text,
+                alphabet=alphabet,
+                report_url=channel.report_url(
                     sms_id=sms_id,
-                    position=recipient.position,
-                    to=recipient.number,
-                    sender=message.sender,
-                    text=message.text,
-                    alphabet=alphabet,
-                    report_url=channel.report_url(
-                        sms_id=sms_id, position=recipient.position, token=token
-                    ),
-                )
-                try:
-                    channel.send(outgoing)
-                except PermanentChannelError as exc:
-                    refused[recipient.position] = str(exc)[:500]
-                else:
-                    sent.append(recipient.position)
-        except RetryableChannelError:
-            _record(uow_factory, clock, sms_id, sent, refused, None)
-            raise
+                    position=r.position,
+                    token=report_token(secret, sms_id, r.position),
+                ),
+            )
+            for r in chunk
+        ]
+        sent, refused, retry = _hand_over(channel, outgoing)
         _record(uow_factory, clock, sms_id, sent, refused, None)
+        if retry is not None:
+            raise retry
     with uow_factory() as uow:
         now = clock.now()
-        if not uow.stages.has_run(sms_id, STAGE_SEND_SMS):
+        more = bool(uow.sms.recipients(sms_id, after=after, limit=1, states=(SmsState.QUEUED,)))
+        if more:
+            # The next run goes on after this one's recipients, in the same transaction
+            # that ends this one.
+            uow.outbox.add(SEND_SMS, {"sms_id": sms_id}, now)
+        elif not uow.stages.has_run(sms_id, STAGE_SEND_SMS):
             uow.stages.record(sms_id, STAGE_SEND_SMS, now)
         uow.outbox.mark_done(message_id, now)
         uow.commit()
-    log.info("sms %s: %d recipients handed over", sms_id, message.recipient_count)
+    log.info("sms %s: %d recipients handled%s", sms_id, handled, ", more to go" if more else "")
+
+
+def _hand_over(
+    channel: SmsSender, outgoing: Sequence[OutgoingSms]
+) -> tuple[list[int], dict[int, str], RetryableChannelError | None]:
+    """Send a chunk's copies, SEND_THREADS at a time: the positions the gateway took, those
+    it refused (with why), and the first temporary failure (the copies after it that were
+    not taken stay queued)."""
+    sent: list[int] = []
+    refused: dict[int, str] = {}
+    retry: RetryableChannelError | None = None
+
+    def one(sms: OutgoingSms) -> tuple[int, str | None, RetryableChannelError | None]:
+        try:
+            channel.send(sms)
+        except PermanentChannelError as exc:
+            return sms.position, str(exc)[:500], None
+        except RetryableChannelError as exc:
+            return sms.position, None, exc
+        return sms.position, None, None
+
+    with ThreadPoolExecutor(max_workers=SEND_THREADS, thread_name_prefix="sms-send") as pool:
+        for position, why, failure in pool.map(one, outgoing):
+            if failure is not None:
+                retry = retry or failure
+            elif why is not None:
+                refused[position] = why
+            else:
+                sent.append(position)
+    return sent, refused, retry
 
 
 def _record(

@@ -14,7 +14,7 @@ from postroom.services.sms import report_token
 from postroom.storage import tables
 from tests.conftest import wait_for
 from tests.integration.sms.conftest import SmsApp
-from tests.support.kannel import Kannel
+from tests.support.kannel import REFUSED_PREFIX, Kannel
 
 NUMBERS = ["+46701000001", "070-100 00 02", "+47 412 34 567"]
 
@@ -182,3 +182,28 @@ def test_another_account_cannot_see_a_message(make_sms_app: Callable[..., SmsApp
         assert response.status_code == 404, response.text
     page = app.http.get(f"/v1/sms/{created['id']}/recipients", headers=app.tenant.headers)
     assert page.json()["data"][0]["number"] == "+46701000001"
+
+
+def test_a_number_the_gateway_refuses_fails_alone(sms_app: SmsApp, kannel: Kannel) -> None:
+    refused = f"{REFUSED_PREFIX}0001"
+    created = sms_app.http.post(
+        "/v1/sms",
+        headers=sms_app.tenant.headers,
+        json={"sender": "Postroom", "text": "x", "recipients": ["+46701000001", refused]},
+    )
+    assert created.status_code == 201, created.text
+
+    def completed() -> dict[str, Any] | None:
+        found = get_sms(sms_app, created.json()["id"], sms_app.tenant.headers)
+        return found if found["state"] == "completed" else None
+
+    done = wait_for(completed, timeout=30)
+    assert [(r["number"], r["state"], r["reason"]) for r in done["recipients"]["data"]] == [
+        ("+46701000001", "delivered", None),
+        (
+            refused,
+            "failed",
+            "Kannel answered 400 Number(s) has/have been denied by white- and/or black-lists.",
+        ),
+    ]
+    assert kannel.received() == [("Postroom", "+46701000001", "x")]
