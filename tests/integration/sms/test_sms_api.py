@@ -15,6 +15,7 @@ from postroom.storage import tables
 from tests.conftest import wait_for
 from tests.integration.sms.conftest import SmsApp
 from tests.support.kannel import REFUSED_PREFIX, Kannel
+from tests.support.served import free_port
 
 NUMBERS = ["+46701000001", "070-100 00 02", "+47 412 34 567"]
 
@@ -207,3 +208,23 @@ def test_a_number_the_gateway_refuses_fails_alone(sms_app: SmsApp, kannel: Kanne
         ),
     ]
     assert kannel.received() == [("Postroom", "+46701000001", "x")]
+
+
+def test_a_gateway_that_cannot_be_reached_leaves_the_recipients_queued(
+    make_sms_app: Callable[..., SmsApp],
+) -> None:
+    # Nothing listens there: every attempt is a retryable failure, and nothing is lost.
+    app = make_sms_app(
+        kannel_sendsms_url=f"http://127.0.0.1:{free_port()}/cgi-bin/sendsms",
+        kannel_username="postroom",
+        kannel_password="x",
+    )
+    created = app.http.post(
+        "/v1/sms",
+        headers=app.tenant.headers,
+        json={"sender": "Postroom", "text": "x", "recipients": NUMBERS},
+    ).json()
+    time.sleep(2)  # a few attempts
+    found = get_sms(app, created["id"], app.tenant.headers)
+    assert found["state"] == "queued"
+    assert found["recipient_states"] == {"queued": 3, "sent": 0, "delivered": 0, "failed": 0}
