@@ -113,12 +113,20 @@ def test_sending_documents_sometimes_in_1side_then_in_2side(
     assert one_side.status_code == 200, one_side.text
     assert one_side.json()["result"]["status"] == "READY"
     second = nirva.job([letter(ADDRESSES[1], pages=3)])
+    # The accessible options first, matched with the option types and options stored.
+    checked = client.post(
+        "/nirva/deliveries/CheckOptions", params={"jobId": second["jobId"]}, headers=nirva.headers
+    ).json()["result"]["selectableOptions"]
+    [(pack_id, per_channel)] = checked.items()
+    offered = [i for ids in per_channel[nirva.label][nirva.output].values() for i in ids]
+    assert nirva.options[("print_mode", "2SIDE")] in offered
     two_side = nirva.command(nirva.overriding(second["jobId"], ("print_mode", "2SIDE")))
     assert two_side.status_code == 200, two_side.text
     delivery = two_side.json()["result"]
     assert delivery["options"] == [nirva.options[("print_mode", "2SIDE")]]
     [g1] = nirva.groups(first["jobId"])
     [g2] = nirva.groups(second["jobId"])
+    assert g2["id"] == pack_id
     assert g1["options"]["print_mode"] == "1SIDE" and g2["options"]["print_mode"] == "2SIDE"
     assert g2["options"]["color"] == "BW"  # not sent: the service's default stays
     assert (g1["status"], g2["status"]) == ("IN_DELIVERY", "IN_DELIVERY")
