@@ -6,9 +6,9 @@ pieces are then ordered (order.close_batch) with the sender's option overrides."
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, BinaryIO
 
 from postroom.addresses.parse import parse_address
@@ -24,7 +24,7 @@ from postroom.documents.split import (
 from postroom.domain.catalog import BoxKind, Service
 from postroom.domain.clock import Clock
 from postroom.domain.eligibility import assess
-from postroom.domain.errors import Conflict, ErrorCode, InvalidDocument, InvalidInput, NotFound
+from postroom.domain.errors import ErrorCode, InvalidDocument, InvalidInput, NotFound
 from postroom.domain.findings import Finding, Severity, has_errors
 from postroom.domain.geometry import EnvelopeLayout
 from postroom.domain.model import (
@@ -37,15 +37,10 @@ from postroom.domain.model import (
 )
 from postroom.domain.placement import (
     WINDOW_CODES,
-    WINDOW_HAS_NO_TEXT,
     address_does_not_fit,
     resolve_placement,
 )
-from postroom.domain.pricing import PriceTable
-from postroom.domain.schedule import output_date_for_moment
-from postroom.domain.states import BatchState, DocumentState, PieceState
-from postroom.domain.tracking import Proof, Shipment
-from postroom.services import order
+from postroom.domain.states import BatchState, PieceState
 from postroom.services.catalog import configured_file_id, find_service
 from postroom.services.intake import Analyser, resolve_layout, resolve_profile, run_analysis
 from postroom.services.letters import Limits
@@ -339,7 +334,7 @@ def _piece(
                 window_blank=scan.window_blank,
             )
             options = PieceOptions(address_placement=placement)
-            findings = _given_findings(placement, scan, recipient, service, layout)
+            findings = given_findings(placement, scan, recipient, service, layout)
     else:
         recipient = scan.address.recipient if scan.address else None
         findings = [*scan.findings, *(scan.address.findings if scan.address else ())]
@@ -361,11 +356,11 @@ def _piece(
         annexes=[a.id for a in annexes],
         dialect_fields=dialect_fields,
     )
-    _assess(piece, service, layout, findings, annexes)
+    assess_piece(piece, service, layout, findings, annexes)
     return piece
 
 
-def _given_findings(
+def given_findings(
     placement: AddressPlacement,
     scan: PieceScan | None,
     recipient: Recipient,
@@ -386,7 +381,7 @@ def _given_findings(
     return found
 
 
-def _assess(
+def assess_piece(
     piece: MailPiece,
     service: Service,
     layout: EnvelopeLayout,
@@ -406,187 +401,3 @@ def _assess(
     )
     piece.findings = [f.to_dict() for f in reasons]
     piece.eligible = not has_errors(list(reasons))
-
-
-def job_pieces(
-    *, uow: UnitOfWork, account_id: str, batch_id: str
-) -> tuple[Batch, list[MailPiece], list[Document]]:
-    """A job's batch, its pieces in file order and its documents; NotFound for another's."""
-    with uow:
-        batch = uow.pieces.batch(account_id, batch_id)
-        if batch is None:
-            raise NotFound(f"no job {batch_id}")
-        pieces: list[MailPiece] = []
-        after: tuple[str, int] | None = None
-        while page := uow.pieces.pieces_of_batch(batch_id, after=after, limit=1000):
-            pieces.extend(page)
-            after = page[-1].file_order_key()
-        return batch, pieces, list(uow.pieces.documents_of_batch(batch_id))
-
-
-def _corrected_placement(
-    piece: MailPiece, service: Service, layout: EnvelopeLayout
-) -> AddressPlacement:
-    """Where a corrected address prints: the service's address page; else the window when
-    it was seen blank (nothing read there, or Postroom already printed into it); else an
-    address page of its own, as Postroom never prints over a document's content."""
-    if service.address_page or not layout.window:
-        return AddressPlacement.ADDRESS_PAGE
-    codes = {str(f.get("code", "")) for f in piece.findings}
-    blank = piece.options.address_placement is AddressPlacement.WINDOW or (
-        piece.address_source == "window" and WINDOW_HAS_NO_TEXT in codes
-    )
-    return AddressPlacement.WINDOW if blank else AddressPlacement.ADDRESS_PAGE
-
-
-def correct_address(
-    *, uow: UnitOfWork, clock: Clock, account_id: str, piece_id: str, address_lines: Sequence[str]
-) -> MailPiece:
-    """Give an opened piece of a job the address written in `address_lines` (it is then
-    printed where its service prints given addresses) and judge it again: the address's
-    old reasons go, its new ones (if the lines are no address) come. Conflict
-    piece_not_open once it is ordered."""
-    with uow:
-        piece = uow.pieces.get(account_id, piece_id)
-        if piece is None or piece.batch_id is None or piece.service_id is None:
-            raise NotFound(f"no piece {piece_id}")
-        if piece.state is not PieceState.OPENED:
-            raise Conflict(
-                f"the piece is {piece.state.value}; only a piece not yet ordered can be edited",
-                code=ErrorCode.PIECE_NOT_OPEN,
-                detail={"state": piece.state.value},
-            )
-        service = uow.catalog.service(piece.service_id)
-        assert service is not None
-        recipient, address_findings = given_recipient(address_lines, service)
-        kept = [
-            Finding.from_dict(f)
-            for f in piece.findings
-            if not str(f.get("code", "")).startswith(ADDRESS_FINDING_PREFIXES)
-        ]
-        annexes = [d for d in (uow.pieces.document_by_id(a) for a in piece.annexes) if d]
-        layout = resolve_layout(service.layout, resolve_profile(service.profile))
-        placement = _corrected_placement(piece, service, layout)
-        if recipient is not None:
-            address_findings = (
-                *address_findings,
-                *_given_findings(placement, None, recipient, service, layout),
-            )
-        piece.recipient = recipient
-        piece.address_source = "given"
-        piece.options = replace(piece.options, address_placement=placement)
-        _assess(piece, service, layout, (*kept, *address_findings), annexes)
-        piece.updated_at = clock.now()
-        uow.commit()
-        return piece
-
-
-def deliver(
-    *,
-    uow: UnitOfWork,
-    clock: Clock,
-    prices: PriceTable,
-    account_id: str,
-    batch_id: str,
-    piece_ids: Collection[str] | None,
-    options: Mapping[str, Any],
-    post_at: datetime | None = None,
-    dialect: str = "",
-    fields: Mapping[str, Any] | None = None,
-) -> order.BatchClosed:
-    """Order some (or, with None, all eligible opened) pieces of a job through its service
-    with `options` over the service's defaults, to be posted on `post_at`'s day (which
-    must be before its cut-off; None: as soon as possible). Each ordered piece keeps
-    `fields` in its `dialect_fields[dialect]`. NotFound for a piece not of the job;
-    InvalidInput not_eligible for a named piece that is not eligible."""
-    with uow:
-        batch = uow.pieces.batch(account_id, batch_id)
-        if batch is None or batch.service_id is None:
-            raise NotFound(f"no job {batch_id}")
-        service = uow.catalog.service(batch.service_id)
-        assert service is not None
-    _, pieces, documents = job_pieces(uow=uow, account_id=account_id, batch_id=batch_id)
-    if any(d.state is DocumentState.REJECTED for d in documents):
-        raise InvalidInput(
-            "the job's files could not be processed; it has nothing to deliver",
-            code=ErrorCode.DOCUMENT_REJECTED,
-        )
-    by_id = {p.id: p for p in pieces}
-    if piece_ids is not None:
-        unknown = sorted(set(piece_ids) - set(by_id))
-        if unknown:
-            raise NotFound(f"no pack group {', '.join(unknown)} in job {batch_id}")
-        refused = [i for i in piece_ids if not by_id[i].eligible]
-        if refused:
-            raise InvalidInput(
-                f"pack group {', '.join(refused)} is not eligible; correct it first",
-                code=ErrorCode.NOT_ELIGIBLE,
-                detail={"pieces": refused},
-            )
-    wanted = [
-        p.id
-        for p in pieces
-        if p.state is PieceState.OPENED and (piece_ids is None or p.id in piece_ids)
-    ]
-    requested: date | None = None
-    if post_at is not None:
-        requested = output_date_for_moment(post_at, clock.now(), service.cut_off, service.timezone)
-    return order.close_batch(
-        uow=uow, clock=clock, prices=prices, account_id=account_id, batch_id=batch_id,
-        service_ref=service.id, options=options, requested_output_date=requested,
-        piece_ids=set(wanted), note=(dialect, dict(fields or {})) if dialect else None,
-    )  # fmt: skip
-
-
-def address_text(piece: MailPiece, service: Service) -> list[str]:
-    """The piece's recipient as the lines it prints in (no country line at home)."""
-    if piece.recipient is None:
-        return []
-    # Imported here: reportlab measures lines there, and most callers never need it.
-    from postroom.documents.address_page import address_lines
-
-    home = resolve_profile(service.profile).default_country
-    return address_lines(piece.recipient.to_dict(), home_country=home)
-
-
-def job_service(*, uow: UnitOfWork, account_id: str, batch_id: str) -> Service:
-    """The service a job of the account was made for; NotFound for another's job."""
-    with uow:
-        batch = uow.pieces.batch(account_id, batch_id)
-        service = uow.catalog.service(batch.service_id) if batch and batch.service_id else None
-        if batch is None or service is None:
-            raise NotFound(f"no job {batch_id}")
-        return service
-
-
-def piece_of_job(*, uow: UnitOfWork, account_id: str, piece_id: str) -> tuple[MailPiece, Service]:
-    """One of the account's job pieces and its service; NotFound otherwise."""
-    with uow:
-        piece = uow.pieces.get(account_id, piece_id)
-        service = uow.catalog.service(piece.service_id) if piece and piece.service_id else None
-        if piece is None or piece.batch_id is None or service is None:
-            raise NotFound(f"no piece {piece_id}")
-        return piece, service
-
-
-@dataclass(frozen=True)
-class PieceTracking:
-    """What tracking knows of a job's piece: its shipment once posted, and its proofs."""
-
-    shipment: Shipment | None
-    proofs: list[Proof]
-
-
-def tracking_of_pieces(
-    *, uow: UnitOfWork, account_id: str, piece_ids: Sequence[str]
-) -> dict[str, PieceTracking]:
-    """Each of the account's pieces' shipment and proofs (none for another's piece)."""
-    found: dict[str, PieceTracking] = {}
-    with uow:
-        for piece_id in piece_ids:
-            shipment = uow.shipments.by_piece(piece_id)
-            if shipment is None or shipment.account_id != account_id:
-                found[piece_id] = PieceTracking(None, [])
-                continue
-            found[piece_id] = PieceTracking(shipment, list(uow.shipments.proofs_of(shipment.id)))
-    return found

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from postroom.domain.catalog import BoxKind
+from postroom.domain.catalog import BoxKind, Option, Service
 from postroom.domain.errors import ErrorCode
 from postroom.domain.model import PieceOptions, Plex
 from postroom.domain.states import PieceState
@@ -213,3 +213,56 @@ def option_values(options: PieceOptions) -> dict[str, str]:
         "envelope": options.envelope,
         "postage": options.postage.value.upper(),
     }
+
+
+def channel_label(service: Service) -> str:
+    return str(service.output.get("label") or service.channel)
+
+
+def output_files(service: Service) -> list[str]:
+    return [str(f) for f in service.output.get("files") or ["MAIN"]]
+
+
+def channel_options(
+    service: Service, sent: dict[str, dict[str, list[str]]], known: list[Option]
+) -> tuple[dict[str, str], list[str]]:
+    """serviceChannelOptions as the core's {option type: option id}, and the ids sent."""
+    label = channel_label(service)
+    by_id = {o.id: o for o in known}
+    chosen: dict[str, str] = {}
+    ids: list[str] = []
+    for channel, files in sent.items():
+        if channel != label:
+            if channel == service.channel:
+                raise NirvaError(
+                    NirvaCode.CHANNEL_NAME_NOT_LABEL,
+                    f"{channel!r} is the channel's name; key serviceChannelOptions by the "
+                    f"channel's label {label!r} (properties.channels.label)",
+                )
+            raise NirvaError(
+                NirvaCode.UNKNOWN_CHANNEL_LABEL,
+                f"the service has no channel labelled {channel[:100]!r}; its channel is {label!r}",
+            )
+        for file_name, values in files.items():
+            if file_name not in output_files(service):
+                raise NirvaError(
+                    NirvaCode.UNKNOWN_OUTPUT_FILE,
+                    f"the channel has no output file {file_name[:100]!r}; "
+                    f"it has {', '.join(output_files(service))}",
+                )
+            for value in values:
+                option = by_id.get(value)
+                if option is None:
+                    raise NirvaError(
+                        NirvaCode.UNKNOWN_OPTION_VALUE,
+                        f"{value[:100]!r} is no option id of this environment: option ids differ "
+                        "between sandbox and live accounts; read them from GET options",
+                    )
+                if option.type_code in chosen:
+                    raise NirvaError(
+                        NirvaCode.INVALID_PARAMETERS,
+                        f"two {option.type_code} options were sent; send one value per type",
+                    )
+                chosen[option.type_code] = option.id
+                ids.append(option.id)
+    return chosen, ids

@@ -12,28 +12,22 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from postroom.dialects.base import dialect_route
+from postroom.dialects.nirva import views
 from postroom.dialects.nirva.auth import NirvaPrincipal
 from postroom.dialects.nirva.errors import translate
 from postroom.dialects.nirva.mapping import (
-    DELIVERY_ORDER,
-    DELIVERY_STATES,
     DIALECT,
-    ELIGIBILITY_REASONS,
     FILE_PART,
-    METADATA_KIND,
-    PACK_GROUP_STATES,
     PARAMETERS_PART,
     POSTAL_ADDRESS_RECIPIENT,
     PROOF_NAMES,
-    RAW_VALUE_TYPE,
     SERVICE_FILE_PART,
-    TRACKING,
-    DeliveryStatus,
-    JobStatus,
     NirvaCode,
     NirvaError,
     PackGroupStatus,
-    option_values,
+    channel_label,
+    channel_options,
+    output_files,
 )
 from postroom.dialects.nirva.schemas import (
     AuthenticateIn,
@@ -45,12 +39,12 @@ from postroom.dialects.nirva.schemas import (
     option_type_out,
     service_out,
 )
-from postroom.domain.catalog import Option, Service
+from postroom.domain.catalog import Service
 from postroom.domain.errors import ContentRemoved, DomainError, ErrorCode
-from postroom.domain.model import Batch, Document, MailPiece, new_id
-from postroom.domain.states import DocumentState, PieceState
+from postroom.domain.model import new_id
+from postroom.domain.states import PieceState
 from postroom.http.deps import ContainerDep
-from postroom.services import accounts, box_jobs, catalog
+from postroom.services import accounts, box_jobs, catalog, job_groups
 from postroom.services.box_jobs import BoxFile
 
 router = APIRouter(tags=["nirva"], route_class=dialect_route(translate))
@@ -219,115 +213,42 @@ def _create_job(
         dialect=DIALECT,
         fields={"autocreateDeliveryCommand": parameters.autocreateDeliveryCommand},
     )
-    counts = _counts(intake.pieces)  # as cut, before any delivery
+    counts = views.counts(intake.pieces)  # as cut, before any delivery
     extra: dict[str, Any] = {}
     if parameters.autocreateDeliveryCommand and counts.get(PackGroupStatus.ELIGIBLE):
-        service = box_jobs.job_service(uow=c.uow(), account_id=account_id, batch_id=intake.batch.id)
+        service = job_groups.job_service(
+            uow=c.uow(), account_id=account_id, batch_id=intake.batch.id
+        )
         try:
             delivery_id = _command(c, account_id, intake.batch.id, service, None, {}, [], None)
             extra["deliveryIds"] = [delivery_id]
         except DomainError as exc:  # the job stands; its groups wait for a command
             extra["autocreateError"] = {"errorCode": str(exc.code), "message": exc.message}
-    batch, pieces, documents = box_jobs.job_pieces(
+    batch, pieces, documents = job_groups.job_pieces(
         uow=c.uow(), account_id=account_id, batch_id=intake.batch.id
     )
-    out = _job_out(batch, pieces, documents)
+    out = views.job_out(batch, pieces, documents)
     out["packGroupCountPerStates"] = counts or out["packGroupCountPerStates"]
     return _ok({**out, **extra})
-
-
-def _in_file_order(pieces: list[MailPiece]) -> list[MailPiece]:
-    """A job's pieces as its files were sent: by box, file index, then page."""
-
-    def key(piece: MailPiece) -> tuple[str, int, int]:
-        own = piece.dialect_fields.get(DIALECT) or {}
-        return (str(own.get("box", "")), int(own.get("fileIndex", 0)), piece.first_page)
-
-    return sorted(pieces, key=key)
-
-
-def _group_status(piece: MailPiece) -> PackGroupStatus:
-    if piece.state is PieceState.OPENED:
-        return PackGroupStatus.ELIGIBLE if piece.eligible else PackGroupStatus.NOT_ELIGIBLE
-    return PACK_GROUP_STATES[piece.state]
-
-
-def _counts(pieces: list[MailPiece]) -> dict[str, int]:
-    counts: dict[str, int] = defaultdict(int)
-    for piece in pieces:
-        counts[_group_status(piece).value] += 1
-    return dict(counts)
-
-
-def _job_out(batch: Batch, pieces: list[MailPiece], documents: list[Document]) -> dict[str, Any]:
-    rejected = [d for d in documents if d.state is DocumentState.REJECTED]
-    out: dict[str, Any] = {
-        "jobId": batch.id,
-        "jobName": batch.name,
-        "serviceId": batch.service_id,
-        "status": (JobStatus.PROCESSING_ERROR if rejected else JobStatus.PACK_GROUP_CREATED).value,
-        "creationDate": epoch_ms(batch.created_at),
-        "packGroupCountPerStates": _counts(pieces),
-    }
-    if rejected:
-        out["errors"] = [
-            {"fileName": d.filename, "code": f.get("code"), "message": f.get("message")}
-            for d in rejected
-            for f in (d.report or {}).get("findings", [])
-            if f.get("severity", "error") == "error"
-        ]
-    return out
 
 
 @router.get("/jobs/{jobId}", summary="A job's status")
 def get_job(job_id: JobPath, c: ContainerDep, principal: NirvaPrincipal) -> JSONResponse:
     """The job's status and how many of its pack groups are in each state."""
-    batch, pieces, documents = box_jobs.job_pieces(
+    batch, pieces, documents = job_groups.job_pieces(
         uow=c.uow(), account_id=principal.account_id, batch_id=job_id
     )
-    return _ok(_job_out(batch, pieces, documents))
-
-
-def _reasons(piece: MailPiece) -> list[dict[str, Any]]:
-    return [
-        {
-            "code": ELIGIBILITY_REASONS.get(str(f.get("code")), str(f.get("code", "")).upper()),
-            "coreCode": f.get("code"),
-            "severity": str(f.get("severity", "error")).upper(),
-            "message": f.get("message", ""),
-        }
-        for f in piece.findings
-    ]
-
-
-def _group_out(piece: MailPiece, service: Service) -> dict[str, Any]:
-    own = piece.dialect_fields.get(DIALECT) or {}
-    address = "\n".join(box_jobs.address_text(piece, service))
-    return {
-        "id": piece.id,
-        "jobId": piece.batch_id,
-        "status": _group_status(piece).value,
-        "eligibility": {"eligible": bool(piece.eligible), "reasons": _reasons(piece)},
-        "rawValues": {POSTAL_ADDRESS_RECIPIENT: {"@type": RAW_VALUE_TYPE, "value": address}},
-        "addressSource": piece.address_source,
-        "documentId": piece.document_id,
-        "firstPage": piece.first_page,
-        "pageCount": piece.page_count,
-        "deliveryId": own.get("deliveryId"),
-        "boxName": own.get("box"),
-        "options": option_values(piece.options) if piece.state is not PieceState.OPENED else {},
-        "fileIndex": own.get("fileIndex"),
-    }
+    return _ok(views.job_out(batch, pieces, documents))
 
 
 @router.get("/jobs/{jobId}/packGroups", summary="A job's pack groups")
 def get_pack_groups(job_id: JobPath, c: ContainerDep, principal: NirvaPrincipal) -> JSONResponse:
     """Each pack group's status, eligibility with its reasons, and RAW values."""
-    service = box_jobs.job_service(uow=c.uow(), account_id=principal.account_id, batch_id=job_id)
-    _, pieces, _ = box_jobs.job_pieces(
+    service = job_groups.job_service(uow=c.uow(), account_id=principal.account_id, batch_id=job_id)
+    _, pieces, _ = job_groups.job_pieces(
         uow=c.uow(), account_id=principal.account_id, batch_id=job_id
     )
-    return _ok([_group_out(p, service) for p in _in_file_order(pieces)])
+    return _ok([views.group_out(p, service) for p in views.in_file_order(pieces)])
 
 
 @router.post("/packGroups/{packGroupId}/edit", summary="Change a pack group's RAW values")
@@ -335,79 +256,26 @@ def edit_pack_group(
     pack_group_id: PackGroupPath, body: PackGroupEditIn, c: ContainerDep, principal: NirvaPrincipal
 ) -> JSONResponse:
     """Change the recipient address (POSTAL_ADDRESS_RECIPIENT) and judge the group again."""
-    box_jobs.piece_of_job(uow=c.uow(), account_id=principal.account_id, piece_id=pack_group_id)
+    job_groups.piece_of_job(uow=c.uow(), account_id=principal.account_id, piece_id=pack_group_id)
     lines = _address_lines(body.rawValues)
     if lines is None:
         raise NirvaError(
             NirvaCode.INVALID_PARAMETERS, f"rawValues must hold {POSTAL_ADDRESS_RECIPIENT}"
         )
-    piece = box_jobs.correct_address(
+    piece = job_groups.correct_address(
         uow=c.uow(),
         clock=c.clock,
         account_id=principal.account_id,
         piece_id=pack_group_id,
         address_lines=lines,
     )
-    _, service = box_jobs.piece_of_job(
+    _, service = job_groups.piece_of_job(
         uow=c.uow(), account_id=principal.account_id, piece_id=piece.id
     )
-    return _ok(_group_out(piece, service))
+    return _ok(views.group_out(piece, service))
 
 
 # --- deliveries -----------------------------------------------------------------------
-
-
-def _label(service: Service) -> str:
-    return str(service.output.get("label") or service.channel)
-
-
-def _output_files(service: Service) -> list[str]:
-    return [str(f) for f in service.output.get("files") or ["MAIN"]]
-
-
-def _chosen_options(
-    service: Service, sent: dict[str, dict[str, list[str]]], known: list[Option]
-) -> tuple[dict[str, str], list[str]]:
-    """serviceChannelOptions as the core's {option type: option id}, and the ids sent."""
-    label = _label(service)
-    by_id = {o.id: o for o in known}
-    chosen: dict[str, str] = {}
-    ids: list[str] = []
-    for channel, files in sent.items():
-        if channel != label:
-            if channel == service.channel:
-                raise NirvaError(
-                    NirvaCode.CHANNEL_NAME_NOT_LABEL,
-                    f"{channel!r} is the channel's name; key serviceChannelOptions by the "
-                    f"channel's label {label!r} (properties.channels.label)",
-                )
-            raise NirvaError(
-                NirvaCode.UNKNOWN_CHANNEL_LABEL,
-                f"the service has no channel labelled {channel[:100]!r}; its channel is {label!r}",
-            )
-        for file_name, values in files.items():
-            if file_name not in _output_files(service):
-                raise NirvaError(
-                    NirvaCode.UNKNOWN_OUTPUT_FILE,
-                    f"the channel has no output file {file_name[:100]!r}; "
-                    f"it has {', '.join(_output_files(service))}",
-                )
-            for value in values:
-                option = by_id.get(value)
-                if option is None:
-                    raise NirvaError(
-                        NirvaCode.UNKNOWN_OPTION_VALUE,
-                        f"{value[:100]!r} is no option id of this environment: option ids differ "
-                        "between sandbox and live accounts; read them from GET options",
-                    )
-                if option.type_code in chosen:
-                    raise NirvaError(
-                        NirvaCode.INVALID_PARAMETERS,
-                        f"two {option.type_code} options were sent; send one value per type",
-                    )
-                chosen[option.type_code] = option.id
-                ids.append(option.id)
-    return chosen, ids
 
 
 def _command(
@@ -424,12 +292,12 @@ def _command(
     post_at = body.post_at() if body is not None else None
     fields = {
         "deliveryId": delivery_id,
-        "channelLabel": _label(service),
+        "channelLabel": channel_label(service),
         "outputFileName": "MAIN",
         "options": ids,
         "expectedPostDate": epoch_ms(post_at),
     }
-    box_jobs.deliver(
+    job_groups.deliver(
         uow=c.uow(),
         clock=c.clock,
         prices=c.prices,
@@ -448,8 +316,8 @@ def _command(
 def check_options(c: ContainerDep, principal: NirvaPrincipal, job_id: JobQuery) -> JSONResponse:
     """{"selectableOptions": {packId: {channelLabel: {outputFileName: {type id: [ids]}}}}}"""
     account_id = principal.account_id
-    service = box_jobs.job_service(uow=c.uow(), account_id=account_id, batch_id=job_id)
-    _, pieces, _ = box_jobs.job_pieces(uow=c.uow(), account_id=account_id, batch_id=job_id)
+    service = job_groups.job_service(uow=c.uow(), account_id=account_id, batch_id=job_id)
+    _, pieces, _ = job_groups.job_pieces(uow=c.uow(), account_id=account_id, batch_id=job_id)
     types = {t.code: t.id for t in catalog.list_option_types(uow=c.uow(), account_id=account_id)}
     offered = catalog.offered_options(service)
     selectable: dict[str, list[str]] = defaultdict(list)
@@ -457,9 +325,9 @@ def check_options(c: ContainerDep, principal: NirvaPrincipal, job_id: JobQuery) 
         if o.type_code in offered and o.code not in offered[o.type_code]:
             continue
         selectable[types.get(o.type_code, o.type_code)].append(o.id)
-    per_file = {name: dict(selectable) for name in _output_files(service)}
+    per_file = {name: dict(selectable) for name in output_files(service)}
     result = {
-        p.id: {_label(service): per_file}
+        p.id: {channel_label(service): per_file}
         for p in pieces
         if p.state is PieceState.OPENED and p.eligible
     }
@@ -472,80 +340,21 @@ def create_delivery(
 ) -> JSONResponse:
     """Deliver the job's eligible pack groups (or those named) with the options overridden."""
     account_id = principal.account_id
-    service = box_jobs.job_service(uow=c.uow(), account_id=account_id, batch_id=body.jobId)
+    service = job_groups.job_service(uow=c.uow(), account_id=account_id, batch_id=body.jobId)
     known = list(catalog.list_options(uow=c.uow(), account_id=account_id))
-    chosen, ids = _chosen_options(service, body.serviceChannelOptions or {}, known)
+    chosen, ids = channel_options(service, body.serviceChannelOptions or {}, known)
     delivery_id = _command(c, account_id, body.jobId, service, body.packGroupIds, chosen, ids, body)
     deliveries = _deliveries(c, account_id, body.jobId)
     return _ok(next(d for d in deliveries if d["id"] == delivery_id))
 
 
-def _metadata(tracked: box_jobs.PieceTracking, shipment_id: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    if tracked.shipment is not None:
-        found.append(
-            {
-                "metadataKind": METADATA_KIND,
-                "metadataType": "SHORT_VALUE",
-                "name": TRACKING,
-                "value": tracked.shipment.reference,
-            }
-        )
-    for proof in tracked.proofs:
-        found.append(
-            {
-                "metadataKind": METADATA_KIND,
-                "metadataType": "FILE",
-                "name": proof.kind.value,
-                "value": f"shipments/{shipment_id}/trackingFile/{proof.kind.value}",
-                "mediaType": proof.media_type,
-            }
-        )
-    return found
-
-
 def _deliveries(c: ContainerDep, account_id: str, job_id: str) -> list[dict[str, Any]]:
-    _, pieces, _ = box_jobs.job_pieces(uow=c.uow(), account_id=account_id, batch_id=job_id)
-    grouped: dict[str, list[MailPiece]] = defaultdict(list)
-    for piece in _in_file_order(pieces):
-        delivery_id = (piece.dialect_fields.get(DIALECT) or {}).get("deliveryId")
-        if delivery_id:
-            grouped[str(delivery_id)].append(piece)
-    tracked = box_jobs.tracking_of_pieces(
+    _, pieces, _ = job_groups.job_pieces(uow=c.uow(), account_id=account_id, batch_id=job_id)
+    grouped = views.deliveries_of(pieces)
+    tracked = job_groups.tracking_of_pieces(
         uow=c.uow(), account_id=account_id, piece_ids=[p.id for g in grouped.values() for p in g]
     )
-    out = []
-    for delivery_id, members in grouped.items():
-        fields = members[0].dialect_fields.get(DIALECT) or {}
-        states = {DELIVERY_STATES[p.state] for p in members}
-        status = next(s for s in DELIVERY_ORDER if s in states)
-        delivery: dict[str, Any] = {
-            "id": delivery_id,
-            "jobId": job_id,
-            "status": status.value,
-            "channelLabel": fields.get("channelLabel"),
-            "outputFileName": fields.get("outputFileName"),
-            "options": fields.get("options", []),
-            "expectedPostDate": fields.get("expectedPostDate"),
-            "packGroupIds": [p.id for p in members],
-            "shipments": [],
-        }
-        if status is DeliveryStatus.OUTPUTTED:
-            delivery["shipments"] = [
-                {
-                    "id": p.id,
-                    "packGroupId": p.id,
-                    "status": (
-                        tracked[p.id].shipment.status.value.upper()  # type: ignore[union-attr]
-                        if tracked[p.id].shipment is not None
-                        else PACK_GROUP_STATES[p.state].value
-                    ),
-                    "metadata": _metadata(tracked[p.id], p.id),
-                }
-                for p in members
-            ]
-        out.append(delivery)
-    return out
+    return [views.delivery_out(job_id, d, members, tracked) for d, members in grouped.items()]
 
 
 @router.get("/deliveries", summary="A job's deliveries")
@@ -566,14 +375,14 @@ def tracking_file(
 ) -> FileResponse:
     """The proof named CERTIF, ACKN, FAIL_PROOF or TRACKING_DETAIL, once issued."""
     account_id = principal.account_id
-    box_jobs.piece_of_job(uow=c.uow(), account_id=account_id, piece_id=shipment_id)
+    job_groups.piece_of_job(uow=c.uow(), account_id=account_id, piece_id=shipment_id)
     kind = PROOF_NAMES.get(tracking_name)
     if kind is None:
         raise NirvaError(
             NirvaCode.NOT_FOUND,
             f"no tracking file {tracking_name[:50]!r}; the names are {', '.join(PROOF_NAMES)}",
         )
-    tracked = box_jobs.tracking_of_pieces(
+    tracked = job_groups.tracking_of_pieces(
         uow=c.uow(), account_id=account_id, piece_ids=[shipment_id]
     )
     proof = next((p for p in tracked[shipment_id].proofs if p.kind is kind), None)
