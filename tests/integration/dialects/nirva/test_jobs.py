@@ -13,7 +13,6 @@ from tests.conftest import Tenant
 from tests.integration.dialects.nirva.helpers import (
     ADDRESSES,
     LYON,
-    SERVICE,
     assert_error,
     authenticate,
     blank_letter,
@@ -166,7 +165,6 @@ def test_unknown_service_and_missing_parameters(client: TestClient, tenant: Tena
         headers=headers,
     )
     assert_error(missing, 400, "INVALID_PARAMETERS")
-    _ = SERVICE
 
 
 def test_parameters_as_a_json_file_part_and_an_annex_box(
