@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlencode
 
-import httpx
-
 from postroom.channels.base import (
     Channel,
     PermanentChannelError,
@@ -33,6 +31,8 @@ from postroom.channels.base import (
 from postroom.domain.sms import SmsState
 
 if TYPE_CHECKING:
+    import httpx
+
     from postroom.config import Settings
 
 log = logging.getLogger(__name__)
@@ -136,6 +136,8 @@ class KannelSmsChannel(Channel):
         if sms.report_url:
             params["dlr-mask"] = DLR_MASK
             params["dlr-url"] = sms.report_url
+        import httpx  # here, not at the top: every command loads the channel classes
+
         try:
             response = self._http().get(self.sendsms_url, params=params)
         except httpx.HTTPError as exc:
@@ -157,6 +159,8 @@ class KannelSmsChannel(Channel):
                 self._client = None
 
     def _http(self) -> httpx.Client:
+        import httpx
+
         with self._lock:
             if self._client is None:
                 self._client = httpx.Client(timeout=self.timeout)
