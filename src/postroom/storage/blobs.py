@@ -28,6 +28,28 @@ def _written_within(path: Path, fresh: timedelta) -> bool:
     return datetime.now(UTC) - written < fresh
 
 
+def spool(stream: BinaryIO, folder: Path, *, durable: bool) -> tuple[str, str, int]:
+    """Copy the stream into a new temporary file in `folder`, hashing it as it goes:
+    (the file's name, sha256, size). `durable` fsyncs it. Nothing is left when it fails."""
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    fd, tmp_name = tempfile.mkstemp(dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := stream.read(CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+            if durable:
+                out.flush()
+                os.fsync(out.fileno())
+    except BaseException:
+        os.unlink(tmp_name)
+        raise
+    return tmp_name, digest.hexdigest(), size
+
+
 class LocalBlobStore:
     """Blobs under a folder as ab/cd/<sha256>; a write is temp file + fsync + rename."""
 
@@ -44,20 +66,8 @@ class LocalBlobStore:
 
     def put(self, stream: BinaryIO) -> tuple[str, int]:
         """Copy the stream into the store, hashing as it goes; identical content is kept once."""
-        tmp_dir = self.root / "tmp"
-        tmp_dir.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256()
-        size = 0
-        fd, tmp_name = tempfile.mkstemp(dir=tmp_dir)
+        tmp_name, sha, size = spool(stream, self.root / "tmp", durable=True)
         try:
-            with os.fdopen(fd, "wb") as out:
-                while chunk := stream.read(CHUNK):
-                    digest.update(chunk)
-                    out.write(chunk)
-                    size += len(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            sha = digest.hexdigest()
             final = self.path(sha)
             # Identical content replaces the stored file, even when it is there: the new file
             # is fresh, which `discard` takes as "an upload of it may still be committing".

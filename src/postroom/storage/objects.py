@@ -14,7 +14,6 @@ boto3 is imported only when a bucket is configured."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import tempfile
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
-from postroom.storage.blobs import CHUNK
+from postroom.storage.blobs import spool
 
 # The time a blob was written, kept in the object's own metadata: a server-side copy keeps it
 # (the copy's Last-Modified is the copy's own time), which `discard` relies on.
@@ -129,18 +128,8 @@ class S3BlobStore:
     def put(self, stream: BinaryIO) -> tuple[str, int]:
         """Upload the stream, hashing it on the way; identical content is kept once (and
         written again, which marks it fresh for `discard`)."""
-        spool = self.cache_dir / "tmp"
-        spool.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256()
-        size = 0
-        fd, tmp_name = tempfile.mkstemp(dir=spool)
+        tmp_name, sha, size = spool(stream, self.cache_dir / "tmp", durable=False)
         try:
-            with os.fdopen(fd, "wb") as out:
-                while chunk := stream.read(CHUNK):
-                    digest.update(chunk)
-                    out.write(chunk)
-                    size += len(chunk)
-            sha = digest.hexdigest()
             written = datetime.now(UTC).isoformat()
             try:
                 self.client.upload_file(
