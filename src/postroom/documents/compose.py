@@ -62,6 +62,9 @@ class PiecePlan:
     address_in_window: bool = False
     # Printed in small type above the address (with address_lines only; "" = none).
     return_line: str = ""
+    # A page drawn under each page of the first part (the letter's own pages): a
+    # configured background such as a letterhead. Its first page is used.
+    background: PageRange | None = None
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,7 @@ class _Sources:
         self._open: dict[Path, SourcePdf] = {}
         self._last: dict[Path, int] = {}  # the last page the lot takes of each source
         for plan in plans:
-            for part in plan.parts:
+            for part in (*plan.parts, *([plan.background] if plan.background else [])):
                 self._last[part.path] = max(part.last, self._last.get(part.path, 0))
 
     def pages(self, part: PageRange, *, indexed: bool = True) -> list[pikepdf.Dictionary]:
@@ -161,6 +164,8 @@ class _Composer:
         self.empty = out.make_stream(b"")  # the content of every blank back
         # (box as written, rotation, zone) -> the code's square: pages of one source share it.
         self.squares: dict[tuple[bytes, int, Zone], tuple[float, float, float]] = {}
+        # A background page's form, made once a lot: source file -> (form, its BBox).
+        self.backgrounds: dict[Path, Any] = {}
 
     def add_all(
         self, plans: Sequence[PiecePlan], sources: _Sources, address_pages: Any
@@ -181,8 +186,12 @@ class _Composer:
                     # its own fronts and backs.
                     pages.append(self._blank(pages[0]))
                     blanks += 1
-            for part in plan.parts:
-                pages.extend(self._copy(page) for page in sources.pages(part))
+            for index, part in enumerate(plan.parts):
+                copies = [self._copy(page) for page in sources.pages(part)]
+                if index == 0 and plan.background is not None:
+                    for page in copies:
+                        self._underlay(page, plan.background, sources)
+                pages.extend(copies)
             if len(pages) == blanks:
                 raise ValueError(f"piece {plan.piece_id} has no pages")
             if plan.duplex and len(pages) % 2:
@@ -253,19 +262,45 @@ class _Composer:
         resources of the page's own, and return the operators that draw it there."""
         form: Any = pikepdf.Page(address).as_form_xobject()
         form = self.out.copy_foreign(form)
+        name = self._name_form(page, "/PostroomAddress", form)
+        height = float(form.BBox[3]) - float(form.BBox[1])
+        matrix = " ".join(f"{v:.4f}" for v in _top_left_matrix(page, height))
+        return f"q {matrix} cm {name} Do Q\n".encode("ascii")
+
+    def _underlay(self, page: pikepdf.Dictionary, background: PageRange, sources: _Sources) -> None:
+        """Draw the background's first page under the page's own content, its lower left
+        corner on the page's (the page gets resources of its own naming the form)."""
+        form = self.backgrounds.get(background.path)
+        if form is None:
+            [source] = sources.pages(PageRange(background.path, background.first, background.first))
+            form = pikepdf.Page(source).as_form_xobject()
+            form = self.backgrounds[background.path] = self.out.copy_foreign(form)
+        name = self._name_form(page, "/PostroomBackground", form)
+        left, bottom, _, _ = _box(page)
+        draw = f"q 1 0 0 1 {left - float(form.BBox[0]):.4f} {bottom - float(form.BBox[1]):.4f} cm"
+        under = pikepdf.Stream(self.out, f"{draw} {name} Do Q\n".encode("ascii"))
+        contents = page.get("/Contents")
+        if contents is None:
+            page.Contents = pikepdf.Array([under])
+        elif isinstance(contents, pikepdf.Array):
+            page.Contents = pikepdf.Array([under, *contents])
+        else:
+            page.Contents = pikepdf.Array([under, contents])
+
+    def _name_form(self, page: pikepdf.Dictionary, base: str, form: Any) -> str:
+        """Name `form` in resources of the page's own (a shallow copy of what it had, so
+        no other page that shares them names it); returns the name."""
         resources: Any = page.get("/Resources")
         own = pikepdf.Dictionary(dict(resources.items()) if resources is not None else {})
         named: Any = own.get("/XObject")
         forms = pikepdf.Dictionary(dict(named.items()) if named is not None else {})
-        name, n = "/PostroomAddress", 1
+        name, n = base, 1
         while name in forms:
-            name, n = f"/PostroomAddress{n}", n + 1
+            name, n = f"{base}{n}", n + 1
         forms[name] = form
         own.XObject = forms
         page.Resources = own
-        height = float(form.BBox[3]) - float(form.BBox[1])
-        matrix = " ".join(f"{v:.4f}" for v in _top_left_matrix(page, height))
-        return f"q {matrix} cm {name} Do Q\n".encode("ascii")
+        return name
 
     def _stamp(self, page: pikepdf.Dictionary, code: str, zone: Zone, extra: bytes = b"") -> None:
         """Draw `code`'s DataMatrix over the page in `zone`, whatever state its content left,

@@ -68,6 +68,8 @@ class LotEntry:
     options: dict[str, Any]
     first_page: int = 1  # the piece's first page in its source, 1-based
     annexes: tuple[PageRange, ...] = ()  # other documents (and configured pages), in order
+    # A configured background page, drawn under each of the letter's own pages.
+    background: PageRange | None = None
     address_page: bool = False
     # The recipient printed into the window zone of its first page (no address page).
     address_in_window: bool = False
@@ -96,6 +98,7 @@ class LotEntry:
             address_lines=lines,
             address_in_window=self.address_in_window and not self.address_page,
             return_line=self.return_line if lines is not None else "",
+            background=self.background,
         )
 
 

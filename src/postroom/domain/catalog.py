@@ -5,6 +5,7 @@ belongs to one environment and clients must look ids up in their own."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -26,6 +27,12 @@ class BoxKind(StrEnum):
     MAIN = "main"  # the letter itself
     ANNEX = "annex"  # extra documents the sender adds per piece
     CONFIGURED = "configured"  # a pre-configured file added to every piece (terms, background)
+
+
+def is_background(box: Mapping[str, Any]) -> bool:
+    """A configured box whose page is drawn under each of the letter's own pages (a
+    letterhead), instead of pages added after them."""
+    return box.get("kind") == BoxKind.CONFIGURED and box.get("placement") == "background"
 
 
 @dataclass(eq=False)

@@ -21,7 +21,7 @@ from postroom.documents.split import (
     check_rule,
     check_rule_fits,
 )
-from postroom.domain.catalog import BoxKind, Service
+from postroom.domain.catalog import BoxKind, Service, is_background
 from postroom.domain.clock import Clock
 from postroom.domain.eligibility import assess
 from postroom.domain.errors import ErrorCode, InvalidDocument, InvalidInput, NotFound
@@ -304,8 +304,11 @@ def _fields(dialect: str, fields: Mapping[str, Any] | None, f: BoxFile) -> dict[
 
 
 def _configured_pages(service: Service) -> int:
+    """The pages the service's configured files add to each piece (a background adds none)."""
     return sum(
-        int(b.get("page_count") or 1) for b in service.boxes if b.get("kind") == BoxKind.CONFIGURED
+        int(b.get("page_count") or 1)
+        for b in service.boxes
+        if b.get("kind") == BoxKind.CONFIGURED and not is_background(b)
     )
 
 

@@ -219,11 +219,14 @@ def add_account_service(
     code: str,
     name: str,
     configured: Sequence[tuple[str, str, int]] = (),
+    backgrounds: Sequence[tuple[str, str]] = (),
     main_split: Mapping[str, Any] | None = None,
 ) -> Service:
     """A service of the account's own, copied from `like` (a service of its environment),
     with configured files every piece gets (a background page, terms): (box id, blob
-    sha256, page count) each, named by senders with the box's `file_id`. `main_split` (a
+    sha256, page count) each, named by senders with the box's `file_id`; `backgrounds`
+    ((box id, blob sha256) each) are configured pages drawn under each of the letter's own
+    pages instead. `main_split` (a
     SplitRule's dict) is how its MAIN box cuts files into pieces (default: where the
     window's address changes)."""
     with uow:
@@ -240,6 +243,12 @@ def add_account_service(
             boxes.append(
                 {"id": box_id, "kind": "configured", "name": "Configured file",
                  "blob_sha256": sha256, "page_count": pages, "file_id": new_id()}
+            )  # fmt: skip
+        for box_id, sha256 in backgrounds:
+            boxes.append(
+                {"id": box_id, "kind": "configured", "name": "Background page",
+                 "blob_sha256": sha256, "page_count": 1, "file_id": new_id(),
+                 "placement": "background"}
             )  # fmt: skip
         service = replace(
             base,

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from postroom.channels.base import Channel, PermanentChannelError, Submission
 from postroom.documents.compose import PageRange, page_count
 from postroom.documents.lot_files import LotEntry
-from postroom.domain.catalog import BoxKind
+from postroom.domain.catalog import BoxKind, is_background
 from postroom.domain.clock import Clock
 from postroom.domain.errors import RetryableError
 from postroom.domain.model import AddressPlacement, MailPiece
@@ -152,6 +152,7 @@ def lot_entry(uow: UnitOfWork, blobs: BlobStore, piece: MailPiece) -> LotEntry:
     profile = resolve_profile(document.profile)
     layout_code = (service.layout if service else "") or (batch.layout if batch else "")
     extra: list[PageRange] = []
+    background: PageRange | None = None
     for annex_id in piece.annexes:
         annex = uow.pieces.document_by_id(annex_id)
         assert annex is not None
@@ -159,7 +160,10 @@ def lot_entry(uow: UnitOfWork, blobs: BlobStore, piece: MailPiece) -> LotEntry:
     for box in service.boxes if service else []:
         if box.get("kind") == BoxKind.CONFIGURED and box.get("blob_sha256"):
             path = blobs.path(box["blob_sha256"])
-            extra.append(PageRange(path, 1, int(box.get("page_count") or page_count(path))))
+            if is_background(box):
+                background = PageRange(path, 1, 1)
+            else:
+                extra.append(PageRange(path, 1, int(box.get("page_count") or page_count(path))))
     return LotEntry(
         piece_id=piece.id,
         account_id=piece.account_id,
@@ -169,6 +173,7 @@ def lot_entry(uow: UnitOfWork, blobs: BlobStore, piece: MailPiece) -> LotEntry:
         options=piece.options.to_dict(),
         first_page=piece.first_page,
         annexes=tuple(extra),
+        background=background,
         address_page=bool(service and service.address_page) or piece.own_address_page,
         address_in_window=piece.options.address_placement is AddressPlacement.WINDOW,
         return_line=piece.return_line,

@@ -381,3 +381,42 @@ def test_pieces_get_the_pages_asked_for_even_the_same_ones_twice(
     files = LotFileWriter(tmp_path / "out").write(LOT_ID, entries, CREATED)
     pages = [11, 12, 3, 4, 3, 4]
     assert page_texts(files.folder / PRINT_FILE) == [f"Campaign page {i} of 12" for i in pages]
+
+
+def test_a_background_page_is_drawn_under_each_of_the_letters_own_pages(
+    tmp_path: Path, source: Path, annex: Path
+) -> None:
+    letterhead = tmp_path / "letterhead.pdf"
+    letterhead.write_bytes(make_pdf(1, label="Letterhead of Acme AB"))
+
+    def entry(n: int, first: int, **extra: Any) -> LotEntry:
+        return LotEntry(
+            piece_id=f"piece-{n}",
+            account_id="acc-1",
+            source_path=source,
+            page_count=2,
+            first_page=first,
+            recipient=recipient(f"Person {n}"),
+            options=options("duplex"),
+            **extra,
+        )
+
+    entries = [
+        entry(1, 1, background=PageRange(letterhead, 1, 1), annexes=(PageRange(annex, 1, 1),)),
+        entry(2, 3),  # another service: no background
+    ]
+    files = LotFileWriter(tmp_path / "out").write(LOT_ID, entries, CREATED)
+
+    pdf = pdfium.PdfDocument(files.folder / "print.pdf")
+    texts = [pdf[i].get_textpage().get_text_range() for i in range(len(pdf))]
+    assert files.page_count == len(texts) == 6  # 2 + annex + a blank back, then 2
+    under = "Letterhead of Acme AB page 1 of 1"
+    assert [under in t for t in texts] == [True, True, False, False, False, False]
+    assert "Campaign page 1 of 12" in texts[0] and "Campaign page 2 of 12" in texts[1]
+    assert "Terms page 1 of 1" in texts[2] and texts[3].strip() == ""
+    with pikepdf.open(files.folder / "print.pdf") as lot:
+        first = lot.pages[0]
+        # After the sheet code's opening q: the background, under the page's own content.
+        drawn_first = first.Contents[1].read_bytes()
+        assert drawn_first.endswith(b"/PostroomBackground Do Q\n")
+        assert "/PostroomBackground" not in lot.pages[4].Resources.get("/XObject", {})

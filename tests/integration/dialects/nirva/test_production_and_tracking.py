@@ -135,7 +135,7 @@ def test_lots_delivery_states_shipments_and_proofs(
     own = catalog.add_account_service(
         uow=container.uow(), clock=container.clock, account_id=tenant.account_id,
         like="nirva_lettre_verte", code="nirva_fond", name="Lettre verte avec fond",
-        configured=[("BACKGROUND", sha, 1)],
+        backgrounds=[("BACKGROUND", sha)],
     )  # fmt: skip
     profile = authenticate(client, tenant)
     headers = {"X-Auth-Token": profile["token"]}
@@ -208,9 +208,12 @@ def test_lots_delivery_states_shipments_and_proofs(
     _, paged_piece = _manifest_of(output, pieces["page"])
     assert paged_piece["address_page"] is True and paged_piece["options"]["plex"] == "simplex"
     folder, bg_piece = _manifest_of(output, pieces["bg"])
-    assert bg_piece["address_page"] is False and bg_piece["page_count"] >= 2
-    last = bg_piece["pages"]["last"]
-    assert BACKGROUND_TEXT in _page_text(folder, last)
+    assert bg_piece["address_page"] is False and bg_piece["blank_pages"] == 0
+    # Drawn under each of the group's own pages, which are all there is: no page added.
+    first, last = bg_piece["pages"]["first"], bg_piece["pages"]["last"]
+    for page in range(first, last + 1):
+        text = _page_text(folder, page)
+        assert BACKGROUND_TEXT in text and text.replace(BACKGROUND_TEXT, "").strip()
     assert own.id == with_background["id"]
     folder, fixed_piece = _manifest_of(output, pieces["fixed"])
     window = text_in_zone(
