@@ -168,7 +168,9 @@ def lot_entry(uow: UnitOfWork, blobs: BlobStore, piece: MailPiece) -> LotEntry:
         piece_id=piece.id,
         account_id=piece.account_id,
         source_path=blobs.path(document.printable_sha256),
-        page_count=piece.page_count,
+        # The piece's own pages: an envelope's page count takes in its annexes' (Ekopost),
+        # and a piece's own pages never run past its document's end.
+        page_count=min(piece.page_count, document.page_count - piece.first_page + 1),
         recipient=piece.recipient.to_dict() if piece.recipient else {},
         options=piece.options.to_dict(),
         first_page=piece.first_page,

@@ -147,3 +147,32 @@ def test_use_coverpage_that_is_not_a_boolean_is_127(
         client.get(f"/ekopost/campaigns/{campaign_id}", headers=headers).json()["envelope_count"]
         == 0
     )
+
+
+def test_an_envelope_with_an_attachment_prints_its_document_then_the_attachment(
+    app: tuple[Container, TestClient, dict[str, str]], clock: MovableClock
+) -> None:
+    container, client, headers = app
+    campaign_id = create_campaign(client, headers)
+    envelope = create_envelope(client, headers, campaign_id, name="with terms")
+    base = f"/ekopost/campaigns/{campaign_id}/envelopes/{envelope['id']}"
+    for pdf, kind in (
+        (window_letter(0, pages=2), "document"),
+        (make_pdf(1, label="Terms"), "attachment"),
+    ):
+        added = client.post(f"{base}/content", json=content_body(pdf, kind=kind), headers=headers)
+        assert added.status_code == 200, added.text
+    assert client.post(f"{base}/close", headers=headers).status_code == 200
+    closed = client.post(f"/ekopost/campaigns/{campaign_id}/close", headers=headers)
+    assert closed.status_code == 200, closed.text
+
+    clock.advance(CUT_OFF + timedelta(seconds=1) - clock.now())
+    output_dir = lots_folder(container.settings)
+    manifest_path = wait_for(lambda: _manifest(output_dir, {envelope["id"]}), timeout=60)
+    manifest = json.loads(manifest_path.read_text())
+    [piece] = manifest["pieces"]
+    assert piece["page_count"] == manifest["page_count"] == 3  # 2 + the attachment's 1
+    texts = _page_texts(manifest_path.parent / manifest["print_file"])
+    assert "Anna Svensson" in texts[0]  # the document's two pages, then the attachment
+    assert "Terms" not in texts[0] + texts[1] and texts[1].strip()
+    assert texts[2].strip() == "Terms page 1 of 1"
