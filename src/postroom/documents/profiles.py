@@ -101,7 +101,12 @@ register(
         layouts=("us10_double_window",),
         default_layout="us10_double_window",
         default_country="US",
-        notes={"layout": "the seed's example product uses envelope '#10 Double Window'"},
+        # USPS domestic mail: the seed's code 4 ("Document Type cannot Mail Internationally").
+        countries=frozenset({"US"}),
+        notes={
+            "layout": "the seed's example product uses envelope '#10 Double Window'",
+            "countries": "US Letter in #10 envelopes at domestic First-Class rates: US only",
+        },
     )
 )
 # Nirva / PostGreen (seeds/000): French hybrid mail on A4. French window envelopes follow

@@ -23,6 +23,7 @@ class ErrorCode(StrEnum):
     CONFIGURED_FILE_MISSING = "configured_file_missing"
     CONFLICT = "conflict"
     CONTENT_REMOVED = "content_removed"
+    COUNTRY_NOT_SERVED = "country_not_served"
     CREDIT_EXCEEDED = "credit_exceeded"
     CSV_COLUMNS_MISSING = "csv_columns_missing"
     DOCUMENT_NOT_READY = "document_not_ready"

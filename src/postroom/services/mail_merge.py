@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from datetime import date
+from typing import Any, NoReturn
 
+from postroom.addresses.validate import check_given_address
 from postroom.documents.address_page import address_lines, fit_problem
 from postroom.documents.analysis import AnalysisRequest
 from postroom.domain.catalog import Service
@@ -16,8 +18,16 @@ from postroom.domain.eligibility import assess
 from postroom.domain.errors import ErrorCode, InvalidDocument, InvalidInput, NotFound
 from postroom.domain.findings import Severity, has_errors
 from postroom.domain.mail_merge import check_quantity, merge_placement
-from postroom.domain.model import AddressPlacement, Batch, Document, MailPiece, PieceOptions
+from postroom.domain.model import (
+    AddressPlacement,
+    Batch,
+    Document,
+    MailPiece,
+    PieceOptions,
+    Recipient,
+)
 from postroom.domain.placement import WINDOW_CODES, address_does_not_fit, window_not_blank
+from postroom.domain.schedule import output_date
 from postroom.domain.states import DocumentState, PieceState
 from postroom.services.catalog import find_service
 from postroom.services.intake import Analyser, resolve_layout, resolve_profile, run_analysis
@@ -25,6 +35,7 @@ from postroom.services.pipeline import return_line_of
 from postroom.services.ports import BlobStore, UnitOfWork
 
 CHUNK = 1000  # pieces written together
+COUNTRY_NOT_SERVED = "country_not_served"  # domain/eligibility.py's finding
 
 
 @dataclass(frozen=True)
@@ -48,10 +59,10 @@ def _sources(
         raise NotFound(f"no account {account_id}")
     document = uow.pieces.document(account_id, document_id)
     if document is None:
-        raise NotFound(f"no document {document_id}")
+        raise NotFound(f"no document {document_id}", detail={"object": "document"})
     address_list = uow.address_lists.get(account_id, list_id)
     if address_list is None:
-        raise NotFound(f"no address list {list_id}")
+        raise NotFound(f"no address list {list_id}", detail={"object": "address_list"})
     service = find_service(uow, account, service_ref)
     return (
         document,
@@ -75,6 +86,8 @@ def merge_batch(
     options: PieceOptions,
     name: str = "",
     dialect_fields: Mapping[str, Any] | None = None,
+    requested_output_date: date | None = None,
+    return_address: Recipient | None = None,
 ) -> MergedBatch:
     """Open a batch of one closed piece per usable row of the list, each printing the whole
     document, checked once (preflight and window, in the sandbox) for the service's profile
@@ -84,11 +97,19 @@ def merge_batch(
     Refusals, nothing stored: NotFound (document, list, service), InvalidDocument
     document_rejected, InvalidInput address_list_empty, quantity_too_low / _high,
     option_not_available (as_printed), InvalidDocument window_zone_not_blank (window chosen,
-    the document's window holds something)."""
+    the document's window holds something), no_eligible_piece (no piece can be produced:
+    country_not_served when because of their countries), output_date_* for a
+    `requested_output_date` the service cannot keep (kept as the batch's planned date);
+    InvalidInput return_address_invalid for a `return_address` (the sender's, printed
+    instead of the account's) its country refuses."""
+    own_return = return_line_for(return_address) if return_address is not None else None
     with uow:
-        document, usable, invalid, service, return_address = _sources(
+        document, usable, invalid, service, account_return = _sources(
             uow, account_id, document_id, list_id, service_ref
         )
+    return_address_line = account_return if own_return is None else own_return
+    if requested_output_date is not None:
+        output_date(clock.now(), service.cut_off, service.timezone, requested_output_date)
     if document.state is DocumentState.REJECTED:
         raise InvalidDocument(
             "the document was refused by preflight", code=ErrorCode.DOCUMENT_REJECTED
@@ -112,7 +133,7 @@ def merge_batch(
         layout_code=layout.code,
         read_window=looks,
         inspect_window=looks,
-        inspect_return_line=looks and bool(return_address),
+        inspect_return_line=looks and bool(return_address_line),
         page_count=document.page_count,
     )
     # The analysis may take seconds: it runs with no transaction open.
@@ -129,7 +150,7 @@ def merge_batch(
         )
     common = [f for f in scan.findings if f.code not in WINDOW_CODES]
     piece_options = replace(options, address_placement=placement)
-    return_line = return_line_of(placement, scan, return_address)
+    return_line = return_line_of(placement, scan, return_address_line)
     with uow:
         now = clock.now()
         if uow.address_lists.get(account_id, list_id) is None:  # deleted meanwhile
@@ -141,9 +162,11 @@ def merge_batch(
             profile=profile.name,
             layout=layout.code,
             service_id=service.id,
+            output_date=requested_output_date,
         )
         uow.pieces.add(batch)
         made = eligible = 0
+        reasons_seen: set[str] = set()
         chunk: list[MailPiece] = []
         for entry in uow.address_lists.usable_entries(list_id):
             recipient = entry.recipient
@@ -163,6 +186,8 @@ def merge_batch(
                 address_page=placement is AddressPlacement.ADDRESS_PAGE,
             )
             ok = not has_errors(list(reasons))
+            if not ok:
+                reasons_seen.update(f.code for f in reasons if f.severity is Severity.ERROR)
             chunk.append(
                 MailPiece(
                     account_id=account_id,
@@ -188,8 +213,39 @@ def merge_batch(
                 uow.pieces.add_all(chunk)
                 chunk = []
         uow.pieces.add_all(chunk)
+        if eligible == 0:
+            _refuse_no_eligible(made, reasons_seen)
         uow.commit()
     return MergedBatch(batch, service, placement, made, eligible, invalid)
+
+
+def _refuse_no_eligible(pieces: int, reasons: set[str]) -> NoReturn:
+    """No piece of the merge can be produced: say why (the pieces are rolled back)."""
+    if reasons == {COUNTRY_NOT_SERVED}:
+        raise InvalidInput(
+            "the service does not deliver to the countries of the list's addresses",
+            code=ErrorCode.COUNTRY_NOT_SERVED,
+            detail={"pieces": pieces},
+        )
+    raise InvalidInput(
+        f"none of the {pieces} pieces can be produced: {', '.join(sorted(reasons))}",
+        code=ErrorCode.NO_ELIGIBLE_PIECE,
+        detail={"pieces": pieces, "reasons": sorted(reasons)},
+    )
+
+
+def return_line_for(address: Recipient) -> str:
+    """A sender's return address as the one line printed above the recipient; InvalidInput
+    return_address_invalid when its country refuses it."""
+    try:
+        checked = check_given_address(address)
+    except InvalidInput as refused:
+        raise InvalidInput(
+            f"the return address is not valid: {refused.message}",
+            code=ErrorCode.RETURN_ADDRESS_INVALID,
+            detail=refused.detail,
+        ) from refused
+    return ", ".join(address_lines(checked.to_dict(), home_country=checked.country))
 
 
 def _rejection(report: Mapping[str, Any]) -> str:
@@ -199,3 +255,14 @@ def _rejection(report: Mapping[str, Any]) -> str:
         if f.get("severity") == Severity.ERROR.value
     ]
     return "preflight refused the document: " + ("; ".join(errors) or "no pages")
+
+
+def batch_progress(
+    *, uow: UnitOfWork, account_id: str, batch_id: str
+) -> tuple[Batch, dict[PieceState, int]]:
+    """A merged batch and how many of its pieces are in each state."""
+    with uow:
+        batch = uow.pieces.batch(account_id, batch_id)
+        if batch is None:
+            raise NotFound(f"no batch {batch_id}")
+        return batch, dict(uow.pieces.piece_state_counts_of_batch(batch_id))

@@ -328,7 +328,10 @@ def close_batch(
             _accept(piece, service, own, priced[piece.id], piece_schedule, now)
             # Only an address page is Postroom's to print on: the pieces' documents carry
             # their own windows (their content is not looked at here).
-            piece.return_line = account.return_address if address_page_of(piece, service) else ""
+            # A return line given with the order (a mail merge's) is kept as given.
+            piece.return_line = piece.return_line or (
+                account.return_address if address_page_of(piece, service) else ""
+            )
         register(eligible, uow, service)
         if note is not None:
             for piece in eligible:

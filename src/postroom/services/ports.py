@@ -440,8 +440,17 @@ class AddressLists(Protocol):
 class DialectKeys(Protocol):
     """A dialect's integer keys of core objects (Click2Mail's ids)."""
 
-    def key_of(self, dialect: str, kind: str, account_id: str, core_id: str) -> int: ...
-    def core_id(self, dialect: str, kind: str, account_id: str, number: int) -> str | None: ...
+    def key_of(
+        self,
+        dialect: str,
+        kind: str,
+        account_id: str,
+        core_id: str,
+        fields: dict[str, Any] | None = None,
+    ) -> int: ...
+    def find(
+        self, dialect: str, kind: str, account_id: str, number: int
+    ) -> tuple[str, dict[str, Any]] | None: ...
 
 
 class UnitOfWork(Protocol):

@@ -159,8 +159,15 @@ class DialectKeyRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def key_of(self, dialect: str, kind: str, account_id: str, core_id: str) -> int:
-        """The object's key, given one now when it has none."""
+    def key_of(
+        self,
+        dialect: str,
+        kind: str,
+        account_id: str,
+        core_id: str,
+        fields: dict[str, Any] | None = None,
+    ) -> int:
+        """The object's key, given one now (with `fields`) when it has none."""
         t = tables.dialect_keys
         found = self.session.execute(
             select(t.c.number).where(
@@ -171,20 +178,25 @@ class DialectKeyRepository:
             return int(found)
         made = self.session.execute(
             insert(t)
-            .values(dialect=dialect, kind=kind, account_id=account_id, core_id=core_id)
+            .values(
+                dialect=dialect, kind=kind, account_id=account_id, core_id=core_id, fields=fields
+            )
             .returning(t.c.number)
         ).scalar_one()
         return int(made)
 
-    def core_id(self, dialect: str, kind: str, account_id: str, number: int) -> str | None:
-        """The core id the account's key names, None for another account's or no key."""
+    def find(
+        self, dialect: str, kind: str, account_id: str, number: int
+    ) -> tuple[str, dict[str, Any]] | None:
+        """The core id the account's key names and the dialect's fields, None for another
+        account's key or none."""
         t = tables.dialect_keys
         found = self.session.execute(
-            select(t.c.core_id).where(
+            select(t.c.core_id, t.c.fields).where(
                 t.c.number == number,
                 t.c.dialect == dialect,
                 t.c.kind == kind,
                 t.c.account_id == account_id,
             )
-        ).scalar()
-        return str(found) if found is not None else None
+        ).first()
+        return (str(found.core_id), dict(found.fields or {})) if found is not None else None

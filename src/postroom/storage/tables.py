@@ -715,5 +715,6 @@ dialect_keys = Table(
     Column("kind", String(32), nullable=False),
     Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
     Column("core_id", ID, nullable=False),
+    Column("fields", JSON, nullable=True),  # what only the dialect knows of the object
     UniqueConstraint("dialect", "kind", "core_id", name="uq_dialect_keys_core_id"),
 )

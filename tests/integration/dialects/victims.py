@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from tests.integration.dialects.click2mail import helpers as c2m
 from tests.integration.dialects.ekopost.helpers import (
     POSTAL,
     content_body,
@@ -172,6 +173,24 @@ def nirva_victim(client: TestClient, headers: dict[str, str]) -> Victim:
             "POST /nirva/deliveries/CheckOptions": lambda ids: {"params": {"jobId": ids["jobId"]}},
             "POST /nirva/deliveries/commands": lambda ids: {"json": {"jobId": ids["jobId"]}},
         },
+def click2mail_victim(client: TestClient, headers: dict[str, str]) -> Victim:
+    # A's document, address list and job, made through /molpro with A's API key.
+    document = c2m.upload_document_with(client, headers)
+    address_list = c2m.create_address_list_with(client, headers)
+    job = client.post(
+        "/molpro/jobs",
+        headers=headers,
+        data={**c2m.SEED_JOB, "documentId": document, "addressId": address_list},
+    )
+    assert job.status_code == 201, job.text
+    return Victim(
+        {
+            "document_id": document,
+            "address_list_id": address_list,
+            "job_id": str(c2m.xml(job)["id"]),
+        },
+        ["/v1/address-lists", "/v1/account"],  # A's list, its credit and spend
+        {},
     )
 
 
@@ -180,6 +199,7 @@ VICTIMS: dict[str, VictimMaker] = {
     "mdelivery": mdelivery_victim,
     "nirva": nirva_victim,
     "posten": posten_victim,
+    "click2mail": click2mail_victim,
 }
 # Path parameters that name no account's object (the same for every caller).
 # `path`: a dialect's fallback for paths it does not have (Ekopost's router.unknown_path).

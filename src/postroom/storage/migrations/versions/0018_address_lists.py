@@ -73,6 +73,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("account_id", sa.String(length=36), nullable=False),
         sa.Column("core_id", sa.String(length=36), nullable=False),
+        sa.Column("fields", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
