@@ -51,6 +51,7 @@ bench: install ## Run the benchmarks and print ratios against the raw engines (P
 	$(BIN)/python -m bench.logins
 	$(BIN)/python -m bench.posten
 	$(BIN)/python -m bench.dashboard
+	$(BIN)/python -m bench.address_lists
 
 e2e: install ## Only the end-to-end tests
 	$(BIN)/pytest tests/e2e
