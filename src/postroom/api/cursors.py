@@ -44,15 +44,19 @@ def decode_time_cursor(cursor: str) -> tuple[datetime, str]:
         raise _refuse(exc) from exc
 
 
-def encode_page_cursor(document_id: str, first_page: int) -> str:
-    """The cursor after a piece in file order (document, first page)."""
-    return _encode(document_id, str(first_page))
+def encode_page_cursor(document_id: str, first_page: int, piece_id: str = "") -> str:
+    """The cursor after a piece in file order (document, first page, and the piece's id,
+    which tells apart pieces sharing their pages: a mail merge's)."""
+    return _encode(document_id, f"{first_page}|{piece_id}" if piece_id else str(first_page))
 
 
-def decode_page_cursor(cursor: str) -> tuple[str, int]:
+def decode_page_cursor(cursor: str) -> tuple[str, int] | tuple[str, int, str]:
     """Inverse of encode_page_cursor; InvalidInput invalid_cursor for anything else."""
     try:
-        document_id, first = _split(cursor)
+        document_id, rest = _split(cursor)
+        first, _, piece_id = rest.partition("|")
+        if piece_id:
+            return document_id, int(first), piece_id
         return document_id, int(first)
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise _refuse(exc) from exc

@@ -188,7 +188,7 @@ def list_batch_pieces(
     uow: UnitOfWork,
     account_id: str,
     batch_id: str,
-    after: tuple[str, int] | None,
+    after: tuple[str, int] | tuple[str, int, str] | None,
     limit: int,
 ) -> Sequence[MailPiece]:
     """A page of the batch's pieces in file order."""

@@ -189,7 +189,7 @@ def list_pieces(
     data = [PieceOut.of(p) for p in found[:limit]]
     return PiecePage(
         data=data,
-        next_cursor=encode_page_cursor(*found[limit - 1].file_order_key())
+        next_cursor=encode_page_cursor(*found[limit - 1].batch_order_key())
         if len(found) > limit
         else None,
     )
