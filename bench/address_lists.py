@@ -46,7 +46,10 @@ def make_csv(rows: int) -> bytes:
     writer = csv.writer(out)
     writer.writerow(HEADER)
     for row in range(1, rows + 1):
-        writer.writerow([f"Customer {row}", f"{row} Main St", "62701", "Springfield", "IL", "US"])
+        # 3,000 distinct ZIP codes of Illinois (60000-62999), so the country check does not
+        # only see one address's parts.
+        zip_code = f"{60000 + row % 3000}"
+        writer.writerow([f"Customer {row}", f"{row} Main St", zip_code, "Springfield", "IL", "US"])
     return out.getvalue().encode()
 
 

