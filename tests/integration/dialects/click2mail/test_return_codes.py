@@ -4,6 +4,7 @@ refused job is stored."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -336,3 +337,63 @@ def test_a_broken_address_list_is_400_in_xml(molpro: TestClient, tenant: Tenant)
         )
         assert response.status_code == 400, body
         assert xml(response)["_root"] == "addressList"
+
+
+def test_another_accounts_ids_are_as_unknown_ones(
+    molpro: TestClient,
+    container: Container,
+    tenant: Tenant,
+    make_tenant: Callable[[str], Tenant],
+    ids: dict[str, str],
+) -> None:
+    b = make_tenant("tenant-b")
+    own = create_address_list(molpro, b)
+    before = row_counts(container)
+    theirs = create_job(molpro, b, documentId=ids["documentId"], addressId=own)
+    _code(theirs, 200, 1, "DocumentId not found")
+    own_document = upload_document(molpro, b)
+    theirs = create_job(molpro, b, documentId=own_document, addressId=ids["addressId"])
+    _code(theirs, 200, 3, "Address List ID not found")
+    assert row_counts(container)["batches"] == before["batches"]
+
+
+def test_a_document_and_the_credit_read_back(
+    molpro: TestClient, tenant: Tenant, ids: dict[str, str]
+) -> None:
+    document = xml(molpro.get(f"/molpro/documents/{ids['documentId']}", headers=basic(tenant)))
+    assert document["documentName"] == "letter"
+    assert document["documentClass"] == "Letter 8.5 x 11"
+    assert document["documentFormat"] == "PDF"
+    assert document["pages"] == "1"
+    credit = xml(molpro.get("/molpro/credit", headers=basic(tenant)))
+    assert (credit["_root"], credit["status"], credit["description"]) == ("credit", "0", "Success")
+    assert float(str(credit["balance"])) > 0
+
+
+def test_a_document_refused_at_the_door_stores_nothing(
+    molpro: TestClient, container: Container, tenant: Tenant
+) -> None:
+    before = row_counts(container)
+    response = molpro.post(
+        "/molpro/documents",
+        headers=basic(tenant),
+        data={"documentName": "x", "documentClass": "Letter 8.5 x 11", "documentFormat": "PDF"},
+        files={"file": ("x.pdf", b"not a pdf", "application/pdf")},
+    )
+    assert response.status_code == 400
+    assert xml(response)["_root"] == "document"
+    missing = molpro.post("/molpro/documents", headers=basic(tenant), data={"documentName": "x"})
+    assert xml(missing)["description"] == "One of the required parameters is missing."
+    assert row_counts(container) == before
+
+
+def test_a_job_status_follows_its_letters(
+    molpro: TestClient, tenant: Tenant, ids: dict[str, str]
+) -> None:
+    job = xml(create_job(molpro, tenant, **ids))["id"]
+    url = f"/molpro/jobs/{job}"
+    status = xml(molpro.get(url, headers=basic(tenant)))
+    assert (status["jobStatus"], status["pieces"].findtext("closed")) == ("EDITING", "2")
+    molpro.post(f"{url}/submit", headers=basic(tenant), data={"billingType": "User Credit"})
+    status = xml(molpro.get(url, headers=basic(tenant)))
+    assert (status["jobStatus"], status["pieces"].findtext("accepted")) == ("PROOF_ACCEPTED", "2")
