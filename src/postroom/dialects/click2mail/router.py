@@ -176,8 +176,13 @@ async def create_address_list(
     """XML `<addressList>` with addressListName, addressMappingId (1: the standard mapping)
     and `<addresses><address>` of First_name, Last_name, Organization, Address1-3, City,
     State, Zip, Country_non-US; each address checked for its country."""
-    root = "addressList"
     body = await request.body()
+    # Parsing, checking and storing take seconds for a long list: off the event loop.
+    return await run_in_threadpool(_make_address_list, body, c, principal.account_id)
+
+
+def _make_address_list(body: bytes, c: ContainerDep, account_id: str) -> Response:
+    root = "addressList"
     if len(body) > MAX_XML_BYTES:
         raise _refuse(m.BAD_REQUEST, root, "the addressList is too large")
     try:
@@ -192,20 +197,16 @@ async def create_address_list(
     if m.number_of(mapping_id) != m.ADDRESS_MAPPING_ID:
         raise _refuse(m.NOT_AUTHORIZED, root, "addressMappingId 1 (standard) is offered")
     rows = ((row, "") for row in address_rows(addresses.iterfind("address")))
-
-    def create() -> Any:
-        with _core(root, {}):
-            return address_lists.create_address_list(
-                uow=c.uow(),
-                clock=c.clock,
-                account_id=principal.account_id,
-                name=name[:200],
-                rows=rows,
-                mapping=m.ADDRESS_MAPPING,
-            )
-
-    made = await run_in_threadpool(create)
-    number = _new_key(c, principal.account_id, m.ADDRESS_LIST, made.id, {"mapping": mapping_id})
+    with _core(root, {}):
+        made = address_lists.create_address_list(
+            uow=c.uow(),
+            clock=c.clock,
+            account_id=account_id,
+            name=name[:200],
+            rows=rows,
+            mapping=m.ADDRESS_MAPPING,
+        )
+    number = _new_key(c, account_id, m.ADDRESS_LIST, made.id, {"mapping": mapping_id})
     return xml_answer(root, _list_fields(number, made), status=201)
 
 
