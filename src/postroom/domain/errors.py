@@ -57,6 +57,7 @@ class ErrorCode(StrEnum):
     INVALID_REFERENCE = "invalid_reference"
     INVALID_SMS_SENDER = "invalid_sms_sender"
     INVALID_WEBHOOK_URL = "invalid_webhook_url"
+    INVALID_XML = "invalid_xml"
     LOT_VERIFICATION_FAILED = "lot_verification_failed"
     MISSING_RECIPIENT = "missing_recipient"
     MONTHLY_LIMIT_EXCEEDED = "monthly_limit_exceeded"

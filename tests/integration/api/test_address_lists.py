@@ -147,3 +147,46 @@ def test_lists_are_listed_read_by_rows_and_deleted(idle_client: TestClient, tena
         404,
         "not_found",
     )
+
+
+def _xml(client: TestClient, tenant: Tenant, body: bytes, **form: str) -> Any:
+    return client.post(
+        "/v1/address-lists/xml",
+        headers=tenant.headers,
+        data={"name": "from xml", **form},
+        files={"file": ("list.xml", body, "application/xml")},
+    )
+
+
+def test_an_xml_list_reads_each_address_element(idle_client: TestClient, tenant: Tenant) -> None:
+    body = (
+        b'<?xml version="1.0" encoding="UTF-8"?><list><addresses>'
+        b"<address><name>Anna Svensson</name><street>Storgatan 1</street>"
+        b"<postal_code>11122</postal_code><city>Stockholm</city><country>SE</country></address>"
+        b"<address><name>Bo</name><street>Gatan 2</street><city></city>"
+        b"<country>SE</country></address>"
+        b"</addresses></list>"
+    )
+    response = _xml(idle_client, tenant, body)
+    assert response.status_code == 201, response.text
+    made = response.json()
+    assert (made["rows"], made["corrected"], made["invalid"]) == (2, 1, 1)
+    report = {r["row"]: r for r in made["report"]}
+    assert report[1]["recipient"]["postal_code"] == "111 22"
+    assert "city" in report[2]["problems"]
+
+
+def test_an_xml_list_resolves_no_entity_and_a_broken_file_stores_nothing(
+    idle_client: TestClient, container: Container, tenant: Tenant
+) -> None:
+    hostile = (
+        b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY x SYSTEM "file:///etc/hostname">]>'
+        b"<l><address><name>&x;</name><street>Storgatan 1</street><city>Stockholm</city>"
+        b"<postal_code>111 22</postal_code><country>SE</country></address></l>"
+    )
+    response = _xml(idle_client, tenant, hostile)
+    assert response.status_code == 201, response.text
+    assert response.json()["invalid"] == 1  # the name stays empty: nothing was read in
+    before = row_counts(container)
+    assert_error(_xml(idle_client, tenant, b"<l><address><name>A</l>"), 422, "invalid_xml")
+    assert row_counts(container) == before

@@ -187,6 +187,34 @@ def create_list_from_csv(
     return _report(c, principal.account_id, found)
 
 
+@router.post(
+    "/xml", status_code=201, response_model=AddressListReport, summary="Create a list from XML"
+)
+def create_list_from_xml(
+    c: ContainerDep,
+    principal: PrincipalDep,
+    file: Annotated[
+        UploadFile,
+        File(description="XML whose <address> elements hold one element per column"),
+    ],
+    name: Annotated[str, Form(min_length=1, max_length=200)],
+    mapping: Annotated[str, Form(max_length=50, description="As for CSV")] = "postroom",
+    default_country: Annotated[str, Form(max_length=60)] = "",
+) -> AddressListReport:
+    """Read every `<address>` (wherever it is in the file) as a row: its child elements are
+    the mapping's columns (`<name>`, `<street>`, ... or `<First_name>`, `<Address1>`, ...)."""
+    found = address_lists.create_address_list(
+        uow=c.uow(),
+        clock=c.clock,
+        account_id=principal.account_id,
+        name=name,
+        rows=address_lists.xml_rows(file.file, mapping),
+        mapping=mapping,
+        default_country=default_country,
+    )
+    return _report(c, principal.account_id, found)
+
+
 @router.get("", response_model=AddressListPage, summary="List address lists")
 def list_lists(
     c: ContainerDep,
