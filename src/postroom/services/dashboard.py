@@ -9,11 +9,12 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from postroom.domain.clock import Clock
-from postroom.domain.errors import NotFound
+from postroom.domain.errors import ErrorCode, InvalidInput, NotFound
 from postroom.domain.model import Document, MailPiece
+from postroom.domain.schedule import cut_off_at, earliest_output_date
 from postroom.domain.states import PieceState
 from postroom.domain.tracking import Change, Proof, Shipment, TrackingEvent
-from postroom.services import order
+from postroom.services import catalog, order
 from postroom.services.ports import UnitOfWork
 
 CHART_DAYS = 30  # the letters-per-day chart, and how far back "needs attention" looks
@@ -51,6 +52,31 @@ class Overview:
     attention: Attention
     balance: order.Balance
     day_start: datetime  # UTC start of "today" in the default service's timezone
+    cut_offs: list[CutOff]
+
+
+@dataclass(frozen=True)
+class CutOff:
+    """When a service next puts its waiting letters into production."""
+
+    service: str  # its name
+    code: str
+    at: datetime | None  # in the service's timezone; None: it produces at once
+
+
+def next_cut_offs(*, uow: UnitOfWork, now: datetime, account_id: str) -> list[CutOff]:
+    """Each service the account can use with its next cut-off (the first of them first;
+    services that produce at once last)."""
+    found = []
+    for service in catalog.list_services(uow=uow, account_id=account_id):
+        at = None
+        if not service.immediate:
+            day = earliest_output_date(now, service.cut_off, service.timezone)
+            at = cut_off_at(day, service.cut_off, service.timezone).astimezone(
+                ZoneInfo(service.timezone)
+            )
+        found.append(CutOff(service.name, service.code, at))
+    return sorted(found, key=lambda c: (c.at is None, c.at.astimezone(UTC) if c.at else now))
 
 
 def _by_state(counts: dict[tuple[PieceState, bool | None], int]) -> dict[PieceState, int]:
@@ -93,6 +119,7 @@ def overview(*, uow: UnitOfWork, clock: Clock, account_id: str, service_ref: str
         letters=letters,
     )
     days = [first_day + timedelta(days=i) for i in range(CHART_DAYS)]
+    cut_offs = next_cut_offs(uow=uow, now=now, account_id=account_id)
     return Overview(
         today=today,
         month=month,
@@ -100,6 +127,7 @@ def overview(*, uow: UnitOfWork, clock: Clock, account_id: str, service_ref: str
         attention=attention,
         balance=balance,
         day_start=day_start,
+        cut_offs=cut_offs,
     )
 
 
@@ -127,27 +155,50 @@ def search_letters(
     page: int,
     page_size: int,
     not_eligible: bool = False,
+    created_from: date | None = None,
+    created_to: date | None = None,
 ) -> LetterPage:
     """Page `page` (1-based) of the account's letters, newest first, in one state and/or
-    whose reference (the sender's, the tracking number, or the id) holds `reference`;
-    with `not_eligible`, only those found not eligible that still wait to go."""
+    whose reference (the sender's, the tracking number, or the id), recipient's first name
+    line or postal code holds `reference`, created from `created_from` to `created_to`
+    (UTC days, both included); with `not_eligible`, only those found not eligible that
+    still wait to go. InvalidInput when the days are the wrong way round."""
     ineligible_in = WAITING_STATES if not_eligible else None
+    if created_from and created_to and created_from > created_to:
+        raise InvalidInput(
+            f"the first day ({created_from.isoformat()}) is after the last "
+            f"({created_to.isoformat()})",
+            code=ErrorCode.VALIDATION_ERROR,
+        )
+    created = (
+        _utc_midnight(created_from) if created_from else None,
+        _utc_midnight(created_to + timedelta(days=1)) if created_to else None,
+    )
     page = max(1, page)
     page_size = min(max(1, page_size), PAGE_SIZE_MAX)
     reference = (reference or "").strip() or None
     with uow:
         total = uow.dashboard.count_matching(
-            account_id, state=state, reference=reference, ineligible_in=ineligible_in
+            account_id,
+            state=state,
+            reference=reference,
+            ineligible_in=ineligible_in,
+            created=created,
         )
         found = uow.dashboard.search(
             account_id,
             state=state,
             reference=reference,
             ineligible_in=ineligible_in,
+            created=created,
             offset=(page - 1) * page_size,
             limit=page_size,
         )
     return LetterPage(found, total, page, page_size)
+
+
+def _utc_midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 @dataclass(frozen=True)

@@ -399,6 +399,7 @@ class DashboardQueries(Protocol):
         state: PieceState | None,
         reference: str | None,
         ineligible_in: Collection[PieceState] | None = None,
+        created: tuple[datetime | None, datetime | None] = (None, None),
         offset: int,
         limit: int,
     ) -> Sequence[MailPiece]: ...
@@ -409,6 +410,7 @@ class DashboardQueries(Protocol):
         state: PieceState | None,
         reference: str | None,
         ineligible_in: Collection[PieceState] | None = None,
+        created: tuple[datetime | None, datetime | None] = (None, None),
     ) -> int: ...
     def changes_of(
         self, account_id: str, subject_type: str, subject_id: str, *, limit: int

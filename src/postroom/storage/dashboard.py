@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import JSON, and_, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from postroom.domain.model import MailPiece
@@ -21,6 +21,7 @@ def _matching(
     state: PieceState | None,
     reference: str | None,
     ineligible_in: Collection[PieceState] | None,
+    created: tuple[datetime | None, datetime | None] = (None, None),
 ) -> list[Any]:
     t = tables.mail_pieces.c
     where: list[Any] = [t.account_id == account_id]
@@ -28,12 +29,21 @@ def _matching(
         where.extend([t.eligible.is_(False), t.state.in_(list(ineligible_in))])
     if state is not None:
         where.append(t.state == state)
+    if created[0] is not None:
+        where.append(t.created_at >= created[0])
+    if created[1] is not None:
+        where.append(t.created_at < created[1])
     if reference:
+        # The recipient is JSON: its first name line and postal code read as text by the
+        # database (json_extract on SQLite, #>> on PostgreSQL).
+        recipient = type_coerce(t.recipient, JSON)
         where.append(
             or_(
                 t.client_reference.icontains(reference, autoescape=True),
                 t.tracking_reference.icontains(reference, autoescape=True),
                 t.id == reference,
+                recipient[("name_lines", 0)].as_string().icontains(reference, autoescape=True),
+                recipient[("postal_code",)].as_string().icontains(reference, autoescape=True),
             )
         )
     return where
@@ -108,6 +118,7 @@ class DashboardQueries:
         state: PieceState | None,
         reference: str | None,
         ineligible_in: Collection[PieceState] | None = None,
+        created: tuple[datetime | None, datetime | None] = (None, None),
         offset: int,
         limit: int,
     ) -> Sequence[MailPiece]:
@@ -116,7 +127,7 @@ class DashboardQueries:
         t = tables.mail_pieces.c
         stmt = (
             select(MailPiece)
-            .where(*_matching(account_id, state, reference, ineligible_in))
+            .where(*_matching(account_id, state, reference, ineligible_in, created))
             .order_by(t.created_at.desc(), t.id.desc())
             .offset(offset)
             .limit(limit)
@@ -130,12 +141,13 @@ class DashboardQueries:
         state: PieceState | None,
         reference: str | None,
         ineligible_in: Collection[PieceState] | None = None,
+        created: tuple[datetime | None, datetime | None] = (None, None),
     ) -> int:
         """How many of the account's pieces `search` would page through."""
         stmt = (
             select(func.count())
             .select_from(tables.mail_pieces)
-            .where(*_matching(account_id, state, reference, ineligible_in))
+            .where(*_matching(account_id, state, reference, ineligible_in, created))
         )
         return int(self.session.execute(stmt).scalar_one())
 

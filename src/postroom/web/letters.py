@@ -4,7 +4,7 @@ timeline, address, preview and proofs."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -45,6 +45,15 @@ def _state(value: str) -> PieceState | None:
         raise InvalidInput(f"There is no letter state called {value[:40]!r}.") from None
 
 
+def _day(name: str, value: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"The {name} day is not a date like 2026-12-07.") from None
+
+
 @router.get("/letters")
 def letter_list(
     request: Request,
@@ -54,6 +63,8 @@ def letter_list(
     q: Annotated[str, Query(max_length=REFERENCE_MAX)] = "",
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     attention: str = "",
+    created_from: Annotated[str, Query(alias="from", max_length=10)] = "",
+    created_to: Annotated[str, Query(alias="to", max_length=10)] = "",
 ) -> Response:
     """The account's letters, newest first, 50 a page."""
     chosen = _state(state)
@@ -67,8 +78,17 @@ def letter_list(
         page=page,
         page_size=PAGE_SIZE,
         not_eligible=attention == NOT_ELIGIBLE,
+        created_from=_day("from", created_from),
+        created_to=_day("to", created_to),
     )
-    filters = {k: v for k, v in (("state", state), ("q", q.strip()), ("attention", attention)) if v}
+    chosen_filters = (
+        ("state", state),
+        ("q", q.strip()),
+        ("from", created_from),
+        ("to", created_to),
+        ("attention", attention),
+    )
+    filters = {k: v for k, v in chosen_filters if v}
 
     def page_link(n: int) -> str:
         return "/letters?" + urlencode({**filters, **({"page": n} if n > 1 else {})})
@@ -85,6 +105,8 @@ def letter_list(
         state=state,
         q=q.strip(),
         attention=attention,
+        created_from=created_from,
+        created_to=created_to,
         previous=page_link(page - 1) if page > 1 else None,
         next=page_link(page + 1) if page < found.pages else None,
         first_shown=(page - 1) * PAGE_SIZE + 1,

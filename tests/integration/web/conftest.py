@@ -75,11 +75,11 @@ def add_letters(
     """`count` letters in `state` created at `at` (default: the clock's now), stored through
     the unit of work as the pipeline stores them."""
     when = at or container.clock.now()
+    fields.setdefault("recipient", ANNA)
     pieces = [
         MailPiece(
             account_id=account_id,
             document_id=None,
-            recipient=ANNA,
             options=PieceOptions(),
             page_count=1,
             created_at=when,

@@ -112,3 +112,20 @@ def test_home_shows_the_credit_left(web: TestClient, container: Container) -> No
     assert "<h1>Kommunen</h1>" in page
     assert '<dd id="credit-left">12\u202f345.67 SEK</dd>' in page
     assert "Nothing needs attention" in page and "No letters this month yet." in page
+
+
+def test_home_shows_each_services_next_cut_off(
+    web: TestClient, container: Container, tenant: Tenant
+) -> None:
+    sign_in(web, tenant.username, tenant.password)
+    page = web.get("/").text
+    cut_offs = page[page.index('<ul class="plain" id="cut-offs">') :]
+    cut_offs = cut_offs[: cut_offs.index("</ul>")]
+    # NOW is Tuesday 15 December, 13:00 in Stockholm: today's 16:00 cut-off is still ahead.
+    assert re.search(
+        r'datetime="2026-12-15T16:00:00\+01:00">Tue 15 Dec, 16:00 CET</time>', cut_offs
+    )
+    assert "at once, no cut-off" in cut_offs
+    container.clock.advance(timedelta(hours=4))  # type: ignore[attr-defined]
+    later = web.get("/").text
+    assert 'datetime="2026-12-16T16:00:00+01:00"' in later  # tomorrow's, now today's passed

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from postroom.bootstrap import Container
+from postroom.domain.model import Recipient
 from postroom.domain.states import PieceState
 from tests.conftest import Tenant
 from tests.integration.web.conftest import add_letters, csrf_of, sign_in
@@ -162,3 +163,36 @@ def test_cancel_a_letter_while_it_can_be_cancelled(
         web.get(f"/v1/letters/{theirs.id}", headers=other_tenant.headers).json()["state"]
         == "accepted"
     )
+
+
+def test_search_by_name_or_postal_code_and_filter_by_days(
+    web: TestClient, container: Container, tenant: Tenant
+) -> None:
+    now = container.clock.now()
+    [anna] = add_letters(container, tenant.account_id, at=now - timedelta(days=3))
+    [bo] = add_letters(
+        container,
+        tenant.account_id,
+        recipient=Recipient(
+            name_lines=("Bo Ek",),
+            street_lines=("Kungsgatan 5",),
+            postal_code="411 19",
+            city="Göteborg",
+            country="SE",
+        ),
+    )
+    sign_in(web, tenant.username, tenant.password)
+    assert listed_ids(web.get("/letters?q=bo ek").text) == [bo.id]
+    assert listed_ids(web.get("/letters?q=411 19").text) == [bo.id]
+    assert listed_ids(web.get("/letters?q=svensson").text) == [anna.id]
+    three_days_ago = (now - timedelta(days=3)).date().isoformat()
+    today = now.date().isoformat()
+    assert listed_ids(web.get(f"/letters?from={three_days_ago}&to={three_days_ago}").text) == [
+        anna.id
+    ]
+    assert listed_ids(web.get(f"/letters?from={today}").text) == [bo.id]
+    assert set(listed_ids(web.get(f"/letters?to={today}").text)) == {anna.id, bo.id}
+    backwards = web.get(f"/letters?from={today}&to={three_days_ago}")
+    assert backwards.status_code == 422 and "is after the last" in backwards.text
+    not_a_day = web.get("/letters?from=yesterday")
+    assert not_a_day.status_code == 422 and "not a date like 2026-12-07" in not_a_day.text
