@@ -171,6 +171,10 @@ def test_sign_in_home_letters_and_a_letters_timeline(world: World, tmp_path: Pat
         assert secret not in page.content()
         row = page.locator("tr", has_text="invoicing system")
         assert "Revoked" in row.inner_text()
+
+        page.get_by_role("link", name="Sandbox").click()
+        assert page.locator("#sandbox-offset").inner_text() == "4 h 0 min"
+        shot(page, tmp_path, "sandbox.png")
         assert offline.outside == []
 
 
