@@ -1,7 +1,8 @@
 """The dashboard in a real Chromium with the network cut (issue 17): sign in, Home, the
 letters list, a delivered letter's timeline and preview, an API key created and revoked,
-a webhook endpoint added and a delivery sent again; a wrong password; another account's
-letter URL is the 404 page. One served app for the module.
+a webhook endpoint added and a delivery sent again, the sandbox clock; the print room as
+the operator sees it; a wrong password; another account's letter URL is the 404 page. One
+served app for the module.
 
 With POSTROOM_TEST_SCREENSHOTS=docs/dashboard the run writes the screenshots that
 docs/dashboard.md shows."""
@@ -31,6 +32,7 @@ from tests.support.served import Served
 
 STEP = 3600  # the sandbox's step between printed, posted, in transit and delivered
 CLERK, CLERK_PASSWORD = "clerk", "clerk-password-1"
+OPERATOR, OPERATOR_PASSWORD = "operator", "operator-password-1"
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,27 @@ def _fill(c: Container, base: str, receiver: Receiver) -> World:
         client_reference="INV-2041",
     )
     add_letters(c, account.id, 3, state=PieceState.POSTED)
-    other = accounts.create_account(uow=c.uow(), clock=c.clock, name="Another account")
+    accounts.create_account(
+        uow=c.uow(),
+        clock=c.clock,
+        name="Tryckeriet",
+        operator=True,
+        username=OPERATOR,
+        password=OPERATOR_PASSWORD,
+    )
+    other = accounts.create_account(
+        uow=c.uow(), clock=c.clock, name="Another account", credit_minor=TEST_CREDIT_MINOR
+    )
     [theirs] = add_letters(c, other.id, client_reference="THEIRS-1")
+    # A live account's letter goes into a lot the print room sees (a sandbox's does not).
+    _, other_key = accounts.create_api_key(uow=c.uow(), clock=c.clock, account_id=other.id)
+    live = httpx.Client(base_url=base, headers={"Authorization": f"api-key {other_key}"})
+    with live:
+        produced = live.post("/v1/letters", **letter_form()).json()
+        wait_for(
+            lambda: live.get(f"/v1/letters/{produced['id']}").json()["state"] == "transferred",
+            timeout=60,
+        )
     return World(base, c, account.id, letter["id"], theirs.id, receiver)
 
 
@@ -225,4 +246,18 @@ def test_another_accounts_letter_is_the_404_page(world: World, tmp_path: Path) -
         assert page.get_by_role("heading", level=1).inner_text() == "Page not found"
         assert "THEIRS-1" not in page.content()
         shot(page, tmp_path, "not-found.png")
+        assert offline.outside == []
+
+
+def test_the_print_room_shows_lots_to_the_operator(world: World, tmp_path: Path) -> None:
+    with offline_page() as offline:
+        page = offline.page
+        sign_in(page, world.base, OPERATOR, OPERATOR_PASSWORD)
+        page.get_by_role("link", name="Print room").click()
+        page.wait_for_url(f"{world.base}/print-room")
+        assert page.locator("#lots tbody tr").count() >= 1
+        shot(page, tmp_path, "print-room.png")
+        page.locator("#lots tbody a").first.click()
+        assert "print.pdf" in page.locator("main").inner_text()
+        shot(page, tmp_path, "lot.png")
         assert offline.outside == []

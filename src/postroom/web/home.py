@@ -8,7 +8,7 @@ from fastapi.responses import Response
 
 from postroom.domain.states import PieceState
 from postroom.http.deps import ContainerDep
-from postroom.services import accounts, dashboard
+from postroom.services import dashboard
 from postroom.web.chart import letters_per_day
 from postroom.web.errors import PageRoute
 from postroom.web.security import VisitorDep
@@ -20,7 +20,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 @router.get("/")
 def home(request: Request, c: ContainerDep, visitor: VisitorDep) -> Response:
     """The account at a glance."""
-    account = accounts.find_account(uow=c.uow(), ref=visitor.account_id)
+    account = visitor.account
     overview = dashboard.overview(
         uow=c.uow(),
         clock=c.clock,

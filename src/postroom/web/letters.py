@@ -17,7 +17,7 @@ from postroom.domain.errors import ContentRemoved, InvalidInput
 from postroom.domain.model import Recipient
 from postroom.domain.states import CANCELLABLE_PIECE_STATES, PieceState
 from postroom.http.deps import ContainerDep
-from postroom.services import accounts, dashboard, letters, previews, tracking
+from postroom.services import dashboard, letters, previews, tracking
 from postroom.services.retry import retrying
 from postroom.web.errors import PageRoute
 from postroom.web.security import CSRF_FIELD, VisitorDep, check_csrf
@@ -190,7 +190,7 @@ def letter_page(
         preview_pages=pages,
         currency=c.prices.currency,
         cancellable=letter.state in CANCELLABLE_PIECE_STATES,
-        sandbox=accounts.find_account(uow=c.uow(), ref=visitor.account_id).sandbox,
+        sandbox=visitor.account.sandbox,
         event_codes=c.events.all(),
     )
 

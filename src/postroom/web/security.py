@@ -21,6 +21,7 @@ from starlette.responses import Response
 
 from postroom.bootstrap import Container
 from postroom.domain.errors import Unauthenticated
+from postroom.domain.model import Account
 from postroom.http.deps import ContainerDep
 from postroom.services import accounts
 from postroom.services.accounts import Principal
@@ -50,6 +51,7 @@ class Visitor:
 
     principal: Principal
     token: str
+    account: Account  # its name, and whether it is a sandbox's or the print room's
 
     @property
     def account_id(self) -> str:
@@ -96,7 +98,8 @@ def signed_in(request: Request, c: ContainerDep) -> Visitor:
         principal = accounts.authenticate_session(uow=c.uow(), clock=c.clock, token=token)
     except Unauthenticated:
         raise SignInNeeded(_here(request)) from None
-    return Visitor(principal, token)
+    account = accounts.find_account(uow=c.uow(), ref=principal.account_id)
+    return Visitor(principal, token, account)
 
 
 VisitorDep = Annotated[Visitor, Depends(signed_in)]

@@ -1,0 +1,125 @@
+"""The print room in the dashboard (issue 17), for the operator's account only: lots, a
+lot's letters and files, a lot marked posted with its deposit proof, a print shop's CSV
+with its refused rows summarised; any other account gets the 404 page."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from postroom.bootstrap import Container
+from postroom.services import accounts
+from tests.conftest import Tenant, letter_form, wait_for
+from tests.integration.web.conftest import csrf_of, sign_in
+
+
+def produced(client: TestClient, tenant: Tenant) -> dict[str, Any]:
+    """A letter sent through /v1 and produced by the pipeline (transferred, in a lot)."""
+    letter = client.post("/v1/letters", headers=tenant.headers, **letter_form()).json()
+
+    def now() -> dict[str, Any]:
+        found: dict[str, Any] = client.get(
+            f"/v1/letters/{letter['id']}", headers=tenant.headers
+        ).json()
+        return found
+
+    result: dict[str, Any] = wait_for(
+        lambda: (x := now())["state"] == "transferred" and x, timeout=60
+    )
+    return result
+
+
+def operator(container: Container) -> None:
+    accounts.create_account(
+        uow=container.uow(),
+        clock=container.clock,
+        name="Tryckeriet",
+        operator=True,
+        username="operator",
+        password="operator-password-1",
+    )
+
+
+def test_mark_a_lot_posted_and_download_its_deposit_proof(
+    client: TestClient, container: Container, tenant: Tenant
+) -> None:
+    letter = produced(client, tenant)
+    operator(container)
+    sign_in(client, "operator", "operator-password-1")
+    room = client.get("/print-room").text
+    assert '<a href="/print-room"' in room  # its menu has the print room
+    assert re.search(rf'<tr id="lot-{letter["lot_id"]}">.*?Composed', room, re.S)
+    page = client.get(f"/print-room/lots/{letter['lot_id']}").text
+    assert "print.pdf" in page and "manifest.json" in page
+    assert re.search(r"<th scope=\"row\">Transferred</th><td class=\"num\">1</td>", page)
+    assert 'id="deposit-proof"' not in page
+    assert (
+        client.post(
+            f"/print-room/lots/{letter['lot_id']}/feedback", data={"status": "posted"}
+        ).status_code
+        == 403
+    )
+    posted = client.post(
+        f"/print-room/lots/{letter['lot_id']}/feedback",
+        data={"status": "posted", "csrf_token": csrf_of(page)},
+    )
+    assert posted.status_code == 200
+    assert '<p id="report-totals">1 applied, 0 refused.</p>' in posted.text
+    assert 'id="lot-state">Posted</span>' in posted.text
+    proof = client.get(f"/print-room/lots/{letter['lot_id']}/deposit-proof.pdf")
+    assert proof.status_code == 200 and proof.content.startswith(b"%PDF")
+    state = client.get(f"/v1/letters/{letter['id']}", headers=tenant.headers).json()["state"]
+    assert state == "posted"
+
+
+def test_a_feedback_file_says_which_rows_were_refused_and_why(
+    client: TestClient, container: Container, tenant: Tenant
+) -> None:
+    letter = produced(client, tenant)
+    operator(container)
+    sign_in(client, "operator", "operator-password-1")
+    token = csrf_of(client.get("/print-room").text)
+    csv = (
+        "piece_id,status,time,reason\n"
+        f"{letter['id']},printed,2026-12-07T10:00:00Z,\n"
+        "00000000-0000-0000-0000-000000000000,printed,2026-12-07T10:00:00Z,\n"
+    ).encode()
+    answer = client.post(
+        "/print-room/feedback",
+        data={"csrf_token": token},
+        files={"file": ("shop.csv", csv, "text/csv")},
+    )
+    assert answer.status_code == 200
+    assert "<h1>Feedback imported: shop.csv</h1>" in answer.text
+    assert '<p id="report-totals">1 applied, 1 refused.</p>' in answer.text
+    refused = answer.text[answer.text.index('<table class="list" id="refused">') :]
+    assert "00000000-0000-0000-0000-000000000000" in refused and ">3<" in refused
+    empty = client.post("/print-room/feedback", data={"csrf_token": token})
+    assert empty.status_code == 422 and "send the feedback CSV" in empty.text
+
+
+def test_the_print_room_is_the_404_page_for_other_accounts(
+    client: TestClient, tenant: Tenant
+) -> None:
+    letter = produced(client, tenant)
+    sign_in(client, tenant.username, tenant.password)
+    assert '<a href="/print-room"' not in client.get("/").text
+    for path in (
+        "/print-room",
+        f"/print-room/lots/{letter['lot_id']}",
+        f"/print-room/lots/{letter['lot_id']}/deposit-proof.pdf",
+    ):
+        answer = client.get(path)
+        assert answer.status_code == 404 and "<h1>Page not found</h1>" in answer.text, path
+    token = csrf_of(client.get("/").text)
+    marked = client.post(
+        f"/print-room/lots/{letter['lot_id']}/feedback",
+        data={"status": "posted", "csrf_token": token},
+    )
+    assert marked.status_code == 404
+    assert (
+        client.get(f"/v1/letters/{letter['id']}", headers=tenant.headers).json()["state"]
+        == "transferred"
+    )
