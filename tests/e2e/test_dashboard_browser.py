@@ -1,6 +1,7 @@
 """The dashboard in a real Chromium with the network cut (issue 17): sign in, Home, the
 letters list, a delivered letter's timeline and preview, an API key created and revoked,
-a webhook endpoint added and a delivery sent again, the sandbox clock; the print room as
+a webhook endpoint added and a delivery sent again, the sandbox clock, a letter sent
+through the form after fixing its postal code; the print room as
 the operator sees it; a wrong password; another account's letter URL is the 404 page. One
 served app for the module.
 
@@ -10,6 +11,7 @@ docs/dashboard.md shows."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ from tests.integration.web.conftest import add_letters
 from tests.integration.webhooks.receiver import Receiver, running_receiver
 from tests.support.accessibility import overflows_at_200_percent, serious_violations
 from tests.support.browser import offline_page, skip_without_playwright
+from tests.support.pdfs import make_pdf
 from tests.support.served import Served
 
 STEP = 3600  # the sandbox's step between printed, posted, in transit and delivered
@@ -260,4 +263,28 @@ def test_the_print_room_shows_lots_to_the_operator(world: World, tmp_path: Path)
         page.locator("#lots tbody a").first.click()
         assert "print.pdf" in page.locator("main").inner_text()
         shot(page, tmp_path, "lot.png")
+        assert offline.outside == []
+
+
+def test_send_a_letter_fixing_its_postal_code(world: World, tmp_path: Path) -> None:
+    pdf = {"name": "invoice.pdf", "mimeType": "application/pdf", "buffer": make_pdf(1)}
+    with offline_page() as offline:
+        page = offline.page
+        sign_in(page, world.base, CLERK, CLERK_PASSWORD)
+        page.get_by_role("link", name="Send", exact=True).click()
+        page.get_by_label("The letter (PDF)").set_input_files(pdf)  # type: ignore[arg-type]
+        page.get_by_label("Name").fill("Bo Ek")
+        page.get_by_label("Street address").fill("Kungsgatan 5")
+        page.get_by_label("Postal code").fill("4119")
+        page.get_by_label("City").fill("Göteborg")
+        page.get_by_label("Country").fill("SE")
+        page.get_by_role("button", name="Send the letter").click()
+        summary = page.locator(".error-summary")
+        assert "postal_code" in summary.inner_text()
+        shot(page, tmp_path, "send.png")
+        page.get_by_label("Postal code").fill("411 19")
+        page.get_by_label("The letter (PDF)").set_input_files(pdf)  # type: ignore[arg-type]
+        page.get_by_role("button", name="Send the letter").click()
+        page.wait_for_url(re.compile(rf"{re.escape(world.base)}/letters/[0-9a-f-]+$"))
+        assert "Bo Ek" in page.locator("#recipient").inner_text()
         assert offline.outside == []

@@ -1,0 +1,92 @@
+"""Sending a letter from the dashboard (issue 17): the same use case as POST /v1/letters,
+with the address checked against the country's rules and every refusal said in the form,
+next to the field it is about."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from postroom.bootstrap import Container
+from postroom.services import accounts
+from tests.conftest import Tenant
+from tests.integration.web.conftest import csrf_of, sign_in
+from tests.support.pdfs import make_pdf
+
+ADDRESS = {
+    "name": "Anna Svensson",
+    "street": "Storgatan 1",
+    "postal_code": "11122",
+    "city": "Stockholm",
+    "country": "Sweden",
+}
+
+
+def post(web: TestClient, pdf: bytes | None, **form: str) -> object:
+    token = csrf_of(web.get("/send").text)
+    files = {"file": ("invoice.pdf", pdf, "application/pdf")} if pdf is not None else None
+    return web.post(
+        "/send", data={"csrf_token": token, **form}, files=files, follow_redirects=False
+    )
+
+
+def test_send_a_letter_and_follow_it(web: TestClient, tenant: Tenant) -> None:
+    sign_in(web, tenant.username, tenant.password)
+    form = web.get("/send").text
+    assert '<option value="letter_immediate" selected>' in form
+    sent = post(web, make_pdf(2), **ADDRESS, plex="duplex", postage="priority", color="on")
+    assert sent.status_code == 303  # type: ignore[attr-defined]
+    letter_id = sent.headers["location"].rsplit("/", 1)[-1]  # type: ignore[attr-defined]
+    page = web.get(f"/letters/{letter_id}").text
+    assert "Anna Svensson<br>Storgatan 1<br>111 22" in page
+    assert "Duplex, colour, Priority" in page
+    api = web.get(f"/v1/letters/{letter_id}", headers=tenant.headers).json()
+    assert api["recipient"]["postal_code"] == "111 22" and api["recipient"]["country"] == "SE"
+    assert api["options"]["plex"] == "duplex" and api["page_count"] == 2
+    assert api["state"] == "closed" and api["price"]["amount_minor"] > 0
+
+
+def test_no_address_is_read_from_the_window(web: TestClient, tenant: Tenant) -> None:
+    sign_in(web, tenant.username, tenant.password)
+    sent = post(web, make_pdf(1))
+    letter_id = sent.headers["location"].rsplit("/", 1)[-1]  # type: ignore[attr-defined]
+    api = web.get(f"/v1/letters/{letter_id}", headers=tenant.headers).json()
+    assert api["address_source"] == "window" and api["recipient"] is None
+
+
+def test_refusals_are_said_by_the_field(web: TestClient, tenant: Tenant) -> None:
+    sign_in(web, tenant.username, tenant.password)
+    wrong_code = post(web, make_pdf(1), **{**ADDRESS, "postal_code": "ABC"})
+    assert wrong_code.status_code == 422  # type: ignore[attr-defined]
+    html = wrong_code.text  # type: ignore[attr-defined]
+    assert re.search(r'<a href="#postal_code">The address is not valid: postal_code', html)
+    assert 'value="ABC"' in html and "Anna Svensson</textarea>" in html  # kept as typed
+    no_file = post(web, None, **ADDRESS)
+    assert no_file.status_code == 422 and "Choose a PDF file." in no_file.text  # type: ignore[attr-defined]
+    not_pdf = post(web, b"hello, not a PDF", **ADDRESS)
+    assert not_pdf.status_code == 422  # type: ignore[attr-defined]
+    assert '<a href="#file">' in not_pdf.text  # type: ignore[attr-defined]
+    bad_option = post(web, make_pdf(1), **ADDRESS, plex="triplex")
+    assert bad_option.status_code == 422  # type: ignore[attr-defined]
+    assert "Choose the options from the lists." in bad_option.text  # type: ignore[attr-defined]
+    token_less = web.post("/send", data=ADDRESS, files={"file": ("a.pdf", make_pdf(1))})
+    assert token_less.status_code == 403
+    assert web.get("/v1/letters", headers=tenant.headers).json()["data"] == []
+
+
+def test_a_letter_the_account_cannot_pay_for_is_refused(
+    web: TestClient, container: Container
+) -> None:
+    accounts.create_account(
+        uow=container.uow(),
+        clock=container.clock,
+        name="Pank",
+        username="broke",
+        password="broke-password-1",
+        credit_minor=0,
+    )
+    sign_in(web, "broke", "broke-password-1")
+    refused = post(web, make_pdf(1), **ADDRESS)
+    assert refused.status_code == 422  # type: ignore[attr-defined]
+    assert "credit" in refused.text  # type: ignore[attr-defined]
