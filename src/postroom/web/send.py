@@ -3,6 +3,8 @@ window), the options and the service; the same use case as POST /v1/letters."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -12,7 +14,7 @@ from postroom.addresses.validate import country_code
 from postroom.domain.errors import DomainError, InvalidInput, NotFound
 from postroom.domain.model import AddressPlacement, PieceOptions, Plex, Postage, Recipient
 from postroom.http.deps import ContainerDep
-from postroom.services import catalog, letters
+from postroom.services import catalog, idempotency, letters
 from postroom.services.email import EMAIL_CHANNEL
 from postroom.web.errors import PageRoute
 from postroom.web.security import CSRF_FIELD, VisitorDep, check_csrf
@@ -55,6 +57,8 @@ def _form(
         field=field,
         postages=list(Postage),
         placements=list(AddressPlacement),
+        # Sent back with the form: the same form sent twice sends one letter.
+        submission=uuid.uuid4().hex,
     )
 
 
@@ -93,36 +97,86 @@ def send(
     color: Annotated[str, Form()] = "",
     postage: Annotated[str, Form()] = "economy",
     placement: Annotated[str, Form()] = "",
+    submission: Annotated[str, Form(max_length=64)] = "",
     csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
 ) -> Response:
     """Check and store the letter (priced at once, refused when the account cannot pay),
-    then follow it on its page."""
+    then follow it on its page; the form's submission id makes a second send of the same
+    form (a double click, a reload) open the first letter instead of sending another."""
     check_csrf(request, c, csrf_token)
-    values = {
-        "name": name,
-        "street": street,
-        "postal_code": postal_code,
-        "city": city,
-        "country": country,
-        "service": service,
-        "plex": plex,
-        "color": color,
-        "postage": postage,
-        "placement": placement,
-    }
-    values = {k: v[: FIELD_MAX * 5] for k, v in values.items()}
+    key = f"dashboard-send:{submission}" if submission else None
+    if key is not None:
+        replay = idempotency.begin(
+            uow=c.uow(),
+            clock=c.clock,
+            account_id=visitor.account_id,
+            key=key,
+            fingerprint="dashboard-send",
+            ttl=timedelta(seconds=c.settings.idempotency_ttl_seconds),
+            lock_for=timedelta(seconds=c.settings.idempotency_lock_seconds),
+        )
+        if replay is not None:
+            return RedirectResponse(f"/letters/{replay.body['letter_id']}", status_code=303)
+    try:
+        response, letter_id = _send(
+            request,
+            c,
+            visitor,
+            file,
+            _form_values(
+                name, street, postal_code, city, country, service, plex, color, postage, placement
+            ),
+        )
+    except BaseException:
+        if key is not None:
+            idempotency.abandon(uow=c.uow(), account_id=visitor.account_id, key=key)
+        raise
+    if key is not None:
+        if letter_id is None:  # refused: the form comes back, to be sent again
+            idempotency.abandon(uow=c.uow(), account_id=visitor.account_id, key=key)
+        else:
+            idempotency.complete(
+                uow=c.uow(),
+                account_id=visitor.account_id,
+                key=key,
+                status_code=303,
+                body={"letter_id": letter_id},
+            )
+    return response
+
+
+def _form_values(*fields: str) -> dict[str, str]:
+    """The form's fields by name, cut to a length no real value reaches."""
+    names = (*ADDRESS_FIELDS, "service", "plex", "color", "postage", "placement")
+    return {k: v[: FIELD_MAX * 5] for k, v in zip(names, fields, strict=True)}
+
+
+def _send(
+    request: Request,
+    c: ContainerDep,
+    visitor: VisitorDep,
+    file: UploadFile | None,
+    values: dict[str, str],
+) -> tuple[Response, str | None]:
+    """The answer, and the new letter's id (None when the form is refused)."""
+
+    def refused(error: str, field: str = "file") -> tuple[Response, None]:
+        page = _form(request, c, visitor, status=422, values=values, error=error, field=field)
+        return page, None
+
     if file is None or not file.filename:
-        return _form(request, c, visitor, status=422, values=values, error="Choose a PDF file.")
+        return refused("Choose a PDF file.")
     try:
         options = PieceOptions(
-            plex=Plex(plex),
-            color=color == "on",
-            postage=Postage(postage),
-            address_placement=AddressPlacement(placement) if placement else None,
+            plex=Plex(values["plex"]),
+            color=values["color"] == "on",
+            postage=Postage(values["postage"]),
+            address_placement=AddressPlacement(values["placement"])
+            if values["placement"]
+            else None,
         )
     except ValueError:
-        error = "Choose the options from the lists."
-        return _form(request, c, visitor, status=422, values=values, error=error, field="plex")
+        return refused("Choose the options from the lists.", "plex")
     try:
         piece = letters.submit_letter(
             uow=c.uow(),
@@ -134,18 +188,16 @@ def send(
             filename=file.filename,
             recipient=_recipient(values),
             options=options,
-            service=service or c.settings.default_service,
+            service=values["service"] or c.settings.default_service,
             prices=c.prices,
         )
     except NotFound as exc:  # an unknown service
-        return _form(request, c, visitor, status=422, values=values, error=exc.message)
+        return refused(exc.message, "service")
     except DomainError as exc:
         if not isinstance(exc, InvalidInput) and exc.code not in PAYMENT_CODES:
             raise
-        field = _field_of(exc)
-        message = exc.message[:1].upper() + exc.message[1:]
-        return _form(request, c, visitor, status=422, values=values, error=message, field=field)
-    return RedirectResponse(f"/letters/{piece.id}", status_code=303)
+        return refused(exc.message[:1].upper() + exc.message[1:], _field_of(exc))
+    return RedirectResponse(f"/letters/{piece.id}", status_code=303), piece.id
 
 
 PAYMENT_CODES = {"credit_exceeded", "monthly_limit_exceeded"}

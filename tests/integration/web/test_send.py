@@ -23,12 +23,17 @@ ADDRESS = {
 }
 
 
+def submission_of(html: str) -> str:
+    found = re.search(r'name="submission" value="([0-9a-f]{32})"', html)
+    assert found
+    return found.group(1)
+
+
 def post(web: TestClient, pdf: bytes | None, **form: str) -> object:
-    token = csrf_of(web.get("/send").text)
+    page = web.get("/send").text
+    fields = {"csrf_token": csrf_of(page), "submission": submission_of(page), **form}
     files = {"file": ("invoice.pdf", pdf, "application/pdf")} if pdf is not None else None
-    return web.post(
-        "/send", data={"csrf_token": token, **form}, files=files, follow_redirects=False
-    )
+    return web.post("/send", data=fields, files=files, follow_redirects=False)
 
 
 def test_send_a_letter_and_follow_it(web: TestClient, tenant: Tenant) -> None:
@@ -90,3 +95,33 @@ def test_a_letter_the_account_cannot_pay_for_is_refused(
     refused = post(web, make_pdf(1), **ADDRESS)
     assert refused.status_code == 422  # type: ignore[attr-defined]
     assert "credit" in refused.text  # type: ignore[attr-defined]
+
+
+def test_the_same_form_sent_twice_sends_one_letter(web: TestClient, tenant: Tenant) -> None:
+    sign_in(web, tenant.username, tenant.password)
+    page = web.get("/send").text
+    fields = {**ADDRESS, "csrf_token": csrf_of(page), "submission": submission_of(page)}
+    answers = [
+        web.post(
+            "/send",
+            data=fields,
+            files={"file": ("invoice.pdf", make_pdf(1), "application/pdf")},
+            follow_redirects=False,
+        )
+        for _ in range(2)
+    ]
+    assert [a.status_code for a in answers] == [303, 303]
+    assert answers[0].headers["location"] == answers[1].headers["location"]
+    assert len(web.get("/v1/letters", headers=tenant.headers).json()["data"]) == 1
+    # A refused form can be sent again with its submission id, and then sends its letter.
+    again = web.get("/send").text
+    retry = {**ADDRESS, "csrf_token": csrf_of(again), "submission": submission_of(again)}
+    refused = web.post(
+        "/send", data={**retry, "postal_code": "1"}, files={"file": ("a.pdf", make_pdf(1))}
+    )
+    assert refused.status_code == 422
+    fixed = web.post(
+        "/send", data=retry, files={"file": ("a.pdf", make_pdf(1))}, follow_redirects=False
+    )
+    assert fixed.status_code == 303
+    assert len(web.get("/v1/letters", headers=tenant.headers).json()["data"]) == 2
