@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -25,7 +26,7 @@ from postroom.channels.base import RetryableChannelError
 from postroom.channels.registry import ChannelRegistry, build_registry
 from postroom.config import Settings, UnusableSetting
 from postroom.domain.clock import Clock, FileClock, SystemClock
-from postroom.domain.errors import RetryableError
+from postroom.domain.errors import Conflict, RetryableError
 from postroom.domain.pricing import DEFAULT_PRICE_TABLE, PriceTable
 from postroom.domain.tracking import EventCatalog
 from postroom.services import accounts
@@ -52,6 +53,8 @@ log = logging.getLogger(__name__)
 
 DEMO_ACCOUNT = "demo"
 DEMO_KEY_FILE = "demo-api-key"
+DEMO_USER = "demo"  # the demo account's user, to sign in to the dashboard
+DEMO_PASSWORD_FILE = "demo-password"
 DEMO_CREDIT_MINOR = 100_000_000  # 1,000,000.00 SEK: the demo never runs out
 
 
@@ -392,3 +395,26 @@ def ensure_demo_account(container: Container) -> str:
     key_file.write_text(key + "\n")
     key_file.chmod(0o600)
     return key
+
+
+def ensure_demo_user(container: Container) -> tuple[str, str] | None:
+    """The demo account's dashboard user and password, made on first start (development
+    only; call ensure_demo_account first); None when the name is another account's."""
+    password_file: Path = container.settings.data_dir / DEMO_PASSWORD_FILE
+    if password_file.exists():
+        return DEMO_USER, password_file.read_text().strip()
+    account = accounts.find_account(uow=container.uow(), ref=DEMO_ACCOUNT)
+    password = secrets.token_urlsafe(12)
+    try:
+        accounts.add_user(
+            uow=container.uow(),
+            clock=container.clock,
+            account_id=account.id,
+            username=DEMO_USER,
+            password=password,
+        )
+    except Conflict:
+        return None  # a data folder where someone already took the name
+    password_file.write_text(password + "\n")
+    password_file.chmod(0o600)
+    return DEMO_USER, password

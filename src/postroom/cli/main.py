@@ -120,7 +120,7 @@ def serve(
     import uvicorn
 
     from postroom.api.app import create_app
-    from postroom.bootstrap import ensure_demo_account
+    from postroom.bootstrap import ensure_demo_account, ensure_demo_user
 
     container = _container(data_dir, server=True)
     if container.settings.env == "development":
@@ -131,6 +131,11 @@ def serve(
             f"Try: curl -H 'Authorization: api-key {key}' http://{host}:{port}/v1/letters",
             err=True,
         )
+        if user := ensure_demo_user(container):
+            typer.echo(
+                f"Dashboard: http://{host}:{port}/ (sign in as {user[0]}, password {user[1]})",
+                err=True,
+            )
     uvicorn.run(create_app(container, run_worker=not no_worker), host=host, port=port)
 
 

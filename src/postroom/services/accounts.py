@@ -168,6 +168,28 @@ def list_accounts(*, uow: UnitOfWork) -> Sequence[Account]:
         return uow.accounts.all()
 
 
+def add_user(
+    *, uow: UnitOfWork, clock: Clock, account_id: str, username: str, password: str
+) -> User:
+    """Add a user to an account; Conflict username_taken when the name is anyone's."""
+    if not username.strip() or not password:
+        raise InvalidInput("a user needs a username and a password")
+    with uow:
+        if uow.accounts.get(account_id) is None:
+            raise NotFound(f"no account {account_id}")
+        if uow.accounts.user_by_username(username) is not None:
+            raise Conflict(f"the username {username!r} is taken", code=ErrorCode.USERNAME_TAKEN)
+        user = User(
+            account_id=account_id,
+            username=username,
+            password_hash=hash_password(password),
+            created_at=clock.now(),
+        )
+        uow.accounts.add(user)
+        uow.commit()
+    return user
+
+
 def user_shops(*, uow: UnitOfWork, account_id: str, username: str) -> frozenset[str]:
     """The shops one of the account's users is limited to (empty: every shop)."""
     with uow:
