@@ -196,3 +196,22 @@ def test_search_by_name_or_postal_code_and_filter_by_days(
     assert backwards.status_code == 422 and "is after the last" in backwards.text
     not_a_day = web.get("/letters?from=yesterday")
     assert not_a_day.status_code == 422 and "not a date like 2026-12-07" in not_a_day.text
+
+
+def test_a_letter_sent_by_email_shows_its_address_and_message_id(
+    web: TestClient, container: Container, tenant: Tenant
+) -> None:
+    [letter] = add_letters(
+        container,
+        tenant.account_id,
+        state=PieceState.SENT,
+        recipient=None,
+        delivery={"email": {"to": "anna@example.se", "subject": "Invoice", "body": "Hi"}},
+        external_reference="<20261207.1@postroom.example>",
+    )
+    sign_in(web, tenant.username, tenant.password)
+    page = web.get(f"/letters/{letter.id}").text
+    assert '<p id="recipient">By email to anna@example.se</p>' in page
+    assert "<dt>Message-ID</dt><dd><code>&lt;20261207.1@postroom.example&gt;</code></dd>" in page
+    assert "No preview: the letter has no printed pages: it is sent by email" in page
+    assert "anna@example.se" in web.get("/letters").text
