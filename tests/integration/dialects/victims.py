@@ -173,6 +173,9 @@ def nirva_victim(client: TestClient, headers: dict[str, str]) -> Victim:
             "POST /nirva/deliveries/CheckOptions": lambda ids: {"params": {"jobId": ids["jobId"]}},
             "POST /nirva/deliveries/commands": lambda ids: {"json": {"jobId": ids["jobId"]}},
         },
+    )
+
+
 def click2mail_victim(client: TestClient, headers: dict[str, str]) -> Victim:
     # A's document, address list and job, made through /molpro with A's API key.
     document = c2m.upload_document_with(client, headers)
