@@ -14,6 +14,7 @@ boto3 is imported only when a bucket is configured."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import tempfile
 from collections.abc import Callable
@@ -44,7 +45,28 @@ def parse_s3_url(url: str) -> tuple[str, str]:
 
 
 def s3_client() -> Any:
-    """A boto3 S3 client configured the usual way (environment, profile, instance role)."""
+    """A boto3 S3 client configured the usual way (environment, profile, instance role),
+    one per process for each such configuration: making one loads botocore's models (tens
+    of milliseconds), and a client is safe to share between threads."""
+    where = tuple(os.environ.get(name, "") for name in _CLIENT_ENVIRONMENT)
+    return _client_for(where)
+
+
+# What a client's configuration is read from, so a changed environment gets a new one.
+_CLIENT_ENVIRONMENT = (
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "AWS_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+)
+
+
+@functools.lru_cache(maxsize=8)
+def _client_for(where: tuple[str, ...]) -> Any:
     import boto3  # seconds of import, paid only by a process with a bucket
     from botocore.config import Config
 
