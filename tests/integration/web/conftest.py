@@ -16,7 +16,8 @@ from postroom.api.app import create_app
 from postroom.bootstrap import Container
 from postroom.domain.model import MailPiece, PieceOptions, Recipient
 from postroom.domain.states import PieceState
-from tests.conftest import Tenant
+from postroom.services import accounts
+from tests.conftest import TEST_CREDIT_MINOR, Tenant, letter_form, wait_for
 
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
 
@@ -103,3 +104,32 @@ MakeLetters = Callable[..., list[MailPiece]]
 def other_tenant(make_tenant: Callable[[str], Tenant]) -> Tenant:
     """Account B, whose letters account A must never see."""
     return make_tenant("tenant-b")
+
+
+def transferred_sandbox_letter(
+    client: TestClient, container: Container, name: str, username: str, password: str
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """A sandbox account with a dashboard user, and a letter it sent through /v1 that the
+    pipeline has taken to `transferred`: the account's API headers and the letter."""
+    account = accounts.create_account(
+        uow=container.uow(),
+        clock=container.clock,
+        name=name,
+        sandbox=True,
+        credit_minor=TEST_CREDIT_MINOR,
+        username=username,
+        password=password,
+    )
+    _, key = accounts.create_api_key(
+        uow=container.uow(), clock=container.clock, account_id=account.id
+    )
+    api = {"Authorization": f"api-key {key}"}
+    letter: dict[str, Any] = client.post("/v1/letters", headers=api, **letter_form()).json()
+    wait_for(lambda: letter_state(client, api, letter["id"]) == "transferred", timeout=60)
+    return api, letter
+
+
+def letter_state(client: TestClient, api: dict[str, str], letter_id: str) -> str:
+    """The letter's state as /v1 reads it."""
+    found: str = client.get(f"/v1/letters/{letter_id}", headers=api).json()["state"]
+    return found

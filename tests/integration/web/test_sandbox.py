@@ -9,34 +9,25 @@ import re
 from fastapi.testclient import TestClient
 
 from postroom.bootstrap import Container
-from postroom.services import accounts
-from tests.conftest import TEST_CREDIT_MINOR, Tenant, letter_form, wait_for
-from tests.integration.web.conftest import csrf_of, sign_in
+from tests.conftest import Tenant, wait_for
+from tests.integration.web.conftest import (
+    csrf_of,
+    letter_state,
+    sign_in,
+    transferred_sandbox_letter,
+)
 
 
 def test_move_the_clock_and_drive_a_letter_to_returned(
     client: TestClient, container: Container
 ) -> None:
-    account = accounts.create_account(
-        uow=container.uow(),
-        clock=container.clock,
-        name="Sandlådan",
-        sandbox=True,
-        credit_minor=TEST_CREDIT_MINOR,
-        username="dev",
-        password="dev-password-1",
+    api, letter = transferred_sandbox_letter(
+        client, container, "Sandlådan", "dev", "dev-password-1"
     )
-    _, key = accounts.create_api_key(
-        uow=container.uow(), clock=container.clock, account_id=account.id
-    )
-    api = {"Authorization": f"api-key {key}"}
-    letter = client.post("/v1/letters", headers=api, **letter_form()).json()
 
     def state() -> str:
-        found: str = client.get(f"/v1/letters/{letter['id']}", headers=api).json()["state"]
-        return found
+        return letter_state(client, api, letter["id"])
 
-    wait_for(lambda: state() == "transferred", timeout=60)
     sign_in(client, "dev", "dev-password-1")
     page = client.get("/developers/sandbox").text
     assert '<dd id="sandbox-offset">0 h 0 min</dd>' in page

@@ -11,9 +11,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from postroom.bootstrap import Container
-from postroom.services import accounts
-from tests.conftest import TEST_CREDIT_MINOR, letter_form, wait_for
-from tests.integration.web.conftest import sign_in
+from tests.conftest import wait_for
+from tests.integration.web.conftest import letter_state, sign_in, transferred_sandbox_letter
 
 STEP = 3600  # the sandbox's default step between printed, posted, in transit, delivered
 
@@ -21,26 +20,13 @@ STEP = 3600  # the sandbox's default step between printed, posted, in transit, d
 def test_a_delivered_letter_shows_its_whole_timeline(
     client: TestClient, container: Container
 ) -> None:
-    account = accounts.create_account(
-        uow=container.uow(),
-        clock=container.clock,
-        name="Skolan",
-        sandbox=True,
-        credit_minor=TEST_CREDIT_MINOR,
-        username="clerk",
-        password="clerk-password-1",
+    api, letter = transferred_sandbox_letter(
+        client, container, "Skolan", "clerk", "clerk-password-1"
     )
-    _, key = accounts.create_api_key(
-        uow=container.uow(), clock=container.clock, account_id=account.id
-    )
-    api = {"Authorization": f"api-key {key}"}
-    letter = client.post("/v1/letters", headers=api, **letter_form()).json()
 
     def state() -> str:
-        found: str = client.get(f"/v1/letters/{letter['id']}", headers=api).json()["state"]
-        return found
+        return letter_state(client, api, letter["id"])
 
-    wait_for(lambda: state() == "transferred", timeout=60)
     client.post("/v1/sandbox/clock", headers=api, json={"advance_seconds": 4 * STEP})
     wait_for(lambda: state() == "delivered", timeout=60)
 
