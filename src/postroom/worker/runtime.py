@@ -130,8 +130,13 @@ class WorkerRuntime:
             if recovered:
                 log.info("recovered %d unfinished pipeline messages", recovered)
         production.sweep_interrupted_compositions(uow_factory=c.uow, channels=c.channels)
+        # worker_timeout: how long an idle consumer or worker thread waits for a message
+        # before it looks whether it must stop. Stopping waits that long: in memory, where a
+        # wake-up costs nothing, 50 ms (an embedded server, each test's app, stops in
+        # 0.08 s instead of 0.28 s); 200 ms on a broker connection.
+        timeout_ms = 50 if c.broker_is_in_memory else 200
         self._worker = dramatiq.Worker(
-            c.broker, worker_threads=c.settings.worker_threads, worker_timeout=200
+            c.broker, worker_threads=c.settings.worker_threads, worker_timeout=timeout_ms
         )
         self._worker.start()
         self._loops = [
