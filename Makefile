@@ -12,6 +12,11 @@ export UV_NO_PROGRESS := 1
 export UV_COMPILE_BYTECODE := 1
 # A crash in native code (PDFium, qpdf, libpq, ...) prints every thread's Python stack.
 export PYTHONFAULTHANDLER := 1
+# The suite runs in parallel processes (pytest-xdist), one per core; a test process that
+# is free takes tests still waiting in another's list (worksteal). PYTEST_WORKERS=0 runs
+# every test in one process, one after another.
+PYTEST_WORKERS ?= auto
+PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test test-distributed lint bench e2e clean
@@ -33,10 +38,10 @@ run: install ## Start the embedded server on http://127.0.0.1:8000 (data in ./va
 	$(BIN)/postroom serve --host 127.0.0.1 --port 8000 --data-dir var
 
 test: install ## Run the whole suite (SQLite, in-process worker; service tests skip without services)
-	$(BIN)/pytest
+	$(PYTEST)
 
-test-distributed: install ## Run the whole suite again on PostgreSQL + RabbitMQ + an S3 server, workers as processes
-	POSTROOM_TEST_BACKEND=postgres $(BIN)/pytest -m "not distributed"
+test-distributed: install ## Run every test that uses the backend again on PostgreSQL + RabbitMQ + an S3 server, workers as processes
+	POSTROOM_TEST_BACKEND=postgres $(PYTEST) -m "not distributed"
 
 lint: install ## ruff (lint + format check), mypy, and the import rules (import-linter)
 	$(BIN)/ruff check src tests bench

@@ -4,7 +4,9 @@ POSTROOM_TEST_BACKEND=postgres), the app on a real worker runtime, accounts and 
 On the distributed backend one `postroom worker` process serves every test. It shares the
 test's clock through a clock file (POSTROOM_CLOCK_FILE) and sends email to one SMTP server
 on 127.0.0.1 whose handler each email test sets; a test that needs other settings, or the
-pipeline standing still, has the process restarted (or stopped) for its own length only."""
+pipeline standing still, has the process restarted (or stopped), and the next test that
+needs the shared one has it back. `make test` runs test processes in parallel (one per
+core, pytest-xdist): each has its own backend, worker process and SMTP server."""
 
 from __future__ import annotations
 
@@ -54,8 +56,10 @@ TEST_CREDIT_MINOR = 10**12
 
 class Workers:
     """The distributed backend's `postroom worker` process: one serves every test on the
-    run's settings; a test that needs other settings, or no worker at all, asks for them
-    and the shared one is back when it ends (a restart takes about two seconds)."""
+    run's settings; a test that needs other settings, or no worker at all, asks for them.
+    The shared one is back for the next test that needs it (`_shared_worker`), not as soon
+    as the test ends: tests in a row that hold the pipeline still (the dashboard's, say)
+    share one stop instead of paying a restart of about two seconds each."""
 
     def __init__(self, env: dict[str, str], log_dir: Path) -> None:
         self.env = env
@@ -70,14 +74,19 @@ class Workers:
         happens when one already runs on them."""
         overrides = {f"POSTROOM_{name.upper()}": _env_value(v) for name, v in settings.items()}
         overrides.update(env or {})
-        running = self._process is not None and self._process.poll() is None
-        if running and overrides == self._overrides:
+        if self.running_on(overrides):
             return
         self.stop()
         self._starts += 1
         log_path = self.log_dir / f"worker-{self._starts}.log"
         self._process = start_worker({**self.env, **overrides}, log_path)
         self._overrides = overrides
+
+    def running_on(self, overrides: dict[str, str] | None = None) -> bool:
+        """Whether a worker runs on the run's settings with these changed (none: the
+        shared one)."""
+        running = self._process is not None and self._process.poll() is None
+        return running and self._overrides == (overrides or {})
 
     def log_text(self) -> str:
         """What the running worker process has written to its log so far."""
@@ -91,21 +100,10 @@ class Workers:
 
     @contextmanager
     def settings(self, env: dict[str, str] | None = None, **settings: object) -> Iterator[None]:
-        """A worker on these settings for the block, then the shared one again."""
+        """A worker on these settings for the block (the next test that needs the shared
+        one has it started again)."""
         self.start(env, **settings)
-        try:
-            yield
-        finally:
-            self.start()
-
-    @contextmanager
-    def paused(self) -> Iterator[None]:
-        """No worker for the block (`start()` within it resumes the shared one early)."""
-        self.stop()
-        try:
-            yield
-        finally:
-            self.start()
+        yield
 
 
 def _env_value(value: object) -> str:
@@ -141,10 +139,11 @@ class Backend:
 def backend(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[Backend]:
-    """SQLite + in-memory broker, or one fresh PostgreSQL database and RabbitMQ vhost per run
-    with one `postroom worker` process serving every test. The distributed run keeps blobs
-    and lots in a bucket of the run's S3 server, and the worker process has a data folder
-    of its own, as on another machine (POSTROOM_TEST_OBJECT_STORE=0: one shared folder)."""
+    """SQLite + in-memory broker, or one fresh PostgreSQL database and RabbitMQ vhost per
+    test process (pytest-xdist runs one a core) with one `postroom worker` process serving
+    its tests. The distributed run keeps blobs and lots in a bucket of the process's S3
+    server, and the worker process has a data folder of its own, as on another machine
+    (POSTROOM_TEST_OBJECT_STORE=0: one shared folder)."""
     if BACKEND == "sqlite":
         yield Backend(database_url=None, broker_url="")
         return
@@ -223,14 +222,36 @@ def stop_worker(process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture
-def worker_paused(backend: Backend) -> Iterator[None]:
+def worker_paused(backend: Backend) -> None:
     """No worker moves letters on during the test: on SQLite none runs unless the test's app
-    starts one; on the distributed backend the worker process is stopped until it ends."""
-    if backend.workers is None:
-        yield
+    starts one; on the distributed backend the worker process is stopped (`start()` starts
+    the shared one again within the test; the next test that needs it has it started)."""
+    if backend.workers is not None:
+        backend.workers.stop()
+
+
+@pytest.fixture
+def worker_on_own_settings() -> None:
+    """Asked for by a fixture that starts the worker process on settings of the test's own
+    (`Workers.settings`) whenever it makes an app: the shared one is not started first
+    only to be replaced."""
+
+
+@pytest.fixture(autouse=True)
+def _shared_worker(request: pytest.FixtureRequest) -> None:
+    """Before a test on the distributed backend, the shared worker process on the run's
+    settings, unless the test holds the pipeline still (worker_paused); a test that uses no
+    backend asks for none (and the distributed run leaves it out)."""
+    names = request.fixturenames
+    if "backend" not in names or "worker_paused" in names or "worker_on_own_settings" in names:
         return
-    with backend.workers.paused():
-        yield
+    backend = request.getfixturevalue("backend")
+    if backend.workers is None or backend.workers.running_on():
+        return
+    # Started on an empty database: what the tests before it left (the follow-ups of
+    # 10,000 pieces a paused test posted, say) is not its work to do.
+    empty_shared_database(backend)
+    backend.workers.start()
 
 
 MovableClock = FixedClock | FileClock
@@ -449,6 +470,24 @@ def wait_for(condition: Callable[[], Any], *, timeout: float = 10.0, every: floa
         if time.monotonic() > deadline:
             pytest.fail(f"condition not met within {timeout} s")
         time.sleep(every)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the distributed backend, run only what it changes: a test that uses no `backend`
+    fixture (the unit tests, the CLI's own processes on SQLite, the S3 store alone) ran
+    already in `make test`, the same way. Kept too: tests marked `distributed` (their own
+    services) or `each_backend` (a database of the test backend made without the fixture)."""
+    if BACKEND == "sqlite":
+        return
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        uses_backend = "backend" in getattr(item, "fixturenames", ())
+        marked = item.get_closest_marker("distributed") or item.get_closest_marker("each_backend")
+        (kept if uses_backend or marked else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 # The distributed run's exit. Twice in about ten runs, after every test had passed and the

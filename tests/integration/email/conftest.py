@@ -104,11 +104,11 @@ def sandbox_tenant(container: Container) -> Tenant:
 
 @pytest.fixture
 def make_app(
-    backend: Backend, make_settings: Callable[..., Settings]
+    backend: Backend, make_settings: Callable[..., Settings], worker_on_own_settings: None
 ) -> Iterator[Callable[..., tuple[TestClient, Tenant]]]:
     """Build an app on settings of the test's choosing, with its worker on them (in-process,
     or the worker process restarted on them), and a live account on it; everything stops
-    when the test ends (the distributed backend's worker back on the run's settings)."""
+    when the test ends (the next test that needs it has the shared worker process back)."""
     with ExitStack() as stack:
 
         def make(**overrides: object) -> tuple[TestClient, Tenant]:

@@ -36,7 +36,7 @@ class SmsApp:
 
 @pytest.fixture(name="make_sms_app")
 def make_sms_app_fixture(
-    backend: Backend, make_settings: Callable[..., Settings]
+    backend: Backend, make_settings: Callable[..., Settings], worker_on_own_settings: None
 ) -> Iterator[Callable[..., SmsApp]]:
     """Serve the app on settings of the test's choosing (the gateway's, say), its report URL
     its own address; the worker (in-process or the worker process) on the same settings."""

@@ -25,6 +25,9 @@ from tests.conftest import BACKEND
 from tests.support import services
 from tests.support.sealed import database_bytes, found_forms
 
+# Its own database of the test backend (the fixture below), on PostgreSQL in the distributed run.
+pytestmark = pytest.mark.each_backend
+
 KEY = "the-key-this-installation-runs-with-0123456789"
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 T1 = datetime(2026, 1, 6, 9, 0, tzinfo=UTC)
