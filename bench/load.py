@@ -46,6 +46,7 @@ class Deployment:
     database_url: str
     output_dir: Path | None  # embedded: the output folder
     bucket: tuple[str, dict[str, str]] | None  # distributed: (bucket, its S3 environment)
+    processes: tuple[Process, ...]  # all of Postroom's: their CPU time is measured
 
 
 @contextmanager
@@ -63,6 +64,7 @@ def embedded(work: Path) -> Iterator[Deployment]:
             f"sqlite:///{(data / SQLITE_FILE).resolve()}",
             data / "output",
             None,
+            (serve,),
         )
 
 
@@ -79,7 +81,7 @@ def distributed(
         "POSTROOM_OUTPUT_URL": f"s3://{bucket}/lots",
     }
     with ExitStack() as stack:
-        urls = []
+        urls, processes = [], []
         for n in (1, 2):  # one after the other: the first one migrates the database
             port = free_port()
             env = {**shared, "POSTROOM_DATA_DIR": str(work / f"api-{n}")}
@@ -88,28 +90,34 @@ def distributed(
             )
             serve.wait_ready(f"http://127.0.0.1:{port}/readyz")
             urls.append(f"http://127.0.0.1:{port}")
+            processes.append(serve)
         for n in (1, 2):
             env = {**shared, "POSTROOM_DATA_DIR": str(work / f"worker-{n}")}
             worker = stack.enter_context(
                 Process.started(["worker"], work / f"worker-{n}.log", env=env)
             )
             worker.wait_for_line("worker started")
+            processes.append(worker)
         key = (work / "api-1" / "demo-api-key").read_text().strip()
-        yield Deployment(tuple(urls), key, database_url, None, (bucket, s3_env))
+        yield Deployment(tuple(urls), key, database_url, None, (bucket, s3_env), tuple(processes))
 
 
 @contextmanager
-def bare(work: Path, processes: int, database_url: str) -> Iterator[tuple[str, ...]]:
-    """The reference app in `processes` processes sharing one folder and database."""
+def bare(
+    work: Path, processes: int, database_url: str
+) -> Iterator[tuple[tuple[str, ...], tuple[Process, ...]]]:
+    """The reference app in `processes` processes sharing one folder and database: their
+    URLs and the processes."""
     with ExitStack() as stack:
-        urls = []
+        urls, started = [], []
         for n in range(processes):
             port = free_port()
             args = bare_process(port, work / "bare", database_url)
             proc = stack.enter_context(Process.started(args, work / f"bare-{n}.log", raw=True))
             proc.wait_ready(f"http://127.0.0.1:{port}/healthz")
             urls.append(f"http://127.0.0.1:{port}")
-        yield tuple(urls)
+            started.append(proc)
+        yield tuple(urls), tuple(started)
 
 
 @dataclass(frozen=True)
@@ -150,7 +158,13 @@ def run_mode(mode: str, args: argparse.Namespace, work: Path) -> ModeReport:
             bucket = stack.enter_context(fresh_bucket(s3))
             deployment = stack.enter_context(distributed(work, database, vhost, s3.env, bucket))
         log = lambda line: print(f"  {mode}: {line}", file=sys.stderr)  # noqa: E731
-        with bare(work, len(deployment.urls), bare_db) as bare_urls:
+        postroom_cpu = {
+            kind: lambda kind=kind: sum(
+                p.cpu_seconds() for p in deployment.processes if p.kind == kind
+            )
+            for kind in sorted({p.kind for p in deployment.processes})
+        }
+        with bare(work, len(deployment.urls), bare_db) as (bare_urls, bare_processes):
             bare_phase = drive(
                 bare_urls,
                 None,
@@ -159,6 +173,7 @@ def run_mode(mode: str, args: argparse.Namespace, work: Path) -> ModeReport:
                 clients=args.clients,
                 mix={"letter": 1},
                 path="/letters",
+                cpu={"bare": lambda: sum(p.cpu_seconds() for p in bare_processes)},
             )
         log(bare_phase.summary())
         letters = drive(
@@ -168,6 +183,7 @@ def run_mode(mode: str, args: argparse.Namespace, work: Path) -> ModeReport:
             seconds=args.seconds,
             clients=args.clients,
             mix={"letter": 1},
+            cpu=postroom_cpu,
         )
         log(letters.summary())
         mixed = drive(
@@ -177,6 +193,7 @@ def run_mode(mode: str, args: argparse.Namespace, work: Path) -> ModeReport:
             seconds=args.seconds,
             clients=args.clients,
             mix={"letter": 6, "read": 3, "events": 1},
+            cpu=postroom_cpu,
         )
         log(mixed.summary())
         accepted = letters.accepted | mixed.accepted

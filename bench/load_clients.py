@@ -9,7 +9,7 @@ import json
 import random
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -45,6 +45,7 @@ class Phase:
     errors: dict[str, int] = field(default_factory=dict)  # "kind status" -> count
     accepted: set[str] = field(default_factory=set)
     events: int = 0
+    server_cpu_s: dict[str, float] = field(default_factory=dict)  # by kind of process
 
     def rate(self, kind: str) -> float:
         """Successful requests of `kind` a second."""
@@ -67,6 +68,13 @@ class Phase:
             )
         if self.events:
             parts.append(f"events {self.events / self.seconds:,.0f}/s")
+        requests = sum(len(values) for values in self.latencies.values())
+        for name, cpu_s in self.server_cpu_s.items():
+            if requests:
+                parts.append(
+                    f"{name} CPU {cpu_s / self.seconds:.2f} cores, "
+                    f"{cpu_s / requests * 1000:.1f} ms a request"
+                )
         errors = sum(self.errors.values())
         parts.append(f"errors {errors}" + (f" {dict(self.errors)}" if errors else ""))
         return "; ".join(parts)
@@ -162,12 +170,16 @@ def drive(
     clients: int,
     mix: Mapping[str, int],
     path: str = "/v1/letters",
+    cpu: Mapping[str, Callable[[], float]] | None = None,
 ) -> Phase:
     """`clients` threads spread over `urls`, each sending requests drawn from `mix` (kind ->
-    weight: letter, read, events) for `seconds`; a letter goes to `path`."""
+    weight: letter, read, events) for `seconds`; a letter goes to `path`. `cpu` gives the
+    CPU seconds so far of each kind of server process: the phase's share is kept."""
     phase = Phase()
     shared = _Shared(pdfs, mix, end=0.0)
     threads = [_Client(n, phase, shared, urls[n % len(urls)], path, key) for n in range(clients)]
+    cpu = cpu or {}
+    cpu_before = {name: seconds_so_far() for name, seconds_so_far in cpu.items()}
     start = time.monotonic()
     shared.end = start + seconds
     for thread in threads:
@@ -175,6 +187,7 @@ def drive(
     for thread in threads:
         thread.join(seconds + REQUEST_TIMEOUT + 10)
     phase.seconds = seconds
+    phase.server_cpu_s = {name: cpu[name]() - before for name, before in cpu_before.items()}
     for thread in threads:
         for kind, values in thread.latencies.items():
             phase.latencies.setdefault(kind, []).extend(values)

@@ -39,10 +39,29 @@ def bare_process(port: int, data_dir: Path, database_url: str) -> list[str]:
     return [*args, "--database-url", database_url] if database_url else args
 
 
+def group_cpu_seconds(pgid: int) -> float:
+    """User and system CPU seconds of every live process in the group `pgid`, with those of
+    the children each has waited for."""
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        fields = stat.rsplit(")", 1)[1].split()
+        # After the name: state ppid pgrp ... utime(12) stime(13) cutime(14) cstime(15).
+        if int(fields[2]) == pgid:
+            ticks += sum(int(value) for value in fields[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 class Process:
     """One child process whose output goes to a log file."""
 
     def __init__(self, command: list[str], log_path: Path, env: Mapping[str, str]) -> None:
+        self.kind = "process"  # api (postroom serve), worker, or bare: CPU is shown by kind
         self.log_path = log_path
         with log_path.open("ab") as log:
             self.popen = subprocess.Popen(
@@ -67,14 +86,29 @@ class Process:
         """`postroom ARGS` (or, `raw`, `python ARGS`) with this environment's POSTROOM_*
         settings replaced by `env`; stopped (its whole process group) when the block ends."""
         clean = {k: v for k, v in os.environ.items() if not k.startswith("POSTROOM_")}
+        kind = (
+            "bare"
+            if raw
+            else "worker"
+            if args[0] == "worker"
+            else "api"
+            if "--no-worker" in args
+            else "serve"
+        )
         command = (
             [sys.executable, *args] if raw else [sys.executable, "-m", "postroom.cli.main", *args]
         )
         process = cls(command, log_path, {**clean, "PYTHONUNBUFFERED": "1", **(env or {})})
+        process.kind = kind
         try:
             yield process
         finally:
             process.stop()
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the process's group (the process, its threads, its
+        sandbox children, and the children it has waited for); Linux's /proc."""
+        return group_cpu_seconds(self.popen.pid)
 
     def log(self) -> str:
         """What the process has written so far."""
