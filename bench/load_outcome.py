@@ -30,8 +30,8 @@ class Outcome:
 
     accepted: int
     in_lots: int  # accepted letters found in a lot file
-    lost: int  # accepted letters in no lot file when the wait ended
-    not_in_database: int  # of those, the ones the database does not hold at all
+    late: int  # accepted letters in no lot file when the wait ended
+    lost: int  # of those, the ones the database does not hold at all
     duplicated: int  # letters listed in more than one lot file (or twice in one)
     unacknowledged: int  # letters in lot files that no client got a 201 for
     lots: int
@@ -41,9 +41,9 @@ class Outcome:
         """One line for the table."""
         return (
             f"accepted {self.accepted:,}, in a lot {self.in_lots:,} ({self.lots} lots, "
-            f"{self.waited_s:.0f} s after the load), lost {self.lost} "
-            f"(not in the database: {self.not_in_database}), duplicated {self.duplicated}, "
-            f"in a lot without a 201: {self.unacknowledged}"
+            f"{self.waited_s:.0f} s after the load), not in a lot when the wait ended "
+            f"{self.late}, lost (not in the database) {self.lost}, duplicated "
+            f"{self.duplicated}, in a lot without a 201: {self.unacknowledged}"
         )
 
 
@@ -124,8 +124,8 @@ def lot_outcome(
     return Outcome(
         accepted=len(accepted),
         in_lots=len(accepted & set(ids)),
-        lost=len(missing),
-        not_in_database=len(accepted - stored),
+        late=len(missing),
+        lost=len(accepted - stored),
         duplicated=sum(1 for n in ids.values() if n > 1),
         unacknowledged=len(set(ids) - accepted),
         lots=lots,
