@@ -25,6 +25,7 @@ import os
 import platform
 import sys
 import tempfile
+import warnings
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -244,6 +245,9 @@ def main(argv: list[str] | None = None) -> int:
         help="at most this long for every accepted letter to reach a lot",
     )
     args = parser.parse_args(argv)
+    # Starlette warns (on import, through bench.events) that its TestClient will move to
+    # httpx2: noise here.
+    warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
     if args.seconds <= 0 or args.clients < 1 or args.letters < 1:
         raise SystemExit("--seconds, --clients and --letters must be positive")
     modes = MODES if args.mode == "both" else (args.mode,)
