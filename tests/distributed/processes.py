@@ -105,10 +105,13 @@ class ProcessGroup:
             process.wait_for_log(STARTED_LINE)
         return process
 
-    def server(self, port: int, **overrides: str) -> PostroomProcess:
-        """Start `postroom serve --no-worker` on 127.0.0.1:port (wait for it separately)."""
-        args = ["serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)]
-        return self._start("serve", args, {**self.env, **overrides})
+    def server(self, port: int, *, pipeline: bool = False, **overrides: str) -> PostroomProcess:
+        """Start `postroom serve --no-worker` on 127.0.0.1:port (wait for it separately);
+        `pipeline` leaves out --no-worker: the embedded server, its worker within."""
+        args = ["serve", "--host", "127.0.0.1", "--port", str(port)]
+        return self._start(
+            "serve", args if pipeline else [*args, "--no-worker"], {**self.env, **overrides}
+        )
 
     def stop_all(self) -> None:
         """Stop every process still running."""

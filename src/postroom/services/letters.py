@@ -104,7 +104,9 @@ def submit_letter(
         uow.pieces.add(document)
         uow.pieces.add(piece)
         uow.outbox.add(CHECK_PIECE, {"piece_id": piece.id}, now)
-        uow.commit()
+        # The caller's 201 promises the letter survives a power cut: its blob is synced
+        # (BlobStore.put), its rows are once this returns.
+        uow.commit(durable=True)
     return piece
 
 

@@ -1,10 +1,18 @@
-"""Engines for SQLite (embedded: WAL, foreign keys, one writer at a time) and PostgreSQL."""
+"""Engines for SQLite (embedded: WAL, foreign keys, one writer at a time) and PostgreSQL,
+and the shared sync that makes a SQLite commit survive a power cut when one must."""
 
 from __future__ import annotations
 
+import os
+import threading
+import weakref
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Insert, Table, create_engine, event
+
+# SQLite engines on a file: the sync their durable commits share (make_engine fills it).
+_COMMIT_SYNCS: weakref.WeakKeyDictionary[Engine, CommitSync] = weakref.WeakKeyDictionary()
 
 
 def normalise_url(url: str) -> str:
@@ -39,7 +47,79 @@ def make_engine(url: str) -> Engine:
         # writer fails at once with SQLITE_BUSY instead of waiting for the lock.
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
+    database = engine.url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        _COMMIT_SYNCS[engine] = CommitSync(Path(database))
     return engine
+
+
+class CommitSync:
+    """Group commit for SQLite: makes commits that have returned durable against a power cut.
+
+    With WAL and synchronous=NORMAL a commit is in the log file but not yet synced: it
+    survives a crash of the process, not a power cut. Syncing the log after the commit is
+    what synchronous=FULL does inside the write lock, one commit at a time; here every
+    commit that asks while a sync runs is covered by the next one, outside the lock, so
+    concurrent requests share it. The folder is synced too whenever the log file is new
+    (SQLite syncs it only at its first checkpoint)."""
+
+    def __init__(self, database: Path) -> None:
+        self._log = database.with_name(database.name + "-wal")
+        self._lock = threading.Lock()
+        self._synced_one = threading.Condition(self._lock)
+        self._asked = 0  # commits that asked, numbered in the order they asked
+        self._synced = 0  # every commit numbered up to this one is durable
+        self._syncing = False
+        self._log_inode: int | None = None
+
+    def wait_durable(self) -> None:
+        """Return once every commit this thread made before the call is on disk."""
+        with self._lock:
+            self._asked += 1
+            mine = self._asked
+            while self._synced < mine:
+                if self._syncing:
+                    self._synced_one.wait()
+                    continue
+                # This thread syncs for every commit that has asked so far: each returned
+                # before it asked, so its frames are in the log before the fsync starts.
+                self._syncing, covered = True, self._asked
+                self._lock.release()
+                try:
+                    self._sync()
+                finally:
+                    self._lock.acquire()
+                    self._syncing = False
+                    self._synced_one.notify_all()
+                self._synced = max(self._synced, covered)
+
+    def _sync(self) -> None:
+        try:
+            fd = os.open(self._log, os.O_RDONLY)
+        except FileNotFoundError:
+            # No log: the last connection checkpointed it into the database (synced) and
+            # removed it, so every commit is in the database file.
+            return
+        try:
+            os.fsync(fd)
+            inode = os.fstat(fd).st_ino
+        finally:
+            os.close(fd)
+        if inode != self._log_inode:
+            folder = os.open(self._log.parent, os.O_RDONLY)
+            try:
+                os.fsync(folder)
+            finally:
+                os.close(folder)
+            self._log_inode = inode
+
+
+def wait_durable(engine: Engine) -> None:
+    """Make the commits this thread made on `engine` survive a power cut (SQLite's group
+    commit, CommitSync); PostgreSQL's commits already do when they return."""
+    sync = _COMMIT_SYNCS.get(engine)
+    if sync is not None:
+        sync.wait_durable()
 
 
 def insert_or_skip(connection: Connection, table: Table) -> Insert:
