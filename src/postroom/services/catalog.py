@@ -293,16 +293,17 @@ def _account(uow: UnitOfWork, account_id: str) -> Account:
 
 
 def find_service(uow: UnitOfWork, account: Account, ref: str) -> Service:
-    """A service of the account's environment by id or code (inside an open unit of work)."""
+    """A service of the account's environment by id or code (inside an open unit of work):
+    the service with that id if the account may use it, else the account's own service with
+    that code, else the environment's shared one."""
     environment = environment_of(account)
-    service = uow.catalog.service(ref)
-    if service is not None and (
-        service.environment != environment
-        or (service.account_id is not None and service.account_id != account.id)
-    ):
-        service = None
+    # One query for both readings of `ref` (an id, or a code): this runs for every letter.
+    found = uow.catalog.services_named(environment, ref, account.id)
+    service = next((s for s in found if s.id == ref and _usable(s, environment, account)), None)
     if service is None:
-        service = uow.catalog.service_by_code(environment, ref, account.id)
+        by_code = [s for s in found if s.code == ref and _usable(s, environment, account)]
+        by_code.sort(key=lambda s: (s.account_id is None, s.created_at, s.id))
+        service = by_code[0] if by_code else None
     if service is None:
         raise InvalidInput(
             f"no service {ref!r} in the {environment.value} catalog; see GET /v1/services",
@@ -310,6 +311,11 @@ def find_service(uow: UnitOfWork, account: Account, ref: str) -> Service:
             detail={"service": ref, "environment": environment.value},
         )
     return service
+
+
+def _usable(service: Service, environment: Environment, account: Account) -> bool:
+    """Whether the account may use the service: of its environment, shared or its own."""
+    return service.environment == environment and service.account_id in (None, account.id)
 
 
 def get_service(*, uow: UnitOfWork, account_id: str, ref: str) -> Service:

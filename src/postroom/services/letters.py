@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import BinaryIO
 
 from postroom.addresses.validate import check_given_address
-from postroom.documents.inspect import inspect_pdf
+from postroom.documents.inspect import PdfFacts, inspect_pdf
 from postroom.documents.profiles import get_profile
 from postroom.domain.catalog import Service
 from postroom.domain.clock import Clock
-from postroom.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
+from postroom.domain.errors import Conflict, DomainError, ErrorCode, InvalidInput, NotFound
 from postroom.domain.geometry import layout_for
 from postroom.domain.model import AddressPlacement, Document, MailPiece, PieceOptions, Recipient
 from postroom.domain.placement import placement_problem
@@ -63,31 +63,41 @@ def submit_letter(
     # A given address is checked and kept normalised, refused invalid_address otherwise.
     recipient = check_given_address(recipient) if recipient is not None else None
     check_registered_address(recipient, options.postage)
+    # The PDF is looked at before the transaction, so that the lookups and the quote share
+    # one (PDFium stays outside SQLite's write lock); what it refuses is raised after the
+    # account's, service's and placement's own errors, in the order they always came.
+    facts: PdfFacts | None = None
+    refused: DomainError | None = None
+    try:
+        facts = inspect_pdf(upload, max_pages=limits.max_pages, max_bytes=limits.max_bytes)
+    except DomainError as exc:
+        refused = exc
     with uow:
         account = uow.accounts.get(account_id)
         if account is None:
             raise NotFound(f"no account {account_id}")
         chosen = find_service(uow, account, service or DEFAULT_SERVICE)
         delivery = delivery_for(chosen, email)
-    if options.address_placement is not None and "email" not in delivery:
-        _check_placement(options.address_placement, recipient, chosen)
-    facts = inspect_pdf(upload, max_pages=limits.max_pages, max_bytes=limits.max_bytes)
-    now = clock.now()
-    piece = MailPiece(
-        account_id=account_id,
-        document_id=None,
-        recipient=recipient,
-        # Read from the window unless given (a postal recipient, or an email address).
-        address_source="given" if recipient is not None or "email" in delivery else "window",
-        options=options,
-        page_count=facts.page_count,
-        created_at=now,
-        updated_at=now,
-        service_id=chosen.id,
-        delivery=delivery,
-    )
-    if not is_email_piece(piece):  # a letter sent by email is not charged
-        with uow:
+        if options.address_placement is not None and "email" not in delivery:
+            _check_placement(options.address_placement, recipient, chosen)
+        if refused is not None:
+            raise refused
+        assert facts is not None
+        now = clock.now()
+        piece = MailPiece(
+            account_id=account_id,
+            document_id=None,
+            recipient=recipient,
+            # Read from the window unless given (a postal recipient, or an email address).
+            address_source="given" if recipient is not None or "email" in delivery else "window",
+            options=options,
+            page_count=facts.page_count,
+            created_at=now,
+            updated_at=now,
+            service_id=chosen.id,
+            delivery=delivery,
+        )
+        if not is_email_piece(piece):  # a letter sent by email is not charged
             order.quote_letter(uow=uow, prices=prices, service=chosen, piece=piece, now=now)
     sha, size = blobs.put(upload)
     with uow:

@@ -705,6 +705,19 @@ class CatalogRepository:
         )
         return self.session.scalars(stmt).first()
 
+    def services_named(
+        self, environment: Environment, ref: str, account_id: str
+    ) -> Sequence[Service]:
+        """In one query, the service whose id is `ref` (whatever its environment and owner)
+        and the environment's services the account may use whose code is `ref`."""
+        t = tables.services
+        by_code = and_(
+            t.c.environment == str(environment),
+            t.c.code == ref,
+            or_(t.c.account_id.is_(None), t.c.account_id == account_id),
+        )
+        return self.session.scalars(select(Service).where(or_(t.c.id == ref, by_code))).all()
+
     def option_types(self, environment: Environment) -> Sequence[OptionType]:
         """The environment's option types, by code."""
         t = tables.option_types

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Engine, event, inspect
 from sqlalchemy.exc import OperationalError
@@ -45,8 +47,56 @@ from postroom.storage.webhooks import WebhookRepository
 AUDITED_PIECES = 1000
 
 
+R = TypeVar("R")
+
+# The sessionmakers whose sessions already tell their unit of work of each flush.
+_WATCHED: weakref.WeakSet[sessionmaker[Session]] = weakref.WeakSet()
+
+
+class _Repository(Generic[R]):
+    """A repository of the unit of work, made on first use in each transaction: a letter's
+    transactions use three or four of the twenty, and every request opens some."""
+
+    def __init__(self, make: Callable[[SqlUnitOfWork], R]) -> None:
+        self._make = make
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, uow: SqlUnitOfWork, owner: type | None = None) -> R:
+        # Kept in the instance's dict, which Python reads before this (non-data) descriptor
+        # until __enter__ drops it for the next transaction.
+        repository = self._make(uow)
+        uow.__dict__[self._name] = repository
+        return repository
+
+
 class SqlUnitOfWork:
     """Opens a session on enter, rolls back whatever was not committed on exit."""
+
+    session: Session
+    _sealer: Sealer
+    accounts = _Repository(lambda uow: AccountRepository(uow.session))
+    pieces = _Repository(lambda uow: PieceRepository(uow.session))
+    lots = _Repository(lambda uow: LotRepository(uow.session))
+    outbox = _Repository(lambda uow: OutboxRepository(uow.session))
+    stages = _Repository(lambda uow: StageRepository(uow.session))
+    idempotency = _Repository(lambda uow: IdempotencyRepository(uow.session))
+    catalog = _Repository(lambda uow: CatalogRepository(uow.session))
+    shipments = _Repository(lambda uow: ShipmentRepository(uow.session))
+    feeds = _Repository(lambda uow: FeedRepository(uow.session))
+    sandbox = _Repository(lambda uow: SandboxRepository(uow.session))
+    counters = _Repository(lambda uow: CounterRepository(uow.session))
+    login_throttle = _Repository(lambda uow: LoginThrottleRepository(uow.session))
+    webhooks = _Repository(lambda uow: WebhookRepository(uow.session, uow._sealer))
+    reachability = _Repository(lambda uow: ReachabilityRepository(uow.session))
+    retention = _Repository(lambda uow: RetentionRepository(uow.session))
+    orders = _Repository(lambda uow: OrderRepository(uow.session))
+    sms = _Repository(lambda uow: SmsRepository(uow.session))
+    dashboard = _Repository(lambda uow: DashboardQueries(uow.session))
+    address_lists = _Repository(lambda uow: AddressListRepository(uow.session))
+    dialect_keys = _Repository(lambda uow: DialectKeyRepository(uow.session))
 
     def __init__(
         self,
@@ -58,31 +108,18 @@ class SqlUnitOfWork:
         self._session_factory = session_factory
         self._clock = clock
         self._sealer = sealer
+        if session_factory not in _WATCHED:
+            # One listener for every session of the factory, rather than one added to
+            # each session (which cost more than the rest of opening a transaction).
+            event.listen(session_factory, "before_flush", _before_flush)
+            _WATCHED.add(session_factory)
 
     def __enter__(self) -> SqlUnitOfWork:
+        for name in _REPOSITORIES:
+            self.__dict__.pop(name, None)
         self.session = self._session_factory()
-        self.accounts = AccountRepository(self.session)
-        self.pieces = PieceRepository(self.session)
-        self.lots = LotRepository(self.session)
-        self.outbox = OutboxRepository(self.session)
-        self.stages = StageRepository(self.session)
-        self.idempotency = IdempotencyRepository(self.session)
-        self.catalog = CatalogRepository(self.session)
-        self.shipments = ShipmentRepository(self.session)
-        self.feeds = FeedRepository(self.session)
-        self.sandbox = SandboxRepository(self.session)
-        self.counters = CounterRepository(self.session)
-        self.login_throttle = LoginThrottleRepository(self.session)
-        self.webhooks = WebhookRepository(self.session, self._sealer)
-        self.reachability = ReachabilityRepository(self.session)
-        self.retention = RetentionRepository(self.session)
-        self.orders = OrderRepository(self.session)
-        self.sms = SmsRepository(self.session)
-        self.dashboard = DashboardQueries(self.session)
-        self.address_lists = AddressListRepository(self.session)
-        self.dialect_keys = DialectKeyRepository(self.session)
+        self.session.info[_UOW] = self
         self._moved_batches: set[str] = set()
-        event.listen(self.session, "before_flush", self._notice_state_changes)
         return self
 
     def __exit__(
@@ -162,6 +199,16 @@ class SqlUnitOfWork:
                     self._moved_batches.add(obj.batch_id)
             elif isinstance(obj, Shipment) and _changed(obj, "status"):
                 self.feeds.note_change(obj.account_id, _shipment_change(obj))
+
+
+_REPOSITORIES = tuple(n for n, v in vars(SqlUnitOfWork).items() if isinstance(v, _Repository))
+_UOW = "postroom.uow"  # the key of a session's unit of work in Session.info
+
+
+def _before_flush(session: Session, context: Any, instances: Any) -> None:
+    uow = session.info.get(_UOW)
+    if uow is not None:
+        uow._notice_state_changes(session, context, instances)
 
 
 def _changed(obj: object, attribute: str) -> bool:
