@@ -5,8 +5,8 @@ On the distributed backend one `postroom worker` process serves every test. It s
 test's clock through a clock file (POSTROOM_CLOCK_FILE) and sends email to one SMTP server
 on 127.0.0.1 whose handler each email test sets; a test that needs other settings, or the
 pipeline standing still, has the process restarted (or stopped), and the next test that
-needs the shared one has it back. `make test` runs test processes in parallel (one per
-core, pytest-xdist): each has its own backend, worker process and SMTP server."""
+needs the shared one has it back. `make test` runs test processes in parallel (one more
+than the cores, pytest-xdist): each has its own backend, worker process and SMTP server."""
 
 from __future__ import annotations
 
@@ -140,7 +140,7 @@ def backend(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[Backend]:
     """SQLite + in-memory broker, or one fresh PostgreSQL database and RabbitMQ vhost per
-    test process (pytest-xdist runs one a core) with one `postroom worker` process serving
+    test process (pytest-xdist runs several) with one `postroom worker` process serving
     its tests. The distributed run keeps blobs and lots in a bucket of the process's S3
     server, and the worker process has a data folder of its own, as on another machine
     (POSTROOM_TEST_OBJECT_STORE=0: one shared folder)."""
