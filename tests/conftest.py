@@ -411,24 +411,37 @@ class Tenant:
         return {"Authorization": f"api-key {self.api_key}"}
 
 
+def tenant_in(
+    container: Container,
+    name: str,
+    *,
+    sandbox: bool = False,
+    username: str = "",
+    password: str = "",
+) -> Tenant:
+    """An account (live, or sandbox) that can pay for all it sends, with an API key, and a
+    user when a username and password are given."""
+    account = accounts.create_account(
+        uow=container.uow(),
+        clock=container.clock,
+        name=name,
+        sandbox=sandbox,
+        username=username or None,
+        password=password or None,
+        credit_minor=TEST_CREDIT_MINOR,
+    )
+    _, key = accounts.create_api_key(
+        uow=container.uow(), clock=container.clock, account_id=account.id
+    )
+    return Tenant(account.id, key, username, password)
+
+
 @pytest.fixture
 def make_tenant(container: Container) -> Callable[[str], Tenant]:
     """Create an account with a user and an API key."""
 
     def make(name: str) -> Tenant:
-        username, password = f"{name}-user", f"{name}-password-123"
-        account = accounts.create_account(
-            uow=container.uow(),
-            clock=container.clock,
-            name=name,
-            username=username,
-            password=password,
-            credit_minor=TEST_CREDIT_MINOR,
-        )
-        _, key = accounts.create_api_key(
-            uow=container.uow(), clock=container.clock, account_id=account.id
-        )
-        return Tenant(account.id, key, username, password)
+        return tenant_in(container, name, username=f"{name}-user", password=f"{name}-password-123")
 
     return make
 

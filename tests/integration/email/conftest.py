@@ -14,13 +14,12 @@ from fastapi.testclient import TestClient
 from postroom.api.app import create_app
 from postroom.bootstrap import Container
 from postroom.config import Settings
-from postroom.services import accounts
 from tests.conftest import (
-    TEST_CREDIT_MINOR,
     Backend,
     Tenant,
     clean_container,
     empty_shared_database,
+    tenant_in,
 )
 from tests.integration.email.mailbox import (
     SENDER,
@@ -83,17 +82,7 @@ def container(
 
 def make_tenant_in(container: Container, name: str, *, sandbox: bool = False) -> Tenant:
     """An account (sandbox or live) with an API key."""
-    account = accounts.create_account(
-        uow=container.uow(),
-        clock=container.clock,
-        name=name,
-        sandbox=sandbox,
-        credit_minor=TEST_CREDIT_MINOR,
-    )
-    _, key = accounts.create_api_key(
-        uow=container.uow(), clock=container.clock, account_id=account.id
-    )
-    return Tenant(account.id, key, "", "")
+    return tenant_in(container, name, sandbox=sandbox)
 
 
 @pytest.fixture

@@ -16,8 +16,7 @@ from postroom.api.app import create_app
 from postroom.bootstrap import Container
 from postroom.domain.model import MailPiece, PieceOptions, Recipient
 from postroom.domain.states import PieceState
-from postroom.services import accounts
-from tests.conftest import TEST_CREDIT_MINOR, Tenant, letter_form, wait_for
+from tests.conftest import Tenant, letter_form, tenant_in, wait_for
 
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
 
@@ -111,19 +110,7 @@ def transferred_sandbox_letter(
 ) -> tuple[dict[str, str], dict[str, Any]]:
     """A sandbox account with a dashboard user, and a letter it sent through /v1 that the
     pipeline has taken to `transferred`: the account's API headers and the letter."""
-    account = accounts.create_account(
-        uow=container.uow(),
-        clock=container.clock,
-        name=name,
-        sandbox=True,
-        credit_minor=TEST_CREDIT_MINOR,
-        username=username,
-        password=password,
-    )
-    _, key = accounts.create_api_key(
-        uow=container.uow(), clock=container.clock, account_id=account.id
-    )
-    api = {"Authorization": f"api-key {key}"}
+    api = tenant_in(container, name, sandbox=True, username=username, password=password).headers
     letter: dict[str, Any] = client.post("/v1/letters", headers=api, **letter_form()).json()
     wait_for(lambda: letter_state(client, api, letter["id"]) == "transferred", timeout=60)
     return api, letter
