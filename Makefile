@@ -16,8 +16,11 @@ export PYTHONFAULTHANDLER := 1
 # (a third of the suite's time is spent waiting on servers, worker processes and clocks,
 # which the extra one fills); a test process that is free takes tests still waiting in
 # another's list (worksteal). PYTEST_WORKERS=0 runs every test in one process.
+# The distributed run waits less (its worker process does the waiting for every test) and
+# each test process costs a database, a worker process and an S3 server: one per core.
 PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
-PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal
+PYTEST_DIST_WORKERS ?= $(shell nproc)
+PYTEST := $(BIN)/pytest --dist worksteal
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test test-distributed lint bench e2e clean
@@ -39,10 +42,10 @@ run: install ## Start the embedded server on http://127.0.0.1:8000 (data in ./va
 	$(BIN)/postroom serve --host 127.0.0.1 --port 8000 --data-dir var
 
 test: install ## Run the whole suite (SQLite, in-process worker; service tests skip without services)
-	$(PYTEST)
+	$(PYTEST) -n $(PYTEST_WORKERS)
 
 test-distributed: install ## Run every test that uses the backend again on PostgreSQL + RabbitMQ + an S3 server, workers as processes
-	POSTROOM_TEST_BACKEND=postgres $(PYTEST) -m "not distributed"
+	POSTROOM_TEST_BACKEND=postgres $(PYTEST) -n $(PYTEST_DIST_WORKERS) -m "not distributed"
 
 lint: install ## ruff (lint + format check), mypy, and the import rules (import-linter)
 	$(BIN)/ruff check src tests bench

@@ -172,8 +172,9 @@ def ensure_default_catalog(uow: UnitOfWork, clock: Clock, *, configured_box: str
             for key, label in OPTION_LABELS.items():
                 if key not in options:
                     added += uow.catalog.add_if_missing(Option(environment, *key, label))
+            shared = {s.code for s in uow.catalog.services(environment, "") if s.account_id is None}
             for spec in DEFAULT_SERVICES:
-                if uow.catalog.service_by_code(environment, spec.code, "") is None:
+                if spec.code not in shared:
                     uow.catalog.add(_service(spec, environment, clock, configured_box))
                     added += 1
         uow.commit()
