@@ -44,6 +44,7 @@ from tests.integration.email.mailbox import (
     smtp_settings_for,
 )
 from tests.support import services
+from tests.support.kannel import kannel_gateway, sms_report_port  # noqa: F401  (session fixtures)
 from tests.support.pdfs import make_pdf
 from tests.support.s3 import S3Server, fresh_bucket, s3_environment, s3_server
 

@@ -17,14 +17,14 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.support import services
-from tests.support.served import free_port
+from tests.support.services import free_port
 
 BEARERBOX = shutil.which("bearerbox") or "/usr/sbin/bearerbox"
 SMSBOX = shutil.which("smsbox") or "/usr/sbin/smsbox"
@@ -87,6 +87,14 @@ class Kannel:
     username: str
     password: str
     admin_url: str
+    # Where in the fake operator's log this test's messages start: one gateway serves every
+    # test of a test process (`kannel_gateway`), each test sees what came after its start.
+    since: int = 0
+
+    def from_here(self) -> Kannel:
+        """The same gateway, `received` counting from now on."""
+        log = self.folder / "fakesmsc.log"
+        return replace(self, since=log.stat().st_size if log.exists() else 0)
 
     @property
     def settings(self) -> dict[str, str]:
@@ -100,8 +108,10 @@ class Kannel:
     def received(self) -> list[tuple[str, str, str]]:
         """Every message the fake operator took, as (from, to, text), in order."""
         found = []
-        log = (self.folder / "fakesmsc.log").read_text(errors="replace")
-        for line in log.splitlines():
+        with (self.folder / "fakesmsc.log").open("rb") as log:
+            log.seek(self.since)
+            lines = log.read().decode(errors="replace").splitlines()
+        for line in lines:
             match = RECEIVED.search(line)
             if match:
                 found.append((match.group(1), match.group(2), match.group(4)))
@@ -213,10 +223,12 @@ def _smsc_line(status: str) -> str:
     return next((line for line in status.splitlines() if "fake" in line and "SMSC" not in line), "")
 
 
-@pytest.fixture(name="kannel")
-def kannel_fixture(tmp_path: Path) -> Iterator[Kannel]:
-    """A running Kannel gateway with a fake operator; skipped where Kannel is not installed
-    (failed instead when POSTROOM_REQUIRE_SERVICES=1, as in CI)."""
+@pytest.fixture(scope="session")
+def kannel_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kannel]:
+    """A running Kannel gateway with a fake operator, one a test process (three processes
+    to start and connect for each test cost a second or two, and on the distributed backend
+    a restart of the worker process, whose settings name the gateway); skipped where Kannel
+    is not installed (failed instead when POSTROOM_REQUIRE_SERVICES=1, as in CI)."""
     if not installed():
         message = (
             "Kannel is not installed (apt-get install kannel kannel-extras: bearerbox, smsbox, "
@@ -225,5 +237,19 @@ def kannel_fixture(tmp_path: Path) -> Iterator[Kannel]:
         if services.services_required():
             pytest.fail(f"{message}; POSTROOM_REQUIRE_SERVICES=1 needs it")
         pytest.skip(message)
-    with running_kannel(tmp_path / "kannel") as gateway:
+    with running_kannel(tmp_path_factory.mktemp("kannel")) as gateway:
         yield gateway
+
+
+@pytest.fixture(name="kannel")
+def kannel_fixture(kannel_gateway: Kannel) -> Kannel:
+    """The test process's gateway, its operator's messages counted from the test's start."""
+    return kannel_gateway.from_here()
+
+
+@pytest.fixture(scope="session")
+def sms_report_port() -> int:
+    """The port the SMS tests serve their app on, the same for every test of a test process:
+    the report URL is one of the worker's settings, and a new one each test restarted the
+    distributed backend's worker process each test."""
+    return free_port()

@@ -17,7 +17,7 @@ from postroom.config import Settings
 from tests.conftest import Backend, Tenant, clean_container
 from tests.integration.email.conftest import make_tenant_in
 from tests.support.kannel import Kannel, kannel_fixture  # noqa: F401  (the kannel fixture)
-from tests.support.served import Served, free_port
+from tests.support.served import Served
 
 
 @dataclass
@@ -36,14 +36,17 @@ class SmsApp:
 
 @pytest.fixture(name="make_sms_app")
 def make_sms_app_fixture(
-    backend: Backend, make_settings: Callable[..., Settings], worker_on_own_settings: None
+    backend: Backend,
+    make_settings: Callable[..., Settings],
+    worker_on_own_settings: None,
+    sms_report_port: int,
 ) -> Iterator[Callable[..., SmsApp]]:
     """Serve the app on settings of the test's choosing (the gateway's, say), its report URL
     its own address; the worker (in-process or the worker process) on the same settings."""
     with ExitStack() as stack:
 
         def make(**overrides: object) -> SmsApp:
-            port = free_port()
+            port = sms_report_port
             settings = {"sms_report_url": f"http://127.0.0.1:{port}", **overrides}
             c = clean_container(make_settings(**settings))
             stack.callback(c.close)

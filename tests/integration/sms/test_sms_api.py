@@ -15,7 +15,7 @@ from postroom.storage import tables
 from tests.conftest import wait_for
 from tests.integration.sms.conftest import SmsApp
 from tests.support.kannel import REFUSED_PREFIX, Kannel
-from tests.support.served import free_port
+from tests.support.services import free_port
 
 NUMBERS = ["+46701000001", "070-100 00 02", "+47 412 34 567"]
 
