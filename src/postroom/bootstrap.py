@@ -34,7 +34,7 @@ from postroom.services.catalog import ensure_default_catalog
 from postroom.services.credentials import use_password_hashing
 from postroom.services.ports import BlobStore
 from postroom.storage.blobs import LocalBlobStore
-from postroom.storage.database import make_engine
+from postroom.storage.database import durable_waiter, make_engine
 from postroom.storage.migrate import upgrade
 from postroom.storage.orm import start_mappers
 from postroom.storage.sealing import Sealer
@@ -211,6 +211,11 @@ class Container:
             timeout_s=min(30.0, self.settings.preflight_timeout_seconds),
             memory_bytes=self.settings.preflight_memory_bytes,
         )
+
+    def durable_wait(self) -> Callable[[], None] | None:
+        """What makes every commit so far survive a power cut where a commit alone does not
+        (SQLite: one sync of its log, shared by all who wait at once); None on PostgreSQL."""
+        return durable_waiter(self.engine)
 
     def session_ttl(self) -> timedelta:
         """How long a login session lasts."""

@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute
 
 from postroom.api.docs_pages import install_docs_pages
 from postroom.api.errors import install_error_handlers
-from postroom.api.middleware import BodySizeLimit
+from postroom.api.middleware import BodySizeLimit, DurableAnswers
 from postroom.api.routes import (
     account,
     address_lists,
@@ -67,6 +67,9 @@ def create_app(container: Container, *, run_worker: bool = True) -> FastAPI:
     install_error_handlers(app)
     install_docs_pages(app, title="Postroom")
     app.add_middleware(BodySizeLimit, max_bytes=container.settings.max_upload_bytes)
+    wait = container.durable_wait()
+    if wait is not None:
+        app.add_middleware(DurableAnswers, wait=wait)
 
     app.router.routes.extend(_api_routes())
     install_dashboard(app)  # at /: sign in, home, letters (web/)

@@ -1,10 +1,13 @@
-"""ASGI middleware that refuses request bodies over the configured size before they are stored."""
+"""ASGI middleware: request bodies over the configured size refused before they are stored;
+the answer to a write sent only once what it committed survives a power cut."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
+import anyio
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -72,3 +75,31 @@ class BodySizeLimit:
             }
         )
         await send({"type": "http.response.body", "body": data})
+
+
+# Methods that change nothing: their answers promise nothing to keep.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class DurableAnswers:
+    """The success answer to a write leaves only once what the request committed survives a
+    power cut, whatever the way in (/v1, a dialect, the dashboard): `wait` is SQLite's
+    shared sync of its log (database.CommitSync), which covers every commit made before it
+    is called, so a 2xx "accepted" means on disk (ADR 0027). Installed only where a commit
+    alone is not durable (not on PostgreSQL). A refusal (4xx, 5xx) does not wait."""
+
+    def __init__(self, app: ASGIApp, wait: Callable[[], None]) -> None:
+        self.app = app
+        self.wait = wait
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_when_durable(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] < 400:
+                await anyio.to_thread.run_sync(self.wait)
+            await send(message)
+
+        await self.app(scope, receive, send_when_durable)

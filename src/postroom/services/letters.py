@@ -115,8 +115,8 @@ def submit_letter(
         uow.pieces.add(piece)
         uow.outbox.add(CHECK_PIECE, {"piece_id": piece.id}, now)
         # The caller's 201 promises the letter survives a power cut: its blob is synced
-        # (BlobStore.put), its rows are once this returns.
-        uow.commit(durable=True)
+        # (BlobStore.put); its rows are before the API answers (DurableAnswers, ADR 0027).
+        uow.commit()
     return piece
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import threading
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,7 @@ class CommitSync:
         self._log_inode: int | None = None
 
     def wait_durable(self) -> None:
-        """Return once every commit this thread made before the call is on disk."""
+        """Return once every commit that returned before the call (any thread's) is on disk."""
         with self._lock:
             self._asked += 1
             mine = self._asked
@@ -114,12 +115,11 @@ class CommitSync:
             self._log_inode = inode
 
 
-def wait_durable(engine: Engine) -> None:
-    """Make the commits this thread made on `engine` survive a power cut (SQLite's group
-    commit, CommitSync); PostgreSQL's commits already do when they return."""
+def durable_waiter(engine: Engine) -> Callable[[], None] | None:
+    """What makes every commit made on `engine` so far survive a power cut, where a commit
+    alone does not (SQLite's shared log sync); None where it already does (PostgreSQL)."""
     sync = _COMMIT_SYNCS.get(engine)
-    if sync is not None:
-        sync.wait_durable()
+    return None if sync is None else sync.wait_durable
 
 
 def insert_or_skip(connection: Connection, table: Table) -> Insert:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Engine, event, inspect
+from sqlalchemy import event, inspect
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -21,7 +21,6 @@ from postroom.domain.tracking import NotedChange, Shipment, shipment_change
 from postroom.storage.address_lists import AddressListRepository, DialectKeyRepository
 from postroom.storage.counters import CounterRepository
 from postroom.storage.dashboard import DashboardQueries
-from postroom.storage.database import wait_durable
 from postroom.storage.feeds import FeedRepository
 from postroom.storage.orders import OrderRepository
 from postroom.storage.reachability import ReachabilityRepository
@@ -132,16 +131,15 @@ class SqlUnitOfWork:
         # expiring them, so callers can still read what a use case returned.
         self.session.close()
 
-    def commit(self, *, durable: bool = False) -> None:
+    def commit(self) -> None:
         """Commit the transaction's changes, with the change-feed entries, evidence records
         and webhook deliveries they imply; a lost race becomes a RetryableError. They
-        survive a crash of the process; `durable` waits until they survive a power cut too
-        (on SQLite a sync of its log that concurrent commits share: CommitSync)."""
+        survive a crash of the process; on SQLite a power cut too once its log is synced
+        (the API's answers wait for that: DurableAnswers, ADR 0027)."""
         try:
             self.session.flush()
             self._settle_batches()
             self.feeds.write_pending(self._now())
-            bind = self.session.get_bind()
             self.session.commit()
         except StaleDataError as exc:
             self.rollback()
@@ -149,8 +147,6 @@ class SqlUnitOfWork:
         except OperationalError as exc:
             self.rollback()
             raise RetryableError(f"database busy: {exc.orig}") from exc
-        if durable and isinstance(bind, Engine):
-            wait_durable(bind)
 
     def rollback(self) -> None:
         """Drop the transaction's changes."""

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from postroom.storage import database
-from postroom.storage.database import make_engine, wait_durable
+from postroom.storage.database import durable_waiter, make_engine
 
 THREADS = 8
 SLOW_SYNC_S = 0.05  # a slow disk: every commit asks while the first sync runs
@@ -36,6 +36,8 @@ def test_concurrent_durable_commits_share_syncs_of_the_log_and_each_waits_for_on
             syncs.append((start, time.monotonic()))
 
     monkeypatch.setattr(database.os, "fsync", slow_fsync)
+    wait_durable = durable_waiter(engine)
+    assert wait_durable is not None
     committed: dict[int, float] = {}
     returned: dict[int, float] = {}
     go = threading.Barrier(THREADS)
@@ -45,7 +47,7 @@ def test_concurrent_durable_commits_share_syncs_of_the_log_and_each_waits_for_on
         with engine.begin() as conn:
             conn.execute(text("INSERT INTO letters (n) VALUES (:n)"), {"n": n})
         committed[n] = time.monotonic()
-        wait_durable(engine)
+        wait_durable()
         returned[n] = time.monotonic()
 
     threads = [threading.Thread(target=submit, args=(n,)) for n in range(THREADS)]
