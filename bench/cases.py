@@ -88,7 +88,7 @@ def lot_composition(inp: BenchInput, work: Path, *, pieces: int, runs: int) -> R
             piece_id=str(uuid.uuid4()),
             account_id=account_id,
             source_path=inp.source_path,
-            page_count=inp.source_pages,
+            own_pages=inp.source_pages,
             recipient=RECIPIENT,
             options=OPTIONS,
         )
@@ -111,7 +111,7 @@ def lot_composition(inp: BenchInput, work: Path, *, pieces: int, runs: int) -> R
             pages = [p.obj for p in src.pages]
             tree = out.Root.Pages
             for entry in entries:
-                for page in pages[: entry.page_count]:
+                for page in pages[: entry.own_pages]:
                     copy = out.copy_foreign(page)
                     copy.Parent = tree
                     tree.Kids.append(copy)

@@ -115,7 +115,7 @@ def run_postroom(source: str, letters: int, out: str) -> Run:
                 piece_id=f"piece-{i}",
                 account_id="bench",
                 source_path=Path(source),
-                page_count=LETTER_PAGES,
+                own_pages=LETTER_PAGES,
                 recipient=RECIPIENT,
                 options=OPTIONS,
                 first_page=1 + LETTER_PAGES * i,

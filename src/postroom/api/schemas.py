@@ -174,7 +174,11 @@ class LetterOut(BaseModel):
     address_source: str
     findings: list[FindingOut]
     options: OptionsOut
-    page_count: int
+    page_count: int = Field(
+        description="Every page it prints from content: its own, its annexes' and its "
+        "service's configured pages (not the address page or blank backs); what it is "
+        "priced and weighed on"
+    )
     price: PriceOut | None = Field(
         default=None, description="What the letter costs; null for one sent by email"
     )
@@ -375,9 +379,12 @@ class PieceOut(BaseModel):
     id: str
     state: str
     document_id: str | None
-    first_page: int
-    last_page: int
-    page_count: int
+    first_page: int = Field(description="Its first page in the document")
+    last_page: int = Field(description="Its last page in the document")
+    page_count: int = Field(
+        description="Every page it prints from content: its own (first_page to last_page), "
+        "its annexes' and, once ordered, its service's configured pages"
+    )
     recipient: RecipientOut | None
     address_source: str
     eligible: bool | None

@@ -63,7 +63,9 @@ class LotEntry:
     piece_id: str
     account_id: str
     source_path: Path
-    page_count: int
+    # The piece's own pages in its source (first_page on); its annexes and configured pages
+    # are `annexes`, so that all it prints is own_pages + the annexes' pages.
+    own_pages: int
     recipient: dict[str, Any]
     options: dict[str, Any]
     first_page: int = 1  # the piece's first page in its source, 1-based
@@ -89,7 +91,7 @@ class LotEntry:
             if self.address_page or self.address_in_window
             else None
         )
-        main = PageRange(self.source_path, self.first_page, self.first_page + self.page_count - 1)
+        main = PageRange(self.source_path, self.first_page, self.first_page + self.own_pages - 1)
         return PiecePlan(
             piece_id=self.piece_id,
             parts=(main, *self.annexes),

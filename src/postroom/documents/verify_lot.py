@@ -59,7 +59,7 @@ class JobPiece(Protocol):
     @property
     def first_page(self) -> int: ...
     @property
-    def page_count(self) -> int: ...
+    def own_pages(self) -> int: ...
     @property
     def annexes(self) -> Sequence[JobRange]: ...
     @property
@@ -93,7 +93,7 @@ def expected_pages(piece: JobPiece) -> list[_Expected]:
         if duplex:
             pages.append(_Expected("blank", "the address page's blank back"))
     ranges: list[tuple[str, Path, int, int]] = [
-        ("document", piece.source_path, piece.first_page, piece.first_page + piece.page_count - 1)
+        ("document", piece.source_path, piece.first_page, piece.first_page + piece.own_pages - 1)
     ]
     ranges += [("annex", r.path, r.first, r.last) for r in piece.annexes]
     for role, path, first, last in ranges:

@@ -5,7 +5,7 @@ belongs to one environment and clients must look ids up in their own."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -33,6 +33,20 @@ def is_background(box: Mapping[str, Any]) -> bool:
     """A configured box whose page is drawn under each of the letter's own pages (a
     letterhead), instead of pages added after them."""
     return box.get("kind") == BoxKind.CONFIGURED and box.get("placement") == "background"
+
+
+def added_pages(box: Mapping[str, Any]) -> int:
+    """The pages a configured box adds after each piece's: its file's page count (the
+    catalog records it with the file), none for a background."""
+    if box.get("kind") != BoxKind.CONFIGURED or is_background(box):
+        return 0
+    return int(box.get("page_count") or 1)
+
+
+def configured_pages(boxes: Sequence[Mapping[str, Any]]) -> int:
+    """The pages a service's configured files add to each of its pieces (backgrounds none):
+    counted in each piece's page_count, and what composition adds."""
+    return sum(added_pages(box) for box in boxes)
 
 
 @dataclass(eq=False)

@@ -317,13 +317,29 @@ ADDRESS_PAGE = "address_page"
 
 @dataclass(eq=False)
 class MailPiece:
-    """One item to one recipient: the unit that is checked, produced and tracked."""
+    """One item to one recipient: the unit that is checked, produced and tracked.
+
+    Its pages, one meaning for every way in and every use:
+    - `page_count` is every page printed for the piece from content: its own pages, then
+      its annexes' (documents added after it: an Ekopost attachment, a Nirva annex box's
+      file), then its service's configured pages (a configured file that is not a
+      background; a background is drawn under the own pages and adds none). The address
+      page and blank backs are not pages of content: `sheets` counts them. Eligibility
+      (sheets in the envelope), the price, the weight, the lot's pages for the piece and
+      every way in's page count (/v1 `page_count`, Nirva `pageCount`) are this figure.
+      The service's configured pages are counted once the piece has its service (at
+      intake for a letter or a box job, at the order for a batch's pieces:
+      `count_pages`).
+    - `own_pages` is how many of those are its own document's: `first_page` to
+      `last_page` (a piece of a print file is part of it; an Ekopost envelope's is its
+      main document's). Composition cuts them from the document; an email carries them.
+    """
 
     account_id: str
     document_id: str | None  # None while a piece built step by step has no content yet
     recipient: Recipient | None  # None until read from the window
     options: PieceOptions
-    page_count: int
+    page_count: int  # every page printed from content (see above)
     created_at: datetime
     updated_at: datetime
     state: PieceState = PieceState.CLOSED
@@ -355,7 +371,18 @@ class MailPiece:
     # The sender's return line as it prints with the piece: its account's return address
     # when it was accepted, "" when it has none or its document has no room for it.
     return_line: str = ""
+    # Its own document's pages (first_page on); -1 when made: the same as page_count, for a
+    # piece made of its own pages alone.
+    own_pages: int = -1
     id: str = field(default_factory=new_id)
+
+    def __post_init__(self) -> None:
+        if self.own_pages < 0:
+            self.own_pages = self.page_count
+
+    def count_pages(self, *, annex_pages: int = 0, configured_pages: int = 0) -> None:
+        """Set `page_count`: its own pages, its annexes' and its service's configured ones."""
+        self.page_count = self.own_pages + annex_pages + configured_pages
 
     def redact(self, now: datetime) -> None:
         """Retention: the recipient is reduced to its country, the findings lose their
@@ -388,7 +415,7 @@ class MailPiece:
     @property
     def last_page(self) -> int:
         """The piece's last page in its document."""
-        return self.first_page + self.page_count - 1
+        return self.first_page + self.own_pages - 1
 
     def move_to(self, target: PieceState, now: datetime) -> None:
         """Change state along the transition table (raises IllegalTransition otherwise)."""

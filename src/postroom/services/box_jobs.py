@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any, BinaryIO
 
 from postroom.addresses.parse import parse_address
@@ -21,10 +22,16 @@ from postroom.documents.split import (
     check_rule,
     check_rule_fits,
 )
-from postroom.domain.catalog import BoxKind, Service, is_background
+from postroom.domain.catalog import BoxKind, Service, configured_pages
 from postroom.domain.clock import Clock
 from postroom.domain.eligibility import assess
-from postroom.domain.errors import ErrorCode, InvalidDocument, InvalidInput, NotFound
+from postroom.domain.errors import (
+    DomainError,
+    ErrorCode,
+    InvalidDocument,
+    InvalidInput,
+    NotFound,
+)
 from postroom.domain.findings import Finding, Severity, has_errors
 from postroom.domain.geometry import EnvelopeLayout
 from postroom.domain.model import (
@@ -40,7 +47,9 @@ from postroom.domain.placement import (
     address_does_not_fit,
     resolve_placement,
 )
+from postroom.domain.pricing import PriceTable
 from postroom.domain.states import BatchState, PieceState
+from postroom.services import order
 from postroom.services.catalog import configured_file_id, find_service
 from postroom.services.intake import Analyser, resolve_layout, resolve_profile, run_analysis
 from postroom.services.letters import Limits
@@ -65,13 +74,27 @@ class BoxFile:
 
 
 @dataclass(frozen=True)
+class JobDelivery:
+    """Order a job's eligible pieces as it is made (Nirva's autocreateDeliveryCommand):
+    the service's options with `options` over them, `note` as order.close_batch's."""
+
+    prices: PriceTable
+    options: Mapping[str, Any] = field(default_factory=dict)
+    note: tuple[str, Mapping[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
 class JobIntake:
     """What a job's files made: its batch, its pieces, and the files refused (none when
-    the job can go on)."""
+    the job can go on); `cut`: each piece's eligibility as cut, before any delivery; the
+    delivery made with it, or why it was refused (the job stands without it)."""
 
     batch: Batch
     pieces: list[MailPiece]
     rejected: list[Document] = field(default_factory=list)
+    cut: dict[str, bool] = field(default_factory=dict)
+    delivered: order.BatchClosed | None = None
+    refused: DomainError | None = None
 
 
 @dataclass
@@ -220,13 +243,20 @@ def submit_job(
     address_lines: Sequence[str] | None = None,
     dialect: str = "",
     fields: Mapping[str, Any] | None = None,
+    deliver: JobDelivery | None = None,
 ) -> JobIntake:
     """Open a batch for the service and cut its files into pieces at once. Files that do
     not fit the boxes are refused with nothing stored (check_boxes). A file that cannot be
     read or cut is kept as a rejected document of a cancelled batch: the job failed as a
     whole, with no pieces. With `address_lines` (a mail-merged job) each main file is one
     piece to that address; otherwise each piece's address is read from its window. Each
-    piece keeps `fields` as its `dialect_fields[dialect]`."""
+    piece keeps `fields` as its `dialect_fields[dialect]`.
+
+    With `deliver`, its eligible pieces are ordered (order.close_batch_in) in the
+    transaction that stores them: all or nothing, so a failure of the order (a busy
+    database) leaves no job behind for a retry to double. A refusal the sender acts on
+    (a DomainError: credit, quantity) leaves the job stored without a delivery, with the
+    refusal in `refused`."""
     with uow:
         account = uow.accounts.get(account_id)
         if account is None:
@@ -244,56 +274,99 @@ def submit_job(
         )
         for f in sorted(files, key=lambda f: (f.box, f.index))
     ]  # fmt: skip
+    now = clock.now()
+    store = partial(
+        _store, account_id=account_id, name=name, service=service, checked=checked,
+        address_lines=address_lines, dialect=dialect, fields=fields, now=now,
+    )  # fmt: skip
+    refused: DomainError | None = None
+    with uow:
+        batch, pieces, rejected = store(uow)
+        cut = {p.id: bool(p.eligible) for p in pieces}
+        delivered = None
+        if deliver is not None and not rejected and any(cut.values()):
+            # In the transaction that stores the job: a delivery that cannot be made (a
+            # busy database at its commit) leaves nothing behind, so a retry is safe.
+            try:
+                delivered = order.close_batch_in(
+                    uow=uow, clock=clock, prices=deliver.prices, account_id=account_id,
+                    batch_id=batch.id, service_ref=service.id, options=deliver.options,
+                    piece_ids=set(cut), note=deliver.note,
+                )  # fmt: skip
+            except DomainError as exc:
+                refused = exc
+        if refused is None:
+            uow.commit()
+    if refused is not None:
+        # Refused for a reason the sender acts on (credit, quantity): the job is stored
+        # without it, its pieces waiting for a delivery command, as when none is asked.
+        with uow:
+            batch, pieces, rejected = store(uow)
+            cut = {p.id: bool(p.eligible) for p in pieces}
+            uow.commit()
+    return JobIntake(batch, pieces, rejected, cut, delivered, refused)
+
+
+def _store(
+    uow: UnitOfWork,
+    *,
+    account_id: str,
+    name: str,
+    service: Service,
+    checked: Sequence[_Checked],
+    address_lines: Sequence[str] | None,
+    dialect: str,
+    fields: Mapping[str, Any] | None,
+    now: datetime,
+) -> tuple[Batch, list[MailPiece], list[Document]]:
+    """The job's batch, documents and pieces, added to the open transaction."""
     profile = resolve_profile(service.profile)
     layout = resolve_layout(service.layout, profile)
-    now = clock.now()
-    with uow:
-        batch = Batch(
+    batch = Batch(
+        account_id=account_id,
+        name=name.strip()[:200],
+        created_at=now,
+        profile=profile.name,
+        layout=layout.code,
+        default_country=profile.default_country,
+        service_id=service.id,
+    )
+    uow.pieces.add(batch)
+    documents: list[tuple[_Checked, Document]] = []
+    for c in checked:
+        document = Document(
             account_id=account_id,
-            name=name.strip()[:200],
+            blob_sha256=c.sha256,
+            filename=c.file.filename[:255] or "document.pdf",
+            size_bytes=c.size,
+            page_count=c.page_count,
             created_at=now,
             profile=profile.name,
-            layout=layout.code,
-            default_country=profile.default_country,
-            service_id=service.id,
+            batch_id=batch.id,
         )
-        uow.pieces.add(batch)
-        documents: list[tuple[_Checked, Document]] = []
-        for c in checked:
-            document = Document(
-                account_id=account_id,
-                blob_sha256=c.sha256,
-                filename=c.file.filename[:255] or "document.pdf",
-                size_bytes=c.size,
-                page_count=c.page_count,
-                created_at=now,
-                profile=profile.name,
-                batch_id=batch.id,
-            )
-            document.record_preflight(c.report, rejected=c.rejected)
-            document.print_sha256 = c.print_sha256
-            uow.pieces.add(document)
-            documents.append((c, document))
-        rejected = [d for c, d in documents if c.rejected]
-        pieces: list[MailPiece] = []
-        if rejected:
-            batch.move_to(BatchState.CANCELLED, now)
-        else:
-            annexes = [d for c, d in documents if c.box.get("kind") == BoxKind.ANNEX]
-            given: tuple[Recipient | None, tuple[Finding, ...]] | None = None
-            if address_lines is not None:
-                given = given_recipient(address_lines, service)
-            for c, document in documents:
-                if c.box.get("kind") != BoxKind.MAIN:
-                    continue
-                for scan in c.scans:
-                    pieces.append(
-                        _piece(scan, document, annexes, service, layout, given, now,
-                               _fields(dialect, fields, c.file))
-                    )  # fmt: skip
-            uow.pieces.add_all(pieces)
-        uow.commit()
-    return JobIntake(batch, pieces, rejected)
+        document.record_preflight(c.report, rejected=c.rejected)
+        document.print_sha256 = c.print_sha256
+        uow.pieces.add(document)
+        documents.append((c, document))
+    rejected = [d for c, d in documents if c.rejected]
+    pieces: list[MailPiece] = []
+    if rejected:
+        batch.move_to(BatchState.CANCELLED, now)
+    else:
+        annexes = [d for c, d in documents if c.box.get("kind") == BoxKind.ANNEX]
+        given: tuple[Recipient | None, tuple[Finding, ...]] | None = None
+        if address_lines is not None:
+            given = given_recipient(address_lines, service)
+        for c, document in documents:
+            if c.box.get("kind") != BoxKind.MAIN:
+                continue
+            for scan in c.scans:
+                pieces.append(
+                    _piece(scan, document, annexes, service, layout, given, now,
+                           _fields(dialect, fields, c.file))
+                )  # fmt: skip
+        uow.pieces.add_all(pieces)
+    return batch, pieces, rejected
 
 
 def _fields(dialect: str, fields: Mapping[str, Any] | None, f: BoxFile) -> dict[str, Any]:
@@ -301,15 +374,6 @@ def _fields(dialect: str, fields: Mapping[str, Any] | None, f: BoxFile) -> dict[
     if not dialect:
         return {}
     return {dialect: {**dict(fields or {}), "box": f.box, "fileIndex": f.index}}
-
-
-def _configured_pages(service: Service) -> int:
-    """The pages the service's configured files add to each piece (a background adds none)."""
-    return sum(
-        int(b.get("page_count") or 1)
-        for b in service.boxes
-        if b.get("kind") == BoxKind.CONFIGURED and not is_background(b)
-    )
 
 
 def _piece(
@@ -349,6 +413,7 @@ def _piece(
         recipient=recipient,
         options=options,
         page_count=scan.page_count,
+        own_pages=scan.page_count,
         created_at=now,
         updated_at=now,
         state=PieceState.OPENED,
@@ -391,10 +456,14 @@ def assess_piece(
     findings: Sequence[Finding],
     annexes: Sequence[Document],
 ) -> None:
-    """Judge the piece for its service: its pages with annexes and configured pages."""
-    extra = sum(a.page_count for a in annexes) + _configured_pages(service)
+    """Count the piece's pages (its own, its annexes', its service's configured ones: what
+    it is priced and weighed on, and prints) and judge it for its service."""
+    piece.count_pages(
+        annex_pages=sum(a.page_count for a in annexes),
+        configured_pages=configured_pages(service.boxes),
+    )
     reasons = assess(
-        page_count=piece.page_count + extra,
+        page_count=piece.page_count,
         plex=piece.options.plex,
         layout=layout,
         countries=resolve_profile(service.profile).countries,

@@ -7,9 +7,9 @@ import logging
 from collections.abc import Callable, Sequence
 
 from postroom.channels.base import Channel, PermanentChannelError, Submission
-from postroom.documents.compose import PageRange, page_count
+from postroom.documents.compose import PageRange
 from postroom.documents.lot_files import LotEntry
-from postroom.domain.catalog import BoxKind, is_background
+from postroom.domain.catalog import BoxKind, added_pages, is_background
 from postroom.domain.clock import Clock
 from postroom.domain.errors import RetryableError
 from postroom.domain.model import AddressPlacement, MailPiece
@@ -144,7 +144,8 @@ def hand_off_piece(
 
 
 def lot_entry(uow: UnitOfWork, blobs: BlobStore, piece: MailPiece) -> LotEntry:
-    """The piece as composition needs it: its pages, annexes, configured pages, service facts."""
+    """The piece as composition needs it: its own pages, annexes, configured pages (the
+    piece's page_count in all, as it was priced), service facts."""
     document = uow.pieces.document_by_id(piece.document_id)
     assert document is not None
     service = uow.catalog.service(piece.service_id) if piece.service_id else None
@@ -163,14 +164,20 @@ def lot_entry(uow: UnitOfWork, blobs: BlobStore, piece: MailPiece) -> LotEntry:
             if is_background(box):
                 background = PageRange(path, 1, 1)
             else:
-                extra.append(PageRange(path, 1, int(box.get("page_count") or page_count(path))))
+                extra.append(PageRange(path, 1, added_pages(box)))
+    printed = piece.own_pages + sum(r.count for r in extra)
+    if printed != piece.page_count:
+        # Its service's configured files changed after it was counted and priced: it
+        # prints what its service has now.
+        log.warning(
+            "piece %s prints %d pages of content, counted %d when priced",
+            piece.id, printed, piece.page_count,
+        )  # fmt: skip
     return LotEntry(
         piece_id=piece.id,
         account_id=piece.account_id,
         source_path=blobs.path(document.printable_sha256),
-        # The piece's own pages: an envelope's page count takes in its annexes' (Ekopost),
-        # and a piece's own pages never run past its document's end.
-        page_count=min(piece.page_count, document.page_count - piece.first_page + 1),
+        own_pages=piece.own_pages,
         recipient=piece.recipient.to_dict() if piece.recipient else {},
         options=piece.options.to_dict(),
         first_page=piece.first_page,

@@ -166,7 +166,7 @@ class _Job:
     email: OutgoingEmail
     source: Path
     first_page: int
-    page_count: int
+    own_pages: int  # the piece's own pages (an email carries its document alone)
     sandbox: bool
 
 
@@ -190,7 +190,7 @@ def send_email(
     if job is None:
         return
     # No transaction is open while the file is cut and the SMTP server takes its time.
-    attachment = piece_pdf(job.source, first_page=job.first_page, page_count=job.page_count)
+    attachment = piece_pdf(job.source, first_page=job.first_page, page_count=job.own_pages)
     email = replace(job.email, attachment=attachment)
     try:
         if job.sandbox:
@@ -246,7 +246,7 @@ def _prepare(
             email=email,
             source=blobs.path(document.printable_sha256),
             first_page=piece.first_page,
-            page_count=piece.page_count,
+            own_pages=piece.own_pages,
             sandbox=account.sandbox,
         )
 
@@ -291,6 +291,6 @@ def abandon_send(*, uow: UnitOfWork, piece_id: str, reason: str, now: datetime) 
 def _attachment_name(document: Document, piece: MailPiece) -> str:
     """The upload's file name, with the page range when the piece is part of the file."""
     stem = PurePath(document.filename).stem or "letter"
-    if piece.first_page == 1 and piece.page_count == document.page_count:
+    if piece.first_page == 1 and piece.own_pages == document.page_count:
         return f"{stem}.pdf"
     return f"{stem}-pages-{piece.first_page}-{piece.last_page}.pdf"

@@ -273,6 +273,7 @@ def attach_document(
         if main:
             piece.document_id = document.id
             piece.first_page = 1
+            piece.own_pages = document.page_count
             address_findings = [*(scan.address.findings if scan.address else ())]
             if piece.recipient is None and not by_email:
                 piece.recipient = found
@@ -287,7 +288,9 @@ def attach_document(
             piece.dialect_fields = _with_document_fields(
                 piece.dialect_fields, document.id, document_fields
             )
-        piece.page_count = _pages(uow, piece)
+        # Its document's pages and its annexes'; its service's configured pages are added
+        # when the batch is ordered with a service (order.close_batch).
+        piece.count_pages(annex_pages=_annex_pages(uow, piece))
         # An email piece is judged by its preflight alone (no address, window or envelope).
         reasons = findings
         if not by_email:
@@ -338,13 +341,12 @@ def _open_piece(
     return piece
 
 
-def _pages(uow: UnitOfWork, piece: MailPiece) -> int:
-    """The piece's pages: its document's and its annexes'."""
+def _annex_pages(uow: UnitOfWork, piece: MailPiece) -> int:
+    """The pages of the piece's annexes."""
     total = 0
-    for document_id in [piece.document_id, *piece.annexes]:
-        if document_id is not None:
-            document = uow.pieces.document_by_id(document_id)
-            total += document.page_count if document else 0
+    for document_id in piece.annexes:
+        document = uow.pieces.document_by_id(document_id)
+        total += document.page_count if document else 0
     return total
 
 

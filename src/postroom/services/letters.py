@@ -10,7 +10,7 @@ from typing import BinaryIO
 from postroom.addresses.validate import check_given_address
 from postroom.documents.inspect import PdfFacts, inspect_pdf
 from postroom.documents.profiles import get_profile
-from postroom.domain.catalog import Service
+from postroom.domain.catalog import Service, configured_pages
 from postroom.domain.clock import Clock
 from postroom.domain.errors import Conflict, DomainError, ErrorCode, InvalidInput, NotFound
 from postroom.domain.geometry import layout_for
@@ -91,7 +91,9 @@ def submit_letter(
             # Read from the window unless given (a postal recipient, or an email address).
             address_source="given" if recipient is not None or "email" in delivery else "window",
             options=options,
-            page_count=facts.page_count,
+            # Its pages and those its service's configured files add (MailPiece).
+            page_count=facts.page_count + configured_pages(chosen.boxes),
+            own_pages=facts.page_count,
             created_at=now,
             updated_at=now,
             service_id=chosen.id,

@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 from postroom.addresses.validate import check_given_address
 from postroom.documents.address_page import address_lines, fit_problem
 from postroom.documents.analysis import AnalysisRequest
-from postroom.domain.catalog import Service
+from postroom.domain.catalog import Service, configured_pages
 from postroom.domain.clock import Clock
 from postroom.domain.eligibility import assess
 from postroom.domain.errors import ErrorCode, InvalidDocument, InvalidInput, NotFound
@@ -166,6 +166,8 @@ def merge_batch(
         )
         uow.pieces.add(batch)
         made = eligible = 0
+        # Each piece prints the document and its service's configured pages (MailPiece).
+        pages = document.page_count + configured_pages(service.boxes)
         reasons_seen: set[str] = set()
         chunk: list[MailPiece] = []
         for entry in uow.address_lists.usable_entries(list_id):
@@ -177,7 +179,7 @@ def merge_batch(
             if problem is not None:
                 found.append(address_does_not_fit(problem))
             reasons = assess(
-                page_count=document.page_count,
+                page_count=pages,
                 plex=options.plex,
                 layout=layout,
                 countries=profile.countries,
@@ -194,7 +196,8 @@ def merge_batch(
                     document_id=document.id,
                     recipient=recipient,
                     options=piece_options,
-                    page_count=document.page_count,
+                    page_count=pages,
+                    own_pages=document.page_count,
                     created_at=now,
                     updated_at=now,
                     state=PieceState.CLOSED,

@@ -10,7 +10,7 @@ from typing import Any
 
 from postroom.documents.profiles import get_profile
 from postroom.domain import s10
-from postroom.domain.catalog import Charge, Service
+from postroom.domain.catalog import Charge, Service, configured_pages
 from postroom.domain.clock import Clock
 from postroom.domain.eligibility import sheets_needed
 from postroom.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound, PaymentRequired
@@ -254,117 +254,145 @@ def close_batch(
     already, by an earlier delivery of others. `note` (a way in's name and fields) is added
     to each accepted piece's `dialect_fields[name]` in the same transaction."""
     with uow:
-        now = clock.now()
-        account = uow.catalog.lock_account(account_id)
-        batch = uow.pieces.batch(account_id, batch_id)
-        if account is None or batch is None:
-            raise NotFound(f"no batch {batch_id}")
-        later = piece_ids is not None and batch.state is BatchState.CLOSED
-        if batch.state is not BatchState.OPENED and not later:
-            raise Conflict(
-                f"the batch is {batch.state.value}; only an opened batch can be closed",
-                code=ErrorCode.BATCH_NOT_OPEN,
-                detail={"state": batch.state.value},
-            )
-        documents = uow.pieces.documents_of_batch(batch_id)
-        if any(d.state is DocumentState.RECEIVED for d in documents):
-            raise Conflict(
-                "some of the batch's files are still being checked; close it when they are",
-                code=ErrorCode.BATCH_NOT_READY,
-            )
-        service = find_service(uow, account, service_ref)
-        _compatible(batch, service)
-        chosen = resolve_options(uow, service, options)
-        schedule = schedule_for(
-            service,
-            now=now,
-            postage=chosen.options.postage,
-            express=chosen.express,
-            requested=(
-                requested_output_date
-                if requested_output_date is not None
-                else planned_output_date(batch.output_date, local_today(now, service.timezone))
-            ),
-        )
-        # Opened pieces, and pieces their sender closed one by one (Ekopost's envelopes).
-        closable = [
-            p
-            for p in _batch_pieces(uow, batch_id)
-            if p.state in CLOSABLE and (piece_ids is None or p.id in piece_ids)
-        ]
-        # Pieces with an email address leave by the email channel, not by this service.
-        by_email = [p for p in closable if email.is_email_piece(p) and p.eligible]
-        pieces = [p for p in closable if not email.is_email_piece(p)]
-        left_email = [p for p in closable if email.is_email_piece(p) and not p.eligible]
-        chosen_for = _options_of_pieces(uow, service, options, pieces) if piece_options else {}
-        eligible, left = _split_eligible(pieces, chosen, chosen_for)
-        if not eligible and not by_email:
-            raise InvalidInput(
-                "the batch has no eligible piece to close",
-                code=ErrorCode.NO_ELIGIBLE_PIECE,
-                detail={"not_eligible": len(left) + len(left_email)},
-            )
-        # A service's quantity limits hold for what is ordered, before anything is priced.
-        check_quantity(
-            len(eligible) + len(by_email),
-            minimum=service.min_quantity,
-            maximum=service.max_quantity,
-            service=service.code,
-        )
-        priced = {
-            p.id: price_for(prices, service, chosen_for.get(p.id, chosen), p) for p in eligible
-        }
-        total = sum(p.amount_minor for p in priced.values())
-        check_credit(uow, account, total, now, service.timezone)
-        _charge(uow, account, {k: v.amount_minor for k, v in priced.items()}, now)
-        for piece in eligible:
-            own = chosen_for.get(piece.id, chosen)
-            piece_schedule = schedule
-            if own.options.postage is not chosen.options.postage:
-                piece_schedule = replace(
-                    schedule,
-                    expected_post_date=expected_post_date(schedule.shown_date, own.options.postage),
-                )
-            _accept(piece, service, own, priced[piece.id], piece_schedule, now)
-            # Only an address page is Postroom's to print on: the pieces' documents carry
-            # their own windows (their content is not looked at here).
-            # A return line given with the order (a mail merge's) is kept as given.
-            piece.return_line = piece.return_line or (
-                account.return_address if address_page_of(piece, service) else ""
-            )
-        register(eligible, uow, service)
-        if note is not None:
-            for piece in eligible:
-                kept = dict(piece.dialect_fields.get(note[0]) or {})
-                piece.dialect_fields = {**piece.dialect_fields, note[0]: {**kept, **note[1]}}
-        for piece in eligible:
-            if sent_elsewhere and piece.id in sent_elsewhere:
-                piece.external_reference = sent_elsewhere[piece.id]
-                piece.move_to(PieceState.SENT, now)
-        for piece in by_email:
-            if piece.state is PieceState.OPENED:
-                piece.move_to(PieceState.CLOSED, now)
-            email.queue_send(uow=uow, piece=piece, now=now)
-        for piece in left:
-            _mark_too_big(piece, chosen_for.get(piece.id, chosen))
-        if batch.state is BatchState.OPENED:
-            batch.move_to(BatchState.CLOSED, now)
-        batch.service_id = service.id
-        batch.output_date = schedule.shown_date
-        if cost_center is not None:
-            batch.cost_center = cost_center
+        closed = close_batch_in(
+            uow=uow, clock=clock, prices=prices, account_id=account_id, batch_id=batch_id,
+            service_ref=service_ref, options=options,
+            requested_output_date=requested_output_date, cost_center=cost_center,
+            piece_options=piece_options, sent_elsewhere=sent_elsewhere, piece_ids=piece_ids,
+            note=note,
+        )  # fmt: skip
         uow.commit()
-        return BatchClosed(
-            batch=batch,
-            service=service,
-            accepted=len(eligible) + len(by_email),
-            not_eligible=len(left) + len(left_email),
-            total_minor=total,
-            currency=prices.currency,
-            credit_left_minor=account.credit_minor,
-            schedule=schedule,
-            prices=priced,
+        return closed
+
+
+def close_batch_in(
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    prices: PriceTable,
+    account_id: str,
+    batch_id: str,
+    service_ref: str,
+    options: Mapping[str, Any],
+    requested_output_date: date | None = None,
+    cost_center: str | None = None,
+    piece_options: bool = False,
+    sent_elsewhere: Mapping[str, str] | None = None,
+    piece_ids: Collection[str] | None = None,
+    note: tuple[str, Mapping[str, Any]] | None = None,
+) -> BatchClosed:
+    """close_batch in the caller's open transaction, which it leaves to the caller to
+    commit (or to drop: a refusal raises before anything of the batch changed, but the
+    caller's transaction must not be committed after one)."""
+    now = clock.now()
+    account = uow.catalog.lock_account(account_id)
+    batch = uow.pieces.batch(account_id, batch_id)
+    if account is None or batch is None:
+        raise NotFound(f"no batch {batch_id}")
+    later = piece_ids is not None and batch.state is BatchState.CLOSED
+    if batch.state is not BatchState.OPENED and not later:
+        raise Conflict(
+            f"the batch is {batch.state.value}; only an opened batch can be closed",
+            code=ErrorCode.BATCH_NOT_OPEN,
+            detail={"state": batch.state.value},
         )
+    documents = uow.pieces.documents_of_batch(batch_id)
+    if any(d.state is DocumentState.RECEIVED for d in documents):
+        raise Conflict(
+            "some of the batch's files are still being checked; close it when they are",
+            code=ErrorCode.BATCH_NOT_READY,
+        )
+    service = find_service(uow, account, service_ref)
+    _compatible(batch, service)
+    chosen = resolve_options(uow, service, options)
+    schedule = schedule_for(
+        service,
+        now=now,
+        postage=chosen.options.postage,
+        express=chosen.express,
+        requested=(
+            requested_output_date
+            if requested_output_date is not None
+            else planned_output_date(batch.output_date, local_today(now, service.timezone))
+        ),
+    )
+    # Opened pieces, and pieces their sender closed one by one (Ekopost's envelopes).
+    closable = [
+        p
+        for p in _batch_pieces(uow, batch_id)
+        if p.state in CLOSABLE and (piece_ids is None or p.id in piece_ids)
+    ]
+    # Pieces with an email address leave by the email channel, not by this service.
+    by_email = [p for p in closable if email.is_email_piece(p) and p.eligible]
+    pieces = [p for p in closable if not email.is_email_piece(p)]
+    left_email = [p for p in closable if email.is_email_piece(p) and not p.eligible]
+    count_pages(uow, service, pieces)
+    chosen_for = _options_of_pieces(uow, service, options, pieces) if piece_options else {}
+    eligible, left = _split_eligible(pieces, service, chosen, chosen_for)
+    if not eligible and not by_email:
+        raise InvalidInput(
+            "the batch has no eligible piece to close",
+            code=ErrorCode.NO_ELIGIBLE_PIECE,
+            detail={"not_eligible": len(left) + len(left_email)},
+        )
+    # A service's quantity limits hold for what is ordered, before anything is priced.
+    check_quantity(
+        len(eligible) + len(by_email),
+        minimum=service.min_quantity,
+        maximum=service.max_quantity,
+        service=service.code,
+    )
+    priced = {p.id: price_for(prices, service, chosen_for.get(p.id, chosen), p) for p in eligible}
+    total = sum(p.amount_minor for p in priced.values())
+    check_credit(uow, account, total, now, service.timezone)
+    _charge(uow, account, {k: v.amount_minor for k, v in priced.items()}, now)
+    for piece in eligible:
+        own = chosen_for.get(piece.id, chosen)
+        piece_schedule = schedule
+        if own.options.postage is not chosen.options.postage:
+            piece_schedule = replace(
+                schedule,
+                expected_post_date=expected_post_date(schedule.shown_date, own.options.postage),
+            )
+        _accept(piece, service, own, priced[piece.id], piece_schedule, now)
+        # Only an address page is Postroom's to print on: the pieces' documents carry
+        # their own windows (their content is not looked at here).
+        # A return line given with the order (a mail merge's) is kept as given.
+        piece.return_line = piece.return_line or (
+            account.return_address if address_page_of(piece, service) else ""
+        )
+    register(eligible, uow, service)
+    if note is not None:
+        for piece in eligible:
+            kept = dict(piece.dialect_fields.get(note[0]) or {})
+            piece.dialect_fields = {**piece.dialect_fields, note[0]: {**kept, **note[1]}}
+    for piece in eligible:
+        if sent_elsewhere and piece.id in sent_elsewhere:
+            piece.external_reference = sent_elsewhere[piece.id]
+            piece.move_to(PieceState.SENT, now)
+    for piece in by_email:
+        if piece.state is PieceState.OPENED:
+            piece.move_to(PieceState.CLOSED, now)
+        email.queue_send(uow=uow, piece=piece, now=now)
+    for piece in left:
+        _mark_too_big(piece, service, chosen_for.get(piece.id, chosen))
+    if batch.state is BatchState.OPENED:
+        batch.move_to(BatchState.CLOSED, now)
+    batch.service_id = service.id
+    batch.output_date = schedule.shown_date
+    if cost_center is not None:
+        batch.cost_center = cost_center
+    return BatchClosed(
+        batch=batch,
+        service=service,
+        accepted=len(eligible) + len(by_email),
+        not_eligible=len(left) + len(left_email),
+        total_minor=total,
+        currency=prices.currency,
+        credit_left_minor=account.credit_minor,
+        schedule=schedule,
+        prices=priced,
+    )
 
 
 def _options_of_pieces(
@@ -384,8 +412,25 @@ def _options_of_pieces(
     return found
 
 
+def count_pages(uow: UnitOfWork, service: Service, pieces: Sequence[MailPiece]) -> None:
+    """Count each piece's pages for the service it is ordered with: its own, its annexes'
+    and the service's configured pages (MailPiece.page_count), before it is judged and
+    priced on them."""
+    added = configured_pages(service.boxes)
+    annex_pages: dict[str, int] = {}
+    for piece in pieces:
+        for annex_id in piece.annexes:
+            if annex_id not in annex_pages:
+                annex = uow.pieces.document_by_id(annex_id)
+                annex_pages[annex_id] = annex.page_count if annex is not None else 0
+        piece.count_pages(
+            annex_pages=sum(annex_pages[a] for a in piece.annexes), configured_pages=added
+        )
+
+
 def _split_eligible(
     pieces: Sequence[MailPiece],
+    service: Service,
     chosen: ChosenOptions,
     chosen_for: Mapping[str, ChosenOptions] | None = None,
 ) -> tuple[list[MailPiece], list[MailPiece]]:
@@ -395,19 +440,25 @@ def _split_eligible(
     for piece in pieces:
         own = (chosen_for or {}).get(piece.id, chosen)
         sheets = sheets_needed(
-            piece.page_count, own.options.plex, own.layout, address_page=piece.own_address_page
+            piece.page_count,
+            own.options.plex,
+            own.layout,
+            address_page=address_page_of(piece, service),
         )
         ok = piece.eligible and piece.recipient is not None
         (fits if ok and sheets <= own.layout.sheet_capacity else rest).append(piece)
     return fits, rest
 
 
-def _mark_too_big(piece: MailPiece, chosen: ChosenOptions) -> None:
+def _mark_too_big(piece: MailPiece, service: Service, chosen: ChosenOptions) -> None:
     """An eligible piece the chosen envelope cannot hold becomes not eligible, with why."""
     if not piece.eligible:
         return
     sheets = sheets_needed(
-        piece.page_count, chosen.options.plex, chosen.layout, address_page=piece.own_address_page
+        piece.page_count,
+        chosen.options.plex,
+        chosen.layout,
+        address_page=address_page_of(piece, service),
     )
     finding = Finding(
         "too_many_sheets",

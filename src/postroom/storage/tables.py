@@ -285,6 +285,9 @@ mail_pieces = Table(
     Column("dialect_fields", JSON, nullable=False, default=dict),
     Column("redacted_at", UTCDateTime, nullable=True),  # migration 0009
     Column("return_line", String(200), nullable=False, default=""),  # migration 0011
+    # Its own document's pages (domain/model.MailPiece; page_count is every page it prints
+    # from content): migration 0019.
+    Column("own_pages", Integer, nullable=False, default=0, server_default="0"),
     Index("ix_mail_pieces_account_created", "account_id", "created_at", "id"),
     Index("ix_mail_pieces_batch", "batch_id", "document_id", "first_page"),
     Index("ix_mail_pieces_state", "state"),

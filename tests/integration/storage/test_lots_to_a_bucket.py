@@ -34,7 +34,7 @@ def _entries(folder: Path, count: int = 2) -> list[LotEntry]:
                 piece_id=f"piece-{n}",
                 account_id="acc-1",
                 source_path=path,
-                page_count=n,
+                own_pages=n,
                 recipient={
                     "name_lines": [f"Recipient {n}"],
                     "street_lines": ["Storgatan 1"],

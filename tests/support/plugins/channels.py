@@ -53,7 +53,7 @@ class FolderProviderChannel(Channel):
         body = {
             "piece_id": entry.piece_id,
             "recipient": entry.recipient,
-            "pages": [entry.first_page, entry.first_page + entry.page_count - 1],
+            "pages": [entry.first_page, entry.first_page + entry.own_pages - 1],
             "source": str(entry.source_path),
         }
         target = self.inbox / f"{submission.lot_id}.json"

@@ -60,7 +60,7 @@ def entry(
         piece_id=piece_id,
         account_id="acc-1",
         source_path=path,
-        page_count=pages if page_count is None else page_count,
+        own_pages=pages if page_count is None else page_count,
         recipient=recipient(f"Recipient {piece_id}"),
         options=OPTIONS,
     )
@@ -150,7 +150,7 @@ def test_two_pieces_sharing_one_source_each_get_their_pages(sources: Path, outpu
         piece_id="other",
         account_id="acc-1",
         source_path=first.source_path,
-        page_count=2,
+        own_pages=2,
         recipient=recipient("Other"),
         options=OPTIONS,
     )
@@ -164,7 +164,7 @@ def missing(sources: Path, piece_id: str) -> LotEntry:
         piece_id=piece_id,
         account_id="acc-1",
         source_path=sources / f"{piece_id}-gone.pdf",
-        page_count=1,
+        own_pages=1,
         recipient=recipient(piece_id),
         options=OPTIONS,
     )
@@ -296,7 +296,7 @@ def test_pages_that_inherit_resources_and_media_box_keep_them(tmp_path: Path) ->
         piece_id="p-inherit",
         account_id="a",
         source_path=source,
-        page_count=2,
+        own_pages=2,
         recipient={},
         options={},
     )

@@ -43,7 +43,7 @@ def piece(
         piece_id=f"piece-{n}",
         account_id="acc-1",
         source_path=source,
-        page_count=pages,
+        own_pages=pages,
         first_page=first,
         recipient=recipient(f"Person {n}"),
         options={"plex": plex, "color": False, "postage": "economy", "envelope": "C5"},

@@ -39,7 +39,7 @@ def entry(source: Path, n: int = 1, *, first: int = 1, pages: int = 1, **extra: 
         piece_id=f"piece-{n}",
         account_id="acc-1",
         source_path=source,
-        page_count=pages,
+        own_pages=pages,
         first_page=first,
         recipient=ANNA,
         options={"plex": extra.pop("plex", "simplex"), "color": False, "postage": "economy"},

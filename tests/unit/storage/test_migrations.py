@@ -213,3 +213,45 @@ def test_a_batch_queued_before_the_id_ranges_keeps_its_events(engine: Engine) ->
             text("SELECT id, first_event_id, last_event_id FROM event_batches ORDER BY id")
         ).all()
     assert [tuple(r) for r in ranges] == [("b1", 1, 3), ("b2", 2, 4)]
+
+
+def test_pieces_get_their_own_pages_as_composition_cut_them(engine: Engine) -> None:
+    """Revision 0019: own_pages is what composition cut from the piece's document until
+    then, its page_count never past its document's end: an Ekopost envelope's page_count
+    held its attachments' pages too; a piece of a print file is its own range."""
+    upgrade(engine, "0018")
+    with engine.begin() as conn:
+        insert_account(conn)
+        for doc_id, pages in (("d1", 2), ("d2", 5)):
+            conn.execute(
+                text(
+                    "INSERT INTO documents (id, account_id, blob_sha256, filename, size_bytes,"
+                    " page_count, created_at, state, profile)"
+                    f" VALUES ('{doc_id}', 'a1', '{'0' * 64}', 'a.pdf', 10, {pages},"
+                    " '2026-05-04 06:00:00.000000', 'checked', 'default')"
+                )
+            )
+        # (piece, document, first page, page_count): an envelope of a 2-page document and a
+        # 3-page attachment; the second letter of a print file; an envelope with no content.
+        for piece_id, doc, first, count in (
+            ("p1", "'d1'", 1, 5),
+            ("p2", "'d2'", 3, 2),
+            ("p3", "NULL", 1, 0),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO mail_pieces (id, account_id, document_id, options, page_count,"
+                    " state, created_at, updated_at, version, first_page, address_source,"
+                    " findings, sheets, weight_g, price_minor, annexes, delivery,"
+                    " dialect_fields, return_line)"
+                    f" VALUES ('{piece_id}', 'a1', {doc}, '{{}}', {count}, 'closed',"
+                    " '2026-05-04 06:00:00.000000', '2026-05-04 06:00:00.000000', 1,"
+                    f" {first}, 'given', '[]', 0, 0, 0, '[]', '{{}}', '{{}}', '')"
+                )
+            )
+    upgrade(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT id, page_count, own_pages FROM mail_pieces ORDER BY id")
+        ).all()
+    assert [tuple(r) for r in rows] == [("p1", 5, 2), ("p2", 2, 2), ("p3", 0, 0)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -24,7 +25,6 @@ from postroom.dialects.nirva.mapping import (
     SERVICE_FILE_PART,
     NirvaCode,
     NirvaError,
-    PackGroupStatus,
     channel_label,
     channel_options,
     output_files,
@@ -40,7 +40,7 @@ from postroom.dialects.nirva.schemas import (
     service_out,
 )
 from postroom.domain.catalog import Service
-from postroom.domain.errors import ContentRemoved, DomainError, ErrorCode
+from postroom.domain.errors import ContentRemoved, ErrorCode
 from postroom.domain.model import new_id
 from postroom.domain.states import PieceState
 from postroom.http.deps import ContainerDep
@@ -198,6 +198,15 @@ def _create_job(
     files: list[BoxFile],
     configured: dict[str, str],
 ) -> JSONResponse:
+    delivery_id = new_id()
+    deliver = None
+    if parameters.autocreateDeliveryCommand:
+        # The delivery is made with the job, in its transaction (box_jobs.JobDelivery): a
+        # failure leaves no job behind, so the client's retry does not make a second one.
+        service = catalog.get_service(uow=c.uow(), account_id=account_id, ref=parameters.serviceId)
+        deliver = box_jobs.JobDelivery(
+            prices=c.prices, note=(DIALECT, _delivery_fields(delivery_id, service, [], None))
+        )
     intake = box_jobs.submit_job(
         uow=c.uow(),
         blobs=c.blobs,
@@ -212,18 +221,17 @@ def _create_job(
         address_lines=_address_lines(parameters.packRequirements),
         dialect=DIALECT,
         fields={"autocreateDeliveryCommand": parameters.autocreateDeliveryCommand},
+        deliver=deliver,
     )
-    counts = views.counts(intake.pieces)  # as cut, before any delivery
+    counts = views.cut_counts(intake.cut)  # as cut, before any delivery
     extra: dict[str, Any] = {}
-    if parameters.autocreateDeliveryCommand and counts.get(PackGroupStatus.ELIGIBLE):
-        service = job_groups.job_service(
-            uow=c.uow(), account_id=account_id, batch_id=intake.batch.id
-        )
-        try:
-            delivery_id = _command(c, account_id, intake.batch.id, service, None, {}, [], None)
-            extra["deliveryIds"] = [delivery_id]
-        except DomainError as exc:  # the job stands; its groups wait for a command
-            extra["autocreateError"] = {"errorCode": str(exc.code), "message": exc.message}
+    if intake.delivered is not None:
+        extra["deliveryIds"] = [delivery_id]
+    elif intake.refused is not None:  # the job stands; its groups wait for a command
+        extra["autocreateError"] = {
+            "errorCode": str(intake.refused.code),
+            "message": intake.refused.message,
+        }
     batch, pieces, documents = job_groups.job_pieces(
         uow=c.uow(), account_id=account_id, batch_id=intake.batch.id
     )
@@ -278,6 +286,19 @@ def edit_pack_group(
 # --- deliveries -----------------------------------------------------------------------
 
 
+def _delivery_fields(
+    delivery_id: str, service: Service, ids: list[str], post_at: datetime | None
+) -> dict[str, Any]:
+    """What each piece of a delivery keeps in its dialect_fields["nirva"]."""
+    return {
+        "deliveryId": delivery_id,
+        "channelLabel": channel_label(service),
+        "outputFileName": "MAIN",
+        "options": ids,
+        "expectedPostDate": epoch_ms(post_at),
+    }
+
+
 def _command(
     c: ContainerDep,
     account_id: str,
@@ -290,13 +311,7 @@ def _command(
 ) -> str:
     delivery_id = new_id()
     post_at = body.post_at() if body is not None else None
-    fields = {
-        "deliveryId": delivery_id,
-        "channelLabel": channel_label(service),
-        "outputFileName": "MAIN",
-        "options": ids,
-        "expectedPostDate": epoch_ms(post_at),
-    }
+    fields = _delivery_fields(delivery_id, service, ids, post_at)
     job_groups.deliver(
         uow=c.uow(),
         clock=c.clock,

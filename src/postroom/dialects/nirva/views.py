@@ -51,6 +51,15 @@ def counts(pieces: list[MailPiece]) -> dict[str, int]:
     return dict(counts)
 
 
+def cut_counts(cut: dict[str, bool]) -> dict[str, int]:
+    """A job's groups as cut (piece id -> eligible), before any delivery."""
+    found = {
+        PackGroupStatus.ELIGIBLE.value: sum(cut.values()),
+        PackGroupStatus.NOT_ELIGIBLE.value: len(cut) - sum(cut.values()),
+    }
+    return {status: n for status, n in found.items() if n}
+
+
 def job_out(batch: Batch, pieces: list[MailPiece], documents: list[Document]) -> dict[str, Any]:
     rejected = [d for d in documents if d.state is DocumentState.REJECTED]
     out: dict[str, Any] = {
@@ -95,6 +104,8 @@ def group_out(piece: MailPiece, service: Service) -> dict[str, Any]:
         "addressSource": piece.address_source,
         "documentId": piece.document_id,
         "firstPage": piece.first_page,
+        "lastPage": piece.last_page,
+        # Every page it prints from content: its own, the annexes', the configured files'.
         "pageCount": piece.page_count,
         "deliveryId": own.get("deliveryId"),
         "boxName": own.get("box"),

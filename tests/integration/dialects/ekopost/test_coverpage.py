@@ -17,7 +17,10 @@ from fastapi.testclient import TestClient
 from postroom.api.app import create_app
 from postroom.bootstrap import Container
 from postroom.config import Settings
+from postroom.domain.geometry import LAYOUTS
+from postroom.domain.pricing import price_piece
 from postroom.services import accounts
+from postroom.services.catalog import layout_for_envelope
 from tests.conftest import TEST_CREDIT_MINOR, Backend, MovableClock, clean_container, wait_for
 from tests.integration.dialects.ekopost.helpers import (
     POSTAL,
@@ -176,3 +179,28 @@ def test_an_envelope_with_an_attachment_prints_its_document_then_the_attachment(
     assert "Anna Svensson" in texts[0]  # the document's two pages, then the attachment
     assert "Terms" not in texts[0] + texts[1] and texts[1].strip()
     assert texts[2].strip() == "Terms page 1 of 1"
+
+    # Priced and weighed on those three pages (MailPiece.page_count: the document's and the
+    # attachment's), as the lot holds them; its own pages are its document's two.
+    letter = client.get(f"/v1/letters/{envelope['id']}", headers=headers).json()
+    assert letter["page_count"] == 3 and letter["sheets"] == piece["sheets"] == 3
+    assert letter["price"]["amount_minor"] == piece["price_minor"]
+    assert letter["weight_g"] == piece["weight_g"]
+    with container.uow() as uow:
+        stored = uow.pieces.get_by_id(envelope["id"])
+        assert stored is not None and stored.service_id is not None
+        service = uow.catalog.service(stored.service_id)
+        assert service is not None
+    assert (stored.first_page, stored.own_pages, stored.last_page) == (1, 2, 2)
+    options = stored.options
+    expected = price_piece(
+        container.prices, page_count=3, plex=options.plex, color=options.color,
+        postage=options.postage, paper=options.paper,
+        layout=layout_for_envelope(LAYOUTS[service.layout], piece["options"]["envelope"]),
+        destination="SE", home_country="SE",
+    )  # fmt: skip
+    assert (expected.amount_minor, expected.sheets, expected.weight_g) == (
+        piece["price_minor"], 3, piece["weight_g"],
+    )  # fmt: skip
+    print_line = next(line for line in expected.lines if line.code == "print")
+    assert print_line.amount_minor == 3 * SHEET_SIMPLEX
