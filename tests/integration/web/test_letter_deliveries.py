@@ -6,36 +6,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
-from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from postroom.bootstrap import Container
-from postroom.config import Settings
 from tests.conftest import letter_form, tenant_in, wait_for
 from tests.integration.web.conftest import letter_state, sign_in
-from tests.integration.webhooks.receiver import Receiver, running_receiver
+from tests.integration.web.hooks import make_settings, receiver
+from tests.integration.webhooks.receiver import Receiver
 from tests.support.pdfs import make_pdf
 
-
-@pytest.fixture
-def make_settings(make_settings: Callable[..., Settings]) -> Callable[..., Settings]:
-    """The suite's settings, with webhooks allowed to reach the receiver on 127.0.0.1."""
-
-    def make(**overrides: Any) -> Settings:
-        return make_settings(
-            **{"webhooks_allow_private": True, "webhook_poll_seconds": 0.05, **overrides}
-        )
-
-    return make
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with running_receiver() as r:
-        yield r
+__all__ = ["make_settings", "receiver"]  # the fixtures this module uses
 
 
 def _timeline(html: str) -> str:
