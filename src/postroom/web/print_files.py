@@ -35,6 +35,7 @@ SPLIT_CHOICES = (
     (SplitKind.MARKER, "A new letter on each page that carries a marker text"),
     (SplitKind.SINGLE, "The whole file is one letter"),
 )
+SPLIT_FIELDS = {SplitKind.EVERY_N: "every", SplitKind.MARKER: "marker"}
 ADDRESS_MAX = 1000  # characters of an address typed in the fix form
 
 
@@ -103,6 +104,8 @@ def upload(
         return refused("Choose how the letters are found in the file.", "split")
     if kind is SplitKind.EVERY_N and not every.strip().isdigit():
         return refused("Enter how many pages each letter has, as a number.", "every")
+    if kind is SplitKind.MARKER and not marker.strip():
+        return refused("Enter the marker text that starts each letter.", "marker")
     rule = SplitRule(kind, int(every) if kind is SplitKind.EVERY_N else 0, marker.strip())
     batch = intake.create_batch(
         uow=c.uow(),
@@ -131,7 +134,8 @@ def upload(
         )
         if not isinstance(exc, InvalidInput):
             raise
-        field = "every" if kind is SplitKind.EVERY_N and "split" in str(exc.detail) else "file"
+        # A rule that cannot cut this file is said by the rule's own field.
+        field = SPLIT_FIELDS.get(kind, "split") if exc.code.startswith("split_") else "file"
         return refused(exc.message[:1].upper() + exc.message[1:], field)
     return RedirectResponse(f"{BATCHES}/{batch.id}", status_code=303)
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
 from postroom.bootstrap import Container
 from postroom.domain.geometry import layout_for
+from postroom.services import intake
 from postroom.web.templating import money
 from tests.conftest import Tenant, wait_for
 from tests.integration.intake.helpers import concat_pdfs
@@ -166,7 +168,7 @@ def test_a_file_being_checked_shows_a_page_that_reloads_itself(
 
 
 def test_a_refused_print_file_is_said_in_the_form(
-    web: TestClient, tenant: Tenant, make_tenant: Callable[[str], Tenant]
+    web: TestClient, container: Container, tenant: Tenant, make_tenant: Callable[[str], Tenant]
 ) -> None:
     sign_in(web, tenant.username, tenant.password)
     token = csrf_of(web.get("/send/print-file").text)
@@ -179,6 +181,8 @@ def test_a_refused_print_file_is_said_in_the_form(
             "every",
         ),
         ({"split": "every_n", "every": "3"}, ("a.pdf", make_pdf(4)), "4", "every"),
+        ({"split": "every_n", "every": "0"}, ("a.pdf", make_pdf(4)), "at least 1", "every"),
+        ({"split": "marker", "marker": " "}, ("a.pdf", make_pdf(2)), "marker text", "marker"),
         ({"split": "lines"}, ("a.pdf", make_pdf(1)), "Choose how the letters", "split"),
         ({"split": "single"}, ("a.pdf", b"not a pdf"), "PDF", "file"),
     ):
@@ -191,6 +195,16 @@ def test_a_refused_print_file_is_said_in_the_form(
         summary = answer.text[answer.text.index('class="error-summary"') :]
         summary = summary[: summary.index("</div>")]
         assert words in summary and f'href="#{field}"' in summary, (form, summary)
+    # Nothing half-made is left: the batches opened for refused files (3 of them, the
+    # others were refused before one was opened) were cancelled.
+    now = container.clock.now()
+    batches = intake.list_batches(
+        uow=container.uow(),
+        account_id=tenant.account_id,
+        created_from=now - timedelta(days=1),
+        created_to=now + timedelta(days=1),
+    )
+    assert len(batches) == 3 and {b.state.value for b, _ in batches} == {"cancelled"}
     # Another account's batch is the 404 page.
     other = make_tenant("other-print")
     sign_in(web, other.username, other.password)
