@@ -3,10 +3,11 @@ page answers in under 300 ms; measured here, not asserted in tests).
 
 A fresh SQLite database; one account whose 10,000 letters are spread over 30 days and
 several states (written through the unit of work, so each has its change-feed entry as
-the pipeline's would), a second account with as many, so every query has to pick the
-account's rows. A browser-like TestClient signs in through the form, then each page is
-asked for `--runs` times; the median and the slowest are printed. The reference: a bare
-`SELECT count(*)` of the account's letters on the same database.
+the pipeline's would, and a webhook delivery to the account's endpoint), a second
+account with as many, so every query has to pick the account's rows. A browser-like
+TestClient signs in through the form, then each page is asked for `--runs` times; the
+median and the slowest are printed. The reference: a bare `SELECT count(*)` of the
+account's letters on the same database.
 
 Run: .venv/bin/python -m bench.dashboard [--letters 10000] [--runs 15]
 """
@@ -30,7 +31,7 @@ from postroom.bootstrap import Container, build_container
 from postroom.config import Settings
 from postroom.domain.model import MailPiece, PieceOptions, Recipient
 from postroom.domain.states import PieceState
-from postroom.services import accounts
+from postroom.services import accounts, webhooks
 from postroom.storage import tables
 
 TARGET_MS = 300.0
@@ -96,11 +97,22 @@ def main() -> None:
                 uow=c.uow(), clock=c.clock, name="Bench", username=USERNAME, password=PASSWORD
             )
             other = accounts.create_account(uow=c.uow(), clock=c.clock, name="Other")
+            for account in (mine, other):  # each letter's change is a delivery to it
+                webhooks.create_endpoint(
+                    uow=c.uow(),
+                    clock=c.clock,
+                    account_id=account.id,
+                    url="http://127.0.0.1:9/hooks",
+                    allow_private=True,
+                )
             filled = _ms(lambda: _fill(c, mine.id, args.letters, "INV"))
             _fill(c, other.id, args.letters, "OTH")
             with c.engine.connect() as conn:
                 t = tables.mail_pieces
                 count = select(func.count()).select_from(t).where(t.c.account_id == mine.id)
+                deliveries = conn.execute(
+                    select(func.count()).select_from(tables.webhook_deliveries)
+                ).scalar_one()
                 bare = statistics.median(
                     _ms(lambda: conn.execute(count).scalar_one()) for _ in range(args.runs)
                 )
@@ -126,6 +138,7 @@ def main() -> None:
                     "API keys": "/developers/api-keys",
                 }
                 print(f"letters in the account: {args.letters} (and as many in another)")
+                print(f"webhook deliveries (one a letter): {deliveries}")
                 print(f"written through the unit of work in {filled / 1000:.1f} s")
                 print(f"reference, SELECT count(*) of the account's letters: {bare:.1f} ms")
                 print(f"{'page':28} {'median':>9} {'slowest':>9}  under {TARGET_MS:.0f} ms")

@@ -1,9 +1,9 @@
 """The dashboard in a real Chromium with the network cut (issue 17): sign in, Home, the
 letters list, a delivered letter's timeline and preview, an API key created and revoked,
 a webhook endpoint added and a delivery sent again, the sandbox clock, a letter sent
-through the form after fixing its postal code; the print room as
-the operator sees it; a wrong password; another account's letter URL is the 404 page. One
-served app for the module.
+through the form after fixing its postal code, a 3-letter print file sent after fixing
+one address; the print room as the operator sees it, its print file downloaded; a wrong
+password; another account's letter URL is the 404 page. One served app for the module.
 
 With POSTROOM_TEST_SCREENSHOTS=docs/dashboard the run writes the screenshots that
 docs/dashboard.md shows."""
@@ -18,18 +18,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pikepdf
 import pytest
 from playwright.sync_api import Page
 
 from postroom.bootstrap import Container, build_container
 from postroom.config import SQLITE_FILE, Settings
+from postroom.domain.geometry import layout_for
 from postroom.domain.states import PieceState
 from postroom.services import accounts
 from tests.conftest import TEST_CREDIT_MINOR, Backend, letter_form, wait_for
+from tests.integration.intake.helpers import concat_pdfs
 from tests.integration.web.conftest import add_letters
 from tests.integration.webhooks.receiver import Receiver, running_receiver
 from tests.support.accessibility import overflows_at_200_percent, serious_violations
 from tests.support.browser import offline_page, skip_without_playwright
+from tests.support.letters import make_letter
 from tests.support.pdfs import make_pdf
 from tests.support.served import Served
 
@@ -263,6 +267,56 @@ def test_the_print_room_shows_lots_to_the_operator(world: World, tmp_path: Path)
         page.locator("#lots tbody a").first.click()
         assert "print.pdf" in page.locator("main").inner_text()
         shot(page, tmp_path, "lot.png")
+        with page.expect_download() as download:
+            page.get_by_role("link", name="print.pdf").click()
+        with pikepdf.open(download.value.path()) as printed:
+            assert len(printed.pages) >= 1
+        assert download.value.suggested_filename.endswith("-print.pdf")
+        assert offline.outside == []
+
+
+def test_send_a_print_file_fixing_one_address(world: World, tmp_path: Path) -> None:
+    form_a = layout_for("din5008_a")
+    letters = [
+        ["Anna Svensson", "Storgatan 1", "111 22 Stockholm"],
+        ["Bo Ek", "Kungsgatan 2"],  # no postal code or town
+        ["Carl Berg", "Drottninggatan 5", "411 14 Göteborg"],
+    ]
+    data = concat_pdfs([make_letter(lines, form_a, pages=2) for lines in letters])
+    pdf = {"name": "run-42.pdf", "mimeType": "application/pdf", "buffer": data}
+    with offline_page() as offline:
+        page = offline.page
+        sign_in(page, world.base, CLERK, CLERK_PASSWORD)
+        page.get_by_role("link", name="Send", exact=True).click()
+        page.get_by_role("link", name="Send a print file").click()
+        page.get_by_label("The print file (PDF)").set_input_files(pdf)  # type: ignore[arg-type]
+        page.get_by_label("A new letter every few pages").check()
+        page.get_by_label('Pages in each letter (for "every few pages")').fill("2")
+        shot(page, tmp_path, "print-file.png")
+        page.get_by_role("button", name="Upload and check").click()
+        page.wait_for_url(re.compile(rf"{re.escape(world.base)}/send/batches/[0-9a-f-]+$"))
+        page.locator("#pieces").wait_for(timeout=60_000)  # the page reloads until checked
+        pieces = page.locator("li.piece")
+        assert pieces.count() == 3
+        assert "Anna Svensson" in pieces.nth(0).locator("address").inner_text()
+        assert "Not ready" in pieces.nth(1).inner_text()
+        assert "Carl Berg" in pieces.nth(2).locator("address").inner_text()
+        assert page.locator("#quote").inner_text().startswith("2 letters will be sent for")
+        image = pieces.nth(1).locator("img")
+        wait_for(lambda: image.evaluate("img => img.complete && img.naturalWidth") > 0)
+        shot(page, tmp_path, "print-file-pieces.png")
+        page.get_by_label("Fix the address of letter 2").fill(
+            "Bo Ek\nKungsgatan 2\n111 43 Stockholm"
+        )
+        pieces.nth(1).get_by_role("button", name="Check this address").click()
+        page.locator("#quote").wait_for()
+        assert page.locator("li.piece .state").all_inner_texts() == ["Ready"] * 3
+        assert page.locator("#quote").inner_text().startswith("3 letters will be sent for")
+        page.get_by_role("button", name="Send 3 letters").click()
+        # Closed, or already on its way (the worker builds lots every 0.2 s here).
+        assert page.locator("#batch-state").inner_text() in ("Closed", "Transferred")
+        assert page.locator("#sent").is_visible()
+        assert page.get_by_role("link", name=re.compile("Follow letter")).count() == 3
         assert offline.outside == []
 
 

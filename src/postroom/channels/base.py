@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -114,6 +115,11 @@ class Channel(ABC):
 
     def discard(self, leftovers: list[Any]) -> None:
         """Remove leftovers `interrupted` found for a lot no longer being composed."""
+        return None
+
+    def lot_file(self, lot_id: str, name: str) -> Iterator[bytes] | None:
+        """A lot file this channel wrote, in chunks; None when it keeps none by that name
+        (most channels hand lots over and keep nothing)."""
         return None
 
     def _cancel(self, reference: str) -> bool:

@@ -4,8 +4,9 @@ published to a bucket (POSTROOM_OUTPUT_URL=s3://bucket/prefix) with the ticket l
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, BinaryIO, Self
 
 from postroom.channels.base import Channel, PermanentChannelError, Receipt, Submission, Takes
 from postroom.domain.errors import ErrorCode
@@ -17,6 +18,14 @@ if TYPE_CHECKING:
 
 
 log = logging.getLogger(__name__)
+
+CHUNK_BYTES = 1 << 20
+
+
+def _chunks_of(handle: BinaryIO) -> Iterator[bytes]:
+    with handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            yield chunk
 
 
 class LotNotItsJob(PermanentChannelError):
@@ -114,6 +123,18 @@ class PrintLocalChannel(Channel):
                 log.info("lot %s: uploading %s to %s", lot_id, name, self.bucket.url(lot_id, name))
                 self.bucket.upload(files.folder / name, files.files[name], lot_id, name)
         log.info("lot %s: published to %s", lot_id, self._bucket_url(lot_id))
+
+    def lot_file(self, lot_id: str, name: str) -> Iterator[bytes] | None:
+        """A file of a written lot, in chunks: from the bucket the lot was published to, or
+        the hot folder; None when it is not there (moved away by the print room)."""
+        if self.bucket is not None:
+            return self.bucket.chunks(lot_id, name)
+        path = self.writer.folder(lot_id) / name
+        try:
+            handle = path.open("rb")
+        except FileNotFoundError:
+            return None
+        return _chunks_of(handle)
 
     def _bucket_url(self, lot_id: str) -> str:
         assert self.bucket is not None

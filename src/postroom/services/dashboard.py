@@ -4,7 +4,7 @@ credit, letters per day), its letters page by page, and one letter's timeline.""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,7 +14,8 @@ from postroom.domain.model import Document, MailPiece
 from postroom.domain.schedule import cut_off_at, earliest_output_date
 from postroom.domain.states import PieceState
 from postroom.domain.tracking import Change, Proof, Shipment, TrackingEvent
-from postroom.services import catalog, order
+from postroom.domain.webhooks import WebhookDelivery
+from postroom.services import catalog, email, order
 from postroom.services.ports import UnitOfWork
 
 CHART_DAYS = 30  # the letters-per-day chart, and how far back "needs attention" looks
@@ -25,6 +26,16 @@ ATTENTION_STATES = (PieceState.FAILED, PieceState.RETURNED)
 WAITING_STATES = (PieceState.OPENED, PieceState.CLOSED, PieceState.ACCEPTED)
 PAGE_SIZE_MAX = 200
 TIMELINE_CHANGES_MAX = 500
+TIMELINE_DELIVERIES_MAX = 500
+# An email letter's send, by the state the letter is in: the SEND_EMAIL stage moves an
+# accepted letter to sent, or to failed with the server's answer.
+EMAIL_OUTCOMES = {
+    PieceState.ACCEPTED: "waiting",
+    PieceState.SENT: "sent",
+    PieceState.DELIVERED: "sent",
+    PieceState.RETURNED: "sent",
+    PieceState.FAILED: "refused",
+}
 
 
 @dataclass(frozen=True)
@@ -202,6 +213,26 @@ def _utc_midnight(day: date) -> datetime:
 
 
 @dataclass(frozen=True)
+class EmailSend:
+    """An email letter's message: to whom, and what came of sending it."""
+
+    to: str
+    subject: str
+    message_id: str | None  # given before the first attempt
+    outcome: str  # waiting, sent, refused (EMAIL_OUTCOMES); "" before it is accepted
+    at: datetime | None  # when it was sent or refused
+    reason: str = ""  # the server's answer, when refused
+
+
+@dataclass(frozen=True)
+class WebhookSend:
+    """One webhook message about the letter (or its shipment) to one endpoint."""
+
+    delivery: WebhookDelivery
+    endpoint_url: str
+
+
+@dataclass(frozen=True)
 class LetterTimeline:
     """One letter with everything that happened to it."""
 
@@ -211,11 +242,31 @@ class LetterTimeline:
     shipment: Shipment | None
     events: list[TrackingEvent]  # carrier events, in time order
     proofs: list[Proof]
+    webhooks: list[WebhookSend] = field(default_factory=list)  # oldest first
+    email: EmailSend | None = None  # for a letter sent by email
+
+
+def email_send(piece: MailPiece, states: Sequence[Change]) -> EmailSend | None:
+    """What came of an email letter's message (None for a paper letter)."""
+    if not email.is_email_piece(piece):
+        return None
+    facts = piece.delivery["email"]
+    outcome = EMAIL_OUTCOMES.get(piece.state, "")
+    entered = {"sent": PieceState.SENT.value, "refused": PieceState.FAILED.value}.get(outcome)
+    at = next((c.created_at for c in reversed(states) if c.status == entered), None)
+    return EmailSend(
+        to=facts.get("to", ""),
+        subject=facts.get("subject", ""),
+        message_id=piece.external_reference,
+        outcome=outcome,
+        at=at,
+        reason=(piece.failure_reason or "") if outcome == "refused" else "",
+    )
 
 
 def letter_timeline(*, uow: UnitOfWork, account_id: str, piece_id: str) -> LetterTimeline:
-    """One of the account's letters with its states, carrier events and proofs (NotFound
-    for a letter of another account)."""
+    """One of the account's letters with its states, carrier events, proofs, the webhook
+    messages about it or its shipment, and its email (NotFound for another account's)."""
     with uow:
         piece = uow.pieces.get(account_id, piece_id)
         if piece is None:
@@ -225,7 +276,18 @@ def letter_timeline(*, uow: UnitOfWork, account_id: str, piece_id: str) -> Lette
         shipment = uow.shipments.by_piece(piece.id)
         events: list[TrackingEvent] = []
         proofs: list[Proof] = []
+        subjects = [piece.id]
         if shipment is not None:
             events = uow.shipments.events_of([shipment.id])[shipment.id]
             proofs = list(uow.shipments.proofs_of(shipment.id))
-    return LetterTimeline(piece, document, states, shipment, events, proofs)
+            subjects.append(shipment.id)
+        deliveries = uow.webhooks.deliveries_about(
+            account_id, subjects, limit=TIMELINE_DELIVERIES_MAX
+        )
+        endpoints = {d.endpoint_id for d in deliveries}
+        found = (uow.webhooks.endpoint(account_id, e) for e in sorted(endpoints))
+        urls = {e.id: e.url for e in found if e is not None}
+    webhooks = [WebhookSend(d, urls.get(d.endpoint_id, "")) for d in deliveries]
+    return LetterTimeline(
+        piece, document, states, shipment, events, proofs, webhooks, email_send(piece, states)
+    )

@@ -21,6 +21,7 @@ from postroom.domain.schedule import output_date_for_moment
 from postroom.domain.states import DocumentState, PieceState
 from postroom.domain.tracking import Proof, Shipment
 from postroom.services import box_jobs, order
+from postroom.services.catalog import find_service
 from postroom.services.intake import resolve_layout, resolve_profile
 from postroom.services.ports import UnitOfWork
 
@@ -60,15 +61,22 @@ def _corrected_placement(
 
 
 def correct_address(
-    *, uow: UnitOfWork, clock: Clock, account_id: str, piece_id: str, address_lines: Sequence[str]
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    account_id: str,
+    piece_id: str,
+    address_lines: Sequence[str],
+    service_ref: str = "",
 ) -> MailPiece:
     """Give an opened piece of a job the address written in `address_lines` (it is then
     printed where its service prints given addresses) and judge it again: the address's
-    old reasons go, its new ones (if the lines are no address) come. Conflict
-    piece_not_open once it is ordered."""
+    old reasons go, its new ones (if the lines are no address) come. A piece of a batch
+    that is given its service when closed (the native API's) is judged for `service_ref`.
+    Conflict piece_not_open once it is ordered."""
     with uow:
         piece = uow.pieces.get(account_id, piece_id)
-        if piece is None or piece.batch_id is None or piece.service_id is None:
+        if piece is None or piece.batch_id is None or not (piece.service_id or service_ref):
             raise NotFound(f"no piece {piece_id}")
         if piece.state is not PieceState.OPENED:
             raise Conflict(
@@ -76,7 +84,12 @@ def correct_address(
                 code=ErrorCode.PIECE_NOT_OPEN,
                 detail={"state": piece.state.value},
             )
-        service = uow.catalog.service(piece.service_id)
+        if piece.service_id is not None:
+            service = uow.catalog.service(piece.service_id)
+        else:
+            account = uow.accounts.get(account_id)
+            assert account is not None
+            service = find_service(uow, account, service_ref)
         assert service is not None
         recipient, address_findings = box_jobs.given_recipient(address_lines, service)
         kept = [

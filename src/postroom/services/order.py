@@ -316,16 +316,7 @@ def close_batch_in(
             else planned_output_date(batch.output_date, local_today(now, service.timezone))
         ),
     )
-    # Opened pieces, and pieces their sender closed one by one (Ekopost's envelopes).
-    closable = [
-        p
-        for p in _batch_pieces(uow, batch_id)
-        if p.state in CLOSABLE and (piece_ids is None or p.id in piece_ids)
-    ]
-    # Pieces with an email address leave by the email channel, not by this service.
-    by_email = [p for p in closable if email.is_email_piece(p) and p.eligible]
-    pieces = [p for p in closable if not email.is_email_piece(p)]
-    left_email = [p for p in closable if email.is_email_piece(p) and not p.eligible]
+    by_email, pieces, left_email = _closable(uow, batch_id, piece_ids)
     count_pages(uow, service, pieces)
     chosen_for = _options_of_pieces(uow, service, options, pieces) if piece_options else {}
     eligible, left = _split_eligible(pieces, service, chosen, chosen_for)
@@ -392,6 +383,76 @@ def close_batch_in(
         credit_left_minor=account.credit_minor,
         schedule=schedule,
         prices=priced,
+    )
+
+
+def _closable(
+    uow: UnitOfWork, batch_id: str, piece_ids: Collection[str] | None
+) -> tuple[list[MailPiece], list[MailPiece], list[MailPiece]]:
+    """The batch's pieces that closing it orders: by email (eligible), by post, and email
+    pieces left out (not eligible)."""
+    # Opened pieces, and pieces their sender closed one by one (Ekopost's envelopes).
+    closable = [
+        p
+        for p in _batch_pieces(uow, batch_id)
+        if p.state in CLOSABLE and (piece_ids is None or p.id in piece_ids)
+    ]
+    # Pieces with an email address leave by the email channel, not by this service.
+    by_email = [p for p in closable if email.is_email_piece(p) and p.eligible]
+    pieces = [p for p in closable if not email.is_email_piece(p)]
+    left_email = [p for p in closable if email.is_email_piece(p) and not p.eligible]
+    return by_email, pieces, left_email
+
+
+@dataclass(frozen=True)
+class BatchQuote:
+    """What closing an opened batch with a service and options would order, and its price."""
+
+    service: Service
+    accepted: int  # pieces it would order (by post and by email)
+    not_eligible: int  # pieces it would leave opened
+    total_minor: int
+    currency: str
+    credit_minor: int  # the account's credit now
+
+
+def quote_batch(
+    *,
+    uow: UnitOfWork,
+    prices: PriceTable,
+    account_id: str,
+    batch_id: str,
+    service_ref: str,
+    options: Mapping[str, Any],
+) -> BatchQuote:
+    """The price of closing the batch now with this service and options, as close_batch
+    would charge it, changing nothing (NotFound, Conflict batch_not_open, InvalidInput for
+    an unknown service or option)."""
+    with uow:
+        account = uow.accounts.get(account_id)
+        batch = uow.pieces.batch(account_id, batch_id)
+        if account is None or batch is None:
+            raise NotFound(f"no batch {batch_id}")
+        if batch.state is not BatchState.OPENED:
+            raise Conflict(
+                f"the batch is {batch.state.value}; only an opened batch can be closed",
+                code=ErrorCode.BATCH_NOT_OPEN,
+                detail={"state": batch.state.value},
+            )
+        service = find_service(uow, account, service_ref)
+        _compatible(batch, service)
+        chosen = resolve_options(uow, service, options)
+        by_email, pieces, left_email = _closable(uow, batch_id, None)
+        count_pages(uow, service, pieces)
+        eligible, left = _split_eligible(pieces, service, chosen)
+        total = sum(price_for(prices, service, chosen, p).amount_minor for p in eligible)
+    return BatchQuote(
+        service=service,
+        accepted=len(eligible) + len(by_email),
+        not_eligible=len(left) + len(left_email),
+        total_minor=total,
+        currency=prices.currency,
+        credit_minor=account.credit_minor,
     )
 
 

@@ -262,6 +262,9 @@ class Webhooks(Protocol):
         after: tuple[datetime, str] | None,
         limit: int,
     ) -> list[WebhookDelivery]: ...
+    def deliveries_about(
+        self, account_id: str, subject_ids: Sequence[str], *, limit: int
+    ) -> list[WebhookDelivery]: ...
     def claim_due(
         self, *, now: datetime, lease_until: datetime, limit: int
     ) -> list[tuple[WebhookDelivery, WebhookEndpoint]]: ...

@@ -7,14 +7,15 @@ accepted, so concurrent builders never put a piece in two lots."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import PurePath
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from postroom.channels.base import Takes
 from postroom.domain.clock import Clock
-from postroom.domain.errors import NotFound, RetryableError
+from postroom.domain.errors import Conflict, ContentRemoved, NotFound, RetryableError
 from postroom.domain.geometry import LAYOUTS
 from postroom.domain.lots import (
     DEFAULT_CHANNEL,
@@ -364,3 +365,44 @@ def get_lot(*, uow: UnitOfWork, account_id: str | None, lot_id: str) -> LotDetai
             raise NotFound(f"no lot {lot_id}")
         counts = uow.lots.piece_state_counts(lot_id)
         return LotDetail(lot=lot, pieces_by_state={s.value: n for s, n in counts.items()})
+
+
+MEDIA_TYPES = {".pdf": "application/pdf", ".json": "application/json", ".csv": "text/csv"}
+
+
+@dataclass(frozen=True)
+class LotFile:
+    """One of a written lot's files, read from where its channel put it."""
+
+    name: str
+    media_type: str
+    sha256: str  # as written (the lot's record)
+    chunks: Iterator[bytes]
+
+
+def lot_file(
+    *, uow: UnitOfWork, channels: ChannelDirectory, account_id: str, lot_id: str, name: str
+) -> LotFile:
+    """A file of a lot (its print PDF, manifests, ticket), operator only: NotFound for a name
+    the lot did not write, Conflict while it is not written, ContentRemoved when its channel
+    no longer holds it."""
+    with uow:
+        require_operator(uow, account_id)
+        lot = uow.lots.get(lot_id)
+        if lot is None:
+            raise NotFound(f"no lot {lot_id}")
+    if not lot.files:
+        raise Conflict(
+            f"the lot is {lot.state.value}; its files are written when it is composed",
+            detail={"state": lot.state.value},
+        )
+    if name not in lot.files:
+        raise NotFound(f"the lot has no file {name!r}; it has {', '.join(sorted(lot.files))}")
+    try:
+        chunks = channels.get(lot.channel).lot_file(lot.id, name)
+    except LookupError:  # a channel this process is not configured with
+        chunks = None
+    if chunks is None:
+        raise ContentRemoved(f"the {lot.channel} channel no longer holds {name} of lot {lot.id}")
+    media_type = MEDIA_TYPES.get(PurePath(name).suffix, "application/octet-stream")
+    return LotFile(name, media_type, lot.files[name], chunks)

@@ -160,6 +160,7 @@ class FeedRepository:
                         "account_id": account_id,
                         "endpoint_id": endpoint.id,
                         "event_type": change.event_type,
+                        "subject_id": change.subject_id,
                         "payload": {
                             "type": change.event_type,
                             "timestamp": now.isoformat(),

@@ -17,7 +17,7 @@ import contextlib
 import functools
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -308,16 +308,37 @@ class BucketFolder:
         except Exception as exc:
             raise ObjectStoreError(f"cannot delete {self.url(*parts)}: {exc}") from exc
 
-    def read_bytes(self, *parts: str) -> bytes | None:
-        """A small object's content; None when it is not there."""
+    def _body(self, *parts: str) -> Any:
+        """The object's streaming body; None when it is not there."""
         try:
             answer = self.client.get_object(Bucket=self.bucket, Key=self.key(*parts))
         except Exception as exc:
             if _missing(exc):
                 return None
             raise ObjectStoreError(f"cannot read {self.url(*parts)}: {exc}") from exc
-        data: bytes = answer["Body"].read()
+        return answer["Body"]
+
+    def read_bytes(self, *parts: str) -> bytes | None:
+        """A small object's content; None when it is not there."""
+        body = self._body(*parts)
+        if body is None:
+            return None
+        with contextlib.closing(body):
+            data: bytes = body.read()
         return data
+
+    def chunks(self, *parts: str, size: int = 1 << 20) -> Iterator[bytes] | None:
+        """An object's content as it downloads, `size` bytes at a time; None when it is
+        not there."""
+        body = self._body(*parts)
+        if body is None:
+            return None
+
+        def read() -> Iterator[bytes]:
+            with contextlib.closing(body):
+                yield from body.iter_chunks(size)
+
+        return read()
 
     def check(self) -> None:
         """Prove the bucket takes writes (ObjectStoreError when it cannot)."""

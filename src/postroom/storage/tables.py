@@ -547,6 +547,8 @@ webhook_deliveries = Table(
         "endpoint_id", ID, ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), nullable=False
     ),
     Column("event_type", String(100), nullable=False),
+    # The piece or shipment the change was about (payload data.id; migration 0021).
+    Column("subject_id", String(64), nullable=True),
     Column("payload", JSON, nullable=False),
     Column("state", String(20), nullable=False),
     Column("attempts", Integer, nullable=False),
@@ -557,6 +559,7 @@ webhook_deliveries = Table(
     Column("version", Integer, nullable=False),
     Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
     Index("ix_webhook_deliveries_endpoint", "endpoint_id", "created_at"),
+    Index("ix_webhook_deliveries_subject", "account_id", "subject_id"),
 )
 
 webhook_attempts = Table(

@@ -286,6 +286,19 @@ class WebhookRepository:
         ).all()
         return [_delivery(r) for r in rows]
 
+    def deliveries_about(
+        self, account_id: str, subject_ids: Sequence[str], *, limit: int
+    ) -> list[WebhookDelivery]:
+        """The account's deliveries of changes to these subjects (a piece, its shipment),
+        oldest first."""
+        rows = self.session.execute(
+            select(D)
+            .where(and_(D.c.account_id == account_id, D.c.subject_id.in_(list(subject_ids))))
+            .order_by(D.c.created_at, D.c.id)
+            .limit(limit)
+        ).all()
+        return [_delivery(r) for r in rows]
+
     def claim_due(
         self, *, now: datetime, lease_until: datetime, limit: int
     ) -> list[tuple[WebhookDelivery, WebhookEndpoint]]:

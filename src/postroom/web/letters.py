@@ -16,6 +16,7 @@ from postroom.addresses.formats import country_format, town_line
 from postroom.domain.errors import ContentRemoved, InvalidInput
 from postroom.domain.model import Recipient
 from postroom.domain.states import CANCELLABLE_PIECE_STATES, PieceState
+from postroom.domain.webhooks import DeliveryState
 from postroom.http.deps import ContainerDep
 from postroom.services import dashboard, letters, previews, tracking
 from postroom.services.retry import retrying
@@ -118,7 +119,7 @@ class Moment:
     """One line of a letter's timeline."""
 
     at: datetime
-    kind: str  # state, event, proof
+    kind: str  # state, event, proof, webhook, email
     title: str
     detail: str = ""
     link: str = ""
@@ -153,8 +154,31 @@ def _moments(timeline: dashboard.LetterTimeline, c: ContainerDep) -> list[Moment
         link = "" if proof.redacted_at else f"/proofs/{proof.id}"
         name = PROOF_NAMES.get(proof.kind.value, proof.kind.value)
         moments.append(Moment(proof.created_at, "proof", name, "", link))
+    moments.extend(_webhook_moment(w) for w in timeline.webhooks)
+    sent = timeline.email
+    if sent is not None and sent.at is not None:
+        detail = f"to {sent.to}" + (f": {sent.reason}" if sent.reason else "")
+        moments.append(Moment(sent.at, "email", EMAIL_TITLES[sent.outcome], detail))
     moments.sort(key=lambda m: m.at)
     return moments
+
+
+EMAIL_TITLES = {"sent": "Email sent", "refused": "Email refused"}
+DELIVERY_WORDS = {
+    DeliveryState.PENDING: "waiting for its next attempt",
+    DeliveryState.SENDING: "being sent",
+    DeliveryState.SUCCEEDED: "delivered",
+    DeliveryState.FAILED: "failed",
+}
+
+
+def _webhook_moment(sent: dashboard.WebhookSend) -> Moment:
+    d = sent.delivery
+    tries = f"{d.attempts} attempt{'' if d.attempts == 1 else 's'}"
+    answer = f"HTTP {d.last_status_code}" if d.last_status_code else "no answer"
+    detail = DELIVERY_WORDS[d.state] + (f" after {tries}, {answer}" if d.attempts else "")
+    link = f"/developers/webhooks/{d.endpoint_id}#delivery-{d.id}"
+    return Moment(d.created_at, "webhook", f"{d.event_type} to {sent.endpoint_url}", detail, link)
 
 
 @router.get("/letters/{letter_id}")

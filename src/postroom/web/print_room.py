@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, Response, StreamingResponse
 
 from postroom.domain.errors import InvalidInput
 from postroom.domain.states import LotState
@@ -179,3 +179,26 @@ def deposit_proof(
         uow=c.uow(), blobs=c.blobs, account_id=visitor.account_id, lot_id=lot_id
     )
     return FileResponse(path, media_type="application/pdf", filename=f"deposit-proof-{lot_id}.pdf")
+
+
+@router.get(ROOM + "/lots/{lot_id}/files/{name}")
+def lot_file(
+    c: ContainerDep,
+    visitor: VisitorDep,
+    lot_id: Annotated[str, Path(max_length=64)],
+    name: Annotated[str, Path(max_length=100)],
+) -> Response:
+    """One of the lot's files (print PDF, manifests, ticket), streamed from where its
+    channel wrote it: the output folder or the bucket."""
+    found = production.lot_file(
+        uow=c.uow(), channels=c.channels, account_id=visitor.account_id, lot_id=lot_id, name=name
+    )
+    return StreamingResponse(
+        found.chunks,
+        media_type=found.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="lot-{lot_id}-{found.name}"',
+            "ETag": f'"{found.sha256}"',
+            "Cache-Control": "private, no-cache",
+        },
+    )

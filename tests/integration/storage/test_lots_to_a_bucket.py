@@ -129,3 +129,19 @@ def test_a_bucket_lot_of_other_pieces_is_composed_again(
     manifest = json.loads(_object(s3, s3_bucket, "manifest.json"))
     assert [p["piece_id"] for p in manifest["pieces"]] == ["piece-1", "piece-2"]
     assert again.facts["page_count"] == 3
+
+
+def test_a_lot_file_is_read_back_from_the_bucket_not_the_folder(
+    s3: S3Server, s3_bucket: str, entries: list[LotEntry], tmp_path: Path
+) -> None:
+    """What the print room downloads (the dashboard's lot files): another machine's channel,
+    with nothing in its folder, streams the bucket's object."""
+    receipt = _channel(s3_bucket, tmp_path / "out").submit(Submission(LOT, CREATED, entries))
+    elsewhere = _channel(s3_bucket, tmp_path / "elsewhere")
+    chunks = elsewhere.lot_file(LOT, "print.pdf")
+    assert chunks is not None
+    data = b"".join(chunks)
+    assert data == _object(s3, s3_bucket, "print.pdf")
+    assert hashlib.sha256(data).hexdigest() == receipt.facts["files"]["print.pdf"]
+    assert elsewhere.lot_file(LOT, "nothing.pdf") is None
+    assert not (tmp_path / "elsewhere" / LOT).exists()

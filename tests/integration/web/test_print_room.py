@@ -4,13 +4,18 @@ with its refused rows summarised; any other account gets the 404 page."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import re
+import shutil
 from typing import Any
 
+import pikepdf
 from fastapi.testclient import TestClient
 
 from postroom.bootstrap import Container
-from postroom.services import accounts
+from postroom.services import accounts, production
+from postroom.storage.objects import BucketFolder
 from tests.conftest import Tenant, letter_form, wait_for
 from tests.integration.web.conftest import csrf_of, sign_in
 
@@ -74,6 +79,47 @@ def test_mark_a_lot_posted_and_download_its_deposit_proof(
     assert state == "posted"
 
 
+def test_download_a_lots_print_file_and_manifest(
+    client: TestClient, container: Container, tenant: Tenant
+) -> None:
+    letter = produced(client, tenant)
+    lot_id = letter["lot_id"]
+    operator(container)
+    sign_in(client, "operator", "operator-password-1")
+    page = client.get(f"/print-room/lots/{lot_id}").text
+    links = re.findall(r'<a href="(/print-room/lots/[^"]+/files/[^"]+)" download>', page)
+    assert f"/print-room/lots/{lot_id}/files/print.pdf" in links
+    assert f"/print-room/lots/{lot_id}/files/manifest.json" in links
+    lot = production.get_lot(uow=container.uow(), account_id=None, lot_id=lot_id).lot
+
+    pdf = client.get(f"/print-room/lots/{lot_id}/files/print.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert f'filename="lot-{lot_id}-print.pdf"' in pdf.headers["content-disposition"]
+    assert hashlib.sha256(pdf.content).hexdigest() == lot.files["print.pdf"] == lot.pdf_sha256
+    with pikepdf.open(io.BytesIO(pdf.content)) as printed:
+        assert len(printed.pages) == lot.page_count
+    manifest = client.get(f"/print-room/lots/{lot_id}/files/manifest.json")
+    assert manifest.headers["content-type"] == "application/json"
+    content = manifest.json()
+    assert content["lot_id"] == lot_id and content["page_count"] == lot.page_count
+    assert [p["piece_id"] for p in content["pieces"]] == [letter["id"]]
+    assert content["print_file_sha256"] == lot.files["print.pdf"]
+    csv = client.get(f"/print-room/lots/{lot_id}/files/manifest.csv")
+    assert csv.headers["content-type"].startswith("text/csv") and letter["id"] in csv.text
+    # A name the lot did not write is the 404 page, never a file beside it.
+    for name in ("nothing.pdf", "PRINT.PDF", "..ticket.json"):
+        answer = client.get(f"/print-room/lots/{lot_id}/files/{name}")
+        assert answer.status_code == 404 and "<h1>Page not found</h1>" in answer.text, name
+    assert client.get(f"/print-room/lots/{lot_id}/files/..%2Fticket.json").status_code == 404
+    # Once the print room has taken the files away, the page says so instead of a 5xx.
+    if container.settings.output_url.startswith("s3://"):  # the distributed backend's
+        BucketFolder.from_url(container.settings.output_url).delete(lot_id, "print.pdf")
+    else:
+        shutil.rmtree(container.settings.output_dir / lot_id)
+    gone = client.get(f"/print-room/lots/{lot_id}/files/print.pdf")
+    assert gone.status_code == 410 and "no longer holds print.pdf" in gone.text
+
+
 def test_a_feedback_file_says_which_rows_were_refused_and_why(
     client: TestClient, container: Container, tenant: Tenant
 ) -> None:
@@ -110,6 +156,8 @@ def test_the_print_room_is_the_404_page_for_other_accounts(
         "/print-room",
         f"/print-room/lots/{letter['lot_id']}",
         f"/print-room/lots/{letter['lot_id']}/deposit-proof.pdf",
+        f"/print-room/lots/{letter['lot_id']}/files/print.pdf",
+        f"/print-room/lots/{letter['lot_id']}/files/manifest.json",
     ):
         answer = client.get(path)
         assert answer.status_code == 404 and "<h1>Page not found</h1>" in answer.text, path

@@ -6,37 +6,19 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterator
-from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from postroom.bootstrap import Container
-from postroom.config import Settings
 from tests.conftest import Tenant, wait_for
 from tests.integration.web.conftest import add_letters, csrf_of, sign_in
-from tests.integration.webhooks.receiver import Receiver, running_receiver
+from tests.integration.web.hooks import make_settings, receiver
+from tests.integration.webhooks.receiver import Receiver
 
 HOOKS = "/developers/webhooks"
 
 
-@pytest.fixture
-def make_settings(make_settings: Callable[..., Settings]) -> Callable[..., Settings]:
-    """The suite's settings, with webhooks allowed to reach the receiver on 127.0.0.1."""
-
-    def make(**overrides: Any) -> Settings:
-        return make_settings(
-            **{"webhooks_allow_private": True, "webhook_poll_seconds": 0.05, **overrides}
-        )
-
-    return make
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with running_receiver() as r:
-        yield r
+__all__ = ["make_settings", "receiver"]  # the fixtures this module uses
 
 
 def test_add_an_endpoint_see_its_deliveries_and_send_one_again(

@@ -255,3 +255,32 @@ def test_pieces_get_their_own_pages_as_composition_cut_them(engine: Engine) -> N
             text("SELECT id, page_count, own_pages FROM mail_pieces ORDER BY id")
         ).all()
     assert [tuple(r) for r in rows] == [("p1", 5, 2), ("p2", 2, 2), ("p3", 0, 0)]
+
+
+def test_webhook_deliveries_written_before_0021_know_their_subject(engine: Engine) -> None:
+    """Revision 0021: an older delivery's subject is read from its payload (data.id), so a
+    letter's page finds the deliveries made before the column existed."""
+    upgrade(engine, "0018")
+    with engine.begin() as conn:
+        insert_account(conn)
+        conn.execute(
+            text(
+                "INSERT INTO webhook_endpoints (id, account_id, url, description, event_types,"
+                " secrets, state, created_at, version) VALUES ('e1', 'a1', 'https://h.example',"
+                " '', '[\"*\"]', '[]', 'active', '2026-05-04 06:00:00.000000', 1)"
+            )
+        )
+        for delivery, subject in (("msg_1", "piece-1"), ("msg_2", "shipment-7")):
+            conn.execute(
+                text(
+                    "INSERT INTO webhook_deliveries (id, account_id, endpoint_id, event_type,"
+                    " payload, state, attempts, created_at, version) VALUES"
+                    f" ('{delivery}', 'a1', 'e1', 'piece.closed',"
+                    f' \'{{"type": "piece.closed", "data": {{"id": "{subject}"}}}}\','
+                    " 'succeeded', 1, '2026-05-04 06:00:00.000000', 1)"
+                )
+            )
+    upgrade(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, subject_id FROM webhook_deliveries ORDER BY id"))
+        assert [tuple(r) for r in rows] == [("msg_1", "piece-1"), ("msg_2", "shipment-7")]

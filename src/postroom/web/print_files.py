@@ -1,0 +1,348 @@
+"""Sending a print file of many letters from the browser: the upload with a split rule, the
+pieces found with the address read and the findings, an address fixed in place, the price
+before sending, then send or cancel the batch. The use cases of /v1/batches."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+
+from postroom.documents.split import SplitKind, SplitRule
+from postroom.domain.errors import DomainError, InvalidInput
+from postroom.domain.model import Plex, Postage
+from postroom.domain.states import BatchState, DocumentState
+from postroom.http.deps import ContainerDep
+from postroom.services import catalog, intake, job_groups, order
+from postroom.services.email import EMAIL_CHANNEL
+from postroom.services.retry import retrying
+from postroom.web.errors import PageRoute
+from postroom.web.letters import address_lines
+from postroom.web.security import CSRF_FIELD, VisitorDep, check_csrf
+from postroom.web.send import PAYMENT_CODES
+from postroom.web.templating import render
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+UPLOAD = "/send/print-file"
+BATCHES = "/send/batches"
+PIECES_SHOWN = 200  # pieces listed on the batch's page (the counts are all of them)
+REFRESH_SECONDS = 2  # while a file is checked, its page reloads itself this often
+SPLIT_CHOICES = (
+    (SplitKind.ADDRESS_CHANGE, "A new letter where the envelope window holds an address"),
+    (SplitKind.EVERY_N, "A new letter every few pages"),
+    (SplitKind.MARKER, "A new letter on each page that carries a marker text"),
+    (SplitKind.SINGLE, "The whole file is one letter"),
+)
+SPLIT_FIELDS = {SplitKind.EVERY_N: "every", SplitKind.MARKER: "marker"}
+ADDRESS_MAX = 1000  # characters of an address typed in the fix form
+
+
+def _upload_form(
+    request: Request,
+    c: ContainerDep,
+    visitor: VisitorDep,
+    *,
+    status: int = 200,
+    values: dict[str, str] | None = None,
+    error: str = "",
+    field: str = "file",
+) -> Response:
+    return render(
+        request,
+        c,
+        "print_file.html",
+        status=status,
+        title="Send a print file",
+        nav="send",
+        visitor=visitor,
+        values={
+            "split": SplitKind.ADDRESS_CHANGE.value,
+            "every": "",
+            "marker": "",
+            **(values or {}),
+        },
+        choices=SPLIT_CHOICES,
+        error=error,
+        field=field,
+    )
+
+
+@router.get(UPLOAD)
+def upload_form(request: Request, c: ContainerDep, visitor: VisitorDep) -> Response:
+    """The form to upload a print file of many letters."""
+    return _upload_form(request, c, visitor)
+
+
+@router.post(UPLOAD)
+def upload(
+    request: Request,
+    c: ContainerDep,
+    visitor: VisitorDep,
+    file: Annotated[UploadFile | None, File()] = None,
+    split: Annotated[str, Form(max_length=30)] = "",
+    every: Annotated[str, Form(max_length=10)] = "",
+    marker: Annotated[str, Form(max_length=200)] = "",
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    """Open a batch and add the file to it, cut by the rule chosen (as POST /v1/batches,
+    then POST /v1/batches/{id}/documents); its page follows the check."""
+    check_csrf(request, c, csrf_token)
+    values = {"split": split, "every": every, "marker": marker}
+
+    def refused(error: str, field: str = "file") -> Response:
+        return _upload_form(
+            request, c, visitor, status=422, values=values, error=error, field=field
+        )
+
+    if file is None or not file.filename:
+        return refused("Choose a PDF file.")
+    try:
+        kind = SplitKind(split)
+    except ValueError:
+        return refused("Choose how the letters are found in the file.", "split")
+    if kind is SplitKind.EVERY_N and not every.strip().isdigit():
+        return refused("Enter how many pages each letter has, as a number.", "every")
+    if kind is SplitKind.MARKER and not marker.strip():
+        return refused("Enter the marker text that starts each letter.", "marker")
+    rule = SplitRule(kind, int(every) if kind is SplitKind.EVERY_N else 0, marker.strip())
+    batch = intake.create_batch(
+        uow=c.uow(),
+        clock=c.clock,
+        account_id=visitor.account_id,
+        name=file.filename[:200],
+        profile=c.settings.default_profile,
+    )
+    try:
+        intake.upload_document(
+            uow=c.uow(),
+            blobs=c.blobs,
+            clock=c.clock,
+            limits=c.limits,
+            account_id=visitor.account_id,
+            upload=file.file,
+            filename=file.filename,
+            profile=c.settings.default_profile,
+            batch_id=batch.id,
+            rule=rule,
+        )
+    except DomainError as exc:
+        # The empty batch goes: nothing half-made is left behind a refused file.
+        intake.cancel_batch(
+            uow=c.uow(), clock=c.clock, account_id=visitor.account_id, batch_id=batch.id
+        )
+        if not isinstance(exc, InvalidInput):
+            raise
+        # A rule that cannot cut this file is said by the rule's own field.
+        field = SPLIT_FIELDS.get(kind, "split") if exc.code.startswith("split_") else "file"
+        return refused(exc.message[:1].upper() + exc.message[1:], field)
+    return RedirectResponse(f"{BATCHES}/{batch.id}", status_code=303)
+
+
+def _options(plex: str, color: str, postage: str) -> dict[str, str | bool]:
+    try:
+        return {"plex": Plex(plex).value, "color": color == "on", "postage": Postage(postage).value}
+    except ValueError:
+        raise InvalidInput("Choose the printing and postage from the lists.") from None
+
+
+def _batch_page(
+    request: Request,
+    c: ContainerDep,
+    visitor: VisitorDep,
+    batch_id: str,
+    chosen: dict[str, str],
+    *,
+    status: int = 200,
+    error: str = "",
+) -> Response:
+    batch, documents, counts = intake.batch_summary(
+        uow=c.uow(), account_id=visitor.account_id, batch_id=batch_id
+    )
+    checking = [d for d in documents if d.state is DocumentState.RECEIVED]
+    pieces = (
+        []
+        if checking
+        else intake.list_batch_pieces(
+            uow=c.uow(),
+            account_id=visitor.account_id,
+            batch_id=batch_id,
+            after=None,
+            limit=PIECES_SHOWN,
+        )
+    )
+    quote = None
+    if not checking and batch.state is BatchState.OPENED and not error:
+        try:
+            quote = order.quote_batch(
+                uow=c.uow(),
+                prices=c.prices,
+                account_id=visitor.account_id,
+                batch_id=batch_id,
+                service_ref=chosen["service"],
+                options=_options(chosen["plex"], chosen["color"], chosen["postage"]),
+            )
+        except InvalidInput as exc:
+            error = exc.message[:1].upper() + exc.message[1:]
+            status = 422
+    services = [
+        s
+        for s in catalog.list_services(uow=c.uow(), account_id=visitor.account_id)
+        if s.channel != EMAIL_CHANNEL
+    ]
+    return render(
+        request,
+        c,
+        "batch.html",
+        status=status,
+        title=f"Print file {batch.name}" if batch.name else "Print file",
+        nav="send",
+        visitor=visitor,
+        batch=batch,
+        documents=documents,
+        checking=checking,
+        refresh=REFRESH_SECONDS if checking else None,
+        counts=counts,
+        total=sum(counts.values()),
+        pieces=[(p, address_lines(p.recipient)) for p in pieces],
+        shown_max=PIECES_SHOWN,
+        quote=quote,
+        currency=c.prices.currency,
+        services=services,
+        postages=list(Postage),
+        chosen=chosen,
+        error=error,
+    )
+
+
+def _chosen(c: ContainerDep, service: str, plex: str, color: str, postage: str) -> dict[str, str]:
+    return {
+        "service": service or c.settings.default_service,
+        "plex": plex or Plex.SIMPLEX.value,
+        "color": color,
+        "postage": postage or Postage.ECONOMY.value,
+    }
+
+
+@router.get(BATCHES + "/{batch_id}")
+def batch_page(
+    request: Request,
+    c: ContainerDep,
+    visitor: VisitorDep,
+    batch_id: Annotated[str, Path(max_length=64)],
+    service: Annotated[str, Query(max_length=100)] = "",
+    plex: Annotated[str, Query(max_length=20)] = "",
+    color: Annotated[str, Query(max_length=5)] = "",
+    postage: Annotated[str, Query(max_length=20)] = "",
+) -> Response:
+    """The batch: its file being checked (the page reloads itself), then the pieces found
+    with their addresses and findings, and the price with the options chosen."""
+    return _batch_page(request, c, visitor, batch_id, _chosen(c, service, plex, color, postage))
+
+
+@router.get("/send/documents/{document_id}/pages/{page}.png")
+def document_page(
+    c: ContainerDep,
+    visitor: VisitorDep,
+    document_id: Annotated[str, Path(max_length=64)],
+    page: Annotated[int, Path(ge=1, le=100_000)],
+) -> Response:
+    """A page of an uploaded file with the envelope's window and clear zones drawn (as
+    GET /v1/documents/{id}/pages/{n}.png?zones=)."""
+    png = intake.preview_page(
+        uow=c.uow(),
+        blobs=c.blobs,
+        render=c.render_preview,
+        account_id=visitor.account_id,
+        document_id=document_id,
+        page=page,
+        layout="",
+    )
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, no-cache"})
+
+
+@router.post(BATCHES + "/{batch_id}/pieces/{piece_id}/address")
+def fix_address(
+    request: Request,
+    c: ContainerDep,
+    visitor: VisitorDep,
+    batch_id: Annotated[str, Path(max_length=64)],
+    piece_id: Annotated[str, Path(max_length=64)],
+    address: Annotated[str, Form(max_length=ADDRESS_MAX)] = "",
+    service: Annotated[str, Form(max_length=100)] = "",
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    """Give a piece the address typed, and check it again (the Nirva dialect's pack-group
+    edit: services/job_groups.correct_address)."""
+    check_csrf(request, c, csrf_token)
+    intake.get_batch(uow=c.uow(), account_id=visitor.account_id, batch_id=batch_id)
+    lines = [line.strip() for line in address.splitlines() if line.strip()]
+    if not lines:
+        raise InvalidInput("Type the address, one line after another.")
+    retrying(
+        lambda: job_groups.correct_address(
+            uow=c.uow(),
+            clock=c.clock,
+            account_id=visitor.account_id,
+            piece_id=piece_id,
+            address_lines=lines,
+            service_ref=service or c.settings.default_service,
+        )
+    )
+    return RedirectResponse(f"{BATCHES}/{batch_id}#piece-{piece_id}", status_code=303)
+
+
+@router.post(BATCHES + "/{batch_id}/send")
+def send_batch(
+    request: Request,
+    c: ContainerDep,
+    visitor: VisitorDep,
+    batch_id: Annotated[str, Path(max_length=64)],
+    service: Annotated[str, Form(max_length=100)] = "",
+    plex: Annotated[str, Form(max_length=20)] = "",
+    color: Annotated[str, Form(max_length=5)] = "",
+    postage: Annotated[str, Form(max_length=20)] = "",
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    """Order the batch's eligible pieces: priced, paid from the credit and scheduled (as
+    POST /v1/batches/{id}/close); a refusal comes back on the batch's page."""
+    check_csrf(request, c, csrf_token)
+    chosen = _chosen(c, service, plex, color, postage)
+    try:
+        retrying(
+            lambda: order.close_batch(
+                uow=c.uow(),
+                clock=c.clock,
+                prices=c.prices,
+                account_id=visitor.account_id,
+                batch_id=batch_id,
+                service_ref=chosen["service"],
+                options=_options(chosen["plex"], chosen["color"], chosen["postage"]),
+            )
+        )
+    except DomainError as exc:
+        if not isinstance(exc, InvalidInput) and exc.code not in PAYMENT_CODES:
+            raise
+        error = exc.message[:1].upper() + exc.message[1:]
+        return _batch_page(request, c, visitor, batch_id, chosen, status=422, error=error)
+    return RedirectResponse(f"{BATCHES}/{batch_id}", status_code=303)
+
+
+@router.post(BATCHES + "/{batch_id}/cancel")
+def cancel_batch(
+    request: Request,
+    c: ContainerDep,
+    visitor: VisitorDep,
+    batch_id: Annotated[str, Path(max_length=64)],
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    """Cancel the batch and its pieces not yet in production (services/intake.cancel_batch,
+    as the Ekopost dialect cancels a campaign)."""
+    check_csrf(request, c, csrf_token)
+    retrying(
+        lambda: intake.cancel_batch(
+            uow=c.uow(), clock=c.clock, account_id=visitor.account_id, batch_id=batch_id
+        )
+    )
+    return RedirectResponse(f"{BATCHES}/{batch_id}", status_code=303)

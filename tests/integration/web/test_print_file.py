@@ -1,0 +1,214 @@
+"""Sending a print file from the dashboard (issue 17): a real 3-letter PDF cut into letters
+by the pipeline, each letter with the address read from its window and the
+findings in words; the broken address fixed in place and checked again; the price shown
+before sending, then the batch sent (its letters accepted) or cancelled; refusals in the
+form; another account's batch is the 404 page."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+
+from postroom.bootstrap import Container
+from postroom.domain.geometry import layout_for
+from postroom.services import intake
+from postroom.web.templating import money
+from tests.conftest import Tenant, wait_for
+from tests.integration.intake.helpers import concat_pdfs
+from tests.integration.web.conftest import csrf_of, sign_in
+from tests.support.letters import make_letter
+from tests.support.pdfs import make_pdf
+
+FORM_A = layout_for("din5008_a")
+ANNA = ["Anna Svensson", "Storgatan 1", "111 22 Stockholm"]
+BROKEN = ["Bo Ek", "Kungsgatan 2"]  # no postal code or town: not an address
+CARL = ["Carl Berg", "Drottninggatan 5", "411 14 Göteborg"]
+
+
+def three_letters() -> bytes:
+    """A print file of three letters of two pages, the second one's address broken (so
+    it is cut every two pages: on address changes it would be part of the first)."""
+    return concat_pdfs([make_letter(lines, FORM_A, pages=2) for lines in (ANNA, BROKEN, CARL)])
+
+
+def upload(client: TestClient, data: bytes, **form: str) -> str:
+    """Upload a print file through the form; the batch page's path it leads to."""
+    page = client.get("/send/print-file").text
+    answer = client.post(
+        "/send/print-file",
+        data={"split": "every_n", "every": "2", **form, "csrf_token": csrf_of(page)},
+        files={"file": ("run-42.pdf", data, "application/pdf")},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    location: str = answer.headers["location"]
+    return location
+
+
+def checked(client: TestClient, path: str) -> str:
+    """The batch page once its file is checked."""
+    html: str = wait_for(
+        lambda: 'id="checking"' not in (text := client.get(path).text) and text, timeout=60
+    )
+    return html
+
+
+def pieces_of(html: str) -> list[tuple[str, str, list[str], str]]:
+    """Each letter shown: its id, its pages, its address lines, ready or not."""
+    found = []
+    for piece_id, body in re.findall(
+        r'<li class="piece" id="piece-([\w-]+)">(.*?)</li>\s*(?=<li class="piece"|</ol>)',
+        html,
+        re.S,
+    ):
+        pages = re.search(r"pages (\d+ to \d+)", body)
+        address = re.search(r"<address>(.*?)</address>", body, re.S)
+        state = re.search(r'<span class="state [^"]+">([^<]+)</span>', body)
+        assert pages and state
+        lines = address.group(1).split("<br>") if address else []
+        found.append((piece_id, pages.group(1), lines, state.group(1)))
+    return found
+
+
+def test_upload_a_print_file_fix_an_address_see_the_price_and_send(
+    client: TestClient, container: Container, tenant: Tenant
+) -> None:
+    sign_in(client, tenant.username, tenant.password)
+    path = upload(client, three_letters())
+    html = checked(client, path)
+
+    pieces = pieces_of(html)
+    assert [(p[1], p[3]) for p in pieces] == [
+        ("1 to 2", "Ready"),
+        ("3 to 4", "Not ready"),
+        ("5 to 6", "Ready"),
+    ]
+    assert pieces[0][2] == ["Anna Svensson", "Storgatan 1", "111 22 STOCKHOLM", "Sweden"]
+    assert pieces[2][2][:2] == ["Carl Berg", "Drottninggatan 5"]
+    assert '<p id="piece-counts">3 letters: 2 ready to send, 1 not.' in html
+    broken = html[html.index(f'id="piece-{pieces[1][0]}"') :]
+    broken = broken[: broken.index("</li>\n    <li")]
+    findings = re.findall(r'<ul class="findings"><li>(.*?)</li>', broken, re.S)
+    assert findings and "postal code" in findings[0].lower(), broken
+    # The preview is the file's page with the zones drawn.
+    img = re.search(r'<img src="(/send/documents/[\w-]+/pages/3\.png)"', broken)
+    assert img, broken
+    png = client.get(img.group(1))
+    assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
+    # The price before sending: two letters now.
+    quote = re.search(r'<p id="quote">(.*?)</p>', html, re.S)
+    assert quote and quote.group(1).startswith("2 letters will be sent for"), html
+
+    fixed = client.post(
+        f"{path}/pieces/{pieces[1][0]}/address",
+        data={"address": "Bo Ek\nKungsgatan 2\n111 43 Stockholm", "csrf_token": csrf_of(html)},
+    )
+    assert fixed.status_code == 200
+    after = pieces_of(fixed.text)
+    assert [p[3] for p in after] == ["Ready"] * 3
+    assert after[1][2][:3] == ["Bo Ek", "Kungsgatan 2", "111 43 STOCKHOLM"]
+    quote_after = re.search(r'<p id="quote">(.*?)</p>', fixed.text, re.S)
+    assert quote_after and quote_after.group(1).startswith("3 letters will be sent for")
+
+    credit_before = client.get("/v1/account", headers=tenant.headers).json()
+    sent = client.post(
+        f"{path}/send",
+        data={
+            "service": container.settings.default_service,
+            "plex": "simplex",
+            "postage": "economy",
+            "csrf_token": csrf_of(fixed.text),
+        },
+    )
+    assert sent.status_code == 200
+    state = re.search(r'id="batch-state">(\w+)</span>', sent.text)
+    assert state and state.group(1) in ("Closed", "Transferred"), sent.text[:500]
+    assert '<p id="sent">' in sent.text and 'id="quote"' not in sent.text
+    letters = [client.get(f"/v1/letters/{p[0]}", headers=tenant.headers).json() for p in after]
+    # Ordered: the in-process worker may already have taken them on to production.
+    assert all(x["state"] in ("accepted", "allocated", "transferred") for x in letters), letters
+    assert letters[1]["recipient"]["postal_code"] == "111 43"
+    total = sum(x["price"]["amount_minor"] for x in letters)
+    credit_after = client.get("/v1/account", headers=tenant.headers).json()
+    assert credit_before["credit_minor"] - credit_after["credit_minor"] == total
+    # The price shown before sending is what was charged.
+    assert f"<strong>{money(total, container.prices.currency)}</strong>" in quote_after.group(1)
+    for p in after:
+        assert f'href="/letters/{p[0]}"' in sent.text
+
+
+def test_cancel_a_print_file(client: TestClient, tenant: Tenant) -> None:
+    sign_in(client, tenant.username, tenant.password)
+    path = upload(client, three_letters())
+    html = checked(client, path)
+    ids = [p[0] for p in pieces_of(html)]
+    cancelled = client.post(f"{path}/cancel", data={"csrf_token": csrf_of(html)})
+    assert cancelled.status_code == 200
+    assert 'id="batch-state">Cancelled</span>' in cancelled.text
+    assert 'id="quote"' not in cancelled.text
+    states = {client.get(f"/v1/letters/{i}", headers=tenant.headers).json()["state"] for i in ids}
+    assert states == {"cancelled"}
+
+
+def test_a_file_being_checked_shows_a_page_that_reloads_itself(
+    web: TestClient, tenant: Tenant
+) -> None:
+    """Without a worker the file stays unchecked: the page says so and reloads itself."""
+    sign_in(web, tenant.username, tenant.password)
+    path = upload(web, three_letters())
+    page = web.get(path)
+    assert page.status_code == 200
+    assert '<meta http-equiv="refresh" content="2">' in page.text
+    assert "run-42.pdf: 6 pages being checked" in page.text
+    assert "0 of 1 file checked." in page.text
+    assert 'id="quote"' not in page.text
+
+
+def test_a_refused_print_file_is_said_in_the_form(
+    web: TestClient, container: Container, tenant: Tenant, make_tenant: Callable[[str], Tenant]
+) -> None:
+    sign_in(web, tenant.username, tenant.password)
+    token = csrf_of(web.get("/send/print-file").text)
+    for form, files, words, field in (
+        ({"split": "address_change"}, None, "Choose a PDF file.", "file"),
+        (
+            {"split": "every_n", "every": "two"},
+            ("a.pdf", make_pdf(4)),
+            "as a number",
+            "every",
+        ),
+        ({"split": "every_n", "every": "3"}, ("a.pdf", make_pdf(4)), "4", "every"),
+        ({"split": "every_n", "every": "0"}, ("a.pdf", make_pdf(4)), "at least 1", "every"),
+        ({"split": "marker", "marker": " "}, ("a.pdf", make_pdf(2)), "marker text", "marker"),
+        ({"split": "lines"}, ("a.pdf", make_pdf(1)), "Choose how the letters", "split"),
+        ({"split": "single"}, ("a.pdf", b"not a pdf"), "PDF", "file"),
+    ):
+        answer = web.post(
+            "/send/print-file",
+            data={**form, "csrf_token": token},
+            files={"file": (files[0], files[1], "application/pdf")} if files else None,
+        )
+        assert answer.status_code == 422, (form, answer.text[:300])
+        summary = answer.text[answer.text.index('class="error-summary"') :]
+        summary = summary[: summary.index("</div>")]
+        assert words in summary and f'href="#{field}"' in summary, (form, summary)
+    # Nothing half-made is left: the batches opened for refused files (3 of them, the
+    # others were refused before one was opened) were cancelled.
+    now = container.clock.now()
+    batches = intake.list_batches(
+        uow=container.uow(),
+        account_id=tenant.account_id,
+        created_from=now - timedelta(days=1),
+        created_to=now + timedelta(days=1),
+    )
+    assert len(batches) == 3 and {b.state.value for b, _ in batches} == {"cancelled"}
+    # Another account's batch is the 404 page.
+    other = make_tenant("other-print")
+    sign_in(web, other.username, other.password)
+    theirs = upload(web, three_letters())
+    sign_in(web, tenant.username, tenant.password)
+    page = web.get(theirs)
+    assert page.status_code == 404 and "<h1>Page not found</h1>" in page.text
