@@ -156,6 +156,8 @@ def _batch_page(
     *,
     status: int = 200,
     error: str = "",
+    after: str = "",
+    first_number: int = 1,
 ) -> Response:
     batch, documents, counts = intake.batch_summary(
         uow=c.uow(), account_id=visitor.account_id, batch_id=batch_id
@@ -168,10 +170,15 @@ def _batch_page(
             uow=c.uow(),
             account_id=visitor.account_id,
             batch_id=batch_id,
-            after=None,
-            limit=PIECES_SHOWN,
+            after=_cursor(after),
+            limit=PIECES_SHOWN + 1,
         )
     )
+    # A page of the batch's letters at a time, read from the database by its cursor (the
+    # batch's file order: document, first page, id); the next page's link carries the last.
+    more = len(pieces) > PIECES_SHOWN
+    pieces = pieces[:PIECES_SHOWN]
+    next_after = f"{pieces[-1].document_id}/{pieces[-1].first_page}/{pieces[-1].id}" if more else ""
     quote = None
     if not checking and batch.state is BatchState.OPENED and not error:
         try:
@@ -206,7 +213,8 @@ def _batch_page(
         counts=counts,
         total=sum(counts.values()),
         pieces=[(p, address_lines(p.recipient)) for p in pieces],
-        shown_max=PIECES_SHOWN,
+        first_number=first_number,
+        next_after=next_after,
         quote=quote,
         currency=c.prices.currency,
         services=services,
@@ -214,6 +222,16 @@ def _batch_page(
         chosen=chosen,
         error=error,
     )
+
+
+def _cursor(after: str) -> tuple[str, int, str] | None:
+    """The cursor a next-page link carries (document/first page/piece id); a link that is
+    not one starts from the first letter."""
+    document_id, _, rest = after.partition("/")
+    first_page, _, piece_id = rest.partition("/")
+    if not (document_id and first_page.isdigit() and piece_id):
+        return None
+    return document_id, int(first_page), piece_id
 
 
 def _chosen(c: ContainerDep, service: str, plex: str, color: str, postage: str) -> dict[str, str]:
@@ -235,10 +253,14 @@ def batch_page(
     plex: Annotated[str, Query(max_length=20)] = "",
     color: Annotated[str, Query(max_length=5)] = "",
     postage: Annotated[str, Query(max_length=20)] = "",
+    after: Annotated[str, Query(max_length=200)] = "",
+    first: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> Response:
     """The batch: its file being checked (the page reloads itself), then the pieces found
-    with their addresses and findings, and the price with the options chosen."""
-    return _batch_page(request, c, visitor, batch_id, _chosen(c, service, plex, color, postage))
+    with their addresses and findings, a page of them at a time (`after` the last one
+    shown, the first of them numbered `first`), and the price with the options chosen."""
+    chosen = _chosen(c, service, plex, color, postage)
+    return _batch_page(request, c, visitor, batch_id, chosen, after=after, first_number=first)
 
 
 @router.get("/send/documents/{document_id}/pages/{page}.png")

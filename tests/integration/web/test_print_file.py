@@ -10,11 +10,13 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 
 from postroom.bootstrap import Container
 from postroom.domain.geometry import layout_for
 from postroom.services import intake
+from postroom.web import print_files
 from postroom.web.templating import money
 from tests.conftest import Tenant, wait_for
 from tests.integration.intake.helpers import concat_pdfs
@@ -212,3 +214,23 @@ def test_a_refused_print_file_is_said_in_the_form(
     sign_in(web, tenant.username, tenant.password)
     page = web.get(theirs)
     assert page.status_code == 404 and "<h1>Page not found</h1>" in page.text
+
+
+def test_the_letters_of_a_large_file_are_shown_a_page_at_a_time(
+    client: TestClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(print_files, "PIECES_SHOWN", 2)
+    sign_in(client, tenant.username, tenant.password)
+    path = upload(client, three_letters())
+    first = checked(client, path)
+    assert [(p[1], p[2][:1]) for p in pieces_of(first)] == [("1 to 2", ANNA[:1]), ("3 to 4", [])]
+    assert "Letters 1 to 2 are shown." in first
+    link = re.search(r'<a rel="next" id="next-letters" href="([^"]+)"', first)
+    assert link is not None
+    second = client.get(link.group(1).replace("&amp;", "&")).text
+    assert [(p[1], p[2][:1]) for p in pieces_of(second)] == [("5 to 6", CARL[:1])]
+    assert "Letters 3 to 3 are shown." in second and "Letter 3: pages 5 to 6" in second
+    assert 'id="next-letters"' not in second
+    # A link that is not a cursor starts from the first letter again.
+    again = client.get(path + "?after=nonsense").text
+    assert [p[1] for p in pieces_of(again)] == ["1 to 2", "3 to 4"]
