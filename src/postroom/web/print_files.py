@@ -21,6 +21,7 @@ from postroom.web.errors import PageRoute
 from postroom.web.letters import address_lines
 from postroom.web.security import CSRF_FIELD, VisitorDep, check_csrf
 from postroom.web.send import PAYMENT_CODES
+from postroom.web.submissions import new_submission, once
 from postroom.web.templating import render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -66,6 +67,8 @@ def _upload_form(
         choices=SPLIT_CHOICES,
         error=error,
         field=field,
+        # Sent back with the form: the same form sent twice opens one batch.
+        submission=new_submission(),
     )
 
 
@@ -84,17 +87,39 @@ def upload(
     split: Annotated[str, Form(max_length=30)] = "",
     every: Annotated[str, Form(max_length=10)] = "",
     marker: Annotated[str, Form(max_length=200)] = "",
+    submission: Annotated[str, Form(max_length=64)] = "",
     csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
 ) -> Response:
     """Open a batch and add the file to it, cut by the rule chosen (as POST /v1/batches,
-    then POST /v1/batches/{id}/documents); its page follows the check."""
+    then POST /v1/batches/{id}/documents); its page follows the check. The form's
+    submission id makes a second send of the same form open the first batch's page."""
     check_csrf(request, c, csrf_token)
+    return once(
+        c,
+        visitor.account_id,
+        kind="print-file",
+        submission=submission,
+        make=lambda: _upload(request, c, visitor, file, split, every, marker),
+        location=lambda batch_id: f"{BATCHES}/{batch_id}",
+    )
+
+
+def _upload(
+    request: Request,
+    c: ContainerDep,
+    visitor: VisitorDep,
+    file: UploadFile | None,
+    split: str,
+    every: str,
+    marker: str,
+) -> tuple[Response, str | None]:
+    """The batch's page and its id, or the form again with what to change and None."""
     values = {"split": split, "every": every, "marker": marker}
 
-    def refused(error: str, field: str = "file") -> Response:
+    def refused(error: str, field: str = "file") -> tuple[Response, None]:
         return _upload_form(
             request, c, visitor, status=422, values=values, error=error, field=field
-        )
+        ), None
 
     if file is None or not file.filename:
         return refused("Choose a PDF file.")
@@ -137,7 +162,7 @@ def upload(
         # A rule that cannot cut this file is said by the rule's own field.
         field = SPLIT_FIELDS.get(kind, "split") if exc.code.startswith("split_") else "file"
         return refused(exc.message[:1].upper() + exc.message[1:], field)
-    return RedirectResponse(f"{BATCHES}/{batch.id}", status_code=303)
+    return RedirectResponse(f"{BATCHES}/{batch.id}", status_code=303), batch.id
 
 
 def _options(plex: str, color: str, postage: str) -> dict[str, str | bool]:

@@ -3,8 +3,6 @@ window), the options and the service; the same use case as POST /v1/letters."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -14,10 +12,11 @@ from postroom.addresses.validate import country_code
 from postroom.domain.errors import DomainError, InvalidInput, NotFound
 from postroom.domain.model import AddressPlacement, PieceOptions, Plex, Postage, Recipient
 from postroom.http.deps import ContainerDep
-from postroom.services import catalog, idempotency, letters
+from postroom.services import catalog, letters
 from postroom.services.email import EMAIL_CHANNEL
 from postroom.web.errors import PageRoute
 from postroom.web.security import CSRF_FIELD, VisitorDep, check_csrf
+from postroom.web.submissions import new_submission, once
 from postroom.web.templating import render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -58,7 +57,7 @@ def _form(
         postages=list(Postage),
         placements=list(AddressPlacement),
         # Sent back with the form: the same form sent twice sends one letter.
-        submission=uuid.uuid4().hex,
+        submission=new_submission(),
     )
 
 
@@ -104,45 +103,17 @@ def send(
     then follow it on its page; the form's submission id makes a second send of the same
     form (a double click, a reload) open the first letter instead of sending another."""
     check_csrf(request, c, csrf_token)
-    key = f"dashboard-send:{submission}" if submission else None
-    if key is not None:
-        replay = idempotency.begin(
-            uow=c.uow(),
-            clock=c.clock,
-            account_id=visitor.account_id,
-            key=key,
-            fingerprint="dashboard-send",
-            ttl=timedelta(seconds=c.settings.idempotency_ttl_seconds),
-            lock_for=timedelta(seconds=c.settings.idempotency_lock_seconds),
-        )
-        if replay is not None:
-            return RedirectResponse(f"/letters/{replay.body['letter_id']}", status_code=303)
-    try:
-        response, letter_id = _send(
-            request,
-            c,
-            visitor,
-            file,
-            _form_values(
-                name, street, postal_code, city, country, service, plex, color, postage, placement
-            ),
-        )
-    except BaseException:
-        if key is not None:
-            idempotency.abandon(uow=c.uow(), account_id=visitor.account_id, key=key)
-        raise
-    if key is not None:
-        if letter_id is None:  # refused: the form comes back, to be sent again
-            idempotency.abandon(uow=c.uow(), account_id=visitor.account_id, key=key)
-        else:
-            idempotency.complete(
-                uow=c.uow(),
-                account_id=visitor.account_id,
-                key=key,
-                status_code=303,
-                body={"letter_id": letter_id},
-            )
-    return response
+    values = _form_values(
+        name, street, postal_code, city, country, service, plex, color, postage, placement
+    )
+    return once(
+        c,
+        visitor.account_id,
+        kind="send",
+        submission=submission,
+        make=lambda: _send(request, c, visitor, file, values),
+        location=lambda letter_id: f"/letters/{letter_id}",
+    )
 
 
 def _form_values(*fields: str) -> dict[str, str]:

@@ -234,3 +234,34 @@ def test_the_letters_of_a_large_file_are_shown_a_page_at_a_time(
     # A link that is not a cursor starts from the first letter again.
     again = client.get(path + "?after=nonsense").text
     assert [p[1] for p in pieces_of(again)] == ["1 to 2", "3 to 4"]
+
+
+def test_the_same_upload_form_sent_twice_opens_one_batch(
+    client: TestClient, container: Container, tenant: Tenant
+) -> None:
+    sign_in(client, tenant.username, tenant.password)
+    page = client.get("/send/print-file").text
+    submission = re.search(r'name="submission" value="([0-9a-f]+)"', page)
+    assert submission is not None
+    form = {"split": "every_n", "every": "2", "csrf_token": csrf_of(page)}
+    form["submission"] = submission.group(1)
+    sent = [
+        client.post(
+            "/send/print-file",
+            data=form,
+            files={"file": ("run-42.pdf", three_letters(), "application/pdf")},
+            follow_redirects=False,
+        )
+        for _ in range(2)
+    ]
+    assert [r.status_code for r in sent] == [303, 303]
+    assert sent[0].headers["location"] == sent[1].headers["location"]
+    batch_id = sent[0].headers["location"].rsplit("/", 1)[1]
+    now = container.clock.now()
+    batches = intake.list_batches(
+        uow=container.uow(),
+        account_id=tenant.account_id,
+        created_from=now - timedelta(days=1),
+        created_to=now + timedelta(days=1),
+    )
+    assert [b.id for b, _ in batches] == [batch_id]
