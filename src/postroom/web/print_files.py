@@ -34,9 +34,11 @@ SPLIT_CHOICES = (
     (SplitKind.ADDRESS_CHANGE, "A new letter where the envelope window holds an address"),
     (SplitKind.EVERY_N, "A new letter every few pages"),
     (SplitKind.MARKER, "A new letter on each page that carries a marker text"),
+    (SplitKind.RANGES, "The letters' pages as I list them"),
     (SplitKind.SINGLE, "The whole file is one letter"),
 )
-SPLIT_FIELDS = {SplitKind.EVERY_N: "every", SplitKind.MARKER: "marker"}
+SPLIT_FIELDS = {SplitKind.EVERY_N: "every", SplitKind.MARKER: "marker", SplitKind.RANGES: "ranges"}
+RANGES_WORDS = "Enter each letter's pages as first-last, separated by commas: 1-2, 3-5, 6."
 ADDRESS_MAX = 1000  # characters of an address typed in the fix form
 
 
@@ -61,6 +63,7 @@ def _upload_form(
         values={
             "split": SplitKind.ADDRESS_CHANGE.value,
             "every": "",
+            "ranges": "",
             "marker": "",
             **(values or {}),
         },
@@ -86,6 +89,7 @@ def upload(
     file: Annotated[UploadFile | None, File()] = None,
     split: Annotated[str, Form(max_length=30)] = "",
     every: Annotated[str, Form(max_length=10)] = "",
+    ranges: Annotated[str, Form(max_length=100_000)] = "",
     marker: Annotated[str, Form(max_length=200)] = "",
     submission: Annotated[str, Form(max_length=64)] = "",
     csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
@@ -99,7 +103,13 @@ def upload(
         visitor.account_id,
         kind="print-file",
         submission=submission,
-        make=lambda: _upload(request, c, visitor, file, split, every, marker),
+        make=lambda: _upload(
+            request,
+            c,
+            visitor,
+            file,
+            {"split": split, "every": every, "marker": marker, "ranges": ranges},
+        ),
         location=lambda batch_id: f"{BATCHES}/{batch_id}",
     )
 
@@ -109,12 +119,10 @@ def _upload(
     c: ContainerDep,
     visitor: VisitorDep,
     file: UploadFile | None,
-    split: str,
-    every: str,
-    marker: str,
+    values: dict[str, str],
 ) -> tuple[Response, str | None]:
     """The batch's page and its id, or the form again with what to change and None."""
-    values = {"split": split, "every": every, "marker": marker}
+    split, every, marker = values["split"], values["every"], values["marker"]
 
     def refused(error: str, field: str = "file") -> tuple[Response, None]:
         return _upload_form(
@@ -131,7 +139,10 @@ def _upload(
         return refused("Enter how many pages each letter has, as a number.", "every")
     if kind is SplitKind.MARKER and not marker.strip():
         return refused("Enter the marker text that starts each letter.", "marker")
-    rule = SplitRule(kind, int(every) if kind is SplitKind.EVERY_N else 0, marker.strip())
+    ranges = _ranges(values["ranges"]) if kind is SplitKind.RANGES else ()
+    if ranges is None:
+        return refused(RANGES_WORDS, "ranges")
+    rule = SplitRule(kind, int(every) if kind is SplitKind.EVERY_N else 0, marker.strip(), ranges)
     batch = intake.create_batch(
         uow=c.uow(),
         clock=c.clock,
@@ -163,6 +174,20 @@ def _upload(
         field = SPLIT_FIELDS.get(kind, "split") if exc.code.startswith("split_") else "file"
         return refused(exc.message[:1].upper() + exc.message[1:], field)
     return RedirectResponse(f"{BATCHES}/{batch.id}", status_code=303), batch.id
+
+
+def _ranges(text: str) -> tuple[tuple[int, int], ...] | None:
+    """The letters' page ranges typed as "1-2, 3-5, 6" (a page alone is a letter of one
+    page); None when that is not what was typed. Whether they fit the file is the split
+    rule's check (intake.check_rule_fits)."""
+    found = []
+    for part in text.replace(" ", "").split(","):
+        first, _, last = part.partition("-")
+        last = last or first
+        if not (first.isdigit() and last.isdigit()):
+            return None
+        found.append((int(first), int(last)))
+    return tuple(found)
 
 
 def _options(plex: str, color: str, postage: str) -> dict[str, str | bool]:

@@ -187,6 +187,8 @@ def test_a_refused_print_file_is_said_in_the_form(
         ({"split": "marker", "marker": " "}, ("a.pdf", make_pdf(2)), "marker text", "marker"),
         ({"split": "lines"}, ("a.pdf", make_pdf(1)), "Choose how the letters", "split"),
         ({"split": "single"}, ("a.pdf", b"not a pdf"), "PDF", "file"),
+        ({"split": "ranges", "ranges": "1-2, x"}, ("a.pdf", make_pdf(4)), "1-2, 3-5", "ranges"),
+        ({"split": "ranges", "ranges": "1-2, 3-9"}, ("a.pdf", make_pdf(4)), "4", "ranges"),
     ):
         answer = web.post(
             "/send/print-file",
@@ -197,7 +199,7 @@ def test_a_refused_print_file_is_said_in_the_form(
         summary = answer.text[answer.text.index('class="error-summary"') :]
         summary = summary[: summary.index("</div>")]
         assert words in summary and f'href="#{field}"' in summary, (form, summary)
-    # Nothing half-made is left: the batches opened for refused files (3 of them, the
+    # Nothing half-made is left: the batches opened for refused files (4 of them, the
     # others were refused before one was opened) were cancelled.
     now = container.clock.now()
     batches = intake.list_batches(
@@ -206,7 +208,7 @@ def test_a_refused_print_file_is_said_in_the_form(
         created_from=now - timedelta(days=1),
         created_to=now + timedelta(days=1),
     )
-    assert len(batches) == 3 and {b.state.value for b, _ in batches} == {"cancelled"}
+    assert len(batches) == 4 and {b.state.value for b, _ in batches} == {"cancelled"}
     # Another account's batch is the 404 page.
     other = make_tenant("other-print")
     sign_in(web, other.username, other.password)
@@ -265,3 +267,11 @@ def test_the_same_upload_form_sent_twice_opens_one_batch(
         created_to=now + timedelta(days=1),
     )
     assert [b.id for b, _ in batches] == [batch_id]
+
+
+def test_letters_cut_by_the_page_ranges_given(client: TestClient, tenant: Tenant) -> None:
+    sign_in(client, tenant.username, tenant.password)
+    path = upload(client, three_letters(), split="ranges", ranges="1-2, 3-4, 5, 6")
+    found = pieces_of(checked(client, path))
+    assert [p[1] for p in found] == ["1 to 2", "3 to 4", "5 to 5", "6 to 6"]
+    assert found[0][2][:1] == ANNA[:1] and found[2][2][:1] == CARL[:1]
