@@ -10,7 +10,8 @@ from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from postroom.documents.split import SplitKind, SplitRule
-from postroom.domain.errors import DomainError, InvalidInput
+from postroom.domain.errors import DomainError, ErrorCode, InvalidInput
+from postroom.domain.geometry import layout_for
 from postroom.domain.model import Plex, Postage
 from postroom.domain.states import BatchState, DocumentState
 from postroom.http.deps import ContainerDep
@@ -52,6 +53,7 @@ def _upload_form(
     error: str = "",
     field: str = "file",
 ) -> Response:
+    profile = intake.resolve_profile(c.settings.default_profile)
     return render(
         request,
         c,
@@ -65,8 +67,11 @@ def _upload_form(
             "every": "",
             "ranges": "",
             "marker": "",
+            "layout": profile.default_layout,
+            "country": profile.default_country,
             **(values or {}),
         },
+        layouts=[(code, _layout_words(code)) for code in profile.layouts],
         choices=SPLIT_CHOICES,
         error=error,
         field=field,
@@ -90,6 +95,8 @@ def upload(
     split: Annotated[str, Form(max_length=30)] = "",
     every: Annotated[str, Form(max_length=10)] = "",
     ranges: Annotated[str, Form(max_length=100_000)] = "",
+    layout: Annotated[str, Form(max_length=50)] = "",
+    country: Annotated[str, Form(max_length=60)] = "",
     marker: Annotated[str, Form(max_length=200)] = "",
     submission: Annotated[str, Form(max_length=64)] = "",
     csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
@@ -108,7 +115,14 @@ def upload(
             c,
             visitor,
             file,
-            {"split": split, "every": every, "marker": marker, "ranges": ranges},
+            {
+                "split": split,
+                "every": every,
+                "marker": marker,
+                "ranges": ranges,
+                "layout": layout,
+                "country": country,
+            },
         ),
         location=lambda batch_id: f"{BATCHES}/{batch_id}",
     )
@@ -143,13 +157,19 @@ def _upload(
     if ranges is None:
         return refused(RANGES_WORDS, "ranges")
     rule = SplitRule(kind, int(every) if kind is SplitKind.EVERY_N else 0, marker.strip(), ranges)
-    batch = intake.create_batch(
-        uow=c.uow(),
-        clock=c.clock,
-        account_id=visitor.account_id,
-        name=file.filename[:200],
-        profile=c.settings.default_profile,
-    )
+    try:
+        batch = intake.create_batch(
+            uow=c.uow(),
+            clock=c.clock,
+            account_id=visitor.account_id,
+            name=file.filename[:200],
+            profile=c.settings.default_profile,
+            layout=values["layout"],
+            default_country=values["country"].strip(),
+        )
+    except InvalidInput as exc:
+        field = "layout" if exc.code == ErrorCode.UNKNOWN_LAYOUT else "country"
+        return refused(exc.message[:1].upper() + exc.message[1:], field)
     try:
         intake.upload_document(
             uow=c.uow(),
@@ -174,6 +194,15 @@ def _upload(
         field = SPLIT_FIELDS.get(kind, "split") if exc.code.startswith("split_") else "file"
         return refused(exc.message[:1].upper() + exc.message[1:], field)
     return RedirectResponse(f"{BATCHES}/{batch.id}", status_code=303), batch.id
+
+
+def _layout_words(code: str) -> str:
+    """An envelope layout as the form names it: its envelope, and its window's place."""
+    layout = layout_for(code)
+    if not layout.window:
+        return f"{layout.envelope.value} envelope without a window (an address page is added)"
+    form = code.rsplit("_", 1)[-1].upper()
+    return f"{layout.envelope.value} envelope, window for DIN 5008 form {form}"
 
 
 def _ranges(text: str) -> tuple[tuple[int, int], ...] | None:

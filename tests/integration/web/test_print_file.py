@@ -189,6 +189,8 @@ def test_a_refused_print_file_is_said_in_the_form(
         ({"split": "single"}, ("a.pdf", b"not a pdf"), "PDF", "file"),
         ({"split": "ranges", "ranges": "1-2, x"}, ("a.pdf", make_pdf(4)), "1-2, 3-5", "ranges"),
         ({"split": "ranges", "ranges": "1-2, 3-9"}, ("a.pdf", make_pdf(4)), "4", "ranges"),
+        ({"split": "single", "layout": "us10"}, ("a.pdf", make_pdf(1)), "layout", "layout"),
+        ({"split": "single", "country": "Atlantis"}, ("a.pdf", make_pdf(1)), "Atlantis", "country"),
     ):
         answer = web.post(
             "/send/print-file",
@@ -275,3 +277,20 @@ def test_letters_cut_by_the_page_ranges_given(client: TestClient, tenant: Tenant
     found = pieces_of(checked(client, path))
     assert [p[1] for p in found] == ["1 to 2", "3 to 4", "5 to 5", "6 to 6"]
     assert found[0][2][:1] == ANNA[:1] and found[2][2][:1] == CARL[:1]
+
+
+def test_the_envelope_and_country_chosen_are_the_batchs(
+    client: TestClient, container: Container, tenant: Tenant
+) -> None:
+    sign_in(client, tenant.username, tenant.password)
+    form = client.get("/send/print-file").text
+    assert '<option value="din5008_a" selected>DL envelope, window for DIN 5008 form A' in form
+    assert 'value="SE"' in form
+    # The letters' addresses sit in form A's window: in form B's they are not read.
+    path = upload(client, three_letters(), layout="din5008_b", country="NO")
+    assert [p[2] for p in pieces_of(checked(client, path))] == [[], [], []]
+    batch_id = path.rsplit("/", 1)[1]
+    batch, _, _ = intake.batch_summary(
+        uow=container.uow(), account_id=tenant.account_id, batch_id=batch_id
+    )
+    assert (batch.layout, batch.default_country) == ("din5008_b", "NO")
