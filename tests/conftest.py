@@ -521,6 +521,22 @@ def letter_form(
     return {"data": data, "files": files}
 
 
+def produced_letter(client: TestClient, tenant: Tenant) -> dict[str, Any]:
+    """A letter sent through /v1 and produced by the pipeline (transferred, in a lot)."""
+    letter = client.post("/v1/letters", headers=tenant.headers, **letter_form()).json()
+
+    def now() -> dict[str, Any]:
+        found: dict[str, Any] = client.get(
+            f"/v1/letters/{letter['id']}", headers=tenant.headers
+        ).json()
+        return found
+
+    result: dict[str, Any] = wait_for(
+        lambda: (x := now())["state"] == "transferred" and x, timeout=60
+    )
+    return result
+
+
 def wait_for(condition: Callable[[], Any], *, timeout: float = 10.0, every: float = 0.05) -> Any:
     """Poll until condition() is truthy and return it; fail the test after `timeout` seconds."""
     deadline = time.monotonic() + timeout

@@ -8,11 +8,12 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
-from fastapi.responses import FileResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, Response
 
 from postroom.domain.errors import InvalidInput
 from postroom.domain.states import LotState
 from postroom.http.deps import ContainerDep
+from postroom.http.files import lot_file_response
 from postroom.services import feedback, production
 from postroom.services.feedback import FeedbackReport, FeedbackStatus
 from postroom.web.errors import PageRoute
@@ -193,12 +194,4 @@ def lot_file(
     found = production.lot_file(
         uow=c.uow(), channels=c.channels, account_id=visitor.account_id, lot_id=lot_id, name=name
     )
-    return StreamingResponse(
-        found.chunks,
-        media_type=found.media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="lot-{lot_id}-{found.name}"',
-            "ETag": f'"{found.sha256}"',
-            "Cache-Control": "private, no-cache",
-        },
-    )
+    return lot_file_response(found, lot_id)

@@ -8,7 +8,6 @@ import hashlib
 import io
 import re
 import shutil
-from typing import Any
 
 import pikepdf
 from fastapi.testclient import TestClient
@@ -16,24 +15,8 @@ from fastapi.testclient import TestClient
 from postroom.bootstrap import Container
 from postroom.services import accounts, production
 from postroom.storage.objects import BucketFolder
-from tests.conftest import Tenant, letter_form, wait_for
+from tests.conftest import Tenant, produced_letter
 from tests.integration.web.conftest import csrf_of, sign_in
-
-
-def produced(client: TestClient, tenant: Tenant) -> dict[str, Any]:
-    """A letter sent through /v1 and produced by the pipeline (transferred, in a lot)."""
-    letter = client.post("/v1/letters", headers=tenant.headers, **letter_form()).json()
-
-    def now() -> dict[str, Any]:
-        found: dict[str, Any] = client.get(
-            f"/v1/letters/{letter['id']}", headers=tenant.headers
-        ).json()
-        return found
-
-    result: dict[str, Any] = wait_for(
-        lambda: (x := now())["state"] == "transferred" and x, timeout=60
-    )
-    return result
 
 
 def operator(container: Container) -> None:
@@ -50,7 +33,7 @@ def operator(container: Container) -> None:
 def test_mark_a_lot_posted_and_download_its_deposit_proof(
     client: TestClient, container: Container, tenant: Tenant
 ) -> None:
-    letter = produced(client, tenant)
+    letter = produced_letter(client, tenant)
     operator(container)
     sign_in(client, "operator", "operator-password-1")
     room = client.get("/print-room").text
@@ -82,7 +65,7 @@ def test_mark_a_lot_posted_and_download_its_deposit_proof(
 def test_download_a_lots_print_file_and_manifest(
     client: TestClient, container: Container, tenant: Tenant
 ) -> None:
-    letter = produced(client, tenant)
+    letter = produced_letter(client, tenant)
     lot_id = letter["lot_id"]
     operator(container)
     sign_in(client, "operator", "operator-password-1")
@@ -123,7 +106,7 @@ def test_download_a_lots_print_file_and_manifest(
 def test_a_feedback_file_says_which_rows_were_refused_and_why(
     client: TestClient, container: Container, tenant: Tenant
 ) -> None:
-    letter = produced(client, tenant)
+    letter = produced_letter(client, tenant)
     operator(container)
     sign_in(client, "operator", "operator-password-1")
     token = csrf_of(client.get("/print-room").text)
@@ -149,7 +132,7 @@ def test_a_feedback_file_says_which_rows_were_refused_and_why(
 def test_the_print_room_is_the_404_page_for_other_accounts(
     client: TestClient, tenant: Tenant
 ) -> None:
-    letter = produced(client, tenant)
+    letter = produced_letter(client, tenant)
     sign_in(client, tenant.username, tenant.password)
     assert '<a href="/print-room"' not in client.get("/").text
     for path in (

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, File, Query, UploadFile
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Body, File, Path, Query, UploadFile
+from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from postroom.api.cursors import decode_time_cursor, encode_time_cursor
@@ -17,6 +17,7 @@ from postroom.domain.errors import ErrorCode, InvalidInput
 from postroom.domain.model import Lot
 from postroom.domain.states import LotState
 from postroom.http.deps import ContainerDep, PrincipalDep
+from postroom.http.files import lot_file_response
 from postroom.http.times import UtcDatetime
 from postroom.services import feedback, production
 from postroom.services.feedback import FeedbackReport, FeedbackStatus
@@ -223,3 +224,30 @@ def deposit_proof(lot_id: str, c: ContainerDep, principal: PrincipalDep) -> File
         uow=c.uow(), blobs=c.blobs, account_id=principal.account_id, lot_id=lot_id
     )
     return FileResponse(path, media_type="application/pdf", filename=f"deposit-proof-{lot_id}.pdf")
+
+
+@router.get(
+    "/lots/{lot_id}/files/{name}",
+    response_class=StreamingResponse,
+    summary="Download one of a lot's files (operator)",
+    responses={
+        200: {"description": "The file (print PDF, manifest, ticket), streamed"},
+        404: {"description": "No such lot, or the lot wrote no file of this name"},
+        409: {"description": "The lot's files are not written yet"},
+        410: {"description": "Its channel no longer holds the file (taken by the print room)"},
+    },
+)
+def lot_file(
+    lot_id: str,
+    name: Annotated[str, Path(max_length=100)],
+    c: ContainerDep,
+    principal: PrincipalDep,
+) -> StreamingResponse:
+    """One of the files the lot lists (`files`: print.pdf, manifest.json, manifest.csv,
+    ticket.json, ...), streamed from where its channel wrote it (the output folder or the
+    bucket of POSTROOM_OUTPUT_URL), a chunk at a time; its ETag is the sha256 the lot
+    recorded."""
+    found = production.lot_file(
+        uow=c.uow(), channels=c.channels, account_id=principal.account_id, lot_id=lot_id, name=name
+    )
+    return lot_file_response(found, lot_id)

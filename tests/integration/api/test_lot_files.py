@@ -1,0 +1,66 @@
+"""GET /v1/lots/{id}/files/{name}: the print room downloads what a lot wrote (its print PDF,
+manifests, ticket), streamed from where its channel wrote it: the output folder, or the
+bucket on the distributed backend. Operator only; the lot's own names only."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+from collections.abc import Callable
+
+import pikepdf
+import pytest
+from fastapi.testclient import TestClient
+
+from postroom.bootstrap import Container
+from postroom.services import production
+from postroom.storage.objects import BucketFolder
+from tests.conftest import Tenant, produced_letter
+from tests.integration.api.helpers import assert_error
+
+
+@pytest.fixture
+def operator(container: Container, make_tenant: Callable[[str], Tenant]) -> Tenant:
+    tenant = make_tenant("print-room")
+    with container.uow() as uow:
+        account = uow.accounts.get(tenant.account_id)
+        assert account is not None
+        account.operator = True
+        uow.commit()
+    return tenant
+
+
+def test_the_operator_downloads_a_lots_files_as_written(
+    client: TestClient, container: Container, tenant: Tenant, operator: Tenant
+) -> None:
+    letter = produced_letter(client, tenant)
+    lot_id = letter["lot_id"]
+    lot = production.get_lot(uow=container.uow(), account_id=None, lot_id=lot_id).lot
+    listed = client.get(f"/v1/lots/{lot_id}", headers=operator.headers).json()
+    assert set(listed["files"]) >= {"print.pdf", "manifest.json"}
+
+    pdf = client.get(f"/v1/lots/{lot_id}/files/print.pdf", headers=operator.headers)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.headers["etag"] == f'"{lot.files["print.pdf"]}"'
+    assert f'filename="lot-{lot_id}-print.pdf"' in pdf.headers["content-disposition"]
+    assert hashlib.sha256(pdf.content).hexdigest() == lot.files["print.pdf"]
+    with pikepdf.open(io.BytesIO(pdf.content)) as printed:
+        assert len(printed.pages) == lot.page_count
+    manifest = client.get(f"/v1/lots/{lot_id}/files/manifest.json", headers=operator.headers)
+    assert [p["piece_id"] for p in manifest.json()["pieces"]] == [letter["id"]]
+
+    # Names the lot did not write, another account, and a file taken away: clear errors.
+    for name in ("nothing.pdf", "PRINT.PDF", "..%2Fticket.json"):
+        answer = client.get(f"/v1/lots/{lot_id}/files/{name}", headers=operator.headers)
+        assert_error(answer, 404, "not_found")
+    assert_error(
+        client.get(f"/v1/lots/{lot_id}/files/print.pdf", headers=tenant.headers), 404, "not_found"
+    )
+    if container.settings.output_url.startswith("s3://"):  # the distributed backend's
+        BucketFolder.from_url(container.settings.output_url).delete(lot_id, "print.pdf")
+    else:
+        shutil.rmtree(container.settings.output_dir / lot_id)
+    gone = client.get(f"/v1/lots/{lot_id}/files/print.pdf", headers=operator.headers)
+    assert gone.status_code == 410, gone.text
+    assert "no longer holds print.pdf" in gone.json()["error"]["message"]
