@@ -26,6 +26,7 @@ from postroom.domain.model import (
 from postroom.domain.records import IdempotencyRecord, OutboxMessage
 from postroom.domain.states import BatchState, LotState, PieceState
 from postroom.storage import tables
+from postroom.storage.feeds import bulk_insert
 
 
 def on_channels(
@@ -144,6 +145,23 @@ class PieceRepository:
         inside the transaction: the session then holds them no longer than the caller does."""
         self.session.add_all(objs)
         self.session.flush()
+
+    def flush(self) -> None:
+        """Write what the session holds so far (a new batch before rows that refer to it)."""
+        self.session.flush()
+
+    def forget(self, objs: Sequence[Batch | Document | MailPiece]) -> None:
+        """Drop written objects from the session (a page of a long batch, once flushed): it
+        then holds no more than one page, whatever the batch's size."""
+        for obj in objs:
+            self.session.expunge(obj)
+
+    def insert_rows(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert new pieces given as rows of mail_pieces (every column, domain values), in
+        one bulk statement and not through the session: a mail merge's thousands cost no
+        ORM objects. The caller notes their feed entries (the session does not see them)."""
+        if rows:
+            bulk_insert(self.session.connection(), tables.mail_pieces, [dict(r) for r in rows])
 
     def batch(self, account_id: str, batch_id: str) -> Batch | None:
         """One of the account's batches."""
