@@ -102,7 +102,11 @@ def merge_batch(
     country_not_served when because of their countries), output_date_* for a
     `requested_output_date` the service cannot keep (kept as the batch's planned date);
     InvalidInput return_address_invalid for a `return_address` (the sender's, printed
-    instead of the account's) its country refuses."""
+    instead of the account's) its country refuses.
+
+    Memory does not grow with the list (ADR 0025): the rows are read, and the pieces
+    written with their feed entries, CHUNK at a time, in one transaction that holds the
+    account's feed head, so a refusal or a failure midway leaves nothing of the batch."""
     own_return = return_line_for(return_address) if return_address is not None else None
     with uow:
         document, usable, invalid, service, account_return = _sources(
