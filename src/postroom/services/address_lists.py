@@ -187,7 +187,10 @@ def xml_rows(upload: BinaryIO, mapping: str, *, tag: str = "address") -> Iterato
                 for child in element
                 if isinstance(child.tag, str)
             }
+            # Forget the element and those read before it: the tree stays one address deep.
             element.clear()
+            while element.getprevious() is not None:
+                del element.getparent()[0]
             yield row, ""
     except etree.XMLSyntaxError as exc:
         raise InvalidInput(

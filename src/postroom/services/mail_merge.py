@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any, NoReturn
 
 from postroom.addresses.validate import check_given_address
@@ -22,13 +22,14 @@ from postroom.domain.model import (
     AddressPlacement,
     Batch,
     Document,
-    MailPiece,
     PieceOptions,
     Recipient,
+    new_id,
 )
 from postroom.domain.placement import WINDOW_CODES, address_does_not_fit, window_not_blank
 from postroom.domain.schedule import output_date
 from postroom.domain.states import DocumentState, PieceState
+from postroom.domain.tracking import NotedChange
 from postroom.services.catalog import find_service
 from postroom.services.intake import Analyser, resolve_layout, resolve_profile, run_analysis
 from postroom.services.pipeline import return_line_of
@@ -101,7 +102,11 @@ def merge_batch(
     country_not_served when because of their countries), output_date_* for a
     `requested_output_date` the service cannot keep (kept as the batch's planned date);
     InvalidInput return_address_invalid for a `return_address` (the sender's, printed
-    instead of the account's) its country refuses."""
+    instead of the account's) its country refuses.
+
+    Memory does not grow with the list (ADR 0025): the rows are read, and the pieces
+    written with their feed entries, CHUNK at a time, in one transaction that holds the
+    account's feed head, so a refusal or a failure midway leaves nothing of the batch."""
     own_return = return_line_for(return_address) if return_address is not None else None
     with uow:
         document, usable, invalid, service, account_return = _sources(
@@ -165,17 +170,34 @@ def merge_batch(
             output_date=requested_output_date,
         )
         uow.pieces.add(batch)
-        made = eligible = 0
+        # The account's feed head is held from here to the commit: each chunk's feed
+        # entries are numbered and written with it, so none is kept in memory.
+        uow.feeds.lock(account_id)
+        uow.pieces.flush()  # the batch row, which the pieces' rows refer to
         # Each piece prints the document and its service's configured pages (MailPiece).
         pages = document.page_count + configured_pages(service.boxes)
+        piece = _PieceRow(
+            account_id=account_id,
+            document_id=document.id,
+            options=piece_options,
+            page_count=pages,
+            own_pages=document.page_count,
+            now=now,
+            batch_id=batch.id,
+            service_id=service.id,
+            return_line=return_line,
+            dialect_fields=dict(dialect_fields or {}),
+        )
+        home = profile.default_country
+        address_page = placement is AddressPlacement.ADDRESS_PAGE
+        made = eligible = 0
         reasons_seen: set[str] = set()
-        chunk: list[MailPiece] = []
-        for entry in uow.address_lists.usable_entries(list_id):
+        rows: list[dict[str, Any]] = []
+        for entry in uow.address_lists.usable_entries(list_id, chunk=CHUNK):
             recipient = entry.recipient
             assert recipient is not None, "usable rows have their recipient"
             found = list(common)
-            lines = address_lines(recipient.to_dict(), home_country=profile.default_country)
-            problem = fit_problem(layout, lines)
+            problem = fit_problem(layout, address_lines(recipient.to_dict(), home_country=home))
             if problem is not None:
                 found.append(address_does_not_fit(problem))
             reasons = assess(
@@ -185,41 +207,96 @@ def merge_batch(
                 countries=profile.countries,
                 recipient=recipient,
                 findings=found,
-                address_page=placement is AddressPlacement.ADDRESS_PAGE,
+                address_page=address_page,
             )
             ok = not has_errors(list(reasons))
             if not ok:
                 reasons_seen.update(f.code for f in reasons if f.severity is Severity.ERROR)
-            chunk.append(
-                MailPiece(
-                    account_id=account_id,
-                    document_id=document.id,
-                    recipient=recipient,
-                    options=piece_options,
-                    page_count=pages,
-                    own_pages=document.page_count,
-                    created_at=now,
-                    updated_at=now,
-                    state=PieceState.CLOSED,
-                    batch_id=batch.id,
-                    address_source="given",
-                    eligible=ok,
-                    findings=[f.to_dict() for f in reasons],
-                    service_id=service.id,
-                    return_line=return_line,
-                    dialect_fields=dict(dialect_fields or {}),
-                )
-            )
+            rows.append(piece.row(recipient, ok, [f.to_dict() for f in reasons]))
             made += 1
             eligible += ok
-            if len(chunk) == CHUNK:
-                uow.pieces.add_all(chunk)
-                chunk = []
-        uow.pieces.add_all(chunk)
+            if len(rows) == CHUNK:
+                _write_chunk(uow, account_id, batch.id, rows, now)
+                rows = []
+        _write_chunk(uow, account_id, batch.id, rows, now)
         if eligible == 0:
             _refuse_no_eligible(made, reasons_seen)
         uow.commit()
     return MergedBatch(batch, service, placement, made, eligible, invalid)
+
+
+@dataclass(frozen=True)
+class _PieceRow:
+    """What every piece of one merge shares; `row` makes one piece's row of mail_pieces."""
+
+    account_id: str
+    document_id: str
+    options: PieceOptions
+    page_count: int  # every page it prints (MailPiece.page_count)
+    own_pages: int  # its document's
+    now: datetime
+    batch_id: str
+    service_id: str
+    return_line: str
+    dialect_fields: dict[str, Any]
+
+    def row(
+        self, recipient: Recipient, eligible: bool, findings: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        return {
+            "id": new_id(),
+            "account_id": self.account_id,
+            "document_id": self.document_id,
+            "recipient": recipient,
+            "options": self.options,
+            "page_count": self.page_count,
+            "own_pages": self.own_pages,
+            "state": PieceState.CLOSED,
+            "lot_id": None,
+            "failure_code": None,
+            "failure_reason": None,
+            "created_at": self.now,
+            "updated_at": self.now,
+            "version": 1,
+            "batch_id": self.batch_id,
+            "first_page": 1,
+            "address_source": "given",
+            "eligible": eligible,
+            "findings": findings,
+            "service_id": self.service_id,
+            "sheets": 0,
+            "weight_g": 0,
+            "price_minor": 0,
+            "output_date": None,
+            "expected_post_date": None,
+            "tracking_reference": None,
+            "annexes": [],
+            "delivery": {},
+            "external_reference": None,
+            "client_reference": None,
+            "dialect_fields": self.dialect_fields,
+            "redacted_at": None,
+            "return_line": self.return_line,
+        }
+
+
+def _write_chunk(
+    uow: UnitOfWork, account_id: str, batch_id: str, rows: list[dict[str, Any]], now: datetime
+) -> None:
+    """Insert a chunk of pieces (one bulk statement, no ORM objects) with their feed entries
+    and evidence, numbered from the account's head (held by this transaction): all of it
+    is rolled back with the transaction, and becomes visible with its commit."""
+    if not rows:
+        return
+    uow.pieces.insert_rows(rows)
+    for row in rows:
+        uow.feeds.note_change(
+            account_id,
+            NotedChange(
+                "piece", row["id"], "piece.state", PieceState.CLOSED.value, {"batch_id": batch_id}
+            ),
+        )
+    uow.feeds.write_pending(now)
 
 
 def _refuse_no_eligible(pieces: int, reasons: set[str]) -> NoReturn:

@@ -3,7 +3,7 @@ account's credit, and schedule the pieces for their output date and cut-off."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -68,7 +68,6 @@ class BatchClosed:
     currency: str
     credit_left_minor: int
     schedule: Schedule
-    prices: dict[str, PiecePrice]  # piece id -> its price
 
 
 def schedule_for(
@@ -215,13 +214,51 @@ def _compatible(batch: Batch, service: Service) -> None:
         )
 
 
-def _batch_pieces(uow: UnitOfWork, batch_id: str) -> list[MailPiece]:
-    pieces: list[MailPiece] = []
+def _batch_pages(uow: UnitOfWork, batch_id: str) -> Iterator[Sequence[MailPiece]]:
+    """The batch's pieces a page at a time, in file order (the caller forgets each page)."""
     after: tuple[str, int, str] | None = None
     while page := uow.pieces.pieces_of_batch(batch_id, after=after, limit=PAGE):
-        pieces.extend(page)
         after = page[-1].batch_order_key()
-    return pieces
+        yield page
+
+
+@dataclass(frozen=True)
+class _Split:
+    """One page of a batch being closed: what becomes of each of its pieces, and prices."""
+
+    eligible: list[MailPiece]  # priced, charged, accepted
+    left: list[MailPiece]  # not eligible, or too big for the envelope: stay opened
+    by_email: list[MailPiece]  # sent by the email channel, not charged
+    left_email: list[MailPiece]
+    chosen_for: dict[str, ChosenOptions]  # piece id -> its own options (piece_options)
+    priced: dict[str, PiecePrice]  # piece id -> its price
+
+
+def _split_page(
+    uow: UnitOfWork,
+    prices: PriceTable,
+    service: Service,
+    options: Mapping[str, Any],
+    chosen: ChosenOptions,
+    page: Sequence[MailPiece],
+    piece_ids: Collection[str] | None,
+    resolved: dict[tuple[str, bool, str], ChosenOptions] | None,
+) -> _Split:
+    """A page's closable pieces (opened, and pieces their sender closed one by one, as
+    Ekopost's envelopes), sorted: pieces with an email address leave by the email channel,
+    not by this service; with `resolved` (a cache shared by the pages), each piece keeps
+    its own plex, colour and postage."""
+    closable = [p for p in page if p.state in CLOSABLE and (piece_ids is None or p.id in piece_ids)]
+    by_email = [p for p in closable if email.is_email_piece(p) and p.eligible]
+    pieces = [p for p in closable if not email.is_email_piece(p)]
+    left_email = [p for p in closable if email.is_email_piece(p) and not p.eligible]
+    count_pages(uow, service, pieces)
+    chosen_for = (
+        _options_of_pieces(uow, service, options, pieces, resolved) if resolved is not None else {}
+    )
+    eligible, left = _split_eligible(pieces, service, chosen, chosen_for)
+    priced = {p.id: price_for(prices, service, chosen_for.get(p.id, chosen), p) for p in eligible}
+    return _Split(eligible, left, by_email, left_email, chosen_for, priced)
 
 
 def close_batch(
@@ -316,57 +353,72 @@ def close_batch_in(
             else planned_output_date(batch.output_date, local_today(now, service.timezone))
         ),
     )
-    by_email, pieces, left_email = _closable(uow, batch_id, piece_ids)
-    count_pages(uow, service, pieces)
-    chosen_for = _options_of_pieces(uow, service, options, pieces) if piece_options else {}
-    eligible, left = _split_eligible(pieces, service, chosen, chosen_for)
-    if not eligible and not by_email:
+    # Two passes over the batch's pieces, a page at a time and none kept (a mail merge's
+    # batch holds up to 100,000): the first prices and counts them, so that the quantity
+    # and the credit are checked before anything changes; the second charges and
+    # accepts each page, writes it with its feed entries and forgets it. Both run in
+    # this one transaction: a refusal, or a failure midway, leaves nothing changed.
+    resolved: dict[tuple[str, bool, str], ChosenOptions] = {}
+
+    def split(page: Sequence[MailPiece]) -> _Split:
+        return _split_page(
+            uow, prices, service, options, chosen, page, piece_ids,
+            resolved if piece_options else None,
+        )  # fmt: skip
+
+    accepted, not_eligible, total = _price_pass(uow, batch_id, split)
+    if accepted == 0:
         raise InvalidInput(
             "the batch has no eligible piece to close",
             code=ErrorCode.NO_ELIGIBLE_PIECE,
-            detail={"not_eligible": len(left) + len(left_email)},
+            detail={"not_eligible": not_eligible},
         )
     # A service's quantity limits hold for what is ordered, before anything is priced.
     check_quantity(
-        len(eligible) + len(by_email),
+        accepted,
         minimum=service.min_quantity,
         maximum=service.max_quantity,
         service=service.code,
     )
-    priced = {p.id: price_for(prices, service, chosen_for.get(p.id, chosen), p) for p in eligible}
-    total = sum(p.amount_minor for p in priced.values())
     check_credit(uow, account, total, now, service.timezone)
-    _charge(uow, account, {k: v.amount_minor for k, v in priced.items()}, now)
-    for piece in eligible:
-        own = chosen_for.get(piece.id, chosen)
-        piece_schedule = schedule
-        if own.options.postage is not chosen.options.postage:
-            piece_schedule = replace(
-                schedule,
-                expected_post_date=expected_post_date(schedule.shown_date, own.options.postage),
+    for page in _batch_pages(uow, batch_id):
+        found = split(page)
+        _charge(uow, account, {k: v.amount_minor for k, v in found.priced.items()}, now)
+        for piece in found.eligible:
+            own = found.chosen_for.get(piece.id, chosen)
+            piece_schedule = schedule
+            if own.options.postage is not chosen.options.postage:
+                piece_schedule = replace(
+                    schedule,
+                    expected_post_date=expected_post_date(schedule.shown_date, own.options.postage),
+                )
+            _accept(piece, service, own, found.priced[piece.id], piece_schedule, now)
+            # Only an address page is Postroom's to print on: the pieces' documents
+            # carry their own windows (their content is not looked at here).
+            # A return line given with the order (a mail merge's) is kept as given.
+            piece.return_line = piece.return_line or (
+                account.return_address if address_page_of(piece, service) else ""
             )
-        _accept(piece, service, own, priced[piece.id], piece_schedule, now)
-        # Only an address page is Postroom's to print on: the pieces' documents carry
-        # their own windows (their content is not looked at here).
-        # A return line given with the order (a mail merge's) is kept as given.
-        piece.return_line = piece.return_line or (
-            account.return_address if address_page_of(piece, service) else ""
-        )
-    register(eligible, uow, service)
-    if note is not None:
-        for piece in eligible:
-            kept = dict(piece.dialect_fields.get(note[0]) or {})
-            piece.dialect_fields = {**piece.dialect_fields, note[0]: {**kept, **note[1]}}
-    for piece in eligible:
-        if sent_elsewhere and piece.id in sent_elsewhere:
-            piece.external_reference = sent_elsewhere[piece.id]
-            piece.move_to(PieceState.SENT, now)
-    for piece in by_email:
-        if piece.state is PieceState.OPENED:
-            piece.move_to(PieceState.CLOSED, now)
-        email.queue_send(uow=uow, piece=piece, now=now)
-    for piece in left:
-        _mark_too_big(piece, service, chosen_for.get(piece.id, chosen))
+        register(found.eligible, uow, service)
+        if note is not None:
+            for piece in found.eligible:
+                kept = dict(piece.dialect_fields.get(note[0]) or {})
+                piece.dialect_fields = {**piece.dialect_fields, note[0]: {**kept, **note[1]}}
+        for piece in found.eligible:
+            if sent_elsewhere and piece.id in sent_elsewhere:
+                piece.external_reference = sent_elsewhere[piece.id]
+                piece.move_to(PieceState.SENT, now)
+        for piece in found.by_email:
+            if piece.state is PieceState.OPENED:
+                piece.move_to(PieceState.CLOSED, now)
+            email.queue_send(uow=uow, piece=piece, now=now)
+        for piece in found.left:
+            _mark_too_big(piece, service, found.chosen_for.get(piece.id, chosen))
+        # Written (the feed's entries numbered from the head this transaction holds)
+        # and dropped from the session before the next page is read.
+        uow.pieces.flush()
+        uow.feeds.write_pending(now)
+        uow.pieces.forget(page)
     if batch.state is BatchState.OPENED:
         batch.move_to(BatchState.CLOSED, now)
     batch.service_id = service.id
@@ -376,32 +428,28 @@ def close_batch_in(
     return BatchClosed(
         batch=batch,
         service=service,
-        accepted=len(eligible) + len(by_email),
-        not_eligible=len(left) + len(left_email),
+        accepted=accepted,
+        not_eligible=not_eligible,
         total_minor=total,
         currency=prices.currency,
         credit_left_minor=account.credit_minor,
         schedule=schedule,
-        prices=priced,
     )
 
 
-def _closable(
-    uow: UnitOfWork, batch_id: str, piece_ids: Collection[str] | None
-) -> tuple[list[MailPiece], list[MailPiece], list[MailPiece]]:
-    """The batch's pieces that closing it orders: by email (eligible), by post, and email
-    pieces left out (not eligible)."""
-    # Opened pieces, and pieces their sender closed one by one (Ekopost's envelopes).
-    closable = [
-        p
-        for p in _batch_pieces(uow, batch_id)
-        if p.state in CLOSABLE and (piece_ids is None or p.id in piece_ids)
-    ]
-    # Pieces with an email address leave by the email channel, not by this service.
-    by_email = [p for p in closable if email.is_email_piece(p) and p.eligible]
-    pieces = [p for p in closable if not email.is_email_piece(p)]
-    left_email = [p for p in closable if email.is_email_piece(p) and not p.eligible]
-    return by_email, pieces, left_email
+def _price_pass(
+    uow: UnitOfWork, batch_id: str, split: Callable[[Sequence[MailPiece]], _Split]
+) -> tuple[int, int, int]:
+    """What closing the batch would order, a page at a time, none kept: the pieces
+    accepted, those left not eligible, and the price of all (minor units)."""
+    accepted = not_eligible = total = 0
+    for page in _batch_pages(uow, batch_id):
+        found = split(page)
+        accepted += len(found.eligible) + len(found.by_email)
+        not_eligible += len(found.left) + len(found.left_email)
+        total += sum(p.amount_minor for p in found.priced.values())
+        uow.pieces.forget(page)
+    return accepted, not_eligible, total
 
 
 @dataclass(frozen=True)
@@ -426,8 +474,8 @@ def quote_batch(
     options: Mapping[str, Any],
 ) -> BatchQuote:
     """The price of closing the batch now with this service and options, as close_batch
-    would charge it, changing nothing (NotFound, Conflict batch_not_open, InvalidInput for
-    an unknown service or option)."""
+    would charge it (the same first pass), changing nothing (NotFound, Conflict
+    batch_not_open, InvalidInput for an unknown service or option)."""
     with uow:
         account = uow.accounts.get(account_id)
         batch = uow.pieces.batch(account_id, batch_id)
@@ -442,14 +490,15 @@ def quote_batch(
         service = find_service(uow, account, service_ref)
         _compatible(batch, service)
         chosen = resolve_options(uow, service, options)
-        by_email, pieces, left_email = _closable(uow, batch_id, None)
-        count_pages(uow, service, pieces)
-        eligible, left = _split_eligible(pieces, service, chosen)
-        total = sum(price_for(prices, service, chosen, p).amount_minor for p in eligible)
+        accepted, not_eligible, total = _price_pass(
+            uow,
+            batch_id,
+            lambda page: _split_page(uow, prices, service, options, chosen, page, None, None),
+        )
     return BatchQuote(
         service=service,
-        accepted=len(eligible) + len(by_email),
-        not_eligible=len(left) + len(left_email),
+        accepted=accepted,
+        not_eligible=not_eligible,
         total_minor=total,
         currency=prices.currency,
         credit_minor=account.credit_minor,
@@ -457,10 +506,15 @@ def quote_batch(
 
 
 def _options_of_pieces(
-    uow: UnitOfWork, service: Service, options: Mapping[str, Any], pieces: Sequence[MailPiece]
+    uow: UnitOfWork,
+    service: Service,
+    options: Mapping[str, Any],
+    pieces: Sequence[MailPiece],
+    resolved: dict[tuple[str, bool, str], ChosenOptions] | None = None,
 ) -> dict[str, ChosenOptions]:
-    """Each piece's options: its own plex, colour and postage over `options`."""
-    resolved: dict[tuple[str, bool, str], ChosenOptions] = {}
+    """Each piece's options: its own plex, colour and postage over `options` (`resolved`:
+    the options already resolved, per (plex, colour, postage), kept across calls)."""
+    resolved = {} if resolved is None else resolved
     found: dict[str, ChosenOptions] = {}
     for piece in pieces:
         own = piece.options

@@ -26,6 +26,7 @@ from postroom.domain.model import (
 from postroom.domain.records import IdempotencyRecord, OutboxMessage
 from postroom.domain.states import BatchState, LotState, PieceState
 from postroom.storage import tables
+from postroom.storage.feeds import bulk_insert
 
 
 def on_channels(
@@ -145,6 +146,23 @@ class PieceRepository:
         self.session.add_all(objs)
         self.session.flush()
 
+    def flush(self) -> None:
+        """Write what the session holds so far (a new batch before rows that refer to it)."""
+        self.session.flush()
+
+    def forget(self, objs: Sequence[Batch | Document | MailPiece]) -> None:
+        """Drop written objects from the session (a page of a long batch, once flushed): it
+        then holds no more than one page, whatever the batch's size."""
+        for obj in objs:
+            self.session.expunge(obj)
+
+    def insert_rows(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert new pieces given as rows of mail_pieces (every column, domain values), in
+        one bulk statement and not through the session: a mail merge's thousands cost no
+        ORM objects. The caller notes their feed entries (the session does not see them)."""
+        if rows:
+            bulk_insert(self.session.connection(), tables.mail_pieces, [dict(r) for r in rows])
+
     def batch(self, account_id: str, batch_id: str) -> Batch | None:
         """One of the account's batches."""
         batch = self.session.get(Batch, batch_id)
@@ -197,14 +215,31 @@ class PieceRepository:
         t = tables.mail_pieces
         key = func.coalesce(t.c.document_id, t.c.id)
         stmt = select(MailPiece).where(t.c.batch_id == batch_id)
-        if after is not None:
-            document_id, first_page = after[0], after[1]
-            later = t.c.first_page > first_page
-            if len(after) == 3:
-                later = or_(later, and_(t.c.first_page == first_page, t.c.id > after[2]))
-            stmt = stmt.where(or_(key > document_id, and_(key == document_id, later)))
-        stmt = stmt.order_by(key, t.c.first_page, t.c.id).limit(limit)
-        return self.session.scalars(stmt).all()
+        order = (key, t.c.first_page, t.c.id)
+        if after is None:
+            return self.session.scalars(stmt.order_by(*order).limit(limit)).all()
+        # The pieces after the cursor in up to three ranges, the first two read from
+        # ix_mail_pieces_batch_order (one condition with OR was sorted again from the
+        # batch's start for every page: quadratic for a merge of 100,000): the same
+        # document and first page, later ids; the same document, later pages; then later
+        # documents (and pieces without one, by their own id), once a document is done.
+        document_id, first_page = after[0], after[1]
+        same = t.c.document_id == document_id
+        # Each range in the index's own order (the document is fixed in the first two).
+        ranges: list[tuple[Any, tuple[Any, ...]]] = [
+            (and_(same, t.c.first_page > first_page), (t.c.first_page, t.c.id)),
+            (key > document_id, order),
+        ]
+        if len(after) == 3:
+            later_ids = and_(same, t.c.first_page == first_page, t.c.id > after[2])
+            ranges.insert(0, (later_ids, (t.c.id,)))
+        found: list[MailPiece] = []
+        for later, by in ranges:
+            query = stmt.where(later).order_by(*by).limit(limit - len(found))
+            found += self.session.scalars(query).all()
+            if len(found) == limit:
+                break
+        return found
 
     def piece_by_client_reference(self, account_id: str, reference: str) -> MailPiece | None:
         """The account's piece with this sender's reference, if any."""

@@ -290,6 +290,9 @@ mail_pieces = Table(
     Column("own_pages", Integer, nullable=False, default=0, server_default="0"),
     Index("ix_mail_pieces_account_created", "account_id", "created_at", "id"),
     Index("ix_mail_pieces_batch", "batch_id", "document_id", "first_page"),
+    # A document's pieces in a batch by page and id, a page at a time (a mail merge's share
+    # one document and page): PieceRepository.pieces_of_batch; migration 0022.
+    Index("ix_mail_pieces_batch_order", "batch_id", "document_id", "first_page", "id"),
     Index("ix_mail_pieces_state", "state"),
     Index("ix_mail_pieces_lot", "lot_id"),
     Index("ix_mail_pieces_document", "document_id"),  # migration 0009

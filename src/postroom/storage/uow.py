@@ -130,6 +130,11 @@ class SqlUnitOfWork:
         # close() rolls back what was not committed and detaches the objects without
         # expiring them, so callers can still read what a use case returned.
         self.session.close()
+        # The database refusing midway (a flush of a long unit of work: a lock it could not
+        # take in time, a busy SQLite file) is what refusing at the commit is: nothing of
+        # the unit was kept, and the caller may try again (503, a message redelivered).
+        if isinstance(exc, OperationalError):
+            raise RetryableError(f"database busy: {exc.orig}") from exc
 
     def commit(self) -> None:
         """Commit the transaction's changes, with the change-feed entries, evidence records

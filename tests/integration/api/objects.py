@@ -42,6 +42,7 @@ PARAM_OBJECTS = {
     "order_id": "order_id",
     "sms_id": "sms_id",
     "list_id": "address_list_id",
+    "name": "lot_file",
 }
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 
@@ -64,6 +65,7 @@ class VictimObjects:
     order_id: str = ""
     sms_id: str = ""
     address_list_id: str = ""
+    lot_file: str = "print.pdf"  # a lot's file (the victim lot has none yet: 409 for A)
 
 
 def fill(path: str, objects: VictimObjects) -> str:

@@ -190,3 +190,36 @@ def test_an_xml_list_resolves_no_entity_and_a_broken_file_stores_nothing(
     before = row_counts(container)
     assert_error(_xml(idle_client, tenant, b"<l><address><name>A</l>"), 422, "invalid_xml")
     assert row_counts(container) == before
+
+
+def test_a_json_body_read_an_address_at_a_time_is_refused_as_a_whole(
+    idle_client: TestClient, container: Container, tenant: Tenant
+) -> None:
+    # The body is read back from a file in two passes (checked, then stored): what the
+    # model refuses anywhere in it, even past many good rows, stores nothing.
+    before = row_counts(container)
+    many = [ANNA] * 300
+    refusals = {
+        b'{"name": "x", "addresses": [': ("body", 28),
+        b'{"name": "x"}': ("body", "addresses"),
+        b'{"name": "x", "addresses": [], "colour": "red"}': ("body", "colour"),
+        b'{"addresses": []}': ("body", "name"),
+    }
+    for body, loc in refusals.items():
+        refused = idle_client.post(
+            "/v1/address-lists",
+            headers={**tenant.headers, "Content-Type": "application/json"},
+            content=body,
+        )
+        error = assert_error(refused, 422, "validation_error")
+        assert loc in [tuple(d["loc"]) for d in error["detail"]], (body, error)
+    late = idle_client.post(
+        "/v1/address-lists",
+        headers=tenant.headers,
+        json={"name": "x", "addresses": [*many, {"city": "Stockholm", "planet": "Mars"}]},
+    )
+    error = assert_error(late, 422, "validation_error")
+    assert [tuple(d["loc"]) for d in error["detail"]] == [("body", "addresses", 300, "planet")]
+    assert row_counts(container) == before
+    kept = _create(idle_client, tenant, name="many", addresses=many)
+    assert (kept["rows"], kept["valid"] + kept["corrected"]) == (300, 300)

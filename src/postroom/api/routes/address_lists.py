@@ -3,14 +3,19 @@ checked for its country with a report (valid, corrected, invalid and why)."""
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import IO, Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from postroom.api.cursors import decode_time_cursor, encode_time_cursor
-from postroom.api.schemas import OptionsIn, RecipientOut
+from postroom.api.json_stream import JsonSyntax, ObjectReader
+from postroom.api.schemas import OptionsIn, RecipientOut, inlined
 from postroom.domain.address_lists import MAPPINGS, MAX_ROWS, AddressList, ListedAddress, RowStatus
 from postroom.domain.errors import ErrorCode, InvalidInput
 from postroom.domain.model import Recipient
@@ -139,18 +144,126 @@ def _report(c: ContainerDep, account_id: str, found: AddressList) -> AddressList
     )
 
 
-@router.post("", status_code=201, response_model=AddressListReport, summary="Create a list")
-def create_list(body: AddressListIn, c: ContainerDep, principal: PrincipalDep) -> AddressListReport:
+class AddressListHead(BaseModel):
+    """AddressListIn's members but its addresses (which are read one at a time)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    default_country: Country = ""
+
+
+MAX_ERRORS = 100  # validation errors reported at most (the rest are alike)
+
+
+def _list_body_schema() -> dict[str, Any]:
+    schema = AddressListIn.model_json_schema()
+    return {
+        "required": True,
+        "content": {"application/json": {"schema": inlined(schema, schema.get("$defs", {}))}},
+    }
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=AddressListReport,
+    summary="Create a list",
+    openapi_extra={"requestBody": _list_body_schema()},
+)
+async def create_list(
+    request: Request, c: ContainerDep, principal: PrincipalDep
+) -> AddressListReport:
     """Check every address for its country and keep the list with a report per row."""
+    # The body (an AddressListIn) goes to a spooled file, on disk past 1 MB, and is read
+    # back an address at a time: twice, to check it all before anything is stored.
+    with tempfile.SpooledTemporaryFile(max_size=1 << 20) as body:
+        async for chunk in request.stream():
+            body.write(chunk)
+        return await run_in_threadpool(_create_from_json, body, c, principal.account_id)
+
+
+def _create_from_json(body: IO[bytes], c: ContainerDep, account_id: str) -> AddressListReport:
+    head = _checked_json(body)
     found = address_lists.create_address_list(
         uow=c.uow(),
         clock=c.clock,
-        account_id=principal.account_id,
-        name=body.name,
-        rows=address_lists.recipient_rows(a.to_domain() for a in body.addresses),
-        default_country=body.default_country,
+        account_id=account_id,
+        name=head.name,
+        rows=address_lists.recipient_rows(
+            AddressRowIn.model_validate(a).to_domain() for a in _json_addresses(body)
+        ),
+        default_country=head.default_country,
     )
-    return _report(c, principal.account_id, found)
+    return _report(c, account_id, found)
+
+
+def _checked_json(body: IO[bytes]) -> AddressListHead:
+    """Pass one: every member and address validated (as FastAPI would validate an
+    AddressListIn: RequestValidationError), each address dropped once checked."""
+    errors: list[dict[str, Any]] = []
+    members: dict[str, Any] = {}
+    rows = 0
+    reader = ObjectReader(body)
+    try:
+        for member in reader.members():
+            if member != "addresses":
+                members[member] = reader.value()
+                continue
+            if rows:
+                errors.append(_error("value_error", "addresses is given twice", ("addresses",)))
+            for rows, address in enumerate(reader.elements(), start=1):
+                try:
+                    AddressRowIn.model_validate(address)
+                except ValidationError as exc:
+                    if len(errors) < MAX_ERRORS:
+                        errors += [{**e, "loc": ("body", "addresses", rows - 1, *e["loc"])}
+                                   for e in exc.errors()]  # fmt: skip
+            rows = rows or -1  # an empty array is given, with no row
+    except JsonSyntax as exc:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "json_invalid",
+                    "loc": ("body", exc.position),
+                    "msg": "JSON decode error",
+                    "input": {},
+                    "ctx": {"error": str(exc)},
+                }
+            ]
+        ) from None
+    finally:
+        reader.close()
+    if rows == 0:
+        errors.append({"type": "missing", "loc": ("body", "addresses"), "msg": "Field required",
+                       "input": members})  # fmt: skip
+    elif rows > MAX_ROWS:
+        errors.append(_error("too_long", f"List should have at most {MAX_ROWS} items after "
+                             f"validation, not {rows}", ("addresses",)))  # fmt: skip
+    try:
+        head = AddressListHead.model_validate(members)
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()] + errors
+    if errors:
+        raise RequestValidationError(errors)
+    return head
+
+
+def _error(kind: str, message: str, loc: tuple[str, ...]) -> dict[str, Any]:
+    return {"type": kind, "loc": ("body", *loc), "msg": message, "input": None}
+
+
+def _json_addresses(body: IO[bytes]) -> Iterator[Any]:
+    """Pass two: the addresses, one at a time (the body was found valid by pass one)."""
+    reader = ObjectReader(body)
+    try:
+        for member in reader.members():
+            if member == "addresses":
+                yield from reader.elements()
+            else:
+                reader.value()
+    finally:
+        reader.close()
 
 
 @router.post(

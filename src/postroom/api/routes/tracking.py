@@ -25,6 +25,7 @@ from postroom.api.cursors import (
     encode_seq_cursor,
     encode_time_cursor,
 )
+from postroom.api.schemas import inlined
 from postroom.domain.errors import ContentRemoved
 from postroom.domain.tracking import (
     MAX_EVENTS_PER_CALL,
@@ -83,23 +84,11 @@ ONE_EVENT: TypeAdapter[EventIn] = TypeAdapter(EventIn)
 EVENT_BATCH: TypeAdapter[EventBatchIn] = TypeAdapter(EventBatchIn)
 
 
-def _inlined(schema: Any, defs: dict[str, Any]) -> Any:
-    """A JSON schema with its local `$defs` references replaced by what they name."""
-    if isinstance(schema, dict):
-        ref = schema.get("$ref", "")
-        if ref.startswith("#/$defs/"):
-            return _inlined(defs[ref.removeprefix("#/$defs/")], defs)
-        return {k: _inlined(v, defs) for k, v in schema.items() if k != "$defs"}
-    if isinstance(schema, list):
-        return [_inlined(v, defs) for v in schema]
-    return schema
-
-
 def _events_body_schema() -> dict[str, Any]:
     schema = TypeAdapter(EventBatchIn | EventIn).json_schema()
     return {
         "required": True,
-        "content": {"application/json": {"schema": _inlined(schema, schema.get("$defs", {}))}},
+        "content": {"application/json": {"schema": inlined(schema, schema.get("$defs", {}))}},
     }
 
 

@@ -4,11 +4,12 @@ and answers XML; ids are the dialect's integer keys of core objects."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
-from typing import Annotated, Any, TypeVar
+from typing import IO, Annotated, Any, TypeVar
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
@@ -22,9 +23,8 @@ from postroom.dialects.click2mail.schemas import (
     MAX_XML_BYTES,
     XML_TYPE,
     XmlRefused,
-    address_rows,
-    child_text,
-    parse_xml,
+    read_list_head,
+    read_list_rows,
     xml_answer,
 )
 from postroom.domain.address_lists import RowStatus
@@ -176,27 +176,32 @@ async def create_address_list(
     """XML `<addressList>` with addressListName, addressMappingId (1: the standard mapping)
     and `<addresses><address>` of First_name, Last_name, Organization, Address1-3, City,
     State, Zip, Country_non-US; each address checked for its country."""
-    body = await request.body()
-    # Parsing, checking and storing take seconds for a long list: off the event loop.
-    return await run_in_threadpool(_make_address_list, body, c, principal.account_id)
+    # The body goes to a spooled file (on disk past 1 MB), not into memory, and is read
+    # back one address at a time.
+    with tempfile.SpooledTemporaryFile(max_size=1 << 20) as body:
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_XML_BYTES:
+                raise _refuse(m.BAD_REQUEST, "addressList", "the addressList is too large")
+            body.write(chunk)
+        # Parsing, checking and storing take seconds for a long list: off the event loop.
+        return await run_in_threadpool(_make_address_list, body, c, principal.account_id)
 
 
-def _make_address_list(body: bytes, c: ContainerDep, account_id: str) -> Response:
+def _make_address_list(body: IO[bytes], c: ContainerDep, account_id: str) -> Response:
     root = "addressList"
-    if len(body) > MAX_XML_BYTES:
-        raise _refuse(m.BAD_REQUEST, root, "the addressList is too large")
     try:
-        element = parse_xml(body)
+        tag, head, has_addresses = read_list_head(body)
     except XmlRefused as exc:
         raise _refuse(m.BAD_REQUEST, root, str(exc)) from exc
-    name = child_text(element, "addressListName")
-    mapping_id = child_text(element, "addressMappingId")
-    addresses = element.find("addresses")
-    if element.tag != root or not name or not mapping_id or addresses is None:
+    name = head.get("addressListName", "")
+    mapping_id = head.get("addressMappingId", "")
+    if tag != root or not name or not mapping_id or not has_addresses:
         raise _refuse(m.MISSING_PARAMETER, root, "addressListName, addressMappingId, addresses")
     if m.number_of(mapping_id) != m.ADDRESS_MAPPING_ID:
         raise _refuse(m.NOT_AUTHORIZED, root, "addressMappingId 1 (standard) is offered")
-    rows = ((row, "") for row in address_rows(addresses.iterfind("address")))
+    rows = ((row, "") for row in read_list_rows(body))
     with _core(root, {}):
         made = address_lists.create_address_list(
             uow=c.uow(),
