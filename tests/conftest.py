@@ -495,6 +495,18 @@ def make_tenant(container: Container) -> Callable[[str], Tenant]:
 
 
 @pytest.fixture
+def operator(container: Container, make_tenant: Callable[[str], Tenant]) -> Tenant:
+    """The print room's own account (an operator: it reaches /v1/lots and the feedback)."""
+    tenant = make_tenant("print-room")
+    with container.uow() as uow:
+        account = uow.accounts.get(tenant.account_id)
+        assert account is not None
+        account.operator = True
+        uow.commit()
+    return tenant
+
+
+@pytest.fixture
 def tenant(make_tenant: Callable[[str], Tenant]) -> Tenant:
     """Account A."""
     return make_tenant("tenant-a")

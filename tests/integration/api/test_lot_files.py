@@ -7,10 +7,8 @@ from __future__ import annotations
 import hashlib
 import io
 import shutil
-from collections.abc import Callable
 
 import pikepdf
-import pytest
 from fastapi.testclient import TestClient
 
 from postroom.bootstrap import Container
@@ -18,17 +16,6 @@ from postroom.services import production
 from postroom.storage.objects import BucketFolder
 from tests.conftest import Tenant, produced_letter
 from tests.integration.api.helpers import assert_error
-
-
-@pytest.fixture
-def operator(container: Container, make_tenant: Callable[[str], Tenant]) -> Tenant:
-    tenant = make_tenant("print-room")
-    with container.uow() as uow:
-        account = uow.accounts.get(tenant.account_id)
-        assert account is not None
-        account.operator = True
-        uow.commit()
-    return tenant
 
 
 def test_the_operator_downloads_a_lots_files_as_written(

@@ -6,11 +6,9 @@ from __future__ import annotations
 import hashlib
 import io
 from collections import Counter
-from collections.abc import Callable
 from datetime import timedelta
 
 import pypdfium2 as pdfium
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -59,18 +57,6 @@ def piece_states(container: Container, lot_id: str) -> Counter[str]:
             select(t.c.state, func.count()).where(t.c.lot_id == lot_id).group_by(t.c.state)
         ).all()
     return Counter({str(state): int(n) for state, n in rows})
-
-
-@pytest.fixture
-def operator(container: Container, make_tenant: Callable[[str], Tenant]) -> Tenant:
-    """The print room's own account."""
-    tenant = make_tenant("print-room")
-    with container.uow() as uow:
-        account = uow.accounts.get(tenant.account_id)
-        assert account is not None
-        account.operator = True
-        uow.commit()
-    return tenant
 
 
 def test_must_show_4_a_csv_of_10000_rows_posts_every_piece_in_one_call(
