@@ -5,6 +5,7 @@ complete lots."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from postroom.config import Settings
@@ -24,6 +25,18 @@ def lots_folder(settings: Settings) -> Path:
     (copy / BUCKET_MARK).write_text(settings.output_url)
     _copy_new_lots(copy)
     return copy
+
+
+def take_lot_away(settings: Settings, lot_id: str) -> None:
+    """Do what a print room does with a lot it has taken: its folder goes from the output
+    folder, or all its objects (the ticket too, so no later look finds a ticket without
+    its files) from the bucket."""
+    if not settings.output_url.startswith("s3://"):
+        shutil.rmtree(settings.output_dir / lot_id)
+        return
+    bucket = BucketFolder.from_url(settings.output_url)
+    for name in reversed(LOT_FILES):  # the ticket first: no look finds it half gone
+        bucket.delete(lot_id, name)
 
 
 def handed_over_manifests(folder: Path) -> list[Path]:

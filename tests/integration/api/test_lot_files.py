@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import hashlib
 import io
-import shutil
 
 import pikepdf
 from fastapi.testclient import TestClient
 
 from postroom.bootstrap import Container
 from postroom.services import production
-from postroom.storage.objects import BucketFolder
 from tests.conftest import Tenant, produced_letter
 from tests.integration.api.helpers import assert_error
+from tests.support.lots import take_lot_away
 
 
 def test_the_operator_downloads_a_lots_files_as_written(
@@ -44,10 +43,7 @@ def test_the_operator_downloads_a_lots_files_as_written(
     assert_error(
         client.get(f"/v1/lots/{lot_id}/files/print.pdf", headers=tenant.headers), 404, "not_found"
     )
-    if container.settings.output_url.startswith("s3://"):  # the distributed backend's
-        BucketFolder.from_url(container.settings.output_url).delete(lot_id, "print.pdf")
-    else:
-        shutil.rmtree(container.settings.output_dir / lot_id)
+    take_lot_away(container.settings, lot_id)
     gone = client.get(f"/v1/lots/{lot_id}/files/print.pdf", headers=operator.headers)
     assert gone.status_code == 410, gone.text
     assert "no longer holds print.pdf" in gone.json()["error"]["message"]
