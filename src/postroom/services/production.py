@@ -10,7 +10,7 @@ import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from postroom.channels.base import Takes
@@ -27,7 +27,7 @@ from postroom.domain.lots import (
 from postroom.domain.model import Account, Lot, MailPiece
 from postroom.domain.states import LotState, PieceState
 from postroom.services.email import EMAIL_CHANNEL
-from postroom.services.ports import ChannelDirectory, UnitOfWork, UnitOfWorkFactory
+from postroom.services.ports import BlobStore, ChannelDirectory, UnitOfWork, UnitOfWorkFactory
 from postroom.services.stages import COMPOSE_LOT, HAND_OFF_PIECE
 
 log = logging.getLogger(__name__)
@@ -370,6 +370,21 @@ def get_lot(*, uow: UnitOfWork, account_id: str | None, lot_id: str) -> LotDetai
 MEDIA_TYPES = {".pdf": "application/pdf", ".json": "application/json", ".csv": "text/csv"}
 
 
+def _chunks_of(path: Path) -> Iterator[bytes] | None:
+    """A file's content a megabyte at a time; None when it is not there."""
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        return None
+
+    def read() -> Iterator[bytes]:
+        with handle:
+            while chunk := handle.read(1 << 20):
+                yield chunk
+
+    return read()
+
+
 @dataclass(frozen=True)
 class LotFile:
     """One of a written lot's files, read from where its channel put it."""
@@ -381,7 +396,13 @@ class LotFile:
 
 
 def lot_file(
-    *, uow: UnitOfWork, channels: ChannelDirectory, account_id: str, lot_id: str, name: str
+    *,
+    uow: UnitOfWork,
+    channels: ChannelDirectory,
+    blobs: BlobStore,
+    account_id: str,
+    lot_id: str,
+    name: str,
 ) -> LotFile:
     """A file of a lot (its print PDF, manifests, ticket), operator only: NotFound for a name
     the lot did not write, Conflict while it is not written, ContentRemoved when its channel
@@ -398,10 +419,16 @@ def lot_file(
         )
     if name not in lot.files:
         raise NotFound(f"the lot has no file {name!r}; it has {', '.join(sorted(lot.files))}")
-    try:
-        chunks = channels.get(lot.channel).lot_file(lot.id, name)
-    except LookupError:  # a channel this process is not configured with
-        chunks = None
+    chunks: Iterator[bytes] | None
+    if lot.files[name] == lot.deposit_proof_sha256:
+        # The deposit proof is kept as a blob (its copy beside the lot's files is in the
+        # output folder of the process that issued it): read it from the blob store.
+        chunks = _chunks_of(blobs.path(lot.files[name]))
+    else:
+        try:
+            chunks = channels.get(lot.channel).lot_file(lot.id, name)
+        except LookupError:  # a channel this process is not configured with
+            chunks = None
     if chunks is None:
         raise ContentRemoved(f"the {lot.channel} channel no longer holds {name} of lot {lot.id}")
     media_type = MEDIA_TYPES.get(PurePath(name).suffix, "application/octet-stream")

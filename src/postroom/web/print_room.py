@@ -192,6 +192,11 @@ def lot_file(
     """One of the lot's files (print PDF, manifests, ticket), streamed from where its
     channel wrote it: the output folder or the bucket."""
     found = production.lot_file(
-        uow=c.uow(), channels=c.channels, account_id=visitor.account_id, lot_id=lot_id, name=name
+        uow=c.uow(),
+        channels=c.channels,
+        blobs=c.blobs,
+        account_id=visitor.account_id,
+        lot_id=lot_id,
+        name=name,
     )
     return lot_file_response(found, lot_id)

@@ -43,7 +43,20 @@ def test_the_operator_downloads_a_lots_files_as_written(
     assert_error(
         client.get(f"/v1/lots/{lot_id}/files/print.pdf", headers=tenant.headers), 404, "not_found"
     )
+    # Once posted, the lot lists its deposit proof, which the same route gives from the
+    # blob store, wherever the process that issued it wrote its copy; still there after
+    # the print room has taken the lot's folder away.
+    posted = client.post(
+        f"/v1/lots/{lot_id}/feedback",
+        headers=operator.headers,
+        json={"status": "posted", "time": container.clock.now().isoformat()},
+    )
+    assert posted.status_code == 200, posted.text
+    proof = client.get(f"/v1/lots/{lot_id}/deposit-proof.pdf", headers=operator.headers)
     take_lot_away(container.settings, lot_id)
+    kept = client.get(f"/v1/lots/{lot_id}/files/deposit-proof.pdf", headers=operator.headers)
+    assert kept.status_code == 200 and kept.content == proof.content
+    assert kept.content.startswith(b"%PDF")
     gone = client.get(f"/v1/lots/{lot_id}/files/print.pdf", headers=operator.headers)
     assert gone.status_code == 410, gone.text
     assert "no longer holds print.pdf" in gone.json()["error"]["message"]

@@ -248,6 +248,11 @@ def lot_file(
     bucket of POSTROOM_OUTPUT_URL), a chunk at a time; its ETag is the sha256 the lot
     recorded."""
     found = production.lot_file(
-        uow=c.uow(), channels=c.channels, account_id=principal.account_id, lot_id=lot_id, name=name
+        uow=c.uow(),
+        channels=c.channels,
+        blobs=c.blobs,
+        account_id=principal.account_id,
+        lot_id=lot_id,
+        name=name,
     )
     return lot_file_response(found, lot_id)
