@@ -5,6 +5,7 @@ which sends to the run's SMTP server, serving this test's mailbox for the test's
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 
@@ -49,12 +50,27 @@ def serving(backend: Backend, mailbox: Mailbox) -> Iterator[CountingController]:
             yield controller
         return
     empty_shared_database(backend)
+    # A send of an earlier test's that the worker had begun before the database was
+    # emptied (its piece read, the PDF being cut) still reaches the server: it goes to the
+    # last test's discarding mailbox while the server has not been quiet for a moment.
+    _wait_until_quiet(backend.smtp)
     backend.smtp.handler = mailbox  # taken by each new connection
     backend.smtp.connections = 0
     try:
         yield backend.smtp
     finally:
         backend.smtp.handler = Mailbox()  # a late message of this test's goes nowhere
+
+
+def _wait_until_quiet(server: CountingController, quiet: float = 0.5, within: float = 10.0) -> None:
+    """Return once no connection has been made to the server for `quiet` seconds."""
+    deadline = time.monotonic() + within
+    seen = server.connections
+    since = time.monotonic()
+    while time.monotonic() - since < quiet and time.monotonic() < deadline:
+        time.sleep(0.05)
+        if server.connections != seen:
+            seen, since = server.connections, time.monotonic()
 
 
 @pytest.fixture
