@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from postroom.domain.geometry import layout_for
 from tests.conftest import Tenant
 from tests.integration.intake.helpers import concat_pdfs
 from tests.support.letters import make_letter
+from tests.support.lots import handed_over_manifests
 
 # The seed's mail-merge address, a French one without a country line.
 LYON = "NIRVA SOFTWARE\n65 RUE HENON\n69004 LYON"
@@ -89,3 +92,17 @@ def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
     assert (body["status"], body["errorCode"]) == (status, code), body
     assert body["message"]
     return body
+
+
+# Monday 2 March 2026, 10:00 in Paris; the Nirva services' cut-off is 17:00 there.
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+AFTER_CUT_OFF = datetime(2026, 3, 2, 16, 1, tzinfo=UTC)
+
+
+def lot_of_piece(output_dir: Path, piece_id: str) -> tuple[Path, dict[str, Any]]:
+    """The folder of the handed-over lot holding the piece, and its line in the manifest."""
+    for manifest in handed_over_manifests(output_dir):
+        for piece in json.loads(manifest.read_text())["pieces"]:
+            if piece["piece_id"] == piece_id:
+                return manifest.parent, piece
+    raise AssertionError(f"piece {piece_id} is in no lot")

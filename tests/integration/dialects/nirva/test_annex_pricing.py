@@ -9,55 +9,31 @@ backend)."""
 from __future__ import annotations
 
 import io
-import json
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pypdfium2 as pdfium
-import pytest
 from fastapi.testclient import TestClient
 
-from postroom.api.app import create_app
 from postroom.bootstrap import Container
-from postroom.config import Settings
 from postroom.domain.geometry import layout_for
 from postroom.domain.model import Plex, Postage
 from postroom.domain.pricing import PiecePrice, price_piece
 from postroom.services import catalog
-from tests.conftest import Backend, MovableClock, clean_container, tenant_in, wait_for
+from tests.conftest import MovableClock, tenant_in, wait_for
 from tests.integration.dialects.nirva.helpers import (
     ADDRESSES,
+    AFTER_CUT_OFF,
     authenticate,
     letter,
+    lot_of_piece,
     post_job,
     service_of,
 )
-from tests.support.lots import handed_over_manifests, lots_folder
+from tests.support.lots import lots_folder
 from tests.support.pdfs import make_pdf
 
-# Monday 2 March 2026, 10:00 in Paris; the Nirva services' cut-off is 17:00 there.
-START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-AFTER_CUT_OFF = datetime(2026, 3, 2, 16, 1, tzinfo=UTC)
 OWN, ANNEX, TERMS = 1, 2, 2  # the group's own pages, the annex file's, the configured file's
-
-
-@pytest.fixture
-def clock(make_clock: Callable[[datetime], MovableClock]) -> MovableClock:
-    return make_clock(START)
-
-
-@pytest.fixture
-def world(
-    backend: Backend, make_settings: Callable[..., Settings], clock: MovableClock
-) -> Iterator[tuple[Container, TestClient]]:
-    container = clean_container(make_settings(), clock=clock)
-    try:
-        with TestClient(create_app(container, run_worker=not backend.distributed)) as client:
-            yield container, client
-    finally:
-        container.close()
 
 
 def _price(container: Container, pages: int) -> PiecePrice:
@@ -68,14 +44,6 @@ def _price(container: Container, pages: int) -> PiecePrice:
         postage=Postage.ECONOMY, paper="80g", layout=layout_for("din5008_b"),
         destination="FR", home_country="FR",
     )  # fmt: skip
-
-
-def _lot_of(output_dir: Path, piece_id: str) -> tuple[Path, dict[str, Any]]:
-    for manifest in handed_over_manifests(output_dir):
-        for piece in json.loads(manifest.read_text())["pieces"]:
-            if piece["piece_id"] == piece_id:
-                return manifest.parent, piece
-    raise AssertionError(f"piece {piece_id} is in no lot")
 
 
 def _texts(pdf: Path, first: int, last: int) -> list[str]:
@@ -156,6 +124,6 @@ def test_annex_and_configured_pages_are_priced_weighed_and_printed(
 
 def _try_lot(output: Path, piece_id: str) -> tuple[Path, dict[str, Any]] | None:
     try:
-        return _lot_of(output, piece_id)
+        return lot_of_piece(output, piece_id)
     except AssertionError:
         return None

@@ -10,64 +10,39 @@ backend); the print room reports its lot over the operator API."""
 from __future__ import annotations
 
 import io
-import json
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pypdfium2 as pdfium
-import pytest
 from fastapi.testclient import TestClient
 from reportlab.pdfgen import canvas
 
-from postroom.api.app import create_app
 from postroom.bootstrap import Container
-from postroom.config import Settings
 from postroom.domain.geometry import layout_for
 from postroom.services import accounts, catalog
 from tests.conftest import (
     TEST_CREDIT_MINOR,
-    Backend,
     MovableClock,
     Tenant,
-    clean_container,
     wait_for,
 )
 from tests.integration.dialects.nirva.helpers import (
     ADDRESSES,
+    AFTER_CUT_OFF,
     LYON,
     authenticate,
     blank_letter,
     letter,
+    lot_of_piece,
     option_ids,
     post_job,
     service_of,
 )
-from tests.support.lots import handed_over_manifests, lots_folder
+from tests.support.lots import lots_folder
 from tests.support.pdfs import text_in_zone
 
-# Monday 2 March 2026, 10:00 in Paris; the Nirva services' cut-off is 17:00 there.
-START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-AFTER_CUT_OFF = datetime(2026, 3, 2, 16, 1, tzinfo=UTC)
 BACKGROUND_TEXT = "PAPIER A EN-TETE NIRVA"
-
-
-@pytest.fixture
-def clock(make_clock: Callable[[datetime], MovableClock]) -> MovableClock:
-    return make_clock(START)
-
-
-@pytest.fixture
-def world(
-    backend: Backend, make_settings: Callable[..., Settings], clock: MovableClock
-) -> Iterator[tuple[Container, TestClient]]:
-    container = clean_container(make_settings(), clock=clock)
-    try:
-        with TestClient(create_app(container, run_worker=not backend.distributed)) as client:
-            yield container, client
-    finally:
-        container.close()
 
 
 def _tenant(container: Container, name: str, *, operator: bool = False) -> Tenant:
@@ -88,14 +63,6 @@ def _background() -> bytes:
     page.drawString(72, 400, BACKGROUND_TEXT)
     page.save()
     return buffer.getvalue()
-
-
-def _manifest_of(output_dir: Path, piece_id: str) -> tuple[Path, dict[str, Any]]:
-    for manifest in handed_over_manifests(output_dir):
-        for piece in json.loads(manifest.read_text())["pieces"]:
-            if piece["piece_id"] == piece_id:
-                return manifest.parent, piece
-    raise AssertionError(f"piece {piece_id} is in no lot")
 
 
 def _page_text(folder: Path, page: int) -> str:
@@ -202,12 +169,12 @@ def test_lots_delivery_states_shipments_and_proofs(
         name: delivery(j)["packGroupIds"][0]
         for name, j in zip(("duplex", "page", "bg", "fixed"), jobs, strict=True)
     }
-    _, duplexed = _manifest_of(output, pieces["duplex"])
+    _, duplexed = lot_of_piece(output, pieces["duplex"])
     assert duplexed["options"]["plex"] == "duplex" and duplexed["sheets"] == 2
     assert duplexed["address_page"] is False
-    _, paged_piece = _manifest_of(output, pieces["page"])
+    _, paged_piece = lot_of_piece(output, pieces["page"])
     assert paged_piece["address_page"] is True and paged_piece["options"]["plex"] == "simplex"
-    folder, bg_piece = _manifest_of(output, pieces["bg"])
+    folder, bg_piece = lot_of_piece(output, pieces["bg"])
     assert bg_piece["address_page"] is False and bg_piece["blank_pages"] == 0
     # Drawn under each of the group's own pages, which are all there is: no page added.
     first, last = bg_piece["pages"]["first"], bg_piece["pages"]["last"]
@@ -215,7 +182,7 @@ def test_lots_delivery_states_shipments_and_proofs(
         text = _page_text(folder, page)
         assert BACKGROUND_TEXT in text and text.replace(BACKGROUND_TEXT, "").strip()
     assert own.id == with_background["id"]
-    folder, fixed_piece = _manifest_of(output, pieces["fixed"])
+    folder, fixed_piece = lot_of_piece(output, pieces["fixed"])
     window = text_in_zone(
         folder / "print.pdf",
         layout_for("din5008_b").address_zone,
@@ -230,7 +197,7 @@ def test_lots_delivery_states_shipments_and_proofs(
 
     # The print room posts the lots: shipments get their number and a CERTIF.
     operator_headers = {"Authorization": f"api-key {operator.api_key}"}
-    lot_ids = {_manifest_of(output, p)[0].name for p in pieces.values()}
+    lot_ids = {lot_of_piece(output, p)[0].name for p in pieces.values()}
     for lot_id in lot_ids:
         posted = client.post(
             f"/v1/lots/{lot_id}/feedback",
