@@ -12,6 +12,7 @@ from postroom.domain.clock import Clock
 from postroom.domain.errors import ErrorCode, InvalidInput, NotFound
 from postroom.domain.geometry import LAYOUTS, EnvelopeLayout
 from postroom.domain.model import Account, PieceOptions, Plex, Postage, new_id
+from postroom.services.email import EMAIL_CHANNEL
 from postroom.services.ports import UnitOfWork
 
 OPTION_TYPES: dict[str, str] = {
@@ -272,6 +273,12 @@ def list_services(*, uow: UnitOfWork, account_id: str) -> Sequence[Service]:
     with uow:
         account = _account(uow, account_id)
         return uow.catalog.services(environment_of(account), account.id)
+
+
+def postal_services(*, uow: UnitOfWork, account_id: str) -> Sequence[Service]:
+    """The services the account can send a letter by post with: all it can use but those
+    of the email channel (a letter by email needs its message, which only the API takes)."""
+    return [s for s in list_services(uow=uow, account_id=account_id) if s.channel != EMAIL_CHANNEL]
 
 
 def list_option_types(*, uow: UnitOfWork, account_id: str) -> Sequence[OptionType]:

@@ -21,6 +21,7 @@ from postroom.domain.eligibility import assess
 from postroom.domain.errors import (
     Conflict,
     ContentRemoved,
+    DomainError,
     ErrorCode,
     InvalidDocument,
     InvalidInput,
@@ -196,6 +197,51 @@ def list_batch_pieces(
         if uow.pieces.batch(account_id, batch_id) is None:
             raise NotFound(f"no batch {batch_id}")
         return uow.pieces.pieces_of_batch(batch_id, after=after, limit=limit)
+
+
+def create_batch_with_document(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    blobs: BlobStore,
+    clock: Clock,
+    limits: Limits,
+    account_id: str,
+    upload: BinaryIO,
+    filename: str,
+    profile: str,
+    rule: SplitRule,
+    layout: str = "",
+    default_country: str = "",
+) -> Batch:
+    """Open a batch named after the file and add the file to it, cut by `rule` (create_batch,
+    then upload_document); when the file is refused, the batch opened for it is cancelled:
+    nothing half-made is left behind."""
+    batch = create_batch(
+        uow=uow_factory(),
+        clock=clock,
+        account_id=account_id,
+        name=filename[:200],
+        profile=profile,
+        layout=layout,
+        default_country=default_country,
+    )
+    try:
+        upload_document(
+            uow=uow_factory(),
+            blobs=blobs,
+            clock=clock,
+            limits=limits,
+            account_id=account_id,
+            upload=upload,
+            filename=filename,
+            profile=profile,
+            batch_id=batch.id,
+            rule=rule,
+        )
+    except DomainError:
+        cancel_batch(uow=uow_factory(), clock=clock, account_id=account_id, batch_id=batch.id)
+        raise
+    return batch
 
 
 def upload_document(

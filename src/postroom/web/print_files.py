@@ -16,7 +16,6 @@ from postroom.domain.model import Plex, Postage
 from postroom.domain.states import BatchState, DocumentState
 from postroom.http.deps import ContainerDep
 from postroom.services import catalog, intake, job_groups, order
-from postroom.services.email import EMAIL_CHANNEL
 from postroom.services.retry import retrying
 from postroom.web.errors import PageRoute
 from postroom.web.letters import address_lines
@@ -158,21 +157,8 @@ def _upload(
         return refused(RANGES_WORDS, "ranges")
     rule = SplitRule(kind, int(every) if kind is SplitKind.EVERY_N else 0, marker.strip(), ranges)
     try:
-        batch = intake.create_batch(
-            uow=c.uow(),
-            clock=c.clock,
-            account_id=visitor.account_id,
-            name=file.filename[:200],
-            profile=c.settings.default_profile,
-            layout=values["layout"],
-            default_country=values["country"].strip(),
-        )
-    except InvalidInput as exc:
-        field = "layout" if exc.code == ErrorCode.UNKNOWN_LAYOUT else "country"
-        return refused(exc.message[:1].upper() + exc.message[1:], field)
-    try:
-        intake.upload_document(
-            uow=c.uow(),
+        batch = intake.create_batch_with_document(
+            uow_factory=c.uow,
             blobs=c.blobs,
             clock=c.clock,
             limits=c.limits,
@@ -180,18 +166,20 @@ def _upload(
             upload=file.file,
             filename=file.filename,
             profile=c.settings.default_profile,
-            batch_id=batch.id,
             rule=rule,
+            layout=values["layout"],
+            default_country=values["country"].strip(),
         )
-    except DomainError as exc:
-        # The empty batch goes: nothing half-made is left behind a refused file.
-        intake.cancel_batch(
-            uow=c.uow(), clock=c.clock, account_id=visitor.account_id, batch_id=batch.id
-        )
-        if not isinstance(exc, InvalidInput):
-            raise
-        # A rule that cannot cut this file is said by the rule's own field.
-        field = SPLIT_FIELDS.get(kind, "split") if exc.code.startswith("split_") else "file"
+    except InvalidInput as exc:
+        # Said by the field it is about: the envelope, the country, the rule or the file.
+        if exc.code == ErrorCode.UNKNOWN_LAYOUT:
+            field = "layout"
+        elif exc.code == ErrorCode.UNKNOWN_COUNTRY:
+            field = "country"
+        elif exc.code.startswith("split_"):
+            field = SPLIT_FIELDS.get(kind, "split")
+        else:
+            field = "file"
         return refused(exc.message[:1].upper() + exc.message[1:], field)
     return RedirectResponse(f"{BATCHES}/{batch.id}", status_code=303), batch.id
 
@@ -272,11 +260,7 @@ def _batch_page(
         except InvalidInput as exc:
             error = exc.message[:1].upper() + exc.message[1:]
             status = 422
-    services = [
-        s
-        for s in catalog.list_services(uow=c.uow(), account_id=visitor.account_id)
-        if s.channel != EMAIL_CHANNEL
-    ]
+    services = catalog.postal_services(uow=c.uow(), account_id=visitor.account_id)
     return render(
         request,
         c,

@@ -13,7 +13,6 @@ from postroom.domain.errors import DomainError, InvalidInput, NotFound
 from postroom.domain.model import AddressPlacement, PieceOptions, Plex, Postage, Recipient
 from postroom.http.deps import ContainerDep
 from postroom.services import catalog, letters
-from postroom.services.email import EMAIL_CHANNEL
 from postroom.web.errors import PageRoute
 from postroom.web.security import CSRF_FIELD, VisitorDep, check_csrf
 from postroom.web.submissions import new_submission, once
@@ -36,11 +35,7 @@ def _form(
     error: str = "",
     field: str = "file",
 ) -> Response:
-    services = [
-        s
-        for s in catalog.list_services(uow=c.uow(), account_id=visitor.account_id)
-        if s.channel != EMAIL_CHANNEL  # letters by email need a message: the API sends them
-    ]
+    services = catalog.postal_services(uow=c.uow(), account_id=visitor.account_id)
     chosen = {"service": c.settings.default_service, "plex": "simplex", "postage": "economy"}
     return render(
         request,
