@@ -35,9 +35,6 @@ class ObjectReader:
         self._events: Iterator[_Event] = ijson.parse(source, buf_size=WINDOW, use_float=True)
         self._peeked: _Event | None = None
 
-    def close(self) -> None:
-        """Nothing to release: the caller's file stays open (kept for the callers' symmetry)."""
-
     def members(self) -> Iterator[str]:
         """Each member's name; the caller reads its value (`value` or `elements`) before
         asking for the next."""

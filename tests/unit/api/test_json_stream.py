@@ -27,7 +27,6 @@ def _read(text: str) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for member in reader.members():
         found[member] = list(reader.elements()) if member == "addresses" else reader.value()
-    reader.close()
     return found
 
 

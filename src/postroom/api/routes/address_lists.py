@@ -232,8 +232,6 @@ def _checked_json(body: IO[bytes]) -> AddressListHead:
                 }
             ]
         ) from None
-    finally:
-        reader.close()
     if rows == 0:
         errors.append({"type": "missing", "loc": ("body", "addresses"), "msg": "Field required",
                        "input": members})  # fmt: skip
@@ -256,14 +254,11 @@ def _error(kind: str, message: str, loc: tuple[str, ...]) -> dict[str, Any]:
 def _json_addresses(body: IO[bytes]) -> Iterator[Any]:
     """Pass two: the addresses, one at a time (the body was found valid by pass one)."""
     reader = ObjectReader(body)
-    try:
-        for member in reader.members():
-            if member == "addresses":
-                yield from reader.elements()
-            else:
-                reader.value()
-    finally:
-        reader.close()
+    for member in reader.members():
+        if member == "addresses":
+            yield from reader.elements()
+        else:
+            reader.value()
 
 
 @router.post(
