@@ -122,6 +122,11 @@ class Channel(ABC):
         (most channels hand lots over and keep nothing)."""
         return None
 
+    def keep_beside_lot(self, lot_id: str, name: str, data: bytes) -> None:
+        """Keep a small file of the lot's paperwork (its deposit proof) beside the files
+        this channel wrote for it; channels that keep no files keep nothing."""
+        return None
+
     def _cancel(self, reference: str) -> bool:
         return False
 

@@ -136,6 +136,16 @@ class PrintLocalChannel(Channel):
             return None
         return _chunks_of(handle)
 
+    def keep_beside_lot(self, lot_id: str, name: str, data: bytes) -> None:
+        """Into the lot's folder (written whole or not at all), or beside its files in the
+        bucket it was published to."""
+        if self.bucket is not None:
+            self.bucket.put_bytes(data, lot_id, name)
+            return
+        from postroom.documents.proofs import write_atomically
+
+        write_atomically(self.writer.folder(lot_id) / name, data)
+
     def _bucket_url(self, lot_id: str) -> str:
         assert self.bucket is not None
         return self.bucket.url(lot_id) + "/"

@@ -444,7 +444,7 @@ def feedback_import(
             uow_factory=c.uow,
             blobs=c.blobs,
             clock=c.clock,
-            output_dir=c.settings.output_dir,
+            channels=c.channels,
             rows=rows,
             on_progress=lambda n: progress.advance(task, n),
         )

@@ -18,12 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import TextIO
 
-from postroom.documents.proofs import (
-    DepositProof,
-    ProofLine,
-    render_deposit_proof,
-    write_atomically,
-)
+from postroom.documents.proofs import DepositProof, ProofLine, render_deposit_proof
 from postroom.domain.clock import Clock, to_utc
 from postroom.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from postroom.domain.model import Lot, MailPiece
@@ -34,7 +29,7 @@ from postroom.domain.states import (
     PieceState,
     check_transition,
 )
-from postroom.services.ports import BlobStore, UnitOfWork, UnitOfWorkFactory
+from postroom.services.ports import BlobStore, ChannelDirectory, UnitOfWork, UnitOfWorkFactory
 from postroom.services.production import require_operator
 from postroom.services.retry import retrying
 from postroom.services.tracking import ship_piece
@@ -257,7 +252,7 @@ def apply_feedback(
     uow_factory: UnitOfWorkFactory,
     blobs: BlobStore,
     clock: Clock,
-    output_dir: Path,
+    channels: ChannelDirectory,
     rows: Sequence[FeedbackRow],
     on_progress: Callable[[int], None] | None = None,
 ) -> FeedbackReport:
@@ -274,7 +269,7 @@ def apply_feedback(
         if on_progress is not None:
             on_progress(len(chunk))
     for lot_id, at in sorted(lots_at.items()):
-        settle = partial(_settle_fresh, uow_factory, blobs, clock, output_dir, lot_id, at)
+        settle = partial(_settle_fresh, uow_factory, blobs, clock, channels, lot_id, at)
         moved = retrying(settle)
         if moved is LotState.POSTED:
             report.lots_posted.append(lot_id)
@@ -311,13 +306,13 @@ def _settle_fresh(
     uow_factory: UnitOfWorkFactory,
     blobs: BlobStore,
     clock: Clock,
-    output_dir: Path,
+    channels: ChannelDirectory,
     lot_id: str,
     at: datetime,
 ) -> LotState | None:
     """settle_lot on a fresh unit of work (each retry needs its own)."""
     return settle_lot(
-        uow=uow_factory(), blobs=blobs, clock=clock, output_dir=output_dir, lot_id=lot_id, at=at
+        uow=uow_factory(), blobs=blobs, clock=clock, channels=channels, lot_id=lot_id, at=at
     )
 
 
@@ -337,7 +332,7 @@ def settle_lot(
     uow: UnitOfWork,
     blobs: BlobStore,
     clock: Clock,
-    output_dir: Path,
+    channels: ChannelDirectory,
     lot_id: str,
     at: datetime,
 ) -> LotState | None:
@@ -363,15 +358,16 @@ def settle_lot(
             return None
         _walk_lot(lot, target, at)
         if target is LotState.POSTED:
-            _issue_proof(uow, blobs, clock, output_dir, lot)
+            _issue_proof(uow, blobs, clock, channels, lot)
         uow.commit()
     return target
 
 
 def _issue_proof(
-    uow: UnitOfWork, blobs: BlobStore, clock: Clock, output_dir: Path, lot: Lot
+    uow: UnitOfWork, blobs: BlobStore, clock: Clock, channels: ChannelDirectory, lot: Lot
 ) -> None:
-    """Render the deposit proof, keep it as a blob and beside the lot's files."""
+    """Render the deposit proof, keep it as a blob and beside the lot's files, where the
+    lot's channel wrote them (the hot folder, or the bucket lots are published to)."""
     pieces = uow.pieces.in_lot(lot.id)
     posted = [p for p in pieces if p.state in POSTED_OR_LATER]
     currencies = {
@@ -388,7 +384,12 @@ def _issue_proof(
     )
     data = render_deposit_proof(proof)
     sha256, _ = blobs.put(io.BytesIO(data))
-    write_atomically(output_dir / lot.id / DEPOSIT_PROOF_FILE, data)
+    try:
+        channel = channels.get(lot.channel)
+    except LookupError:  # a channel this process is not configured with: the blob is the proof
+        log.warning("lot %s: no %s channel here to keep its deposit proof", lot.id, lot.channel)
+    else:
+        channel.keep_beside_lot(lot.id, DEPOSIT_PROOF_FILE, data)
     lot.deposit_proof_sha256 = sha256
     lot.files = {**lot.files, DEPOSIT_PROOF_FILE: sha256}
 
@@ -415,7 +416,7 @@ def import_feedback(
     uow_factory: UnitOfWorkFactory,
     blobs: BlobStore,
     clock: Clock,
-    output_dir: Path,
+    channels: ChannelDirectory,
     account_id: str,
     data: bytes | None,
 ) -> FeedbackReport:
@@ -430,7 +431,7 @@ def import_feedback(
         uow_factory=uow_factory,
         blobs=blobs,
         clock=clock,
-        output_dir=output_dir,
+        channels=channels,
         rows=read_csv_bytes(data),
     )
 
@@ -440,7 +441,7 @@ def lot_feedback(
     uow_factory: UnitOfWorkFactory,
     blobs: BlobStore,
     clock: Clock,
-    output_dir: Path,
+    channels: ChannelDirectory,
     account_id: str,
     lot_id: str,
     status: str,
@@ -457,7 +458,7 @@ def lot_feedback(
         FeedbackRow(i + 1, pid, status.strip().lower(), time, reason) for i, pid in enumerate(ids)
     ]
     return apply_feedback(
-        uow_factory=uow_factory, blobs=blobs, clock=clock, output_dir=output_dir, rows=rows
+        uow_factory=uow_factory, blobs=blobs, clock=clock, channels=channels, rows=rows
     )
 
 

@@ -421,8 +421,8 @@ def lot_file(
         raise NotFound(f"the lot has no file {name!r}; it has {', '.join(sorted(lot.files))}")
     chunks: Iterator[bytes] | None
     if lot.files[name] == lot.deposit_proof_sha256:
-        # The deposit proof is kept as a blob (its copy beside the lot's files is in the
-        # output folder of the process that issued it): read it from the blob store.
+        # The deposit proof is kept as a blob; its copy beside the lot's files goes with
+        # them when the print room takes the lot away: read it from the blob store.
         chunks = _chunks_of(blobs.path(lot.files[name]))
     else:
         try:

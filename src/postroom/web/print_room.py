@@ -130,7 +130,7 @@ def report_lot(
         uow_factory=c.uow,
         blobs=c.blobs,
         clock=c.clock,
-        output_dir=c.settings.output_dir,
+        channels=c.channels,
         account_id=visitor.account_id,
         lot_id=lot_id,
         status=status,
@@ -155,7 +155,7 @@ def import_feedback(
         uow_factory=c.uow,
         blobs=c.blobs,
         clock=c.clock,
-        output_dir=c.settings.output_dir,
+        channels=c.channels,
         account_id=visitor.account_id,
         data=data,
     )

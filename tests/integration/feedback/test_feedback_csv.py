@@ -99,9 +99,11 @@ def test_must_show_4_a_csv_of_10000_rows_posts_every_piece_in_one_call(
     assert proof.headers["content-type"] == "application/pdf"
     assert hashlib.sha256(proof.content).hexdigest() == got["deposit_proof_sha256"]
     assert got["files"][DEPOSIT_PROOF_FILE] == got["deposit_proof_sha256"]
-    # Also beside the lot's files, where the print room keeps its paperwork.
-    beside = container.settings.output_dir / lot.lot_id / DEPOSIT_PROOF_FILE
-    assert beside.read_bytes() == proof.content
+    # Also beside the lot's files, where the print room keeps its paperwork: the output
+    # folder, or the bucket the lots are published to (the distributed run's).
+    beside = container.channels.get(got["channel"]).lot_file(lot.lot_id, DEPOSIT_PROOF_FILE)
+    assert beside is not None
+    assert b"".join(beside) == proof.content
 
     text = proof_text(proof.content)
     assert len(pdfium.PdfDocument(proof.content)) == proofs.page_count(10_000) > 100

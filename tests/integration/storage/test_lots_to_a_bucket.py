@@ -145,3 +145,20 @@ def test_a_lot_file_is_read_back_from_the_bucket_not_the_folder(
     assert hashlib.sha256(data).hexdigest() == receipt.facts["files"]["print.pdf"]
     assert elsewhere.lot_file(LOT, "nothing.pdf") is None
     assert not (tmp_path / "elsewhere" / LOT).exists()
+
+
+def test_a_deposit_proof_is_kept_beside_its_lot_in_the_bucket(
+    s3: S3Server, s3_bucket: str, entries: list[LotEntry], tmp_path: Path
+) -> None:
+    """The process that issues a lot's deposit proof may not be the one that composed it:
+    the proof lands beside the lot's objects, not in the issuing process's folder."""
+    _channel(s3_bucket, tmp_path / "composer").submit(Submission(LOT, CREATED, entries))
+    proof = make_pdf(1, label="Deposit proof")
+    _channel(s3_bucket, tmp_path / "issuer").keep_beside_lot(LOT, "deposit-proof.pdf", proof)
+
+    assert _object(s3, s3_bucket, "deposit-proof.pdf") == proof
+    head = s3.client().head_object(Bucket=s3_bucket, Key=_key("deposit-proof.pdf"))
+    assert head["Metadata"]["sha256"] == hashlib.sha256(proof).hexdigest()
+    assert not (tmp_path / "issuer" / LOT).exists()
+    chunks = _channel(s3_bucket, tmp_path / "reader").lot_file(LOT, "deposit-proof.pdf")
+    assert chunks is not None and b"".join(chunks) == proof

@@ -185,7 +185,7 @@ def report_lot(
         uow_factory=c.uow,
         blobs=c.blobs,
         clock=c.clock,
-        output_dir=c.settings.output_dir,
+        channels=c.channels,
         account_id=principal.account_id,
         lot_id=lot_id,
         status=body.status.value,
@@ -206,7 +206,7 @@ def import_feedback(
         uow_factory=c.uow,
         blobs=c.blobs,
         clock=c.clock,
-        output_dir=c.settings.output_dir,
+        channels=c.channels,
         account_id=principal.account_id,
         data=file.file.read() if file is not None else None,
     )
