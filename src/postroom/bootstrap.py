@@ -311,7 +311,9 @@ def open_blob_store(settings: Settings) -> BlobStore:
         return LocalBlobStore(settings.blob_dir)
     from postroom.storage.objects import ObjectStoreError, S3BlobStore
 
-    store = S3BlobStore.from_url(settings.storage_url, settings.blob_cache_dir)
+    store = S3BlobStore.from_url(
+        settings.storage_url, settings.blob_cache_dir, cache_bytes=settings.blob_cache_bytes
+    )
     try:
         store.check()
     except ObjectStoreError as exc:

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     # Where the print channel's lots land: empty for <data dir>/output, file:///absolute/path
     # for a folder (the print room's hot folder), s3://bucket/prefix for a bucket.
     output_url: str = ""
+    # With blobs in a bucket: how much of the local copies (<data dir>/blob-cache) a process
+    # keeps; the least recently used go first (a copy used in the last ten minutes stays).
+    blob_cache_bytes: int = Field(default=4 * 1024**3, ge=1024 * 1024)
     secret_key: str = DEFAULT_SECRET_KEY
     # Keys that sealed secrets before POSTROOM_SECRET_KEY did, as a JSON list: they still
     # open what they sealed (until `postroom secrets rotate` re-seals it), never seal.

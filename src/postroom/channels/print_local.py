@@ -4,6 +4,7 @@ published to a bucket (POSTROOM_OUTPUT_URL=s3://bucket/prefix) with the ticket l
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Self
@@ -38,7 +39,7 @@ class LotNotItsJob(PermanentChannelError):
 class PrintLocalChannel(Channel):
     """Writes <output dir>/<lot id>/ print.pdf, manifest.csv/.json and ticket.json, complete or
     absent; with a bucket, the folder is then published to <prefix>/<lot id>/, file by file,
-    ticket.json last (a lot is in the bucket once its ticket is)."""
+    ticket.json last (a lot is in the bucket once its ticket is), and removed."""
 
     name = "print_local"
     takes = Takes.LOTS
@@ -91,6 +92,9 @@ class PrintLocalChannel(Channel):
         if self.bucket is None:
             return self._receipt(files, str(files.folder))
         self._publish(submission.lot_id, files)
+        # The bucket holds the lot now, and everything reads it there: the local folder
+        # would only fill this machine's disk, lot after lot.
+        shutil.rmtree(files.folder, ignore_errors=True)
         return self._receipt(files, self._bucket_url(submission.lot_id))
 
     def _published(self, lot_id: str, entries: list[LotEntry]) -> LotFiles | None:

@@ -18,6 +18,8 @@ import functools
 import hashlib
 import os
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +32,11 @@ from postroom.storage.blobs import spool
 # (the copy's Last-Modified is the copy's own time), which `discard` relies on.
 WRITTEN = "postroom-written"
 MISSING = {"404", "NoSuchKey", "NotFound"}
+# A local copy used this recently may be about to be opened by whoever asked for its path:
+# the cache's trim never takes it, even over the bound.
+IN_USE_SECONDS = 600.0
+# A trim brings the cache down to this share of its bound, so it does not run at every copy.
+TRIM_TO = 0.8
 
 
 class ObjectStoreError(OSError):
@@ -94,18 +101,28 @@ def probe(client: Any, bucket: str, prefix: str) -> None:
 
 
 class S3BlobStore:
-    """Blobs as objects under `prefix` in `bucket`; local copies under `cache_dir`."""
+    """Blobs as objects under `prefix` in `bucket`; local copies under `cache_dir`, at most
+    `cache_bytes` of them (the least recently used go first; ADR 0019)."""
 
-    def __init__(self, bucket: str, prefix: str, cache_dir: Path, client: Any = None) -> None:
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str,
+        cache_dir: Path,
+        client: Any = None,
+        *,
+        cache_bytes: int | None = None,
+    ) -> None:
         self.bucket = bucket
         self.prefix = prefix
         self.cache_dir = cache_dir
         self._client = client
+        self.cache = CacheBound(cache_dir, cache_bytes)
 
     @classmethod
-    def from_url(cls, url: str, cache_dir: Path) -> S3BlobStore:
+    def from_url(cls, url: str, cache_dir: Path, *, cache_bytes: int | None = None) -> S3BlobStore:
         bucket, prefix = parse_s3_url(url)
-        return cls(bucket, prefix, cache_dir)
+        return cls(bucket, prefix, cache_dir, cache_bytes=cache_bytes)
 
     @property
     def client(self) -> Any:
@@ -127,6 +144,7 @@ class S3BlobStore:
             # A copy outlives its object only until asked: retention may have deleted the
             # blob from another process, and what it deleted must not be read again here.
             if self.exists(sha256):
+                self.cache.used(local)
                 return local
             self._forget(sha256)
             return local
@@ -142,6 +160,7 @@ class S3BlobStore:
             if _missing(exc):
                 return local
             raise ObjectStoreError(f"cannot read {self._where(sha256)}: {exc}") from exc
+        self.cache.added(local)
         return local
 
     def exists(self, sha256: str) -> bool:
@@ -166,6 +185,7 @@ class S3BlobStore:
             local = self.cache_dir / sha[:2] / sha[2:4] / sha
             local.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp_name, local)  # the bytes just uploaded are this process's copy
+            self.cache.added(local)
             return sha, size
         finally:
             with contextlib.suppress(FileNotFoundError):
@@ -239,6 +259,76 @@ class S3BlobStore:
 
     def _where(self, sha256: str) -> str:
         return f"s3://{self.bucket}/{self.key(sha256)}"
+
+
+class CacheBound:
+    """Keeps a folder of local copies under a size: when what this process added takes it
+    over the bound, the copies least recently used (by modification time, which a use
+    renews) are deleted until it is down to TRIM_TO of it. A copy used in the last
+    IN_USE_SECONDS stays (its reader may not have opened it yet). Processes that share the
+    folder each trim it, from what they find there; a copy deleted by another is skipped.
+    None: no bound."""
+
+    def __init__(self, folder: Path, limit: int | None) -> None:
+        self.folder = folder
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._estimate: int | None = None  # bytes in the folder, as last counted plus added
+
+    def used(self, path: Path) -> None:
+        """A copy was asked for: it is now the most recently used."""
+        with contextlib.suppress(FileNotFoundError):
+            os.utime(path)
+
+    def added(self, path: Path) -> None:
+        """A copy was written: trim the folder when it may be over its bound."""
+        if self.limit is None:
+            return
+        with contextlib.suppress(FileNotFoundError):
+            size = path.stat().st_size
+            with self._lock:
+                if self._estimate is None:
+                    self._estimate = sum(s for _, s, _ in self._copies())
+                else:
+                    self._estimate += size
+                if self._estimate > self.limit:
+                    self._estimate = self._trim(self.limit)
+
+    def _copies(self) -> list[tuple[float, int, str]]:
+        """(last use, size, path) of every copy in the folder (not the spool's tmp/)."""
+        found = []
+        for top in _subfolders(self.folder):
+            for middle in _subfolders(Path(top)):
+                with contextlib.suppress(FileNotFoundError), os.scandir(middle) as entries:
+                    for entry in entries:
+                        if entry.name.startswith("."):
+                            continue  # a download in progress
+                        with contextlib.suppress(FileNotFoundError):
+                            stat = entry.stat()
+                            found.append((stat.st_mtime, stat.st_size, entry.path))
+        return found
+
+    def _trim(self, limit: int) -> int:
+        """Delete least recently used copies down to TRIM_TO of the limit; the bytes left."""
+        copies = sorted(self._copies())
+        total = sum(size for _, size, _ in copies)
+        recent = time.time() - IN_USE_SECONDS
+        for used_at, size, path in copies:
+            if total <= limit * TRIM_TO or used_at > recent:
+                break
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+            total -= size
+        return total
+
+
+def _subfolders(folder: Path) -> list[str]:
+    """The two-hex-digit subfolders of a copies folder."""
+    try:
+        with os.scandir(folder) as entries:
+            return [e.path for e in entries if e.is_dir() and len(e.name) == 2]
+    except FileNotFoundError:
+        return []
 
 
 def _within(written: datetime, fresh: timedelta) -> bool:

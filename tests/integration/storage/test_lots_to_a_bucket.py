@@ -73,6 +73,7 @@ def test_a_lot_lands_in_the_bucket_whole_with_its_ticket(
 
     assert receipt.reference == f"s3://{s3_bucket}/print-room/{LOT}/"
     assert set(bucket_keys(s3, s3_bucket)) == {_key(name) for name in LOT_FILES}
+    assert list((tmp_path / "out").iterdir()) == []  # published, so not kept on this disk
     content = {name: _object(s3, s3_bucket, name) for name in LOT_FILES}
     sha = {name: hashlib.sha256(data).hexdigest() for name, data in content.items()}
     assert receipt.facts["files"] == sha

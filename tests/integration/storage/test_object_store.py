@@ -159,3 +159,50 @@ def test_a_copy_is_not_read_once_another_process_deleted_its_object(
 
     assert not reader.path(sha).exists()
     assert not reader.exists(sha)
+
+
+def _copies(cache: Path) -> set[str]:
+    return {p.name for p in cache.rglob("*") if p.is_file() and p.parent.name != "tmp"}
+
+
+def _used_ago(path: Path, seconds: float) -> None:
+    then = datetime.now(UTC).timestamp() - seconds
+    os.utime(path, (then, then))
+
+
+def test_the_local_copies_stay_under_their_bound_least_recently_used_first(
+    s3: S3Server, s3_bucket: str, tmp_path: Path
+) -> None:
+    """A worker reads many documents over its life: its copies are trimmed to 80 % of the
+    bound, the copies used longest ago first, never one used in the last ten minutes."""
+    writer = _store(s3_bucket, tmp_path / "api")
+    blobs = [writer.put(io.BytesIO(bytes([n]) * 400_000))[0] for n in range(5)]
+    cache = tmp_path / "worker"
+    reader = S3BlobStore(s3_bucket, PREFIX, cache, cache_bytes=1_000_000)
+
+    for n, sha in enumerate(blobs[:2]):
+        reader.path(sha)
+        _used_ago(reader.path(sha), 3600 - n)  # read an hour ago, the first one first
+    assert _copies(cache) == set(blobs[:2])  # 800,000 bytes: under the bound
+
+    reader.path(blobs[2])  # 1,200,000: over; the oldest goes, down to 800,000
+    assert _copies(cache) == set(blobs[1:3])
+
+    _used_ago(cache / blobs[1][:2] / blobs[1][2:4] / blobs[1], 3600)
+    reader.path(blobs[1])  # used again now: it is the most recent
+    reader.path(blobs[3])  # over again: every other copy was used within ten minutes
+    assert _copies(cache) == set(blobs[1:4])
+    assert reader.path(blobs[0]).read_bytes() == bytes([0]) * 400_000  # fetched again
+
+
+def test_a_copy_trimmed_away_by_another_process_is_fetched_again(
+    s3: S3Server, s3_bucket: str, tmp_path: Path
+) -> None:
+    writer = _store(s3_bucket, tmp_path / "api")
+    sha, _ = writer.put(io.BytesIO(b"%PDF-1.7 shared cache"))
+    cache = tmp_path / "shared"
+    one = S3BlobStore(s3_bucket, PREFIX, cache, cache_bytes=1_000_000)
+    two = S3BlobStore(s3_bucket, PREFIX, cache, cache_bytes=1_000_000)
+    local = one.path(sha)
+    local.unlink()  # the other process's trim took it
+    assert two.path(sha).read_bytes() == b"%PDF-1.7 shared cache"
