@@ -26,7 +26,7 @@ from tests.integration.dialects.click2mail.helpers import (
     pieces_of_job,
     us_letter,
 )
-from tests.support.lots import handed_over_manifests
+from tests.support.lots import handed_over_manifests, lots_folder
 from tests.support.pdfs import text_in_zone
 from tests.support.served import Served
 
@@ -82,7 +82,7 @@ def _first_page_window(container: Container, batch_pieces: set[str]) -> dict[str
     """Each piece's first page in its lot: the text in the #10 envelope's address window,
     and how many pages it has."""
     found: dict[str, list[str]] = {}
-    for manifest_path in handed_over_manifests(container.settings.output_dir):
+    for manifest_path in handed_over_manifests(lots_folder(container.settings)):
         manifest = json.loads(manifest_path.read_text())
         for piece in manifest["pieces"]:
             if piece["piece_id"] in batch_pieces:
