@@ -466,9 +466,12 @@ def tenant_in(
     sandbox: bool = False,
     username: str = "",
     password: str = "",
+    credit_minor: int = TEST_CREDIT_MINOR,
+    monthly_limit_minor: int | None = None,
 ) -> Tenant:
-    """An account (live, or sandbox) that can pay for all it sends, with an API key, and a
-    user when a username and password are given."""
+    """An account (live, or sandbox) that can pay for all it sends unless its credit or a
+    monthly limit is given, with an API key, and a user when a username and password are
+    given."""
     account = accounts.create_account(
         uow=container.uow(),
         clock=container.clock,
@@ -476,8 +479,14 @@ def tenant_in(
         sandbox=sandbox,
         username=username or None,
         password=password or None,
-        credit_minor=TEST_CREDIT_MINOR,
+        credit_minor=credit_minor,
     )
+    if monthly_limit_minor is not None:
+        with container.uow() as uow:
+            stored = uow.accounts.get(account.id)
+            assert stored is not None
+            stored.monthly_limit_minor = monthly_limit_minor
+            uow.commit()
     _, key = accounts.create_api_key(
         uow=container.uow(), clock=container.clock, account_id=account.id
     )

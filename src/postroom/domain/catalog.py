@@ -96,10 +96,12 @@ class Option:
 
 @dataclass(eq=False)
 class Charge:
-    """What one piece cost its account; at most one per piece, so nothing is charged twice."""
+    """What one piece, or one text message, cost its account; at most one per piece and one
+    per message, so nothing is charged twice."""
 
     account_id: str
-    piece_id: str
+    piece_id: str | None
     amount_minor: int
     created_at: datetime
     id: str = field(default_factory=new_id)
+    sms_id: str | None = None

@@ -100,6 +100,9 @@ class PriceTable:
     # a given address that is not complete, completed from the document (Ekopost: "an extra
     # cost is added")
     address_completion_surcharge: int = 2_500
+    # one part of a text message to one recipient (a text of three parts to 100 numbers is
+    # 300 of these), charged when the message is accepted
+    sms_part: int = 59
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PriceTable:

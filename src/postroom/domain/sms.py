@@ -83,6 +83,12 @@ def encoding_of(text: str) -> Encoding:
     return Encoding(alphabet=alphabet, units=units, parts=parts)
 
 
+def sms_price(encoding: Encoding, recipients: int, per_part: int) -> int:
+    """What a message costs: each recipient's copy is `encoding.parts` messages for the
+    operator, each charged `per_part` (the price table's `sms_part`)."""
+    return encoding.parts * recipients * per_part
+
+
 def checked_text(text: str) -> Encoding:
     """The text's encoding; InvalidInput when it is empty or takes more than MAX_PARTS."""
     if not text.strip():
@@ -145,6 +151,7 @@ class SmsMessage:
     created_at: datetime
     client_reference: str | None = None
     dialect_fields: dict[str, Any] = field(default_factory=dict)
+    price_minor: int = 0  # charged when it was accepted (the account's currency)
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,10 @@ import phonenumbers
 
 from postroom.channels.base import PermanentChannelError, Receipt, RetryableChannelError
 from postroom.channels.sms_kannel import REPORT_STATES, OutgoingSms
+from postroom.domain.catalog import Charge
 from postroom.domain.clock import Clock
 from postroom.domain.errors import ErrorCode, InvalidInput, NotFound
+from postroom.domain.pricing import PriceTable
 from postroom.domain.sms import (
     SmsMessage,
     SmsRecipient,
@@ -28,8 +30,11 @@ from postroom.domain.sms import (
     checked_sender,
     checked_text,
     encoding_of,
+    sms_price,
     states_before,
 )
+from postroom.services.catalog import find_service
+from postroom.services.order import check_credit
 from postroom.services.ports import UnitOfWork, UnitOfWorkFactory
 from postroom.services.stages import SEND_SMS, STAGE_SEND_SMS
 
@@ -137,19 +142,26 @@ def create_sms(
     account_id: str,
     request: SmsRequest,
     default_region: str,
+    prices: PriceTable,
+    service_ref: str,
 ) -> SmsMessage:
-    """Check the message (recipient count, sender, text, every number) and store it with
-    its recipients queued and SEND_SMS asked for, in one transaction; nothing is stored
-    when a rule is broken."""
+    """Check the message (recipient count, sender, text, every number), charge it (parts x
+    recipients x the price table's `sms_part`; PaymentRequired credit_exceeded or
+    monthly_limit_exceeded when the account cannot pay, the month as the service
+    `service_ref`'s timezone counts it) and store it with its recipients queued and
+    SEND_SMS asked for, in one transaction; nothing is stored or charged when a rule is
+    broken."""
     checked_count(len(request.recipients))
     sender = checked_sender(request.sender)
-    checked_text(request.text)
+    encoding = checked_text(request.text)
     numbers = checked_numbers(request.recipients, default_region)
     with uow:
         now = clock.now()
-        account = uow.accounts.get(account_id)
+        account = uow.catalog.lock_account(account_id)
         if account is None:
             raise NotFound("no such account")
+        price = sms_price(encoding, len(numbers), prices.sms_part)
+        check_credit(uow, account, price, now, find_service(uow, account, service_ref).timezone)
         message = SmsMessage(
             id=str(uuid.uuid4()),
             account_id=account_id,
@@ -160,8 +172,11 @@ def create_sms(
             created_at=now,
             client_reference=request.client_reference,
             dialect_fields=dict(request.dialect_fields),
+            price_minor=price,
         )
         uow.sms.add(message, numbers, now)
+        uow.catalog.add(Charge(account_id, None, price, now, sms_id=message.id))
+        account.credit_minor -= price
         uow.outbox.add(SEND_SMS, {"sms_id": message.id}, now)
         uow.commit()
     return message

@@ -28,6 +28,7 @@ def _message(row: Any) -> SmsMessage:
         created_at=row.created_at,
         client_reference=row.client_reference,
         dialect_fields=dict(row.dialect_fields or {}),
+        price_minor=row.price_minor,
     )
 
 
@@ -60,6 +61,7 @@ class SmsRepository:
                 client_reference=message.client_reference,
                 dialect_fields=message.dialect_fields,
                 created_at=message.created_at,
+                price_minor=message.price_minor,
             )
         )
         for start in range(0, len(numbers), INSERT_CHUNK):

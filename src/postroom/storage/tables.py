@@ -8,6 +8,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     Enum,
@@ -238,10 +239,14 @@ charges = Table(
     metadata,
     Column("id", ID, primary_key=True),
     Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
-    Column("piece_id", ID, ForeignKey("mail_pieces.id", ondelete="CASCADE"), nullable=False),
+    # A piece's or a text message's (migration 0029): exactly one of the two.
+    Column("piece_id", ID, ForeignKey("mail_pieces.id", ondelete="CASCADE"), nullable=True),
     Column("amount_minor", BigInteger, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("sms_id", ID, ForeignKey("sms_messages.id", ondelete="CASCADE"), nullable=True),
     UniqueConstraint("piece_id", name="uq_charges_piece_id"),
+    UniqueConstraint("sms_id", name="uq_charges_sms_id"),
+    CheckConstraint("(piece_id IS NULL) <> (sms_id IS NULL)", name="one_subject"),
     Index("ix_charges_account_created", "account_id", "created_at"),
 )
 
@@ -664,6 +669,7 @@ sms_messages = Table(
     Column("client_reference", String(100), nullable=True),
     Column("dialect_fields", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("price_minor", BigInteger, nullable=False, server_default="0"),
     Index("ix_sms_messages_account_created", "account_id", "created_at", "id"),
 )
 

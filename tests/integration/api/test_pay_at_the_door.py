@@ -10,8 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from postroom.bootstrap import Container
-from postroom.services import accounts
-from tests.conftest import Tenant, letter_form
+from tests.conftest import Tenant, letter_form, tenant_in
 from tests.integration.api.helpers import assert_error, blob_files, row_counts
 from tests.integration.intake.helpers import letter_for, wait_letter, window_cases
 from tests.support.lots import lots_folder
@@ -25,22 +24,10 @@ FORM_A_SE = [c for c in window_cases("din5008_a", "SE") if c.expected.country ==
 
 
 def _tenant(container: Container, name: str, credit: int, limit: int | None = None) -> Tenant:
-    account = accounts.create_account(
-        uow=container.uow(), clock=container.clock, name=name, credit_minor=credit
-    )
-    if limit is not None:
-        with container.uow() as uow:
-            stored = uow.accounts.get(account.id)
-            assert stored is not None
-            stored.monthly_limit_minor = limit
-            uow.commit()
-    _, key = accounts.create_api_key(
-        uow=container.uow(), clock=container.clock, account_id=account.id
-    )
-    return Tenant(account.id, key, "", "")
+    return tenant_in(container, name, credit_minor=credit, monthly_limit_minor=limit)
 
 
-def _account(client: TestClient, tenant: Tenant) -> dict[str, Any]:
+def account_of(client: TestClient, tenant: Tenant) -> dict[str, Any]:
     response = client.get("/v1/account", headers=tenant.headers)
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
@@ -71,7 +58,7 @@ def test_must_show_3_too_little_credit_is_refused_at_the_door_and_nothing_is_sto
     assert row_counts(container) == rows
     assert blob_files(container) == blobs
     assert idle_client.get("/v1/letters", headers=poor.headers).json()["data"] == []
-    assert _account(idle_client, poor)["credit_minor"] == ONE_PAGE_SE - 1
+    assert account_of(idle_client, poor)["credit_minor"] == ONE_PAGE_SE - 1
 
 
 def test_a_letter_shows_its_price_and_the_account_its_credit_going_down(
@@ -79,7 +66,7 @@ def test_a_letter_shows_its_price_and_the_account_its_credit_going_down(
 ) -> None:
     credit = 10_000
     payer = _tenant(container, "payer", credit)
-    before = _account(client, payer)
+    before = account_of(client, payer)
     assert before == {
         "id": payer.account_id,
         "name": "payer",
@@ -104,7 +91,7 @@ def test_a_letter_shows_its_price_and_the_account_its_credit_going_down(
     done = wait_letter(client, payer, letter["id"], {"transferred", "failed"})
     assert done["state"] == "transferred", done
     assert done["price"] == letter["price"]
-    after = _account(client, payer)
+    after = account_of(client, payer)
     assert after["credit_minor"] == credit - ONE_PAGE_SE
     assert after["spent_this_month_minor"] == ONE_PAGE_SE
 
@@ -140,7 +127,7 @@ def test_a_window_letter_is_priced_home_until_its_address_is_read(
     assert done["recipient"]["country"] == "SE"
     assert done["price"]["estimated"] is False
     assert done["price"]["amount_minor"] == letter["price"]["amount_minor"]  # domestic
-    assert _account(client, payer)["credit_minor"] == 10_000 - done["price"]["amount_minor"]
+    assert account_of(client, payer)["credit_minor"] == 10_000 - done["price"]["amount_minor"]
 
 
 def test_a_letter_sent_by_email_has_no_price_and_needs_no_credit(
@@ -177,4 +164,4 @@ def test_the_worker_has_the_final_word_on_a_window_letter_read_abroad(
     assert done["state"] == "failed", done
     assert done["failure"]["code"] == "credit_exceeded"
     assert "2800" in done["failure"]["reason"]  # print 150 + DL 50 + economy Europe 2,600
-    assert _account(client, payer)["credit_minor"] == ONE_PAGE_SE
+    assert account_of(client, payer)["credit_minor"] == ONE_PAGE_SE

@@ -78,6 +78,10 @@ class SmsOut(BaseModel):
     sandbox: bool
     client_reference: str | None
     created_at: datetime
+    price_minor: int = Field(
+        description="what it was charged when accepted: parts x recipients x the price "
+        "table's sms_part, in the account currency's minor unit"
+    )
     recipients: RecipientPage
 
     @classmethod
@@ -94,6 +98,7 @@ class SmsOut(BaseModel):
             sandbox=message.sandbox,
             client_reference=message.client_reference,
             created_at=message.created_at,
+            price_minor=message.price_minor,
             recipients=page_of(recipients, PAGE),
         )
 
@@ -130,6 +135,8 @@ def create_sms(body: SmsIn, c: ContainerDep, principal: PrincipalDep) -> SmsOut:
             client_reference=body.client_reference,
         ),
         default_region=c.settings.sms_default_region,
+        prices=c.prices,
+        service_ref=c.settings.default_service,
     )
     return _get(c, principal.account_id, message.id)
 

@@ -152,6 +152,8 @@ def send_sms(body: SmsIn, c: ContainerDep, principal: EkopostPrincipal) -> SmsOu
             dialect_fields={"ekopost": fields},
         ),
         default_region=c.settings.sms_default_region,
+        prices=c.prices,
+        service_ref=c.settings.default_service,
     )
     return _answer(c, principal.account_id, message.id)
 
