@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -169,24 +170,48 @@ class Container:
             return True
         return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
-    def analyse(self, request: AnalysisRequest) -> DocumentAnalysis:
-        """Run a document analysis in child processes within the configured limits; each
+    def run_in_child(self, func: Callable[..., Any], request: AnalysisRequest, *args: Any) -> Any:
+        """func(request, *args) in a sandboxed child within the configured limits; the
         child's memory limit is sized from the file's page count, at most the setting's."""
-        from postroom.documents.analysis import analyse_in_children
         from postroom.documents.sandbox import run_limited
 
-        def run(func: Callable[..., Any], request: AnalysisRequest, *args: Any) -> Any:
-            return run_limited(
-                func,
-                request,
-                *args,
-                timeout_s=self.settings.preflight_timeout_seconds,
-                memory_bytes=request.child_memory_bytes(cap=self.settings.preflight_memory_bytes),
-            )
+        return run_limited(
+            func,
+            request,
+            *args,
+            timeout_s=self.settings.preflight_timeout_seconds,
+            memory_bytes=request.child_memory_bytes(cap=self.settings.preflight_memory_bytes),
+        )
+
+    @cached_property
+    def range_slots(self) -> threading.BoundedSemaphore:
+        """The ranges of shared analyses this process reads at once, whoever asked: at
+        most one a child (POSTROOM_PREFLIGHT_PROCESSES)."""
+        return threading.BoundedSemaphore(self.settings.preflight_processes)
+
+    def analyse(self, request: AnalysisRequest, *, share_as: str = "") -> DocumentAnalysis:
+        """Run a document analysis in child processes within the configured limits. With
+        `share_as` (the document's id), a large file's page ranges are shared with the other
+        worker processes (services/shared_ranges.py)."""
+        from postroom.documents.analysis import analyse_in_children, read_ranges_here
 
         limits = self.limits
         request = replace(request, max_pages=limits.max_pages, max_bytes=limits.max_bytes)
-        return analyse_in_children(request, run, workers=self.settings.preflight_processes)
+        read = read_ranges_here
+        if share_as:
+            from postroom.services.shared_ranges import SharedRangeReader, stale_after_for
+
+            read = SharedRangeReader(
+                uow_factory=self.uow,
+                blobs=self.blobs,
+                clock=self.clock,
+                document_id=share_as,
+                slots=self.range_slots,
+                stale_after=stale_after_for(self.settings.preflight_timeout_seconds),
+            )
+        return analyse_in_children(
+            request, self.run_in_child, workers=self.settings.preflight_processes, read_ranges=read
+        )
 
     def render_preview(self, request: PreviewRequest) -> bytes:
         """Render a page preview in a child process (a hostile page cannot stall the API)."""

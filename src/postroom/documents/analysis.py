@@ -394,6 +394,24 @@ def analyse_document(request: AnalysisRequest) -> DocumentAnalysis:
 
 
 Runner = Callable[..., Any]  # runs a function of this module in a sandboxed child
+# check_range on every call (first, last, pages, by_count), the results yielded in order:
+# by this process's children (the default), or shared with other processes
+# (services/shared_ranges.py). Takes the request, this process's runner, the calls and how
+# many children this process may use.
+RangeReader = Callable[
+    [AnalysisRequest, Runner, Sequence[tuple[int, int, Sequence[int], bool]], int],
+    Iterator[RangePart],
+]
+
+
+def read_ranges_here(
+    request: AnalysisRequest,
+    run: Runner,
+    calls: Sequence[tuple[int, int, Sequence[int], bool]],
+    workers: int,
+) -> Iterator[RangePart]:
+    """check_range on every call in this process's children, in order as they come."""
+    return _in_order(run, check_range, request, calls, workers=workers)
 
 
 def child_memory_bytes(page_count: int, *, cap: int) -> int:
@@ -405,7 +423,12 @@ def child_memory_bytes(page_count: int, *, cap: int) -> int:
 
 
 def analyse_in_children(
-    request: AnalysisRequest, run: Runner, *, workers: int, chunk_pages: int = CHUNK_PAGES
+    request: AnalysisRequest,
+    run: Runner,
+    *,
+    workers: int,
+    chunk_pages: int = CHUNK_PAGES,
+    read_ranges: RangeReader = read_ranges_here,
 ) -> DocumentAnalysis:
     """The analysis with its work spread over `workers` children in parallel: a file of up to
     PREFLIGHT_CHUNK_PAGES pages is preflighted whole, then its windows read in chunks; a
@@ -413,14 +436,15 @@ def analyse_in_children(
 
     Every call is `run(func, request, *args)`, with the file's page count in
     `request.page_count` once known (0 before), so that `run` can size the child's memory
-    from it (`child_memory_bytes`)."""
+    from it (`child_memory_bytes`). A large file's ranges are read by `read_ranges`: here,
+    or shared with other worker processes."""
     if not 0 < request.page_count <= PREFLIGHT_CHUNK_PAGES:
         head: PreflightReport = run(preflight_head, request)
         if not head.accepted:
             return assemble(request, _finish(request, head), ())
         request = replace(request, page_count=head.page_count)
         if head.page_count > PREFLIGHT_CHUNK_PAGES:
-            return _analyse_in_ranges(request, run, head, workers=workers)
+            return _analyse_in_ranges(request, run, head, workers=workers, read=read_ranges)
     part: PreflightPart = run(preflight_part, request)
     if part.rejected:
         return assemble(request, part, ())
@@ -434,7 +458,12 @@ def analyse_in_children(
 
 
 def _analyse_in_ranges(
-    request: AnalysisRequest, run: Runner, head: PreflightReport, *, workers: int
+    request: AnalysisRequest,
+    run: Runner,
+    head: PreflightReport,
+    *,
+    workers: int,
+    read: RangeReader,
 ) -> DocumentAnalysis:
     """Preflight and window reading of a large file, range by range, in parallel children.
 
@@ -444,14 +473,15 @@ def _analyse_in_ranges(
     scans: Spool[PageScan] = Spool()
     try:
         ranges = _ranges(request, head.page_count)
-        merged = _read_ranges(request, run, head, ranges, scans, by_count=True, workers=workers)
+        calls = [(*r, True) for r in ranges]
+        merged = _merged(head, read(request, run, calls, workers), scans)
         if merged is None:
-            # A wrong /Count somewhere: every range is found again, reading each kid before it.
+            # A wrong /Count somewhere: every range is found again, reading each kid before
+            # it (rare, so here, not shared).
             scans.close()
             scans = Spool()
-            merged = _read_ranges(
-                request, run, head, ranges, scans, by_count=False, workers=workers
-            )
+            calls = [(*r, False) for r in ranges]
+            merged = _merged(head, read_ranges_here(request, run, calls, workers), scans)
         # (Found without the shortcut, the ranges always hold.)
         finished = _judge(request, run, merged or head)
         return _assembled(request, finished, scans, spooled=True)
@@ -474,22 +504,14 @@ def _ranges(request: AnalysisRequest, page_count: int) -> list[tuple[int, int, S
     return ranges
 
 
-def _read_ranges(
-    request: AnalysisRequest,
-    run: Runner,
-    head: PreflightReport,
-    ranges: Sequence[tuple[int, int, Sequence[int]]],
-    scans: Spool[PageScan],
-    *,
-    by_count: bool,
-    workers: int,
+def _merged(
+    head: PreflightReport, parts: Iterable[RangePart], scans: Spool[PageScan]
 ) -> PreflightReport | None:
-    """check_range on every range: the merged report, with the scans appended to `scans`;
-    None when a range found the page tree's counts wrong."""
+    """The ranges' results merged into one report, their scans appended to `scans`; None
+    when a range found the page tree's counts wrong."""
     merger = ReportMerger(head, keep_pages=False)
     held = True
-    calls = [(*r, by_count) for r in ranges]
-    for part in _in_order(run, check_range, request, calls, workers=workers):
+    for part in parts:
         # Every range is still read to the end, as before ranges were taken as they came.
         held = held and part.by_count_held
         if held:

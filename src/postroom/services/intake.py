@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from itertools import islice
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from postroom.addresses.countries import normalise_country
 from postroom.documents.analysis import AnalysisRequest, DocumentAnalysis, PieceScan
@@ -45,9 +45,14 @@ from postroom.services.stages import PREFLIGHT_DOCUMENT, STAGE_PREFLIGHT
 # that stores them all: the session then holds a chunk of them, not the whole file's.
 PIECES_PER_WRITE = 500
 
+
 # Runs analyse_document in the sandbox (time and memory limits); raises InvalidDocument
 # with a preflight_* code when the child is killed.
-Analyser = Callable[[AnalysisRequest], DocumentAnalysis]
+class Analyser(Protocol):
+    """Analyses a document in sandboxed children (bootstrap.Container.analyse); with
+    `share_as`, a large file's ranges are shared with other workers."""
+
+    def __call__(self, request: AnalysisRequest, *, share_as: str = "") -> DocumentAnalysis: ...
 
 
 def resolve_profile(name: str) -> PreflightProfile:
@@ -319,7 +324,9 @@ class Analysed:
     print_sha256: str | None
 
 
-def run_analysis(analyse: Analyser, blobs: BlobStore, request: AnalysisRequest) -> Analysed:
+def run_analysis(
+    analyse: Analyser, blobs: BlobStore, request: AnalysisRequest, *, share_as: str = ""
+) -> Analysed:
     """Analyse in the sandbox; a file that kills its child is rejected, not retried.
 
     The child writes a stripped copy to a temporary file when it finds active content;
@@ -328,7 +335,7 @@ def run_analysis(analyse: Analyser, blobs: BlobStore, request: AnalysisRequest) 
     os.close(fd)
     try:
         try:
-            analysis = analyse(replace(request, stripped_path=stripped_path))
+            analysis = analyse(replace(request, stripped_path=stripped_path), share_as=share_as)
         except InvalidDocument as exc:
             finding = Finding(exc.code, Severity.ERROR, exc.message)
             rejected = DocumentAnalysis(
@@ -371,7 +378,8 @@ def preflight_document(
             page_count=document.page_count,
         )
     # The analysis may take seconds: it runs with no transaction open.
-    analysed = run_analysis(analyse, blobs, request)
+    # A large file's page ranges are shared with whichever workers are free.
+    analysed = run_analysis(analyse, blobs, request, share_as=document_id)
     analysis = analysed.analysis
     profile = resolve_profile(request.profile_name)
     layout = resolve_layout(request.layout_code, profile)

@@ -27,6 +27,7 @@ from postroom.domain.model import (
 from postroom.domain.orders import DeliveryService, Order, OrderMove
 from postroom.domain.reachability import ReachKind
 from postroom.domain.records import IdempotencyRecord, OutboxMessage
+from postroom.domain.shared_ranges import SharedRange
 from postroom.domain.sms import SmsMessage, SmsRecipient, SmsState
 from postroom.domain.states import BatchState, LotState, PieceState
 from postroom.domain.tracking import (
@@ -361,6 +362,28 @@ class Orders(Protocol):
     def claim_changes(self, account_id: str, service_id: str, claim: str) -> Sequence[Any]: ...
 
 
+class SharedRanges(Protocol):
+    """A large file's page ranges shared between worker processes (storage/shared_ranges.py)."""
+
+    def open(self, document_id: str, request: Any, calls: Sequence[Any], now: datetime) -> None: ...
+    def request_of(self, document_id: str) -> Any | None: ...
+    def close(self, document_id: str) -> list[str]: ...
+    def take(self, document_id: str, taker: str, now: datetime) -> SharedRange | None: ...
+    def finish(
+        self,
+        document_id: str,
+        seq: int,
+        taker: str,
+        *,
+        result_sha256: str | None = None,
+        error: tuple[str, str] | None = None,
+    ) -> bool: ...
+    def release(
+        self, document_id: str, *, taken_before: datetime | None = None, taker: str = ""
+    ) -> int: ...
+    def get(self, document_id: str, seq: int) -> SharedRange | None: ...
+
+
 class SmsMessages(Protocol):
     """Text messages and their recipients' states (storage/sms.py)."""
 
@@ -502,6 +525,8 @@ class UnitOfWork(Protocol):
     def orders(self) -> Orders: ...
     @property
     def sms(self) -> SmsMessages: ...
+    @property
+    def shared_ranges(self) -> SharedRanges: ...
     @property
     def dashboard(self) -> DashboardQueries: ...
     @property

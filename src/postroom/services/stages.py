@@ -13,6 +13,7 @@ SEND_EMAIL = "send_email"
 SEND_SMS = "send_sms"  # hands a text message's queued recipients to the SMS gateway
 ISSUE_PROOF = "issue_proof"  # makes a shipment's proof
 FOLD_EVENTS = "fold_events"  # folds a queued batch of carrier events
+SHARE_RANGES = "share_ranges"  # takes part in reading a large file's page ranges
 
 # stage_runs keys: (subject id, key) is recorded once the stage has run for the subject.
 STAGE_PREFLIGHT = "preflight"

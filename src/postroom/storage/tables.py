@@ -332,6 +332,37 @@ outbox = Table(
 )
 
 # Which (subject, stage) pairs have run: the key that makes every stage idempotent.
+# A large file's analysis shared between workers (migration 0030, services/shared_ranges.py):
+# the request, and its page ranges, each taken by one process at a time; a range's result
+# (pickled, as it crosses the sandbox's pipe) is a blob until the analysis has read it.
+shared_analyses = Table(
+    "shared_analyses",
+    metadata,
+    Column("document_id", ID, ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True),
+    Column("request", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+shared_ranges = Table(
+    "shared_ranges",
+    metadata,
+    Column(
+        "document_id",
+        ID,
+        ForeignKey("shared_analyses.document_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("seq", Integer, primary_key=True),
+    Column("call", JSON, nullable=False),
+    Column("state", String(10), nullable=False),  # pending, taken, done, failed
+    Column("taken_by", String(100), nullable=True),
+    Column("taken_at", UTCDateTime, nullable=True),
+    Column("result_sha256", String(64), nullable=True),
+    Column("error_code", String(50), nullable=True),
+    Column("error_message", String(500), nullable=True),
+    Index("ix_shared_ranges_state", "document_id", "state", "seq"),
+)
+
 stage_runs = Table(
     "stage_runs",
     metadata,

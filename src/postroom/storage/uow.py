@@ -36,6 +36,7 @@ from postroom.storage.repositories import (
 from postroom.storage.retention import RetentionRepository
 from postroom.storage.sandbox import SandboxRepository
 from postroom.storage.sealing import Sealer
+from postroom.storage.shared_ranges import SharedRangeRepository
 from postroom.storage.shipments import ShipmentRepository
 from postroom.storage.sms import SmsRepository
 from postroom.storage.throttle import LoginThrottleRepository
@@ -93,6 +94,7 @@ class SqlUnitOfWork:
     retention = _Repository(lambda uow: RetentionRepository(uow.session))
     orders = _Repository(lambda uow: OrderRepository(uow.session))
     sms = _Repository(lambda uow: SmsRepository(uow.session))
+    shared_ranges = _Repository(lambda uow: SharedRangeRepository(uow.session))
     dashboard = _Repository(lambda uow: DashboardQueries(uow.session))
     address_lists = _Repository(lambda uow: AddressListRepository(uow.session))
     dialect_keys = _Repository(lambda uow: DialectKeyRepository(uow.session))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import dramatiq
 
-from postroom.services import composition, intake, pipeline, tracking
+from postroom.services import composition, intake, pipeline, shared_ranges, tracking
 from postroom.services import email as email_stage
 from postroom.services import sms as sms_stage
 from postroom.services.retry import retrying
@@ -21,6 +21,7 @@ from postroom.services.stages import (
     PREFLIGHT_DOCUMENT,
     SEND_EMAIL,
     SEND_SMS,
+    SHARE_RANGES,
 )
 
 if TYPE_CHECKING:
@@ -31,8 +32,9 @@ log = logging.getLogger(__name__)
 QUEUE = "postroom-pipeline"
 # Folding carrier events has a queue of its own, so that a backlog of other stages (a
 # thousand deliveries ask for two thousand proof PDFs) does not hold it back: each queue
-# has its consumer, and the worker threads take the higher priority first.
-QUEUES = {FOLD_EVENTS: "postroom-tracking"}
+# has its consumer, and the worker threads take the higher priority first. Help with a large
+# file's ranges likewise: it is asked while the file is being read, not after the backlog.
+QUEUES = {FOLD_EVENTS: "postroom-tracking", SHARE_RANGES: "postroom-ranges"}
 PRIORITIES = {ISSUE_PROOF: 10}  # lower runs first; a proof can wait a little
 
 
@@ -135,6 +137,18 @@ def register_actors(container: Container) -> dict[str, dramatiq.Actor[Any, Any]]
             message_id=message_id,
         )
 
+    def share_ranges(message_id: int, document_id: str) -> None:
+        shared_ranges.help_with_ranges(
+            uow_factory=container.uow,
+            blobs=container.blobs,
+            clock=container.clock,
+            run=container.run_in_child,
+            slots=container.range_slots,
+            workers=container.settings.preflight_processes,
+            document_id=document_id,
+            message_id=message_id,
+        )
+
     stages: dict[str, Callable[..., None]] = {
         CHECK_PIECE: check_piece,
         PREFLIGHT_DOCUMENT: preflight_document,
@@ -144,6 +158,7 @@ def register_actors(container: Container) -> dict[str, dramatiq.Actor[Any, Any]]
         SEND_SMS: send_sms,
         ISSUE_PROOF: issue_proof,
         FOLD_EVENTS: fold_events,
+        SHARE_RANGES: share_ranges,
     }
     return {
         name: dramatiq.Actor(
