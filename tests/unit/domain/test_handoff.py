@@ -75,11 +75,13 @@ def test_signers_with_one_issuer_pass() -> None:
     [
         ([], ErrorCode.SIGNER_MISSING),
         ([ANNA, Signer(recipient="", email="x@example.se")], ErrorCode.MISSING_RECIPIENT),
-        ([ANNA, Signer(recipient="811218-9877", email="x@example.se")], ErrorCode.INVALID_IDENTIFIER),
+        ([ANNA, Signer(recipient="811218-9877", email="x@example.se")],
+         ErrorCode.INVALID_IDENTIFIER),
         ([ANNA, Signer(recipient="121212-1212", email="b@example.se", issuer=True)],
          ErrorCode.INVALID_HANDOFF_ADDRESS),
         # The issuer again as a recipient, written another way.
-        ([ANNA, Signer(recipient="19811218 9876", email="a2@example.se")], ErrorCode.SIGNER_IS_ISSUER),
+        ([ANNA, Signer(recipient="19811218 9876", email="a2@example.se")],
+         ErrorCode.SIGNER_IS_ISSUER),
     ],
 )  # fmt: skip
 def test_signers_are_refused_with_the_rule_they_break(

@@ -63,7 +63,11 @@ def test_a_handoff_address_is_kept_as_sent_and_shown_back(
         delivery = conn.execute(select(t.c.delivery).where(t.c.id == created["id"])).scalar_one()
     facts = delivery["handoff"]
     assert facts["address"] == address
-    assert facts["references"] == {"unique_id": f"u-{kind}", "campaign_id": campaign_id, "name": kind}
+    assert facts["references"] == {
+        "unique_id": f"u-{kind}",
+        "campaign_id": campaign_id,
+        "name": kind,
+    }
     assert len(facts["report_token"]) >= 32
     if kind == "ebank":
         assert facts["sender"] == FUI
@@ -93,14 +97,17 @@ REFUSALS = [
     ),
     # 139: an identifier failing its check.
     ("GLN check digit", _with(EINVOICE, recipient="7350053850018"), "139"),
-    ("organisation number", _with(EINVOICE, recipient="556838-4119", recipient_type="SE.REGNO"), "139"),
+    ("organisation number",
+     _with(EINVOICE, recipient="556838-4119", recipient_type="SE.REGNO"), "139"),
     ("personal number", _with(EINVOICE, recipient="811218-9877", recipient_type="SE.SSNNO"), "139"),
-    ("signer's number", _with(SIGNER, signers=[{"email": "a@example.se", "recipient": "811218-9877"}]), "139"),
+    ("signer's number",
+     _with(SIGNER, signers=[{"email": "a@example.se", "recipient": "811218-9877"}]), "139"),
     ("lookup's number", {"$type": "lookup", "recipient": "811218-9877"}, "139"),
     ("lookup without number", {"$type": "lookup"}, "119"),
     # 120 / 123: a signer's email.
     ("signer without email", _with(SIGNER, signers=[{"recipient": "121212-1212"}]), "120"),
-    ("signer's email", _with(SIGNER, signers=[{"email": "nope", "recipient": "121212-1212"}]), "123"),
+    ("signer's email",
+     _with(SIGNER, signers=[{"email": "nope", "recipient": "121212-1212"}]), "123"),
     ("info mail", _with(SIGNER, info_mail="a@b"), "123"),
     # 124 / 125: the e-bank sender.
     ("unknown FUI", _with(EBANK, issuer="7654321"), "124"),

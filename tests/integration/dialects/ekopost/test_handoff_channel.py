@@ -42,9 +42,7 @@ def handoff_dir(tmp_path: Path) -> Path:
     return tmp_path / "handoff"
 
 
-def _container(
-    make_settings: Callable[..., Settings], backend: Backend, url: str
-) -> Container:
+def _container(make_settings: Callable[..., Settings], backend: Backend, url: str) -> Container:
     """A container whose hand-off channel goes to `url`, and on the distributed backend a
     worker process on the same setting."""
     if backend.workers is not None:
@@ -133,7 +131,11 @@ def test_an_einvoice_envelope_is_handed_to_the_folder_at_close_and_follows_its_r
     assert metadata["address_type"] == "einvoice"
     assert metadata["address"] == EINVOICE
     assert metadata["recipient"] == EINVOICE["recipient"]
-    assert metadata["references"] == {"unique_id": "F-42", "campaign_id": campaign_id, "name": "inv"}
+    assert metadata["references"] == {
+        "unique_id": "F-42",
+        "campaign_id": campaign_id,
+        "name": "inv",
+    }
     assert [d["name"] for d in metadata["documents"]] == ["document.pdf", "attachment-1.pdf"]
     assert metadata["documents"][0]["bytes"] == len(pdf)
     assert metadata["report"]["url"] is None and len(metadata["report"]["token"]) >= 32
