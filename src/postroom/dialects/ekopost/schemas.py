@@ -285,6 +285,20 @@ class EinvoiceReadyIn(EkopostIn):
     SenderGln: str = Field(default="", max_length=50)
 
 
+class PeppolLookupIn(EkopostIn):
+    """Peppol lookup: the search string (the seed writes `Recipient`; `recipient` is read
+    when it is not given)."""
+
+    Recipient: str = Field(default="", max_length=200)
+    recipient: str = Field(default="", max_length=200)
+
+
+class EbankListIn(EkopostIn):
+    """Check ebank list status: the FUI number to list the receivers of."""
+
+    sender: str = Field(default="", max_length=100)
+
+
 class EinvoiceReadyOut(BaseModel):
     """The parties echoed, whether the set-up is complete, and what is missing."""
 

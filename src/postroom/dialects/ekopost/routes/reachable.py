@@ -8,7 +8,13 @@ from typing import Any
 from postroom.dialects.ekopost.auth import EkopostPrincipal
 from postroom.dialects.ekopost.mapping import EkopostCode, EkopostError
 from postroom.dialects.ekopost.routes.common import new_router
-from postroom.dialects.ekopost.schemas import EinvoiceReadyIn, EinvoiceReadyOut, directory_answer
+from postroom.dialects.ekopost.schemas import (
+    EbankListIn,
+    EinvoiceReadyIn,
+    EinvoiceReadyOut,
+    PeppolLookupIn,
+    directory_answer,
+)
 from postroom.domain.einvoice import EinvoiceParties
 from postroom.domain.reachability import ReachKind
 from postroom.http.deps import ContainerDep
@@ -72,28 +78,15 @@ def check_einvoice_ready(body: EinvoiceReadyIn, principal: EkopostPrincipal) -> 
     )
 
 
-def _asked_text(body: dict[str, Any], *keys: str) -> str:
-    """The first of `keys` the body gives as text ("" for none); 127 for another type."""
-    for key in keys:
-        value = body.get(key)
-        if value is None:
-            continue
-        if not isinstance(value, str | int) or isinstance(value, bool):
-            raise EkopostError(EkopostCode.INVALID_DATA, f"{key} must be a string")
-        if str(value).strip():
-            return str(value).strip()
-    return ""
-
-
 @router.post("/reachable/peppol", summary="Peppol lookup")
 def peppol_lookup(
-    body: dict[str, Any], c: ContainerDep, principal: EkopostPrincipal
+    body: PeppolLookupIn, c: ContainerDep, principal: EkopostPrincipal
 ) -> dict[str, Any]:
     """The account's Peppol participants the search string finds (by name, organisation or
     VAT number: services/peppol.search), in the Peppol Directory's JSON search answer: 200
     with its `matches` (none is an empty list, as the directory answers); 119 without
     `Recipient`."""
-    query = _asked_text(body, "Recipient", "recipient")
+    query = (body.Recipient or body.recipient).strip()
     if not query:
         raise EkopostError(EkopostCode.MISSING_RECIPIENT, "give Recipient: a name or number")
     found = peppol.search(uow=c.uow(), account_id=principal.account_id, query=query)
@@ -101,13 +94,11 @@ def peppol_lookup(
 
 
 @router.post("/reachable/ebanklist", summary="Check ebank list status")
-def ebank_list(
-    body: dict[str, Any], c: ContainerDep, principal: EkopostPrincipal
-) -> dict[str, Any]:
+def ebank_list(body: EbankListIn, c: ContainerDep, principal: EkopostPrincipal) -> dict[str, Any]:
     """The receivers of one of the account's e-bank senders (`sender`, its FUI number):
     200 `{"recipient": [...]}`; 124 when the account has no such sender, 125 when it has no
     receivers; 127 without `sender`."""
-    fui = _asked_text(body, "sender", "Sender")
+    fui = body.sender.strip()
     if not fui:
         raise EkopostError(EkopostCode.INVALID_DATA, "give sender: the FUI number")
     receivers = reachability.ebank_receivers(uow=c.uow(), account_id=principal.account_id, fui=fui)
