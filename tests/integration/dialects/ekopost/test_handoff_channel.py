@@ -62,13 +62,6 @@ def container(
     c.close()
 
 
-@pytest.fixture
-def app(container: Container, backend: Backend) -> Iterator[TestClient]:
-    """The app with its worker (in-process, or the worker process), which hands off."""
-    with TestClient(create_app(container, run_worker=not backend.distributed)) as client:
-        yield client
-
-
 def _envelope_with(
     client: TestClient,
     headers: dict[str, str],
@@ -104,17 +97,17 @@ def _report(client: TestClient, metadata: dict[str, Any], status: str, **more: A
 
 
 def test_an_einvoice_envelope_is_handed_to_the_folder_at_close_and_follows_its_reports(
-    app: TestClient, container: Container, tenant: Tenant, handoff_dir: Path
+    client: TestClient, container: Container, tenant: Tenant, handoff_dir: Path
 ) -> None:
     headers = tenant.headers
     pdf, annex = make_pdf(2, label="Invoice 42"), make_pdf(1, label="Terms")
-    campaign_id = create_campaign(app, headers)
+    campaign_id = create_campaign(client, headers)
     eid = _envelope_with(
-        app, headers, campaign_id, [pdf, annex], name="inv", address=EINVOICE, unique_id="F-42"
+        client, headers, campaign_id, [pdf, annex], name="inv", address=EINVOICE, unique_id="F-42"
     )
     assert not handoff_dir.exists() or list(handoff_dir.iterdir()) == []  # not before close
 
-    _close(app, headers, campaign_id)
+    _close(client, headers, campaign_id)
     folder = handoff_dir / eid
     wait_for(lambda: (folder / "metadata.json").exists(), timeout=30)
     assert sorted(p.name for p in folder.iterdir()) == [
@@ -140,7 +133,7 @@ def test_an_einvoice_envelope_is_handed_to_the_folder_at_close_and_follows_its_r
     assert metadata["documents"][0]["bytes"] == len(pdf)
     assert metadata["report"]["url"] is None and len(metadata["report"]["token"]) >= 32
 
-    wait_for(lambda: _envelope(app, headers, campaign_id, eid)["state"] == "transferred")
+    wait_for(lambda: _envelope(client, headers, campaign_id, eid)["state"] == "transferred")
     with container.engine.connect() as conn:
         t = tables.mail_pieces
         row = conn.execute(select(t).where(t.c.id == eid)).one()
@@ -149,57 +142,57 @@ def test_an_einvoice_envelope_is_handed_to_the_folder_at_close_and_follows_its_r
     assert row.external_reference == folder.as_uri()
 
     # A wrong token moves nothing (404); the receiving side's reports do.
-    wrong = app.post(
+    wrong = client.post(
         "/v1/handoff/reports", json={"piece_id": eid, "token": "x" * 32, "status": "delivered"}
     )
     assert wrong.status_code == 404
-    assert _report(app, metadata, "bounced").status_code == 422
-    sent = _report(app, metadata, "sent")
+    assert _report(client, metadata, "bounced").status_code == 422
+    sent = _report(client, metadata, "sent")
     assert sent.status_code == 200 and sent.json()["state"] == "sent"
-    assert _envelope(app, headers, campaign_id, eid)["state"] == "posted"
-    delivered = _report(app, metadata, "delivered", reference="AP-778")
+    assert _envelope(client, headers, campaign_id, eid)["state"] == "posted"
+    delivered = _report(client, metadata, "delivered", reference="AP-778")
     assert delivered.json()["state"] == "delivered"
-    assert _report(app, metadata, "delivered").json()["state"] == "delivered"  # once is enough
-    assert _report(app, metadata, "failed").status_code == 409  # delivered is final
-    campaign = app.get(f"/ekopost/campaigns/{campaign_id}", headers=headers).json()
+    assert _report(client, metadata, "delivered").json()["state"] == "delivered"  # once is enough
+    assert _report(client, metadata, "failed").status_code == 409  # delivered is final
+    campaign = client.get(f"/ekopost/campaigns/{campaign_id}", headers=headers).json()
     assert campaign["state"] == "completed"
 
 
 def test_a_failure_report_fails_the_envelope_with_its_reason(
-    app: TestClient, tenant: Tenant, handoff_dir: Path
+    client: TestClient, tenant: Tenant, handoff_dir: Path
 ) -> None:
     headers = tenant.headers
-    register_fui(app, headers, [EBANK["recipient"]])
-    campaign_id = create_campaign(app, headers)
-    eid = _envelope_with(app, headers, campaign_id, [make_pdf(1)], address=EBANK)
-    _close(app, headers, campaign_id)
+    register_fui(client, headers, [EBANK["recipient"]])
+    campaign_id = create_campaign(client, headers)
+    eid = _envelope_with(client, headers, campaign_id, [make_pdf(1)], address=EBANK)
+    _close(client, headers, campaign_id)
     wait_for(lambda: (handoff_dir / eid / "metadata.json").exists(), timeout=30)
     metadata = json.loads((handoff_dir / eid / "metadata.json").read_text(encoding="utf-8"))
     assert metadata["address_type"] == "ebank" and metadata["sender"] == "1234567"
-    wait_for(lambda: _envelope(app, headers, campaign_id, eid)["state"] == "transferred")
+    wait_for(lambda: _envelope(client, headers, campaign_id, eid)["state"] == "transferred")
 
-    failed = _report(app, metadata, "failed", reason="The bank does not know FMI-99887766")
+    failed = _report(client, metadata, "failed", reason="The bank does not know FMI-99887766")
     assert failed.json()["state"] == "failed"
-    envelope = _envelope(app, headers, campaign_id, eid)
+    envelope = _envelope(client, headers, campaign_id, eid)
     assert envelope["state"] == "failed"
     assert envelope["failed_reason"] == "The bank does not know FMI-99887766"
-    listed = app.get(
+    listed = client.get(
         f"/ekopost/campaigns/{campaign_id}/envelopes/failed?address_type=ebank", headers=headers
     ).json()
     assert [e["id"] for e in listed] == [eid]
-    campaign = app.get(f"/ekopost/campaigns/{campaign_id}", headers=headers).json()
+    campaign = client.get(f"/ekopost/campaigns/{campaign_id}", headers=headers).json()
     assert campaign["state"] == "failed"
 
 
 def test_a_sandbox_accounts_envelope_is_recorded_and_never_handed_off(
-    app: TestClient, container: Container, handoff_dir: Path
+    client: TestClient, container: Container, handoff_dir: Path
 ) -> None:
     sandbox = tenant_in(container, "sandbox-handoff", sandbox=True)
     headers = sandbox.headers
-    campaign_id = create_campaign(app, headers)
-    eid = _envelope_with(app, headers, campaign_id, [make_pdf(1)], address=SIGNER)
-    _close(app, headers, campaign_id)
-    assert _envelope(app, headers, campaign_id, eid)["state"] == "posted"
+    campaign_id = create_campaign(client, headers)
+    eid = _envelope_with(client, headers, campaign_id, [make_pdf(1)], address=SIGNER)
+    _close(client, headers, campaign_id)
+    assert _envelope(client, headers, campaign_id, eid)["state"] == "posted"
     with container.engine.connect() as conn:
         t = tables.mail_pieces
         row = conn.execute(select(t).where(t.c.id == eid)).one()
