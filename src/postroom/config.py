@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     handoff_url: str = ""
     handoff_timeout_seconds: float = Field(default=30.0, gt=0)
     handoff_report_url: str = ""
+    # A folder the worker reads report files from (one JSON report a file, as POSTed to
+    # /v1/handoff/reports); read ones go to done/, refused ones to refused/. Empty: none.
+    handoff_reports_dir: Path | None = None
     # Retention: finished pieces' recipients, spent documents (bytes, name, report), proofs'
     # bytes and the evidence log's content are dropped after this many days (hashes stay,
     # so the chain still verifies). None keeps all. The worker applies it every interval.

@@ -5,14 +5,18 @@ lot), and the channel's reports moving them to sent, delivered or failed."""
 from __future__ import annotations
 
 import hmac
+import json
+import logging
+import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, NoReturn
 
 from postroom.domain.clock import Clock
-from postroom.domain.errors import ErrorCode, InvalidInput, NotFound
+from postroom.domain.errors import DomainError, ErrorCode, InvalidInput, NotFound, RetryableError
 from postroom.domain.handoff import (
     REPORTED_STATES,
     HandOffKind,
@@ -25,9 +29,11 @@ from postroom.domain.handoff import (
 from postroom.domain.model import MailPiece
 from postroom.domain.states import PieceState
 from postroom.services.email import normalise_address
-from postroom.services.ports import UnitOfWork
+from postroom.services.ports import UnitOfWork, UnitOfWorkFactory
 from postroom.services.reachability import ebank_sender_in
 from postroom.services.stages import HAND_OFF_PIECE
+
+log = logging.getLogger(__name__)
 
 HANDOFF = "handoff"  # the key of a hand-off piece's facts in its `delivery`
 HANDOFF_CHANNEL = "handoff"  # the hand-off channel plugin (channels/handoff.py)
@@ -165,3 +171,55 @@ def record_report(
                 }
             uow.commit()
         return piece
+
+
+REPORT_FIELDS = ("piece_id", "token", "status", "reason", "reference")
+DONE, REFUSED = "done", "refused"  # where read report files go, under the reports folder
+MAX_REPORT_FILE = 64 * 1024
+
+
+def import_report_files(*, uow_factory: UnitOfWorkFactory, clock: Clock, folder: Path) -> int:
+    """Apply every report file in `folder` (`*.json`, one report each, the fields of POST
+    /v1/handoff/reports; names starting with a dot are being written and are skipped): an
+    applied one is moved to done/, a refused one to refused/ with a `.reason` file beside
+    it; a retryable failure leaves it for the next run. Returns how many were read."""
+    if not folder.is_dir():
+        return 0
+    read = 0
+    for path in sorted(folder.glob("*.json")):
+        if path.name.startswith(".") or not path.is_file():
+            continue
+        try:
+            fields = _report_fields(path)
+            record_report(uow=uow_factory(), clock=clock, **fields)
+        except RetryableError:
+            continue
+        except (DomainError, ValueError) as exc:
+            _move(path, folder / REFUSED)
+            reason = exc.message if isinstance(exc, DomainError) else str(exc)
+            (folder / REFUSED / f"{path.name}.reason").write_text(reason + "\n", encoding="utf-8")
+            log.warning("hand-off report %s refused: %s", path.name, reason)
+        else:
+            _move(path, folder / DONE)
+        read += 1
+    return read
+
+
+def _report_fields(path: Path) -> dict[str, str]:
+    """The report a file holds; ValueError saying what is wrong with it."""
+    if path.stat().st_size > MAX_REPORT_FILE:
+        raise ValueError(f"a report file holds at most {MAX_REPORT_FILE} bytes")
+    try:
+        body = json.loads(path.read_bytes())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"not a JSON report: {exc}") from exc
+    if not isinstance(body, dict) or not all(
+        isinstance(body.get(key, ""), str) for key in REPORT_FIELDS
+    ):
+        raise ValueError(f"a report is an object of strings: {', '.join(REPORT_FIELDS)}")
+    return {key: str(body[key]) for key in REPORT_FIELDS if body.get(key)}
+
+
+def _move(path: Path, to: Path) -> None:
+    to.mkdir(exist_ok=True)
+    os.replace(path, to / path.name)

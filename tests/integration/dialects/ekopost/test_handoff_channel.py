@@ -42,12 +42,14 @@ def handoff_dir(tmp_path: Path) -> Path:
     return tmp_path / "handoff"
 
 
-def _container(make_settings: Callable[..., Settings], backend: Backend, url: str) -> Container:
-    """A container whose hand-off channel goes to `url`, and on the distributed backend a
-    worker process on the same setting."""
+def _container(
+    make_settings: Callable[..., Settings], backend: Backend, url: str, **more: Any
+) -> Container:
+    """A container whose hand-off channel goes to `url` (and `more` settings), and on the
+    distributed backend a worker process on the same settings."""
     if backend.workers is not None:
-        backend.workers.start(handoff_url=url)
-    return clean_container(make_settings(handoff_url=url))
+        backend.workers.start(handoff_url=url, **more)
+    return clean_container(make_settings(handoff_url=url, **more))
 
 
 @pytest.fixture
@@ -200,6 +202,47 @@ def test_a_sandbox_accounts_envelope_is_recorded_and_never_handed_off(
     assert row.external_reference == f"sandbox:{eid}"
     assert "hand_off_piece" not in asked
     assert not handoff_dir.exists() or list(handoff_dir.iterdir()) == []
+
+
+def test_report_files_left_in_the_reports_folder_move_envelopes(
+    make_settings: Callable[..., Settings],
+    backend: Backend,
+    worker_on_own_settings: None,
+    tmp_path: Path,
+) -> None:
+    handoff_dir, reports = tmp_path / "handoff", tmp_path / "reports"
+    reports.mkdir()
+    container = _container(
+        make_settings, backend, handoff_dir.as_uri(), handoff_reports_dir=reports
+    )
+    try:
+        tenant = tenant_in(container, "report-files")
+        headers = tenant.headers
+        with TestClient(create_app(container, run_worker=not backend.distributed)) as client:
+            campaign_id = create_campaign(client, headers)
+            good = _envelope_with(client, headers, campaign_id, [make_pdf(1)], address=EINVOICE)
+            bad = _envelope_with(client, headers, campaign_id, [make_pdf(1)], address=EINVOICE)
+            _close(client, headers, campaign_id)
+            for eid in (good, bad):
+                wait_for(lambda e=eid: _envelope(client, headers, campaign_id, e)["state"]
+                         == "transferred", timeout=30)  # fmt: skip
+            metadata = json.loads((handoff_dir / good / "metadata.json").read_text("utf-8"))
+            report = {**metadata["report"], "status": "failed", "reason": "No such buyer"}
+            (reports / "r1.json").write_text(json.dumps(report), encoding="utf-8")
+            (reports / "r2.json").write_text(
+                json.dumps({"piece_id": bad, "token": "wrong", "status": "sent"}), "utf-8"
+            )
+            (reports / "r3.json").write_text("not json", encoding="utf-8")
+            wait_for(lambda: sorted(p.name for p in reports.glob("*.json")) == [], timeout=30)
+            envelope = _envelope(client, headers, campaign_id, good)
+            assert (envelope["state"], envelope["failed_reason"]) == ("failed", "No such buyer")
+            assert _envelope(client, headers, campaign_id, bad)["state"] == "transferred"
+    finally:
+        container.close()
+    assert [p.name for p in (reports / "done").iterdir()] == ["r1.json"]
+    refused = sorted(p.name for p in (reports / "refused").iterdir())
+    assert refused == ["r2.json", "r2.json.reason", "r3.json", "r3.json.reason"]
+    assert "no handed-off piece" in (reports / "refused" / "r2.json.reason").read_text()
 
 
 class Endpoint:
