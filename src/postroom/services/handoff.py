@@ -217,6 +217,9 @@ def _report_fields(path: Path) -> dict[str, str]:
         isinstance(body.get(key, ""), str) for key in REPORT_FIELDS
     ):
         raise ValueError(f"a report is an object of strings: {', '.join(REPORT_FIELDS)}")
+    missing = [key for key in REPORT_FIELDS[:3] if not body.get(key)]
+    if missing:
+        raise ValueError(f"a report needs {', '.join(missing)}")
     return {key: str(body[key]) for key in REPORT_FIELDS if body.get(key)}
 
 

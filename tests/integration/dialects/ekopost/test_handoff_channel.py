@@ -233,6 +233,7 @@ def test_report_files_left_in_the_reports_folder_move_envelopes(
                 json.dumps({"piece_id": bad, "token": "wrong", "status": "sent"}), "utf-8"
             )
             (reports / "r3.json").write_text("not json", encoding="utf-8")
+            (reports / "r4.json").write_text(json.dumps({"piece_id": good}), "utf-8")
             wait_for(lambda: sorted(p.name for p in reports.glob("*.json")) == [], timeout=30)
             envelope = _envelope(client, headers, campaign_id, good)
             assert (envelope["state"], envelope["failed_reason"]) == ("failed", "No such buyer")
@@ -241,7 +242,10 @@ def test_report_files_left_in_the_reports_folder_move_envelopes(
         container.close()
     assert [p.name for p in (reports / "done").iterdir()] == ["r1.json"]
     refused = sorted(p.name for p in (reports / "refused").iterdir())
-    assert refused == ["r2.json", "r2.json.reason", "r3.json", "r3.json.reason"]
+    assert refused == [
+        "r2.json", "r2.json.reason", "r3.json", "r3.json.reason", "r4.json", "r4.json.reason"
+    ]  # fmt: skip
+    assert "needs token, status" in (reports / "refused" / "r4.json.reason").read_text()
     assert "no handed-off piece" in (reports / "refused" / "r2.json.reason").read_text()
 
 
