@@ -98,6 +98,26 @@ class ParticipantOut(BaseModel):
         )
 
 
+@router.get(
+    "/peppol/participants",
+    response_model=list[ParticipantOut],
+    summary="List or search Peppol participants",
+)
+def list_participants(
+    c: ContainerDep,
+    principal: PrincipalDep,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+) -> list[ParticipantOut]:
+    """The account's participants (at most 1,000), those `q` finds when given: by name,
+    organisation number or VAT number."""
+    found = (
+        peppol.search(uow=c.uow(), account_id=principal.account_id, query=q)
+        if q
+        else peppol.listed(uow=c.uow(), account_id=principal.account_id)
+    )
+    return [ParticipantOut.of(p) for p in found]
+
+
 @router.post(
     "/peppol/participants",
     status_code=201,
@@ -118,26 +138,6 @@ def add_participant(
         document_types=body.document_types,
     )
     return ParticipantOut.of(found)
-
-
-@router.get(
-    "/peppol/participants",
-    response_model=list[ParticipantOut],
-    summary="List or search Peppol participants",
-)
-def list_participants(
-    c: ContainerDep,
-    principal: PrincipalDep,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-) -> list[ParticipantOut]:
-    """The account's participants (at most 1,000), those `q` finds when given: by name,
-    organisation number or VAT number."""
-    found = (
-        peppol.search(uow=c.uow(), account_id=principal.account_id, query=q)
-        if q
-        else peppol.listed(uow=c.uow(), account_id=principal.account_id)
-    )
-    return [ParticipantOut.of(p) for p in found]
 
 
 @router.delete(

@@ -99,10 +99,12 @@ def list_recipients(
 
 
 class EbankSenderIn(BaseModel):
-    """The receivers of an e-bank sender: the bank customers who asked for its invoices."""
+    """An e-bank sender (its FUI number) and its receivers: the bank customers who asked
+    for its invoices."""
 
     model_config = ConfigDict(extra="forbid")
 
+    fui: str = Field(max_length=100)
     receivers: list[Annotated[str, Field(max_length=200)]] = Field(
         default_factory=list, max_length=MAX_PER_CALL
     )
@@ -115,14 +117,9 @@ class EbankSenderOut(BaseModel):
     receivers: list[str]
 
 
-@router.put(
-    "/ebank-senders/{fui}", response_model=EbankSenderOut, summary="Register an e-bank sender"
-)
-def put_ebank_sender(
-    fui: Annotated[str, Path(max_length=100)],
-    body: EbankSenderIn,
-    c: ContainerDep,
-    principal: PrincipalDep,
+@router.post("/ebank-senders", response_model=EbankSenderOut, summary="Register an e-bank sender")
+def register_ebank_sender(
+    body: EbankSenderIn, c: ContainerDep, principal: PrincipalDep
 ) -> EbankSenderOut:
     """Register an e-bank sender (FUI number) with its receivers, replacing the ones it
     had; an empty list keeps the sender with none (Ekopost's 125 then)."""
@@ -130,7 +127,7 @@ def put_ebank_sender(
         uow=c.uow(),
         clock=c.clock,
         account_id=principal.account_id,
-        fui=fui,
+        fui=body.fui,
         receivers=body.receivers,
     )
     return EbankSenderOut(fui=kept, receivers=receivers)

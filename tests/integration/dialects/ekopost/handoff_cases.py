@@ -68,7 +68,7 @@ def register_fui(
     client: TestClient, headers: dict[str, str], receivers: list[str], fui: str = FUI
 ) -> None:
     """The account's e-bank sender, with these receivers, over the native API."""
-    answer = client.put(
-        f"/v1/reachability/ebank-senders/{fui}", json={"receivers": receivers}, headers=headers
+    answer = client.post(
+        "/v1/reachability/ebank-senders", json={"fui": fui, "receivers": receivers}, headers=headers
     )
     assert answer.status_code == 200, answer.text
