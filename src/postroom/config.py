@@ -91,6 +91,17 @@ class Settings(BaseSettings):
     sms_report_url: str = ""
     # The country of phone numbers written without +country code (ISO 3166-1 alpha-2).
     sms_default_region: str = Field(default="SE", min_length=2, max_length=2)
+    # Hand-off channel (docs/handoff.md): where pieces go that need a network Postroom does
+    # not reach (Peppol, banks, signing, Mastercard): a folder (file:///absolute/path; empty
+    # for <data dir>/handoff) or an HTTP endpoint (http:// or https://) they are POSTed to.
+    # The report URL is Postroom's base URL as that side reaches it: reports come back to
+    # <it>/v1/handoff/reports (empty: the metadata names no URL, only the report token).
+    handoff_url: str = ""
+    handoff_timeout_seconds: float = Field(default=30.0, gt=0)
+    handoff_report_url: str = ""
+    # A folder the worker reads report files from (one JSON report a file, as POSTed to
+    # /v1/handoff/reports); read ones go to done/, refused ones to refused/. Empty: none.
+    handoff_reports_dir: Path | None = None
     # Retention: finished pieces' recipients, spent documents (bytes, name, report), proofs'
     # bytes and the evidence log's content are dropped after this many days (hashes stay,
     # so the chain still verifies). None keeps all. The worker applies it every interval.
@@ -122,6 +133,20 @@ class Settings(BaseSettings):
                 f"{name} {url!r} cannot be used: give a folder (file:///absolute/path; empty "
                 "for the data folder's own) or an S3-compatible bucket (s3://bucket or "
                 "s3://bucket/prefix)"
+            )
+        return url
+
+    @field_validator("handoff_url")
+    @classmethod
+    def _handoff_we_can_reach(cls, url: str) -> str:
+        """A hand-off target this version cannot write to stops the start."""
+        folder = url.startswith("file:///") and len(url) > len("file:///")
+        http = url.startswith(("http://", "https://")) and bool(urlsplit(url).netloc)
+        if url and not (folder or http):
+            raise ValueError(
+                f"POSTROOM_HANDOFF_URL {url!r} cannot be used: give a folder "
+                "(file:///absolute/path; empty for the data folder's own) or an HTTP endpoint "
+                "(http://host/path or https://host/path)"
             )
         return url
 

@@ -141,3 +141,14 @@ def test_fast_password_hashing_is_refused_in_production(monkeypatch: pytest.Monk
     assert Settings().password_hashing == "fast"
     with pytest.raises(ValidationError, match="POSTROOM_PASSWORD_HASHING"):
         Settings(env="production", secret_key=STRONG_SECRET)
+
+
+@pytest.mark.parametrize("url", ["", "file:///srv/handoff", "https://gw.example/in"])
+def test_a_handoff_url_is_a_folder_or_an_http_endpoint(url: str) -> None:
+    assert Settings(handoff_url=url).handoff_url == url
+
+
+@pytest.mark.parametrize("url", ["/srv/handoff", "ftp://gw.example/in", "http://", "file:///"])
+def test_a_handoff_url_this_version_cannot_reach_stops_the_start(url: str) -> None:
+    with pytest.raises(ValidationError, match="POSTROOM_HANDOFF_URL"):
+        Settings(handoff_url=url)

@@ -11,7 +11,7 @@ import sys
 import threading
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -51,6 +51,11 @@ app.add_typer(lots_app, name="lots")
 app.add_typer(feedback_app, name="feedback")
 app.add_typer(audit_app, name="audit")
 app.add_typer(secrets_app, name="secrets")
+peppol_app = typer.Typer(
+    help="An account's Peppol participants (what Ekopost's Peppol lookup finds).",
+    no_args_is_help=True,
+)
+app.add_typer(peppol_app, name="peppol")
 
 err = Console(stderr=True)
 DataDirOption = Annotated[
@@ -300,6 +305,87 @@ def shops_list(
         raise _fail(exc) from exc
     for shop in shops:
         typer.echo(json.dumps({"id": shop.id, "account_id": shop.account_id, "name": shop.name}))
+
+
+def _participant_json(found: Any) -> str:
+    return json.dumps(
+        {
+            "identifier": found.identifier,
+            "name": found.name,
+            "country": found.country,
+            "document_types": list(found.document_types),
+        }
+    )
+
+
+@peppol_app.command("add")
+def peppol_add(
+    account: Annotated[str, typer.Argument(help="Account id or name")],
+    identifier: Annotated[str, typer.Argument(help="Participant id, e.g. 0007:5568384118")],
+    name: Annotated[str, typer.Option(help="The participant's name")],
+    country: Annotated[str, typer.Option(help="ISO 3166-1 alpha-2 code, e.g. SE")],
+    document_type: Annotated[
+        list[str] | None, typer.Option("--document-type", help="A document type it receives")
+    ] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Register (or replace) a Peppol participant of an account; prints it as JSON."""
+    from postroom.services import accounts, peppol
+
+    c = _container(data_dir)
+    try:
+        found = accounts.find_account(uow=c.uow(), ref=account)
+        added = peppol.register(
+            uow=c.uow(),
+            clock=c.clock,
+            account_id=found.id,
+            identifier=identifier,
+            name=name,
+            country=country,
+            document_types=document_type or [],
+        )
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    typer.echo(_participant_json(added))
+
+
+@peppol_app.command("list")
+def peppol_list(
+    account: Annotated[str, typer.Argument(help="Account id or name")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Show an account's Peppol participants; prints one JSON object a line."""
+    from postroom.services import accounts, peppol
+
+    c = _container(data_dir)
+    try:
+        found = accounts.find_account(uow=c.uow(), ref=account)
+        listed = peppol.listed(uow=c.uow(), account_id=found.id)
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    for participant in listed:
+        typer.echo(_participant_json(participant))
+
+
+@peppol_app.command("remove")
+def peppol_remove(
+    account: Annotated[str, typer.Argument(help="Account id or name")],
+    identifier: Annotated[str, typer.Argument(help="Participant id, e.g. 0007:5568384118")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Forget a Peppol participant of an account (exit 1 when it is not registered)."""
+    from postroom.services import accounts, peppol
+
+    c = _container(data_dir)
+    try:
+        found = accounts.find_account(uow=c.uow(), ref=account)
+        removed = peppol.remove(uow=c.uow(), account_id=found.id, identifier=identifier)
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    if not removed:
+        err.print(f"[red]error[/red] not_found: no participant {identifier}")
+        raise typer.Exit(code=1)
+    typer.echo(json.dumps({"removed": identifier}))
 
 
 @shops_app.command("limit")

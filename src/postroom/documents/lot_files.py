@@ -11,6 +11,7 @@ import os
 import secrets
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -82,6 +83,9 @@ class LotEntry:
     weight_g: int = 0
     price_minor: int = 0
     tracking_reference: str | None = None
+    # How the piece is delivered (MailPiece.delivery): a hand-off channel reads its address
+    # and references there; print channels do not look at it.
+    delivery: Mapping[str, Any] = field(default_factory=dict)
 
     def plan(self) -> PiecePlan:
         """What composition puts into the lot for this piece."""

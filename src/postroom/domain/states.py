@@ -32,7 +32,11 @@ PIECE_TRANSITIONS: dict[PieceState, frozenset[PieceState]] = {
         {PieceState.ALLOCATED, PieceState.SENT, PieceState.CANCELLED, PieceState.FAILED}
     ),
     PieceState.ALLOCATED: frozenset({PieceState.TRANSFERRED, PieceState.FAILED}),
-    PieceState.TRANSFERRED: frozenset({PieceState.PRINTED, PieceState.FAILED}),
+    # A piece handed to a hand-off channel (domain/handoff.py) is sent or delivered as that
+    # channel reports; a printed one is printed first.
+    PieceState.TRANSFERRED: frozenset(
+        {PieceState.PRINTED, PieceState.SENT, PieceState.DELIVERED, PieceState.FAILED}
+    ),
     PieceState.PRINTED: frozenset({PieceState.POSTED, PieceState.FAILED}),
     PieceState.POSTED: frozenset({PieceState.DELIVERED, PieceState.RETURNED}),
     # A later event (a bounce, a read receipt) may still say what became of an email.

@@ -191,6 +191,7 @@ def lot_entry(uow: UnitOfWork, blobs: BlobStore, piece: MailPiece) -> LotEntry:
         weight_g=piece.weight_g,
         price_minor=piece.price_minor,
         tracking_reference=piece.tracking_reference,
+        delivery=piece.delivery,
     )
 
 

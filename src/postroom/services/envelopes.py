@@ -31,9 +31,10 @@ from postroom.domain.registered_mail import (
     registered_address_findings,
 )
 from postroom.domain.states import PieceState
-from postroom.services import email, order
+from postroom.services import email, handoff, order
 from postroom.services.catalog import find_service
 from postroom.services.email import EmailRequest
+from postroom.services.handoff import HandOffRequest
 from postroom.services.intake import Analyser, resolve_layout, resolve_profile, run_analysis
 from postroom.services.letters import Limits
 from postroom.services.ports import BlobStore, UnitOfWork
@@ -102,13 +103,16 @@ def open_piece(
     digital: DigitalAddress | None = None,
     by_email: EmailRequest | None = None,
     email_service: str = EMAIL_SERVICE,
+    handed_off: HandOffRequest | None = None,
 ) -> MailPiece:
     """An opened piece with no content yet; without a recipient its document's window will
     give one. With a `digital` address it is delivered there at its batch's close when the
     account's reachability registry knows the recipient, and printed otherwise. With
     `by_email` it is sent by `email_service` at its batch's close (InvalidInput
-    invalid_email_address for an address that is not one). Its address placement is in
-    `options` (address_page: printed with an address page of its own). Conflict
+    invalid_email_address for an address that is not one). With `handed_off` it is handed
+    to a hand-off channel at its batch's close (services/handoff.delivery_for's refusals).
+    Its address placement is in `options` (address_page: printed with an address page of
+    its own). Conflict
     duplicate_reference when the account already has `client_reference`; InvalidInput
     registered_* for a registered letter's address that breaks registered mail's limits."""
     # A given address is checked and kept normalised, refused invalid_address otherwise.
@@ -130,6 +134,8 @@ def open_piece(
             service = find_service(uow, account, email_service)
             delivery = email.delivery_for(service, by_email)
             service_id = service.id
+        elif handed_off is not None:
+            delivery = handoff.delivery_for(uow, account_id, handed_off)
         elif digital is not None:
             delivery = {DIGITAL: digital.to_dict()}
         now = clock.now()
@@ -223,6 +229,8 @@ def attach_document(
         piece = _open_piece(uow, account_id, batch_id, piece_id, main=main)
         recipient = piece.recipient
         by_email = email.is_email_piece(piece)
+        # Neither an email nor a handed-off piece has a postal address or a window to read.
+        no_post = by_email or handoff.is_handoff_piece(piece)
     if by_email and not main:
         raise InvalidInput(
             "a piece sent by email carries its document only; attachments are not sent yet",
@@ -237,7 +245,7 @@ def attach_document(
         profile_name=profile.name,
         layout_code=layout.code,
         rule=None,
-        read_window=main and recipient is None and not by_email,
+        read_window=main and recipient is None and not no_post,
         default_country=batch.default_country,
         page_count=facts.page_count,
         max_pages=limits.max_pages,
@@ -249,7 +257,7 @@ def attach_document(
         raise InvalidDocument(_rejection(analysis.report), code=ErrorCode.DOCUMENT_REJECTED)
     scan = analysis.pieces[0]
     found = scan.address.recipient if scan.address else None
-    if main and recipient is None and found is None and not by_email:
+    if main and recipient is None and found is None and not no_post:
         lines = " / ".join(scan.window_lines) or "nothing"
         raise InvalidInput(
             f"no postal address could be read in the document's window (it holds {lines})",
@@ -275,7 +283,7 @@ def attach_document(
             piece.first_page = 1
             piece.own_pages = document.page_count
             address_findings = [*(scan.address.findings if scan.address else ())]
-            if piece.recipient is None and not by_email:
+            if piece.recipient is None and not no_post:
                 piece.recipient = found
                 piece.address_source = "window"
                 # A given address met registered mail's limits at open_piece; a read one now.
@@ -291,9 +299,10 @@ def attach_document(
         # Its document's pages and its annexes'; its service's configured pages are added
         # when the batch is ordered with a service (order.close_batch).
         piece.count_pages(annex_pages=_annex_pages(uow, piece))
-        # An email piece is judged by its preflight alone (no address, window or envelope).
+        # An email or handed-off piece is judged by its preflight alone (no address, window
+        # or envelope).
         reasons = findings
-        if not by_email:
+        if not no_post:
             reasons = assess(
                 page_count=piece.page_count,
                 plex=piece.options.plex,

@@ -33,7 +33,7 @@ from postroom.domain.states import (
     DocumentState,
     PieceState,
 )
-from postroom.services import email
+from postroom.services import email, handoff
 from postroom.services.catalog import (
     ChosenOptions,
     find_service,
@@ -249,9 +249,9 @@ def _split_page(
     not by this service; with `resolved` (a cache shared by the pages), each piece keeps
     its own plex, colour and postage."""
     closable = [p for p in page if p.state in CLOSABLE and (piece_ids is None or p.id in piece_ids)]
-    by_email = [p for p in closable if email.is_email_piece(p) and p.eligible]
-    pieces = [p for p in closable if not email.is_email_piece(p)]
-    left_email = [p for p in closable if email.is_email_piece(p) and not p.eligible]
+    by_email = [p for p in closable if _leaves_at_close(p) and p.eligible]
+    pieces = [p for p in closable if not _leaves_at_close(p)]
+    left_email = [p for p in closable if _leaves_at_close(p) and not p.eligible]
     count_pages(uow, service, pieces)
     chosen_for = (
         _options_of_pieces(uow, service, options, pieces, resolved) if resolved is not None else {}
@@ -259,6 +259,12 @@ def _split_page(
     eligible, left = _split_eligible(pieces, service, chosen, chosen_for)
     priced = {p.id: price_for(prices, service, chosen_for.get(p.id, chosen), p) for p in eligible}
     return _Split(eligible, left, by_email, left_email, chosen_for, priced)
+
+
+def _leaves_at_close(piece: MailPiece) -> bool:
+    """Whether the piece leaves by its own channel as soon as its batch closes, not by the
+    batch's service: by email, or handed off (services/handoff.py). Neither is charged."""
+    return email.is_email_piece(piece) or handoff.is_handoff_piece(piece)
 
 
 def close_batch(
@@ -284,9 +290,10 @@ def close_batch(
     reference, such as a reachable e-inbox) names accepted pieces that are delivered at
     once instead of produced: they go on to sent. Pieces with an email address (their
     `delivery`) are accepted and sent by the email channel at once, not charged (as a
-    letter sent by email is not). Without `requested_output_date` the batch's own planned
-    date is asked for (schedule.planned_output_date: as soon as possible once it is reached);
-    without `cost_center` the batch keeps its own. With `piece_ids`, only those of its
+    letter sent by email is not); so are pieces handed off (services/handoff.py). Without
+    `requested_output_date` the batch's own planned date is asked for
+    (schedule.planned_output_date: as soon as possible once it is reached); without
+    `cost_center` the batch keeps its own. With `piece_ids`, only those of its
     pieces are ordered (a delivery of some of a job's pieces): the batch may then be closed
     already, by an earlier delivery of others. `note` (a way in's name and fields) is added
     to each accepted piece's `dialect_fields[name]` in the same transaction."""
@@ -409,6 +416,9 @@ def close_batch_in(
                 piece.external_reference = sent_elsewhere[piece.id]
                 piece.move_to(PieceState.SENT, now)
         for piece in found.by_email:
+            if handoff.is_handoff_piece(piece):
+                handoff.queue_handoff(uow=uow, piece=piece, sandbox=account.sandbox, now=now)
+                continue
             if piece.state is PieceState.OPENED:
                 piece.move_to(PieceState.CLOSED, now)
             email.queue_send(uow=uow, piece=piece, now=now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from postroom.domain.reachability import ReachKind
@@ -66,3 +66,57 @@ class ReachabilityRepository:
             str(r)
             for r in self.session.execute(stmt.order_by(t.c.recipient).limit(limit)).scalars()
         ]
+
+
+class EbankSenderRepository:
+    """An account's e-bank senders (FUI numbers) and each one's receivers."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def put(self, account_id: str, fui: str, receivers: Sequence[str], now: datetime) -> None:
+        """Register the sender with these receivers (replacing the ones it had)."""
+        t = tables.ebank_senders
+        changed = self.session.execute(
+            update(t)
+            .where(t.c.account_id == account_id, t.c.fui == fui)
+            .values(receivers=list(receivers))
+        )
+        if not getattr(changed, "rowcount", 0):
+            self.session.execute(
+                t.insert().values(
+                    account_id=account_id, fui=fui, receivers=list(receivers), created_at=now
+                )
+            )
+
+    def receivers(self, account_id: str, fui: str) -> list[str] | None:
+        """The sender's receivers; None when the account has no such sender."""
+        t = tables.ebank_senders
+        found = self.session.execute(
+            select(t.c.receivers).where(t.c.account_id == account_id, t.c.fui == fui)
+        ).scalar_one_or_none()
+        return None if found is None else [str(r) for r in found]
+
+    def first(self, account_id: str) -> str | None:
+        """The account's first registered sender (its default), or None."""
+        t = tables.ebank_senders
+        return self.session.execute(
+            select(t.c.fui)
+            .where(t.c.account_id == account_id)
+            .order_by(t.c.created_at, t.c.fui)
+            .limit(1)
+        ).scalar_one_or_none()
+
+    def listed(self, account_id: str) -> list[tuple[str, list[str]]]:
+        """Every sender of the account with its receivers, by FUI."""
+        t = tables.ebank_senders
+        rows = self.session.execute(
+            select(t.c.fui, t.c.receivers).where(t.c.account_id == account_id).order_by(t.c.fui)
+        )
+        return [(str(fui), [str(r) for r in receivers]) for fui, receivers in rows]
+
+    def remove(self, account_id: str, fui: str) -> bool:
+        """Forget a sender; True when it was registered."""
+        t = tables.ebank_senders
+        result = self.session.execute(delete(t).where(t.c.account_id == account_id, t.c.fui == fui))
+        return bool(getattr(result, "rowcount", 0))

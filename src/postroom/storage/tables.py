@@ -314,6 +314,31 @@ reachable_recipients = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+# An account's e-bank senders (FUI numbers) and the receivers each has: the bank customers
+# who asked for its invoices in their internet bank (Ekopost's "ebank list").
+ebank_senders = Table(
+    "ebank_senders",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("fui", String(100), primary_key=True),
+    Column("receivers", JSON, nullable=False, default=list),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# The Peppol participants an account knows of (Postroom reaches no Peppol directory): a
+# participant identifier (ISO 6523 scheme code and value), name, country, document types.
+peppol_participants = Table(
+    "peppol_participants",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("scheme", String(4), primary_key=True),
+    Column("value", String(100), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("document_types", JSON, nullable=False, default=list),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
 # Messages asking for the next pipeline stage, written in the same transaction as the state
 # change; the relay publishes them, the stage marks them done when it has run.
 outbox = Table(

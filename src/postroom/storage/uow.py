@@ -23,7 +23,8 @@ from postroom.storage.counters import CounterRepository
 from postroom.storage.dashboard import DashboardQueries
 from postroom.storage.feeds import FeedRepository
 from postroom.storage.orders import OrderRepository
-from postroom.storage.reachability import ReachabilityRepository
+from postroom.storage.peppol import PeppolRepository
+from postroom.storage.reachability import EbankSenderRepository, ReachabilityRepository
 from postroom.storage.repositories import (
     AccountRepository,
     CatalogRepository,
@@ -91,6 +92,8 @@ class SqlUnitOfWork:
     login_throttle = _Repository(lambda uow: LoginThrottleRepository(uow.session))
     webhooks = _Repository(lambda uow: WebhookRepository(uow.session, uow._sealer))
     reachability = _Repository(lambda uow: ReachabilityRepository(uow.session))
+    ebank = _Repository(lambda uow: EbankSenderRepository(uow.session))
+    peppol = _Repository(lambda uow: PeppolRepository(uow.session))
     retention = _Repository(lambda uow: RetentionRepository(uow.session))
     orders = _Repository(lambda uow: OrderRepository(uow.session))
     sms = _Repository(lambda uow: SmsRepository(uow.session))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import dramatiq
 
 from postroom.domain.records import OutboxMessage
-from postroom.services import pipeline, production, retention, sandbox, webhooks
+from postroom.services import handoff, pipeline, production, retention, sandbox, webhooks
 from postroom.worker.actors import queue_of, register_actors
 
 if TYPE_CHECKING:
@@ -122,6 +122,15 @@ class WorkerRuntime:
         )
         return result.pieces_redacted + result.documents_redacted
 
+    def import_handoff_reports_once(self) -> int:
+        """Apply the report files the hand-off channel's receiving side left."""
+        c = self.container
+        if c.settings.handoff_reports_dir is None:
+            return 0
+        return handoff.import_report_files(
+            uow_factory=c.uow, clock=c.clock, folder=c.settings.handoff_reports_dir
+        )
+
     def start(self) -> None:
         """Recover unfinished work, then start consuming, relaying and scheduling."""
         c = self.container
@@ -161,6 +170,15 @@ class WorkerRuntime:
                     "retention",
                     self.apply_retention_once,
                     c.settings.retention_interval_seconds,
+                    always_wait=True,
+                )
+            )
+        if c.settings.handoff_reports_dir is not None:
+            self._loops.append(
+                _Loop(
+                    "handoff-reports",
+                    self.import_handoff_reports_once,
+                    c.settings.lot_interval_seconds,
                     always_wait=True,
                 )
             )

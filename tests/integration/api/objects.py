@@ -43,6 +43,8 @@ PARAM_OBJECTS = {
     "sms_id": "sms_id",
     "list_id": "address_list_id",
     "name": "lot_file",
+    "fui": "ebank_fui",
+    "identifier": "peppol_participant",
 }
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 
@@ -66,6 +68,8 @@ class VictimObjects:
     sms_id: str = ""
     address_list_id: str = ""
     lot_file: str = "print.pdf"  # a lot's file (the victim lot has none yet: 409 for A)
+    ebank_fui: str = ""  # an e-bank sender's FUI number
+    peppol_participant: str = ""  # a Peppol participant's identifier
 
 
 def fill(path: str, objects: VictimObjects) -> str:
@@ -156,7 +160,31 @@ def victim_fixture(idle_client: TestClient, container: Container, tenant: Tenant
         order_id=create_order(idle_client, tenant, reference="o-isolation")["id"],
         sms_id=sms.json()["id"],
         address_list_id=make_address_list(idle_client, tenant),
+        ebank_fui=make_ebank_sender(idle_client, tenant),
+        peppol_participant=make_peppol_participant(idle_client, tenant),
     )
+
+
+def make_ebank_sender(client: TestClient, tenant: Tenant) -> str:
+    """An e-bank sender of A's, with one receiver; its FUI number."""
+    made = client.post(
+        "/v1/reachability/ebank-senders",
+        headers=tenant.headers,
+        json={"fui": "5501234", "receivers": ["FMI1"]},
+    )
+    assert made.status_code == 200, made.text
+    return str(made.json()["fui"])
+
+
+def make_peppol_participant(client: TestClient, tenant: Tenant) -> str:
+    """A Peppol participant in A's registry; its identifier."""
+    made = client.post(
+        "/v1/peppol/participants",
+        headers=tenant.headers,
+        json={"identifier": "0007:5568384118", "name": "A's buyer", "country": "SE"},
+    )
+    assert made.status_code == 201, made.text
+    return str(made.json()["identifier"])
 
 
 def make_address_list(client: TestClient, tenant: Tenant) -> str:

@@ -27,7 +27,9 @@ from tests.integration.api.objects import (
     credential_forms,
     fill,
     make_address_list,
+    make_ebank_sender,
     make_endpoint,
+    make_peppol_participant,
     victim_fixture,  # noqa: F401  (the victim fixture)
 )
 
@@ -115,6 +117,8 @@ def test_another_account_gets_not_found_for_every_object_route(
         order_id=str(uuid.uuid4()),
         sms_id=str(uuid.uuid4()),
         address_list_id=str(uuid.uuid4()),
+        ebank_fui=str(uuid.uuid4().int)[:12],
+        peppol_participant=f"0007:{uuid.uuid4().int % 10**10:010d}",
     )
     tried = 0
     for method, template in v1_routes_with_parameters(container):
@@ -166,6 +170,12 @@ def test_the_owner_reaches_the_object_on_every_route(
             victim = replace(victim, endpoint_id=make_endpoint(container, tenant))
         if method == "DELETE" and "{list_id}" in template:
             victim = replace(victim, address_list_id=make_address_list(idle_client, tenant))
+        if method == "DELETE" and "{fui}" in template:
+            victim = replace(victim, ebank_fui=make_ebank_sender(idle_client, tenant))
+        if method == "DELETE" and "{identifier}" in template:
+            victim = replace(
+                victim, peppol_participant=make_peppol_participant(idle_client, tenant)
+            )
 
 
 def test_lists_show_only_the_callers_own_objects(

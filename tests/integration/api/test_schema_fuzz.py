@@ -257,6 +257,18 @@ BASELINES: dict[str, Any] = {
     "POST /v1/reachability/remove": {"kind": "einbox", "recipients": ["SE5560000001"]},
     "PATCH /v1/account": {"return_address": "Acme, Box 12, 111 22 Stockholm"},
     "POST /v1/sms": {"sender": "Postroom", "text": "Hej", "recipients": ["+46701000001"]},
+    "POST /v1/reachability/ebank-senders": {"fui": "1234567", "receivers": ["FMI1"]},
+    "POST /v1/peppol/participants": {
+        "identifier": "0007:5568384118",
+        "name": "Ekopost AB",
+        "country": "SE",
+        "document_types": ["urn:invoice"],
+    },
+    "POST /v1/handoff/reports": {
+        "piece_id": "00000000-0000-0000-0000-000000000000",
+        "token": "x",
+        "status": "sent",
+    },
 }
 
 

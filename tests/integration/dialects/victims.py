@@ -76,6 +76,8 @@ def ekopost_victim(client: TestClient, headers: dict[str, str]) -> Victim:
             "POST /ekopost/campaigns": {"name": "C2", "cost_center": "CC-1", "signing": False},
             f"POST {envelopes}": {"name": "E2", "address": POSTAL, "color": False},
             f"POST {envelopes}/{{envelope_id}}/content": content_body(window_letter()),
+            "POST /ekopost/reachable/peppol": {"Recipient": "Ekopost AB"},
+            "POST /ekopost/reachable/ebanklist": {"sender": "1234567"},
         },
     )
 

@@ -26,7 +26,7 @@ EXPECTED_PIECE = {
     "closed": {"accepted", "cancelled", "failed"},
     "accepted": {"allocated", "sent", "cancelled", "failed"},
     "allocated": {"transferred", "failed"},
-    "transferred": {"printed", "failed"},
+    "transferred": {"printed", "sent", "delivered", "failed"},  # sent, delivered: hand-off
     "printed": {"posted", "failed"},
     "posted": {"delivered", "returned"},
     "sent": {"delivered", "returned"},

@@ -100,6 +100,7 @@ def test_a_second_print_channel_from_a_plugin_receives_its_own_lots(
     world = plugin_world
     assert world.container.channels.names() == (
         "email_smtp",
+        "handoff",
         "print_annex",
         "print_local",
         "provider_folder",

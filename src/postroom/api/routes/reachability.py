@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from postroom.domain.errors import NotFound
 from postroom.domain.reachability import MAX_PER_CALL
 from postroom.http.deps import ContainerDep, PrincipalDep
 from postroom.services import reachability
@@ -95,3 +96,54 @@ def list_recipients(
     return RecipientPage(
         data=found[:limit], next_cursor=found[limit - 1] if len(found) > limit else None
     )
+
+
+class EbankSenderIn(BaseModel):
+    """An e-bank sender (its FUI number) and its receivers: the bank customers who asked
+    for its invoices."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fui: str = Field(max_length=100)
+    receivers: list[Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=list, max_length=MAX_PER_CALL
+    )
+
+
+class EbankSenderOut(BaseModel):
+    """An e-bank sender (its FUI number) and its receivers."""
+
+    fui: str
+    receivers: list[str]
+
+
+@router.post("/ebank-senders", response_model=EbankSenderOut, summary="Register an e-bank sender")
+def register_ebank_sender(
+    body: EbankSenderIn, c: ContainerDep, principal: PrincipalDep
+) -> EbankSenderOut:
+    """Register an e-bank sender (FUI number) with its receivers, replacing the ones it
+    had; an empty list keeps the sender with none (Ekopost's 125 then)."""
+    kept, receivers = reachability.register_ebank_sender(
+        uow=c.uow(),
+        clock=c.clock,
+        account_id=principal.account_id,
+        fui=body.fui,
+        receivers=body.receivers,
+    )
+    return EbankSenderOut(fui=kept, receivers=receivers)
+
+
+@router.get("/ebank-senders", response_model=list[EbankSenderOut], summary="List e-bank senders")
+def list_ebank_senders(c: ContainerDep, principal: PrincipalDep) -> list[EbankSenderOut]:
+    """The account's e-bank senders with their receivers."""
+    found = reachability.ebank_senders(uow=c.uow(), account_id=principal.account_id)
+    return [EbankSenderOut(fui=fui, receivers=receivers) for fui, receivers in found]
+
+
+@router.delete("/ebank-senders/{fui}", status_code=204, summary="Remove an e-bank sender")
+def remove_ebank_sender(
+    fui: Annotated[str, Path(max_length=100)], c: ContainerDep, principal: PrincipalDep
+) -> None:
+    """Forget an e-bank sender and its receivers (404 when it is not registered)."""
+    if not reachability.remove_ebank_sender(uow=c.uow(), account_id=principal.account_id, fui=fui):
+        raise NotFound(f"no e-bank sender {fui}")

@@ -257,6 +257,13 @@ CORE_ERRORS: dict[ErrorCode, EkopostCode] = {
     ErrorCode.REGISTERED_LINE_TOO_LONG: EkopostCode.ADDRESS_VALIDATION,
     ErrorCode.REGISTERED_POSTAL_CODE: EkopostCode.ADDRESS_VALIDATION,
     ErrorCode.INVALID_ADDRESS: EkopostCode.ADDRESS_VALIDATION,
+    # Hand-off address objects (dialects/ekopost/handoff.py, services/handoff.py): a signer
+    # missing, the issuer signing again, an identifier that is not one, the e-bank sender.
+    ErrorCode.SIGNER_MISSING: EkopostCode.ONE_SIGNER_NEEDED,
+    ErrorCode.SIGNER_IS_ISSUER: EkopostCode.RECIPIENT_IS_ISSUER,
+    ErrorCode.INVALID_IDENTIFIER: EkopostCode.NO_VALID_VALUER,
+    ErrorCode.FUI_NOT_REGISTERED: EkopostCode.FUI_NOT_REGISTERED,
+    ErrorCode.FUI_WITHOUT_RECEIVERS: EkopostCode.FUI_NO_APPLICANTS,
     # Text messages (docs/sms.md): the core's rules under the seed's SMS codes. A text too
     # long, or a from-name a phone cannot show, has no code of its own: 127.
     ErrorCode.SMS_RECIPIENTS_MISSING: EkopostCode.SMS_NO_RECIPIENTS,

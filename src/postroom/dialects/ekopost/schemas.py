@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
@@ -18,6 +19,7 @@ from postroom.dialects.ekopost.mapping import (
 )
 from postroom.domain.clock import to_utc
 from postroom.domain.model import Batch, Document, MailPiece, Recipient
+from postroom.domain.peppol import DOCUMENT_TYPE_SCHEME, PARTICIPANT_SCHEME, Participant
 
 
 def utc_text(moment: datetime) -> str:
@@ -283,6 +285,20 @@ class EinvoiceReadyIn(EkopostIn):
     SenderGln: str = Field(default="", max_length=50)
 
 
+class PeppolLookupIn(EkopostIn):
+    """Peppol lookup: the search string (the seed writes `Recipient`; `recipient` is read
+    when it is not given)."""
+
+    Recipient: str = Field(default="", max_length=200)
+    recipient: str = Field(default="", max_length=200)
+
+
+class EbankListIn(EkopostIn):
+    """Check ebank list status: the FUI number to list the receivers of."""
+
+    sender: str = Field(default="", max_length=100)
+
+
 class EinvoiceReadyOut(BaseModel):
     """The parties echoed, whether the set-up is complete, and what is missing."""
 
@@ -292,3 +308,35 @@ class EinvoiceReadyOut(BaseModel):
     SenderGln: str
     Success: bool
     ErrorMessage: str
+
+
+def directory_answer(query: str, found: Sequence[Participant], now: datetime) -> dict[str, Any]:
+    """A Peppol lookup's answer in the form of the Peppol Directory's JSON search API
+    (version 1.0: https://directory.peppol.eu/public/locale-en_US/menuitem-docs-rest-api):
+    the counts, the query, and per match its `participantID`, `docTypes` and `entities`."""
+    matches = [
+        {
+            "participantID": {"scheme": PARTICIPANT_SCHEME, "value": p.identifier},
+            "docTypes": [{"scheme": DOCUMENT_TYPE_SCHEME, "value": d} for d in p.document_types],
+            "entities": [
+                {
+                    "name": [{"name": p.name}],
+                    "countryCode": p.country,
+                    **({"regDate": p.registered_at.date().isoformat()} if p.registered_at else {}),
+                }
+            ],
+        }
+        for p in found
+    ]
+    return {
+        "version": "1.0",
+        "total-result-count": len(matches),
+        "used-result-count": len(matches),
+        "result-page-index": 0,
+        "result-page-count": len(matches),
+        "first-result-index": 0,
+        "last-result-index": max(len(matches) - 1, 0),
+        "query-terms": query,
+        "creation-dt": utc_text(now),
+        "matches": matches,
+    }

@@ -310,7 +310,7 @@ def test_127_an_address_type_postroom_does_not_offer(
     before = _stored(container)
     refused = eko.post(
         f"/ekopost/campaigns/{campaign_id}/envelopes",
-        json={"address": {"$type": "ebank", "recipient": "123"}},
+        json={"address": {"$type": "fax", "recipient": "123"}},
         headers=tenant.headers,
     )
     assert_error(refused, 400, "127")

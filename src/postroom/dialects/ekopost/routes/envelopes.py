@@ -8,6 +8,12 @@ from fastapi import Query
 
 from postroom.bootstrap import Container
 from postroom.dialects.ekopost.auth import EkopostPrincipal
+from postroom.dialects.ekopost.handoff import (
+    HANDOFF_TYPES,
+    LOOKUP_TYPE,
+    handoff_request,
+    lookup_recipient,
+)
 from postroom.dialects.ekopost.mapping import (
     DIALECT,
     EINBOX_TYPES,
@@ -35,7 +41,7 @@ from postroom.dialects.ekopost.schemas import EnvelopeIn, EnvelopeOut
 from postroom.domain.model import PieceOptions, Plex, Postage
 from postroom.domain.reachability import ReachKind
 from postroom.http.deps import ContainerDep
-from postroom.services import envelopes, letters
+from postroom.services import envelopes, handoff, letters
 from postroom.services.email import EmailRequest
 from postroom.services.envelopes import DigitalAddress
 from postroom.services.retry import retrying
@@ -78,18 +84,23 @@ def create_envelope(
     checks the address as it checks any (registered mail's limits are 135)."""
     campaign = campaign_of(c, principal.account_id, campaign_id)
     options = _options(body)
-    digital, by_email = None, None
+    digital, by_email, handed_off = None, None, None
     kind = address_type(body.address)
-    if body.address is not None and kind in EINBOX_TYPES:
+    if body.address is not None and kind == LOOKUP_TYPE:
+        handoff.no_lookup_register(lookup_recipient(body.address))
+    if body.address is not None and kind in HANDOFF_TYPES:
+        references = {"unique_id": body.unique_id, "campaign_id": campaign.id, "name": body.name}
+        handed_off = handoff_request(kind, body.address, references)
+    elif body.address is not None and kind in EINBOX_TYPES:
         digital = DigitalAddress(ReachKind.EINBOX, einbox_recipient(body.address))
     elif body.address is not None and kind == EMAIL_TYPE:
         to, subject = email_parts(body.address)
         by_email = EmailRequest(to=to, subject=subject)
-    else:
+    elif handed_off is None:
         options = replace(options, address_placement=address_placement(body.address))
     # An e-inbox's paper fallback reads its address from the document; email needs none.
     recipient = None
-    if digital is None and by_email is None:
+    if digital is None and by_email is None and handed_off is None:
         recipient, completion = envelopes.recipient_of(postal_parts(body.address))
         options = replace(options, address_completion=completion)
     fields = {
@@ -113,6 +124,7 @@ def create_envelope(
         digital=digital,
         by_email=by_email,
         email_service=EMAIL_SERVICE,
+        handed_off=handed_off,
     )
     return EnvelopeOut.of(piece)
 

@@ -1,4 +1,5 @@
-"""Ekopost's reachable checks: the reachability registry and the e-invoice compliance check."""
+"""Ekopost's reachable checks: the reachability registry, the e-invoice compliance check, the
+Peppol lookup (the account's participant registry) and the e-bank list (its FUI numbers)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,17 @@ from typing import Any
 from postroom.dialects.ekopost.auth import EkopostPrincipal
 from postroom.dialects.ekopost.mapping import EkopostCode, EkopostError
 from postroom.dialects.ekopost.routes.common import new_router
-from postroom.dialects.ekopost.schemas import EinvoiceReadyIn, EinvoiceReadyOut
+from postroom.dialects.ekopost.schemas import (
+    EbankListIn,
+    EinvoiceReadyIn,
+    EinvoiceReadyOut,
+    PeppolLookupIn,
+    directory_answer,
+)
 from postroom.domain.einvoice import EinvoiceParties
 from postroom.domain.reachability import ReachKind
 from postroom.http.deps import ContainerDep
-from postroom.services import einvoice, reachability
+from postroom.services import einvoice, peppol, reachability
 
 router = new_router()
 
@@ -69,6 +76,33 @@ def check_einvoice_ready(body: EinvoiceReadyIn, principal: EkopostPrincipal) -> 
         Success=answer.success,
         ErrorMessage=answer.error_message,
     )
+
+
+@router.post("/reachable/peppol", summary="Peppol lookup")
+def peppol_lookup(
+    body: PeppolLookupIn, c: ContainerDep, principal: EkopostPrincipal
+) -> dict[str, Any]:
+    """The account's Peppol participants the search string finds (by name, organisation or
+    VAT number: services/peppol.search), in the Peppol Directory's JSON search answer: 200
+    with its `matches` (none is an empty list, as the directory answers); 119 without
+    `Recipient`."""
+    query = (body.Recipient or body.recipient).strip()
+    if not query:
+        raise EkopostError(EkopostCode.MISSING_RECIPIENT, "give Recipient: a name or number")
+    found = peppol.search(uow=c.uow(), account_id=principal.account_id, query=query)
+    return directory_answer(query, found, c.clock.now())
+
+
+@router.post("/reachable/ebanklist", summary="Check ebank list status")
+def ebank_list(body: EbankListIn, c: ContainerDep, principal: EkopostPrincipal) -> dict[str, Any]:
+    """The receivers of one of the account's e-bank senders (`sender`, its FUI number):
+    200 `{"recipient": [...]}`; 124 when the account has no such sender, 125 when it has no
+    receivers; 127 without `sender`."""
+    fui = body.sender.strip()
+    if not fui:
+        raise EkopostError(EkopostCode.INVALID_DATA, "give sender: the FUI number")
+    receivers = reachability.ebank_receivers(uow=c.uow(), account_id=principal.account_id, fui=fui)
+    return {"recipient": receivers}
 
 
 @router.post("/reachable/{kind}", summary="Check reachable status")
