@@ -302,6 +302,29 @@ def shops_list(
         typer.echo(json.dumps({"id": shop.id, "account_id": shop.account_id, "name": shop.name}))
 
 
+@accounts_app.command("contract")
+def accounts_contract(
+    account: Annotated[str, typer.Argument(help="Account id or name")],
+    add: Annotated[
+        list[str] | None, typer.Option(help="A feature to add: reply_mail, edi (repeat)")
+    ] = None,
+    remove: Annotated[list[str] | None, typer.Option(help="A feature to remove (repeat)")] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Set what the account's contract includes beyond plain letters; prints JSON."""
+    from postroom.services import accounts
+
+    c = _container(data_dir)
+    try:
+        found = accounts.find_account(uow=c.uow(), ref=account)
+        changed = accounts.change_contract(
+            uow=c.uow(), account_id=found.id, add=add or [], remove=remove or []
+        )
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    typer.echo(json.dumps({"id": changed.id, "features": changed.features}))
+
+
 @shops_app.command("limit")
 def shops_limit(
     account: Annotated[str, typer.Argument(help="Account id or name")],

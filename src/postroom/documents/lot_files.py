@@ -53,6 +53,7 @@ MANIFEST_COLUMNS = (
     "weight_g",
     "price_minor",
     "tracking_reference",
+    "reply_envelope",
 )
 
 
@@ -298,6 +299,8 @@ class LotFileWriter:
                     "weight_g": e.weight_g,
                     "price_minor": e.price_minor,
                     "tracking_reference": e.tracking_reference,
+                    # Reply mail: the inserter adds a return envelope to this piece.
+                    "reply_envelope": bool(e.options.get("reply_envelope")),
                 }
                 for e, p in zip(entries, placed, strict=True)
             ],
@@ -381,6 +384,7 @@ def _row(entry: LotEntry, placed: PlacedPiece) -> dict[str, Any]:
         "weight_g": entry.weight_g,
         "price_minor": entry.price_minor,
         "tracking_reference": entry.tracking_reference or "",
+        "reply_envelope": int(bool(entry.options.get("reply_envelope"))),
     }
 
 

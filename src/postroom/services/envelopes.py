@@ -4,14 +4,17 @@ one, and produced once their batch is closed with every piece closed."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, time
 from typing import Any, BinaryIO
 
 from postroom.addresses.countries import country_from_name_or_code
 from postroom.addresses.validate import check_given_address
 from postroom.documents.analysis import AnalysisRequest
 from postroom.documents.inspect import inspect_pdf
+from postroom.domain import reply_mail
 from postroom.domain.address_completion import GivenAddress
 from postroom.domain.clock import Clock
 from postroom.domain.eligibility import assess
@@ -102,6 +105,7 @@ def open_piece(
     digital: DigitalAddress | None = None,
     by_email: EmailRequest | None = None,
     email_service: str = EMAIL_SERVICE,
+    max_pieces: int | None = None,
 ) -> MailPiece:
     """An opened piece with no content yet; without a recipient its document's window will
     give one. With a `digital` address it is delivered there at its batch's close when the
@@ -110,12 +114,15 @@ def open_piece(
     invalid_email_address for an address that is not one). Its address placement is in
     `options` (address_page: printed with an address page of its own). Conflict
     duplicate_reference when the account already has `client_reference`; InvalidInput
-    registered_* for a registered letter's address that breaks registered mail's limits."""
+    registered_* for a registered letter's address that breaks registered mail's limits;
+    InvalidInput batch_full when the batch already holds `max_pieces`."""
     # A given address is checked and kept normalised, refused invalid_address otherwise.
     recipient = check_given_address(recipient) if recipient is not None else None
     check_registered_address(recipient, options.postage)
     with uow:
         _opened_batch(uow, account_id, batch_id)
+        if max_pieces is not None:
+            _check_room(uow, batch_id, max_pieces)
         if client_reference and uow.pieces.piece_by_client_reference(account_id, client_reference):
             raise Conflict(
                 f"the account already has a piece with the reference {client_reference!r}",
@@ -152,6 +159,20 @@ def open_piece(
         uow.pieces.add(piece)
         uow.commit()
     return piece
+
+
+def _check_room(uow: UnitOfWork, batch_id: str, max_pieces: int) -> None:
+    """InvalidInput batch_full when the batch holds `max_pieces` already (its row locked
+    first, so two concurrent opens on PostgreSQL cannot both take the last place)."""
+    uow.pieces.batch_for_update(batch_id)
+    held = sum(uow.pieces.piece_state_counts_of_batch(batch_id).values())
+    if held >= max_pieces:
+        raise InvalidInput(
+            f"the batch holds {held} pieces, the most one batch may hold "
+            f"(POSTROOM_MAX_PIECES_PER_BATCH {max_pieces})",
+            code=ErrorCode.BATCH_FULL,
+            detail={"pieces": held, "max_pieces": max_pieces},
+        )
 
 
 def get_piece(*, uow: UnitOfWork, account_id: str, batch_id: str, piece_id: str) -> MailPiece:
@@ -209,6 +230,7 @@ def attach_document(
     filename: str,
     main: bool,
     document_fields: Mapping[str, Mapping[str, Any]] | None = None,
+    reply_template: bool = False,
 ) -> Attached:
     """Check a PDF at once (first look, preflight, and the window for a main document) and
     add it to an opened piece: as its document, or as an annex printed after it. A way in's
@@ -217,10 +239,18 @@ def attach_document(
 
     Refusals, with nothing stored: Conflict document_present (a second main document),
     piece_not_open; InvalidDocument (not a PDF, unreadable, refused by preflight);
-    InvalidInput no_address when the piece has no recipient and the window gives none."""
+    InvalidInput no_address when the piece has no recipient and the window gives none;
+    InvalidInput daily_large_documents when the account added its day's allowance of large
+    documents already (Limits). A `reply_template` is the annex of a reply mail piece (its
+    return envelope is then added at production: PieceOptions.reply_envelope); InvalidInput
+    reply_template_not_in_reply_mail outside a reply mail batch or as a second one."""
+    size = _size_of(upload)
     with uow:
         batch = _opened_batch(uow, account_id, batch_id)
         piece = _open_piece(uow, account_id, batch_id, piece_id, main=main)
+        if reply_template:
+            reply_mail.check_template_wanted(batch, piece, main=main)
+        _check_large_allowance(uow, clock, limits, account_id, size)
         recipient = piece.recipient
         by_email = email.is_email_piece(piece)
     if by_email and not main:
@@ -258,6 +288,10 @@ def attach_document(
     now = clock.now()
     with uow:
         piece = _open_piece(uow, account_id, batch_id, piece_id, main=main)
+        if reply_template:
+            reply_mail.check_template_wanted(batch, piece, main=main)
+        # Again in the writing transaction: another upload may have taken the last place.
+        _check_large_allowance(uow, clock, limits, account_id, size)
         document = Document(
             account_id=account_id,
             blob_sha256=sha,
@@ -284,6 +318,8 @@ def attach_document(
         else:
             piece.annexes = [*piece.annexes, document.id]
             findings = tuple(Finding.from_dict(f) for f in piece.findings)
+            if reply_template:
+                piece.options = replace(piece.options, reply_envelope=True)
         if document_fields:
             piece.dialect_fields = _with_document_fields(
                 piece.dialect_fields, document.id, document_fields
@@ -308,6 +344,32 @@ def attach_document(
         piece.updated_at = now
         uow.commit()
     return Attached(piece, document)
+
+
+def _size_of(upload: BinaryIO) -> int:
+    """The upload's size in bytes, read from its end (it is left at its start)."""
+    size = upload.seek(0, io.SEEK_END)
+    upload.seek(0)
+    return size
+
+
+def _check_large_allowance(
+    uow: UnitOfWork, clock: Clock, limits: Limits, account_id: str, size: int
+) -> None:
+    """InvalidInput daily_large_documents when a large document would be one more than the
+    account's allowance for the current UTC day."""
+    if size <= limits.large_document_bytes:
+        return
+    now = clock.now().astimezone(UTC)
+    midnight = datetime.combine(now.date(), time(), tzinfo=UTC)
+    taken = uow.pieces.count_large_documents(account_id, midnight, limits.large_document_bytes)
+    if taken >= limits.large_documents_per_day:
+        raise InvalidInput(
+            f"the account added {taken} documents over {limits.large_document_bytes} bytes "
+            f"today (UTC), its daily allowance; this one is {size} bytes",
+            code=ErrorCode.DAILY_LARGE_DOCUMENTS,
+            detail={"taken": taken, "allowance": limits.large_documents_per_day},
+        )
 
 
 def _with_document_fields(
@@ -386,6 +448,10 @@ def close_piece(
             raise NotFound(f"no piece {piece_id} in batch {batch_id}")
         if piece.state is PieceState.OPENED and piece.document_id is None:
             raise Conflict("the piece has no document yet", code=ErrorCode.NO_DOCUMENT)
+        batch = uow.pieces.batch(account_id, batch_id)
+        if batch is not None and piece.state is PieceState.OPENED:
+            by_email = email.is_email_piece(piece)
+            reply_mail.check_template_present(batch, piece, by_email=by_email)
         if piece.state is PieceState.OPENED and not piece.eligible:
             reasons = [str(f.get("message", "")) for f in piece.findings]
             raise InvalidInput(
@@ -417,7 +483,13 @@ def close_batch(
             raise NotFound(f"no batch {batch_id}")
         counts = uow.pieces.piece_state_counts_of_batch(batch_id)
         opened = counts.get(PieceState.OPENED, 0)
-        delivered_digitally = _reachable_digital(uow, account_id, _all_pieces(uow, batch_id))
+        pieces = _all_pieces(uow, batch_id)
+        delivered_digitally = _reachable_digital(uow, account_id, pieces)
+    if batch.accepts_documents():
+        for piece in pieces:
+            if piece.state is PieceState.CLOSED:
+                by_email = email.is_email_piece(piece)
+                reply_mail.check_template_present(batch, piece, by_email=by_email)
     if batch.accepts_documents() and sum(counts.values()) == 0:
         raise InvalidInput("the batch has no piece", code=ErrorCode.BATCH_EMPTY)
     if batch.accepts_documents() and opened:

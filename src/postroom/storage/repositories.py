@@ -320,6 +320,19 @@ class PieceRepository:
         doc = self.session.get(Document, document_id)
         return doc if doc is not None and doc.account_id == account_id else None
 
+    def count_large_documents(self, account_id: str, since: datetime, over_bytes: int) -> int:
+        """How many of the account's documents over `over_bytes` were added from `since`."""
+        t = tables.documents
+        return int(
+            self.session.execute(
+                select(func.count()).where(
+                    t.c.account_id == account_id,
+                    t.c.created_at >= since,
+                    t.c.size_bytes > over_bytes,
+                )
+            ).scalar_one()
+        )
+
     def document_by_id(self, document_id: str | None) -> Document | None:
         """A document whatever its account (for the pipeline, never for a caller); None
         for a piece that has no document yet."""

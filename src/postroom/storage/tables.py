@@ -64,6 +64,8 @@ accounts = Table(
     # Sandbox accounts only: how far their clock runs ahead of the real one.
     Column("clock_offset_seconds", BigInteger, nullable=False, default=0),
     Column("return_address", String(200), nullable=False, default=""),  # migration 0011
+    # The contract's features (domain/contract.Feature values), migration 0025.
+    Column("features", JSON, nullable=False, default=list),
 )
 
 users = Table(
@@ -137,6 +139,7 @@ batches = Table(
     Column("output_date", Date, nullable=True),
     Column("cost_center", String(100), nullable=False, default=""),
     Column("state_changed_at", UTCDateTime, nullable=False),
+    Column("reply_mail", Boolean, nullable=False, default=False),  # migration 0025
     Index("ix_batches_account", "account_id"),
 )
 

@@ -266,6 +266,12 @@ CORE_ERRORS: dict[ErrorCode, EkopostCode] = {
     ErrorCode.SMS_TEXT_EMPTY: EkopostCode.EMPTY_DATA,
     ErrorCode.SMS_TEXT_TOO_LONG: EkopostCode.INVALID_DATA,
     ErrorCode.INVALID_SMS_SENDER: EkopostCode.INVALID_DATA,
+    # Contracts, reply mail, the daily allowance of large documents, a full campaign.
+    ErrorCode.NOT_IN_CONTRACT: EkopostCode.INVALID_CONTRACT_DETAILS,
+    ErrorCode.REPLY_MAIL_NOT_SET_UP: EkopostCode.INVALID_CONTRACT,
+    ErrorCode.REPLY_TEMPLATE_MISSING: EkopostCode.REPLY_MAIL_TEMPLATE_MISSING,
+    ErrorCode.DAILY_LARGE_DOCUMENTS: EkopostCode.DAILY_LARGE_DOCUMENTS,
+    ErrorCode.BATCH_FULL: EkopostCode.CAMPAIGN_FULL,
 }
 
 # The SMS's mime (error 128 otherwise), and a recipient's state as the poll shows it: the

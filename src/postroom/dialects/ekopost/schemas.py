@@ -74,6 +74,9 @@ class CampaignIn(EkopostIn):
     output_date: datetime | date | None = None
     cost_center: str = Field(default="", max_length=100)
     signing: EkopostBool = False
+    # Reply mail (the seed's "Campaign body should have "replymail" set to "true""): 141
+    # without the account's contract for it.
+    replymail: EkopostBool = False
 
     @field_validator("output_date")
     @classmethod
@@ -244,6 +247,8 @@ class ContentIn(EkopostIn):
     type: str = Field(default="document", max_length=20)
     return_address: EkopostBool = False
     address: dict[str, Any] | None = None
+    # An attachment "marked replymail": the reply template of a reply mail campaign.
+    replymail: EkopostBool = False
 
 
 class ContentOut(BaseModel):
@@ -258,6 +263,8 @@ class ContentOut(BaseModel):
     # Not in the seed's response: the return address object as sent, so a client reads
     # back what it gave (null when none).
     address: dict[str, Any] | None
+    # Not in the seed's response: true for the reply template of a reply mail envelope.
+    replymail: bool
 
     @classmethod
     def of(cls, document: Document, *, main: bool, fields: dict[str, Any]) -> ContentOut:
@@ -271,6 +278,7 @@ class ContentOut(BaseModel):
             created_at=utc_text(document.created_at),
             return_address=bool(fields.get("return_address", False)),
             address=fields.get("address"),
+            replymail=bool(fields.get("replymail", False)),
         )
 
 

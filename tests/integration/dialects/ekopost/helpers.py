@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import base64
+import json
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import pypdfium2 as pdfium
+
 from tests.integration.intake.helpers import letter_for, window_cases
+from tests.support.lots import handed_over_manifests
+
+# Wednesday 4 March 2026, 10:00 in Stockholm; letter_standard's cut-off is 15:00 UTC.
+START = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
+CUT_OFF = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
 
 # Letters whose window holds a Swedish address in the campaigns' layout.
 FORM_A_SE = [c for c in window_cases("din5008_a", "SE") if c.expected.country == "SE"]
@@ -75,3 +85,21 @@ def ready_envelope(
     assert closed.status_code == 200, closed.text
     assert closed.json()["state"] == "closed"
     return str(envelope["id"])
+
+
+def lot_manifest(output_dir: Path, piece_ids: set[str]) -> Path | None:
+    """The manifest.json of the handed-over lot holding exactly these pieces, if any yet."""
+    for manifest in handed_over_manifests(output_dir):
+        pieces = json.loads(manifest.read_text())["pieces"]
+        if {p["piece_id"] for p in pieces} == piece_ids:
+            return manifest
+    return None
+
+
+def page_texts(pdf: Path) -> list[str]:
+    """The text of each page of a print file."""
+    document = pdfium.PdfDocument(pdf)
+    try:
+        return [page.get_textpage().get_text_range() for page in document]
+    finally:
+        document.close()

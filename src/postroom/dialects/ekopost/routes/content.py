@@ -75,6 +75,8 @@ def create_content(
         )
     data = _decoded(body, main)
     kept = {"return_address": body.return_address, "address": body.address}
+    if body.replymail:
+        kept["replymail"] = True
     attached = envelope_call(
         envelope_id,
         lambda: envelopes.attach_document(
@@ -90,6 +92,7 @@ def create_content(
             filename=f"{kind}.pdf",
             main=main,
             document_fields={DIALECT: kept},
+            reply_template=body.replymail,
         ),
     )
     return ContentOut.of(attached.document, main=main, fields=kept)
