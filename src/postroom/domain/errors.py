@@ -151,6 +151,8 @@ class ErrorCode(StrEnum):
     INVALID_MARKUP = "invalid_markup"
     INVALID_EDI_SENDER = "invalid_edi_sender"
     INVALID_EDI_INVITATION = "invalid_edi_invitation"
+    NO_EDI_SENDER = "no_edi_sender"
+    INVITATION_EXISTS = "invitation_exists"
     WINDOWLESS = "windowless"
 
 

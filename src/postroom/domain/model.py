@@ -42,6 +42,9 @@ class Account:
     clock_offset_seconds: int = 0  # sandbox accounts: how far their clock runs ahead
     # The sender's return line printed above the recipient ("" = none), one line of text.
     return_address: str = ""
+    # What the account's contract includes beyond plain letters (domain/contract.Feature
+    # values, e.g. "reply_mail", "edi"); an operator sets it (`postroom accounts contract`).
+    features: list[str] = field(default_factory=list)
     id: str = field(default_factory=new_id)
 
 

@@ -160,7 +160,8 @@ DEFAULT_PRICE_TABLE = PriceTable()
 class PriceLine:
     """One part of a price: what it is for, and its amount in minor units."""
 
-    code: str  # print, color, envelope, postage, registered, express, address_completion, reply_envelope
+    # print, color, envelope, postage, registered, express, address_completion, reply_envelope
+    code: str
     amount_minor: int
 
 

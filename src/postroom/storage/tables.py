@@ -312,6 +312,41 @@ reachable_recipients = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+# EDI invoicing (migration 0026, domain/edi.py): an account's senders, one per organisation
+# number, and the invitations it sent to receivers with their statuses (Ekopost 1001-1010).
+_SENDER_TEXT = {
+    "address1": 200, "address2": 200, "zip_code": 20, "city": 100, "country_code": 2,
+    "contact_name": 200, "phone": 50, "email": 254, "gln": 13, "vat": 20, "bank_giro": 20,
+    "plus_giro": 20, "iban": 34, "bic": 11,
+}  # fmt: skip
+edi_senders = Table(
+    "edi_senders",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("cin", String(10), nullable=False),
+    Column("name", String(200), nullable=False),
+    *(Column(name, String(size), nullable=False) for name, size in _SENDER_TEXT.items()),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("account_id", "cin", name="uq_edi_senders_account_cin"),
+)
+
+edi_invitations = Table(
+    "edi_invitations",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("receiver_cin", String(10), nullable=False),
+    Column("receiver_gln", String(13), nullable=False),
+    Column("date_sent", UTCDateTime, nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("status_changed_at", UTCDateTime, nullable=False),
+    Column("reported", Integer, nullable=True),
+    Column("reported_at", UTCDateTime, nullable=True),
+    Index("ix_edi_invitations_account_sent", "account_id", "date_sent"),
+)
+
 # Messages asking for the next pipeline stage, written in the same transaction as the state
 # change; the relay publishes them, the stage marks them done when it has run.
 outbox = Table(

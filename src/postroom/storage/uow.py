@@ -21,6 +21,7 @@ from postroom.domain.tracking import NotedChange, Shipment, shipment_change
 from postroom.storage.address_lists import AddressListRepository, DialectKeyRepository
 from postroom.storage.counters import CounterRepository
 from postroom.storage.dashboard import DashboardQueries
+from postroom.storage.edi import EdiRepository
 from postroom.storage.feeds import FeedRepository
 from postroom.storage.orders import OrderRepository
 from postroom.storage.reachability import ReachabilityRepository
@@ -93,6 +94,7 @@ class SqlUnitOfWork:
     retention = _Repository(lambda uow: RetentionRepository(uow.session))
     orders = _Repository(lambda uow: OrderRepository(uow.session))
     sms = _Repository(lambda uow: SmsRepository(uow.session))
+    edi = _Repository(lambda uow: EdiRepository(uow.session))
     dashboard = _Repository(lambda uow: DashboardQueries(uow.session))
     address_lists = _Repository(lambda uow: AddressListRepository(uow.session))
     dialect_keys = _Repository(lambda uow: DialectKeyRepository(uow.session))

@@ -272,6 +272,8 @@ CORE_ERRORS: dict[ErrorCode, EkopostCode] = {
     ErrorCode.REPLY_TEMPLATE_MISSING: EkopostCode.REPLY_MAIL_TEMPLATE_MISSING,
     ErrorCode.DAILY_LARGE_DOCUMENTS: EkopostCode.DAILY_LARGE_DOCUMENTS,
     ErrorCode.BATCH_FULL: EkopostCode.CAMPAIGN_FULL,
+    # EDI: a field that is wrong is 127 (its name in developer_message).
+    ErrorCode.INVALID_EDI_SENDER: EkopostCode.INVALID_DATA,
 }
 
 # The SMS's mime (error 128 otherwise), and a recipient's state as the poll shows it: the
