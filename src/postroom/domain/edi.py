@@ -37,7 +37,8 @@ class InvitationStatus(IntEnum):
         word = text.strip()
         if word.isdigit():
             return cls(int(word))
-        return cls[word.upper()]
+        # The seed spells 1009 "unkown_status"; both spellings name it.
+        return cls[word.upper().replace("UNKOWN", "UNKNOWN")]
 
 
 S = InvitationStatus

@@ -274,6 +274,8 @@ class Batch:
     # Reply mail (Ekopost's `replymail`): each piece carries a reply template and gets a
     # return envelope at production (services/reply_mail.py).
     reply_mail: bool = False
+    # Each piece must carry an XML markup before it is closed (Ekopost's 100B).
+    markup_required: bool = False
     id: str = field(default_factory=new_id)
 
     def __post_init__(self) -> None:
@@ -386,6 +388,8 @@ class MailPiece:
     # Its own document's pages (first_page on); -1 when made: the same as page_count, for a
     # piece made of its own pages alone.
     own_pages: int = -1
+    # Its XML markup document (kept and returned, never printed); None without one.
+    markup_id: str | None = None
     id: str = field(default_factory=new_id)
 
     def __post_init__(self) -> None:

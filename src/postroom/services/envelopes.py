@@ -4,10 +4,8 @@ one, and produced once their batch is closed with every piece closed."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, time
 from typing import Any, BinaryIO
 
 from postroom.addresses.countries import country_from_name_or_code
@@ -18,7 +16,13 @@ from postroom.domain import reply_mail
 from postroom.domain.address_completion import GivenAddress
 from postroom.domain.clock import Clock
 from postroom.domain.eligibility import assess
-from postroom.domain.errors import Conflict, ErrorCode, InvalidDocument, InvalidInput, NotFound
+from postroom.domain.errors import (
+    Conflict,
+    ErrorCode,
+    InvalidDocument,
+    InvalidInput,
+    NotFound,
+)
 from postroom.domain.findings import Finding, Severity, has_errors
 from postroom.domain.model import (
     Batch,
@@ -34,7 +38,7 @@ from postroom.domain.registered_mail import (
     registered_address_findings,
 )
 from postroom.domain.states import PieceState
-from postroom.services import email, order
+from postroom.services import allowances, email, order
 from postroom.services.catalog import find_service
 from postroom.services.email import EmailRequest
 from postroom.services.intake import Analyser, resolve_layout, resolve_profile, run_analysis
@@ -79,7 +83,7 @@ def recipient_of(given: GivenAddress | None) -> tuple[Recipient | None, bool]:
     return recipient, False
 
 
-def _opened_batch(uow: UnitOfWork, account_id: str, batch_id: str) -> Batch:
+def opened_batch(uow: UnitOfWork, account_id: str, batch_id: str) -> Batch:
     batch = uow.pieces.batch(account_id, batch_id)
     if batch is None:
         raise NotFound(f"no batch {batch_id}")
@@ -120,7 +124,7 @@ def open_piece(
     recipient = check_given_address(recipient) if recipient is not None else None
     check_registered_address(recipient, options.postage)
     with uow:
-        _opened_batch(uow, account_id, batch_id)
+        opened_batch(uow, account_id, batch_id)
         if max_pieces is not None:
             _check_room(uow, batch_id, max_pieces)
         if client_reference and uow.pieces.piece_by_client_reference(account_id, client_reference):
@@ -244,13 +248,13 @@ def attach_document(
     documents already (Limits). A `reply_template` is the annex of a reply mail piece (its
     return envelope is then added at production: PieceOptions.reply_envelope); InvalidInput
     reply_template_not_in_reply_mail outside a reply mail batch or as a second one."""
-    size = _size_of(upload)
+    size = allowances.size_of(upload)
     with uow:
-        batch = _opened_batch(uow, account_id, batch_id)
-        piece = _open_piece(uow, account_id, batch_id, piece_id, main=main)
+        batch = opened_batch(uow, account_id, batch_id)
+        piece = open_piece_for_content(uow, account_id, batch_id, piece_id, main=main)
         if reply_template:
             reply_mail.check_template_wanted(batch, piece, main=main)
-        _check_large_allowance(uow, clock, limits, account_id, size)
+        allowances.check_large_allowance(uow, clock, limits, account_id, size)
         recipient = piece.recipient
         by_email = email.is_email_piece(piece)
     if by_email and not main:
@@ -287,11 +291,11 @@ def attach_document(
         )
     now = clock.now()
     with uow:
-        piece = _open_piece(uow, account_id, batch_id, piece_id, main=main)
+        piece = open_piece_for_content(uow, account_id, batch_id, piece_id, main=main)
         if reply_template:
             reply_mail.check_template_wanted(batch, piece, main=main)
         # Again in the writing transaction: another upload may have taken the last place.
-        _check_large_allowance(uow, clock, limits, account_id, size)
+        allowances.check_large_allowance(uow, clock, limits, account_id, size)
         document = Document(
             account_id=account_id,
             blob_sha256=sha,
@@ -321,7 +325,7 @@ def attach_document(
             if reply_template:
                 piece.options = replace(piece.options, reply_envelope=True)
         if document_fields:
-            piece.dialect_fields = _with_document_fields(
+            piece.dialect_fields = with_document_fields(
                 piece.dialect_fields, document.id, document_fields
             )
         # Its document's pages and its annexes'; its service's configured pages are added
@@ -346,33 +350,7 @@ def attach_document(
     return Attached(piece, document)
 
 
-def _size_of(upload: BinaryIO) -> int:
-    """The upload's size in bytes, read from its end (it is left at its start)."""
-    size = upload.seek(0, io.SEEK_END)
-    upload.seek(0)
-    return size
-
-
-def _check_large_allowance(
-    uow: UnitOfWork, clock: Clock, limits: Limits, account_id: str, size: int
-) -> None:
-    """InvalidInput daily_large_documents when a large document would be one more than the
-    account's allowance for the current UTC day."""
-    if size <= limits.large_document_bytes:
-        return
-    now = clock.now().astimezone(UTC)
-    midnight = datetime.combine(now.date(), time(), tzinfo=UTC)
-    taken = uow.pieces.count_large_documents(account_id, midnight, limits.large_document_bytes)
-    if taken >= limits.large_documents_per_day:
-        raise InvalidInput(
-            f"the account added {taken} documents over {limits.large_document_bytes} bytes "
-            f"today (UTC), its daily allowance; this one is {size} bytes",
-            code=ErrorCode.DAILY_LARGE_DOCUMENTS,
-            detail={"taken": taken, "allowance": limits.large_documents_per_day},
-        )
-
-
-def _with_document_fields(
+def with_document_fields(
     kept: Mapping[str, Any], document_id: str, fields: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, Any]:
     """The piece's dialect fields with each dialect's fields about one document added (a new
@@ -386,7 +364,7 @@ def _with_document_fields(
     return merged
 
 
-def _open_piece(
+def open_piece_for_content(
     uow: UnitOfWork, account_id: str, batch_id: str, piece_id: str, *, main: bool
 ) -> MailPiece:
     piece = uow.pieces.get(account_id, piece_id)
@@ -424,12 +402,14 @@ def _rejection(report: dict[str, Any]) -> str:
 def document_of_piece(
     *, uow: UnitOfWork, account_id: str, batch_id: str, piece_id: str, document_id: str
 ) -> tuple[Document, bool]:
-    """One of the piece's documents, and whether it is the main one; NotFound otherwise."""
+    """One of the piece's documents (its markup too), and whether it is the main one;
+    NotFound otherwise."""
     with uow:
         piece = uow.pieces.get(account_id, piece_id)
         if piece is None or piece.batch_id != batch_id:
             raise NotFound(f"no piece {piece_id} in batch {batch_id}")
-        if document_id != piece.document_id and document_id not in piece.annexes:
+        known = (piece.document_id, piece.markup_id)
+        if document_id not in known and document_id not in piece.annexes:
             raise NotFound(f"no document {document_id} in piece {piece_id}")
         document = uow.pieces.document(account_id, document_id)
         if document is None:
@@ -440,8 +420,10 @@ def document_of_piece(
 def close_piece(
     *, uow: UnitOfWork, clock: Clock, account_id: str, batch_id: str, piece_id: str
 ) -> MailPiece:
-    """Mark an opened piece ready: Conflict no_document without its document, InvalidInput
-    not_eligible (with the reasons) when it cannot be produced."""
+    """Mark an opened piece ready: Conflict no_document without its document, markup_missing
+    without the markup its batch requires, InvalidInput reply_template_missing in a reply
+    mail batch without its template, not_eligible (with the reasons) when it cannot be
+    produced."""
     with uow:
         piece = uow.pieces.get(account_id, piece_id)
         if piece is None or piece.batch_id != batch_id:
@@ -450,6 +432,11 @@ def close_piece(
             raise Conflict("the piece has no document yet", code=ErrorCode.NO_DOCUMENT)
         batch = uow.pieces.batch(account_id, batch_id)
         if batch is not None and piece.state is PieceState.OPENED:
+            if batch.markup_required and piece.markup_id is None:
+                raise Conflict(
+                    "the piece's batch requires an XML markup and the piece has none",
+                    code=ErrorCode.MARKUP_MISSING,
+                )
             by_email = email.is_email_piece(piece)
             reply_mail.check_template_present(batch, piece, by_email=by_email)
         if piece.state is PieceState.OPENED and not piece.eligible:

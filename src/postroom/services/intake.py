@@ -80,11 +80,13 @@ def create_batch(
     output_date: date | None = None,
     cost_center: str = "",
     reply_mail: bool = False,
+    markup_required: bool = False,
 ) -> Batch:
     """Open a batch that files can be added to; `output_date` is the day asked for (the
     schedule is settled when the batch is closed) and `cost_center` a label kept with it.
     A `reply_mail` batch (each piece with a reply template and a return envelope) needs
-    the account's contract to include reply mail: Forbidden reply_mail_not_set_up."""
+    the account's contract to include reply mail: Forbidden reply_mail_not_set_up. With
+    `markup_required` each piece needs an XML markup before it is closed."""
     chosen = resolve_profile(profile)
     resolve_layout(layout, chosen)
     if layout and chosen.layouts and layout not in chosen.layouts:
@@ -109,6 +111,7 @@ def create_batch(
             output_date=output_date,
             cost_center=cost_center,
             reply_mail=reply_mail,
+            markup_required=markup_required,
         )
         uow.pieces.add(batch)
         uow.commit()

@@ -140,6 +140,7 @@ batches = Table(
     Column("cost_center", String(100), nullable=False, default=""),
     Column("state_changed_at", UTCDateTime, nullable=False),
     Column("reply_mail", Boolean, nullable=False, default=False),  # migration 0025
+    Column("markup_required", Boolean, nullable=False, default=False),  # migration 0025
     Index("ix_batches_account", "account_id"),
 )
 
@@ -291,6 +292,8 @@ mail_pieces = Table(
     # Its own document's pages (domain/model.MailPiece; page_count is every page it prints
     # from content): migration 0019.
     Column("own_pages", Integer, nullable=False, default=0, server_default="0"),
+    # Its XML markup (an Ekopost envelope's `markup` content), kept, not printed: 0025.
+    Column("markup_id", ID, nullable=True),
     Index("ix_mail_pieces_account_created", "account_id", "created_at", "id"),
     Index("ix_mail_pieces_batch", "batch_id", "document_id", "first_page"),
     # A document's pieces in a batch by page and id, a page at a time (a mail merge's share

@@ -66,6 +66,7 @@ def test_an_unanswered_invitation_expires() -> None:
 def test_statuses_by_code_or_name_and_organisation_numbers_normalised() -> None:
     assert InvitationStatus.named("1005") is InvitationStatus.CONNECTION_APPROVED
     assert InvitationStatus.named("Reminder_Sent") is InvitationStatus.REMINDER_SENT
+    assert InvitationStatus.named("unkown_status") is InvitationStatus.UNKNOWN_STATUS
     assert normal_cin("16556838-4118") == normal_cin("556838 4118") == "5568384118"
     with pytest.raises(InvalidInput) as refused:
         check_sender(SenderDetails(name="Exempel AB", cin="556838-4119"))

@@ -37,6 +37,7 @@ def create_campaign(body: CampaignIn, c: ContainerDep, principal: EkopostPrincip
         output_date=None if body.output_date is None else utc_date(body.output_date),
         cost_center=body.cost_center,
         reply_mail=body.replymail,
+        markup_required=body.markup,
     )
     return CampaignOut.of(batch, 0)
 
