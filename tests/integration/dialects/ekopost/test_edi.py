@@ -219,3 +219,12 @@ def test_a_denied_invitation_takes_no_report_and_a_new_one_can_be_sent(
     renewed = _cli(container, *create)
     assert renewed["status"] == 1001
     assert len(eko.get("/ekopost/edi/invitations", headers=tenant.headers).json()) == 2
+    listed = CliRunner().invoke(
+        cli, ["edi", "invitation", "list", tenant.account_id], env=_env(container)
+    )
+    assert listed.exit_code == 0, listed.output
+    lines = [json.loads(line) for line in listed.stdout.strip().splitlines()]
+    assert {(line["id"], line["status"]) for line in lines} == {
+        (invited["id"], 1006),
+        (renewed["id"], 1001),
+    }

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from postroom.bootstrap import Container
 from postroom.domain.geometry import layout_for
 from postroom.domain.model import Plex, Postage
-from postroom.domain.pricing import price_piece
+from postroom.domain.pricing import PiecePrice, price_piece
 from postroom.services import accounts
 from postroom.storage import tables
 from tests.conftest import MovableClock, Tenant, wait_for
@@ -46,6 +46,22 @@ def _with_reply_mail(container: Container, account_ref: str) -> None:
 
 def _template(kind: str = "attachment") -> dict[str, object]:
     return {**content_body(make_pdf(1, label="Reply template"), kind=kind), "replymail": True}
+
+
+def _price(container: Container, *, reply_envelope: bool = False) -> PiecePrice:
+    """What a two-page simplex economy letter to Sweden costs, with or without reply mail."""
+    return price_piece(
+        container.prices,
+        page_count=2,
+        plex=Plex.SIMPLEX,
+        color=False,
+        postage=Postage.ECONOMY,
+        paper="80g",
+        layout=layout_for("din5008_a"),
+        destination="SE",
+        home_country="SE",
+        reply_envelope=reply_envelope,
+    )
 
 
 def _batches(container: Container) -> int:
@@ -94,29 +110,7 @@ def test_a_reply_mail_letter_is_produced_with_its_template_and_a_return_envelope
     assert "Reply template" not in texts[0]
     assert "Reply template page 1 of 1" in texts[1]
     # Priced with the return envelope's line, weighed with it.
-    expected = price_piece(
-        container.prices,
-        page_count=2,
-        plex=Plex.SIMPLEX,
-        color=False,
-        postage=Postage.ECONOMY,
-        paper="80g",
-        layout=layout_for("din5008_a"),
-        destination="SE",
-        home_country="SE",
-        reply_envelope=True,
-    )
-    without = price_piece(
-        container.prices,
-        page_count=2,
-        plex=Plex.SIMPLEX,
-        color=False,
-        postage=Postage.ECONOMY,
-        paper="80g",
-        layout=layout_for("din5008_a"),
-        destination="SE",
-        home_country="SE",
-    )
+    expected, without = _price(container, reply_envelope=True), _price(container)
     assert ("reply_envelope", container.prices.reply_envelope_surcharge) in [
         (line.code, line.amount_minor) for line in expected.lines
     ]
