@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from postroom.domain.states import ApiKeyState, BatchState, DocumentState, LotState, PieceState
@@ -65,7 +66,8 @@ accounts = Table(
     Column("clock_offset_seconds", BigInteger, nullable=False, default=0),
     Column("return_address", String(200), nullable=False, default=""),  # migration 0011
     # The contract's features (domain/contract.Feature values), migration 0025.
-    Column("features", JSON, nullable=False, default=list),
+    # Set by the database when not written (rows inserted by older code, migration tests).
+    Column("features", JSON, nullable=False, server_default="[]"),
 )
 
 users = Table(
@@ -139,8 +141,8 @@ batches = Table(
     Column("output_date", Date, nullable=True),
     Column("cost_center", String(100), nullable=False, default=""),
     Column("state_changed_at", UTCDateTime, nullable=False),
-    Column("reply_mail", Boolean, nullable=False, default=False),  # migration 0025
-    Column("markup_required", Boolean, nullable=False, default=False),  # migration 0025
+    Column("reply_mail", Boolean, nullable=False, server_default=false()),  # migration 0025
+    Column("markup_required", Boolean, nullable=False, server_default=false()),  # 0025
     Index("ix_batches_account", "account_id"),
 )
 

@@ -19,24 +19,19 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("accounts") as batch:
-        batch.add_column(sa.Column("features", sa.JSON(), nullable=False, server_default="[]"))
-    with op.batch_alter_table("batches") as batch:
-        batch.add_column(
-            sa.Column("reply_mail", sa.Boolean(), nullable=False, server_default=sa.false())
+    # Plain ALTER TABLE, never a batch copy: on SQLite a copy drops the old table, and its
+    # ON DELETE CASCADE children (every account's rows) with it.
+    op.add_column("accounts", sa.Column("features", sa.JSON(), nullable=False, server_default="[]"))
+    for column in ("reply_mail", "markup_required"):
+        op.add_column(
+            "batches", sa.Column(column, sa.Boolean(), nullable=False, server_default=sa.false())
         )
-        batch.add_column(
-            sa.Column("markup_required", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-    with op.batch_alter_table("mail_pieces") as batch:
-        batch.add_column(sa.Column("markup_id", sa.String(length=36), nullable=True))
+    op.add_column("mail_pieces", sa.Column("markup_id", sa.String(length=36), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("mail_pieces") as batch:
-        batch.drop_column("markup_id")
-    with op.batch_alter_table("batches") as batch:
-        batch.drop_column("markup_required")
-        batch.drop_column("reply_mail")
-    with op.batch_alter_table("accounts") as batch:
-        batch.drop_column("features")
+    # DROP COLUMN (SQLite 3.35 or later), for the same reason.
+    op.drop_column("mail_pieces", "markup_id")
+    op.drop_column("batches", "markup_required")
+    op.drop_column("batches", "reply_mail")
+    op.drop_column("accounts", "features")
