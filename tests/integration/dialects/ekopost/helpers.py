@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pypdfium2 as pdfium
 
+from postroom.bootstrap import Container
+from tests.conftest import MovableClock, wait_for
 from tests.integration.intake.helpers import letter_for, window_cases
-from tests.support.lots import handed_over_manifests
+from tests.support.lots import handed_over_manifests, lots_folder
 
 # Wednesday 4 March 2026, 10:00 in Stockholm; letter_standard's cut-off is 15:00 UTC.
 START = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
@@ -94,6 +96,18 @@ def lot_manifest(output_dir: Path, piece_ids: set[str]) -> Path | None:
         if {p["piece_id"] for p in pieces} == piece_ids:
             return manifest
     return None
+
+
+def produced_lot(
+    container: Container, clock: MovableClock, piece_ids: set[str]
+) -> tuple[Path, dict[str, Any]]:
+    """Past START's cut-off, the handed-over lot of exactly these pieces: its manifest.json
+    and what it says (waits for the worker)."""
+    clock.advance(CUT_OFF + timedelta(seconds=1) - clock.now())
+    output_dir = lots_folder(container.settings)
+    path = wait_for(lambda: lot_manifest(output_dir, piece_ids), timeout=60)
+    manifest: dict[str, Any] = json.loads(path.read_text())
+    return path, manifest
 
 
 def page_texts(pdf: Path) -> list[str]:

@@ -4,8 +4,6 @@ in the lot, the envelope's price and its weight."""
 
 from __future__ import annotations
 
-import json
-from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -14,19 +12,17 @@ from postroom.bootstrap import Container
 from postroom.domain.geometry import LAYOUTS
 from postroom.domain.pricing import price_piece
 from postroom.services.catalog import layout_for_envelope
-from tests.conftest import MovableClock, wait_for
+from tests.conftest import MovableClock
 from tests.integration.dialects.ekopost.helpers import (
-    CUT_OFF,
     POSTAL,
     assert_error,
     content_body,
     create_campaign,
     create_envelope,
-    lot_manifest,
     page_texts,
+    produced_lot,
     window_letter,
 )
-from tests.support.lots import lots_folder
 from tests.support.pdfs import make_pdf
 
 SHEET_SIMPLEX = 150  # the default price table's print price of a simplex sheet
@@ -63,11 +59,8 @@ def test_use_coverpage_puts_an_address_page_in_front_of_the_document(
     closed = client.post(f"/ekopost/campaigns/{campaign_id}/close", headers=headers)
     assert closed.status_code == 200, closed.text
 
-    clock.advance(CUT_OFF + timedelta(seconds=1) - clock.now())
-    output_dir = lots_folder(container.settings)
     wanted = {covered["id"], plain["id"]}
-    manifest_path = wait_for(lambda: lot_manifest(output_dir, wanted), timeout=60)
-    manifest = json.loads(manifest_path.read_text())
+    manifest_path, manifest = produced_lot(container, clock, wanted)
     pieces = {p["piece_id"]: p for p in manifest["pieces"]}
 
     cover = pieces[covered["id"]]
@@ -124,10 +117,7 @@ def test_an_envelope_with_an_attachment_prints_its_document_then_the_attachment(
     closed = client.post(f"/ekopost/campaigns/{campaign_id}/close", headers=headers)
     assert closed.status_code == 200, closed.text
 
-    clock.advance(CUT_OFF + timedelta(seconds=1) - clock.now())
-    output_dir = lots_folder(container.settings)
-    manifest_path = wait_for(lambda: lot_manifest(output_dir, {envelope["id"]}), timeout=60)
-    manifest = json.loads(manifest_path.read_text())
+    manifest_path, manifest = produced_lot(container, clock, {envelope["id"]})
     [piece] = manifest["pieces"]
     assert piece["page_count"] == manifest["page_count"] == 3  # 2 + the attachment's 1
     texts = page_texts(manifest_path.parent / manifest["print_file"])

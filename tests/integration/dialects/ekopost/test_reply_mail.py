@@ -6,8 +6,6 @@ piece for a return envelope in the lot's manifest, and prices and weighs it."""
 from __future__ import annotations
 
 import csv
-import json
-from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -18,18 +16,16 @@ from postroom.domain.model import Plex, Postage
 from postroom.domain.pricing import PiecePrice, price_piece
 from postroom.services import accounts
 from postroom.storage import tables
-from tests.conftest import MovableClock, Tenant, wait_for
+from tests.conftest import MovableClock, Tenant
 from tests.integration.dialects.ekopost.helpers import (
-    CUT_OFF,
     assert_error,
     content_body,
     create_campaign,
     create_envelope,
-    lot_manifest,
     page_texts,
+    produced_lot,
     window_letter,
 )
-from tests.support.lots import lots_folder
 from tests.support.pdfs import make_pdf
 
 App = tuple[Container, TestClient, dict[str, str]]
@@ -92,10 +88,7 @@ def test_a_reply_mail_letter_is_produced_with_its_template_and_a_return_envelope
     closed = client.post(f"/ekopost/campaigns/{campaign_id}/close", headers=headers)
     assert closed.status_code == 200, closed.text
 
-    clock.advance(CUT_OFF + timedelta(seconds=1) - clock.now())
-    output_dir = lots_folder(container.settings)
-    manifest_path = wait_for(lambda: lot_manifest(output_dir, {envelope["id"]}), timeout=60)
-    manifest = json.loads(manifest_path.read_text())
+    manifest_path, manifest = produced_lot(container, clock, {envelope["id"]})
     [piece] = manifest["pieces"]
     # The print room's inserter adds a return envelope to this piece.
     assert piece["reply_envelope"] is True
