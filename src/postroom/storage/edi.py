@@ -8,9 +8,11 @@ from dataclasses import asdict, fields
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from postroom.domain.edi import EdiInvitation, EdiSender, InvitationStatus, SenderDetails
+from postroom.domain.errors import RetryableError
 from postroom.storage import tables
 
 _DETAILS = tuple(f.name for f in fields(SenderDetails))
@@ -73,18 +75,24 @@ class EdiRepository:
         return [_sender(row) for row in rows]
 
     def save_sender(self, sender: EdiSender, *, new: bool) -> None:
-        """Insert a new sender, or write an existing one's details."""
+        """Insert a new sender, or write an existing one's details; RetryableError when a
+        concurrent insert took the same organisation number."""
         t = tables.edi_senders
         values = {**asdict(sender.details), "updated_at": sender.updated_at}
         if new:
-            self.session.execute(
-                insert(t).values(
-                    id=sender.id,
-                    account_id=sender.account_id,
-                    created_at=sender.created_at,
-                    **values,
+            try:
+                self.session.execute(
+                    insert(t).values(
+                        id=sender.id,
+                        account_id=sender.account_id,
+                        created_at=sender.created_at,
+                        **values,
+                    )
                 )
-            )
+            except IntegrityError as exc:
+                # A concurrent create of the same organisation number won: on the next
+                # attempt this one finds it and updates it.
+                raise RetryableError("an EDI sender with this CIN was just created") from exc
         else:
             self.session.execute(update(t).where(t.c.id == sender.id).values(**values))
 

@@ -7,6 +7,7 @@ check (`POST reachable/einvoiceready`) reading that set-up."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -16,7 +17,10 @@ from typer.testing import CliRunner
 
 from postroom.bootstrap import Container
 from postroom.cli.main import app as cli
-from postroom.services import accounts
+from postroom.domain.edi import EdiSender, SenderDetails
+from postroom.domain.errors import RetryableError
+from postroom.services import accounts, edi
+from postroom.services.retry import retrying
 from postroom.storage import tables
 from tests.conftest import Tenant
 from tests.integration.dialects.ekopost.helpers import assert_error
@@ -228,3 +232,38 @@ def test_a_denied_invitation_takes_no_report_and_a_new_one_can_be_sent(
         (invited["id"], 1006),
         (renewed["id"], 1001),
     }
+
+
+def test_a_second_insert_of_the_same_cin_is_retryable_and_the_retry_updates(
+    tenant: Tenant, container: Container
+) -> None:
+    """Two concurrent creates of one sender: the loser's insert is retried as an update."""
+    _with_edi(container, tenant)
+    details = SenderDetails(name="Exempel AB", cin="5568384118")
+    now = container.clock.now()
+
+    def insert(name: str) -> None:
+        with container.uow() as uow:
+            sender = EdiSender(
+                account_id=tenant.account_id,
+                details=replace(details, name=name),
+                created_at=now,
+                updated_at=now,
+            )
+            uow.edi.save_sender(sender, new=True)
+            uow.commit()
+
+    insert("first")
+    with pytest.raises(RetryableError):
+        insert("second")
+    saved = retrying(
+        lambda: edi.save_sender(
+            uow=container.uow(),
+            clock=container.clock,
+            account_id=tenant.account_id,
+            details=replace(details, name="retried"),
+        )
+    )
+    assert saved.created is False
+    with container.engine.connect() as conn:
+        assert conn.execute(select(tables.edi_senders.c.name)).scalars().all() == ["retried"]
