@@ -21,12 +21,16 @@ def size_of(upload: BinaryIO) -> int:
 
 
 def check_large_allowance(
-    uow: UnitOfWork, clock: Clock, limits: Limits, account_id: str, size: int
+    uow: UnitOfWork, clock: Clock, limits: Limits, account_id: str, size: int, *, lock: bool = False
 ) -> None:
     """InvalidInput daily_large_documents when a large document would be one more than the
     account's allowance for the current UTC day."""
     if size <= limits.large_document_bytes:
         return
+    if lock:
+        # In the transaction that writes the document: concurrent large uploads of one
+        # account count one after the other (PostgreSQL; SQLite has one writer).
+        uow.accounts.lock(account_id)
     now = clock.now().astimezone(UTC)
     midnight = datetime.combine(now.date(), time(), tzinfo=UTC)
     taken = uow.pieces.count_large_documents(account_id, midnight, limits.large_document_bytes)

@@ -295,7 +295,7 @@ def attach_document(
         if reply_template:
             reply_mail.check_template_wanted(batch, piece, main=main)
         # Again in the writing transaction: another upload may have taken the last place.
-        allowances.check_large_allowance(uow, clock, limits, account_id, size)
+        allowances.check_large_allowance(uow, clock, limits, account_id, size, lock=True)
         document = Document(
             account_id=account_id,
             blob_sha256=sha,

@@ -54,7 +54,7 @@ def attach_markup(
         piece = _markup_free(
             open_piece_for_content(uow, account_id, batch_id, piece_id, main=False)
         )
-        allowances.check_large_allowance(uow, clock, limits, account_id, size)
+        allowances.check_large_allowance(uow, clock, limits, account_id, size, lock=True)
         document = Document(
             account_id=account_id,
             blob_sha256=sha,

@@ -54,6 +54,14 @@ class AccountRepository:
         """The account with this id."""
         return self.session.get(Account, account_id)
 
+    def lock(self, account_id: str) -> None:
+        """Lock the account's row until the transaction ends (PostgreSQL; SQLite locks on
+        write), FOR NO KEY UPDATE: rows that refer to it can still be inserted."""
+        t = tables.accounts
+        self.session.execute(
+            select(t.c.id).where(t.c.id == account_id).with_for_update(key_share=True)
+        )
+
     def find_by_name(self, name: str) -> Account | None:
         """The first account with this name."""
         return self.session.scalars(select(Account).where(tables.accounts.c.name == name)).first()
