@@ -14,6 +14,7 @@ from postroom.bootstrap import Container
 from postroom.domain.geometry import layout_for
 from postroom.domain.model import Plex, Postage
 from postroom.domain.pricing import PiecePrice, price_piece
+from postroom.domain.states import PieceState
 from postroom.services import accounts
 from postroom.storage import tables
 from tests.conftest import MovableClock, Tenant
@@ -172,3 +173,30 @@ def test_a_reply_template_where_none_belongs_is_127_and_not_stored(
     with container.engine.connect() as conn:
         after = conn.execute(select(func.count()).select_from(tables.documents)).scalar_one()
     assert after == documents
+
+
+def test_the_campaigns_close_checks_its_closed_envelopes_for_their_template_too(
+    eko: TestClient, tenant: Tenant, container: Container
+) -> None:
+    """An envelope closed by another way in than the envelope's close (the core's own
+    transition here) still stops its reply mail campaign: 142, nothing charged."""
+    _with_reply_mail(container, tenant.account_id)
+    campaign_id = create_campaign(eko, tenant.headers, replymail=True)
+    envelope = create_envelope(eko, tenant.headers, campaign_id)
+    base = f"/ekopost/campaigns/{campaign_id}/envelopes/{envelope['id']}"
+    letter = content_body(window_letter(0))
+    assert eko.post(f"{base}/content", json=letter, headers=tenant.headers).status_code == 200
+    with container.uow() as uow:
+        piece = uow.pieces.get(tenant.account_id, envelope["id"])
+        assert piece is not None
+        piece.move_to(PieceState.CLOSED, container.clock.now())
+        uow.commit()
+    refused = eko.post(f"/ekopost/campaigns/{campaign_id}/close", headers=tenant.headers)
+    assert_error(refused, 400, "142")
+    assert (
+        eko.get(f"/ekopost/campaigns/{campaign_id}", headers=tenant.headers).json()["state"]
+        == "opened"
+    )
+    with container.uow() as uow:
+        piece = uow.pieces.get(tenant.account_id, envelope["id"])
+        assert piece is not None and piece.price_minor == 0
