@@ -19,6 +19,7 @@ from postroom.api.routes import (
     batches,
     catalog,
     documents,
+    edi,
     health,
     keys,
     letters,
@@ -103,6 +104,7 @@ def _api_routes() -> tuple[BaseRoute, ...]:
         shops,
         sms,
         address_lists,
+        edi,
     ):
         v1.include_router(module.router)
     table.include_router(v1)

@@ -25,6 +25,7 @@ from postroom.domain.edi import (
 from postroom.domain.errors import Conflict, ErrorCode, NotFound
 from postroom.services.email import normalise_address
 from postroom.services.ports import UnitOfWork
+from postroom.services.production import require_operator
 
 
 @dataclass(frozen=True)
@@ -102,12 +103,21 @@ def invite(
 
 
 def report_status(
-    *, uow: UnitOfWork, clock: Clock, invitation_id: str, status: InvitationStatus
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    invitation_id: str,
+    status: InvitationStatus,
+    operator_account_id: str | None = None,
 ) -> EdiInvitation:
     """The EDI operator's report of an invitation's status (CLI `postroom edi invitation
-    set-status`), shown by the account's list once it is updated; NotFound, or
-    IllegalTransition for a change the statuses do not allow."""
+    set-status`, or `POST /v1/edi/invitations/{id}/status` by an operator account, named
+    by `operator_account_id`), shown by the account's list once it is updated; NotFound
+    (also for a caller that is not an operator), or IllegalTransition for a change the
+    statuses do not allow."""
     with uow:
+        if operator_account_id is not None:
+            require_operator(uow, operator_account_id)
         invitation = uow.edi.invitation(invitation_id, for_update=True)
         if invitation is None:
             raise NotFound(f"no invitation {invitation_id}")
@@ -115,6 +125,18 @@ def report_status(
         uow.edi.save_invitation(invitation)
         uow.commit()
     return invitation
+
+
+def invitation_for_operator(
+    *, uow: UnitOfWork, operator_account_id: str, invitation_id: str
+) -> EdiInvitation:
+    """One invitation, for the operator who reports its status; NotFound for anyone else."""
+    with uow:
+        require_operator(uow, operator_account_id)
+        invitation = uow.edi.invitation(invitation_id)
+        if invitation is None:
+            raise NotFound(f"no invitation {invitation_id}")
+        return invitation
 
 
 def list_invitations(*, uow: UnitOfWork, account_id: str) -> list[EdiInvitation]:

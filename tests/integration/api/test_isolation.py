@@ -115,6 +115,7 @@ def test_another_account_gets_not_found_for_every_object_route(
         order_id=str(uuid.uuid4()),
         sms_id=str(uuid.uuid4()),
         address_list_id=str(uuid.uuid4()),
+        invitation_id=str(uuid.uuid4()),
     )
     tried = 0
     for method, template in v1_routes_with_parameters(container):
