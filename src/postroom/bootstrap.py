@@ -152,6 +152,9 @@ class Container:
         return Limits(
             max_bytes=self.settings.max_upload_bytes,
             max_pages=self.settings.max_pages_per_document,
+            max_pieces_per_batch=self.settings.max_pieces_per_batch,
+            large_document_bytes=self.settings.large_document_bytes,
+            large_documents_per_day=self.settings.large_documents_per_day,
         )
 
     @property

@@ -42,6 +42,12 @@ class Settings(BaseSettings):
 
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     max_pages_per_document: int = Field(default=2000, ge=1)
+    # Pieces one step-by-step batch (an Ekopost campaign) may hold (Ekopost error 121).
+    max_pieces_per_batch: int = Field(default=100_000, ge=1)
+    # An account's daily allowance of large documents (Ekopost error 143: "More than 50
+    # documents over 8Mb sent current day"); the day is UTC.
+    large_document_bytes: int = Field(default=8 * 1024 * 1024, ge=1)
+    large_documents_per_day: int = Field(default=50, ge=0)
     lot_interval_seconds: float = Field(default=1.0, gt=0)
     lot_max_pieces: int = Field(default=1000, ge=1)
     lot_max_sheets: int = Field(default=5000, ge=1)

@@ -513,6 +513,7 @@ def _check_lot(
             "weight_g": str(entry["weight_g"]),
             "price_minor": str(plan.price),
             "tracking_reference": entry["tracking_reference"] or "",
+            "reply_envelope": "0",
         }
         next_page += total
     assert next_page - 1 == manifest["page_count"]

@@ -20,6 +20,7 @@ from postroom.api.routes import (
     catalog,
     documents,
     handoff,
+    edi,
     health,
     keys,
     letters,
@@ -105,6 +106,7 @@ def _api_routes() -> tuple[BaseRoute, ...]:
         sms,
         address_lists,
         handoff,
+        edi,
     ):
         v1.include_router(module.router)
     table.include_router(v1)

@@ -51,6 +51,13 @@ app.add_typer(lots_app, name="lots")
 app.add_typer(feedback_app, name="feedback")
 app.add_typer(audit_app, name="audit")
 app.add_typer(secrets_app, name="secrets")
+edi_app = typer.Typer(help="EDI invoicing set-up (Ekopost's EDI).", no_args_is_help=True)
+invitations_app = typer.Typer(
+    help="Invitations to EDI receivers, and the statuses the EDI operator reports.",
+    no_args_is_help=True,
+)
+edi_app.add_typer(invitations_app, name="invitation")
+app.add_typer(edi_app, name="edi")
 peppol_app = typer.Typer(
     help="An account's Peppol participants (what Ekopost's Peppol lookup finds).",
     no_args_is_help=True,
@@ -305,6 +312,113 @@ def shops_list(
         raise _fail(exc) from exc
     for shop in shops:
         typer.echo(json.dumps({"id": shop.id, "account_id": shop.account_id, "name": shop.name}))
+
+
+@accounts_app.command("contract")
+def accounts_contract(
+    account: Annotated[str, typer.Argument(help="Account id or name")],
+    add: Annotated[
+        list[str] | None, typer.Option(help="A feature to add: reply_mail, edi (repeat)")
+    ] = None,
+    remove: Annotated[list[str] | None, typer.Option(help="A feature to remove (repeat)")] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Set what the account's contract includes beyond plain letters; prints JSON."""
+    from postroom.services import accounts
+
+    c = _container(data_dir)
+    try:
+        found = accounts.find_account(uow=c.uow(), ref=account)
+        changed = accounts.change_contract(
+            uow=c.uow(), account_id=found.id, add=add or [], remove=remove or []
+        )
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    typer.echo(json.dumps({"id": changed.id, "features": changed.features}))
+
+
+def _invitation_json(invitation: Any) -> str:
+    return json.dumps(
+        {
+            "id": invitation.id,
+            "account_id": invitation.account_id,
+            "receiver_cin": invitation.receiver_cin,
+            "receiver_gln": invitation.receiver_gln,
+            "date_sent": invitation.date_sent.isoformat(),
+            "status": int(invitation.status),
+            "reported": None if invitation.reported is None else int(invitation.reported),
+        }
+    )
+
+
+@invitations_app.command("create")
+def edi_invitation_create(
+    account: Annotated[str, typer.Argument(help="Account id or name")],
+    receiver_cin: Annotated[str, typer.Option(help="The receiver's organisation number")] = "",
+    receiver_gln: Annotated[str, typer.Option(help="The receiver's GLN")] = "",
+    data_dir: DataDirOption = None,
+) -> None:
+    """Record an invitation sent to a receiver (status registered, 1001); prints JSON."""
+    from postroom.services import accounts, edi
+
+    c = _container(data_dir)
+    try:
+        found = accounts.find_account(uow=c.uow(), ref=account)
+        invitation = edi.invite(
+            uow=c.uow(),
+            clock=c.clock,
+            account_id=found.id,
+            receiver_cin=receiver_cin,
+            receiver_gln=receiver_gln,
+        )
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    typer.echo(_invitation_json(invitation))
+
+
+@invitations_app.command("set-status")
+def edi_invitation_set_status(
+    invitation_id: str,
+    status: Annotated[str, typer.Argument(help="A status code (1005) or name (sent)")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Report an invitation's status as the EDI operator gave it; the account's list shows
+    it once updated (Ekopost's "Update and get a list"). Prints JSON."""
+    from postroom.domain.edi import InvitationStatus
+    from postroom.services import edi
+
+    try:
+        wanted = InvitationStatus.named(status)
+    except (KeyError, ValueError):
+        names = ", ".join(f"{s.name.lower()} ({int(s)})" for s in InvitationStatus)
+        err.print(f"[red]error[/red] unknown status {status!r}; one of {names}")
+        raise typer.Exit(code=2) from None
+    c = _container(data_dir)
+    try:
+        invitation = edi.report_status(
+            uow=c.uow(), clock=c.clock, invitation_id=invitation_id, status=wanted
+        )
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    typer.echo(_invitation_json(invitation))
+
+
+@invitations_app.command("list")
+def edi_invitation_list(
+    account: Annotated[str, typer.Argument(help="Account id or name")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """The account's invitations, newest first, one JSON line each."""
+    from postroom.services import accounts, edi
+
+    c = _container(data_dir)
+    try:
+        found = accounts.find_account(uow=c.uow(), ref=account)
+        invitations = edi.list_invitations(uow=c.uow(), account_id=found.id)
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    for invitation in invitations:
+        typer.echo(_invitation_json(invitation))
 
 
 def _participant_json(found: Any) -> str:

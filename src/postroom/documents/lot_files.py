@@ -54,6 +54,7 @@ MANIFEST_COLUMNS = (
     "weight_g",
     "price_minor",
     "tracking_reference",
+    "reply_envelope",
 )
 
 
@@ -302,6 +303,8 @@ class LotFileWriter:
                     "weight_g": e.weight_g,
                     "price_minor": e.price_minor,
                     "tracking_reference": e.tracking_reference,
+                    # Reply mail: the inserter adds a return envelope to this piece.
+                    "reply_envelope": bool(e.options.get("reply_envelope")),
                 }
                 for e, p in zip(entries, placed, strict=True)
             ],
@@ -385,6 +388,7 @@ def _row(entry: LotEntry, placed: PlacedPiece) -> dict[str, Any]:
         "weight_g": entry.weight_g,
         "price_minor": entry.price_minor,
         "tracking_reference": entry.tracking_reference or "",
+        "reply_envelope": int(bool(entry.options.get("reply_envelope"))),
     }
 
 

@@ -15,6 +15,7 @@ class ErrorCode(StrEnum):
     ACCOUNT_NAME_TAKEN = "account_name_taken"
     ADDRESS_LIST_EMPTY = "address_list_empty"
     BATCH_EMPTY = "batch_empty"
+    BATCH_FULL = "batch_full"
     BATCH_NOT_OPEN = "batch_not_open"
     BATCH_NOT_READY = "batch_not_ready"
     CHANNEL_NOT_FOR_EVENT = "channel_not_for_event"
@@ -147,6 +148,20 @@ class ErrorCode(StrEnum):
     WEBHOOK_ENDPOINT_LIMIT = "webhook_endpoint_limit"
     WEBHOOK_URL_FORBIDDEN = "webhook_url_forbidden"
     WINDOW_ZONE_NOT_BLANK = "window_zone_not_blank"
+    # Contracts, reply mail, markup, daily limits, EDI (docs/dialects/ekopost.md).
+    NOT_IN_CONTRACT = "not_in_contract"
+    UNKNOWN_FEATURE = "unknown_feature"
+    REPLY_MAIL_NOT_SET_UP = "reply_mail_not_set_up"
+    REPLY_TEMPLATE_MISSING = "reply_template_missing"
+    REPLY_TEMPLATE_NOT_IN_REPLY_MAIL = "reply_template_not_in_reply_mail"
+    DAILY_LARGE_DOCUMENTS = "daily_large_documents"
+    MARKUP_PRESENT = "markup_present"
+    MARKUP_MISSING = "markup_missing"
+    INVALID_MARKUP = "invalid_markup"
+    INVALID_EDI_SENDER = "invalid_edi_sender"
+    INVALID_EDI_INVITATION = "invalid_edi_invitation"
+    NO_EDI_SENDER = "no_edi_sender"
+    INVITATION_EXISTS = "invitation_exists"
     WINDOWLESS = "windowless"
 
 

@@ -42,6 +42,9 @@ class Account:
     clock_offset_seconds: int = 0  # sandbox accounts: how far their clock runs ahead
     # The sender's return line printed above the recipient ("" = none), one line of text.
     return_address: str = ""
+    # What the account's contract includes beyond plain letters (domain/contract.Feature
+    # values, e.g. "reply_mail", "edi"); an operator sets it (`postroom accounts contract`).
+    features: list[str] = field(default_factory=list)
     id: str = field(default_factory=new_id)
 
 
@@ -177,6 +180,9 @@ class PieceOptions:
     # The sender gave an address that is not complete (domain/address_completion.py): the
     # recipient is completed from the document, at the price table's extra cost.
     address_completion: bool = False
+    # Reply mail: a return envelope is inserted with the letter (its template is an annex),
+    # at the price table's `reply_envelope_surcharge` and the envelope's weight.
+    reply_envelope: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form used in storage, manifests and the API."""
@@ -190,6 +196,8 @@ class PieceOptions:
         }
         if self.address_completion:  # only then: older readers and forms stay as they were
             data["address_completion"] = True
+        if self.reply_envelope:
+            data["reply_envelope"] = True
         return data
 
     @classmethod
@@ -204,6 +212,7 @@ class PieceOptions:
             paper=data.get("paper", "80g"),
             address_placement=AddressPlacement(placement) if placement else None,
             address_completion=bool(data.get("address_completion", False)),
+            reply_envelope=bool(data.get("reply_envelope", False)),
         )
 
 
@@ -262,6 +271,11 @@ class Batch:
     output_date: date | None = None  # the day production should happen (None: earliest)
     cost_center: str = ""
     state_changed_at: datetime | None = None  # None: created_at (set on creation)
+    # Reply mail (Ekopost's `replymail`): each piece carries a reply template and gets a
+    # return envelope at production (services/reply_mail.py).
+    reply_mail: bool = False
+    # Each piece must carry an XML markup before it is closed (Ekopost's 100B).
+    markup_required: bool = False
     id: str = field(default_factory=new_id)
 
     def __post_init__(self) -> None:
@@ -374,6 +388,8 @@ class MailPiece:
     # Its own document's pages (first_page on); -1 when made: the same as page_count, for a
     # piece made of its own pages alone.
     own_pages: int = -1
+    # Its XML markup document (kept and returned, never printed); None without one.
+    markup_id: str | None = None
     id: str = field(default_factory=new_id)
 
     def __post_init__(self) -> None:

@@ -29,6 +29,9 @@ ENVELOPE_WEIGHT_MG: dict[EnvelopeType, int] = {
     EnvelopeType.C4: 17_500,
     EnvelopeType.US10: 5_500,
 }
+# Reply mail's return envelope, inserted folded: a DL envelope (the template is A4 folded
+# in three to fit it).
+REPLY_ENVELOPE_WEIGHT_MG = ENVELOPE_WEIGHT_MG[EnvelopeType.DL]
 
 # Upper bounds of the postage weight bands, in grams (the steps of PostNord's and most
 # European posts' letter tariffs).
@@ -103,6 +106,9 @@ class PriceTable:
     # one part of a text message to one recipient (a text of three parts to 100 numbers is
     # 300 of these), charged when the message is accepted
     sms_part: int = 59
+    # reply mail: the return envelope inserted with the letter (Ekopost: "We will add an
+    # envelope to the mailing during production")
+    reply_envelope_surcharge: int = 500
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PriceTable:
@@ -137,6 +143,7 @@ class PriceTable:
             "sheet_duplex",
             "color_per_page",
             "address_completion_surcharge",
+            "reply_envelope_surcharge",
         ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} cannot be negative")
@@ -156,7 +163,8 @@ DEFAULT_PRICE_TABLE = PriceTable()
 class PriceLine:
     """One part of a price: what it is for, and its amount in minor units."""
 
-    code: str  # print | color | envelope | postage | registered | express
+    # print, color, envelope, postage, registered, express, address_completion, reply_envelope
+    code: str
     amount_minor: int
 
 
@@ -184,12 +192,19 @@ def paper_grammage(paper: str) -> int:
 
 
 def piece_weight_mg(
-    *, sheets: int, paper_g_m2: int, page_format: PageFormat, envelope: EnvelopeType
+    *,
+    sheets: int,
+    paper_g_m2: int,
+    page_format: PageFormat,
+    envelope: EnvelopeType,
+    reply_envelope: bool = False,
 ) -> int:
-    """Sheets times grammage times sheet area, plus the envelope, in milligrams."""
+    """Sheets times grammage times sheet area, plus the envelope (and the return envelope
+    of reply mail), in milligrams."""
     # g/m² x mm² = µg; rounded up to the milligram.
     sheet_ug = paper_g_m2 * SHEET_AREA_MM2[page_format]
-    return -(-sheets * sheet_ug // 1000) + ENVELOPE_WEIGHT_MG[envelope]
+    inserted = REPLY_ENVELOPE_WEIGHT_MG if reply_envelope else 0
+    return -(-sheets * sheet_ug // 1000) + ENVELOPE_WEIGHT_MG[envelope] + inserted
 
 
 def weight_band(weight_g: int) -> int:
@@ -217,9 +232,11 @@ def price_piece(
     express: bool = False,
     address_page: bool = False,
     address_completion: bool = False,
+    reply_envelope: bool = False,
 ) -> PiecePrice:
     """Price one piece: print per sheet, colour per page, envelope, postage (+ registered,
-    express, and the completion of an address given incomplete)."""
+    express, the completion of an address given incomplete, and reply mail's return
+    envelope)."""
     sheets = sheets_needed(page_count, plex, layout, address_page=address_page)
     envelope = layout.envelope
     weight_mg = piece_weight_mg(
@@ -227,6 +244,7 @@ def price_piece(
         paper_g_m2=paper_grammage(paper),
         page_format=layout.page_format,
         envelope=envelope,
+        reply_envelope=reply_envelope,
     )
     weight_g = -(-weight_mg // 1000)
     band = weight_band(weight_g)
@@ -250,6 +268,8 @@ def price_piece(
         lines.append(PriceLine("express", table.express_surcharge))
     if address_completion:
         lines.append(PriceLine("address_completion", table.address_completion_surcharge))
+    if reply_envelope:
+        lines.append(PriceLine("reply_envelope", table.reply_envelope_surcharge))
     return PiecePrice(
         sheets=sheets,
         weight_g=weight_g,

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from postroom.domain.audit import AuditEntry, AuditKind
 from postroom.domain.clock import Clock
+from postroom.domain.contract import parse_features
 from postroom.domain.errors import (
     Conflict,
     ErrorCode,
@@ -158,6 +159,24 @@ def set_return_address(*, uow: UnitOfWork, account_id: str, return_address: str)
         if account is None:
             raise NotFound(f"no account {account_id}")
         account.return_address = text
+        uow.commit()
+        return account
+
+
+def change_contract(
+    *, uow: UnitOfWork, account_id: str, add: Sequence[str] = (), remove: Sequence[str] = ()
+) -> Account:
+    """Add features to the account's contract and remove others (domain/contract.Feature:
+    reply_mail, edi); InvalidInput unknown_feature for a name that is none."""
+    try:
+        added, removed = parse_features(list(add)), parse_features(list(remove))
+    except ValueError as exc:
+        raise InvalidInput(str(exc), code=ErrorCode.UNKNOWN_FEATURE) from None
+    with uow:
+        account = uow.accounts.get(account_id)
+        if account is None:
+            raise NotFound(f"no account {account_id}")
+        account.features = sorted((set(account.features) | set(added)) - set(removed))
         uow.commit()
         return account
 

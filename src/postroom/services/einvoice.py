@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from postroom.domain.einvoice import EinvoiceParties, setup_problems
+from postroom.domain.einvoice import EinvoiceParties, identifier_problems, setup_problems
+from postroom.services import edi
+from postroom.services.ports import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -16,12 +18,18 @@ class Compliance:
     error_message: str
 
 
-def check_compliance(*, parties: EinvoiceParties) -> Compliance:
-    """Whether the e-invoice set-up from the sender to the receiver is complete.
-
-    Postroom keeps no EDI senders or invitations yet (issue 18, "Missing"; once it does,
-    this takes the account and looks them up): no sender is set up and no receiver
-    connected, so a well-formed request is told both steps are missing; malformed or
-    missing identifiers are told first."""
-    problems = setup_problems(parties, sender_set_up=False, receiver_connected=False)
+def check_compliance(*, uow: UnitOfWork, account_id: str, parties: EinvoiceParties) -> Compliance:
+    """Whether the account's e-invoice set-up from the sender to the receiver is complete:
+    the identifiers well formed (told first), the sender set up as one of the account's EDI
+    senders (services/edi.save_sender, by its organisation number or GLN), and an invitation
+    to the receiver connection_approved as last updated (services/edi.update_invitations)."""
+    if problems := identifier_problems(parties):
+        return Compliance(success=False, error_message=" ".join(problems))
+    sender = edi.sender_set_up(
+        uow=uow, account_id=account_id, cin=parties.sender_cin, gln=parties.sender_gln
+    )
+    receiver = edi.receiver_connected(
+        uow=uow, account_id=account_id, cin=parties.receiver_cin, gln=parties.receiver_gln
+    )
+    problems = setup_problems(parties, sender_set_up=sender, receiver_connected=receiver)
     return Compliance(success=not problems, error_message=" ".join(problems))

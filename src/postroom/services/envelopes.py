@@ -5,17 +5,24 @@ one, and produced once their batch is closed with every piece closed."""
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, BinaryIO
 
 from postroom.addresses.countries import country_from_name_or_code
 from postroom.addresses.validate import check_given_address
 from postroom.documents.analysis import AnalysisRequest
 from postroom.documents.inspect import inspect_pdf
+from postroom.domain import reply_mail
 from postroom.domain.address_completion import GivenAddress
 from postroom.domain.clock import Clock
 from postroom.domain.eligibility import assess
-from postroom.domain.errors import Conflict, ErrorCode, InvalidDocument, InvalidInput, NotFound
+from postroom.domain.errors import (
+    Conflict,
+    ErrorCode,
+    InvalidDocument,
+    InvalidInput,
+    NotFound,
+)
 from postroom.domain.findings import Finding, Severity, has_errors
 from postroom.domain.model import (
     Batch,
@@ -31,7 +38,7 @@ from postroom.domain.registered_mail import (
     registered_address_findings,
 )
 from postroom.domain.states import PieceState
-from postroom.services import email, handoff, order
+from postroom.services import allowances, email, handoff, order
 from postroom.services.catalog import find_service
 from postroom.services.email import EmailRequest
 from postroom.services.handoff import HandOffRequest
@@ -77,7 +84,7 @@ def recipient_of(given: GivenAddress | None) -> tuple[Recipient | None, bool]:
     return recipient, False
 
 
-def _opened_batch(uow: UnitOfWork, account_id: str, batch_id: str) -> Batch:
+def opened_batch(uow: UnitOfWork, account_id: str, batch_id: str) -> Batch:
     batch = uow.pieces.batch(account_id, batch_id)
     if batch is None:
         raise NotFound(f"no batch {batch_id}")
@@ -104,6 +111,7 @@ def open_piece(
     by_email: EmailRequest | None = None,
     email_service: str = EMAIL_SERVICE,
     handed_off: HandOffRequest | None = None,
+    max_pieces: int | None = None,
 ) -> MailPiece:
     """An opened piece with no content yet; without a recipient its document's window will
     give one. With a `digital` address it is delivered there at its batch's close when the
@@ -114,12 +122,15 @@ def open_piece(
     Its address placement is in `options` (address_page: printed with an address page of
     its own). Conflict
     duplicate_reference when the account already has `client_reference`; InvalidInput
-    registered_* for a registered letter's address that breaks registered mail's limits."""
+    registered_* for a registered letter's address that breaks registered mail's limits;
+    InvalidInput batch_full when the batch already holds `max_pieces`."""
     # A given address is checked and kept normalised, refused invalid_address otherwise.
     recipient = check_given_address(recipient) if recipient is not None else None
     check_registered_address(recipient, options.postage)
     with uow:
-        _opened_batch(uow, account_id, batch_id)
+        opened_batch(uow, account_id, batch_id)
+        if max_pieces is not None:
+            _check_room(uow, batch_id, max_pieces)
         if client_reference and uow.pieces.piece_by_client_reference(account_id, client_reference):
             raise Conflict(
                 f"the account already has a piece with the reference {client_reference!r}",
@@ -158,6 +169,20 @@ def open_piece(
         uow.pieces.add(piece)
         uow.commit()
     return piece
+
+
+def _check_room(uow: UnitOfWork, batch_id: str, max_pieces: int) -> None:
+    """InvalidInput batch_full when the batch holds `max_pieces` already (its row locked
+    first, so two concurrent opens on PostgreSQL cannot both take the last place)."""
+    uow.pieces.batch_for_update(batch_id)
+    held = sum(uow.pieces.piece_state_counts_of_batch(batch_id).values())
+    if held >= max_pieces:
+        raise InvalidInput(
+            f"the batch holds {held} pieces, the most one batch may hold "
+            f"(POSTROOM_MAX_PIECES_PER_BATCH {max_pieces})",
+            code=ErrorCode.BATCH_FULL,
+            detail={"pieces": held, "max_pieces": max_pieces},
+        )
 
 
 def get_piece(*, uow: UnitOfWork, account_id: str, batch_id: str, piece_id: str) -> MailPiece:
@@ -215,6 +240,7 @@ def attach_document(
     filename: str,
     main: bool,
     document_fields: Mapping[str, Mapping[str, Any]] | None = None,
+    reply_template: bool = False,
 ) -> Attached:
     """Check a PDF at once (first look, preflight, and the window for a main document) and
     add it to an opened piece: as its document, or as an annex printed after it. A way in's
@@ -223,10 +249,18 @@ def attach_document(
 
     Refusals, with nothing stored: Conflict document_present (a second main document),
     piece_not_open; InvalidDocument (not a PDF, unreadable, refused by preflight);
-    InvalidInput no_address when the piece has no recipient and the window gives none."""
+    InvalidInput no_address when the piece has no recipient and the window gives none;
+    InvalidInput daily_large_documents when the account added its day's allowance of large
+    documents already (Limits). A `reply_template` is the annex of a reply mail piece (its
+    return envelope is then added at production: PieceOptions.reply_envelope); InvalidInput
+    reply_template_not_in_reply_mail outside a reply mail batch or as a second one."""
+    size = allowances.size_of(upload)
     with uow:
-        batch = _opened_batch(uow, account_id, batch_id)
-        piece = _open_piece(uow, account_id, batch_id, piece_id, main=main)
+        batch = opened_batch(uow, account_id, batch_id)
+        piece = open_piece_for_content(uow, account_id, batch_id, piece_id, main=main)
+        if reply_template:
+            reply_mail.check_template_wanted(batch, piece, main=main)
+        allowances.check_large_allowance(uow, clock, limits, account_id, size)
         recipient = piece.recipient
         by_email = email.is_email_piece(piece)
         # Neither an email nor a handed-off piece has a postal address or a window to read.
@@ -265,7 +299,11 @@ def attach_document(
         )
     now = clock.now()
     with uow:
-        piece = _open_piece(uow, account_id, batch_id, piece_id, main=main)
+        piece = open_piece_for_content(uow, account_id, batch_id, piece_id, main=main)
+        if reply_template:
+            reply_mail.check_template_wanted(batch, piece, main=main)
+        # Again in the writing transaction: another upload may have taken the last place.
+        allowances.check_large_allowance(uow, clock, limits, account_id, size, lock=True)
         document = Document(
             account_id=account_id,
             blob_sha256=sha,
@@ -292,8 +330,10 @@ def attach_document(
         else:
             piece.annexes = [*piece.annexes, document.id]
             findings = tuple(Finding.from_dict(f) for f in piece.findings)
+            if reply_template:
+                piece.options = replace(piece.options, reply_envelope=True)
         if document_fields:
-            piece.dialect_fields = _with_document_fields(
+            piece.dialect_fields = with_document_fields(
                 piece.dialect_fields, document.id, document_fields
             )
         # Its document's pages and its annexes'; its service's configured pages are added
@@ -319,7 +359,7 @@ def attach_document(
     return Attached(piece, document)
 
 
-def _with_document_fields(
+def with_document_fields(
     kept: Mapping[str, Any], document_id: str, fields: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, Any]:
     """The piece's dialect fields with each dialect's fields about one document added (a new
@@ -333,7 +373,7 @@ def _with_document_fields(
     return merged
 
 
-def _open_piece(
+def open_piece_for_content(
     uow: UnitOfWork, account_id: str, batch_id: str, piece_id: str, *, main: bool
 ) -> MailPiece:
     piece = uow.pieces.get(account_id, piece_id)
@@ -371,12 +411,14 @@ def _rejection(report: dict[str, Any]) -> str:
 def document_of_piece(
     *, uow: UnitOfWork, account_id: str, batch_id: str, piece_id: str, document_id: str
 ) -> tuple[Document, bool]:
-    """One of the piece's documents, and whether it is the main one; NotFound otherwise."""
+    """One of the piece's documents (its markup too), and whether it is the main one;
+    NotFound otherwise."""
     with uow:
         piece = uow.pieces.get(account_id, piece_id)
         if piece is None or piece.batch_id != batch_id:
             raise NotFound(f"no piece {piece_id} in batch {batch_id}")
-        if document_id != piece.document_id and document_id not in piece.annexes:
+        known = (piece.document_id, piece.markup_id)
+        if document_id not in known and document_id not in piece.annexes:
             raise NotFound(f"no document {document_id} in piece {piece_id}")
         document = uow.pieces.document(account_id, document_id)
         if document is None:
@@ -387,14 +429,25 @@ def document_of_piece(
 def close_piece(
     *, uow: UnitOfWork, clock: Clock, account_id: str, batch_id: str, piece_id: str
 ) -> MailPiece:
-    """Mark an opened piece ready: Conflict no_document without its document, InvalidInput
-    not_eligible (with the reasons) when it cannot be produced."""
+    """Mark an opened piece ready: Conflict no_document without its document, markup_missing
+    without the markup its batch requires, InvalidInput reply_template_missing in a reply
+    mail batch without its template, not_eligible (with the reasons) when it cannot be
+    produced."""
     with uow:
         piece = uow.pieces.get(account_id, piece_id)
         if piece is None or piece.batch_id != batch_id:
             raise NotFound(f"no piece {piece_id} in batch {batch_id}")
         if piece.state is PieceState.OPENED and piece.document_id is None:
             raise Conflict("the piece has no document yet", code=ErrorCode.NO_DOCUMENT)
+        batch = uow.pieces.batch(account_id, batch_id)
+        if batch is not None and piece.state is PieceState.OPENED:
+            if batch.markup_required and piece.markup_id is None:
+                raise Conflict(
+                    "the piece's batch requires an XML markup and the piece has none",
+                    code=ErrorCode.MARKUP_MISSING,
+                )
+            by_email = email.is_email_piece(piece)
+            reply_mail.check_template_present(batch, piece, by_email=by_email)
         if piece.state is PieceState.OPENED and not piece.eligible:
             reasons = [str(f.get("message", "")) for f in piece.findings]
             raise InvalidInput(
@@ -426,7 +479,13 @@ def close_batch(
             raise NotFound(f"no batch {batch_id}")
         counts = uow.pieces.piece_state_counts_of_batch(batch_id)
         opened = counts.get(PieceState.OPENED, 0)
-        delivered_digitally = _reachable_digital(uow, account_id, _all_pieces(uow, batch_id))
+        pieces = _all_pieces(uow, batch_id)
+        delivered_digitally = _reachable_digital(uow, account_id, pieces)
+    if batch.accepts_documents():
+        for piece in pieces:
+            if piece.state is PieceState.CLOSED:
+                by_email = email.is_email_piece(piece)
+                reply_mail.check_template_present(batch, piece, by_email=by_email)
     if batch.accepts_documents() and sum(counts.values()) == 0:
         raise InvalidInput("the batch has no piece", code=ErrorCode.BATCH_EMPTY)
     if batch.accepts_documents() and opened:

@@ -16,7 +16,9 @@ from postroom.documents.inspect import inspect_pdf
 from postroom.documents.preview import PreviewRequest
 from postroom.documents.profiles import PreflightProfile, get_profile
 from postroom.documents.split import SplitError, SplitRule, check_rule, check_rule_fits
+from postroom.domain import contract
 from postroom.domain.clock import Clock
+from postroom.domain.contract import Feature
 from postroom.domain.eligibility import assess
 from postroom.domain.errors import (
     Conflict,
@@ -82,9 +84,14 @@ def create_batch(
     default_country: str = "",
     output_date: date | None = None,
     cost_center: str = "",
+    reply_mail: bool = False,
+    markup_required: bool = False,
 ) -> Batch:
     """Open a batch that files can be added to; `output_date` is the day asked for (the
-    schedule is settled when the batch is closed) and `cost_center` a label kept with it."""
+    schedule is settled when the batch is closed) and `cost_center` a label kept with it.
+    A `reply_mail` batch (each piece with a reply template and a return envelope) needs
+    the account's contract to include reply mail: Forbidden reply_mail_not_set_up. With
+    `markup_required` each piece needs an XML markup before it is closed."""
     chosen = resolve_profile(profile)
     resolve_layout(layout, chosen)
     if layout and chosen.layouts and layout not in chosen.layouts:
@@ -94,6 +101,11 @@ def create_batch(
         )
     country = normalise_country(default_country) if default_country else ""
     with uow:
+        if reply_mail:
+            account = uow.accounts.get(account_id)
+            if account is None:
+                raise NotFound(f"no account {account_id}")
+            contract.require(account, Feature.REPLY_MAIL)
         batch = Batch(
             account_id=account_id,
             name=name,
@@ -103,6 +115,8 @@ def create_batch(
             default_country=country,
             output_date=output_date,
             cost_center=cost_center,
+            reply_mail=reply_mail,
+            markup_required=markup_required,
         )
         uow.pieces.add(batch)
         uow.commit()

@@ -35,6 +35,13 @@ class Limits:
 
     max_bytes: int
     max_pages: int
+    # Most pieces one step-by-step batch (an Ekopost campaign) may hold.
+    max_pieces_per_batch: int = 100_000
+    # A document over `large_document_bytes` is "large"; an account may add at most
+    # `large_documents_per_day` of them a (UTC) day (Ekopost: "More than 50 documents over
+    # 8Mb sent current day").
+    large_document_bytes: int = 8 * 1024 * 1024
+    large_documents_per_day: int = 50
 
 
 def submit_letter(

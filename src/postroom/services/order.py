@@ -119,6 +119,7 @@ def price_for(
         express=chosen.express,
         address_page=address_page_of(piece, service),
         address_completion=piece.options.address_completion,
+        reply_envelope=piece.options.reply_envelope,
     )
 
 
@@ -627,6 +628,7 @@ def _accept(
         chosen.options,
         address_placement=piece.options.address_placement,
         address_completion=piece.options.address_completion,
+        reply_envelope=piece.options.reply_envelope,
     )
     piece.service_id = service.id
     piece.sheets = price.sheets

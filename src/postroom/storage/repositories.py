@@ -54,6 +54,14 @@ class AccountRepository:
         """The account with this id."""
         return self.session.get(Account, account_id)
 
+    def lock(self, account_id: str) -> None:
+        """Lock the account's row until the transaction ends (PostgreSQL; SQLite locks on
+        write), FOR NO KEY UPDATE: rows that refer to it can still be inserted."""
+        t = tables.accounts
+        self.session.execute(
+            select(t.c.id).where(t.c.id == account_id).with_for_update(key_share=True)
+        )
+
     def find_by_name(self, name: str) -> Account | None:
         """The first account with this name."""
         return self.session.scalars(select(Account).where(tables.accounts.c.name == name)).first()
@@ -319,6 +327,19 @@ class PieceRepository:
         """One of the account's documents."""
         doc = self.session.get(Document, document_id)
         return doc if doc is not None and doc.account_id == account_id else None
+
+    def count_large_documents(self, account_id: str, since: datetime, over_bytes: int) -> int:
+        """How many of the account's documents over `over_bytes` were added from `since`."""
+        t = tables.documents
+        return int(
+            self.session.execute(
+                select(func.count()).where(
+                    t.c.account_id == account_id,
+                    t.c.created_at >= since,
+                    t.c.size_bytes > over_bytes,
+                )
+            ).scalar_one()
+        )
 
     def document_by_id(self, document_id: str | None) -> Document | None:
         """A document whatever its account (for the pipeline, never for a caller); None

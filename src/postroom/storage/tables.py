@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from postroom.domain.states import ApiKeyState, BatchState, DocumentState, LotState, PieceState
@@ -65,6 +66,9 @@ accounts = Table(
     # Sandbox accounts only: how far their clock runs ahead of the real one.
     Column("clock_offset_seconds", BigInteger, nullable=False, default=0),
     Column("return_address", String(200), nullable=False, default=""),  # migration 0011
+    # The contract's features (domain/contract.Feature values), migration 0025.
+    # Set by the database when not written (rows inserted by older code, migration tests).
+    Column("features", JSON, nullable=False, server_default="[]"),
 )
 
 users = Table(
@@ -138,6 +142,8 @@ batches = Table(
     Column("output_date", Date, nullable=True),
     Column("cost_center", String(100), nullable=False, default=""),
     Column("state_changed_at", UTCDateTime, nullable=False),
+    Column("reply_mail", Boolean, nullable=False, server_default=false()),  # migration 0025
+    Column("markup_required", Boolean, nullable=False, server_default=false()),  # 0025
     Index("ix_batches_account", "account_id"),
 )
 
@@ -293,6 +299,8 @@ mail_pieces = Table(
     # Its own document's pages (domain/model.MailPiece; page_count is every page it prints
     # from content): migration 0019.
     Column("own_pages", Integer, nullable=False, default=0, server_default="0"),
+    # Its XML markup (an Ekopost envelope's `markup` content), kept, not printed: 0025.
+    Column("markup_id", ID, nullable=True),
     Index("ix_mail_pieces_account_created", "account_id", "created_at", "id"),
     Index("ix_mail_pieces_batch", "batch_id", "document_id", "first_page"),
     # A document's pieces in a batch by page and id, a page at a time (a mail merge's share
@@ -337,6 +345,41 @@ peppol_participants = Table(
     Column("country", String(2), nullable=False),
     Column("document_types", JSON, nullable=False, default=list),
     Column("created_at", UTCDateTime, nullable=False),
+)
+
+# EDI invoicing (migration 0026, domain/edi.py): an account's senders, one per organisation
+# number, and the invitations it sent to receivers with their statuses (Ekopost 1001-1010).
+_SENDER_TEXT = {
+    "address1": 200, "address2": 200, "zip_code": 20, "city": 100, "country_code": 2,
+    "contact_name": 200, "phone": 50, "email": 254, "gln": 13, "vat": 20, "bank_giro": 20,
+    "plus_giro": 20, "iban": 34, "bic": 11,
+}  # fmt: skip
+edi_senders = Table(
+    "edi_senders",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("cin", String(10), nullable=False),
+    Column("name", String(200), nullable=False),
+    *(Column(name, String(size), nullable=False) for name, size in _SENDER_TEXT.items()),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("account_id", "cin", name="uq_edi_senders_account_cin"),
+)
+
+edi_invitations = Table(
+    "edi_invitations",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("receiver_cin", String(10), nullable=False),
+    Column("receiver_gln", String(13), nullable=False),
+    Column("date_sent", UTCDateTime, nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("status_changed_at", UTCDateTime, nullable=False),
+    Column("reported", Integer, nullable=True),
+    Column("reported_at", UTCDateTime, nullable=True),
+    Index("ix_edi_invitations_account_sent", "account_id", "date_sent"),
 )
 
 # Messages asking for the next pipeline stage, written in the same transaction as the state

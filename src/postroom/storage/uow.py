@@ -21,6 +21,7 @@ from postroom.domain.tracking import NotedChange, Shipment, shipment_change
 from postroom.storage.address_lists import AddressListRepository, DialectKeyRepository
 from postroom.storage.counters import CounterRepository
 from postroom.storage.dashboard import DashboardQueries
+from postroom.storage.edi import EdiRepository
 from postroom.storage.feeds import FeedRepository
 from postroom.storage.orders import OrderRepository
 from postroom.storage.peppol import PeppolRepository
@@ -98,6 +99,7 @@ class SqlUnitOfWork:
     orders = _Repository(lambda uow: OrderRepository(uow.session))
     sms = _Repository(lambda uow: SmsRepository(uow.session))
     shared_ranges = _Repository(lambda uow: SharedRangeRepository(uow.session))
+    edi = _Repository(lambda uow: EdiRepository(uow.session))
     dashboard = _Repository(lambda uow: DashboardQueries(uow.session))
     address_lists = _Repository(lambda uow: AddressListRepository(uow.session))
     dialect_keys = _Repository(lambda uow: DialectKeyRepository(uow.session))

@@ -14,10 +14,11 @@ from sqlalchemy import select
 
 from postroom.bootstrap import Container
 from postroom.dialects.base import AuthForm
+from postroom.domain.edi import SenderDetails
 from postroom.domain.model import Lot
 from postroom.domain.states import LotState
 from postroom.domain.tracking import Proof, ProofKind
-from postroom.services import accounts, webhooks
+from postroom.services import accounts, edi, webhooks
 from postroom.storage import tables
 from tests.conftest import RECIPIENT, Tenant
 from tests.integration.api.helpers import send_letter
@@ -42,6 +43,7 @@ PARAM_OBJECTS = {
     "order_id": "order_id",
     "sms_id": "sms_id",
     "list_id": "address_list_id",
+    "invitation_id": "invitation_id",
     "name": "lot_file",
     "fui": "ebank_fui",
     "identifier": "peppol_participant",
@@ -67,6 +69,7 @@ class VictimObjects:
     order_id: str = ""
     sms_id: str = ""
     address_list_id: str = ""
+    invitation_id: str = ""  # an EDI invitation A sent (its status: the operator's to report)
     lot_file: str = "print.pdf"  # a lot's file (the victim lot has none yet: 409 for A)
     ebank_fui: str = ""  # an e-bank sender's FUI number
     peppol_participant: str = ""  # a Peppol participant's identifier
@@ -162,6 +165,7 @@ def victim_fixture(idle_client: TestClient, container: Container, tenant: Tenant
         address_list_id=make_address_list(idle_client, tenant),
         ebank_fui=make_ebank_sender(idle_client, tenant),
         peppol_participant=make_peppol_participant(idle_client, tenant),
+        invitation_id=make_invitation(container, tenant),
     )
 
 
@@ -196,6 +200,25 @@ def make_address_list(client: TestClient, tenant: Tenant) -> str:
     )
     assert made.status_code == 201, made.text
     return str(made.json()["id"])
+
+
+def make_invitation(container: Container, tenant: Tenant) -> str:
+    """An EDI invitation of A's (EDI in its contract, a sender set up)."""
+    accounts.change_contract(uow=container.uow(), account_id=tenant.account_id, add=["edi"])
+    edi.save_sender(
+        uow=container.uow(),
+        clock=container.clock,
+        account_id=tenant.account_id,
+        details=SenderDetails(name="A AB", cin="556838-4118"),
+    )
+    invitation = edi.invite(
+        uow=container.uow(),
+        clock=container.clock,
+        account_id=tenant.account_id,
+        receiver_cin="202100-5489",
+        receiver_gln="",
+    )
+    return invitation.id
 
 
 def make_endpoint(container: Container, tenant: Tenant) -> str:

@@ -119,6 +119,7 @@ def test_another_account_gets_not_found_for_every_object_route(
         address_list_id=str(uuid.uuid4()),
         ebank_fui=str(uuid.uuid4().int)[:12],
         peppol_participant=f"0007:{uuid.uuid4().int % 10**10:010d}",
+        invitation_id=str(uuid.uuid4()),
     )
     tried = 0
     for method, template in v1_routes_with_parameters(container):

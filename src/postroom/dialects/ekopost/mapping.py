@@ -273,7 +273,22 @@ CORE_ERRORS: dict[ErrorCode, EkopostCode] = {
     ErrorCode.SMS_TEXT_EMPTY: EkopostCode.EMPTY_DATA,
     ErrorCode.SMS_TEXT_TOO_LONG: EkopostCode.INVALID_DATA,
     ErrorCode.INVALID_SMS_SENDER: EkopostCode.INVALID_DATA,
+    # Contracts, reply mail, the daily allowance of large documents, a full campaign.
+    ErrorCode.NOT_IN_CONTRACT: EkopostCode.INVALID_CONTRACT_DETAILS,
+    ErrorCode.REPLY_MAIL_NOT_SET_UP: EkopostCode.INVALID_CONTRACT,
+    ErrorCode.REPLY_TEMPLATE_MISSING: EkopostCode.REPLY_MAIL_TEMPLATE_MISSING,
+    ErrorCode.DAILY_LARGE_DOCUMENTS: EkopostCode.DAILY_LARGE_DOCUMENTS,
+    ErrorCode.BATCH_FULL: EkopostCode.CAMPAIGN_FULL,
+    # Markup: one per envelope (110), required by a markup campaign (100B); not well
+    # formed is invalid_markup (127).
+    ErrorCode.MARKUP_PRESENT: EkopostCode.ONE_MARKUP_ONLY,
+    ErrorCode.MARKUP_MISSING: EkopostCode.NO_MARKUP,
+    # EDI: a field that is wrong is 127 (its name in developer_message).
+    ErrorCode.INVALID_EDI_SENDER: EkopostCode.INVALID_DATA,
 }
+
+# A markup content's mime (error 109 otherwise).
+MARKUP_MIME = "application/xml"
 
 # The SMS's mime (error 128 otherwise), and a recipient's state as the poll shows it: the
 # seed names no SMS states, so the core's words are kept (docs/dialects/ekopost.md, SMS).

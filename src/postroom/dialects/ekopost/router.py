@@ -14,13 +14,13 @@ from fastapi.routing import APIRoute
 
 from postroom.dialects.ekopost.errors import error_response
 from postroom.dialects.ekopost.mapping import EkopostCode
-from postroom.dialects.ekopost.routes import campaigns, content, envelopes, reachable, sms
+from postroom.dialects.ekopost.routes import campaigns, content, edi, envelopes, reachable, sms
 from postroom.dialects.ekopost.routes.common import ROUTE_CLASS
 
 # The modules' routes as they are (their tag and answers; one route class), in one list:
 # the fallback below looks a path up among them.
 router = APIRouter(route_class=ROUTE_CLASS)
-for _module in (campaigns, envelopes, content, reachable, sms):
+for _module in (campaigns, envelopes, content, reachable, sms, edi):
     router.routes.extend(_module.router.routes)
 
 # --- paths that do not exist ----------------------------------------------------------------

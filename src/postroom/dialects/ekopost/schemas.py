@@ -11,6 +11,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from postroom.dialects.ekopost.mapping import (
     CAMPAIGN_STATES,
     ENVELOPE_STATES,
+    MARKUP_MIME,
     PLEX_NAMES,
     POSTAGE_NAMES,
     address_type,
@@ -76,6 +77,11 @@ class CampaignIn(EkopostIn):
     output_date: datetime | date | None = None
     cost_center: str = Field(default="", max_length=100)
     signing: EkopostBool = False
+    # Reply mail (the seed's "Campaign body should have "replymail" set to "true""): 141
+    # without the account's contract for it.
+    replymail: EkopostBool = False
+    # Not in the seed: every envelope must carry a markup before it is closed (100B).
+    markup: EkopostBool = False
 
     @field_validator("output_date")
     @classmethod
@@ -246,6 +252,8 @@ class ContentIn(EkopostIn):
     type: str = Field(default="document", max_length=20)
     return_address: EkopostBool = False
     address: dict[str, Any] | None = None
+    # An attachment "marked replymail": the reply template of a reply mail campaign.
+    replymail: EkopostBool = False
 
 
 class ContentOut(BaseModel):
@@ -254,25 +262,31 @@ class ContentOut(BaseModel):
     id: str
     mime: str
     length: int
-    type: Literal["document", "attachment"]
+    type: Literal["document", "attachment", "markup"]
     created_at: str
     return_address: bool
     # Not in the seed's response: the return address object as sent, so a client reads
     # back what it gave (null when none).
     address: dict[str, Any] | None
+    # Not in the seed's response: true for the reply template of a reply mail envelope.
+    replymail: bool
 
     @classmethod
-    def of(cls, document: Document, *, main: bool, fields: dict[str, Any]) -> ContentOut:
-        """The content object of a document, with what was kept of its request (`fields`:
-        mapping.content_fields)."""
+    def of(
+        cls, document: Document, *, main: bool, fields: dict[str, Any], markup: bool = False
+    ) -> ContentOut:
+        """The content object of a document (or of the envelope's markup), with what was
+        kept of its request (`fields`: mapping.content_fields)."""
+        kind: Literal["document", "attachment", "markup"] = "document" if main else "attachment"
         return cls(
             id=document.id,
-            mime="application/pdf",
+            mime=MARKUP_MIME if markup else "application/pdf",
             length=document.size_bytes,
-            type="document" if main else "attachment",
+            type="markup" if markup else kind,
             created_at=utc_text(document.created_at),
             return_address=bool(fields.get("return_address", False)),
             address=fields.get("address"),
+            replymail=bool(fields.get("replymail", False)),
         )
 
 

@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 import base64
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pypdfium2 as pdfium
+
+from postroom.bootstrap import Container
+from tests.conftest import MovableClock, wait_for
 from tests.integration.intake.helpers import letter_for, window_cases
+from tests.support.lots import handed_over_manifests, lots_folder
+
+# Wednesday 4 March 2026, 10:00 in Stockholm; letter_standard's cut-off is 15:00 UTC.
+START = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
+CUT_OFF = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
 
 # Letters whose window holds a Swedish address in the campaigns' layout.
 FORM_A_SE = [c for c in window_cases("din5008_a", "SE") if c.expected.country == "SE"]
@@ -75,3 +87,33 @@ def ready_envelope(
     assert closed.status_code == 200, closed.text
     assert closed.json()["state"] == "closed"
     return str(envelope["id"])
+
+
+def lot_manifest(output_dir: Path, piece_ids: set[str]) -> Path | None:
+    """The manifest.json of the handed-over lot holding exactly these pieces, if any yet."""
+    for manifest in handed_over_manifests(output_dir):
+        pieces = json.loads(manifest.read_text())["pieces"]
+        if {p["piece_id"] for p in pieces} == piece_ids:
+            return manifest
+    return None
+
+
+def produced_lot(
+    container: Container, clock: MovableClock, piece_ids: set[str]
+) -> tuple[Path, dict[str, Any]]:
+    """Past START's cut-off, the handed-over lot of exactly these pieces: its manifest.json
+    and what it says (waits for the worker)."""
+    clock.advance(CUT_OFF + timedelta(seconds=1) - clock.now())
+    output_dir = lots_folder(container.settings)
+    path = wait_for(lambda: lot_manifest(output_dir, piece_ids), timeout=60)
+    manifest: dict[str, Any] = json.loads(path.read_text())
+    return path, manifest
+
+
+def page_texts(pdf: Path) -> list[str]:
+    """The text of each page of a print file."""
+    document = pdfium.PdfDocument(pdf)
+    try:
+        return [page.get_textpage().get_text_range() for page in document]
+    finally:
+        document.close()

@@ -4,61 +4,28 @@ in the lot, the envelope's price and its weight."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import pypdfium2 as pdfium
-import pytest
 from fastapi.testclient import TestClient
 
-from postroom.api.app import create_app
 from postroom.bootstrap import Container
-from postroom.config import Settings
 from postroom.domain.geometry import LAYOUTS
 from postroom.domain.pricing import price_piece
-from postroom.services import accounts
 from postroom.services.catalog import layout_for_envelope
-from tests.conftest import TEST_CREDIT_MINOR, Backend, MovableClock, clean_container, wait_for
+from tests.conftest import MovableClock
 from tests.integration.dialects.ekopost.helpers import (
     POSTAL,
     assert_error,
     content_body,
     create_campaign,
     create_envelope,
+    page_texts,
+    produced_lot,
     window_letter,
 )
-from tests.support.lots import handed_over_manifests, lots_folder
 from tests.support.pdfs import make_pdf
 
-# Wednesday 4 March 2026, 10:00 in Stockholm; letter_standard's cut-off is 15:00 UTC.
-START = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
-CUT_OFF = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
 SHEET_SIMPLEX = 150  # the default price table's print price of a simplex sheet
-
-
-@pytest.fixture
-def clock(make_clock: Callable[[datetime], MovableClock]) -> MovableClock:
-    return make_clock(START)
-
-
-@pytest.fixture
-def app(
-    backend: Backend, make_settings: Callable[..., Settings], clock: MovableClock
-) -> Iterator[tuple[Container, TestClient, dict[str, str]]]:
-    """The app and its worker (in-process, or the worker process) on the test's clock."""
-    container = clean_container(make_settings(), clock=clock)
-    account = accounts.create_account(
-        uow=container.uow(), clock=clock, name="sender", credit_minor=TEST_CREDIT_MINOR
-    )
-    _, key = accounts.create_api_key(uow=container.uow(), clock=clock, account_id=account.id)
-    try:
-        with TestClient(create_app(container, run_worker=not backend.distributed)) as client:
-            yield container, client, {"Authorization": f"api-key {key}"}
-    finally:
-        container.close()
 
 
 def _ready(
@@ -71,22 +38,6 @@ def _ready(
     closed = client.post(f"{base}/close", headers=headers)
     assert closed.status_code == 200, closed.text
     return dict(closed.json())
-
-
-def _manifest(output_dir: Path, piece_ids: set[str]) -> Path | None:
-    for manifest in handed_over_manifests(output_dir):
-        pieces = json.loads(manifest.read_text())["pieces"]
-        if {p["piece_id"] for p in pieces} == piece_ids:
-            return manifest
-    return None
-
-
-def _page_texts(pdf: Path) -> list[str]:
-    document = pdfium.PdfDocument(pdf)
-    try:
-        return [page.get_textpage().get_text_range() for page in document]
-    finally:
-        document.close()
 
 
 def test_use_coverpage_puts_an_address_page_in_front_of_the_document(
@@ -108,11 +59,8 @@ def test_use_coverpage_puts_an_address_page_in_front_of_the_document(
     closed = client.post(f"/ekopost/campaigns/{campaign_id}/close", headers=headers)
     assert closed.status_code == 200, closed.text
 
-    clock.advance(CUT_OFF + timedelta(seconds=1) - clock.now())
-    output_dir = lots_folder(container.settings)
     wanted = {covered["id"], plain["id"]}
-    manifest_path = wait_for(lambda: _manifest(output_dir, wanted), timeout=60)
-    manifest = json.loads(manifest_path.read_text())
+    manifest_path, manifest = produced_lot(container, clock, wanted)
     pieces = {p["piece_id"]: p for p in manifest["pieces"]}
 
     cover = pieces[covered["id"]]
@@ -125,7 +73,7 @@ def test_use_coverpage_puts_an_address_page_in_front_of_the_document(
     # Priced with the extra sheet, as composed.
     assert cover["price_minor"] - pieces[plain["id"]]["price_minor"] == SHEET_SIMPLEX
 
-    texts = _page_texts(manifest_path.parent / manifest["print_file"])
+    texts = page_texts(manifest_path.parent / manifest["print_file"])
     assert len(texts) == 3
     first, last = cover["pages"]["first"], cover["pages"]["last"]
     address_page, letter = texts[first - 1], texts[last - 1]
@@ -169,13 +117,10 @@ def test_an_envelope_with_an_attachment_prints_its_document_then_the_attachment(
     closed = client.post(f"/ekopost/campaigns/{campaign_id}/close", headers=headers)
     assert closed.status_code == 200, closed.text
 
-    clock.advance(CUT_OFF + timedelta(seconds=1) - clock.now())
-    output_dir = lots_folder(container.settings)
-    manifest_path = wait_for(lambda: _manifest(output_dir, {envelope["id"]}), timeout=60)
-    manifest = json.loads(manifest_path.read_text())
+    manifest_path, manifest = produced_lot(container, clock, {envelope["id"]})
     [piece] = manifest["pieces"]
     assert piece["page_count"] == manifest["page_count"] == 3  # 2 + the attachment's 1
-    texts = _page_texts(manifest_path.parent / manifest["print_file"])
+    texts = page_texts(manifest_path.parent / manifest["print_file"])
     assert "Anna Svensson" in texts[0]  # the document's two pages, then the attachment
     assert "Terms" not in texts[0] + texts[1] and texts[1].strip()
     assert texts[2].strip() == "Terms page 1 of 1"

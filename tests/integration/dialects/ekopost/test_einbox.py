@@ -6,26 +6,19 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
-from postroom.api.app import create_app
 from postroom.bootstrap import Container
-from postroom.config import Settings
-from postroom.services import accounts
 from tests.conftest import (
-    TEST_CREDIT_MINOR,
-    Backend,
     MovableClock,
     Tenant,
-    clean_container,
     wait_for,
 )
 from tests.integration.dialects.ekopost.helpers import (
+    CUT_OFF,
     assert_error,
     content_body,
     create_campaign,
@@ -34,33 +27,8 @@ from tests.integration.dialects.ekopost.helpers import (
 )
 from tests.support.lots import handed_over_manifests, lots_folder
 
-# Wednesday 4 March 2026, 10:00 in Stockholm; letter_standard's cut-off is 15:00 UTC.
-START = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
-CUT_OFF = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
 REACHABLE = "19121212-1212"
 UNKNOWN = "19800101-0000"
-
-
-@pytest.fixture
-def clock(make_clock: Callable[[datetime], MovableClock]) -> MovableClock:
-    return make_clock(START)
-
-
-@pytest.fixture
-def app(
-    backend: Backend, make_settings: Callable[..., Settings], clock: MovableClock
-) -> Iterator[tuple[Container, TestClient, dict[str, str]]]:
-    """The app and its worker (in-process, or the worker process) on the test's clock."""
-    container = clean_container(make_settings(), clock=clock)
-    account = accounts.create_account(
-        uow=container.uow(), clock=clock, name="sender", credit_minor=TEST_CREDIT_MINOR
-    )
-    _, key = accounts.create_api_key(uow=container.uow(), clock=clock, account_id=account.id)
-    try:
-        with TestClient(create_app(container, run_worker=not backend.distributed)) as client:
-            yield container, client, {"Authorization": f"api-key {key}"}
-    finally:
-        container.close()
 
 
 def _lots_naming(output_dir: Path) -> set[str]:

@@ -1,6 +1,7 @@
 """Seed 004, "Check Einvoice Complience" (`POST reachable/einvoiceready`): the four
 parameters echoed with `Success` and an `ErrorMessage` naming each missing set-up step,
-not a lookup in the reachability registry."""
+not a lookup in the reachability registry. The set-up made step by step until `Success` is
+true (an EDI sender, an invitation the receiver approved) is in test_edi.py."""
 
 from __future__ import annotations
 

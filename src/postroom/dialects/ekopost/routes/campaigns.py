@@ -14,6 +14,7 @@ from postroom.dialects.ekopost.routes.common import (
     MAX_LISTED,
     campaign_of,
     new_router,
+    no_null_search,
 )
 from postroom.dialects.ekopost.schemas import CampaignIn, CampaignOut, utc_date
 from postroom.domain.clock import to_utc
@@ -35,6 +36,8 @@ def create_campaign(body: CampaignIn, c: ContainerDep, principal: EkopostPrincip
         profile=CAMPAIGN_PROFILE,
         output_date=None if body.output_date is None else utc_date(body.output_date),
         cost_center=body.cost_center,
+        reply_mail=body.replymail,
+        markup_required=body.markup,
     )
     return CampaignOut.of(batch, 0)
 
@@ -58,7 +61,8 @@ def list_campaigns(
     state: str | None = Query(default=None),
 ) -> list[CampaignOut]:
     """The caller's campaigns created in [start, stop), newest first; start defaults to
-    today and stop to tomorrow (UTC midnights)."""
+    today and stop to tomorrow (UTC midnights). A parameter sent empty is 114."""
+    no_null_search(start=start, stop=stop, name=name, state=state)
     today = datetime.combine(c.clock.now().astimezone(UTC).date(), time(), tzinfo=UTC)
     begin = today if start is None else _moment("start", start)
     end = today + timedelta(days=1) if stop is None else _moment("stop", stop)

@@ -89,3 +89,13 @@ def envelope_call(envelope_id: str, call: Callable[[], T]) -> T:
         return call()
     except NotFound:
         raise envelope_not_found(envelope_id) from None
+
+
+def no_null_search(**params: str | None) -> None:
+    """114 for a search parameter sent without a value (`?name=` or `?state=`: what a
+    client writes for a null variable); a parameter left out is simply not a filter."""
+    empty = [name for name, value in params.items() if value is not None and not value.strip()]
+    if empty:
+        raise EkopostError(
+            EkopostCode.SEARCH_NULL, f"search parameter(s) without a value: {', '.join(empty)}"
+        )

@@ -6,9 +6,11 @@ import base64
 import binascii
 import io
 
+from postroom.bootstrap import Container
 from postroom.dialects.ekopost.auth import EkopostPrincipal
 from postroom.dialects.ekopost.mapping import (
     DIALECT,
+    MARKUP_MIME,
     EkopostCode,
     EkopostError,
     address_type,
@@ -18,7 +20,7 @@ from postroom.dialects.ekopost.routes.common import envelope_call, envelope_ref,
 from postroom.dialects.ekopost.schemas import ContentIn, ContentOut
 from postroom.domain.errors import NotFound
 from postroom.http.deps import ContainerDep
-from postroom.services import envelopes
+from postroom.services import envelopes, markup
 
 router = new_router()
 
@@ -60,7 +62,7 @@ def create_content(
     campaign, piece_id = envelope_ref(c, principal.account_id, campaign_id, envelope_id)
     kind = body.type.strip().lower()
     if kind == "markup":
-        raise EkopostError(EkopostCode.INVALID_DATA, "markup content is not offered by Postroom")
+        return _create_markup(c, principal.account_id, campaign.id, piece_id, envelope_id, body)
     if kind not in CONTENT_TYPES:
         raise EkopostError(
             EkopostCode.INVALID_DATA, f"type must be one of {', '.join(CONTENT_TYPES)}"
@@ -75,6 +77,8 @@ def create_content(
         )
     data = _decoded(body, main)
     kept = {"return_address": body.return_address, "address": body.address}
+    if body.replymail:
+        kept["replymail"] = True
     attached = envelope_call(
         envelope_id,
         lambda: envelopes.attach_document(
@@ -90,9 +94,36 @@ def create_content(
             filename=f"{kind}.pdf",
             main=main,
             document_fields={DIALECT: kept},
+            reply_template=body.replymail,
         ),
     )
     return ContentOut.of(attached.document, main=main, fields=kept)
+
+
+def _create_markup(
+    c: Container, account_id: str, batch_id: str, piece_id: str, envelope_id: str, body: ContentIn
+) -> ContentOut:
+    """An XML markup: `mime` application/xml (109), one per envelope (110), well formed
+    (127); kept and returned, not printed."""
+    if body.mime.strip().lower() != MARKUP_MIME:
+        raise EkopostError(EkopostCode.MARKUP_NOT_XML, f"mime is {body.mime!r}, not {MARKUP_MIME}")
+    data = _decoded(body, main=True)
+    kept = {"return_address": body.return_address, "address": body.address}
+    attached = envelope_call(
+        envelope_id,
+        lambda: markup.attach_markup(
+            uow=c.uow(),
+            blobs=c.blobs,
+            clock=c.clock,
+            limits=c.limits,
+            account_id=account_id,
+            batch_id=batch_id,
+            piece_id=piece_id,
+            data=data,
+            document_fields={DIALECT: kept},
+        ),
+    )
+    return ContentOut.of(attached.document, main=False, fields=kept, markup=True)
 
 
 @router.get(
@@ -129,4 +160,7 @@ def get_content(
         )
     except NotFound:
         raise missing from None
-    return ContentOut.of(document, main=main, fields=content_fields(envelope, document.id))
+    fields = content_fields(envelope, document.id)
+    return ContentOut.of(
+        document, main=main, fields=fields, markup=document.id == envelope.markup_id
+    )

@@ -36,8 +36,10 @@ from postroom.dialects.ekopost.routes.common import (
     envelope_call,
     envelope_ref,
     new_router,
+    no_null_search,
 )
 from postroom.dialects.ekopost.schemas import EnvelopeIn, EnvelopeOut
+from postroom.domain.errors import Conflict, ErrorCode
 from postroom.domain.model import PieceOptions, Plex, Postage
 from postroom.domain.reachability import ReachKind
 from postroom.http.deps import ContainerDep
@@ -112,20 +114,27 @@ def create_envelope(
         "consignor_contact": body.consignor_contact,
         "agent": body.agent,
     }
-    piece = envelopes.open_piece(
-        uow=c.uow(),
-        clock=c.clock,
-        account_id=principal.account_id,
-        batch_id=campaign.id,
-        recipient=recipient,
-        options=options,
-        client_reference=(body.unique_id or "").strip() or None,
-        dialect_fields={DIALECT: fields},
-        digital=digital,
-        by_email=by_email,
-        email_service=EMAIL_SERVICE,
-        handed_off=handed_off,
-    )
+    try:
+        piece = envelopes.open_piece(
+            uow=c.uow(),
+            clock=c.clock,
+            account_id=principal.account_id,
+            batch_id=campaign.id,
+            recipient=recipient,
+            options=options,
+            client_reference=(body.unique_id or "").strip() or None,
+            dialect_fields={DIALECT: fields},
+            digital=digital,
+            by_email=by_email,
+            email_service=EMAIL_SERVICE,
+            handed_off=handed_off,
+            max_pieces=c.limits.max_pieces_per_batch,
+        )
+    except Conflict as exc:
+        # A campaign past opened takes no more envelopes: 121 as for a full one.
+        if exc.code is ErrorCode.BATCH_NOT_OPEN:
+            raise EkopostError(EkopostCode.CAMPAIGN_FULL, exc.message) from None
+        raise
     return EnvelopeOut.of(piece)
 
 
@@ -139,7 +148,8 @@ def _listed(
     kind: str | None = None,
 ) -> list[EnvelopeOut]:
     """The campaign's envelopes with this name, Ekopost state and address type (each when
-    given), found by the core's query on those fields."""
+    given), found by the core's query on those fields; a parameter sent empty is 114."""
+    no_null_search(name=name, state=state, address_type=kind)
     campaign = campaign_of(c, account_id, campaign_id)
     states = None
     if state is not None:
@@ -191,11 +201,39 @@ def list_failed_envelopes(
     address_type: str | None = Query(default=None),
 ) -> list[EnvelopeOut]:
     """The campaign's failed envelopes (`state`, if given, must be failed)."""
+    no_null_search(name=name, state=state, address_type=address_type)
     if state is not None and state.strip().lower() != "failed":
         raise EkopostError(EkopostCode.SEARCH_INVALID, "state can only be failed here")
     return _listed(
         c, principal.account_id, campaign_id, name=name, state="failed", kind=address_type
     )
+
+
+@router.get(
+    "/campaigns/{campaign_id}/envelopes/failed/{envelope_id}",
+    response_model=EnvelopeOut,
+    summary="Get failed envelope",
+)
+def get_failed_envelope(
+    campaign_id: str,
+    envelope_id: str,
+    c: ContainerDep,
+    principal: EkopostPrincipal,
+    state: str | None = Query(default=None),
+) -> EnvelopeOut:
+    """One failed envelope with its failed_reason (the seed's "Get failed envelopes" with an
+    envelope_id); 111 when the campaign has no such envelope or it is not failed."""
+    no_null_search(state=state)
+    if state is not None and state.strip().lower() != "failed":
+        raise EkopostError(EkopostCode.SEARCH_INVALID, "state can only be failed here")
+    envelope = get_envelope(campaign_id, envelope_id, c, principal)
+    if envelope.state != "failed":
+        raise EkopostError(
+            EkopostCode.ENVELOPE_NOT_FOUND,
+            f"envelope {envelope_id} is {envelope.state}, not failed",
+            status=404,
+        )
+    return envelope
 
 
 @router.get(

@@ -56,17 +56,21 @@ def _asked(kind: str, body: dict[str, Any]) -> tuple[list[str], bool]:
     response_model=EinvoiceReadyOut,
     summary="Check Einvoice Complience",
 )
-def check_einvoice_ready(body: EinvoiceReadyIn, principal: EkopostPrincipal) -> EinvoiceReadyOut:
+def check_einvoice_ready(
+    body: EinvoiceReadyIn, c: ContainerDep, principal: EkopostPrincipal
+) -> EinvoiceReadyOut:
     """Whether the e-invoice set-up from the sender to the receiver is complete (core
     services/einvoice.check_compliance): 200 with the four parameters echoed, `Success`,
     and the missing steps in `ErrorMessage` (empty on success)."""
     answer = einvoice.check_compliance(
+        uow=c.uow(),
+        account_id=principal.account_id,
         parties=EinvoiceParties(
             sender_cin=body.SenderCin,
             sender_gln=body.SenderGln,
             receiver_cin=body.ReceiverCin,
             receiver_gln=body.ReceiverGln,
-        )
+        ),
     )
     return EinvoiceReadyOut(
         ReceiverCin=body.ReceiverCin,
