@@ -43,7 +43,7 @@ from postroom.storage.uow import SqlUnitOfWork
 if TYPE_CHECKING:
     import dramatiq
 
-    from postroom.documents.analysis import AnalysisRequest, DocumentAnalysis
+    from postroom.documents.analysis import AnalysisRequest, DocumentAnalysis, Progress
     from postroom.documents.preview import PiecePreviewRequest, PreviewRequest
     from postroom.services.email import EmailSender
     from postroom.services.letters import Limits
@@ -169,9 +169,12 @@ class Container:
             return True
         return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
-    def analyse(self, request: AnalysisRequest) -> DocumentAnalysis:
+    def analyse(
+        self, request: AnalysisRequest, /, *, on_progress: Progress | None = None
+    ) -> DocumentAnalysis:
         """Run a document analysis in child processes within the configured limits; each
-        child's memory limit is sized from the file's page count, at most the setting's."""
+        child's memory limit is sized from the file's page count, at most the setting's;
+        `on_progress` hears of the pages checked as a large file's ranges are done."""
         from postroom.documents.analysis import analyse_in_children
         from postroom.documents.sandbox import run_limited
 
@@ -186,7 +189,9 @@ class Container:
 
         limits = self.limits
         request = replace(request, max_pages=limits.max_pages, max_bytes=limits.max_bytes)
-        return analyse_in_children(request, run, workers=self.settings.preflight_processes)
+        return analyse_in_children(
+            request, run, workers=self.settings.preflight_processes, on_progress=on_progress
+        )
 
     def render_preview(self, request: PreviewRequest) -> bytes:
         """Render a page preview in a child process (a hostile page cannot stall the API)."""

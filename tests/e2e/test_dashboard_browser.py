@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,15 +25,18 @@ from playwright.sync_api import Page
 
 from postroom.bootstrap import Container, build_container
 from postroom.config import SQLITE_FILE, Settings
+from postroom.documents import analysis
+from postroom.documents.analysis import AnalysisRequest, DocumentAnalysis, Progress
 from postroom.domain.geometry import layout_for
 from postroom.domain.states import PieceState
 from postroom.services import accounts
+from postroom.services.intake import Analyser
 from tests.conftest import TEST_CREDIT_MINOR, Backend, letter_form, wait_for
 from tests.integration.intake.helpers import concat_pdfs
 from tests.integration.web.conftest import add_letters
 from tests.integration.webhooks.receiver import Receiver, running_receiver
 from tests.support.accessibility import overflows_at_200_percent, serious_violations
-from tests.support.browser import offline_page, skip_without_playwright
+from tests.support.browser import drop_file, offline_page, skip_without_playwright
 from tests.support.letters import make_letter
 from tests.support.pdfs import make_pdf
 from tests.support.served import Served
@@ -275,7 +279,33 @@ def test_the_print_room_shows_lots_to_the_operator(world: World, tmp_path: Path)
         assert offline.outside == []
 
 
-def test_send_a_print_file_fixing_one_address(world: World, tmp_path: Path) -> None:
+class HeldAnalyser:
+    """The app's own analyser, its worker held after each range of pages it reports checked
+    (once that progress is recorded) until the test lets it go on."""
+
+    def __init__(self, real: Analyser) -> None:
+        self.real = real
+        self.go = threading.Semaphore(0)
+
+    def __call__(
+        self, request: AnalysisRequest, /, *, on_progress: Progress | None = None
+    ) -> DocumentAnalysis:
+        def told(pages: int) -> None:
+            if on_progress is not None:
+                on_progress(pages)
+            assert self.go.acquire(timeout=120), "the test never let the check go on"
+
+        return self.real(request, on_progress=told)
+
+
+def test_send_a_print_file_fixing_one_address(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ranges of 2 pages: the 6-page file is checked as pages 1-2, 3-4 and 5-6.
+    monkeypatch.setattr(analysis, "PREFLIGHT_CHUNK_PAGES", 2)
+    monkeypatch.setattr(analysis, "RANGE_PAGES", 2)
+    held = HeldAnalyser(world.container.analyse)
+    monkeypatch.setattr(world.container, "analyse", held)
     form_a = layout_for("din5008_a")
     letters = [
         ["Anna Svensson", "Storgatan 1", "111 22 Stockholm"],
@@ -283,18 +313,36 @@ def test_send_a_print_file_fixing_one_address(world: World, tmp_path: Path) -> N
         ["Carl Berg", "Drottninggatan 5", "411 14 Göteborg"],
     ]
     data = concat_pdfs([make_letter(lines, form_a, pages=2) for lines in letters])
-    pdf = {"name": "run-42.pdf", "mimeType": "application/pdf", "buffer": data}
     with offline_page() as offline:
         page = offline.page
         sign_in(page, world.base, CLERK, CLERK_PASSWORD)
         page.get_by_role("link", name="Send", exact=True).click()
         page.get_by_role("link", name="Send a print file").click()
-        page.get_by_label("The print file (PDF)").set_input_files(pdf)  # type: ignore[arg-type]
+        # Dropped onto the file's box: the script puts it into the file field.
+        drop_file(page, ".drop-zone", "run-42.pdf", data, "application/pdf")
+        chosen = page.locator("#file-chosen")
+        assert chosen.inner_text() == f"Chosen: run-42.pdf ({-(-len(data) // 1024)} KB)"
+        assert (
+            page.get_by_label("The print file (PDF)").evaluate(
+                "input => input.files.length === 1 && input.files[0].name"
+            )
+            == "run-42.pdf"
+        )
         page.get_by_label("A new letter every few pages").check()
         page.get_by_label('Pages in each letter (for "every few pages")').fill("2")
         shot(page, tmp_path, "print-file.png")
         page.get_by_role("button", name="Upload and check").click()
         page.wait_for_url(re.compile(rf"{re.escape(world.base)}/send/batches/[0-9a-f-]+$"))
+        # The page reloads itself every 2 s; the bar fills as each range is recorded.
+        bar = page.locator("#checking progress")
+        for checked in (2, 4, 6):
+            page.locator(f'#checking progress[value="{checked}"]').wait_for(timeout=60_000)
+            assert bar.get_attribute("max") == "6"
+            assert f"{checked} of 6 pages checked" in page.locator("#checking").inner_text()
+            assert bar.evaluate("bar => bar.position") == pytest.approx(checked / 6)
+            if checked == 4:
+                shot(page, tmp_path, "print-file-checking.png")
+            held.go.release()
         page.locator("#pieces").wait_for(timeout=60_000)  # the page reloads until checked
         pieces = page.locator("li.piece")
         assert pieces.count() == 3
@@ -321,7 +369,8 @@ def test_send_a_print_file_fixing_one_address(world: World, tmp_path: Path) -> N
 
 
 def test_send_a_letter_fixing_its_postal_code(world: World, tmp_path: Path) -> None:
-    pdf = {"name": "invoice.pdf", "mimeType": "application/pdf", "buffer": make_pdf(1)}
+    data = make_pdf(1)
+    pdf = {"name": "invoice.pdf", "mimeType": "application/pdf", "buffer": data}
     with offline_page() as offline:
         page = offline.page
         sign_in(page, world.base, CLERK, CLERK_PASSWORD)
@@ -337,7 +386,18 @@ def test_send_a_letter_fixing_its_postal_code(world: World, tmp_path: Path) -> N
         assert "postal_code" in summary.inner_text()
         shot(page, tmp_path, "send.png")
         page.get_by_label("Postal code").fill("411 19")
-        page.get_by_label("The letter (PDF)").set_input_files(pdf)  # type: ignore[arg-type]
+        drop_file(page, ".drop-zone", "invoice.pdf", data, "application/pdf")
+        assert page.locator("#file-chosen").inner_text().startswith("Chosen: invoice.pdf (")
+        # The price, asked in the background: the page stays, the file stays chosen.
+        page.get_by_role("button", name="Show the price").click()
+        price = page.locator("#letter-price")
+        price.wait_for()
+        assert re.match(
+            r"invoice\.pdf: 1 page, 1 sheet, \d+ g, sent with .+: \d", price.inner_text()
+        )
+        assert page.get_by_label("The letter (PDF)").evaluate("input => input.files.length") == 1
+        assert page.locator(".error-summary, .field-error").count() == 0  # fixed, and priced
+        shot(page, tmp_path, "send-price.png")
         page.get_by_role("button", name="Send the letter").click()
         page.wait_for_url(re.compile(rf"{re.escape(world.base)}/letters/[0-9a-f-]+$"))
         assert "Bo Ek" in page.locator("#recipient").inner_text()

@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -394,6 +395,9 @@ def analyse_document(request: AnalysisRequest) -> DocumentAnalysis:
 
 
 Runner = Callable[..., Any]  # runs a function of this module in a sandboxed child
+# Told, as a large file's ranges are checked in page order, how many of its pages are done:
+# once a range (RANGE_PAGES pages or more), never once a page.
+Progress = Callable[[int], None]
 
 
 def child_memory_bytes(page_count: int, *, cap: int) -> int:
@@ -405,7 +409,12 @@ def child_memory_bytes(page_count: int, *, cap: int) -> int:
 
 
 def analyse_in_children(
-    request: AnalysisRequest, run: Runner, *, workers: int, chunk_pages: int = CHUNK_PAGES
+    request: AnalysisRequest,
+    run: Runner,
+    *,
+    workers: int,
+    chunk_pages: int = CHUNK_PAGES,
+    on_progress: Progress | None = None,
 ) -> DocumentAnalysis:
     """The analysis with its work spread over `workers` children in parallel: a file of up to
     PREFLIGHT_CHUNK_PAGES pages is preflighted whole, then its windows read in chunks; a
@@ -413,14 +422,17 @@ def analyse_in_children(
 
     Every call is `run(func, request, *args)`, with the file's page count in
     `request.page_count` once known (0 before), so that `run` can size the child's memory
-    from it (`child_memory_bytes`)."""
+    from it (`child_memory_bytes`).
+
+    `on_progress` hears of a large file's ranges as they are done, in page order (a file
+    checked whole in one call has no step between nothing and everything to report)."""
     if not 0 < request.page_count <= PREFLIGHT_CHUNK_PAGES:
         head: PreflightReport = run(preflight_head, request)
         if not head.accepted:
             return assemble(request, _finish(request, head), ())
         request = replace(request, page_count=head.page_count)
         if head.page_count > PREFLIGHT_CHUNK_PAGES:
-            return _analyse_in_ranges(request, run, head, workers=workers)
+            return _analyse_in_ranges(request, run, head, workers=workers, on_progress=on_progress)
     part: PreflightPart = run(preflight_part, request)
     if part.rejected:
         return assemble(request, part, ())
@@ -434,7 +446,12 @@ def analyse_in_children(
 
 
 def _analyse_in_ranges(
-    request: AnalysisRequest, run: Runner, head: PreflightReport, *, workers: int
+    request: AnalysisRequest,
+    run: Runner,
+    head: PreflightReport,
+    *,
+    workers: int,
+    on_progress: Progress | None,
 ) -> DocumentAnalysis:
     """Preflight and window reading of a large file, range by range, in parallel children.
 
@@ -444,14 +461,14 @@ def _analyse_in_ranges(
     scans: Spool[PageScan] = Spool()
     try:
         ranges = _ranges(request, head.page_count)
-        merged = _read_ranges(request, run, head, ranges, scans, by_count=True, workers=workers)
+        read = partial(_read_ranges, request, run, head, ranges, on_progress=on_progress)
+        merged = read(scans, by_count=True, workers=workers)
         if merged is None:
-            # A wrong /Count somewhere: every range is found again, reading each kid before it.
+            # A wrong /Count somewhere: every range is found again, reading each kid before it
+            # (the progress told starts again from the first range).
             scans.close()
             scans = Spool()
-            merged = _read_ranges(
-                request, run, head, ranges, scans, by_count=False, workers=workers
-            )
+            merged = read(scans, by_count=False, workers=workers)
         # (Found without the shortcut, the ranges always hold.)
         finished = _judge(request, run, merged or head)
         return _assembled(request, finished, scans, spooled=True)
@@ -483,18 +500,23 @@ def _read_ranges(
     *,
     by_count: bool,
     workers: int,
+    on_progress: Progress | None,
 ) -> PreflightReport | None:
     """check_range on every range: the merged report, with the scans appended to `scans`;
-    None when a range found the page tree's counts wrong."""
+    None when a range found the page tree's counts wrong. `on_progress` is told each
+    range's last page as the ranges are done, in order."""
     merger = ReportMerger(head, keep_pages=False)
     held = True
     calls = [(*r, by_count) for r in ranges]
-    for part in _in_order(run, check_range, request, calls, workers=workers):
+    parts = _in_order(run, check_range, request, calls, workers=workers)
+    for (_, last, _, _), part in zip(calls, parts, strict=True):
         # Every range is still read to the end, as before ranges were taken as they came.
         held = held and part.by_count_held
         if held:
             merger.add(part.report)
             scans.extend(part.scans)
+        if on_progress is not None:
+            on_progress(last)
     return merger.report() if held else None
 
 

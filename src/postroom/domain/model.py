@@ -225,6 +225,8 @@ class Document:
     print_sha256: str | None = None  # a copy without active content, printed instead
     # When retention removed its bytes and what was read from them (facts stay).
     redacted_at: datetime | None = None
+    # Pages whose check is done while it runs (migration 0027); page_count once checked.
+    pages_checked: int = 0
     id: str = field(default_factory=new_id)
 
     @property
@@ -245,6 +247,13 @@ class Document:
         target = DocumentState.REJECTED if rejected else DocumentState.CHECKED
         self.state = check_transition(DOCUMENT_TRANSITIONS, self.state, target)
         self.report = report
+        if not rejected:
+            self.pages_checked = self.page_count
+
+    def record_progress(self, pages_checked: int) -> None:
+        """While the check runs: how many of its pages are checked (never past the count)."""
+        if self.state is DocumentState.RECEIVED:
+            self.pages_checked = max(0, min(pages_checked, self.page_count))
 
 
 @dataclass(eq=False)

@@ -8,10 +8,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from itertools import islice
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from postroom.addresses.countries import normalise_country
-from postroom.documents.analysis import AnalysisRequest, DocumentAnalysis, PieceScan
+from postroom.documents.analysis import AnalysisRequest, DocumentAnalysis, PieceScan, Progress
 from postroom.documents.inspect import inspect_pdf
 from postroom.documents.preview import PreviewRequest
 from postroom.documents.profiles import PreflightProfile, get_profile
@@ -39,15 +39,22 @@ from postroom.domain.states import (
 )
 from postroom.services.letters import Limits
 from postroom.services.ports import BlobStore, UnitOfWork, UnitOfWorkFactory
+from postroom.services.retry import retrying
 from postroom.services.stages import PREFLIGHT_DOCUMENT, STAGE_PREFLIGHT
 
 # Pieces of a split file written to the database at a time, inside the one transaction
 # that stores them all: the session then holds a chunk of them, not the whole file's.
 PIECES_PER_WRITE = 500
 
-# Runs analyse_document in the sandbox (time and memory limits); raises InvalidDocument
-# with a preflight_* code when the child is killed.
-Analyser = Callable[[AnalysisRequest], DocumentAnalysis]
+
+class Analyser(Protocol):
+    """Runs analyse_document in the sandbox (time and memory limits); raises InvalidDocument
+    with a preflight_* code when the child is killed. `on_progress` hears of a large file's
+    pages checked as its ranges are done."""
+
+    def __call__(
+        self, request: AnalysisRequest, /, *, on_progress: Progress | None = None
+    ) -> DocumentAnalysis: ...
 
 
 def resolve_profile(name: str) -> PreflightProfile:
@@ -319,7 +326,13 @@ class Analysed:
     print_sha256: str | None
 
 
-def run_analysis(analyse: Analyser, blobs: BlobStore, request: AnalysisRequest) -> Analysed:
+def run_analysis(
+    analyse: Analyser,
+    blobs: BlobStore,
+    request: AnalysisRequest,
+    *,
+    on_progress: Progress | None = None,
+) -> Analysed:
     """Analyse in the sandbox; a file that kills its child is rejected, not retried.
 
     The child writes a stripped copy to a temporary file when it finds active content;
@@ -328,7 +341,9 @@ def run_analysis(analyse: Analyser, blobs: BlobStore, request: AnalysisRequest) 
     os.close(fd)
     try:
         try:
-            analysis = analyse(replace(request, stripped_path=stripped_path))
+            analysis = analyse(
+                replace(request, stripped_path=stripped_path), on_progress=on_progress
+            )
         except InvalidDocument as exc:
             finding = Finding(exc.code, Severity.ERROR, exc.message)
             rejected = DocumentAnalysis(
@@ -370,8 +385,10 @@ def preflight_document(
             default_country=batch.default_country if batch else "",
             page_count=document.page_count,
         )
-    # The analysis may take seconds: it runs with no transaction open.
-    analysed = run_analysis(analyse, blobs, request)
+    # The analysis may take seconds: it runs with no transaction open, telling the document
+    # its progress in transactions of their own.
+    progress = _progress_recorder(uow_factory, document_id)
+    analysed = run_analysis(analyse, blobs, request, on_progress=progress)
     analysis = analysed.analysis
     profile = resolve_profile(request.profile_name)
     layout = resolve_layout(request.layout_code, profile)
@@ -395,6 +412,23 @@ def preflight_document(
         uow.stages.record(document_id, STAGE_PREFLIGHT, now)
         uow.outbox.mark_done(message_id, now)
         uow.commit()
+
+
+def _progress_recorder(uow_factory: UnitOfWorkFactory, document_id: str) -> Progress:
+    """Records on the document the pages checked so far (the analysis tells it once a range
+    of pages, so a 300,000-page file makes a few dozen small writes)."""
+
+    def record(pages_checked: int) -> None:
+        def write() -> None:
+            with uow_factory() as uow:
+                document = uow.pieces.document_by_id(document_id)
+                if document is not None:
+                    document.record_progress(pages_checked)
+                    uow.commit()
+
+        retrying(write)
+
+    return record
 
 
 def _piece_from_scan(

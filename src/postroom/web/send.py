@@ -34,6 +34,9 @@ def _form(
     values: dict[str, str] | None = None,
     error: str = "",
     field: str = "file",
+    pricing: bool = False,
+    quote: letters.LetterQuote | None = None,
+    priced_file: str = "",
 ) -> Response:
     services = catalog.postal_services(uow=c.uow(), account_id=visitor.account_id)
     chosen = {"service": c.settings.default_service, "plex": "simplex", "postage": "economy"}
@@ -51,6 +54,10 @@ def _form(
         field=field,
         postages=list(Postage),
         placements=list(AddressPlacement),
+        pricing=pricing,
+        quote=quote,
+        priced_file=priced_file,
+        currency=c.prices.currency,
         # Sent back with the form: the same form sent twice sends one letter.
         submission=new_submission(),
     )
@@ -91,16 +98,21 @@ def send(
     color: Annotated[str, Form()] = "",
     postage: Annotated[str, Form()] = "economy",
     placement: Annotated[str, Form()] = "",
+    action: Annotated[str, Form(max_length=10)] = "",
     submission: Annotated[str, Form(max_length=64)] = "",
     csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
 ) -> Response:
     """Check and store the letter (priced at once, refused when the account cannot pay),
     then follow it on its page; the form's submission id makes a second send of the same
-    form (a double click, a reload) open the first letter instead of sending another."""
+    form (a double click, a reload) open the first letter instead of sending another.
+    With action=price, the same checks price the letter and store nothing: the form comes
+    back with its price."""
     check_csrf(request, c, csrf_token)
     values = _form_values(
         name, street, postal_code, city, country, service, plex, color, postage, placement
     )
+    if action == "price":
+        return _price(request, c, visitor, file, values)
     return once(
         c,
         visitor.account_id,
@@ -115,6 +127,25 @@ def _form_values(*fields: str) -> dict[str, str]:
     """The form's fields by name, cut to a length no real value reaches."""
     names = (*ADDRESS_FIELDS, "service", "plex", "color", "postage", "placement")
     return {k: v[: FIELD_MAX * 5] for k, v in zip(names, fields, strict=True)}
+
+
+def _options(values: dict[str, str]) -> PieceOptions:
+    """The letter's options as chosen in the form (ValueError for a value not listed)."""
+    return PieceOptions(
+        plex=Plex(values["plex"]),
+        color=values["color"] == "on",
+        postage=Postage(values["postage"]),
+        address_placement=AddressPlacement(values["placement"]) if values["placement"] else None,
+    )
+
+
+def _refusal(exc: DomainError) -> tuple[str, str]:
+    """A refusal's words and the field they are about; other errors propagate."""
+    if isinstance(exc, NotFound):  # an unknown service
+        return exc.message, "service"
+    if not isinstance(exc, InvalidInput) and exc.code not in PAYMENT_CODES:
+        raise exc
+    return exc.message[:1].upper() + exc.message[1:], _field_of(exc)
 
 
 def _send(
@@ -133,14 +164,7 @@ def _send(
     if file is None or not file.filename:
         return refused("Choose a PDF file.")
     try:
-        options = PieceOptions(
-            plex=Plex(values["plex"]),
-            color=values["color"] == "on",
-            postage=Postage(values["postage"]),
-            address_placement=AddressPlacement(values["placement"])
-            if values["placement"]
-            else None,
-        )
+        options = _options(values)
     except ValueError:
         return refused("Choose the options from the lists.", "plex")
     try:
@@ -157,13 +181,49 @@ def _send(
             service=values["service"] or c.settings.default_service,
             prices=c.prices,
         )
-    except NotFound as exc:  # an unknown service
-        return refused(exc.message, "service")
     except DomainError as exc:
-        if not isinstance(exc, InvalidInput) and exc.code not in PAYMENT_CODES:
-            raise
-        return refused(exc.message[:1].upper() + exc.message[1:], _field_of(exc))
+        return refused(*_refusal(exc))
     return RedirectResponse(f"/letters/{piece.id}", status_code=303), piece.id
+
+
+def _price(
+    request: Request,
+    c: ContainerDep,
+    visitor: VisitorDep,
+    file: UploadFile | None,
+    values: dict[str, str],
+) -> Response:
+    """The form again with the letter's price (services/letters.quote_new_letter, the
+    checks and price of sending it), or with why it could not be priced."""
+
+    def refused(error: str, field: str = "file") -> Response:
+        return _form(
+            request, c, visitor, status=422, values=values, error=error, field=field, pricing=True
+        )
+
+    if file is None or not file.filename:
+        return refused("Choose a PDF file to see its price.")
+    try:
+        options = _options(values)
+    except ValueError:
+        return refused("Choose the options from the lists.", "plex")
+    try:
+        quote = letters.quote_new_letter(
+            uow=c.uow(),
+            clock=c.clock,
+            limits=c.limits,
+            account_id=visitor.account_id,
+            upload=file.file,
+            recipient=_recipient(values),
+            options=options,
+            service=values["service"] or c.settings.default_service,
+            prices=c.prices,
+        )
+    except DomainError as exc:
+        return refused(*_refusal(exc))
+    return _form(
+        request, c, visitor, values=values, pricing=True, quote=quote, priced_file=file.filename
+    )
 
 
 PAYMENT_CODES = {"credit_exceeded", "monthly_limit_exceeded"}

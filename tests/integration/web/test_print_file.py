@@ -163,10 +163,37 @@ def test_a_file_being_checked_shows_a_page_that_reloads_itself(
     path = upload(web, three_letters())
     page = web.get(path)
     assert page.status_code == 200
-    assert '<meta http-equiv="refresh" content="2">' in page.text
+    assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in page.text
     assert "run-42.pdf: 6 pages being checked" in page.text
     assert "0 of 1 file checked." in page.text
     assert 'id="quote"' not in page.text
+    # Nothing counted yet: the bar says it is busy, not how far it is.
+    assert re.search(r'<progress id="progress-[\w-]+">Being checked</progress>', page.text)
+
+
+def test_the_pages_checked_so_far_fill_the_progress_bar(
+    web: TestClient, container: Container, tenant: Tenant
+) -> None:
+    """What the worker recorded of a large file's ranges checked, the page shows (the
+    worker's recording itself: tests/unit/services/test_intake.py and the browser test)."""
+    sign_in(web, tenant.username, tenant.password)
+    path = upload(web, three_letters())
+    batch_id = path.rsplit("/", 1)[1]
+    _, [document], _ = intake.batch_summary(
+        uow=container.uow(), account_id=tenant.account_id, batch_id=batch_id
+    )
+    with container.uow() as uow:
+        stored = uow.pieces.document_by_id(document.id)
+        assert stored is not None
+        stored.record_progress(4)
+        uow.commit()
+
+    page = web.get(path).text
+
+    assert "run-42.pdf: 4 of 6 pages checked" in page
+    assert f'<progress id="progress-{document.id}" max="6" value="4">67 %</progress>' in page
+    answer = web.get(f"/v1/documents/{document.id}", headers=tenant.headers).json()
+    assert (answer["state"], answer["pages_checked"], answer["page_count"]) == ("received", 4, 6)
 
 
 def test_a_refused_print_file_is_said_in_the_form(

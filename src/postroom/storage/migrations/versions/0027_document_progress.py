@@ -1,0 +1,41 @@
+"""document progress: the pages of a file checked so far while its check runs, for the
+dashboard's progress bar and /v1's document answer (issue 17)
+
+Revision ID: 0027
+Revises: 0022
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0027"
+down_revision = "0022"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("documents") as batch:
+        batch.add_column(
+            sa.Column("pages_checked", sa.Integer(), nullable=False, server_default="0")
+        )
+    documents = sa.table(
+        "documents",
+        sa.column("pages_checked", sa.Integer()),
+        sa.column("page_count", sa.Integer()),
+        sa.column("state", sa.String()),
+    )
+    # A file checked before this migration was checked to its last page.
+    op.execute(
+        documents.update()
+        .where(documents.c.state == "checked")
+        .values(pages_checked=documents.c.page_count)
+    )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("documents") as batch:
+        batch.drop_column("pages_checked")
