@@ -360,6 +360,19 @@ def test_send_a_print_file_fixing_one_address(
         page.locator("#quote").wait_for()
         assert page.locator("li.piece .state").all_inner_texts() == ["Ready"] * 3
         assert page.locator("#quote").inner_text().startswith("3 letters will be sent for")
+        # Letter 3 on both sides, by priority post: its own options, the price shown again.
+        before = page.locator("#quote").inner_text()
+        pieces.nth(2).locator("summary").click()
+        page.get_by_label("Printing of letter 3").select_option("duplex")
+        page.get_by_label("Postage of letter 3").select_option("priority")
+        pieces.nth(2).get_by_role("button", name="Use these for letter 3").click()
+        summary = pieces.nth(2).locator("summary")
+        assert (
+            summary.inner_text()
+            == "Options of letter 3: its own, Duplex, black and white, Priority"
+        )
+        assert page.locator("#quote").inner_text() != before
+        shot(page, tmp_path, "print-file-options.png")
         page.get_by_role("button", name="Send 3 letters").click()
         # Closed, or already on its way (the worker builds lots every 0.2 s here).
         assert page.locator("#batch-state").inner_text() in ("Closed", "Transferred")

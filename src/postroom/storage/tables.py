@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from postroom.domain.states import ApiKeyState, BatchState, DocumentState, LotState, PieceState
@@ -289,6 +290,8 @@ mail_pieces = Table(
     # Its own document's pages (domain/model.MailPiece; page_count is every page it prints
     # from content): migration 0019.
     Column("own_pages", Integer, nullable=False, default=0, server_default="0"),
+    # Its plex, colour and postage chosen for it alone in its batch: migration 0027.
+    Column("own_options", Boolean, nullable=False, default=False, server_default=false()),
     Index("ix_mail_pieces_account_created", "account_id", "created_at", "id"),
     Index("ix_mail_pieces_batch", "batch_id", "document_id", "first_page"),
     # A document's pieces in a batch by page and id, a page at a time (a mail merge's share

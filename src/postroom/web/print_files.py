@@ -5,6 +5,7 @@ before sending, then send or cancel the batch. The use cases of /v1/batches."""
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
@@ -12,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from postroom.documents.split import SplitKind, SplitRule
 from postroom.domain.errors import DomainError, ErrorCode, InvalidInput
 from postroom.domain.geometry import layout_for
-from postroom.domain.model import Plex, Postage
+from postroom.domain.model import PieceOptions, Plex, Postage
 from postroom.domain.states import BatchState, DocumentState
 from postroom.http.deps import ContainerDep
 from postroom.services import catalog, intake, job_groups, order
@@ -283,8 +284,21 @@ def _batch_page(
         services=services,
         postages=list(Postage),
         chosen=chosen,
+        chosen_options=_chosen_options(chosen),
         error=error,
     )
+
+
+def _chosen_options(chosen: dict[str, str]) -> PieceOptions:
+    """The batch's options as chosen on its page, to start a letter's own from."""
+    try:
+        return PieceOptions(
+            plex=Plex(chosen["plex"]),
+            color=chosen["color"] == "on",
+            postage=Postage(chosen["postage"]),
+        )
+    except ValueError:
+        return PieceOptions()
 
 
 def _cursor(after: str) -> tuple[str, int, str] | None:
@@ -376,6 +390,48 @@ def fix_address(
         )
     )
     return RedirectResponse(f"{BATCHES}/{batch_id}#piece-{piece_id}", status_code=303)
+
+
+@router.post(BATCHES + "/{batch_id}/pieces/{piece_id}/options")
+def piece_options(
+    request: Request,
+    c: ContainerDep,
+    visitor: VisitorDep,
+    batch_id: Annotated[str, Path(max_length=64)],
+    piece_id: Annotated[str, Path(max_length=64)],
+    plex: Annotated[str, Form(max_length=20)] = "",
+    color: Annotated[str, Form(max_length=5)] = "",
+    postage: Annotated[str, Form(max_length=20)] = "",
+    reset: Annotated[str, Form(max_length=5)] = "",
+    batch_service: Annotated[str, Form(max_length=100)] = "",
+    batch_plex: Annotated[str, Form(max_length=20)] = "",
+    batch_color: Annotated[str, Form(max_length=5)] = "",
+    batch_postage: Annotated[str, Form(max_length=20)] = "",
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    """Give one letter its own printing, colour and postage, kept when the batch is sent
+    with other options (services/job_groups.choose_piece_options); `reset` gives it the
+    batch's again. The batch's page comes back with the options chosen for the batch."""
+    check_csrf(request, c, csrf_token)
+    options = None
+    if not reset:
+        try:
+            options = PieceOptions(plex=Plex(plex), color=color == "on", postage=Postage(postage))
+        except ValueError:
+            raise InvalidInput("Choose the printing and postage from the lists.") from None
+    retrying(
+        lambda: job_groups.choose_piece_options(
+            uow=c.uow(),
+            clock=c.clock,
+            account_id=visitor.account_id,
+            batch_id=batch_id,
+            piece_id=piece_id,
+            options=options,
+        )
+    )
+    chosen = _chosen(c, batch_service, batch_plex, batch_color, batch_postage)
+    query = urlencode(chosen)
+    return RedirectResponse(f"{BATCHES}/{batch_id}?{query}#piece-{piece_id}", status_code=303)
 
 
 @router.post(BATCHES + "/{batch_id}/send")

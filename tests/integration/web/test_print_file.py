@@ -321,3 +321,55 @@ def test_the_envelope_and_country_chosen_are_the_batchs(
         uow=container.uow(), account_id=tenant.account_id, batch_id=batch_id
     )
     assert (batch.layout, batch.default_country) == ("din5008_b", "NO")
+
+
+def test_one_letters_own_options_before_sending(
+    client: TestClient, container: Container, tenant: Tenant
+) -> None:
+    sign_in(client, tenant.username, tenant.password)
+    path = upload(
+        client,
+        concat_pdfs(
+            [make_letter(ANNA, FORM_A, pages=2)] * 2 + [make_letter(CARL, FORM_A, pages=2)]
+        ),
+    )
+    html = checked(client, path)
+    ids = [p[0] for p in pieces_of(html)]
+    quote = re.search(r'<p id="quote">.*?<strong>(.*?)</strong>', html, re.S)
+    assert quote and "letter 2: the batch's</summary>" in html.replace("Options of ", "")
+    batch = {"batch_service": container.settings.default_service, "batch_plex": "simplex"}
+    batch["batch_postage"] = "economy"
+
+    chosen = client.post(
+        f"{path}/pieces/{ids[1]}/options",
+        data={"plex": "duplex", "color": "on", "postage": "priority", **batch,
+              "csrf_token": csrf_of(html)},
+        follow_redirects=False,
+    )  # fmt: skip
+
+    assert chosen.status_code == 303
+    assert chosen.headers["location"].endswith(f"&postage=economy#piece-{ids[1]}")
+    page = client.get(chosen.headers["location"]).text
+    assert "Options of letter 2: its own, Duplex, colour, Priority</summary>" in page
+    assert f'<details class="piece-options" id="options-{ids[1]}" open>' in page
+    quote_after = re.search(r'<p id="quote">.*?<strong>(.*?)</strong>', page, re.S)
+    assert quote_after and quote_after.group(1) != quote.group(1)
+    sent = client.post(
+        f"{path}/send",
+        data={"service": container.settings.default_service, "plex": "simplex",
+              "postage": "economy", "csrf_token": csrf_of(page)},
+    )  # fmt: skip
+    assert sent.status_code == 200 and '<p id="sent">' in sent.text
+    letters = [client.get(f"/v1/letters/{i}", headers=tenant.headers).json() for i in ids]
+    assert [(x["options"]["plex"], x["options"]["postage"]) for x in letters] == [
+        ("simplex", "economy"),
+        ("duplex", "priority"),
+        ("simplex", "economy"),
+    ]
+    total = sum(x["price"]["amount_minor"] for x in letters)
+    assert quote_after.group(1) == money(total, container.prices.currency)
+    # Sent: the letters' options are settled.
+    late = client.post(
+        f"{path}/pieces/{ids[0]}/options", data={"reset": "1", "csrf_token": csrf_of(page)}
+    )
+    assert late.status_code == 409 and "settled" in late.text

@@ -1,5 +1,6 @@
-"""document progress: the pages of a file checked so far while its check runs, for the
-dashboard's progress bar and /v1's document answer (issue 17)
+"""document progress and a piece's own options: the pages of a file checked so far while
+its check runs, for the dashboard's progress bar and /v1's document answer; a letter of a
+batch whose plex, colour and postage were chosen for it alone (issue 17)
 
 Revision ID: 0027
 Revises: 0022
@@ -34,8 +35,14 @@ def upgrade() -> None:
         .where(documents.c.state == "checked")
         .values(pages_checked=documents.c.page_count)
     )
+    with op.batch_alter_table("mail_pieces") as batch:
+        batch.add_column(
+            sa.Column("own_options", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("mail_pieces") as batch:
+        batch.drop_column("own_options")
     with op.batch_alter_table("documents") as batch:
         batch.drop_column("pages_checked")
