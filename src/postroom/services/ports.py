@@ -26,7 +26,7 @@ from postroom.domain.model import (
 )
 from postroom.domain.orders import DeliveryService, Order, OrderMove
 from postroom.domain.reachability import ReachKind
-from postroom.domain.records import IdempotencyRecord, OutboxMessage
+from postroom.domain.records import EmailAttempt, IdempotencyRecord, OutboxMessage
 from postroom.domain.sms import SmsMessage, SmsRecipient, SmsState
 from postroom.domain.states import BatchState, LotState, PieceState
 from postroom.domain.tracking import (
@@ -158,6 +158,11 @@ class Outbox(Protocol):
 class Stages(Protocol):
     def has_run(self, subject_id: str, stage: str) -> bool: ...
     def record(self, subject_id: str, stage: str, now: datetime) -> None: ...
+
+
+class EmailAttempts(Protocol):
+    def add(self, attempt: EmailAttempt) -> None: ...
+    def of_piece(self, piece_id: str, *, limit: int) -> list[EmailAttempt]: ...
 
 
 class Idempotency(Protocol):
@@ -478,6 +483,8 @@ class UnitOfWork(Protocol):
     def outbox(self) -> Outbox: ...
     @property
     def stages(self) -> Stages: ...
+    @property
+    def email_attempts(self) -> EmailAttempts: ...
     @property
     def idempotency(self) -> Idempotency: ...
     @property

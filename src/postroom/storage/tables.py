@@ -330,6 +330,19 @@ outbox = Table(
     Index("ix_outbox_pending", "done_at", "published_at"),
 )
 
+# Each SMTP attempt of an email letter, with the server's answer (migration 0027).
+email_attempts = Table(
+    "email_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("piece_id", ID, ForeignKey("mail_pieces.id", ondelete="CASCADE"), nullable=False),
+    Column("attempted_at", UTCDateTime, nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("answer", String(1000), nullable=False),
+    Column("server", String(300), nullable=False),
+    Index("ix_email_attempts_piece", "piece_id", "attempted_at", "id"),
+)
+
 # Which (subject, stage) pairs have run: the key that makes every stage idempotent.
 stage_runs = Table(
     "stage_runs",
