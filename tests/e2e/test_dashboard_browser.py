@@ -328,6 +328,7 @@ def test_send_a_print_file_fixing_one_address(
             )
             == "run-42.pdf"
         )
+        page.get_by_label("Checked against").select_option("postroom")
         page.get_by_label("A new letter every few pages").check()
         page.get_by_label('Pages in each letter (for "every few pages")').fill("2")
         shot(page, tmp_path, "print-file.png")

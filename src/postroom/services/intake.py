@@ -14,7 +14,7 @@ from postroom.addresses.countries import normalise_country
 from postroom.documents.analysis import AnalysisRequest, DocumentAnalysis, PieceScan, Progress
 from postroom.documents.inspect import inspect_pdf
 from postroom.documents.preview import PreviewRequest
-from postroom.documents.profiles import PreflightProfile, get_profile
+from postroom.documents.profiles import PROFILES, PreflightProfile, get_profile
 from postroom.documents.split import SplitError, SplitRule, check_rule, check_rule_fits
 from postroom.domain.clock import Clock
 from postroom.domain.eligibility import assess
@@ -63,6 +63,11 @@ def resolve_profile(name: str) -> PreflightProfile:
         return get_profile(name)
     except KeyError as exc:
         raise InvalidInput(str(exc.args[0]), code=ErrorCode.UNKNOWN_PROFILE) from exc
+
+
+def preflight_profiles() -> list[PreflightProfile]:
+    """Every preflight profile a file can be checked against, by name."""
+    return [PROFILES[name] for name in sorted(PROFILES)]
 
 
 def resolve_layout(code: str, profile: PreflightProfile) -> EnvelopeLayout:

@@ -311,8 +311,10 @@ def test_the_envelope_and_country_chosen_are_the_batchs(
 ) -> None:
     sign_in(client, tenant.username, tenant.password)
     form = client.get("/send/print-file").text
-    assert '<option value="din5008_a" selected>DL envelope, window for DIN 5008 form A' in form
-    assert 'value="SE"' in form
+    # By default: the default profile, its own envelope and country.
+    assert '<option value="postroom" selected>postroom: A4 pages; DL envelope, window' in form
+    assert '<option value="" selected>The usual envelope of the rules chosen above' in form
+    assert '<input id="country" name="country" type="text" value=""' in form
     # The letters' addresses sit in form A's window: in form B's they are not read.
     path = upload(client, three_letters(), layout="din5008_b", country="NO")
     assert [p[2] for p in pieces_of(checked(client, path))] == [[], [], []]
@@ -373,3 +375,58 @@ def test_one_letters_own_options_before_sending(
         f"{path}/pieces/{ids[0]}/options", data={"reset": "1", "csrf_token": csrf_of(page)}
     )
     assert late.status_code == 409 and "settled" in late.text
+
+
+def test_another_preflight_profile_checks_the_file(
+    client: TestClient, container: Container, tenant: Tenant
+) -> None:
+    sign_in(client, tenant.username, tenant.password)
+    # postroom_domestic posts to Swedish addresses only: the Norwegian letter is not ready.
+    oslo = ["Kari Nordmann", "Karl Johans gate 1", "0154 Oslo", "Norway"]
+    data = concat_pdfs([make_letter(lines, FORM_A, pages=2) for lines in (ANNA, oslo)])
+    path = upload(client, data, profile="postroom_domestic")
+    found = pieces_of(checked(client, path))
+    assert [p[3] for p in found] == ["Ready", "Not ready"]
+    batch, [document], _ = intake.batch_summary(
+        uow=container.uow(), account_id=tenant.account_id, batch_id=path.rsplit("/", 1)[1]
+    )
+    assert (batch.profile, document.profile, batch.layout) == (
+        "postroom_domestic",
+        "postroom_domestic",
+        "",
+    )
+    # The same file on the default profile: both are ready.
+    again = pieces_of(checked(client, upload(client, data)))
+    assert [p[3] for p in again] == ["Ready", "Ready"]
+
+
+def test_an_envelope_or_profile_the_service_does_not_know_is_refused_by_its_field(
+    web: TestClient, container: Container, tenant: Tenant
+) -> None:
+    sign_in(web, tenant.username, tenant.password)
+    token = csrf_of(web.get("/send/print-file").text)
+    for form, words, field in (
+        ({"profile": "royal_mail"}, "royal_mail&#39;; known: click2mail, ekopost", "profile"),
+        ({"profile": "click2mail", "layout": "din5008_a"}, "us10_double_window", "layout"),
+    ):
+        answer = web.post(
+            "/send/print-file",
+            data={"split": "single", **form, "csrf_token": token},
+            files={"file": ("a.pdf", make_pdf(1), "application/pdf")},
+        )
+        assert answer.status_code == 422, answer.text[:300]
+        summary = answer.text[answer.text.index('class="error-summary"') :]
+        summary = summary[: summary.index("</div>")]
+        assert words in summary and f'href="#{field}"' in summary, (form, summary)
+        assert f'<option value="{form["profile"]}" selected>' in answer.text or field == "profile"
+    # Refused before a batch was opened: nothing is left behind.
+    now = container.clock.now()
+    assert (
+        intake.list_batches(
+            uow=container.uow(),
+            account_id=tenant.account_id,
+            created_from=now - timedelta(days=1),
+            created_to=now + timedelta(days=1),
+        )
+        == []
+    )
