@@ -203,6 +203,9 @@ def test_sign_in_home_letters_and_a_letters_timeline(world: World, tmp_path: Pat
         assert secret not in page.content()
         row = page.locator("tr", has_text="invoicing system")
         assert "Revoked" in row.inner_text()
+        page.get_by_role("button", name=re.compile("Remove the key invoicing system")).click()
+        page.wait_for_url(f"{world.base}/developers/api-keys?done=removed")
+        assert page.locator("tr", has_text="invoicing system").count() == 0
 
         page.get_by_role("link", name="Sandbox").click()
         assert page.locator("#sandbox-offset").inner_text() == "4 h 0 min"
@@ -230,6 +233,13 @@ def test_add_a_webhook_endpoint_and_send_a_delivery_again(world: World, tmp_path
         wait_for(lambda: len(world.receiver.of_type("piece.closed")) == 2, timeout=30)
         page.reload()
         shot(page, tmp_path, "webhook.png")
+        page.get_by_role("button", name="Give it a new signing secret").click()
+        assert page.locator("#new-secret-value").inner_text().startswith("whsec_")
+        shot(page, tmp_path, "webhook-secret.png")
+        page.get_by_role("button", name="Disable the endpoint").click()
+        assert "Disabled" in page.locator("dl.facts").inner_text()
+        page.get_by_role("button", name="Enable the endpoint").click()
+        assert "Active" in page.locator("dl.facts").inner_text()
         assert offline.outside == []
 
 
