@@ -60,18 +60,10 @@ def submit_letter(
     account cannot pay for is refused here, nothing stored (order.quote_letter). An address
     placement that cannot work whatever the document holds is refused (InvalidInput
     missing_recipient, option_not_available); the others are settled by the check."""
-    priced = _priced_letter(
-        uow=uow,
-        clock=clock,
-        limits=limits,
-        account_id=account_id,
-        upload=upload,
-        recipient=recipient,
-        options=options,
-        service=service,
-        email=email,
-        prices=prices,
-    )
+    priced = quote_new_letter(
+        uow=uow, clock=clock, limits=limits, account_id=account_id, upload=upload,
+        recipient=recipient, options=options, service=service, email=email, prices=prices,
+    )  # fmt: skip
     piece = priced.piece
     sha, size = blobs.put(upload)
     with uow:
@@ -120,34 +112,6 @@ def quote_new_letter(
 ) -> LetterQuote:
     """The price submit_letter would charge for this letter now, with the same checks and
     refusals (the account's credit among them), storing nothing."""
-    return _priced_letter(
-        uow=uow,
-        clock=clock,
-        limits=limits,
-        account_id=account_id,
-        upload=upload,
-        recipient=recipient,
-        options=options,
-        service=service,
-        email=email,
-        prices=prices,
-    )
-
-
-def _priced_letter(
-    *,
-    uow: UnitOfWork,
-    clock: Clock,
-    limits: Limits,
-    account_id: str,
-    upload: BinaryIO,
-    recipient: Recipient | None,
-    options: PieceOptions,
-    service: str | None,
-    email: EmailRequest | None,
-    prices: PriceTable,
-) -> LetterQuote:
-    """The letter as submit_letter makes it, checked and priced, not stored yet."""
     # A given address is checked and kept normalised, refused invalid_address otherwise.
     recipient = check_given_address(recipient) if recipient is not None else None
     check_registered_address(recipient, options.postage)

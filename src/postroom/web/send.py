@@ -3,7 +3,7 @@ window), the options and the service; the same use case as POST /v1/letters."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
@@ -148,6 +148,39 @@ def _refusal(exc: DomainError) -> tuple[str, str]:
     return exc.message[:1].upper() + exc.message[1:], _field_of(exc)
 
 
+class _Refused(Exception):
+    """What the form itself lacks, said by the field it is about."""
+
+    def __init__(self, error: str, field: str = "file") -> None:
+        super().__init__(error)
+        self.error = error
+        self.field = field
+
+
+def _letter(
+    c: ContainerDep, visitor: VisitorDep, file: UploadFile | None, values: dict[str, str]
+) -> dict[str, Any]:
+    """The form as the letter use cases take it (letters.submit_letter and
+    quote_new_letter); _Refused for a file or option the form lacks."""
+    if file is None or not file.filename:
+        raise _Refused("Choose a PDF file.")
+    try:
+        options = _options(values)
+    except ValueError:
+        raise _Refused("Choose the options from the lists.", "plex") from None
+    return {
+        "uow": c.uow(),
+        "clock": c.clock,
+        "limits": c.limits,
+        "account_id": visitor.account_id,
+        "upload": file.file,
+        "recipient": _recipient(values),
+        "options": options,
+        "service": values["service"] or c.settings.default_service,
+        "prices": c.prices,
+    }
+
+
 def _send(
     request: Request,
     c: ContainerDep,
@@ -156,34 +189,18 @@ def _send(
     values: dict[str, str],
 ) -> tuple[Response, str | None]:
     """The answer, and the new letter's id (None when the form is refused)."""
-
-    def refused(error: str, field: str = "file") -> tuple[Response, None]:
-        page = _form(request, c, visitor, status=422, values=values, error=error, field=field)
-        return page, None
-
-    if file is None or not file.filename:
-        return refused("Choose a PDF file.")
     try:
-        options = _options(values)
-    except ValueError:
-        return refused("Choose the options from the lists.", "plex")
-    try:
-        piece = letters.submit_letter(
-            uow=c.uow(),
-            blobs=c.blobs,
-            clock=c.clock,
-            limits=c.limits,
-            account_id=visitor.account_id,
-            upload=file.file,
-            filename=file.filename,
-            recipient=_recipient(values),
-            options=options,
-            service=values["service"] or c.settings.default_service,
-            prices=c.prices,
-        )
+        letter = _letter(c, visitor, file, values)
+        name = file.filename if file and file.filename else ""
+        piece = letters.submit_letter(**letter, blobs=c.blobs, filename=name)
+    except _Refused as why:
+        error, field = why.error, why.field
     except DomainError as exc:
-        return refused(*_refusal(exc))
-    return RedirectResponse(f"/letters/{piece.id}", status_code=303), piece.id
+        error, field = _refusal(exc)
+    else:
+        return RedirectResponse(f"/letters/{piece.id}", status_code=303), piece.id
+    page = _form(request, c, visitor, status=422, values=values, error=error, field=field)
+    return page, None
 
 
 def _price(
@@ -195,34 +212,19 @@ def _price(
 ) -> Response:
     """The form again with the letter's price (services/letters.quote_new_letter, the
     checks and price of sending it), or with why it could not be priced."""
-
-    def refused(error: str, field: str = "file") -> Response:
-        return _form(
-            request, c, visitor, status=422, values=values, error=error, field=field, pricing=True
-        )
-
-    if file is None or not file.filename:
-        return refused("Choose a PDF file to see its price.")
     try:
-        options = _options(values)
-    except ValueError:
-        return refused("Choose the options from the lists.", "plex")
-    try:
-        quote = letters.quote_new_letter(
-            uow=c.uow(),
-            clock=c.clock,
-            limits=c.limits,
-            account_id=visitor.account_id,
-            upload=file.file,
-            recipient=_recipient(values),
-            options=options,
-            service=values["service"] or c.settings.default_service,
-            prices=c.prices,
-        )
+        quote = letters.quote_new_letter(**_letter(c, visitor, file, values))
+    except _Refused as why:
+        error, field = why.error, why.field
     except DomainError as exc:
-        return refused(*_refusal(exc))
+        error, field = _refusal(exc)
+    else:
+        name = file.filename if file and file.filename else ""
+        return _form(
+            request, c, visitor, values=values, pricing=True, quote=quote, priced_file=name
+        )
     return _form(
-        request, c, visitor, values=values, pricing=True, quote=quote, priced_file=file.filename
+        request, c, visitor, status=422, values=values, error=error, field=field, pricing=True
     )
 
 

@@ -160,5 +160,5 @@ def test_a_letter_that_cannot_be_priced_says_why(web: TestClient, tenant: Tenant
     assert said and "postal_code" in said.group(1), html
     assert 'href="#postal_code"' in html
     no_file = post(web, None, **ADDRESS, action="price")
-    assert "Choose a PDF file to see its price." in no_file.text  # type: ignore[attr-defined]
+    assert "No price: Choose a PDF file." in no_file.text  # type: ignore[attr-defined]
     assert web.get("/v1/letters", headers=tenant.headers).json()["data"] == []

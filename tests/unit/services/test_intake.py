@@ -76,21 +76,7 @@ def test_pieces_written_in_chunks_become_visible_only_at_the_commit(
 ) -> None:
     monkeypatch.setattr(intake, "PIECES_PER_WRITE", 2)
     c = world.container
-    batch = intake.create_batch(
-        uow=c.uow(), clock=world.clock, account_id=world.account_id, name="Run", profile="postroom"
-    )
-    document = intake.upload_document(
-        uow=c.uow(),
-        blobs=c.blobs,
-        clock=world.clock,
-        limits=c.limits,
-        account_id=world.account_id,
-        upload=io.BytesIO(make_pdf(PAGES, label="Campaign")),
-        filename="campaign.pdf",
-        profile="postroom",
-        batch_id=batch.id,
-        rule=SplitRule(SplitKind.EVERY_N, every=1),
-    )
+    document_id = _batch_document(world, PAGES, SplitRule(SplitKind.EVERY_N, every=1))
     pieces_table = tables.mail_pieces
     inserts = [0]
 
@@ -106,7 +92,7 @@ def test_pieces_written_in_chunks_become_visible_only_at_the_commit(
         # the service's transaction to end.
         with closing(sqlite3.connect(str(c.engine.url.database))) as reader:
             query = "SELECT count(*) FROM mail_pieces WHERE document_id = ?"
-            (count,) = reader.execute(query, (document.id,)).fetchone()
+            (count,) = reader.execute(query, (document_id,)).fetchone()
         return inserts[0], int(count)
 
     watched: list[Watched] = []
@@ -118,21 +104,14 @@ def test_pieces_written_in_chunks_become_visible_only_at_the_commit(
         watched.append(Watched(analysis.pieces, visible))
         return replace(analysis, pieces=watched[0])
 
-    intake.preflight_document(
-        uow_factory=c.uow,
-        blobs=c.blobs,
-        clock=world.clock,
-        analyse=analyse,
-        document_id=document.id,
-        message_id=world.message_id(intake.PREFLIGHT_DOCUMENT, document_id=document.id),
-    )
+    world.preflight(document_id, analyse)
 
     # Noted when the service asks for the next piece: a chunk is written each time two
     # pieces have been read (the seventh, alone, after the last look), inside the one
     # transaction: no other connection saw any of them before it ended.
     assert watched[0].seen == [(0, 0), (1, 0), (1, 0), (2, 0), (2, 0), (3, 0), (3, 0)]
     assert inserts[0] == 4
-    stored = world.rows(pieces_table, pieces_table.c.document_id == document.id)
+    stored = world.rows(pieces_table, pieces_table.c.document_id == document_id)
     assert sorted(row.first_page for row in stored) == list(range(1, PAGES + 1))
 
 
@@ -164,14 +143,7 @@ def test_a_large_files_progress_is_recorded_as_its_ranges_are_checked(
         return c.analyse(request, on_progress=told)
 
     assert stored() == ("received", 0)
-    intake.preflight_document(
-        uow_factory=c.uow,
-        blobs=c.blobs,
-        clock=world.clock,
-        analyse=analyse,
-        document_id=document_id,
-        message_id=world.message_id(intake.PREFLIGHT_DOCUMENT, document_id=document_id),
-    )
+    world.preflight(document_id, analyse)
 
     assert seen == [("received", 5), ("received", 10), ("received", 12)]
     assert stored() == ("checked", 12)

@@ -39,11 +39,7 @@ def _checked_batch(world: World) -> tuple[str, list[MailPiece]]:
         account_id=world.account_id, upload=io.BytesIO(data), filename="run.pdf",
         profile="postroom", batch_id=batch.id, rule=SplitRule(SplitKind.EVERY_N, every=3),
     )  # fmt: skip
-    intake.preflight_document(
-        uow_factory=c.uow, blobs=c.blobs, clock=world.clock, analyse=c.analyse,
-        document_id=document.id,
-        message_id=world.message_id(intake.PREFLIGHT_DOCUMENT, document_id=document.id),
-    )  # fmt: skip
+    world.preflight(document.id)
     pieces = intake.list_batch_pieces(
         uow=c.uow(), account_id=world.account_id, batch_id=batch.id, after=None, limit=10
     )
