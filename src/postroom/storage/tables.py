@@ -158,7 +158,7 @@ documents = Table(
     Column("split_rule", JSON, nullable=True),
     Column("print_sha256", String(64), nullable=True),
     Column("redacted_at", UTCDateTime, nullable=True),  # migration 0009
-    Column("pages_checked", Integer, nullable=False, default=0),  # migration 0027
+    Column("pages_checked", Integer, nullable=False, default=0, server_default="0"),  # 0027
     Index("ix_documents_account", "account_id"),
     # Retention walks an account's documents in this order, and asks whether any document
     # still holds a blob (migration 0009).
