@@ -32,6 +32,7 @@ from postroom.domain.states import PieceState
 from postroom.services import accounts
 from postroom.services.intake import Analyser
 from tests.conftest import TEST_CREDIT_MINOR, Backend, letter_form, wait_for
+from tests.integration.email.mailbox import Mailbox, smtp_server, smtp_settings_for
 from tests.integration.intake.helpers import concat_pdfs
 from tests.integration.web.conftest import add_letters
 from tests.integration.webhooks.receiver import Receiver, running_receiver
@@ -54,6 +55,7 @@ class World:
     letter_id: str  # account A's delivered letter
     others_letter_id: str  # account B's
     receiver: Receiver  # a webhook receiver on 127.0.0.1
+    mailbox: Mailbox  # what the SMTP server on 127.0.0.1 took, and answers it will give
 
 
 @pytest.fixture(scope="module")
@@ -68,23 +70,26 @@ def world(
     data = tmp_path_factory.mktemp("dashboard") / "data"
     data.mkdir()
     shutil.copyfile(migrated_sqlite, data / SQLITE_FILE)
-    settings = Settings(
-        data_dir=data,
-        password_hashing="fast",
-        lot_interval_seconds=0.2,
-        outbox_poll_seconds=0.05,
-        webhooks_allow_private=True,
-        webhook_poll_seconds=0.05,
-    )
-    container = build_container(settings)
-    try:
-        with Served(container) as served, running_receiver() as receiver:
-            yield _fill(container, served.base, receiver)
-    finally:
-        container.close()
+    mailbox = Mailbox()
+    with smtp_server(mailbox) as smtp:
+        settings = Settings(
+            data_dir=data,
+            password_hashing="fast",
+            lot_interval_seconds=0.2,
+            outbox_poll_seconds=0.05,
+            webhooks_allow_private=True,
+            webhook_poll_seconds=0.05,
+            **smtp_settings_for(smtp.port),  # type: ignore[arg-type]
+        )
+        container = build_container(settings)
+        try:
+            with Served(container) as served, running_receiver() as receiver:
+                yield _fill(container, served.base, receiver, mailbox)
+        finally:
+            container.close()
 
 
-def _fill(c: Container, base: str, receiver: Receiver) -> World:
+def _fill(c: Container, base: str, receiver: Receiver, mailbox: Mailbox) -> World:
     account = accounts.create_account(
         uow=c.uow(),
         clock=c.clock,
@@ -136,7 +141,7 @@ def _fill(c: Container, base: str, receiver: Receiver) -> World:
             lambda: live.get(f"/v1/letters/{produced['id']}").json()["state"] == "transferred",
             timeout=60,
         )
-    return World(base, c, account.id, letter["id"], theirs.id, receiver)
+    return World(base, c, account.id, letter["id"], theirs.id, receiver, mailbox)
 
 
 def shot(page: Page, tmp_path: Path, name: str) -> None:
@@ -425,4 +430,38 @@ def test_send_a_letter_fixing_its_postal_code(world: World, tmp_path: Path) -> N
         page.get_by_role("button", name="Send the letter").click()
         page.wait_for_url(re.compile(rf"{re.escape(world.base)}/letters/[0-9a-f-]+$"))
         assert "Bo Ek" in page.locator("#recipient").inner_text()
+        assert offline.outside == []
+
+
+def test_an_email_letters_smtp_attempts_in_its_timeline(world: World, tmp_path: Path) -> None:
+    """A live account's letter by email: the server refuses it once (451), then takes it;
+    both tries are on the letter's page with the server's words."""
+    c = world.container
+    account = accounts.create_account(
+        uow=c.uow(), clock=c.clock, name="Kommunen", credit_minor=TEST_CREDIT_MINOR,
+        username="mailer", password="mailer-password-1",
+    )  # fmt: skip
+    _, key = accounts.create_api_key(uow=c.uow(), clock=c.clock, account_id=account.id)
+    world.mailbox.data_answers.append("451 4.3.0 Mail server temporarily busy, try later")
+    with httpx.Client(base_url=world.base, headers={"Authorization": f"api-key {key}"}) as api:
+        letter = api.post(
+            "/v1/letters",
+            data={"service": "email", "email": '{"to": "anna@example.se"}'},
+            files={"file": ("invoice.pdf", make_pdf(1), "application/pdf")},
+        ).json()
+        wait_for(
+            lambda: api.get(f"/v1/letters/{letter['id']}").json()["state"] == "sent", timeout=60
+        )
+    with offline_page() as offline:
+        page = offline.page
+        sign_in(page, world.base, "mailer", "mailer-password-1")
+        page.wait_for_url(f"{world.base}/")
+        page.goto(f"{world.base}/letters/{letter['id']}")
+        timeline = page.locator("#timeline").inner_text()
+        busy = timeline.index("Email not taken yet: tried again later")
+        taken = timeline.index("Email sent: the server took it")
+        assert busy < taken
+        assert "451 4.3.0 Mail server temporarily busy" in timeline
+        assert "250 Message accepted for delivery" in timeline
+        shot(page, tmp_path, "letter-email.png")
         assert offline.outside == []
