@@ -660,6 +660,13 @@ class EmailAttemptRepository:
             )
         )
 
+    def redact(self, piece_ids: Sequence[str]) -> None:
+        """Retention: the pieces' attempts lose the server's answers (which can quote the
+        recipient's address); when, where and what came of each stay."""
+        if piece_ids:
+            t = tables.email_attempts
+            self.session.execute(t.update().where(t.c.piece_id.in_(piece_ids)).values(answer=""))
+
     def of_piece(self, piece_id: str, *, limit: int) -> list[EmailAttempt]:
         """The piece's first `limit` attempts, in the order they were made."""
         t = tables.email_attempts

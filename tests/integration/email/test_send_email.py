@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -15,6 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from postroom.bootstrap import Container
+from postroom.domain.clock import FixedClock
+from postroom.services import retention
 from postroom.services.email import SEND_EMAIL
 from postroom.storage import tables
 from tests.conftest import Tenant, wait_for
@@ -344,3 +347,11 @@ def test_a_refusal_for_good_is_one_attempt(
         rows = conn.execute(select(t).where(t.c.piece_id == letter["id"])).all()
     assert [r.outcome for r in rows] == ["refused"]
     assert "550 5.1.1 No such user here" in rows[0].answer
+    # Retention: the answer (it may quote the address) goes with the recipient; the try stays.
+    later = container.clock.now() + timedelta(days=31)
+    retention.apply_retention(
+        uow_factory=container.uow, blobs=container.blobs, clock=FixedClock(later), days=30
+    )
+    with container.engine.connect() as conn:
+        kept = conn.execute(select(t).where(t.c.piece_id == letter["id"])).one()
+    assert (kept.outcome, kept.answer, kept.server) == ("refused", "", rows[0].server)
