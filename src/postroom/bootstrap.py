@@ -44,7 +44,7 @@ from postroom.storage.uow import SqlUnitOfWork
 if TYPE_CHECKING:
     import dramatiq
 
-    from postroom.documents.analysis import AnalysisRequest, DocumentAnalysis
+    from postroom.documents.analysis import AnalysisRequest, DocumentAnalysis, Progress
     from postroom.documents.preview import PiecePreviewRequest, PreviewRequest
     from postroom.services.email import EmailSender
     from postroom.services.letters import Limits
@@ -192,10 +192,18 @@ class Container:
         most one a child (POSTROOM_PREFLIGHT_PROCESSES)."""
         return threading.BoundedSemaphore(self.settings.preflight_processes)
 
-    def analyse(self, request: AnalysisRequest, *, share_as: str = "") -> DocumentAnalysis:
+    def analyse(
+        self,
+        request: AnalysisRequest,
+        /,
+        *,
+        share_as: str = "",
+        on_progress: Progress | None = None,
+    ) -> DocumentAnalysis:
         """Run a document analysis in child processes within the configured limits. With
         `share_as` (the document's id), a large file's page ranges are shared with the other
-        worker processes (services/shared_ranges.py)."""
+        worker processes (services/shared_ranges.py); `on_progress` hears of the pages
+        checked as a large file's ranges are done."""
         from postroom.documents.analysis import analyse_in_children, read_ranges_here
 
         limits = self.limits
@@ -213,7 +221,11 @@ class Container:
                 stale_after=stale_after_for(self.settings.preflight_timeout_seconds),
             )
         return analyse_in_children(
-            request, self.run_in_child, workers=self.settings.preflight_processes, read_ranges=read
+            request,
+            self.run_in_child,
+            workers=self.settings.preflight_processes,
+            read_ranges=read,
+            on_progress=on_progress,
         )
 
     def render_preview(self, request: PreviewRequest) -> bytes:

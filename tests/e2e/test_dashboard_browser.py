@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,15 +25,19 @@ from playwright.sync_api import Page
 
 from postroom.bootstrap import Container, build_container
 from postroom.config import SQLITE_FILE, Settings
+from postroom.documents import analysis
+from postroom.documents.analysis import AnalysisRequest, DocumentAnalysis, Progress
 from postroom.domain.geometry import layout_for
 from postroom.domain.states import PieceState
 from postroom.services import accounts
+from postroom.services.intake import Analyser
 from tests.conftest import TEST_CREDIT_MINOR, Backend, letter_form, wait_for
+from tests.integration.email.mailbox import Mailbox, smtp_server, smtp_settings_for
 from tests.integration.intake.helpers import concat_pdfs
 from tests.integration.web.conftest import add_letters
 from tests.integration.webhooks.receiver import Receiver, running_receiver
 from tests.support.accessibility import overflows_at_200_percent, serious_violations
-from tests.support.browser import offline_page, skip_without_playwright
+from tests.support.browser import drop_file, offline_page, skip_without_playwright
 from tests.support.letters import make_letter
 from tests.support.pdfs import make_pdf
 from tests.support.served import Served
@@ -50,6 +55,7 @@ class World:
     letter_id: str  # account A's delivered letter
     others_letter_id: str  # account B's
     receiver: Receiver  # a webhook receiver on 127.0.0.1
+    mailbox: Mailbox  # what the SMTP server on 127.0.0.1 took, and answers it will give
 
 
 @pytest.fixture(scope="module")
@@ -64,23 +70,26 @@ def world(
     data = tmp_path_factory.mktemp("dashboard") / "data"
     data.mkdir()
     shutil.copyfile(migrated_sqlite, data / SQLITE_FILE)
-    settings = Settings(
-        data_dir=data,
-        password_hashing="fast",
-        lot_interval_seconds=0.2,
-        outbox_poll_seconds=0.05,
-        webhooks_allow_private=True,
-        webhook_poll_seconds=0.05,
-    )
-    container = build_container(settings)
-    try:
-        with Served(container) as served, running_receiver() as receiver:
-            yield _fill(container, served.base, receiver)
-    finally:
-        container.close()
+    mailbox = Mailbox()
+    with smtp_server(mailbox) as smtp:
+        settings = Settings(
+            data_dir=data,
+            password_hashing="fast",
+            lot_interval_seconds=0.2,
+            outbox_poll_seconds=0.05,
+            webhooks_allow_private=True,
+            webhook_poll_seconds=0.05,
+            **smtp_settings_for(smtp.port),  # type: ignore[arg-type]
+        )
+        container = build_container(settings)
+        try:
+            with Served(container) as served, running_receiver() as receiver:
+                yield _fill(container, served.base, receiver, mailbox)
+        finally:
+            container.close()
 
 
-def _fill(c: Container, base: str, receiver: Receiver) -> World:
+def _fill(c: Container, base: str, receiver: Receiver, mailbox: Mailbox) -> World:
     account = accounts.create_account(
         uow=c.uow(),
         clock=c.clock,
@@ -132,7 +141,7 @@ def _fill(c: Container, base: str, receiver: Receiver) -> World:
             lambda: live.get(f"/v1/letters/{produced['id']}").json()["state"] == "transferred",
             timeout=60,
         )
-    return World(base, c, account.id, letter["id"], theirs.id, receiver)
+    return World(base, c, account.id, letter["id"], theirs.id, receiver, mailbox)
 
 
 def shot(page: Page, tmp_path: Path, name: str) -> None:
@@ -199,6 +208,9 @@ def test_sign_in_home_letters_and_a_letters_timeline(world: World, tmp_path: Pat
         assert secret not in page.content()
         row = page.locator("tr", has_text="invoicing system")
         assert "Revoked" in row.inner_text()
+        page.get_by_role("button", name=re.compile("Remove the key invoicing system")).click()
+        page.wait_for_url(f"{world.base}/developers/api-keys?done=removed")
+        assert page.locator("tr", has_text="invoicing system").count() == 0
 
         page.get_by_role("link", name="Sandbox").click()
         assert page.locator("#sandbox-offset").inner_text() == "4 h 0 min"
@@ -226,6 +238,13 @@ def test_add_a_webhook_endpoint_and_send_a_delivery_again(world: World, tmp_path
         wait_for(lambda: len(world.receiver.of_type("piece.closed")) == 2, timeout=30)
         page.reload()
         shot(page, tmp_path, "webhook.png")
+        page.get_by_role("button", name="Give it a new signing secret").click()
+        assert page.locator("#new-secret-value").inner_text().startswith("whsec_")
+        shot(page, tmp_path, "webhook-secret.png")
+        page.get_by_role("button", name="Disable the endpoint").click()
+        assert "Disabled" in page.locator("dl.facts").inner_text()
+        page.get_by_role("button", name="Enable the endpoint").click()
+        assert "Active" in page.locator("dl.facts").inner_text()
         assert offline.outside == []
 
 
@@ -275,7 +294,33 @@ def test_the_print_room_shows_lots_to_the_operator(world: World, tmp_path: Path)
         assert offline.outside == []
 
 
-def test_send_a_print_file_fixing_one_address(world: World, tmp_path: Path) -> None:
+class HeldAnalyser:
+    """The app's own analyser, its worker held after each range of pages it reports checked
+    (once that progress is recorded) until the test lets it go on."""
+
+    def __init__(self, real: Analyser) -> None:
+        self.real = real
+        self.go = threading.Semaphore(0)
+
+    def __call__(
+        self, request: AnalysisRequest, /, *, on_progress: Progress | None = None
+    ) -> DocumentAnalysis:
+        def told(pages: int) -> None:
+            if on_progress is not None:
+                on_progress(pages)
+            assert self.go.acquire(timeout=120), "the test never let the check go on"
+
+        return self.real(request, on_progress=told)
+
+
+def test_send_a_print_file_fixing_one_address(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ranges of 2 pages: the 6-page file is checked as pages 1-2, 3-4 and 5-6.
+    monkeypatch.setattr(analysis, "PREFLIGHT_CHUNK_PAGES", 2)
+    monkeypatch.setattr(analysis, "RANGE_PAGES", 2)
+    held = HeldAnalyser(world.container.analyse)
+    monkeypatch.setattr(world.container, "analyse", held)
     form_a = layout_for("din5008_a")
     letters = [
         ["Anna Svensson", "Storgatan 1", "111 22 Stockholm"],
@@ -283,18 +328,37 @@ def test_send_a_print_file_fixing_one_address(world: World, tmp_path: Path) -> N
         ["Carl Berg", "Drottninggatan 5", "411 14 Göteborg"],
     ]
     data = concat_pdfs([make_letter(lines, form_a, pages=2) for lines in letters])
-    pdf = {"name": "run-42.pdf", "mimeType": "application/pdf", "buffer": data}
     with offline_page() as offline:
         page = offline.page
         sign_in(page, world.base, CLERK, CLERK_PASSWORD)
         page.get_by_role("link", name="Send", exact=True).click()
         page.get_by_role("link", name="Send a print file").click()
-        page.get_by_label("The print file (PDF)").set_input_files(pdf)  # type: ignore[arg-type]
+        # Dropped onto the file's box: the script puts it into the file field.
+        drop_file(page, ".drop-zone", "run-42.pdf", data, "application/pdf")
+        chosen = page.locator("#file-chosen")
+        assert chosen.inner_text() == f"Chosen: run-42.pdf ({-(-len(data) // 1024)} KB)"
+        assert (
+            page.get_by_label("The print file (PDF)").evaluate(
+                "input => input.files.length === 1 && input.files[0].name"
+            )
+            == "run-42.pdf"
+        )
+        page.get_by_label("Checked against").select_option("postroom")
         page.get_by_label("A new letter every few pages").check()
         page.get_by_label('Pages in each letter (for "every few pages")').fill("2")
         shot(page, tmp_path, "print-file.png")
         page.get_by_role("button", name="Upload and check").click()
         page.wait_for_url(re.compile(rf"{re.escape(world.base)}/send/batches/[0-9a-f-]+$"))
+        # The page reloads itself every 2 s; the bar fills as each range is recorded.
+        bar = page.locator("#checking progress")
+        for checked in (2, 4, 6):
+            page.locator(f'#checking progress[value="{checked}"]').wait_for(timeout=60_000)
+            assert bar.get_attribute("max") == "6"
+            assert f"{checked} of 6 pages checked" in page.locator("#checking").inner_text()
+            assert bar.evaluate("bar => bar.position") == pytest.approx(checked / 6)
+            if checked == 4:
+                shot(page, tmp_path, "print-file-checking.png")
+            held.go.release()
         page.locator("#pieces").wait_for(timeout=60_000)  # the page reloads until checked
         pieces = page.locator("li.piece")
         assert pieces.count() == 3
@@ -312,6 +376,19 @@ def test_send_a_print_file_fixing_one_address(world: World, tmp_path: Path) -> N
         page.locator("#quote").wait_for()
         assert page.locator("li.piece .state").all_inner_texts() == ["Ready"] * 3
         assert page.locator("#quote").inner_text().startswith("3 letters will be sent for")
+        # Letter 3 on both sides, by priority post: its own options, the price shown again.
+        before = page.locator("#quote").inner_text()
+        pieces.nth(2).locator("summary").click()
+        page.get_by_label("Printing of letter 3").select_option("duplex")
+        page.get_by_label("Postage of letter 3").select_option("priority")
+        pieces.nth(2).get_by_role("button", name="Use these for letter 3").click()
+        summary = pieces.nth(2).locator("summary")
+        assert (
+            summary.inner_text()
+            == "Options of letter 3: its own, Duplex, black and white, Priority"
+        )
+        assert page.locator("#quote").inner_text() != before
+        shot(page, tmp_path, "print-file-options.png")
         page.get_by_role("button", name="Send 3 letters").click()
         # Closed, or already on its way (the worker builds lots every 0.2 s here).
         assert page.locator("#batch-state").inner_text() in ("Closed", "Transferred")
@@ -321,7 +398,8 @@ def test_send_a_print_file_fixing_one_address(world: World, tmp_path: Path) -> N
 
 
 def test_send_a_letter_fixing_its_postal_code(world: World, tmp_path: Path) -> None:
-    pdf = {"name": "invoice.pdf", "mimeType": "application/pdf", "buffer": make_pdf(1)}
+    data = make_pdf(1)
+    pdf = {"name": "invoice.pdf", "mimeType": "application/pdf", "buffer": data}
     with offline_page() as offline:
         page = offline.page
         sign_in(page, world.base, CLERK, CLERK_PASSWORD)
@@ -337,8 +415,53 @@ def test_send_a_letter_fixing_its_postal_code(world: World, tmp_path: Path) -> N
         assert "postal_code" in summary.inner_text()
         shot(page, tmp_path, "send.png")
         page.get_by_label("Postal code").fill("411 19")
-        page.get_by_label("The letter (PDF)").set_input_files(pdf)  # type: ignore[arg-type]
+        drop_file(page, ".drop-zone", "invoice.pdf", data, "application/pdf")
+        assert page.locator("#file-chosen").inner_text().startswith("Chosen: invoice.pdf (")
+        # The price, asked in the background: the page stays, the file stays chosen.
+        page.get_by_role("button", name="Show the price").click()
+        price = page.locator("#letter-price")
+        price.wait_for()
+        assert re.match(
+            r"invoice\.pdf: 1 page, 1 sheet, \d+ g, sent with .+: \d", price.inner_text()
+        )
+        assert page.get_by_label("The letter (PDF)").evaluate("input => input.files.length") == 1
+        assert page.locator(".error-summary, .field-error").count() == 0  # fixed, and priced
+        shot(page, tmp_path, "send-price.png")
         page.get_by_role("button", name="Send the letter").click()
         page.wait_for_url(re.compile(rf"{re.escape(world.base)}/letters/[0-9a-f-]+$"))
         assert "Bo Ek" in page.locator("#recipient").inner_text()
+        assert offline.outside == []
+
+
+def test_an_email_letters_smtp_attempts_in_its_timeline(world: World, tmp_path: Path) -> None:
+    """A live account's letter by email: the server refuses it once (451), then takes it;
+    both tries are on the letter's page with the server's words."""
+    c = world.container
+    account = accounts.create_account(
+        uow=c.uow(), clock=c.clock, name="Kommunen", credit_minor=TEST_CREDIT_MINOR,
+        username="mailer", password="mailer-password-1",
+    )  # fmt: skip
+    _, key = accounts.create_api_key(uow=c.uow(), clock=c.clock, account_id=account.id)
+    world.mailbox.data_answers.append("451 4.3.0 Mail server temporarily busy, try later")
+    with httpx.Client(base_url=world.base, headers={"Authorization": f"api-key {key}"}) as api:
+        letter = api.post(
+            "/v1/letters",
+            data={"service": "email", "email": '{"to": "anna@example.se"}'},
+            files={"file": ("invoice.pdf", make_pdf(1), "application/pdf")},
+        ).json()
+        wait_for(
+            lambda: api.get(f"/v1/letters/{letter['id']}").json()["state"] == "sent", timeout=60
+        )
+    with offline_page() as offline:
+        page = offline.page
+        sign_in(page, world.base, "mailer", "mailer-password-1")
+        page.wait_for_url(f"{world.base}/")
+        page.goto(f"{world.base}/letters/{letter['id']}")
+        timeline = page.locator("#timeline").inner_text()
+        busy = timeline.index("Email not taken yet: tried again later")
+        taken = timeline.index("Email sent: the server took it")
+        assert busy < taken
+        assert "451 4.3.0 Mail server temporarily busy" in timeline
+        assert "250 Message accepted for delivery" in timeline
+        shot(page, tmp_path, "letter-email.png")
         assert offline.outside == []

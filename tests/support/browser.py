@@ -8,6 +8,7 @@ asked nothing of the internet.
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 from collections.abc import Iterator
@@ -74,3 +75,27 @@ def skip_without_playwright() -> None:
         import playwright  # noqa: F401
     except ImportError:  # pragma: no cover - make install puts it there
         pytest.skip("playwright is not installed: run `make install`")
+
+
+# A drop as the page sees one: a DataTransfer built in the page holding the file, on a
+# `drop` event sent to the element. A trusted drop from the operating system's file manager
+# cannot be synthesised (Playwright's drag_and_drop moves elements within the page), so
+# this is what a test can do: the page's own handling of the drop is what runs.
+DROP = """([selector, name, type, data]) => {
+  const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+  const transfer = new DataTransfer();
+  transfer.items.add(new File([bytes], name, { type }));
+  const target = document.querySelector(selector);
+  for (const kind of ["dragenter", "dragover", "drop"]) {
+    target.dispatchEvent(
+      new DragEvent(kind, { bubbles: true, cancelable: true, dataTransfer: transfer })
+    );
+  }
+}"""
+
+
+def drop_file(page: Page, selector: str, name: str, data: bytes, mime: str) -> None:
+    """Drop a file named `name` holding `data` onto the element `selector` finds (once the
+    page's script has made it)."""
+    page.locator(selector).wait_for(timeout=10_000)
+    page.evaluate(DROP, [selector, name, mime, base64.b64encode(data).decode("ascii")])

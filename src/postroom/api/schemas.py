@@ -344,6 +344,10 @@ class DocumentOut(BaseModel):
     filename: str
     size_bytes: int
     page_count: int
+    pages_checked: int = Field(
+        description="Pages checked so far: grows while a large file's check runs, then "
+        "page_count once checked"
+    )
     sha256: str
     profile: str
     batch_id: str | None
@@ -363,6 +367,7 @@ class DocumentOut(BaseModel):
             filename=d.filename,
             size_bytes=d.size_bytes,
             page_count=d.page_count,
+            pages_checked=d.pages_checked,
             sha256=d.blob_sha256,
             profile=d.profile,
             batch_id=d.batch_id,

@@ -110,6 +110,11 @@ class EmailSmtpChannel(Channel):
         self.sandbox_dir = sandbox_dir
 
     @property
+    def server(self) -> str:
+        """The SMTP server as host:port (what an attempt's record names)."""
+        return f"{self.host}:{self.port}" if self.host else ""
+
+    @property
     def envelope_sender(self) -> str:
         """The bare address of `sender` (MAIL FROM)."""
         return parseaddr(self.sender)[1]
@@ -142,7 +147,7 @@ class EmailSmtpChannel(Channel):
             )
         started = time.perf_counter()
         try:
-            self._deliver(self.build(email), email.to)
+            answer = self._deliver(self.build(email), email.to)
         except SmtpRefused as exc:
             log.warning("%s: piece %s refused: %s", self.name, email.piece_id, exc.reason)
             raise
@@ -158,7 +163,7 @@ class EmailSmtpChannel(Channel):
             email.message_id,
             time.perf_counter() - started,
         )
-        return Receipt(reference=email.message_id, facts={"host": self.host})
+        return Receipt(reference=email.message_id, facts={"host": self.host, "answer": answer})
 
     def keep_in_sandbox(self, email: OutgoingEmail) -> Receipt:
         """Write the message as <sandbox_dir>/<piece id>.eml instead of connecting anywhere."""
@@ -182,7 +187,8 @@ class EmailSmtpChannel(Channel):
     def _submit(self, submission: Submission) -> Receipt:
         raise PermanentChannelError("the email channel sends pieces one by one (send), not lots")
 
-    def _deliver(self, message: EmailMessage, to: str) -> None:
+    def _deliver(self, message: EmailMessage, to: str) -> str:
+        """Send the message; the server's answer to its DATA (what it said on taking it)."""
         try:
             smtp = self._connect()
         except smtplib.SMTPException as exc:
@@ -193,6 +199,8 @@ class EmailSmtpChannel(Channel):
             ) from exc
         try:
             smtp.send_message(message, from_addr=self.envelope_sender, to_addrs=[to])
+            code, text = smtp.data_answer
+            return f"{code} {text.decode('utf-8', 'replace')}".strip()
         except smtplib.SMTPRecipientsRefused as exc:
             code, answer = exc.recipients.get(to, (0, b""))
             raise _classify(code, answer, "email_recipient_refused", f"recipient {to}") from exc
@@ -207,14 +215,14 @@ class EmailSmtpChannel(Channel):
         finally:
             _quit(smtp)
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self) -> _Smtp | _SmtpSsl:
         """An open session, TLS and AUTH done as configured."""
         context = ssl.create_default_context()
-        smtp: smtplib.SMTP
+        smtp: _Smtp | _SmtpSsl
         if self.security == "tls":
-            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+            smtp = _SmtpSsl(self.host, self.port, timeout=self.timeout, context=context)
         else:
-            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            smtp = _Smtp(self.host, self.port, timeout=self.timeout)
         try:
             if self.security == "starttls":
                 smtp.starttls(context=context)
@@ -224,6 +232,26 @@ class EmailSmtpChannel(Channel):
             _quit(smtp)
             raise
         return smtp
+
+
+class _KeepsDataAnswer(smtplib.SMTP):
+    """smtplib's session, keeping the server's answer to DATA (sendmail checks it and drops
+    it) so that a sent message's record says what the server said on taking it."""
+
+    data_answer: tuple[int, bytes] = (0, b"")
+
+    def data(self, msg: Any) -> tuple[int, bytes]:
+        answer = super().data(msg)
+        self.data_answer = answer
+        return answer
+
+
+class _Smtp(_KeepsDataAnswer):
+    """A plain (or STARTTLS) session that keeps its DATA answer."""
+
+
+class _SmtpSsl(_KeepsDataAnswer, smtplib.SMTP_SSL):
+    """A TLS session that keeps its DATA answer."""
 
 
 def _classify(code: int, answer: bytes | str, failure: str, what: str) -> Exception:

@@ -402,6 +402,9 @@ RangeReader = Callable[
     [AnalysisRequest, Runner, Sequence[tuple[int, int, Sequence[int], bool]], int],
     Iterator[RangePart],
 ]
+# Told, as a large file's ranges are checked in page order, how many of its pages are done:
+# once a range (RANGE_PAGES pages or more), never once a page.
+Progress = Callable[[int], None]
 
 
 def read_ranges_here(
@@ -429,6 +432,7 @@ def analyse_in_children(
     workers: int,
     chunk_pages: int = CHUNK_PAGES,
     read_ranges: RangeReader = read_ranges_here,
+    on_progress: Progress | None = None,
 ) -> DocumentAnalysis:
     """The analysis with its work spread over `workers` children in parallel: a file of up to
     PREFLIGHT_CHUNK_PAGES pages is preflighted whole, then its windows read in chunks; a
@@ -437,14 +441,19 @@ def analyse_in_children(
     Every call is `run(func, request, *args)`, with the file's page count in
     `request.page_count` once known (0 before), so that `run` can size the child's memory
     from it (`child_memory_bytes`). A large file's ranges are read by `read_ranges`: here,
-    or shared with other worker processes."""
+    or shared with other worker processes.
+
+    `on_progress` hears of a large file's ranges as they are done, in page order (a file
+    checked whole in one call has no step between nothing and everything to report)."""
     if not 0 < request.page_count <= PREFLIGHT_CHUNK_PAGES:
         head: PreflightReport = run(preflight_head, request)
         if not head.accepted:
             return assemble(request, _finish(request, head), ())
         request = replace(request, page_count=head.page_count)
         if head.page_count > PREFLIGHT_CHUNK_PAGES:
-            return _analyse_in_ranges(request, run, head, workers=workers, read=read_ranges)
+            return _analyse_in_ranges(
+                request, run, head, workers=workers, read=read_ranges, on_progress=on_progress
+            )
     part: PreflightPart = run(preflight_part, request)
     if part.rejected:
         return assemble(request, part, ())
@@ -464,6 +473,7 @@ def _analyse_in_ranges(
     *,
     workers: int,
     read: RangeReader,
+    on_progress: Progress | None,
 ) -> DocumentAnalysis:
     """Preflight and window reading of a large file, range by range, in parallel children.
 
@@ -474,14 +484,16 @@ def _analyse_in_ranges(
     try:
         ranges = _ranges(request, head.page_count)
         calls = [(*r, True) for r in ranges]
-        merged = _merged(head, read(request, run, calls, workers), scans)
+        merged = _merged(head, calls, read(request, run, calls, workers), scans, on_progress)
         if merged is None:
             # A wrong /Count somewhere: every range is found again, reading each kid before
-            # it (rare, so here, not shared).
+            # it (rare, so here, not shared; the progress told starts again from the first
+            # range).
             scans.close()
             scans = Spool()
             calls = [(*r, False) for r in ranges]
-            merged = _merged(head, read_ranges_here(request, run, calls, workers), scans)
+            parts = read_ranges_here(request, run, calls, workers)
+            merged = _merged(head, calls, parts, scans, on_progress)
         # (Found without the shortcut, the ranges always hold.)
         finished = _judge(request, run, merged or head)
         return _assembled(request, finished, scans, spooled=True)
@@ -505,18 +517,25 @@ def _ranges(request: AnalysisRequest, page_count: int) -> list[tuple[int, int, S
 
 
 def _merged(
-    head: PreflightReport, parts: Iterable[RangePart], scans: Spool[PageScan]
+    head: PreflightReport,
+    calls: Sequence[tuple[int, int, Sequence[int], bool]],
+    parts: Iterable[RangePart],
+    scans: Spool[PageScan],
+    on_progress: Progress | None,
 ) -> PreflightReport | None:
     """The ranges' results merged into one report, their scans appended to `scans`; None
-    when a range found the page tree's counts wrong."""
+    when a range found the page tree's counts wrong. `on_progress` is told each range's
+    last page as the ranges are done, in order."""
     merger = ReportMerger(head, keep_pages=False)
     held = True
-    for part in parts:
+    for (_, last, _, _), part in zip(calls, parts, strict=True):
         # Every range is still read to the end, as before ranges were taken as they came.
         held = held and part.by_count_held
         if held:
             merger.add(part.report)
             scans.extend(part.scans)
+        if on_progress is not None:
+            on_progress(last)
     return merger.report() if held else None
 
 

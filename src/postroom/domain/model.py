@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from postroom.domain.errors import Conflict, ErrorCode
 from postroom.domain.states import (
     API_KEY_TRANSITIONS,
     BATCH_TRANSITIONS,
@@ -234,6 +235,8 @@ class Document:
     print_sha256: str | None = None  # a copy without active content, printed instead
     # When retention removed its bytes and what was read from them (facts stay).
     redacted_at: datetime | None = None
+    # Pages whose check is done while it runs (migration 0027); page_count once checked.
+    pages_checked: int = 0
     id: str = field(default_factory=new_id)
 
     @property
@@ -254,6 +257,13 @@ class Document:
         target = DocumentState.REJECTED if rejected else DocumentState.CHECKED
         self.state = check_transition(DOCUMENT_TRANSITIONS, self.state, target)
         self.report = report
+        if not rejected:
+            self.pages_checked = self.page_count
+
+    def record_progress(self, pages_checked: int) -> None:
+        """While the check runs: how many of its pages are checked (never past the count)."""
+        if self.state is DocumentState.RECEIVED:
+            self.pages_checked = max(0, min(pages_checked, self.page_count))
 
 
 @dataclass(eq=False)
@@ -390,11 +400,30 @@ class MailPiece:
     own_pages: int = -1
     # Its XML markup document (kept and returned, never printed); None without one.
     markup_id: str | None = None
+    # True when its plex, colour and postage were chosen for it alone while its batch was
+    # opened: closing the batch keeps them over the batch's (migration 0027).
+    own_options: bool = False
     id: str = field(default_factory=new_id)
 
     def __post_init__(self) -> None:
         if self.own_pages < 0:
             self.own_pages = self.page_count
+
+    def choose_options(self, options: PieceOptions | None, now: datetime) -> None:
+        """Give a piece of an opened batch its own plex, colour and postage, kept when the
+        batch is closed with other options; None: the batch's options again."""
+        if self.state is not PieceState.OPENED or self.batch_id is None:
+            raise Conflict(
+                f"the letter is {self.state.value}: only an opened letter of a batch has "
+                "options of its own",
+                code=ErrorCode.PIECE_NOT_OPEN,
+            )
+        if options is not None:
+            self.options = replace(
+                self.options, plex=options.plex, color=options.color, postage=options.postage
+            )
+        self.own_options = options is not None
+        self.updated_at = now
 
     def count_pages(self, *, annex_pages: int = 0, configured_pages: int = 0) -> None:
         """Set `page_count`: its own pages, its annexes' and its service's configured ones."""

@@ -1,4 +1,5 @@
-"""Plain records the storage layer hands to the use cases: outbox messages, idempotency keys."""
+"""Plain records the storage layer hands to the use cases: outbox messages, idempotency keys,
+an email letter's SMTP attempts."""
 
 from __future__ import annotations
 
@@ -25,3 +26,14 @@ class IdempotencyRecord:
     response_body: Any
     created_at: datetime
     locked_until: datetime | None
+
+
+@dataclass(frozen=True)
+class EmailAttempt:
+    """One try at handing an email letter's message to the SMTP server, and its answer."""
+
+    piece_id: str
+    attempted_at: datetime
+    outcome: str  # sent, refused (for good), deferred (tried again later)
+    answer: str  # the server's reply, or why no server answered
+    server: str  # host:port

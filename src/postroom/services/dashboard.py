@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from postroom.domain.clock import Clock
 from postroom.domain.errors import ErrorCode, InvalidInput, NotFound
 from postroom.domain.model import Document, MailPiece
+from postroom.domain.records import EmailAttempt
 from postroom.domain.schedule import cut_off_at, earliest_output_date
 from postroom.domain.states import PieceState
 from postroom.domain.tracking import Change, Proof, Shipment, TrackingEvent
@@ -27,6 +28,7 @@ WAITING_STATES = (PieceState.OPENED, PieceState.CLOSED, PieceState.ACCEPTED)
 PAGE_SIZE_MAX = 200
 TIMELINE_CHANGES_MAX = 500
 TIMELINE_DELIVERIES_MAX = 500
+TIMELINE_EMAIL_ATTEMPTS_MAX = 100  # the worker gives up on a message long before
 # An email letter's send, by the state the letter is in: the SEND_EMAIL stage moves an
 # accepted letter to sent, or to failed with the server's answer.
 EMAIL_OUTCOMES = {
@@ -244,6 +246,7 @@ class LetterTimeline:
     proofs: list[Proof]
     webhooks: list[WebhookSend] = field(default_factory=list)  # oldest first
     email: EmailSend | None = None  # for a letter sent by email
+    email_attempts: list[EmailAttempt] = field(default_factory=list)  # its SMTP tries
 
 
 def email_send(piece: MailPiece, states: Sequence[Change]) -> EmailSend | None:
@@ -266,7 +269,8 @@ def email_send(piece: MailPiece, states: Sequence[Change]) -> EmailSend | None:
 
 def letter_timeline(*, uow: UnitOfWork, account_id: str, piece_id: str) -> LetterTimeline:
     """One of the account's letters with its states, carrier events, proofs, the webhook
-    messages about it or its shipment, and its email (NotFound for another account's)."""
+    messages about it or its shipment, and its email with each SMTP attempt (NotFound for
+    another account's)."""
     with uow:
         piece = uow.pieces.get(account_id, piece_id)
         if piece is None:
@@ -284,10 +288,23 @@ def letter_timeline(*, uow: UnitOfWork, account_id: str, piece_id: str) -> Lette
         deliveries = uow.webhooks.deliveries_about(
             account_id, subjects, limit=TIMELINE_DELIVERIES_MAX
         )
+        attempts = (
+            uow.email_attempts.of_piece(piece.id, limit=TIMELINE_EMAIL_ATTEMPTS_MAX)
+            if email.is_email_piece(piece)
+            else []
+        )
         endpoints = {d.endpoint_id for d in deliveries}
         found = (uow.webhooks.endpoint(account_id, e) for e in sorted(endpoints))
         urls = {e.id: e.url for e in found if e is not None}
     webhooks = [WebhookSend(d, urls.get(d.endpoint_id, "")) for d in deliveries]
     return LetterTimeline(
-        piece, document, states, shipment, events, proofs, webhooks, email_send(piece, states)
+        piece,
+        document,
+        states,
+        shipment,
+        events,
+        proofs,
+        webhooks,
+        email_send(piece, states),
+        attempts,
     )

@@ -11,13 +11,14 @@ from datetime import datetime
 from pathlib import Path, PurePath
 from typing import Any, Protocol, runtime_checkable
 
-from postroom.channels.base import PermanentChannelError, Receipt
+from postroom.channels.base import PermanentChannelError, Receipt, RetryableChannelError
 from postroom.channels.email_smtp import OutgoingEmail
 from postroom.domain.catalog import Service
 from postroom.domain.clock import Clock
 from postroom.domain.errors import ErrorCode, InvalidInput
 from postroom.domain.findings import Finding, Severity
 from postroom.domain.model import Document, MailPiece
+from postroom.domain.records import EmailAttempt
 from postroom.domain.states import PieceState
 from postroom.services.ports import BlobStore, UnitOfWork, UnitOfWorkFactory
 from postroom.services.stages import SEND_EMAIL, STAGE_SEND_EMAIL
@@ -67,6 +68,8 @@ class EmailRequest:
 class EmailSender(Protocol):
     """The email channel's per-message API (channels/email_smtp.EmailSmtpChannel)."""
 
+    @property
+    def server(self) -> str: ...
     def new_message_id(self) -> str: ...
     def send(self, email: OutgoingEmail) -> Receipt: ...
     def keep_in_sandbox(self, email: OutgoingEmail) -> Receipt: ...
@@ -193,15 +196,30 @@ def send_email(
     attachment = piece_pdf(job.source, first_page=job.first_page, page_count=job.own_pages)
     email = replace(job.email, attachment=attachment)
     try:
-        if job.sandbox:
+        if job.sandbox:  # kept as a file: no SMTP attempt
             channel.keep_in_sandbox(email)
-        else:
-            channel.send(email)
+            _finish(uow_factory, clock, piece_id, message_id, failure=None, attempt=None)
+            return
+        receipt = channel.send(email)
     except PermanentChannelError as exc:
         code = str(getattr(exc, "code", "email_failed"))
-        _finish(uow_factory, clock, piece_id, message_id, failure=(code, str(exc)))
+        refused = None if job.sandbox else _attempt(clock, channel, piece_id, "refused", str(exc))
+        _finish(uow_factory, clock, piece_id, message_id, failure=(code, str(exc)), attempt=refused)
         return
-    _finish(uow_factory, clock, piece_id, message_id, failure=None)
+    except RetryableChannelError as exc:
+        # Kept on its own: the worker tries again later, and each try is on the record.
+        with uow_factory() as uow:
+            uow.email_attempts.add(_attempt(clock, channel, piece_id, "deferred", str(exc)))
+            uow.commit()
+        raise
+    sent = _attempt(clock, channel, piece_id, "sent", str(receipt.facts.get("answer", "")))
+    _finish(uow_factory, clock, piece_id, message_id, failure=None, attempt=sent)
+
+
+def _attempt(
+    clock: Clock, channel: EmailSender, piece_id: str, outcome: str, answer: str
+) -> EmailAttempt:
+    return EmailAttempt(piece_id, clock.now(), outcome, answer, channel.server)
 
 
 def _prepare(
@@ -258,9 +276,12 @@ def _finish(
     message_id: int,
     *,
     failure: tuple[str, str] | None,
+    attempt: EmailAttempt | None,
 ) -> None:
     with uow_factory() as uow:
         now = clock.now()
+        if attempt is not None:
+            uow.email_attempts.add(attempt)
         piece = uow.pieces.get_by_id(piece_id)
         if piece is not None and not uow.stages.has_run(piece_id, STAGE_SEND_EMAIL):
             if piece.state is PieceState.ACCEPTED:

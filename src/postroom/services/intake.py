@@ -11,10 +11,10 @@ from itertools import islice
 from typing import BinaryIO, Protocol
 
 from postroom.addresses.countries import normalise_country
-from postroom.documents.analysis import AnalysisRequest, DocumentAnalysis, PieceScan
+from postroom.documents.analysis import AnalysisRequest, DocumentAnalysis, PieceScan, Progress
 from postroom.documents.inspect import inspect_pdf
 from postroom.documents.preview import PreviewRequest
-from postroom.documents.profiles import PreflightProfile, get_profile
+from postroom.documents.profiles import PROFILES, PreflightProfile, get_profile
 from postroom.documents.split import SplitError, SplitRule, check_rule, check_rule_fits
 from postroom.domain import contract
 from postroom.domain.clock import Clock
@@ -41,6 +41,7 @@ from postroom.domain.states import (
 )
 from postroom.services.letters import Limits
 from postroom.services.ports import BlobStore, UnitOfWork, UnitOfWorkFactory
+from postroom.services.retry import retrying
 from postroom.services.stages import PREFLIGHT_DOCUMENT, STAGE_PREFLIGHT
 
 # Pieces of a split file written to the database at a time, inside the one transaction
@@ -48,13 +49,20 @@ from postroom.services.stages import PREFLIGHT_DOCUMENT, STAGE_PREFLIGHT
 PIECES_PER_WRITE = 500
 
 
-# Runs analyse_document in the sandbox (time and memory limits); raises InvalidDocument
-# with a preflight_* code when the child is killed.
 class Analyser(Protocol):
-    """Analyses a document in sandboxed children (bootstrap.Container.analyse); with
-    `share_as`, a large file's ranges are shared with other workers."""
+    """Runs analyse_document in the sandbox (time and memory limits); raises InvalidDocument
+    with a preflight_* code when the child is killed. With `share_as` (the document's id) a
+    large file's ranges are shared with other workers; `on_progress` hears of its pages
+    checked as its ranges are done."""
 
-    def __call__(self, request: AnalysisRequest, *, share_as: str = "") -> DocumentAnalysis: ...
+    def __call__(
+        self,
+        request: AnalysisRequest,
+        /,
+        *,
+        share_as: str = "",
+        on_progress: Progress | None = None,
+    ) -> DocumentAnalysis: ...
 
 
 def resolve_profile(name: str) -> PreflightProfile:
@@ -63,6 +71,11 @@ def resolve_profile(name: str) -> PreflightProfile:
         return get_profile(name)
     except KeyError as exc:
         raise InvalidInput(str(exc.args[0]), code=ErrorCode.UNKNOWN_PROFILE) from exc
+
+
+def preflight_profiles() -> list[PreflightProfile]:
+    """Every preflight profile a file can be checked against, by name."""
+    return [PROFILES[name] for name in sorted(PROFILES)]
 
 
 def resolve_layout(code: str, profile: PreflightProfile) -> EnvelopeLayout:
@@ -339,7 +352,12 @@ class Analysed:
 
 
 def run_analysis(
-    analyse: Analyser, blobs: BlobStore, request: AnalysisRequest, *, share_as: str = ""
+    analyse: Analyser,
+    blobs: BlobStore,
+    request: AnalysisRequest,
+    *,
+    share_as: str = "",
+    on_progress: Progress | None = None,
 ) -> Analysed:
     """Analyse in the sandbox; a file that kills its child is rejected, not retried.
 
@@ -349,7 +367,11 @@ def run_analysis(
     os.close(fd)
     try:
         try:
-            analysis = analyse(replace(request, stripped_path=stripped_path), share_as=share_as)
+            analysis = analyse(
+                replace(request, stripped_path=stripped_path),
+                share_as=share_as,
+                on_progress=on_progress,
+            )
         except InvalidDocument as exc:
             finding = Finding(exc.code, Severity.ERROR, exc.message)
             rejected = DocumentAnalysis(
@@ -391,9 +413,13 @@ def preflight_document(
             default_country=batch.default_country if batch else "",
             page_count=document.page_count,
         )
-    # The analysis may take seconds: it runs with no transaction open.
-    # A large file's page ranges are shared with whichever workers are free.
-    analysed = run_analysis(analyse, blobs, request, share_as=document_id)
+    # The analysis may take seconds: it runs with no transaction open, telling the document
+    # its progress in transactions of their own. A large file's page ranges are shared with
+    # whichever workers are free.
+    progress = _progress_recorder(uow_factory, document_id)
+    analysed = run_analysis(
+        analyse, blobs, request, share_as=document_id, on_progress=progress
+    )
     analysis = analysed.analysis
     profile = resolve_profile(request.profile_name)
     layout = resolve_layout(request.layout_code, profile)
@@ -417,6 +443,23 @@ def preflight_document(
         uow.stages.record(document_id, STAGE_PREFLIGHT, now)
         uow.outbox.mark_done(message_id, now)
         uow.commit()
+
+
+def _progress_recorder(uow_factory: UnitOfWorkFactory, document_id: str) -> Progress:
+    """Records on the document the pages checked so far (the analysis tells it once a range
+    of pages, so a 300,000-page file makes a few dozen small writes)."""
+
+    def record(pages_checked: int) -> None:
+        def write() -> None:
+            with uow_factory() as uow:
+                document = uow.pieces.document_by_id(document_id)
+                if document is not None:
+                    document.record_progress(pages_checked)
+                    uow.commit()
+
+        retrying(write)
+
+    return record
 
 
 def _piece_from_scan(

@@ -14,11 +14,11 @@ from postroom.domain.clock import Clock
 from postroom.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from postroom.domain.findings import Finding
 from postroom.domain.geometry import EnvelopeLayout
-from postroom.domain.model import AddressPlacement, Batch, Document, MailPiece
+from postroom.domain.model import AddressPlacement, Batch, Document, MailPiece, PieceOptions
 from postroom.domain.placement import WINDOW_HAS_NO_TEXT
 from postroom.domain.pricing import PriceTable
 from postroom.domain.schedule import output_date_for_moment
-from postroom.domain.states import DocumentState, PieceState
+from postroom.domain.states import BatchState, DocumentState, PieceState
 from postroom.domain.tracking import Proof, Shipment
 from postroom.services import box_jobs, order
 from postroom.services.catalog import find_service
@@ -58,6 +58,35 @@ def _corrected_placement(
         piece.address_source == "window" and WINDOW_HAS_NO_TEXT in codes
     )
     return AddressPlacement.WINDOW if blank else AddressPlacement.ADDRESS_PAGE
+
+
+def choose_piece_options(
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    account_id: str,
+    batch_id: str,
+    piece_id: str,
+    options: PieceOptions | None,
+) -> MailPiece:
+    """Give one opened piece of an opened batch its own plex, colour and postage: closing
+    the batch keeps them and gives the batch's options to the others (order.close_batch,
+    and quote_batch prices it so). None gives it the batch's options again. NotFound for a
+    piece not in the batch, Conflict batch_not_open / piece_not_open once ordered."""
+    with uow:
+        batch = uow.pieces.batch(account_id, batch_id)
+        piece = uow.pieces.get(account_id, piece_id)
+        if batch is None or piece is None or piece.batch_id != batch.id:
+            raise NotFound(f"no piece {piece_id} in batch {batch_id}")
+        if batch.state is not BatchState.OPENED:
+            raise Conflict(
+                f"the batch is {batch.state.value}; its letters' options are settled",
+                code=ErrorCode.BATCH_NOT_OPEN,
+                detail={"state": batch.state.value},
+            )
+        piece.choose_options(options, clock.now())
+        uow.commit()
+        return piece
 
 
 def correct_address(

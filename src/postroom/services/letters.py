@@ -67,6 +67,58 @@ def submit_letter(
     account cannot pay for is refused here, nothing stored (order.quote_letter). An address
     placement that cannot work whatever the document holds is refused (InvalidInput
     missing_recipient, option_not_available); the others are settled by the check."""
+    priced = quote_new_letter(
+        uow=uow, clock=clock, limits=limits, account_id=account_id, upload=upload,
+        recipient=recipient, options=options, service=service, email=email, prices=prices,
+    )  # fmt: skip
+    piece = priced.piece
+    sha, size = blobs.put(upload)
+    with uow:
+        document = Document(
+            account_id=account_id,
+            blob_sha256=sha,
+            filename=filename[:255] or "letter.pdf",
+            size_bytes=size,
+            page_count=priced.page_count,
+            created_at=piece.created_at,
+            profile=priced.service.profile,
+        )
+        piece.document_id = document.id
+        uow.pieces.add(document)
+        uow.pieces.add(piece)
+        uow.outbox.add(CHECK_PIECE, {"piece_id": piece.id}, piece.created_at)
+        # The caller's 201 promises the letter survives a power cut: its blob is synced
+        # (BlobStore.put); its rows are before the API answers (DurableAnswers, ADR 0027).
+        uow.commit()
+    return piece
+
+
+@dataclass(frozen=True)
+class LetterQuote:
+    """What a letter would cost if sent now, and what is known of it before its check."""
+
+    piece: MailPiece  # not stored: its price, sheets, weight and expected dates
+    service: Service
+    page_count: int  # the file's own pages
+    credit_minor: int  # the account's credit now
+    charged: bool  # False for a letter sent by email (not charged)
+
+
+def quote_new_letter(
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    limits: Limits,
+    account_id: str,
+    upload: BinaryIO,
+    recipient: Recipient | None,
+    options: PieceOptions,
+    service: str | None = None,
+    email: EmailRequest | None = None,
+    prices: PriceTable = DEFAULT_PRICE_TABLE,
+) -> LetterQuote:
+    """The price submit_letter would charge for this letter now, with the same checks and
+    refusals (the account's credit among them), storing nothing."""
     # A given address is checked and kept normalised, refused invalid_address otherwise.
     recipient = check_given_address(recipient) if recipient is not None else None
     check_registered_address(recipient, options.postage)
@@ -106,27 +158,10 @@ def submit_letter(
             service_id=chosen.id,
             delivery=delivery,
         )
-        if not is_email_piece(piece):  # a letter sent by email is not charged
+        charged = not is_email_piece(piece)  # a letter sent by email is not charged
+        if charged:
             order.quote_letter(uow=uow, prices=prices, service=chosen, piece=piece, now=now)
-    sha, size = blobs.put(upload)
-    with uow:
-        document = Document(
-            account_id=account_id,
-            blob_sha256=sha,
-            filename=filename[:255] or "letter.pdf",
-            size_bytes=size,
-            page_count=facts.page_count,
-            created_at=now,
-            profile=chosen.profile,
-        )
-        piece.document_id = document.id
-        uow.pieces.add(document)
-        uow.pieces.add(piece)
-        uow.outbox.add(CHECK_PIECE, {"piece_id": piece.id}, now)
-        # The caller's 201 promises the letter survives a power cut: its blob is synced
-        # (BlobStore.put); its rows are before the API answers (DurableAnswers, ADR 0027).
-        uow.commit()
-    return piece
+    return LetterQuote(piece, chosen, facts.page_count, account.credit_minor, charged)
 
 
 def _check_placement(

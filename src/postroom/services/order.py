@@ -243,20 +243,22 @@ def _split_page(
     chosen: ChosenOptions,
     page: Sequence[MailPiece],
     piece_ids: Collection[str] | None,
-    resolved: dict[tuple[str, bool, str], ChosenOptions] | None,
+    resolved: dict[tuple[str, bool, str], ChosenOptions],
+    *,
+    piece_options: bool,
 ) -> _Split:
     """A page's closable pieces (opened, and pieces their sender closed one by one, as
     Ekopost's envelopes), sorted: pieces with an email address leave by the email channel,
-    not by this service; with `resolved` (a cache shared by the pages), each piece keeps
-    its own plex, colour and postage."""
+    not by this service. A piece keeps its own plex, colour and postage when they were
+    chosen for it alone (MailPiece.own_options), or, with `piece_options`, always; the
+    others take `options` (`resolved`: a cache of resolved options shared by the pages)."""
     closable = [p for p in page if p.state in CLOSABLE and (piece_ids is None or p.id in piece_ids)]
     by_email = [p for p in closable if _leaves_at_close(p) and p.eligible]
     pieces = [p for p in closable if not _leaves_at_close(p)]
     left_email = [p for p in closable if _leaves_at_close(p) and not p.eligible]
     count_pages(uow, service, pieces)
-    chosen_for = (
-        _options_of_pieces(uow, service, options, pieces, resolved) if resolved is not None else {}
-    )
+    own = [p for p in pieces if piece_options or p.own_options]
+    chosen_for = _options_of_pieces(uow, service, options, own, resolved)
     eligible, left = _split_eligible(pieces, service, chosen, chosen_for)
     priced = {p.id: price_for(prices, service, chosen_for.get(p.id, chosen), p) for p in eligible}
     return _Split(eligible, left, by_email, left_email, chosen_for, priced)
@@ -370,8 +372,8 @@ def close_batch_in(
 
     def split(page: Sequence[MailPiece]) -> _Split:
         return _split_page(
-            uow, prices, service, options, chosen, page, piece_ids,
-            resolved if piece_options else None,
+            uow, prices, service, options, chosen, page, piece_ids, resolved,
+            piece_options=piece_options,
         )  # fmt: skip
 
     accepted, not_eligible, total = _price_pass(uow, batch_id, split)
@@ -501,10 +503,13 @@ def quote_batch(
         service = find_service(uow, account, service_ref)
         _compatible(batch, service)
         chosen = resolve_options(uow, service, options)
+        resolved: dict[tuple[str, bool, str], ChosenOptions] = {}
         accepted, not_eligible, total = _price_pass(
             uow,
             batch_id,
-            lambda page: _split_page(uow, prices, service, options, chosen, page, None, None),
+            lambda page: _split_page(
+                uow, prices, service, options, chosen, page, None, resolved, piece_options=False
+            ),
         )
     return BatchQuote(
         service=service,

@@ -28,7 +28,7 @@ from postroom.domain.model import (
 from postroom.domain.orders import DeliveryService, Order, OrderMove
 from postroom.domain.peppol import Participant
 from postroom.domain.reachability import ReachKind
-from postroom.domain.records import IdempotencyRecord, OutboxMessage
+from postroom.domain.records import EmailAttempt, IdempotencyRecord, OutboxMessage
 from postroom.domain.shared_ranges import SharedRange
 from postroom.domain.sms import SmsMessage, SmsRecipient, SmsState
 from postroom.domain.states import BatchState, LotState, PieceState
@@ -164,6 +164,12 @@ class Outbox(Protocol):
 class Stages(Protocol):
     def has_run(self, subject_id: str, stage: str) -> bool: ...
     def record(self, subject_id: str, stage: str, now: datetime) -> None: ...
+
+
+class EmailAttempts(Protocol):
+    def add(self, attempt: EmailAttempt) -> None: ...
+    def redact(self, piece_ids: Sequence[str]) -> None: ...
+    def of_piece(self, piece_id: str, *, limit: int) -> list[EmailAttempt]: ...
 
 
 class Idempotency(Protocol):
@@ -536,6 +542,8 @@ class UnitOfWork(Protocol):
     def outbox(self) -> Outbox: ...
     @property
     def stages(self) -> Stages: ...
+    @property
+    def email_attempts(self) -> EmailAttempts: ...
     @property
     def idempotency(self) -> Idempotency: ...
     @property

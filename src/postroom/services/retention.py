@@ -1,11 +1,12 @@
 """Retention: after N days, personal content goes and the records that proved it stay.
 
 One pass, per account: finished pieces lose their recipient (its country stays), their
-findings' messages and their channel details; documents no piece needs any more lose their
-name and preflight report, and their bytes leave the blob store once no record of any
-account holds the same content; evidence records lose their content and proofs their bytes.
-Hashes stay everywhere, so `postroom audit verify` still passes, and the pass is itself a
-record in each account's log. Every read of removed content answers ContentRemoved (410).
+findings' messages, their channel details and their SMTP attempts' answers; documents no
+piece needs any more lose their name and preflight report, and their bytes leave the blob
+store once no record of any account holds the same content; evidence records lose their
+content and proofs their bytes. Hashes stay everywhere, so `postroom audit verify` still
+passes, and the pass is itself a record in each account's log. Every read of removed
+content answers ContentRemoved (410).
 """
 
 from __future__ import annotations
@@ -119,6 +120,7 @@ def _redact_pieces(
         pieces = uow.retention.finished_pieces(account_id, before, after, CHUNK)
         for piece in pieces:
             piece.redact(now)
+        uow.email_attempts.redact([p.id for p in pieces])
         uow.commit()
     if len(pieces) < CHUNK:
         return len(pieces), None

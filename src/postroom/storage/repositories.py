@@ -23,7 +23,7 @@ from postroom.domain.model import (
     Shop,
     User,
 )
-from postroom.domain.records import IdempotencyRecord, OutboxMessage
+from postroom.domain.records import EmailAttempt, IdempotencyRecord, OutboxMessage
 from postroom.domain.states import BatchState, LotState, PieceState
 from postroom.storage import tables
 from postroom.storage.feeds import bulk_insert
@@ -661,6 +661,45 @@ class StageRepository:
         self.session.execute(
             tables.stage_runs.insert().values(subject_id=subject_id, stage=stage, finished_at=now)
         )
+
+
+class EmailAttemptRepository:
+    """Each SMTP attempt of an email letter, oldest first."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, attempt: EmailAttempt) -> None:
+        """Keep one attempt (in the transaction of what came of it)."""
+        self.session.execute(
+            tables.email_attempts.insert().values(
+                piece_id=attempt.piece_id,
+                attempted_at=attempt.attempted_at,
+                outcome=attempt.outcome,
+                answer=attempt.answer[:1000],
+                server=attempt.server[:300],
+            )
+        )
+
+    def redact(self, piece_ids: Sequence[str]) -> None:
+        """Retention: the pieces' attempts lose the server's answers (which can quote the
+        recipient's address); when, where and what came of each stay."""
+        if piece_ids:
+            t = tables.email_attempts
+            self.session.execute(t.update().where(t.c.piece_id.in_(piece_ids)).values(answer=""))
+
+    def of_piece(self, piece_id: str, *, limit: int) -> list[EmailAttempt]:
+        """The piece's first `limit` attempts, in the order they were made."""
+        t = tables.email_attempts
+        rows = self.session.execute(
+            select(t)
+            .where(t.c.piece_id == piece_id)
+            .order_by(t.c.attempted_at, t.c.id)
+            .limit(limit)
+        ).all()
+        return [
+            EmailAttempt(r.piece_id, r.attempted_at, r.outcome, r.answer, r.server) for r in rows
+        ]
 
 
 class IdempotencyRepository:

@@ -164,6 +164,7 @@ documents = Table(
     Column("split_rule", JSON, nullable=True),
     Column("print_sha256", String(64), nullable=True),
     Column("redacted_at", UTCDateTime, nullable=True),  # migration 0009
+    Column("pages_checked", Integer, nullable=False, default=0, server_default="0"),  # 0027
     Index("ix_documents_account", "account_id"),
     # Retention walks an account's documents in this order, and asks whether any document
     # still holds a blob (migration 0009).
@@ -301,6 +302,8 @@ mail_pieces = Table(
     Column("own_pages", Integer, nullable=False, default=0, server_default="0"),
     # Its XML markup (an Ekopost envelope's `markup` content), kept, not printed: 0025.
     Column("markup_id", ID, nullable=True),
+    # Its plex, colour and postage chosen for it alone in its batch: migration 0027.
+    Column("own_options", Boolean, nullable=False, default=False, server_default=false()),
     Index("ix_mail_pieces_account_created", "account_id", "created_at", "id"),
     Index("ix_mail_pieces_batch", "batch_id", "document_id", "first_page"),
     # A document's pieces in a batch by page and id, a page at a time (a mail merge's share
@@ -397,6 +400,19 @@ outbox = Table(
     Column("done_at", UTCDateTime, nullable=True),
     Column("publish_count", Integer, nullable=False, default=0),
     Index("ix_outbox_pending", "done_at", "published_at"),
+)
+
+# Each SMTP attempt of an email letter, with the server's answer (migration 0027).
+email_attempts = Table(
+    "email_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("piece_id", ID, ForeignKey("mail_pieces.id", ondelete="CASCADE"), nullable=False),
+    Column("attempted_at", UTCDateTime, nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("answer", String(1000), nullable=False),
+    Column("server", String(300), nullable=False),
+    Index("ix_email_attempts_piece", "piece_id", "attempted_at", "id"),
 )
 
 # Which (subject, stage) pairs have run: the key that makes every stage idempotent.

@@ -29,6 +29,7 @@ from postroom.storage.reachability import EbankSenderRepository, ReachabilityRep
 from postroom.storage.repositories import (
     AccountRepository,
     CatalogRepository,
+    EmailAttemptRepository,
     IdempotencyRepository,
     LotRepository,
     OutboxRepository,
@@ -84,6 +85,7 @@ class SqlUnitOfWork:
     lots = _Repository(lambda uow: LotRepository(uow.session))
     outbox = _Repository(lambda uow: OutboxRepository(uow.session))
     stages = _Repository(lambda uow: StageRepository(uow.session))
+    email_attempts = _Repository(lambda uow: EmailAttemptRepository(uow.session))
     idempotency = _Repository(lambda uow: IdempotencyRepository(uow.session))
     catalog = _Repository(lambda uow: CatalogRepository(uow.session))
     shipments = _Repository(lambda uow: ShipmentRepository(uow.session))

@@ -1,4 +1,4 @@
-"""The developers' pages: API keys (created and shown once, revoked, reactivated)."""
+"""The developers' pages: API keys (created and shown once, revoked, reactivated, removed)."""
 
 from __future__ import annotations
 
@@ -50,7 +50,11 @@ def _page(
 @router.get(KEYS)
 def api_keys(request: Request, c: ContainerDep, visitor: VisitorDep, done: str = "") -> Response:
     """The account's keys: names, prefixes, states; never the keys."""
-    messages = {"revoked": "The key was revoked.", "reactivated": "The key works again."}
+    messages = {
+        "revoked": "The key was revoked.",
+        "reactivated": "The key works again.",
+        "removed": "The key was removed for good.",
+    }
     return _page(request, c, visitor, done=messages.get(done, ""))
 
 
@@ -106,3 +110,18 @@ def reactivate_api_key(
 ) -> Response:
     """Accept a revoked key again."""
     return _change(request, c, visitor, csrf_token, key_id, "reactivated")
+
+
+@router.post(KEYS + "/{key_id}/remove")
+def remove_api_key(
+    request: Request,
+    c: ContainerDep,
+    visitor: VisitorDep,
+    key_id: Annotated[str, Path(max_length=64)],
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    """Delete a key for good (as DELETE /v1/api-keys/{id}); the page offers it once the key
+    is revoked, so that a key in use is stopped first and can still be brought back."""
+    check_csrf(request, c, csrf_token)
+    accounts.remove_api_key(uow=c.uow(), account_id=visitor.account_id, key_id=key_id)
+    return RedirectResponse(f"{KEYS}?done=removed", status_code=303)

@@ -156,7 +156,13 @@ def _moments(timeline: dashboard.LetterTimeline, c: ContainerDep) -> list[Moment
         moments.append(Moment(proof.created_at, "proof", name, "", link))
     moments.extend(_webhook_moment(w) for w in timeline.webhooks)
     sent = timeline.email
-    if sent is not None and sent.at is not None:
+    if sent is not None and timeline.email_attempts:
+        # Each try at the SMTP server, with its answer (the last one is the outcome).
+        for attempt in timeline.email_attempts:
+            detail = f"to {sent.to} via {attempt.server or 'no server'}: {attempt.answer}"
+            title = ATTEMPT_TITLES.get(attempt.outcome, attempt.outcome)
+            moments.append(Moment(attempt.attempted_at, "email", title, detail))
+    elif sent is not None and sent.at is not None:  # kept as a file, or sent before 0027
         detail = f"to {sent.to}" + (f": {sent.reason}" if sent.reason else "")
         moments.append(Moment(sent.at, "email", EMAIL_TITLES[sent.outcome], detail))
     moments.sort(key=lambda m: m.at)
@@ -164,6 +170,11 @@ def _moments(timeline: dashboard.LetterTimeline, c: ContainerDep) -> list[Moment
 
 
 EMAIL_TITLES = {"sent": "Email sent", "refused": "Email refused"}
+ATTEMPT_TITLES = {
+    "sent": "Email sent: the server took it",
+    "refused": "Email refused by the server",
+    "deferred": "Email not taken yet: tried again later",
+}
 DELIVERY_WORDS = {
     DeliveryState.PENDING: "waiting for its next attempt",
     DeliveryState.SENDING: "being sent",

@@ -5,14 +5,16 @@ before sending, then send or cancel the batch. The use cases of /v1/batches."""
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
+from postroom.documents.profiles import PreflightProfile
 from postroom.documents.split import SplitKind, SplitRule
 from postroom.domain.errors import DomainError, ErrorCode, InvalidInput
 from postroom.domain.geometry import layout_for
-from postroom.domain.model import Plex, Postage
+from postroom.domain.model import PieceOptions, Plex, Postage
 from postroom.domain.states import BatchState, DocumentState
 from postroom.http.deps import ContainerDep
 from postroom.services import catalog, intake, job_groups, order
@@ -52,7 +54,11 @@ def _upload_form(
     error: str = "",
     field: str = "file",
 ) -> Response:
-    profile = intake.resolve_profile(c.settings.default_profile)
+    default = intake.resolve_profile(c.settings.default_profile)
+    profiles = intake.preflight_profiles()
+    # Every envelope some profile offers; the file's profile must offer the one chosen
+    # (intake.create_batch says so), and "" is the profile's own.
+    layouts = sorted({code for p in profiles for code in p.layouts})
     return render(
         request,
         c,
@@ -66,11 +72,13 @@ def _upload_form(
             "every": "",
             "ranges": "",
             "marker": "",
-            "layout": profile.default_layout,
-            "country": profile.default_country,
+            "profile": default.name,
+            "layout": "",
+            "country": "",  # the profile's own
             **(values or {}),
         },
-        layouts=[(code, _layout_words(code)) for code in profile.layouts],
+        profiles=[(p.name, _profile_words(p)) for p in profiles],
+        layouts=[(code, _layout_words(code)) for code in layouts],
         choices=SPLIT_CHOICES,
         error=error,
         field=field,
@@ -97,6 +105,7 @@ def upload(
     layout: Annotated[str, Form(max_length=50)] = "",
     country: Annotated[str, Form(max_length=60)] = "",
     marker: Annotated[str, Form(max_length=200)] = "",
+    profile: Annotated[str, Form(max_length=50)] = "",
     submission: Annotated[str, Form(max_length=64)] = "",
     csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
 ) -> Response:
@@ -121,6 +130,7 @@ def upload(
                 "ranges": ranges,
                 "layout": layout,
                 "country": country,
+                "profile": profile,
             },
         ),
         location=lambda batch_id: f"{BATCHES}/{batch_id}",
@@ -165,7 +175,7 @@ def _upload(
             account_id=visitor.account_id,
             upload=file.file,
             filename=file.filename,
-            profile=c.settings.default_profile,
+            profile=values["profile"] or c.settings.default_profile,
             rule=rule,
             layout=values["layout"],
             default_country=values["country"].strip(),
@@ -174,6 +184,8 @@ def _upload(
         # Said by the field it is about: the envelope, the country, the rule or the file.
         if exc.code == ErrorCode.UNKNOWN_LAYOUT:
             field = "layout"
+        elif exc.code == ErrorCode.UNKNOWN_PROFILE:
+            field = "profile"
         elif exc.code == ErrorCode.UNKNOWN_COUNTRY:
             field = "country"
         elif exc.code.startswith("split_"):
@@ -184,11 +196,27 @@ def _upload(
     return RedirectResponse(f"{BATCHES}/{batch.id}", status_code=303), batch.id
 
 
+def _profile_words(profile: PreflightProfile) -> str:
+    """A preflight profile as the form names it: its pages, envelopes and countries."""
+    pages = " or ".join(PAGE_WORDS.get(f.value, f.value) for f in profile.page_formats)
+    countries = ", ".join(sorted(profile.countries)) if profile.countries else "any country"
+    return (
+        f"{profile.name}: {pages} pages; {_layout_words(profile.default_layout)} unless "
+        f"another is chosen; addresses in {countries} ({profile.default_country} when an "
+        "address names no country)"
+    )
+
+
+PAGE_WORDS = {"A4": "A4", "LETTER": "US Letter"}
+
+
 def _layout_words(code: str) -> str:
     """An envelope layout as the form names it: its envelope, and its window's place."""
     layout = layout_for(code)
     if not layout.window:
         return f"{layout.envelope.value} envelope without a window (an address page is added)"
+    if "din5008" not in code:
+        return f"{layout.envelope.value} envelope with a window ({code})"
     form = code.rsplit("_", 1)[-1].upper()
     return f"{layout.envelope.value} envelope, window for DIN 5008 form {form}"
 
@@ -283,8 +311,21 @@ def _batch_page(
         services=services,
         postages=list(Postage),
         chosen=chosen,
+        chosen_options=_chosen_options(chosen),
         error=error,
     )
+
+
+def _chosen_options(chosen: dict[str, str]) -> PieceOptions:
+    """The batch's options as chosen on its page, to start a letter's own from."""
+    try:
+        return PieceOptions(
+            plex=Plex(chosen["plex"]),
+            color=chosen["color"] == "on",
+            postage=Postage(chosen["postage"]),
+        )
+    except ValueError:
+        return PieceOptions()
 
 
 def _cursor(after: str) -> tuple[str, int, str] | None:
@@ -376,6 +417,48 @@ def fix_address(
         )
     )
     return RedirectResponse(f"{BATCHES}/{batch_id}#piece-{piece_id}", status_code=303)
+
+
+@router.post(BATCHES + "/{batch_id}/pieces/{piece_id}/options")
+def piece_options(
+    request: Request,
+    c: ContainerDep,
+    visitor: VisitorDep,
+    batch_id: Annotated[str, Path(max_length=64)],
+    piece_id: Annotated[str, Path(max_length=64)],
+    plex: Annotated[str, Form(max_length=20)] = "",
+    color: Annotated[str, Form(max_length=5)] = "",
+    postage: Annotated[str, Form(max_length=20)] = "",
+    reset: Annotated[str, Form(max_length=5)] = "",
+    batch_service: Annotated[str, Form(max_length=100)] = "",
+    batch_plex: Annotated[str, Form(max_length=20)] = "",
+    batch_color: Annotated[str, Form(max_length=5)] = "",
+    batch_postage: Annotated[str, Form(max_length=20)] = "",
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    """Give one letter its own printing, colour and postage, kept when the batch is sent
+    with other options (services/job_groups.choose_piece_options); `reset` gives it the
+    batch's again. The batch's page comes back with the options chosen for the batch."""
+    check_csrf(request, c, csrf_token)
+    options = None
+    if not reset:
+        try:
+            options = PieceOptions(plex=Plex(plex), color=color == "on", postage=Postage(postage))
+        except ValueError:
+            raise InvalidInput("Choose the printing and postage from the lists.") from None
+    retrying(
+        lambda: job_groups.choose_piece_options(
+            uow=c.uow(),
+            clock=c.clock,
+            account_id=visitor.account_id,
+            batch_id=batch_id,
+            piece_id=piece_id,
+            options=options,
+        )
+    )
+    chosen = _chosen(c, batch_service, batch_plex, batch_color, batch_postage)
+    query = urlencode(chosen)
+    return RedirectResponse(f"{BATCHES}/{batch_id}?{query}#piece-{piece_id}", status_code=303)
 
 
 @router.post(BATCHES + "/{batch_id}/send")

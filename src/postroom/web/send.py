@@ -3,7 +3,7 @@ window), the options and the service; the same use case as POST /v1/letters."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
@@ -34,6 +34,9 @@ def _form(
     values: dict[str, str] | None = None,
     error: str = "",
     field: str = "file",
+    pricing: bool = False,
+    quote: letters.LetterQuote | None = None,
+    priced_file: str = "",
 ) -> Response:
     services = catalog.postal_services(uow=c.uow(), account_id=visitor.account_id)
     chosen = {"service": c.settings.default_service, "plex": "simplex", "postage": "economy"}
@@ -51,6 +54,10 @@ def _form(
         field=field,
         postages=list(Postage),
         placements=list(AddressPlacement),
+        pricing=pricing,
+        quote=quote,
+        priced_file=priced_file,
+        currency=c.prices.currency,
         # Sent back with the form: the same form sent twice sends one letter.
         submission=new_submission(),
     )
@@ -91,16 +98,21 @@ def send(
     color: Annotated[str, Form()] = "",
     postage: Annotated[str, Form()] = "economy",
     placement: Annotated[str, Form()] = "",
+    action: Annotated[str, Form(max_length=10)] = "",
     submission: Annotated[str, Form(max_length=64)] = "",
     csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
 ) -> Response:
     """Check and store the letter (priced at once, refused when the account cannot pay),
     then follow it on its page; the form's submission id makes a second send of the same
-    form (a double click, a reload) open the first letter instead of sending another."""
+    form (a double click, a reload) open the first letter instead of sending another.
+    With action=price, the same checks price the letter and store nothing: the form comes
+    back with its price."""
     check_csrf(request, c, csrf_token)
     values = _form_values(
         name, street, postal_code, city, country, service, plex, color, postage, placement
     )
+    if action == "price":
+        return _price(request, c, visitor, file, values)
     return once(
         c,
         visitor.account_id,
@@ -117,6 +129,58 @@ def _form_values(*fields: str) -> dict[str, str]:
     return {k: v[: FIELD_MAX * 5] for k, v in zip(names, fields, strict=True)}
 
 
+def _options(values: dict[str, str]) -> PieceOptions:
+    """The letter's options as chosen in the form (ValueError for a value not listed)."""
+    return PieceOptions(
+        plex=Plex(values["plex"]),
+        color=values["color"] == "on",
+        postage=Postage(values["postage"]),
+        address_placement=AddressPlacement(values["placement"]) if values["placement"] else None,
+    )
+
+
+def _refusal(exc: DomainError) -> tuple[str, str]:
+    """A refusal's words and the field they are about; other errors propagate."""
+    if isinstance(exc, NotFound):  # an unknown service
+        return exc.message, "service"
+    if not isinstance(exc, InvalidInput) and exc.code not in PAYMENT_CODES:
+        raise exc
+    return exc.message[:1].upper() + exc.message[1:], _field_of(exc)
+
+
+class _Refused(Exception):
+    """What the form itself lacks, said by the field it is about."""
+
+    def __init__(self, error: str, field: str = "file") -> None:
+        super().__init__(error)
+        self.error = error
+        self.field = field
+
+
+def _letter(
+    c: ContainerDep, visitor: VisitorDep, file: UploadFile | None, values: dict[str, str]
+) -> dict[str, Any]:
+    """The form as the letter use cases take it (letters.submit_letter and
+    quote_new_letter); _Refused for a file or option the form lacks."""
+    if file is None or not file.filename:
+        raise _Refused("Choose a PDF file.")
+    try:
+        options = _options(values)
+    except ValueError:
+        raise _Refused("Choose the options from the lists.", "plex") from None
+    return {
+        "uow": c.uow(),
+        "clock": c.clock,
+        "limits": c.limits,
+        "account_id": visitor.account_id,
+        "upload": file.file,
+        "recipient": _recipient(values),
+        "options": options,
+        "service": values["service"] or c.settings.default_service,
+        "prices": c.prices,
+    }
+
+
 def _send(
     request: Request,
     c: ContainerDep,
@@ -125,45 +189,43 @@ def _send(
     values: dict[str, str],
 ) -> tuple[Response, str | None]:
     """The answer, and the new letter's id (None when the form is refused)."""
-
-    def refused(error: str, field: str = "file") -> tuple[Response, None]:
-        page = _form(request, c, visitor, status=422, values=values, error=error, field=field)
-        return page, None
-
-    if file is None or not file.filename:
-        return refused("Choose a PDF file.")
     try:
-        options = PieceOptions(
-            plex=Plex(values["plex"]),
-            color=values["color"] == "on",
-            postage=Postage(values["postage"]),
-            address_placement=AddressPlacement(values["placement"])
-            if values["placement"]
-            else None,
-        )
-    except ValueError:
-        return refused("Choose the options from the lists.", "plex")
-    try:
-        piece = letters.submit_letter(
-            uow=c.uow(),
-            blobs=c.blobs,
-            clock=c.clock,
-            limits=c.limits,
-            account_id=visitor.account_id,
-            upload=file.file,
-            filename=file.filename,
-            recipient=_recipient(values),
-            options=options,
-            service=values["service"] or c.settings.default_service,
-            prices=c.prices,
-        )
-    except NotFound as exc:  # an unknown service
-        return refused(exc.message, "service")
+        letter = _letter(c, visitor, file, values)
+        name = file.filename if file and file.filename else ""
+        piece = letters.submit_letter(**letter, blobs=c.blobs, filename=name)
+    except _Refused as why:
+        error, field = why.error, why.field
     except DomainError as exc:
-        if not isinstance(exc, InvalidInput) and exc.code not in PAYMENT_CODES:
-            raise
-        return refused(exc.message[:1].upper() + exc.message[1:], _field_of(exc))
-    return RedirectResponse(f"/letters/{piece.id}", status_code=303), piece.id
+        error, field = _refusal(exc)
+    else:
+        return RedirectResponse(f"/letters/{piece.id}", status_code=303), piece.id
+    page = _form(request, c, visitor, status=422, values=values, error=error, field=field)
+    return page, None
+
+
+def _price(
+    request: Request,
+    c: ContainerDep,
+    visitor: VisitorDep,
+    file: UploadFile | None,
+    values: dict[str, str],
+) -> Response:
+    """The form again with the letter's price (services/letters.quote_new_letter, the
+    checks and price of sending it), or with why it could not be priced."""
+    try:
+        quote = letters.quote_new_letter(**_letter(c, visitor, file, values))
+    except _Refused as why:
+        error, field = why.error, why.field
+    except DomainError as exc:
+        error, field = _refusal(exc)
+    else:
+        name = file.filename if file and file.filename else ""
+        return _form(
+            request, c, visitor, values=values, pricing=True, quote=quote, priced_file=name
+        )
+    return _form(
+        request, c, visitor, status=422, values=values, error=error, field=field, pricing=True
+    )
 
 
 PAYMENT_CODES = {"credit_exceeded", "monthly_limit_exceeded"}

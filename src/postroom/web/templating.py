@@ -17,11 +17,13 @@ from postroom.web.security import csrf_token, keep_new_csrf_cookie
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-# The pages load nothing from another host and run no script (there is none): a page
-# injected with markup despite the escaping could still not load or send anything.
+# The pages load nothing from another host and run only the dashboard's own script file
+# (static/dashboard.js; no inline script): a page injected with markup despite the escaping
+# could still not run, load or send anything of its own.
 PAGE_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+        "img-src 'self'; form-action 'self'; "
         "frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Content-Type-Options": "nosniff",

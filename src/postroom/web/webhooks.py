@@ -1,5 +1,6 @@
 """The webhook endpoints page: add an endpoint (its signing secret shown once), an
-endpoint's delivery log, and a delivery sent again."""
+endpoint's delivery log, and a delivery sent again; disable or enable an endpoint, give it
+a new secret (shown once), remove it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from postroom.domain.errors import Conflict, InvalidInput
+from postroom.domain.webhooks import ROTATION_GRACE
 from postroom.http.deps import ContainerDep
 from postroom.services import webhooks
 from postroom.web.errors import PageRoute
@@ -34,6 +36,7 @@ def _list(
     form: dict[str, str] | None = None,
     error: str = "",
     created: tuple[str, str] | None = None,
+    done: str = "",
 ) -> Response:
     endpoints = webhooks.list_endpoints(uow=c.uow(), account_id=visitor.account_id)
     return render(
@@ -48,13 +51,15 @@ def _list(
         form=form or {"url": "", "description": "", "event_types": "*"},
         error=error,
         created=created,
+        done=done,
     )
 
 
 @router.get(HOOKS)
-def endpoints(request: Request, c: ContainerDep, visitor: VisitorDep) -> Response:
+def endpoints(request: Request, c: ContainerDep, visitor: VisitorDep, done: str = "") -> Response:
     """The account's endpoints, and a form to add one."""
-    return _list(request, c, visitor)
+    words = "The endpoint was removed, with its deliveries." if done == "removed" else ""
+    return _list(request, c, visitor, done=words)
 
 
 @router.post(HOOKS)
@@ -111,6 +116,27 @@ def endpoint_page(
     done: str = "",
 ) -> Response:
     """One endpoint and its deliveries, newest first, 50 a page."""
+    return _endpoint_page(request, c, visitor, endpoint_id, before, before_id, done=done)
+
+
+DONE_WORDS = {
+    "replayed": "The delivery will be sent again shortly.",
+    "disabled": "The endpoint is disabled: nothing is sent to it until it is enabled again.",
+    "enabled": "The endpoint is enabled again.",
+}
+
+
+def _endpoint_page(
+    request: Request,
+    c: ContainerDep,
+    visitor: VisitorDep,
+    endpoint_id: str,
+    before: datetime | None = None,
+    before_id: str = "",
+    *,
+    done: str = "",
+    new_secret: str = "",
+) -> Response:
     endpoint = webhooks.get_endpoint(
         uow=c.uow(), account_id=visitor.account_id, endpoint_id=endpoint_id
     )
@@ -139,8 +165,66 @@ def endpoint_page(
         endpoint=endpoint,
         deliveries=shown,
         older=older,
-        replayed=done == "replayed",
+        done=DONE_WORDS.get(done, ""),
+        new_secret=new_secret,
+        grace_hours=int(ROTATION_GRACE.total_seconds() // 3600),
     )
+
+
+@router.post(HOOKS + "/{endpoint_id}/enabled")
+def enable_endpoint(
+    request: Request,
+    c: ContainerDep,
+    visitor: VisitorDep,
+    endpoint_id: Annotated[str, Path(max_length=64)],
+    enabled: Annotated[str, Form(max_length=5)] = "",
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    """Disable an endpoint (nothing is sent to it), or enable it again (as PATCH
+    /v1/webhooks/{id} with `enabled`)."""
+    check_csrf(request, c, csrf_token)
+    on = enabled == "on"
+    webhooks.update_endpoint(
+        uow=c.uow(),
+        clock=c.clock,
+        account_id=visitor.account_id,
+        endpoint_id=endpoint_id,
+        changes=webhooks.EndpointChanges(enabled=on),
+        allow_private=c.settings.webhooks_allow_private,
+    )
+    done = "enabled" if on else "disabled"
+    return RedirectResponse(f"{HOOKS}/{endpoint_id}?done={done}", status_code=303)
+
+
+@router.post(HOOKS + "/{endpoint_id}/rotate")
+def rotate_secret(
+    request: Request,
+    c: ContainerDep,
+    visitor: VisitorDep,
+    endpoint_id: Annotated[str, Path(max_length=64)],
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    """Give the endpoint a new signing secret and show it, this once; the old one keeps
+    signing beside it for ROTATION_GRACE (as POST /v1/webhooks/{id}/rotate-secret)."""
+    check_csrf(request, c, csrf_token)
+    _, secret = webhooks.rotate_secret(
+        uow=c.uow(), clock=c.clock, account_id=visitor.account_id, endpoint_id=endpoint_id
+    )
+    return _endpoint_page(request, c, visitor, endpoint_id, new_secret=secret)
+
+
+@router.post(HOOKS + "/{endpoint_id}/remove")
+def remove_endpoint(
+    request: Request,
+    c: ContainerDep,
+    visitor: VisitorDep,
+    endpoint_id: Annotated[str, Path(max_length=64)],
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    """Remove the endpoint and its deliveries (as DELETE /v1/webhooks/{id})."""
+    check_csrf(request, c, csrf_token)
+    webhooks.delete_endpoint(uow=c.uow(), account_id=visitor.account_id, endpoint_id=endpoint_id)
+    return RedirectResponse(f"{HOOKS}?done=removed", status_code=303)
 
 
 @router.post("/developers/webhook-deliveries/{delivery_id}/replay")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -15,6 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from postroom.bootstrap import Container
+from postroom.domain.clock import FixedClock
+from postroom.services import retention
 from postroom.services.email import SEND_EMAIL
 from postroom.storage import tables
 from tests.conftest import Tenant, wait_for
@@ -25,6 +28,7 @@ from tests.integration.email.mailbox import (
     password_checker,
     smtp_server,
 )
+from tests.integration.web.conftest import sign_in
 from tests.support.pdfs import make_pdf
 
 
@@ -297,3 +301,57 @@ def test_no_lot_takes_an_email_letter(
         assert conn.execute(select(tables.lots)).all() == []
         actors = [row.actor for row in conn.execute(select(tables.outbox))]
     assert actors == ["check_piece", SEND_EMAIL]
+
+
+def test_each_smtp_attempt_is_kept_with_the_servers_answer_and_shown_in_the_timeline(
+    client: TestClient, container: Container, tenant: Tenant, mailbox: Mailbox,
+    smtp: CountingController,
+) -> None:  # fmt: skip
+    mailbox.data_answers.append("451 4.3.0 Mail server temporarily busy, try again later")
+    letter = send_email_letter(client, tenant, make_pdf(1), {"to": "anna@example.se"})
+
+    sent = wait_for_state(client, tenant, letter["id"], "sent", "failed")
+
+    assert sent["state"] == "sent", sent["failure"]
+    with container.engine.connect() as conn:
+        t = tables.email_attempts
+        rows = conn.execute(
+            select(t).where(t.c.piece_id == letter["id"]).order_by(t.c.attempted_at, t.c.id)
+        ).all()
+    server = f"127.0.0.1:{smtp.port}"
+    assert [(r.outcome, r.server) for r in rows] == [("deferred", server), ("sent", server)]
+    assert "451 4.3.0 Mail server temporarily busy" in rows[0].answer
+    assert rows[1].answer == "250 Message accepted for delivery"
+    assert rows[0].attempted_at <= rows[1].attempted_at
+    # The letter's page in the dashboard lists both tries, in order, with the answers.
+    sign_in(client, tenant.username, tenant.password)
+    page = client.get(f"/letters/{letter['id']}").text
+    timeline = page[page.index('id="timeline"') :]
+    deferred = timeline.index("Email not taken yet: tried again later")
+    taken = timeline.index("Email sent: the server took it")
+    assert deferred < taken
+    assert f"to anna@example.se via {server}: 250 Message accepted for delivery" in timeline
+    assert "the SMTP server refused the message: 451 4.3.0" in timeline
+
+
+def test_a_refusal_for_good_is_one_attempt(
+    client: TestClient, container: Container, tenant: Tenant, mailbox: Mailbox
+) -> None:
+    mailbox.rcpt_answers.append("550 5.1.1 No such user here")
+    letter = send_email_letter(client, tenant, make_pdf(1), {"to": "nobody@example.se"})
+
+    assert wait_for_state(client, tenant, letter["id"], "sent", "failed")["state"] == "failed"
+
+    with container.engine.connect() as conn:
+        t = tables.email_attempts
+        rows = conn.execute(select(t).where(t.c.piece_id == letter["id"])).all()
+    assert [r.outcome for r in rows] == ["refused"]
+    assert "550 5.1.1 No such user here" in rows[0].answer
+    # Retention: the answer (it may quote the address) goes with the recipient; the try stays.
+    later = container.clock.now() + timedelta(days=31)
+    retention.apply_retention(
+        uow_factory=container.uow, blobs=container.blobs, clock=FixedClock(later), days=30
+    )
+    with container.engine.connect() as conn:
+        kept = conn.execute(select(t).where(t.c.piece_id == letter["id"])).one()
+    assert (kept.outcome, kept.answer, kept.server) == ("refused", "", rows[0].server)

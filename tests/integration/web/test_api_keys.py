@@ -74,3 +74,22 @@ def test_another_accounts_key_is_the_404_page(
     assert answer.status_code == 404 and "<h1>Page not found</h1>" in answer.text
     assert theirs not in web.get(KEYS).text
     assert web.get("/v1/account", headers=other_tenant.headers).status_code == 200
+
+
+def test_remove_a_revoked_key(web: TestClient, tenant: Tenant, other_tenant: Tenant) -> None:
+    sign_in(web, tenant.username, tenant.password)
+    page = web.get(KEYS).text
+    [key_id] = key_ids(page)
+    assert f"/developers/api-keys/{key_id}/remove" not in page  # an active key: revoke first
+    revoked = web.post(f"{KEYS}/{key_id}/revoke", data={"csrf_token": csrf_of(page)}).text
+    assert f"/developers/api-keys/{key_id}/remove" in revoked
+
+    removed = web.post(f"{KEYS}/{key_id}/remove", data={"csrf_token": csrf_of(revoked)})
+
+    assert removed.status_code == 200 and "The key was removed for good." in removed.text
+    assert key_ids(removed.text) == []
+    assert web.get("/v1/account", headers=tenant.headers).status_code == 401
+    theirs = web.get("/v1/api-keys", headers=other_tenant.headers).json()["data"][0]["id"]
+    answer = web.post(f"{KEYS}/{theirs}/remove", data={"csrf_token": csrf_of(revoked)})
+    assert answer.status_code == 404
+    assert web.get("/v1/account", headers=other_tenant.headers).status_code == 200

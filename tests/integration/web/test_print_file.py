@@ -163,10 +163,37 @@ def test_a_file_being_checked_shows_a_page_that_reloads_itself(
     path = upload(web, three_letters())
     page = web.get(path)
     assert page.status_code == 200
-    assert '<meta http-equiv="refresh" content="2">' in page.text
+    assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in page.text
     assert "run-42.pdf: 6 pages being checked" in page.text
     assert "0 of 1 file checked." in page.text
     assert 'id="quote"' not in page.text
+    # Nothing counted yet: the bar says it is busy, not how far it is.
+    assert re.search(r'<progress id="progress-[\w-]+">Being checked</progress>', page.text)
+
+
+def test_the_pages_checked_so_far_fill_the_progress_bar(
+    web: TestClient, container: Container, tenant: Tenant
+) -> None:
+    """What the worker recorded of a large file's ranges checked, the page shows (the
+    worker's recording itself: tests/unit/services/test_intake.py and the browser test)."""
+    sign_in(web, tenant.username, tenant.password)
+    path = upload(web, three_letters())
+    batch_id = path.rsplit("/", 1)[1]
+    _, [document], _ = intake.batch_summary(
+        uow=container.uow(), account_id=tenant.account_id, batch_id=batch_id
+    )
+    with container.uow() as uow:
+        stored = uow.pieces.document_by_id(document.id)
+        assert stored is not None
+        stored.record_progress(4)
+        uow.commit()
+
+    page = web.get(path).text
+
+    assert "run-42.pdf: 4 of 6 pages checked" in page
+    assert f'<progress id="progress-{document.id}" max="6" value="4">67 %</progress>' in page
+    answer = web.get(f"/v1/documents/{document.id}", headers=tenant.headers).json()
+    assert (answer["state"], answer["pages_checked"], answer["page_count"]) == ("received", 4, 6)
 
 
 def test_a_refused_print_file_is_said_in_the_form(
@@ -284,8 +311,10 @@ def test_the_envelope_and_country_chosen_are_the_batchs(
 ) -> None:
     sign_in(client, tenant.username, tenant.password)
     form = client.get("/send/print-file").text
-    assert '<option value="din5008_a" selected>DL envelope, window for DIN 5008 form A' in form
-    assert 'value="SE"' in form
+    # By default: the default profile, its own envelope and country.
+    assert '<option value="postroom" selected>postroom: A4 pages; DL envelope, window' in form
+    assert '<option value="" selected>The usual envelope of the rules chosen above' in form
+    assert '<input id="country" name="country" type="text" value=""' in form
     # The letters' addresses sit in form A's window: in form B's they are not read.
     path = upload(client, three_letters(), layout="din5008_b", country="NO")
     assert [p[2] for p in pieces_of(checked(client, path))] == [[], [], []]
@@ -294,3 +323,110 @@ def test_the_envelope_and_country_chosen_are_the_batchs(
         uow=container.uow(), account_id=tenant.account_id, batch_id=batch_id
     )
     assert (batch.layout, batch.default_country) == ("din5008_b", "NO")
+
+
+def test_one_letters_own_options_before_sending(
+    client: TestClient, container: Container, tenant: Tenant
+) -> None:
+    sign_in(client, tenant.username, tenant.password)
+    path = upload(
+        client,
+        concat_pdfs(
+            [make_letter(ANNA, FORM_A, pages=2)] * 2 + [make_letter(CARL, FORM_A, pages=2)]
+        ),
+    )
+    html = checked(client, path)
+    ids = [p[0] for p in pieces_of(html)]
+    quote = re.search(r'<p id="quote">.*?<strong>(.*?)</strong>', html, re.S)
+    assert quote and "letter 2: the batch's</summary>" in html.replace("Options of ", "")
+    batch = {"batch_service": container.settings.default_service, "batch_plex": "simplex"}
+    batch["batch_postage"] = "economy"
+
+    chosen = client.post(
+        f"{path}/pieces/{ids[1]}/options",
+        data={"plex": "duplex", "color": "on", "postage": "priority", **batch,
+              "csrf_token": csrf_of(html)},
+        follow_redirects=False,
+    )  # fmt: skip
+
+    assert chosen.status_code == 303
+    assert chosen.headers["location"].endswith(f"&postage=economy#piece-{ids[1]}")
+    page = client.get(chosen.headers["location"]).text
+    assert "Options of letter 2: its own, Duplex, colour, Priority</summary>" in page
+    assert f'<details class="piece-options" id="options-{ids[1]}" open>' in page
+    quote_after = re.search(r'<p id="quote">.*?<strong>(.*?)</strong>', page, re.S)
+    assert quote_after and quote_after.group(1) != quote.group(1)
+    sent = client.post(
+        f"{path}/send",
+        data={"service": container.settings.default_service, "plex": "simplex",
+              "postage": "economy", "csrf_token": csrf_of(page)},
+    )  # fmt: skip
+    assert sent.status_code == 200 and '<p id="sent">' in sent.text
+    letters = [client.get(f"/v1/letters/{i}", headers=tenant.headers).json() for i in ids]
+    assert [(x["options"]["plex"], x["options"]["postage"]) for x in letters] == [
+        ("simplex", "economy"),
+        ("duplex", "priority"),
+        ("simplex", "economy"),
+    ]
+    total = sum(x["price"]["amount_minor"] for x in letters)
+    assert quote_after.group(1) == money(total, container.prices.currency)
+    # Sent: the letters' options are settled.
+    late = client.post(
+        f"{path}/pieces/{ids[0]}/options", data={"reset": "1", "csrf_token": csrf_of(page)}
+    )
+    assert late.status_code == 409 and "settled" in late.text
+
+
+def test_another_preflight_profile_checks_the_file(
+    client: TestClient, container: Container, tenant: Tenant
+) -> None:
+    sign_in(client, tenant.username, tenant.password)
+    # postroom_domestic posts to Swedish addresses only: the Norwegian letter is not ready.
+    oslo = ["Kari Nordmann", "Karl Johans gate 1", "0154 Oslo", "Norway"]
+    data = concat_pdfs([make_letter(lines, FORM_A, pages=2) for lines in (ANNA, oslo)])
+    path = upload(client, data, profile="postroom_domestic")
+    found = pieces_of(checked(client, path))
+    assert [p[3] for p in found] == ["Ready", "Not ready"]
+    batch, [document], _ = intake.batch_summary(
+        uow=container.uow(), account_id=tenant.account_id, batch_id=path.rsplit("/", 1)[1]
+    )
+    assert (batch.profile, document.profile, batch.layout) == (
+        "postroom_domestic",
+        "postroom_domestic",
+        "",
+    )
+    # The same file on the default profile: both are ready.
+    again = pieces_of(checked(client, upload(client, data)))
+    assert [p[3] for p in again] == ["Ready", "Ready"]
+
+
+def test_an_envelope_or_profile_the_service_does_not_know_is_refused_by_its_field(
+    web: TestClient, container: Container, tenant: Tenant
+) -> None:
+    sign_in(web, tenant.username, tenant.password)
+    token = csrf_of(web.get("/send/print-file").text)
+    for form, words, field in (
+        ({"profile": "royal_mail"}, "royal_mail&#39;; known: click2mail, ekopost", "profile"),
+        ({"profile": "click2mail", "layout": "din5008_a"}, "us10_double_window", "layout"),
+    ):
+        answer = web.post(
+            "/send/print-file",
+            data={"split": "single", **form, "csrf_token": token},
+            files={"file": ("a.pdf", make_pdf(1), "application/pdf")},
+        )
+        assert answer.status_code == 422, answer.text[:300]
+        summary = answer.text[answer.text.index('class="error-summary"') :]
+        summary = summary[: summary.index("</div>")]
+        assert words in summary and f'href="#{field}"' in summary, (form, summary)
+        assert f'<option value="{form["profile"]}" selected>' in answer.text or field == "profile"
+    # Refused before a batch was opened: nothing is left behind.
+    now = container.clock.now()
+    assert (
+        intake.list_batches(
+            uow=container.uow(),
+            account_id=tenant.account_id,
+            created_from=now - timedelta(days=1),
+            created_to=now + timedelta(days=1),
+        )
+        == []
+    )

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from postroom.bootstrap import Container
 from postroom.services import accounts
+from postroom.web.templating import money
 from tests.conftest import Tenant
 from tests.integration.web.conftest import csrf_of, sign_in
 from tests.support.pdfs import make_pdf
@@ -125,3 +126,39 @@ def test_the_same_form_sent_twice_sends_one_letter(web: TestClient, tenant: Tena
     )
     assert fixed.status_code == 303
     assert len(web.get("/v1/letters", headers=tenant.headers).json()["data"]) == 2
+
+
+def test_the_price_is_shown_before_the_letter_is_sent(
+    web: TestClient, container: Container, tenant: Tenant
+) -> None:
+    sign_in(web, tenant.username, tenant.password)
+    options = {"plex": "duplex", "postage": "priority", "color": "on"}
+    priced = post(web, make_pdf(3), **ADDRESS, **options, action="price")
+    html = priced.text  # type: ignore[attr-defined]
+    assert priced.status_code == 200  # type: ignore[attr-defined]
+    shown = re.search(r'<p class="note" id="letter-price">(.*?)</p>', html, re.S)
+    assert shown, html
+    # Nothing was sent or stored: the account has no letter, and the form is filled again.
+    assert web.get("/v1/letters", headers=tenant.headers).json()["data"] == []
+    assert 'value="Stockholm"' in html and "Choose the file again" in html
+    sent = post(web, make_pdf(3), **ADDRESS, **options)
+    letter_id = sent.headers["location"].rsplit("/", 1)[-1]  # type: ignore[attr-defined]
+    api = web.get(f"/v1/letters/{letter_id}", headers=tenant.headers).json()
+    # The price shown is the one charged, with its pages, sheets and weight.
+    amount = money(api["price"]["amount_minor"], container.prices.currency)
+    assert shown.group(1).startswith("invoice.pdf: 3 pages, 2 sheets, ")
+    assert f"<strong>{amount}</strong>" in shown.group(1)
+    assert f"{api['weight_g']} g" in shown.group(1) and api["sheets"] == 2
+
+
+def test_a_letter_that_cannot_be_priced_says_why(web: TestClient, tenant: Tenant) -> None:
+    sign_in(web, tenant.username, tenant.password)
+    refused = post(web, make_pdf(1), **{**ADDRESS, "postal_code": "4119"}, action="price")
+    html = refused.text  # type: ignore[attr-defined]
+    assert refused.status_code == 422  # type: ignore[attr-defined]
+    said = re.search(r'<p class="field-error" id="price-refused">No price: (.*?)</p>', html)
+    assert said and "postal_code" in said.group(1), html
+    assert 'href="#postal_code"' in html
+    no_file = post(web, None, **ADDRESS, action="price")
+    assert "No price: Choose a PDF file." in no_file.text  # type: ignore[attr-defined]
+    assert web.get("/v1/letters", headers=tenant.headers).json()["data"] == []

@@ -172,6 +172,11 @@ def test_pages_carry_a_strict_content_security_policy(web: TestClient) -> None:
     page = web.get("/signin")
     policy = page.headers["content-security-policy"]
     assert "default-src 'none'" in policy and "form-action 'self'" in policy
+    # Only the dashboard's own script file runs: no inline script, nothing from elsewhere.
+    assert "script-src 'self';" in policy and "unsafe-inline" not in policy
+    assert '<script src="/dashboard-assets/dashboard.js" defer></script>' in page.text
     assert page.headers["cache-control"] == "no-store"
     css = web.get("/dashboard-assets/dashboard.css")
     assert css.status_code == 200 and "text/css" in css.headers["content-type"]
+    script = web.get("/dashboard-assets/dashboard.js")
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"]

@@ -93,3 +93,39 @@ def test_another_accounts_endpoint_and_deliveries_are_the_404_page(
     assert replay.status_code == 404
     bad_page = client.get(f"{HOOKS}/{theirs['id']}?before=yesterday&before_id=x")
     assert bad_page.status_code == 400 and "<h1>" in bad_page.text
+
+
+def test_disable_rotate_and_remove_an_endpoint(
+    client: TestClient, container: Container, tenant: Tenant, receiver: Receiver
+) -> None:
+    sign_in(client, tenant.username, tenant.password)
+    endpoint = client.post(
+        "/v1/webhooks", headers=tenant.headers, json={"url": receiver.url, "event_types": ["*"]}
+    ).json()
+    page_path = f"{HOOKS}/{endpoint['id']}"
+    page = client.get(page_path).text
+
+    disabled = client.post(f"{page_path}/enabled", data={"csrf_token": csrf_of(page)})
+    assert "The endpoint is disabled" in disabled.text and "<dd>Disabled" in disabled.text
+    api = client.get(f"/v1/webhooks/{endpoint['id']}", headers=tenant.headers).json()
+    assert api["enabled"] is False
+    enabled = client.post(
+        f"{page_path}/enabled", data={"enabled": "on", "csrf_token": csrf_of(page)}
+    )
+    assert "The endpoint is enabled again." in enabled.text and "<dd>Active" in enabled.text
+
+    rotated = client.post(f"{page_path}/rotate", data={"csrf_token": csrf_of(page)})
+    assert rotated.status_code == 200
+    secret = re.search(r'<code id="new-secret-value">(whsec_[^<]+)</code>', rotated.text)
+    assert secret and secret.group(1) != endpoint["secret"]
+    assert secret.group(1) not in client.get(page_path).text  # shown once
+    # Messages are signed with the new secret and, for the grace period, the old one.
+    add_letters(container, tenant.account_id, client_reference="INV-10")
+    [message] = wait_for(lambda: receiver.of_type("piece.closed"), timeout=30)
+    assert len(message.headers["webhook-signature"].split()) == 2
+
+    removed = client.post(f"{page_path}/remove", data={"csrf_token": csrf_of(page)})
+    assert "The endpoint was removed, with its deliveries." in removed.text
+    assert endpoint["id"] not in removed.text
+    assert client.get(f"/v1/webhooks/{endpoint['id']}", headers=tenant.headers).status_code == 404
+    assert client.get(page_path).status_code == 404

@@ -139,6 +139,38 @@ def test_ranges_give_what_one_pass_gives(tmp_path: Path, rule: SplitRule) -> Non
         assert [list(pages) for _, _, pages, _ in ranges] == [[1, 4], [7, 10], [13], [16, 19], []]
 
 
+def test_progress_is_told_once_a_range_in_page_order(tmp_path: Path) -> None:
+    path = tmp_path / "campaign.pdf"
+    campaign(path)
+    request = request_for(path, SplitRule(SplitKind.ADDRESS_CHANGE))
+    run, calls = in_process()
+    told: list[tuple[int, int]] = []  # (pages checked, ranges checked by then)
+
+    def on_progress(pages: int) -> None:
+        told.append((pages, [name for name, _ in calls].count("check_range")))
+
+    analyse_in_children(request, run, workers=2, on_progress=on_progress)
+
+    # Each range's last page once that range is done (two children read ahead, so a range
+    # may be told after the next one started), never a page at a time.
+    assert [pages for pages, _ in told] == [5, 10, 15, 20, 21]
+    assert all(started >= n for n, (_, started) in enumerate(told, start=1))
+
+
+def test_a_file_checked_whole_tells_no_progress(tmp_path: Path) -> None:
+    path = tmp_path / "small.pdf"
+    lines = ["Anna Svensson", "Storgatan 1", "111 22 Stockholm"]
+    path.write_bytes(make_letter(lines, layout_for(LAYOUT), pages=PAGES_PER_LETTER))
+    told: list[int] = []
+
+    run, _ = in_process()
+    result = analyse_in_children(
+        request_for(path, SplitRule(SplitKind.SINGLE)), run, workers=1, on_progress=told.append
+    )
+
+    assert len(result.pieces) == 1 and told == []
+
+
 def test_counts_that_do_not_hold_find_every_range_again(tmp_path: Path) -> None:
     path = tmp_path / "hidden.pdf"
     campaign(path, hide_a_subtree=True)

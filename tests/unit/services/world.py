@@ -18,7 +18,8 @@ from postroom.config import SQLITE_FILE, Settings
 from postroom.domain.clock import FixedClock
 from postroom.domain.model import Lot, MailPiece, PieceOptions, Recipient
 from postroom.domain.records import OutboxMessage
-from postroom.services import accounts, composition, letters, pipeline, production
+from postroom.services import accounts, composition, intake, letters, pipeline, production
+from postroom.services.intake import Analyser
 from postroom.services.stages import CHECK_PIECE, COMPOSE_LOT
 from postroom.storage import tables
 from tests.support.pdfs import make_pdf
@@ -114,6 +115,19 @@ class World:
             analyse=c.analyse,
             piece_id=piece.id,
             message_id=message_id or self.message_id(CHECK_PIECE, piece_id=piece.id),
+        )
+
+    def preflight(self, document_id: str, analyse: Analyser | None = None) -> None:
+        """Run the preflight stage of an uploaded document (with the container's analyser,
+        or `analyse`), as the worker would on its outbox message."""
+        c = self.container
+        intake.preflight_document(
+            uow_factory=c.uow,
+            blobs=c.blobs,
+            clock=self.clock,
+            analyse=analyse or c.analyse,
+            document_id=document_id,
+            message_id=self.message_id(intake.PREFLIGHT_DOCUMENT, document_id=document_id),
         )
 
     def build_lots(self, max_pieces: int = 100) -> list[str]:
