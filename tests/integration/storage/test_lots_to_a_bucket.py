@@ -13,9 +13,10 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 
-from postroom.channels.base import Submission
+from postroom.channels.base import RetryableChannelError, Submission
 from postroom.channels.print_local import PrintLocalChannel
 from postroom.documents.lot_files import LOT_FILES, TICKET_FILE, LotEntry
+from postroom.storage.objects import BucketFolder, ObjectStoreError
 from tests.support.pdfs import make_pdf
 from tests.support.s3 import S3Server, bucket_keys
 
@@ -90,22 +91,36 @@ def test_a_lot_lands_in_the_bucket_whole_with_its_ticket(
 
 
 def test_a_retry_finishes_a_lot_a_crash_left_without_its_ticket(
-    s3: S3Server, s3_bucket: str, entries: list[LotEntry], tmp_path: Path
+    s3: S3Server,
+    s3_bucket: str,
+    entries: list[LotEntry],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     channel = _channel(s3_bucket, tmp_path / "out")
-    first = channel.submit(Submission(LOT, CREATED, entries))
-    # As a crash before the last upload leaves it: every file but the ticket.
-    s3.client().delete_object(Bucket=s3_bucket, Key=_key(TICKET_FILE))
-    assert channel.poll(first.reference) == {"present": False}
+    upload = BucketFolder.upload
+
+    def cut_before_the_ticket(self: BucketFolder, path: Path, sha: str, *parts: str) -> None:
+        if parts[-1] == TICKET_FILE:
+            raise ObjectStoreError("the connection dropped")  # as a crash leaves it
+        upload(self, path, sha, *parts)
+
+    monkeypatch.setattr(BucketFolder, "upload", cut_before_the_ticket)
+    with pytest.raises(RetryableChannelError):
+        channel.submit(Submission(LOT, CREATED, entries))
+    monkeypatch.undo()
+    assert set(bucket_keys(s3, s3_bucket)) == {_key(n) for n in LOT_FILES if n != TICKET_FILE}
+    folder = tmp_path / "out" / LOT
+    composed = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
 
     again = channel.submit(Submission(LOT, CREATED, entries))
 
-    assert again.facts == first.facts  # the same files, the folder's complete copy
+    assert again.facts["files"] == composed  # the folder's complete copy, not composed anew
     assert set(bucket_keys(s3, s3_bucket)) == {_key(name) for name in LOT_FILES}
     assert (
-        hashlib.sha256(_object(s3, s3_bucket, TICKET_FILE)).hexdigest()
-        == (first.facts["files"][TICKET_FILE])
+        hashlib.sha256(_object(s3, s3_bucket, TICKET_FILE)).hexdigest() == (composed[TICKET_FILE])
     )
+    assert not folder.exists()  # published whole: the local copy goes
 
 
 def test_another_worker_takes_the_complete_lot_instead_of_composing_it_again(

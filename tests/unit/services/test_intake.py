@@ -98,9 +98,13 @@ def test_pieces_written_in_chunks_become_visible_only_at_the_commit(
     watched: list[Watched] = []
 
     def analyse(
-        request: AnalysisRequest, /, *, on_progress: Progress | None = None
+        request: AnalysisRequest,
+        /,
+        *,
+        share_as: str = "",
+        on_progress: Progress | None = None,
     ) -> DocumentAnalysis:
-        analysis = c.analyse(request, on_progress=on_progress)
+        analysis = c.analyse(request, share_as=share_as, on_progress=on_progress)
         watched.append(Watched(analysis.pieces, visible))
         return replace(analysis, pieces=watched[0])
 
@@ -132,15 +136,19 @@ def test_a_large_files_progress_is_recorded_as_its_ranges_are_checked(
         return str(state), int(pages)
 
     def analyse(
-        request: AnalysisRequest, /, *, on_progress: Progress | None = None
+        request: AnalysisRequest,
+        /,
+        *,
+        share_as: str = "",
+        on_progress: Progress | None = None,
     ) -> DocumentAnalysis:
-        assert on_progress is not None
+        assert on_progress is not None and share_as
 
         def told(pages: int) -> None:
             on_progress(pages)  # the service's recorder, then what another connection sees
             seen.append(stored())
 
-        return c.analyse(request, on_progress=told)
+        return c.analyse(request, share_as=share_as, on_progress=told)
 
     assert stored() == ("received", 0)
     world.preflight(document_id, analyse)
