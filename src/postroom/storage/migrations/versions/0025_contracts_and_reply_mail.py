@@ -3,7 +3,7 @@ includes, domain/contract.py), batches.reply_mail (a campaign whose pieces get a
 envelope), batches.markup_required and mail_pieces.markup_id (an envelope's XML markup)
 
 Revision ID: 0025
-Revises: 0022
+Revises: 0023
 Create Date: 2026-12-07
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0025"
-down_revision = "0022"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 

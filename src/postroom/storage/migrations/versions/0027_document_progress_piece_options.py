@@ -4,7 +4,7 @@ batch whose plex, colour and postage were chosen for it alone; each SMTP attempt
 email letter with the server's answer (issue 17)
 
 Revision ID: 0027
-Revises: 0022
+Revises: 0026
 Create Date: 2026-12-07
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0027"
-down_revision = "0022"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 

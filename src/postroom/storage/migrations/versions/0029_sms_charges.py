@@ -2,7 +2,7 @@
 charges table (a charge is a piece's or a message's), and the message keeps its price
 
 Revision ID: 0029
-Revises: 0022
+Revises: 0027
 Create Date: 2026-12-07
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0029"
-down_revision = "0022"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 
