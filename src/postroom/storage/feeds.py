@@ -329,10 +329,7 @@ def bulk_insert_values(
     if connection.dialect.name == "postgresql":
         _copy(raw, table, names, rows)
     elif connection.dialect.name == "sqlite":
-        raw.executemany(
-            f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-            rows,
-        )
+        _sqlite_executemany(raw, table, names, rows)
     else:
         connection.execute(insert(table), [dict(zip(names, row, strict=True)) for row in rows])
 
@@ -350,6 +347,22 @@ def _copy(raw: Any, table: Table, names: Sequence[str], rows: list[list[Any]]) -
                 copy.write_row(values)
     except psycopg.Error as exc:
         raise DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
+
+
+def _sqlite_executemany(
+    raw: Any, table: Table, names: Sequence[str], rows: list[list[Any]]
+) -> None:
+    """sqlite3's executemany, its errors raised as SQLAlchemy's (as for COPY above): a
+    database that refuses (busy, locked) stays an OperationalError, which callers retry."""
+    import sqlite3
+
+    statement = (
+        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+    )
+    try:
+        raw.executemany(statement, rows)
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
 
 
 def _convert(
