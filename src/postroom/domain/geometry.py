@@ -243,6 +243,21 @@ def _din_layout(
     )
 
 
+def _us_double_window_layout(code: str, envelope: EnvelopeType, capacity: int) -> EnvelopeLayout:
+    return EnvelopeLayout(
+        code=code,
+        envelope=envelope,
+        page_format=PageFormat.LETTER,
+        window=True,
+        address_zone=US10_ADDRESS_ZONE,
+        clear_zone=_clear_zone(
+            US10_ADDRESS_ZONE, US10_CLEAR_MARGIN_MM, above_mm=US10_CLEAR_MARGIN_MM
+        ),
+        barcode_zone=LETTER_BARCODE_ZONE,
+        sheet_capacity=capacity,
+    )
+
+
 _ALL_LAYOUTS = (
     _din_layout("din5008_a", EnvelopeType.DL, DIN5008_A_ADDRESS_FIELD_TOP_MM, DL_SHEET_CAPACITY),
     _din_layout("c5_din5008_a", EnvelopeType.C5, DIN5008_A_ADDRESS_FIELD_TOP_MM, C5_SHEET_CAPACITY),
@@ -250,29 +265,10 @@ _ALL_LAYOUTS = (
     _din_layout("din5008_b", EnvelopeType.DL, DIN5008_B_ADDRESS_FIELD_TOP_MM, DL_SHEET_CAPACITY),
     _din_layout("c5_din5008_b", EnvelopeType.C5, DIN5008_B_ADDRESS_FIELD_TOP_MM, C5_SHEET_CAPACITY),
     _din_layout("c4_din5008_b", EnvelopeType.C4, DIN5008_B_ADDRESS_FIELD_TOP_MM, C4_SHEET_CAPACITY),
-    EnvelopeLayout(
-        code=ErrorCode.US10_DOUBLE_WINDOW,
-        envelope=EnvelopeType.US10,
-        page_format=PageFormat.LETTER,
-        window=True,
-        address_zone=US10_ADDRESS_ZONE,
-        clear_zone=_clear_zone(
-            US10_ADDRESS_ZONE, US10_CLEAR_MARGIN_MM, above_mm=US10_CLEAR_MARGIN_MM
-        ),
-        barcode_zone=LETTER_BARCODE_ZONE,
-        sheet_capacity=US10_SHEET_CAPACITY,
-    ),
-    EnvelopeLayout(
-        code=ErrorCode.US9X12_DOUBLE_WINDOW,
-        envelope=EnvelopeType.US9X12,
-        page_format=PageFormat.LETTER,
-        window=True,
-        address_zone=US10_ADDRESS_ZONE,
-        clear_zone=_clear_zone(
-            US10_ADDRESS_ZONE, US10_CLEAR_MARGIN_MM, above_mm=US10_CLEAR_MARGIN_MM
-        ),
-        barcode_zone=LETTER_BARCODE_ZONE,
-        sheet_capacity=US9X12_SHEET_CAPACITY,
+    _us_double_window_layout(ErrorCode.US10_DOUBLE_WINDOW, EnvelopeType.US10, US10_SHEET_CAPACITY),
+    # The flat's windows are where the #10's are on the sheet (see its constants above).
+    _us_double_window_layout(
+        ErrorCode.US9X12_DOUBLE_WINDOW, EnvelopeType.US9X12, US9X12_SHEET_CAPACITY
     ),
     # No window: Postroom prints an address page and puts the address where DIN 5008 form B
     # has it, so the same page still works if an operator loads DL window envelopes instead.

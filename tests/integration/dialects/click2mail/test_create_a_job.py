@@ -134,6 +134,20 @@ def _job_status(base: str, session: requests.Session, job: str) -> dict[str, Any
     return _tree(session.get(f"{base}/molpro/jobs/{job}"))
 
 
+def _submit_and_wait(base: str, session: requests.Session, job: str) -> dict[str, str]:
+    """Submit the job (User Credit) and wait until its letters are in production; the
+    submit's answer."""
+    submitted = session.post(
+        f"{base}/molpro/jobs/{job}/submit", data={"billingType": "User Credit"}
+    )
+    assert submitted.status_code == 200, submitted.text
+    wait_for(
+        lambda: _job_status(base, session, job)["jobStatus"] in ("IN_PRODUCTION", "MAILED"),
+        timeout=60,
+    )
+    return _tree(submitted)
+
+
 def test_create_a_job_the_seeds_python_example_runs_unchanged(
     container: Container, tenant: Tenant
 ) -> None:
@@ -202,17 +216,7 @@ def test_address_on_first_page_prints_the_address_in_the_window(
         )  # fmt: skip
         assert job.status_code == 201, job.text
         number = _tree(job)["id"]
-        submitted = session.post(
-            f"{served.base}/molpro/jobs/{number}/submit", data={"billingType": "User Credit"}
-        )
-        assert submitted.status_code == 200, submitted.text
-        wait_for(
-            lambda: (
-                _job_status(served.base, session, number)["jobStatus"]
-                in ("IN_PRODUCTION", "MAILED")
-            ),
-            timeout=60,
-        )
+        _submit_and_wait(served.base, session, number)
     pieces = pieces_of_job(container, number)
     windows = _first_page_window(container, pieces)
     assert sorted(windows.values()) == sorted(
@@ -252,18 +256,8 @@ def test_flat_envelope_goes_unfolded_with_the_address_in_the_flats_window(
         assert job.status_code == 201, job.text
         assert _tree(job)["description"] == "Created"
         number = _tree(job)["id"]
-        submitted = session.post(
-            f"{served.base}/molpro/jobs/{number}/submit", data={"billingType": "User Credit"}
-        )
-        assert submitted.status_code == 200, submitted.text
-        assert _tree(submitted)["cost"] == f"{2 * expected['price_minor'] / 100:.2f}"
-        wait_for(
-            lambda: (
-                _job_status(served.base, session, number)["jobStatus"]
-                in ("IN_PRODUCTION", "MAILED")
-            ),
-            timeout=60,
-        )
+        submitted = _submit_and_wait(served.base, session, number)
+        assert submitted["cost"] == f"{2 * expected['price_minor'] / 100:.2f}"
     pieces = pieces_of_job(container, number)
     pages = f"pages={expected['pages']}"
     # The address read back from the print file in the flat's window zone, on the letter's
