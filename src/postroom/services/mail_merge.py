@@ -36,6 +36,10 @@ from postroom.services.pipeline import return_line_of
 from postroom.services.ports import BlobStore, UnitOfWork
 
 CHUNK = 1000  # pieces written together
+# A merged piece's annexes and delivery: none, one object shared by every row it writes
+# (rows are only inserted, never changed).
+_NONE: list[str] = []
+_NOTHING: dict[str, Any] = {}
 COUNTRY_NOT_SERVED = "country_not_served"  # domain/eligibility.py's finding
 
 
@@ -196,6 +200,8 @@ def merge_batch(
         made = eligible = 0
         reasons_seen: set[str] = set()
         rows: list[dict[str, Any]] = []
+        seen_reasons: Any = None
+        findings: list[dict[str, Any]] = []
         for entry in uow.address_lists.usable_entries(list_id, chunk=CHUNK):
             recipient = entry.recipient
             assert recipient is not None, "usable rows have their recipient"
@@ -215,7 +221,9 @@ def merge_batch(
             ok = not has_errors(list(reasons))
             if not ok:
                 reasons_seen.update(f.code for f in reasons if f.severity is Severity.ERROR)
-            rows.append(piece.row(recipient, ok, [f.to_dict() for f in reasons]))
+            if reasons != seen_reasons:  # most rows have the ones the row before had
+                seen_reasons, findings = reasons, [f.to_dict() for f in reasons]
+            rows.append(piece.row(recipient, ok, findings))
             made += 1
             eligible += ok
             if len(rows) == CHUNK:
@@ -273,8 +281,8 @@ class _PieceRow:
             "output_date": None,
             "expected_post_date": None,
             "tracking_reference": None,
-            "annexes": [],
-            "delivery": {},
+            "annexes": _NONE,  # shared by every row: the insert converts it once
+            "delivery": _NOTHING,
             "external_reference": None,
             "client_reference": None,
             "dialect_fields": self.dialect_fields,
