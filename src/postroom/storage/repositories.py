@@ -6,7 +6,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -728,15 +728,19 @@ class CatalogRepository:
         self.session.add(obj)
 
     def add_charges(self, account_id: str, amounts: Mapping[str, int], now: datetime) -> None:
-        """Charge each piece its amount (piece id -> minor units) in one bulk insert, not
-        through the session (a batch's close charges 1,000 pieces a page: a Charge object
-        each cost more than the insert)."""
+        """Charge each piece its amount (piece id -> minor units), not through the session
+        (a batch's close charges 1,000 pieces a page: a Charge object each cost more than
+        the insert): one bulk insert for a page, one INSERT for a letter's single charge
+        (as the session wrote it; a COPY would cost PostgreSQL a round trip more)."""
         rows = [
             {"id": new_id(), "account_id": account_id, "piece_id": piece_id,
              "amount_minor": amount, "created_at": now}
             for piece_id, amount in amounts.items()
         ]  # fmt: skip
-        bulk_insert(self.session.connection(), tables.charges, rows)
+        if len(rows) > 1:
+            bulk_insert(self.session.connection(), tables.charges, rows)
+        elif rows:
+            self.session.execute(insert(tables.charges), rows)
 
     def services(self, environment: Environment, account_id: str) -> Sequence[Service]:
         """The environment's shared services and the account's own, by code."""
