@@ -11,7 +11,9 @@ In one process, on SQLite in a fresh data folder (or a scratch PostgreSQL databa
 - Postroom, merge: services.mail_merge.merge_batch of a one-page US Letter with the list
   (one document analysis in the sandbox, one piece per row, inserted in chunks).
 - Postroom, close: services.order.close_batch of that batch (priced, charged, accepted).
-The figures are rows/s and the ratio of each side to the reference. Each side of each size
+The figures are rows/s and the ratio of each side to the reference, and each side's CPU
+time (user + system: its process and any child it waited for; a sandbox worker still
+running is not counted). Each side of each size
 runs in a child process of its own (the list's on the folder or database the next ones
 reuse), which prints its seconds and its peak RSS (ru_maxrss, a high-water mark: the peak
 of that side alone) and its RSS before the side began (imports, the app's tables, the
@@ -68,6 +70,16 @@ def us_letter() -> bytes:
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
+
+
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and the children it waited for: on a
+    shared machine it wanders much less than the wall clock."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def peak_mb() -> float:
@@ -180,6 +192,7 @@ def child(args: argparse.Namespace) -> None:
     # Imported and connected before the side starts: the baseline every side shares.
     build_container(settings).close()
     before = peak_mb()
+    cpu = cpu_seconds()
     if args.child == "reference":
         elapsed, state = reference(settings, content), state
     elif args.child == "list":
@@ -191,7 +204,9 @@ def child(args: argparse.Namespace) -> None:
     else:
         del content
         elapsed, state = side_close(settings, state)
-    print(json.dumps({"seconds": elapsed, "before": before, "peak": peak_mb(), "state": state}))
+    cpu = cpu_seconds() - cpu
+    print(json.dumps({"seconds": elapsed, "cpu": cpu, "before": before, "peak": peak_mb(),
+                      "state": state}))  # fmt: skip
 
 
 def run_side(side: str, rows: int, folder: str, url: str, state: dict[str, Any]) -> dict[str, Any]:
@@ -217,7 +232,7 @@ def main() -> None:
         return
     backend = "PostgreSQL" if args.postgres else "SQLite"
     print(f"{backend}; each side in a process of its own; MB: RSS before the side, its peak")
-    print(f"{'rows':>7}  {'side':<31}{'seconds':>9}{'rows/s':>9}{'ratio':>7}"
+    print(f"{'rows':>7}  {'side':<31}{'seconds':>9}{'rows/s':>9}{'ratio':>7}{'CPU s':>7}"
           f"{'MB before':>10}{'MB peak':>9}{'growth':>8}")  # fmt: skip
     for rows in args.rows:
         database = scratch_postgres(args.postgres) if args.postgres else nullcontext("")
@@ -236,7 +251,7 @@ def main() -> None:
         ):
             seconds = side["seconds"]
             print(f"{rows:>7}  {label:<31}{seconds:>9.2f}{count / seconds:>9.0f}"
-                  f"{ref['seconds'] / seconds:>7.2f}{side['before']:>10.0f}"
+                  f"{ref['seconds'] / seconds:>7.2f}{side['cpu']:>7.2f}{side['before']:>10.0f}"
                   f"{side['peak']:>9.0f}{side['peak'] - side['before']:>8.0f}",
                   flush=True)  # fmt: skip
 

@@ -168,7 +168,7 @@ FIXTURE_LETTERS: list[LetterCase] = [
            "Cupertino, CA 95014", "United States of America"],
           ["Bartholomew Worthington-Smythe III", "c/o Worthington Trust"], ["1 Infinite Loop"],
           "95014", "CUPERTINO CA", "US"),
-    _case("us_po_box_no_comma", "us10_double_window", "US",
+    _case("us_po_box_no_comma_flat", "us9x12_double_window", "US",
           ["Dana Whitfield", "PO Box 42", "Juneau AK 99801"],
           ["Dana Whitfield"], ["PO Box 42"], "99801", "JUNEAU AK", "US"),
     # --- Netherlands ------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from postroom.documents.address_page import address_lines
 from postroom.documents.barcodes import FORMAT_PREFIX
 from postroom.documents.compose import PageRange, PiecePlan, PlacedPiece, compose_print_file
 from postroom.documents.verify_lot import verify_print_file
-from postroom.domain.geometry import layout_for
+from postroom.domain.geometry import ENVELOPE_FOLD, EnvelopeType, layout_for
 
 PRINT_FILE = "print.pdf"
 MANIFEST_FILE = "manifest.json"
@@ -278,12 +278,16 @@ class LotFileWriter:
         files[MANIFEST_CSV_FILE] = _write_synced(work / MANIFEST_CSV_FILE, _csv(rows))
         sheet_count = sum(p.sheets for p in placed)
         page_count = sum(p.page_count for p in placed)
+        envelope = _envelope(entries, group["envelope"])
+        fold = _fold(entries, envelope)
         manifest = {
             "lot_id": lot_id,
             "created_at": created_at.isoformat(),
             "print_file": PRINT_FILE,
             "print_file_sha256": files[PRINT_FILE],
             "barcode_format": FORMAT_PREFIX,
+            "envelope": envelope,
+            "fold": fold,
             "piece_count": len(entries),
             "sheet_count": sheet_count,
             "page_count": page_count,
@@ -314,12 +318,12 @@ class LotFileWriter:
         files[MANIFEST_FILE] = _write_synced(
             work / MANIFEST_FILE, json.dumps(manifest, ensure_ascii=False)
         )
-        envelope = _envelope(entries, group["envelope"])
         ticket = {
             "lot_id": lot_id,
             "created_at": created_at.isoformat(),
             "channel": group["channel"],
             "envelope": envelope,
+            "fold": fold,
             "options": {**_common_options(entries), "envelope": envelope},
             "totals": {
                 "pieces": len(entries),
@@ -407,6 +411,15 @@ def _envelope(entries: list[LotEntry], resolved: str) -> str:
     if resolved or not entries:
         return resolved
     return _piece_envelope(entries[0])
+
+
+def _fold(entries: list[LotEntry], envelope: str) -> str:
+    """How the lot's sheets are folded for `envelope` (a known envelope type's fold, else
+    its first piece's layout's)."""
+    try:
+        return ENVELOPE_FOLD[EnvelopeType(envelope)].value
+    except ValueError:
+        return layout_for(entries[0].layout).fold.value if entries else ""
 
 
 def _piece_envelope(entry: LotEntry) -> str:

@@ -93,12 +93,13 @@ register(
         },
     )
 )
-# Click2Mail (seeds/001): US Letter in a '#10 Double Window' envelope, as its example job.
+# Click2Mail (seeds/001): US Letter in a '#10 Double Window' envelope, as its example job,
+# or unfolded in a 9 x 12 in flat (its "Flat Envelope"), whose windows are at the same place.
 register(
     PreflightProfile(
         name="click2mail",
         page_formats=(PageFormat.LETTER,),
-        layouts=("us10_double_window",),
+        layouts=("us10_double_window", "us9x12_double_window"),
         default_layout="us10_double_window",
         default_country="US",
         # USPS domestic mail: the seed's code 4 ("Document Type cannot Mail Internationally").

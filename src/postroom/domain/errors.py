@@ -142,6 +142,7 @@ class ErrorCode(StrEnum):
     UNKNOWN_SHOP = "unknown_shop"
     UNREADABLE_PDF = "unreadable_pdf"
     US10_DOUBLE_WINDOW = "us10_double_window"
+    US9X12_DOUBLE_WINDOW = "us9x12_double_window"
     USERNAME_TAKEN = "username_taken"
     VALIDATION_ERROR = "validation_error"
     WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint_disabled"

@@ -59,6 +59,26 @@ class EnvelopeType(StrEnum):
     C5 = "C5"
     DL = "DL"
     US10 = "US10"
+    US9X12 = "US9X12"  # a USPS flat: US Letter unfolded
+
+
+class Fold(StrEnum):
+    """How a sheet is folded to go into its envelope (the inserter's setting)."""
+
+    NONE = "none"  # flat, unfolded
+    HALF = "half"  # folded once
+    THIRDS = "thirds"  # folded twice, in three panels
+
+
+# A4 goes flat into C4, once folded into C5, in three into DL; US Letter in three into a
+# #10 and flat into a 9 x 12 in envelope.
+ENVELOPE_FOLD: dict[EnvelopeType, Fold] = {
+    EnvelopeType.C4: Fold.NONE,
+    EnvelopeType.C5: Fold.HALF,
+    EnvelopeType.DL: Fold.THIRDS,
+    EnvelopeType.US10: Fold.THIRDS,
+    EnvelopeType.US9X12: Fold.NONE,
+}
 
 
 @dataclass(frozen=True)
@@ -73,6 +93,11 @@ class EnvelopeLayout:
     clear_zone: Zone  # around the address zone: nothing else may print here
     barcode_zone: Zone  # reserved for the inserter's 2D barcode, on every sheet
     sheet_capacity: int  # sheets the envelope holds (folded as the envelope needs)
+
+    @property
+    def fold(self) -> Fold:
+        """How its sheets are folded for its envelope."""
+        return ENVELOPE_FOLD[self.envelope]
 
 
 def _mm(inches: float) -> float:
@@ -134,6 +159,18 @@ US10_RETURN_WIDTH_MM = _mm(3.5)
 US10_RETURN_HEIGHT_MM = _mm(0.792)
 US10_CLEAR_MARGIN_MM = _mm(0.125)
 
+# --- USPS flat: US Letter unfolded in a 9 x 12 in double-window envelope -------------------
+# USPS Domestic Mail Manual 101 (Physical Standards): a piece more than 6-1/8 in high, 11-1/2
+# in long or 1/4 in thick is a flat ("large envelope"), up to 12 x 15 x 3/4 in, and a
+# First-Class Mail flat weighs at most 13 oz (368 g). A 9 x 12 in envelope takes an 8.5 x 11
+# in sheet unfolded and is a flat by its 12 in length. No public source we found gives
+# where Click2Mail's "Flat Envelope" has its window: Postroom's choice is two windows over
+# the #10 double window's blocks at the same place on the sheet (recipient 0.5 in / 2.042
+# in from the sheet's top-left corner, return 0.5 in / 0.5 in), so that a document laid
+# out for a #10 with the address on its first page goes into a flat unchanged.
+US9X12_ENVELOPE_MM = (_mm(12.0), _mm(9.0))
+FIRST_CLASS_FLAT_MAX_WEIGHT_G = 368  # 13 oz
+
 # --- Inserter barcode -----------------------------------------------------------------------
 # A 12 x 12 mm DataMatrix square (room for a 16 x 16 module symbol at 0.5 mm and its quiet
 # zone) in the left margin, 6 mm from the edge: left of the 25 mm DIN body margin and of
@@ -151,6 +188,9 @@ DL_SHEET_CAPACITY = 6
 C5_SHEET_CAPACITY = 10
 C4_SHEET_CAPACITY = 50
 US10_SHEET_CAPACITY = 6
+# A flat 9 x 12 in holds 50 sheets as C4 does: 50 US Letter sheets of the heaviest paper
+# offered (100 g/m², 6.03 g) and the envelope (17 g) weigh 319 g, under a flat's 13 oz.
+US9X12_SHEET_CAPACITY = 50
 
 
 def _din_address_zone(field_top_mm: float) -> Zone:
@@ -203,16 +243,10 @@ def _din_layout(
     )
 
 
-_ALL_LAYOUTS = (
-    _din_layout("din5008_a", EnvelopeType.DL, DIN5008_A_ADDRESS_FIELD_TOP_MM, DL_SHEET_CAPACITY),
-    _din_layout("c5_din5008_a", EnvelopeType.C5, DIN5008_A_ADDRESS_FIELD_TOP_MM, C5_SHEET_CAPACITY),
-    _din_layout("c4_din5008_a", EnvelopeType.C4, DIN5008_A_ADDRESS_FIELD_TOP_MM, C4_SHEET_CAPACITY),
-    _din_layout("din5008_b", EnvelopeType.DL, DIN5008_B_ADDRESS_FIELD_TOP_MM, DL_SHEET_CAPACITY),
-    _din_layout("c5_din5008_b", EnvelopeType.C5, DIN5008_B_ADDRESS_FIELD_TOP_MM, C5_SHEET_CAPACITY),
-    _din_layout("c4_din5008_b", EnvelopeType.C4, DIN5008_B_ADDRESS_FIELD_TOP_MM, C4_SHEET_CAPACITY),
-    EnvelopeLayout(
-        code=ErrorCode.US10_DOUBLE_WINDOW,
-        envelope=EnvelopeType.US10,
+def _us_double_window_layout(code: str, envelope: EnvelopeType, capacity: int) -> EnvelopeLayout:
+    return EnvelopeLayout(
+        code=code,
+        envelope=envelope,
         page_format=PageFormat.LETTER,
         window=True,
         address_zone=US10_ADDRESS_ZONE,
@@ -220,7 +254,21 @@ _ALL_LAYOUTS = (
             US10_ADDRESS_ZONE, US10_CLEAR_MARGIN_MM, above_mm=US10_CLEAR_MARGIN_MM
         ),
         barcode_zone=LETTER_BARCODE_ZONE,
-        sheet_capacity=US10_SHEET_CAPACITY,
+        sheet_capacity=capacity,
+    )
+
+
+_ALL_LAYOUTS = (
+    _din_layout("din5008_a", EnvelopeType.DL, DIN5008_A_ADDRESS_FIELD_TOP_MM, DL_SHEET_CAPACITY),
+    _din_layout("c5_din5008_a", EnvelopeType.C5, DIN5008_A_ADDRESS_FIELD_TOP_MM, C5_SHEET_CAPACITY),
+    _din_layout("c4_din5008_a", EnvelopeType.C4, DIN5008_A_ADDRESS_FIELD_TOP_MM, C4_SHEET_CAPACITY),
+    _din_layout("din5008_b", EnvelopeType.DL, DIN5008_B_ADDRESS_FIELD_TOP_MM, DL_SHEET_CAPACITY),
+    _din_layout("c5_din5008_b", EnvelopeType.C5, DIN5008_B_ADDRESS_FIELD_TOP_MM, C5_SHEET_CAPACITY),
+    _din_layout("c4_din5008_b", EnvelopeType.C4, DIN5008_B_ADDRESS_FIELD_TOP_MM, C4_SHEET_CAPACITY),
+    _us_double_window_layout(ErrorCode.US10_DOUBLE_WINDOW, EnvelopeType.US10, US10_SHEET_CAPACITY),
+    # The flat's windows are where the #10's are on the sheet (see its constants above).
+    _us_double_window_layout(
+        ErrorCode.US9X12_DOUBLE_WINDOW, EnvelopeType.US9X12, US9X12_SHEET_CAPACITY
     ),
     # No window: Postroom prints an address page and puts the address where DIN 5008 form B
     # has it, so the same page still works if an operator loads DL window envelopes instead.
@@ -243,7 +291,7 @@ _ALL_LAYOUTS = (
 LAYOUTS: dict[str, EnvelopeLayout] = {layout.code: layout for layout in _ALL_LAYOUTS}
 
 # Where the sender's return line goes: the DIN Zusatz- und Vermerkzone, and the upper
-# window of the #10 double-window envelope.
+# window of the #10 double-window envelope (and of the flat 9 x 12 in, at the same place).
 RETURN_ADDRESS_ZONES: dict[str, Zone] = {
     **{
         code: _din_endorsement_zone(DIN5008_A_ADDRESS_FIELD_TOP_MM)
@@ -253,9 +301,12 @@ RETURN_ADDRESS_ZONES: dict[str, Zone] = {
         code: _din_endorsement_zone(DIN5008_B_ADDRESS_FIELD_TOP_MM)
         for code in ("din5008_b", "c5_din5008_b", "c4_din5008_b")
     },
-    "us10_double_window": Zone(
-        US10_RETURN_LEFT_MM, US10_RETURN_TOP_MM, US10_RETURN_WIDTH_MM, US10_RETURN_HEIGHT_MM
-    ),
+    **{
+        code: Zone(
+            US10_RETURN_LEFT_MM, US10_RETURN_TOP_MM, US10_RETURN_WIDTH_MM, US10_RETURN_HEIGHT_MM
+        )
+        for code in ("us10_double_window", "us9x12_double_window")
+    },
     # The window-less layout's address page is set as DIN form B (see its layout above).
     "windowless": _din_endorsement_zone(DIN5008_B_ADDRESS_FIELD_TOP_MM),
 }

@@ -427,7 +427,9 @@ class MailPiece:
 
     def count_pages(self, *, annex_pages: int = 0, configured_pages: int = 0) -> None:
         """Set `page_count`: its own pages, its annexes' and its service's configured ones."""
-        self.page_count = self.own_pages + annex_pages + configured_pages
+        counted = self.own_pages + annex_pages + configured_pages
+        if counted != self.page_count:  # unchanged, the piece is not marked as changed
+            self.page_count = counted
 
     def redact(self, now: datetime) -> None:
         """Retention: the recipient is reduced to its country, the findings lose their

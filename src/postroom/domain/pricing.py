@@ -21,13 +21,15 @@ SHEET_AREA_MM2: dict[PageFormat, int] = {PageFormat.A4: 62_370, PageFormat.LETTE
 # Envelope weights in mg, estimated as 2.3 x the face area (two faces plus flap and side
 # seams) x the usual grammage of window envelopes: DL 220 x 110 mm at 80 g/m² = 4.45 g,
 # C5 229 x 162 mm at 90 g/m² = 7.7 g, C4 324 x 229 mm at 100 g/m² = 17.1 g, US #10
-# 241 x 105 mm at 24 lb bond (90 g/m²) = 5.2 g. Makers' catalogues list 4-5 g, 7-8 g,
-# 15-20 g and 5-6 g for these, so the estimates are rounded up to stay on the safe side.
+# 241 x 105 mm at 24 lb bond (90 g/m²) = 5.2 g, US 9 x 12 in (305 x 229 mm) at 28 lb
+# (105 g/m²) = 16.8 g. Makers' catalogues list 4-5 g, 7-8 g, 15-20 g, 5-6 g and 15-18 g
+# for these, so the estimates are rounded up to stay on the safe side.
 ENVELOPE_WEIGHT_MG: dict[EnvelopeType, int] = {
     EnvelopeType.DL: 4_500,
     EnvelopeType.C5: 8_000,
     EnvelopeType.C4: 17_500,
     EnvelopeType.US10: 5_500,
+    EnvelopeType.US9X12: 17_000,
 }
 # Reply mail's return envelope, inserted folded: a DL envelope (the template is A4 folded
 # in three to fit it).
@@ -85,6 +87,20 @@ def _default_postage() -> dict[str, dict[str, tuple[int, ...]]]:
     }
 
 
+def _flat_postage() -> dict[str, dict[str, tuple[int, ...]]]:
+    # USPS prices a First-Class Mail flat (large envelope) apart from a letter: its first
+    # ounce costs about twice a letter's, each further ounce the same (2008: $0.83 against
+    # $0.42 for 1 oz, $0.17 an ounce more for both, as listed in
+    # http://www.ysci.org/Postage2008.htm; USPS Postal Bulletin 22218's First-Class Mail
+    # fact sheet, https://about.usps.com/postal-bulletin/2007/html/pb22218/kit1_010.html:
+    # folding a flat's contents into a letter saves $0.39 on the first ounce). In the
+    # table's bands: each band of the letter price plus its first band again.
+    return {
+        postage: {zone: tuple(p + prices[0] for p in prices) for zone, prices in zones.items()}
+        for postage, zones in _default_postage().items()
+    }
+
+
 @dataclass(frozen=True)
 class PriceTable:
     """Every figure a price is made of; defaults in code, overridable from a JSON file."""
@@ -94,10 +110,14 @@ class PriceTable:
     sheet_duplex: int = 200  # per sheet printed on both sides
     color_per_page: int = 100  # surcharge per page of content printed in colour
     envelope: dict[str, int] = field(
-        default_factory=lambda: {"DL": 50, "C5": 70, "C4": 120, "US10": 50}
+        default_factory=lambda: {"DL": 50, "C5": 70, "C4": 120, "US10": 50, "US9X12": 120}
     )
     # postage class (priority, economy) -> zone -> one price per weight band
     postage: dict[str, dict[str, tuple[int, ...]]] = field(default_factory=_default_postage)
+    # envelope -> a postage table of its own, in place of `postage` (a USPS flat)
+    envelope_postage: dict[str, dict[str, dict[str, tuple[int, ...]]]] = field(
+        default_factory=lambda: {EnvelopeType.US9X12.value: _flat_postage()}
+    )
     registered_surcharge: int = 9_500  # registered = priority postage + this
     express_surcharge: int = 1_000  # production at once instead of at the daily cut-off
     # a given address that is not complete, completed from the document (Ekopost: "an extra
@@ -121,11 +141,15 @@ class PriceTable:
         values: dict[str, Any] = {}
         for key, value in data.items():
             if key == "postage":
-                merged = {k: dict(v) for k, v in table.postage.items()}
-                for postage, zones in value.items():
-                    for zone, prices in zones.items():
-                        merged.setdefault(postage, {})[zone] = tuple(int(p) for p in prices)
-                values[key] = merged
+                values[key] = _merged_postage(table.postage, value)
+            elif key == "envelope_postage":
+                values[key] = {
+                    **table.envelope_postage,
+                    **{
+                        envelope: _merged_postage(table.envelope_postage.get(envelope, {}), zones)
+                        for envelope, zones in value.items()
+                    },
+                }
             elif key == "envelope":
                 values[key] = {**table.envelope, **{k: int(v) for k, v in value.items()}}
             elif key == "currency":
@@ -147,13 +171,25 @@ class PriceTable:
         ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} cannot be negative")
-        for zones in self.postage.values():
+        tables = [self.postage, *self.envelope_postage.values()]
+        for zones in (z for postage in tables for z in postage.values()):
             for zone, prices in zones.items():
                 if len(prices) != len(WEIGHT_BANDS_G) or min(prices) < 0:
                     raise ValueError(
                         f"postage for {zone} needs {len(WEIGHT_BANDS_G)} amounts >= 0, "
                         f"one per band {WEIGHT_BANDS_G}"
                     )
+
+
+def _merged_postage(
+    base: dict[str, dict[str, tuple[int, ...]]], given: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, tuple[int, ...]]]:
+    """`base` with the given zones' bands replaced (the JSON form's postage tables)."""
+    merged = {k: dict(v) for k, v in base.items()}
+    for postage, zones in given.items():
+        for zone, prices in zones.items():
+            merged.setdefault(postage, {})[zone] = tuple(int(p) for p in prices)
+    return merged
 
 
 DEFAULT_PRICE_TABLE = PriceTable()
@@ -255,10 +291,11 @@ def price_piece(
             f"the price table has no {envelope.value} price", code=ErrorCode.UNKNOWN_ENVELOPE
         )
     postage_class = Postage.PRIORITY if postage is Postage.REGISTERED else postage
+    postage_table = table.envelope_postage.get(envelope.value, table.postage)
     lines = [
         PriceLine("print", sheets * per_sheet),
         PriceLine("envelope", table.envelope[envelope.value]),
-        PriceLine("postage", table.postage[postage_class.value][zone.value][band]),
+        PriceLine("postage", postage_table[postage_class.value][zone.value][band]),
     ]
     if color:
         lines.append(PriceLine("color", page_count * table.color_per_page))

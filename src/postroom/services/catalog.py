@@ -38,6 +38,7 @@ OPTION_MAP: dict[tuple[str, str], tuple[str, Any]] = {
     # because providers offer it or not (Nirva's Belgian provider does not).
     ("envelope", "C4P"): ("envelope", "C4"),
     ("envelope", "US10"): ("envelope", "US10"),
+    ("envelope", "US9X12"): ("envelope", "US9X12"),
     ("postage", "PRIORITY"): ("postage", Postage.PRIORITY.value),
     ("postage", "ECONOMY"): ("postage", Postage.ECONOMY.value),
     ("postage", "REGISTERED"): ("postage", Postage.REGISTERED.value),
@@ -58,6 +59,7 @@ OPTION_LABELS: dict[tuple[str, str], str] = {
     ("envelope", "DL"): "DL (220 x 110 mm, A4 folded twice)",
     ("envelope", "C4P"): "C4 pocket (324 x 229 mm, flat A4, window)",
     ("envelope", "US10"): "#10 (9 1/2 x 4 1/8 in, US Letter tri-folded)",
+    ("envelope", "US9X12"): "9 x 12 in flat (US Letter unfolded, USPS flat)",
     ("postage", "PRIORITY"): "Priority",
     ("postage", "ECONOMY"): "Economy",
     ("postage", "REGISTERED"): "Registered",

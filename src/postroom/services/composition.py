@@ -9,11 +9,13 @@ from collections.abc import Callable, Sequence
 from postroom.channels.base import Channel, PermanentChannelError, Submission
 from postroom.documents.compose import PageRange
 from postroom.documents.lot_files import LotEntry
-from postroom.domain.catalog import BoxKind, added_pages, is_background
+from postroom.domain.catalog import BoxKind, Service, added_pages, is_background
 from postroom.domain.clock import Clock
-from postroom.domain.errors import RetryableError
+from postroom.domain.errors import InvalidInput, RetryableError
+from postroom.domain.geometry import EnvelopeLayout
 from postroom.domain.model import AddressPlacement, MailPiece
 from postroom.domain.states import LotState, PieceState
+from postroom.services.catalog import layout_for_envelope
 from postroom.services.intake import resolve_layout, resolve_profile
 from postroom.services.ports import BlobStore, ChannelDirectory, UnitOfWork, UnitOfWorkFactory
 from postroom.services.stages import STAGE_COMPOSE, STAGE_HAND_OFF
@@ -186,13 +188,24 @@ def lot_entry(uow: UnitOfWork, blobs: BlobStore, piece: MailPiece) -> LotEntry:
         address_page=bool(service and service.address_page) or piece.own_address_page,
         address_in_window=piece.options.address_placement is AddressPlacement.WINDOW,
         return_line=piece.return_line,
-        layout=resolve_layout(layout_code, profile).code,
+        layout=_layout_of(piece, service, resolve_layout(layout_code, profile)).code,
         home_country=profile.default_country,
         weight_g=piece.weight_g,
         price_minor=piece.price_minor,
         tracking_reference=piece.tracking_reference,
         delivery=piece.delivery,
     )
+
+
+def _layout_of(piece: MailPiece, service: Service | None, base: EnvelopeLayout) -> EnvelopeLayout:
+    """The layout of the envelope the piece was ordered in (a flat's for a #10 service's
+    piece ordered flat), else `base`."""
+    if service is None or not piece.options.envelope:
+        return base
+    try:
+        return layout_for_envelope(base, piece.options.envelope)
+    except InvalidInput:  # ordered before its service's layout changed: as it was
+        return base
 
 
 def compose_now(

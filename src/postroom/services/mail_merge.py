@@ -30,12 +30,16 @@ from postroom.domain.placement import WINDOW_CODES, address_does_not_fit, window
 from postroom.domain.schedule import output_date
 from postroom.domain.states import DocumentState, PieceState
 from postroom.domain.tracking import NotedChange
-from postroom.services.catalog import find_service
+from postroom.services.catalog import find_service, layout_for_envelope
 from postroom.services.intake import Analyser, resolve_layout, resolve_profile, run_analysis
 from postroom.services.pipeline import return_line_of
 from postroom.services.ports import BlobStore, UnitOfWork
 
 CHUNK = 1000  # pieces written together
+# A merged piece's annexes and delivery: none, one object shared by every row it writes
+# (rows are only inserted, never changed).
+_NONE: list[str] = []
+_NOTHING: dict[str, Any] = {}
 COUNTRY_NOT_SERVED = "country_not_served"  # domain/eligibility.py's finding
 
 
@@ -92,12 +96,14 @@ def merge_batch(
 ) -> MergedBatch:
     """Open a batch of one closed piece per usable row of the list, each printing the whole
     document, checked once (preflight and window, in the sandbox) for the service's profile
-    and envelope. The service's quantity limits are checked against the usable rows before
-    anything is stored; the batch is closed (priced, charged) by order.close_batch.
+    and the envelope of `options` (the service's when it names none). The service's
+    quantity limits are checked against the usable rows before anything is stored; the
+    batch is closed (priced, charged) by order.close_batch.
 
     Refusals, nothing stored: NotFound (document, list, service), InvalidDocument
     document_rejected, InvalidInput address_list_empty, quantity_too_low / _high,
-    option_not_available (as_printed), InvalidDocument window_zone_not_blank (window chosen,
+    option_not_available (as_printed, or an envelope whose window is elsewhere),
+    InvalidDocument window_zone_not_blank (window chosen,
     the document's window holds something), no_eligible_piece (no piece can be produced:
     country_not_served when because of their countries), output_date_* for a
     `requested_output_date` the service cannot keep (kept as the batch's planned date);
@@ -129,7 +135,8 @@ def merge_batch(
         usable, minimum=service.min_quantity, maximum=service.max_quantity, service=service.code
     )
     profile = resolve_profile(service.profile)
-    layout = resolve_layout(service.layout, profile)
+    # The envelope asked for (a flat's for a #10 service: the same windows, more sheets).
+    layout = layout_for_envelope(resolve_layout(service.layout, profile), options.envelope)
     page_only = service.address_page or not layout.window
     looks = not page_only and options.address_placement is not AddressPlacement.ADDRESS_PAGE
     request = AnalysisRequest(
@@ -193,6 +200,8 @@ def merge_batch(
         made = eligible = 0
         reasons_seen: set[str] = set()
         rows: list[dict[str, Any]] = []
+        seen_reasons: Any = None
+        findings: list[dict[str, Any]] = []
         for entry in uow.address_lists.usable_entries(list_id, chunk=CHUNK):
             recipient = entry.recipient
             assert recipient is not None, "usable rows have their recipient"
@@ -212,7 +221,9 @@ def merge_batch(
             ok = not has_errors(list(reasons))
             if not ok:
                 reasons_seen.update(f.code for f in reasons if f.severity is Severity.ERROR)
-            rows.append(piece.row(recipient, ok, [f.to_dict() for f in reasons]))
+            if reasons != seen_reasons:  # most rows have the ones the row before had
+                seen_reasons, findings = reasons, [f.to_dict() for f in reasons]
+            rows.append(piece.row(recipient, ok, findings))
             made += 1
             eligible += ok
             if len(rows) == CHUNK:
@@ -270,8 +281,8 @@ class _PieceRow:
             "output_date": None,
             "expected_post_date": None,
             "tracking_reference": None,
-            "annexes": [],
-            "delivery": {},
+            "annexes": _NONE,  # shared by every row: the insert converts it once
+            "delivery": _NOTHING,
             "external_reference": None,
             "client_reference": None,
             "dialect_fields": self.dialect_fields,

@@ -10,7 +10,7 @@ from typing import Any
 
 from postroom.documents.profiles import get_profile
 from postroom.domain import s10
-from postroom.domain.catalog import Charge, Service, configured_pages
+from postroom.domain.catalog import Service, configured_pages
 from postroom.domain.clock import Clock
 from postroom.domain.eligibility import sheets_needed
 from postroom.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound, PaymentRequired
@@ -190,13 +190,9 @@ def account_balance(*, uow: UnitOfWork, clock: Clock, account_id: str, service_r
 def _charge(uow: UnitOfWork, account: Account, priced: Mapping[str, int], now: datetime) -> None:
     """Write one charge per piece not charged before and take the total from the credit."""
     already = uow.catalog.charged_piece_ids(list(priced))
-    total = 0
-    for piece_id, amount in priced.items():
-        if piece_id in already:
-            continue
-        uow.catalog.add(Charge(account.id, piece_id, amount, now))
-        total += amount
-    account.credit_minor -= total
+    charges = {k: amount for k, amount in priced.items() if k not in already}
+    uow.catalog.add_charges(account.id, charges, now)
+    account.credit_minor -= sum(charges.values())
 
 
 def _compatible(batch: Batch, service: Service) -> None:
@@ -427,8 +423,10 @@ def close_batch_in(
             email.queue_send(uow=uow, piece=piece, now=now)
         for piece in found.left:
             _mark_too_big(piece, service, found.chosen_for.get(piece.id, chosen))
-        # Written (the feed's entries numbered from the head this transaction holds)
-        # and dropped from the session before the next page is read.
+        # Written (the pieces by one UPDATE per set of changed columns for the page, the
+        # feed's entries numbered from the head this transaction holds) and dropped from
+        # the session before the next page is read.
+        uow.pieces.write_changed(page)
         uow.pieces.flush()
         uow.feeds.write_pending(now)
         uow.pieces.forget(page)

@@ -329,10 +329,7 @@ def bulk_insert_values(
     if connection.dialect.name == "postgresql":
         _copy(raw, table, names, rows)
     elif connection.dialect.name == "sqlite":
-        raw.executemany(
-            f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-            rows,
-        )
+        _sqlite_executemany(raw, table, names, rows)
     else:
         connection.execute(insert(table), [dict(zip(names, row, strict=True)) for row in rows])
 
@@ -352,20 +349,44 @@ def _copy(raw: Any, table: Table, names: Sequence[str], rows: list[list[Any]]) -
         raise DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
 
 
+def _sqlite_executemany(
+    raw: Any, table: Table, names: Sequence[str], rows: list[list[Any]]
+) -> None:
+    """sqlite3's executemany, its errors raised as SQLAlchemy's (as for COPY above): a
+    database that refuses (busy, locked) stays an OperationalError, which callers retry."""
+    import sqlite3
+
+    statement = (
+        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+    )
+    try:
+        raw.executemany(statement, rows)
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
+
+
+_NOTHING = object()  # no value seen yet
+
+
 def _convert(
     connection: Connection, table: Table, names: Sequence[str], rows: list[list[Any]]
 ) -> None:
-    """Convert, in place, the values of the columns whose type needs it."""
+    """Convert, in place, the values of the columns whose type needs it. A value that is
+    the very object the row before had in that column is converted once: a mail merge's
+    pieces share their options, dialect fields and times (JSON encoding was most of the
+    conversion)."""
     special = [
         (i, convert)
         for i, name in enumerate(names)
         if (convert := _copy_converter(connection, table.c[name].type)) is not None
     ]
-    if not special:
-        return
-    for values in rows:
-        for i, convert in special:
-            values[i] = convert(values[i])
+    for i, convert in special:
+        given: Any = _NOTHING
+        converted: Any = None
+        for values in rows:
+            if values[i] is not given:
+                given, converted = values[i], convert(values[i])
+            values[i] = converted
 
 
 def _copy_converter(connection: Connection, column_type: Any) -> Callable[[Any], Any] | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Generic, TypeVar
@@ -81,7 +81,7 @@ class SqlUnitOfWork:
     session: Session
     _sealer: Sealer
     accounts = _Repository(lambda uow: AccountRepository(uow.session))
-    pieces = _Repository(lambda uow: PieceRepository(uow.session))
+    pieces = _Repository(lambda uow: PieceRepository(uow.session, uow._notice_pieces))
     lots = _Repository(lambda uow: LotRepository(uow.session))
     outbox = _Repository(lambda uow: OutboxRepository(uow.session))
     stages = _Repository(lambda uow: StageRepository(uow.session))
@@ -200,15 +200,21 @@ class SqlUnitOfWork:
         whichever use case made it (runs before each flush, so none is missed)."""
         for obj in list(session.new) + list(session.dirty):
             if isinstance(obj, MailPiece):
-                moves = obj.take_moves()
-                if not moves and _changed(obj, "state"):
-                    moves = [obj.state]  # created in its first state
-                for state in moves:
-                    self.feeds.note_change(obj.account_id, _piece_change(obj, state))
-                if moves and obj.batch_id is not None:
-                    self._moved_batches.add(obj.batch_id)
+                self._notice_pieces([obj])
             elif isinstance(obj, Shipment) and _changed(obj, "status"):
                 self.feeds.note_change(obj.account_id, _shipment_change(obj))
+
+    def _notice_pieces(self, pieces: Sequence[MailPiece]) -> None:
+        """Each piece's state changes since it was last noticed, as feed entries and
+        evidence; its batch is settled at the commit."""
+        for piece in pieces:
+            moves = piece.take_moves()
+            if not moves and _changed(piece, "state"):
+                moves = [piece.state]  # created in its first state
+            for state in moves:
+                self.feeds.note_change(piece.account_id, _piece_change(piece, state))
+            if moves and piece.batch_id is not None:
+                self._moved_batches.add(piece.batch_id)
 
 
 _REPOSITORIES = tuple(n for n, v in vars(SqlUnitOfWork).items() if isinstance(v, _Repository))

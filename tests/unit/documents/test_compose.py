@@ -263,6 +263,9 @@ def test_manifests_agree_with_the_pieces(lot: Any) -> None:
     assert ticket["options"] == {"color": False, "postage": "registered", "envelope": "C5"} | {
         "paper": "80g"
     }
+    # A C5 takes A4 folded once: the ticket and the manifest tell the inserter so.
+    assert (ticket["envelope"], ticket["fold"]) == ("C5", "half")
+    assert (manifest["envelope"], manifest["fold"]) == ("C5", "half")
 
 
 def test_the_recorded_sha256_match_the_files(lot: Any) -> None:

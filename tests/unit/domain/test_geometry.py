@@ -10,8 +10,10 @@ from postroom.domain.geometry import (
     LAYOUTS,
     PAGE_SIZE_MM,
     RETURN_ADDRESS_ZONES,
+    US9X12_ENVELOPE_MM,
     EnvelopeLayout,
     EnvelopeType,
+    Fold,
     Zone,
     layout_for,
 )
@@ -29,10 +31,12 @@ def _overlap(a: Zone, b: Zone) -> bool:
 
 
 def test_the_required_layouts_exist() -> None:
-    required = {"din5008_a", "din5008_b", "us10_double_window", "windowless"}
+    required = {
+        "din5008_a", "din5008_b", "us10_double_window", "us9x12_double_window", "windowless"
+    }  # fmt: skip
     assert required <= set(LAYOUTS)
     envelopes = {layout.envelope for layout in ALL}
-    assert envelopes == {EnvelopeType.DL, EnvelopeType.C5, EnvelopeType.C4, EnvelopeType.US10}
+    assert envelopes == set(EnvelopeType)
 
 
 @pytest.mark.parametrize("layout", ALL, ids=lambda layout: layout.code)
@@ -77,6 +81,27 @@ def test_capacities_follow_the_fold() -> None:
 def test_windowless_has_no_window_and_us10_prints_on_letter() -> None:
     assert layout_for("windowless").window is False
     assert layout_for("us10_double_window").page_format == "LETTER"
+
+
+def test_the_us_flat_has_the_10s_windows_on_an_unfolded_sheet() -> None:
+    flat, us10 = layout_for("us9x12_double_window"), layout_for("us10_double_window")
+    # Postroom's choice: the #10's windows at the same place on the sheet (geometry.py).
+    assert (flat.address_zone, flat.clear_zone) == (us10.address_zone, us10.clear_zone)
+    assert RETURN_ADDRESS_ZONES[flat.code] == RETURN_ADDRESS_ZONES[us10.code]
+    assert flat.page_format == us10.page_format == "LETTER"
+    assert (flat.fold, us10.fold) == (Fold.NONE, Fold.THIRDS)
+    assert flat.sheet_capacity > us10.sheet_capacity
+    # USPS DMM 101: longer than 11-1/2 in makes a flat; at most 15 x 12 in.
+    length, height = US9X12_ENVELOPE_MM
+    assert 11.5 * 25.4 < length <= 15 * 25.4 and height <= 12 * 25.4
+
+
+def test_every_envelope_has_its_fold() -> None:
+    assert {layout.code: layout.fold.value for layout in ALL if layout.window} == {
+        "din5008_a": "thirds", "din5008_b": "thirds", "c5_din5008_a": "half",
+        "c5_din5008_b": "half", "c4_din5008_a": "none", "c4_din5008_b": "none",
+        "us10_double_window": "thirds", "us9x12_double_window": "none",
+    }  # fmt: skip
 
 
 def test_unknown_layout_lists_the_known_codes() -> None:

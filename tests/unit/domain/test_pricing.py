@@ -55,6 +55,32 @@ def test_one_page_domestic_economy_letter() -> None:
     assert price.postage_band_g == 20 and price.zone is Zone.DOMESTIC
 
 
+def test_a_us_flat_pays_a_flats_postage_and_its_envelope() -> None:
+    args: dict[str, Any] = {"paper": "90g", "destination": "US", "home_country": "US"}
+    letter = _price(1, layout=LAYOUTS["us10_double_window"], **args)
+    flat = _price(1, layout=LAYOUTS["us9x12_double_window"], **args)
+    # #10: print 150, envelope 50, economy domestic <= 20 g 1100 (5.43 + 5.5 g = 11 g)
+    assert (letter.amount_minor, letter.weight_g) == (150 + 50 + 1_100, 11)
+    # 9 x 12 flat: print 150, envelope 120, flat economy domestic <= 50 g: the letter's
+    # 1100 in that band plus its first band's 1100 again (5.43 + 17 g = 23 g)
+    assert (flat.amount_minor, flat.weight_g, flat.postage_band_g) == (150 + 120 + 2_200, 23, 50)
+    # Its 50 sheets of the heaviest paper stay under a First-Class flat's 13 oz (368 g).
+    full = _price(50, layout=LAYOUTS["us9x12_double_window"], **{**args, "paper": "100g"})
+    assert full.weight_g == 319 <= 368
+
+
+def test_a_flats_postage_is_overridden_on_its_own() -> None:
+    table = PriceTable.from_dict(
+        {"envelope_postage": {"US9X12": {"economy": {"domestic": [5] * 7}}}}
+    )
+    assert table.envelope_postage["US9X12"]["economy"]["domestic"] == (5,) * 7
+    flat_priority = DEFAULT_PRICE_TABLE.envelope_postage["US9X12"]["priority"]
+    assert table.envelope_postage["US9X12"]["priority"] == flat_priority
+    assert table.postage == DEFAULT_PRICE_TABLE.postage
+    with pytest.raises(ValueError, match="postage for domestic"):
+        PriceTable.from_dict({"envelope_postage": {"US9X12": {"economy": {"domestic": [5]}}}})
+
+
 def test_duplex_colour_priority_to_europe() -> None:
     price = _price(5, plex=Plex.DUPLEX, color=True, postage=Postage.PRIORITY, destination="DE")
     # 3 sheets: 3 x 4.9896 + 4.5 = 19.47 g -> 20 g band; print 3 x 200, colour 5 x 100,

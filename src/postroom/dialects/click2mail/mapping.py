@@ -153,7 +153,8 @@ LAYOUTS = {
     "Address on Separate Page": AddressPlacement.ADDRESS_PAGE,
 }
 PRODUCTION_TIMES = {"Next Day": "EXPRESS", "Standard": "STANDARD"}  # core production_time
-ENVELOPES = {"#10 Double Window": "US10"}  # core envelope ("Flat Envelope": not offered)
+# core envelope: a #10 (tri-folded) or a 9 x 12 in flat (unfolded), windows at one place
+ENVELOPES = {"#10 Double Window": "US10", "Flat Envelope": "US9X12"}
 COLORS = {"Black and White": False, "Full Color": True}
 PAPER_TYPES = {"White 24#": "90G"}  # 24 lb bond is 90 g/m²
 PRINT_OPTIONS = {"Printing One side": Plex.SIMPLEX, "Printing both sides": Plex.DUPLEX}

@@ -399,6 +399,7 @@ def _merge(
                 plex=product.plex,
                 color=product.color,
                 paper=product.options["paper"].lower(),
+                envelope=product.options["envelope"],
                 address_placement=product.placement,
             ),
             name="Click2Mail job",

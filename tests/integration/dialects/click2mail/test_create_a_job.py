@@ -9,13 +9,15 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 from lxml import etree
 
 from postroom.bootstrap import Container
-from postroom.domain.geometry import layout_for
+from postroom.domain.geometry import EnvelopeLayout, layout_for
 from tests.conftest import Tenant, wait_for
 from tests.integration.dialects.click2mail.helpers import (
     JANE,
@@ -31,6 +33,7 @@ from tests.support.pdfs import text_in_zone
 from tests.support.served import Served
 
 US10 = layout_for("us10_double_window")
+FLAT = layout_for("us9x12_double_window")
 
 # The seed's example, verbatim but for its url, myusername and mypassword lines.
 SEED_EXAMPLE = """
@@ -78,17 +81,28 @@ def _tree(response: requests.Response) -> dict[str, str]:
     return {child.tag: child.text or "" for child in etree.fromstring(response.content)}
 
 
-def _first_page_window(container: Container, batch_pieces: set[str]) -> dict[str, list[str]]:
-    """Each piece's first page in its lot: the text in the #10 envelope's address window,
-    and how many pages it has."""
+def _manifests_of(container: Container, batch_pieces: set[str]) -> list[Path]:
+    """The handed-over lots' manifests that list pieces of the batch."""
+    return [
+        path
+        for path in handed_over_manifests(lots_folder(container.settings))
+        if any(p["piece_id"] in batch_pieces for p in json.loads(path.read_text())["pieces"])
+    ]
+
+
+def _first_page_window(
+    container: Container, batch_pieces: set[str], layout: EnvelopeLayout = US10
+) -> dict[str, list[str]]:
+    """Each piece's first page in its lot: the text in the envelope's address window, and
+    how many pages it has."""
     found: dict[str, list[str]] = {}
-    for manifest_path in handed_over_manifests(lots_folder(container.settings)):
+    for manifest_path in _manifests_of(container, batch_pieces):
         manifest = json.loads(manifest_path.read_text())
         for piece in manifest["pieces"]:
             if piece["piece_id"] in batch_pieces:
                 print_file = manifest_path.parent / manifest["print_file"]
                 first = piece["pages"]["first"]
-                lines = text_in_zone(print_file, US10.address_zone, first - 1)
+                lines = text_in_zone(print_file, layout.address_zone, first - 1)
                 found[piece["piece_id"]] = [*lines, f"pages={piece['pages']['last'] - first + 1}"]
     return found
 
@@ -118,6 +132,20 @@ def _set_up(session: requests.Session, base: str, container: Container, layout: 
 
 def _job_status(base: str, session: requests.Session, job: str) -> dict[str, Any]:
     return _tree(session.get(f"{base}/molpro/jobs/{job}"))
+
+
+def _submit_and_wait(base: str, session: requests.Session, job: str) -> dict[str, str]:
+    """Submit the job (User Credit) and wait until its letters are in production; the
+    submit's answer."""
+    submitted = session.post(
+        f"{base}/molpro/jobs/{job}/submit", data={"billingType": "User Credit"}
+    )
+    assert submitted.status_code == 200, submitted.text
+    wait_for(
+        lambda: _job_status(base, session, job)["jobStatus"] in ("IN_PRODUCTION", "MAILED"),
+        timeout=60,
+    )
+    return _tree(submitted)
 
 
 def test_create_a_job_the_seeds_python_example_runs_unchanged(
@@ -188,17 +216,7 @@ def test_address_on_first_page_prints_the_address_in_the_window(
         )  # fmt: skip
         assert job.status_code == 201, job.text
         number = _tree(job)["id"]
-        submitted = session.post(
-            f"{served.base}/molpro/jobs/{number}/submit", data={"billingType": "User Credit"}
-        )
-        assert submitted.status_code == 200, submitted.text
-        wait_for(
-            lambda: (
-                _job_status(served.base, session, number)["jobStatus"]
-                in ("IN_PRODUCTION", "MAILED")
-            ),
-            timeout=60,
-        )
+        _submit_and_wait(served.base, session, number)
     pieces = pieces_of_job(container, number)
     windows = _first_page_window(container, pieces)
     assert sorted(windows.values()) == sorted(
@@ -208,3 +226,55 @@ def test_address_on_first_page_prints_the_address_in_the_window(
              "pages=1"],
         ]
     ), windows  # fmt: skip
+
+
+# A flat's price by hand (default price table): print 150 a sheet, the 9 x 12 envelope 120,
+# economy domestic flat postage in the 50 g band 2,200 (a letter's 1,100 and its first band
+# again), Next Day 1,000. One sheet (5.43 g of 24 lb Letter) and the envelope (17 g) weigh
+# 23 g; with the address page 28 g.
+FLAT_PIECE = {
+    "Address on First Page": {"pages": 1, "weight_g": 23, "price_minor": 150 + 120 + 2200 + 1000},
+    "Address on Separate Page": {
+        "pages": 2, "weight_g": 28, "price_minor": 2 * 150 + 120 + 2200 + 1000
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("layout", list(FLAT_PIECE))
+def test_flat_envelope_goes_unfolded_with_the_address_in_the_flats_window(
+    container: Container, tenant: Tenant, layout: str
+) -> None:
+    expected = FLAT_PIECE[layout]
+    with Served(container) as served, requests.Session() as session:
+        session.auth = (tenant.username, tenant.password)
+        _set_up(session, served.base, container, layout)
+        job = session.post(
+            f"{served.base}/molpro/jobs",
+            data={**SEED_JOB, "layout": layout, "envelope": "Flat Envelope",
+                  "documentId": 12345, "addressId": 78902},
+        )  # fmt: skip
+        assert job.status_code == 201, job.text
+        assert _tree(job)["description"] == "Created"
+        number = _tree(job)["id"]
+        submitted = _submit_and_wait(served.base, session, number)
+        assert submitted["cost"] == f"{2 * expected['price_minor'] / 100:.2f}"
+    pieces = pieces_of_job(container, number)
+    pages = f"pages={expected['pages']}"
+    # The address read back from the print file in the flat's window zone, on the letter's
+    # first page (layout "Address on First Page") or on its address page.
+    assert sorted(_first_page_window(container, pieces, FLAT).values()) == sorted(
+        [
+            ["Jane Doe", "100 Main St", "Springfield IL 62701", pages],
+            ["John Smith", "ACME Inc", "100 Main St", "Suite 2", "Springfield IL 62701", pages],
+        ]
+    )
+    [manifest_path] = _manifests_of(container, pieces)
+    manifest = json.loads(manifest_path.read_text())
+    ticket = json.loads((manifest_path.parent / "ticket.json").read_text())
+    assert (manifest["envelope"], manifest["fold"]) == ("US9X12", "none")
+    assert (ticket["envelope"], ticket["fold"]) == ("US9X12", "none")
+    assert {
+        (p["options"]["envelope"], p["weight_g"], p["price_minor"])
+        for p in manifest["pieces"]
+        if p["piece_id"] in pieces
+    } == {("US9X12", expected["weight_g"], expected["price_minor"])}

@@ -146,6 +146,28 @@ def test_200_code_9_address_list_not_valid_for_selected_product(
     assert row_counts(container) == before
 
 
+def test_a_flat_envelope_takes_the_sheets_a_10_cannot(
+    molpro: TestClient, container: Container, tenant: Tenant, ids: dict[str, str]
+) -> None:
+    # 40 sheets go unfolded into a 9 x 12 in flat (50 at most); 51 do not.
+    thick = upload_document(molpro, tenant, us_letter(40))
+    made = create_job(molpro, tenant, **{**ids, "documentId": thick}, envelope="Flat Envelope")
+    assert made.status_code == 201, made.text
+    job = str(xml(made)["id"])
+    submitted = molpro.post(
+        f"/molpro/jobs/{job}/submit", headers=basic(tenant), data={"billingType": "User Credit"}
+    )
+    assert submitted.status_code == 200, submitted.text
+    assert xml(submitted)["pieces"] == "2"
+    too_thick = upload_document(molpro, tenant, us_letter(51))
+    before = row_counts(container)
+    response = create_job(
+        molpro, tenant, **{**ids, "documentId": too_thick}, envelope="Flat Envelope"
+    )
+    _code(response, 200, 9, "Address list not valid for selected Product")
+    assert row_counts(container) == before
+
+
 def test_200_code_9_quantity_required_for_selected_product(
     molpro: TestClient, tenant: Tenant, ids: dict[str, str]
 ) -> None:
@@ -183,10 +205,14 @@ def test_400_code_9_one_of_the_required_parameters_is_missing(
 
 
 def test_400_code_9_product_not_authorized_for_this_customer(
-    molpro: TestClient, tenant: Tenant, ids: dict[str, str]
+    molpro: TestClient, container: Container, tenant: Tenant, ids: dict[str, str]
 ) -> None:
-    response = create_job(molpro, tenant, **ids, envelope="Flat Envelope")
-    _code(response, 400, 9, "Product not authorized for this customer")
+    before = row_counts(container)
+    # "Flat Envelope" is offered (test_create_a_job); a #10 with one window is not.
+    response = create_job(molpro, tenant, **ids, envelope="#10 Single Window")
+    found = _code(response, 400, 9, "Product not authorized for this customer")
+    assert "#10 Double Window | Flat Envelope" in str(found["detail"])
+    assert row_counts(container) == before
 
 
 def test_400_code_9_return_address_name_or_organization_is_required(
