@@ -417,9 +417,7 @@ def preflight_document(
     # its progress in transactions of their own. A large file's page ranges are shared with
     # whichever workers are free.
     progress = _progress_recorder(uow_factory, document_id)
-    analysed = run_analysis(
-        analyse, blobs, request, share_as=document_id, on_progress=progress
-    )
+    analysed = run_analysis(analyse, blobs, request, share_as=document_id, on_progress=progress)
     analysis = analysed.analysis
     profile = resolve_profile(request.profile_name)
     layout = resolve_layout(request.layout_code, profile)

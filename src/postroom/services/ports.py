@@ -353,6 +353,8 @@ class PeppolParticipants(Protocol):
     def search(
         self, account_id: str, name: str, digits: str, *, limit: int
     ) -> list[Participant]: ...
+
+
 class EdiRecords(Protocol):
     """An account's EDI senders and invitations (storage/edi.py)."""
 
