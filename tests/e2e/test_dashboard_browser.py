@@ -303,14 +303,19 @@ class HeldAnalyser:
         self.go = threading.Semaphore(0)
 
     def __call__(
-        self, request: AnalysisRequest, /, *, on_progress: Progress | None = None
+        self,
+        request: AnalysisRequest,
+        /,
+        *,
+        share_as: str = "",
+        on_progress: Progress | None = None,
     ) -> DocumentAnalysis:
         def told(pages: int) -> None:
             if on_progress is not None:
                 on_progress(pages)
             assert self.go.acquire(timeout=120), "the test never let the check go on"
 
-        return self.real(request, on_progress=told)
+        return self.real(request, share_as=share_as, on_progress=told)
 
 
 def test_send_a_print_file_fixing_one_address(

@@ -21,8 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import unquote, urlsplit
 
-import httpx
-
 from postroom.channels.base import (
     Channel,
     PermanentChannelError,
@@ -33,6 +31,8 @@ from postroom.channels.base import (
 )
 
 if TYPE_CHECKING:
+    import httpx
+
     from postroom.config import Settings
     from postroom.documents.lot_files import LotEntry
 
@@ -150,6 +150,8 @@ class HandOffChannel(Channel):
             ("metadata", (METADATA, metadata, "application/json"))
         ]
         parts += [("document", (name, data, "application/pdf")) for name, data in files]
+        import httpx  # here, not at the top: every command loads the channel classes
+
         try:
             response = self._http().post(
                 self.url, files=parts, headers={"Idempotency-Key": piece_id}
@@ -167,6 +169,8 @@ class HandOffChannel(Channel):
         return Receipt(reference=reference, facts={"status": response.status_code})
 
     def _http(self) -> httpx.Client:
+        import httpx
+
         with self._lock:
             if self._client is None:
                 self._client = httpx.Client(timeout=self.timeout)
