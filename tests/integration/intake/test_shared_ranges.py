@@ -19,7 +19,7 @@ from postroom.api.app import create_app
 from postroom.bootstrap import Container
 from postroom.config import Settings
 from postroom.documents import analysis
-from postroom.documents.analysis import analyse_document
+from postroom.documents.analysis import AnalysisRequest, analyse_document
 from postroom.documents.split import SplitKind, SplitRule
 from postroom.services import shared_ranges
 from postroom.services.stages import SHARE_RANGES
@@ -60,8 +60,13 @@ def _document(container: Container, tenant: Tenant, path: Path) -> str:
     return document_id
 
 
-def _tenant(container: Container) -> Tenant:
-    return tenant_in(container, "ranges")
+@pytest.fixture
+def received(quick: Container, tmp_path: Path) -> tuple[str, AnalysisRequest]:
+    """A 21-page campaign file received in a batch, and the request that analyses it."""
+    path = tmp_path / "campaign.pdf"
+    campaign(path)
+    document_id = _document(quick, tenant_in(quick, "ranges"), path)
+    return document_id, replace(request_for(path, RULE), page_count=0)
 
 
 def _board_rows(container: Container) -> tuple[int, int, int]:
@@ -78,12 +83,9 @@ def _board_rows(container: Container) -> tuple[int, int, int]:
 
 
 def test_a_helper_reads_ranges_beside_the_coordinator_and_the_analysis_is_the_same(
-    quick: Container, tmp_path: Path
+    quick: Container, received: tuple[str, AnalysisRequest]
 ) -> None:
-    path = tmp_path / "campaign.pdf"
-    campaign(path)
-    document_id = _document(quick, _tenant(quick), path)
-    request = replace(request_for(path, RULE), page_count=0)
+    document_id, request = received
     read_by: list[str] = []
     real_take = shared_ranges.RangeWork.take_one
 
@@ -138,12 +140,9 @@ def _help_message(container: Container) -> int:
 
 
 def test_help_is_asked_for_and_a_range_whose_taker_is_gone_is_read_again(
-    quick: Container, tmp_path: Path
+    quick: Container, received: tuple[str, AnalysisRequest]
 ) -> None:
-    path = tmp_path / "campaign.pdf"
-    campaign(path)
-    document_id = _document(quick, _tenant(quick), path)
-    request = replace(request_for(path, RULE), page_count=0)
+    document_id, request = received
     ghost: list[object] = []
     real_open = shared_ranges.SharedRangeReader._open
 
