@@ -36,7 +36,7 @@ from typing import Any
 
 from postroom.documents.analysis import AnalysisRequest, RangePart, Runner, check_range
 from postroom.domain.clock import Clock
-from postroom.domain.errors import ErrorCode, InvalidDocument
+from postroom.domain.errors import ErrorCode, InvalidDocument, RetryableError
 from postroom.domain.shared_ranges import DONE, FAILED
 from postroom.services.ports import BlobStore, UnitOfWorkFactory
 from postroom.services.stages import SHARE_RANGES
@@ -234,12 +234,17 @@ class SharedRangeReader:
                     )
                 uow.commit()
             if shared is None:
-                raise InvalidDocument(
-                    "the file's shared analysis was removed while it ran",
-                    code=ErrorCode.PREFLIGHT_CRASHED,
-                )
+                # Another run of the same preflight (a message delivered twice) replaced the
+                # board: not the file's fault. Tried again later, this run finds the file
+                # checked by the other, or reads it again.
+                raise RetryableError("the file's shared analysis was replaced by another run")
             if shared.state == DONE and shared.result_sha256:
-                data = self.blobs.path(shared.result_sha256).read_bytes()
+                try:
+                    data = self.blobs.path(shared.result_sha256).read_bytes()
+                except FileNotFoundError:
+                    raise RetryableError(
+                        "a range's result was removed by another run of the analysis"
+                    ) from None
                 part: RangePart = pickle.loads(data)
                 return part
             if shared.state == FAILED:

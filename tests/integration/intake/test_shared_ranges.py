@@ -21,6 +21,7 @@ from postroom.config import Settings
 from postroom.documents import analysis
 from postroom.documents.analysis import AnalysisRequest, analyse_document
 from postroom.documents.split import SplitKind, SplitRule
+from postroom.domain.errors import RetryableError
 from postroom.services import shared_ranges
 from postroom.services.stages import SHARE_RANGES
 from postroom.storage import tables
@@ -160,4 +161,24 @@ def test_help_is_asked_for_and_a_range_whose_taker_is_gone_is_read_again(
 
     assert ghost and getattr(ghost[0], "seq", None) == 0
     assert shared == analyse_document(request)  # range 1 too, read after its lease ran out
+    assert _board_rows(quick)[:2] == (0, 0)
+
+
+def test_a_board_replaced_by_another_run_of_the_preflight_is_tried_again_not_refused(
+    quick: Container, received: tuple[str, AnalysisRequest]
+) -> None:
+    """A preflight message delivered twice: the second run replaces the first's board. The
+    first is a retryable failure (tried again, it finds the file checked), never a refused
+    file."""
+    document_id, request = received
+    real_open = shared_ranges.SharedRangeReader._open
+
+    def open_then_replaced(self: shared_ranges.SharedRangeReader, *args: object) -> None:
+        real_open(self, *args)  # type: ignore[arg-type]
+        self._close()  # what the other run's open does first
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(shared_ranges.SharedRangeReader, "_open", open_then_replaced)
+        with pytest.raises(RetryableError):
+            quick.analyse(request, share_as=document_id)
     assert _board_rows(quick)[:2] == (0, 0)
