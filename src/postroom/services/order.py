@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar, cast
 
 from postroom.documents.profiles import get_profile
 from postroom.domain import s10
@@ -41,6 +41,9 @@ from postroom.services.catalog import (
     resolve_options,
 )
 from postroom.services.ports import UnitOfWork
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 PAGE = 1000  # pieces read per query while closing a batch
 CLOSABLE = frozenset({PieceState.OPENED, PieceState.CLOSED})
@@ -266,48 +269,6 @@ def _leaves_at_close(piece: MailPiece) -> bool:
     return email.is_email_piece(piece) or handoff.is_handoff_piece(piece)
 
 
-def close_batch(
-    *,
-    uow: UnitOfWork,
-    clock: Clock,
-    prices: PriceTable,
-    account_id: str,
-    batch_id: str,
-    service_ref: str,
-    options: Mapping[str, Any],
-    requested_output_date: date | None = None,
-    cost_center: str | None = None,
-    piece_options: bool = False,
-    sent_elsewhere: Mapping[str, str] | None = None,
-    piece_ids: Collection[str] | None = None,
-    note: tuple[str, Mapping[str, Any]] | None = None,
-) -> BatchClosed:
-    """Price the batch's eligible pieces, spend the credit and accept them, in one
-    transaction; on any refusal nothing of the batch changes. With `piece_options`, each
-    piece keeps the plex, colour and postage it was opened with (pieces built step by
-    step), `options` giving the rest. `sent_elsewhere` (piece id -> the other channel's
-    reference, such as a reachable e-inbox) names accepted pieces that are delivered at
-    once instead of produced: they go on to sent. Pieces with an email address (their
-    `delivery`) are accepted and sent by the email channel at once, not charged (as a
-    letter sent by email is not); so are pieces handed off (services/handoff.py). Without
-    `requested_output_date` the batch's own planned date is asked for
-    (schedule.planned_output_date: as soon as possible once it is reached); without
-    `cost_center` the batch keeps its own. With `piece_ids`, only those of its
-    pieces are ordered (a delivery of some of a job's pieces): the batch may then be closed
-    already, by an earlier delivery of others. `note` (a way in's name and fields) is added
-    to each accepted piece's `dialect_fields[name]` in the same transaction."""
-    with uow:
-        closed = close_batch_in(
-            uow=uow, clock=clock, prices=prices, account_id=account_id, batch_id=batch_id,
-            service_ref=service_ref, options=options,
-            requested_output_date=requested_output_date, cost_center=cost_center,
-            piece_options=piece_options, sent_elsewhere=sent_elsewhere, piece_ids=piece_ids,
-            note=note,
-        )  # fmt: skip
-        uow.commit()
-        return closed
-
-
 def close_batch_in(
     *,
     uow: UnitOfWork,
@@ -324,9 +285,24 @@ def close_batch_in(
     piece_ids: Collection[str] | None = None,
     note: tuple[str, Mapping[str, Any]] | None = None,
 ) -> BatchClosed:
-    """close_batch in the caller's open transaction, which it leaves to the caller to
-    commit (or to drop: a refusal raises before anything of the batch changed, but the
-    caller's transaction must not be committed after one)."""
+    """Price the batch's eligible pieces, spend the credit and accept them, all or nothing:
+    on any refusal nothing of the batch changes. With `piece_options`, each
+    piece keeps the plex, colour and postage it was opened with (pieces built step by
+    step), `options` giving the rest. `sent_elsewhere` (piece id -> the other channel's
+    reference, such as a reachable e-inbox) names accepted pieces that are delivered at
+    once instead of produced: they go on to sent. Pieces with an email address (their
+    `delivery`) are accepted and sent by the email channel at once, not charged (as a
+    letter sent by email is not); so are pieces handed off (services/handoff.py). Without
+    `requested_output_date` the batch's own planned date is asked for
+    (schedule.planned_output_date: as soon as possible once it is reached); without
+    `cost_center` the batch keeps its own. With `piece_ids`, only those of its
+    pieces are ordered (a delivery of some of a job's pieces): the batch may then be closed
+    already, by an earlier delivery of others. `note` (a way in's name and fields) is added
+    to each accepted piece's `dialect_fields[name]` in the same transaction.
+
+    In the caller's open transaction, which it leaves to the caller to commit (or to drop:
+    a refusal raises before anything of the batch changed, but the caller's transaction
+    must not be committed after one); close_batch is the same in a transaction of its own."""
     now = clock.now()
     account = uow.catalog.lock_account(account_id)
     batch = uow.pieces.batch(account_id, batch_id)
@@ -446,6 +422,24 @@ def close_batch_in(
         credit_left_minor=account.credit_minor,
         schedule=schedule,
     )
+
+
+def _committed(step: Callable[P, R]) -> Callable[P, R]:
+    """`step`, which works in the open unit of work it is given as `uow`, in a transaction
+    of its own, committed when it returns."""
+
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        uow = cast(UnitOfWork, kwargs["uow"])
+        with uow:
+            result = step(*args, **kwargs)
+            uow.commit()
+            return result
+
+    return run
+
+
+# close_batch_in in a transaction of its own: on any refusal nothing of the batch changes.
+close_batch = _committed(close_batch_in)
 
 
 def _price_pass(

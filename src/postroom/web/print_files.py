@@ -235,11 +235,19 @@ def _ranges(text: str) -> tuple[tuple[int, int], ...] | None:
     return tuple(found)
 
 
-def _options(plex: str, color: str, postage: str) -> dict[str, str | bool]:
+def _piece_options(plex: str, color: str, postage: str) -> PieceOptions:
+    """Printing, colour and postage as the form sends them (InvalidInput for a value not
+    listed)."""
     try:
-        return {"plex": Plex(plex).value, "color": color == "on", "postage": Postage(postage).value}
+        return PieceOptions(plex=Plex(plex), color=color == "on", postage=Postage(postage))
     except ValueError:
         raise InvalidInput("Choose the printing and postage from the lists.") from None
+
+
+def _options(plex: str, color: str, postage: str) -> dict[str, str | bool]:
+    """The same as the options a batch is closed with."""
+    chosen = _piece_options(plex, color, postage)
+    return {"plex": chosen.plex.value, "color": chosen.color, "postage": chosen.postage.value}
 
 
 def _batch_page(
@@ -319,12 +327,8 @@ def _batch_page(
 def _chosen_options(chosen: dict[str, str]) -> PieceOptions:
     """The batch's options as chosen on its page, to start a letter's own from."""
     try:
-        return PieceOptions(
-            plex=Plex(chosen["plex"]),
-            color=chosen["color"] == "on",
-            postage=Postage(chosen["postage"]),
-        )
-    except ValueError:
+        return _piece_options(chosen["plex"], chosen["color"], chosen["postage"])
+    except InvalidInput:
         return PieceOptions()
 
 
@@ -440,12 +444,7 @@ def piece_options(
     with other options (services/job_groups.choose_piece_options); `reset` gives it the
     batch's again. The batch's page comes back with the options chosen for the batch."""
     check_csrf(request, c, csrf_token)
-    options = None
-    if not reset:
-        try:
-            options = PieceOptions(plex=Plex(plex), color=color == "on", postage=Postage(postage))
-        except ValueError:
-            raise InvalidInput("Choose the printing and postage from the lists.") from None
+    options = None if reset else _piece_options(plex, color, postage)
     retrying(
         lambda: job_groups.choose_piece_options(
             uow=c.uow(),
