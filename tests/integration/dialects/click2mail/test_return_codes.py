@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from postroom.bootstrap import Container
 from postroom.storage import tables
@@ -247,13 +247,26 @@ def test_400_code_9_return_address_not_valid_for_selected_product(
 
 
 def test_a_valid_return_address_is_taken(
-    molpro: TestClient, tenant: Tenant, ids: dict[str, str]
+    molpro: TestClient, container: Container, tenant: Tenant, ids: dict[str, str]
 ) -> None:
     response = create_job(
         molpro, tenant, **ids, rtnName="ACME", rtnaddress1="1 Elm St", rtnCity="Chicago",
         rtnState="IL", rtnZip="60601",
     )  # fmt: skip
     assert response.status_code == 201, response.text
+    job = xml(response)
+    assert (job["status"], job["description"]) == ("0", "Created")
+    # Every letter of the job carries it as the return line printed above the window.
+    t = tables.mail_pieces
+    with container.engine.connect() as conn:
+        lines = (
+            conn.execute(
+                select(t.c.return_line).where(t.c.batch_id == core_id_of(container, job["id"]))
+            )
+            .scalars()
+            .all()
+        )
+    assert lines and all("ACME" in line and "1 Elm St" in line for line in lines), lines
 
 
 def test_400_code_9_minimum_quantity_for_selected_product(
