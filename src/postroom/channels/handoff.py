@@ -29,6 +29,7 @@ from postroom.channels.base import (
     Submission,
     Takes,
 )
+from postroom.storage.blobs import fsync_dir
 
 if TYPE_CHECKING:
     import httpx
@@ -138,9 +139,9 @@ class HandOffChannel(Channel):
         partial.mkdir()
         for name, data in [*files, (METADATA, metadata)]:
             _write_synced(partial / name, data)
-        _fsync_dir(partial)
+        fsync_dir(partial)
         os.replace(partial, final)
-        _fsync_dir(self.folder)
+        fsync_dir(self.folder)
         return Receipt(reference=reference, facts={"folder": str(final)})
 
     # --- an HTTP endpoint ----------------------------------------------------------------
@@ -206,11 +207,3 @@ def _write_synced(path: Path, data: bytes) -> None:
         out.write(data)
         out.flush()
         os.fsync(out.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -22,6 +22,7 @@ from postroom.documents.barcodes import FORMAT_PREFIX
 from postroom.documents.compose import PageRange, PiecePlan, PlacedPiece, compose_print_file
 from postroom.documents.verify_lot import verify_print_file
 from postroom.domain.geometry import ENVELOPE_FOLD, EnvelopeType, layout_for
+from postroom.storage.blobs import fsync_dir
 
 PRINT_FILE = "print.pdf"
 MANIFEST_FILE = "manifest.json"
@@ -165,18 +166,10 @@ def _sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _write_synced(path: Path, text: str) -> str:
     """Write `text` to `path`, flush it to disk and return its sha256."""
     path.write_text(text, encoding="utf-8")
-    _fsync_path(path)
+    fsync_dir(path)
     return _sha256_file(path)
 
 
@@ -272,7 +265,7 @@ class LotFileWriter:
         # Read back against the job (the entries, not what the composer reports) while the
         # folder is still hidden: a lot whose pages are not its pieces' is never handed over.
         verify_print_file(work / PRINT_FILE, lot_id=lot_id, pieces=entries)
-        _fsync_path(work / PRINT_FILE)
+        fsync_dir(work / PRINT_FILE)
         files = {PRINT_FILE: _sha256_file(work / PRINT_FILE)}
         rows = [_row(e, p) for e, p in zip(entries, placed, strict=True)]
         files[MANIFEST_CSV_FILE] = _write_synced(work / MANIFEST_CSV_FILE, _csv(rows))
@@ -337,7 +330,7 @@ class LotFileWriter:
         files[TICKET_FILE] = _write_synced(
             work / TICKET_FILE, json.dumps(ticket, indent=2, ensure_ascii=False)
         )
-        _fsync_path(work)
+        fsync_dir(work)
         return LotFiles(
             folder=work,
             pdf_sha256=files[PRINT_FILE],
@@ -365,7 +358,7 @@ class LotFileWriter:
             shutil.rmtree(aside, ignore_errors=True)
         else:
             os.replace(work, final)
-        _fsync_path(self.output_dir)
+        fsync_dir(self.output_dir)
         return replace(written, folder=final)
 
 

@@ -15,7 +15,8 @@ CHUNK = 1024 * 1024
 
 
 def fsync_dir(path: Path) -> None:
-    """Make a rename or a new entry in `path` durable."""
+    """Make a rename or a new entry in the folder `path` durable (or a file's content, for a
+    file)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
