@@ -131,7 +131,7 @@ def quote_new_letter(
         facts = inspect_pdf(upload, max_pages=limits.max_pages, max_bytes=limits.max_bytes)
     except DomainError as exc:
         refused = exc
-    with uow:
+    with uow.reading():  # what it decides is written by submit_letter's next transaction
         account = uow.accounts.get(account_id)
         if account is None:
             raise NotFound(f"no account {account_id}")
@@ -181,7 +181,7 @@ def _check_placement(
 
 def get_letter(*, uow: UnitOfWork, account_id: str, piece_id: str) -> MailPiece:
     """One of the account's pieces, or NotFound."""
-    with uow:
+    with uow.reading():
         piece = uow.pieces.get(account_id, piece_id)
         if piece is None:
             raise NotFound(f"no letter {piece_id}")
@@ -199,7 +199,7 @@ def list_letters(
     limit: int = 50,
 ) -> Sequence[MailPiece]:
     """A page of the account's pieces, newest first."""
-    with uow:
+    with uow.reading():
         return uow.pieces.page(
             account_id,
             state=state,

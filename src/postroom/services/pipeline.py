@@ -63,33 +63,17 @@ def check_piece(
 ) -> None:
     """Preflight a closed letter in the sandbox, read its window if it has no address, and
     accept it (priced, charged and scheduled) or fail it with the reasons it cannot go."""
-    with uow_factory() as uow:
+    with uow_factory().reading() as uow:
         piece = uow.pieces.get_by_id(piece_id)
-        if piece is None or uow.stages.has_run(piece_id, STAGE_CHECK):
+        request, page_only = None, False
+        if piece is not None and not uow.stages.has_run(piece_id, STAGE_CHECK):
+            request, page_only = _analysis_request(uow, blobs, piece)
+    if piece is None or request is None:
+        with uow_factory() as uow:
             uow.outbox.mark_done(message_id, clock.now())
             uow.commit()
-            return
-        document = uow.pieces.document_by_id(piece.document_id)
-        assert document is not None
-        service = uow.catalog.service(piece.service_id) if piece.service_id else None
-        layout_code = service.layout if service else ""
-        page_only = address_page_only(piece, service, layout_code, document.profile)
-        # The window is read for the address when none is given, and to see whether a given
-        # one can be printed there (blank) or is already printed there (the same one).
-        looks = not email.is_email_piece(piece) and not (
-            page_only or piece.options.address_placement is AddressPlacement.ADDRESS_PAGE
-        )
-        account = uow.accounts.get(piece.account_id)
-        request = AnalysisRequest(
-            path=str(blobs.path(document.blob_sha256)),
-            profile_name=document.profile,
-            layout_code=layout_code,
-            read_window=looks or (piece.recipient is None and not email.is_email_piece(piece)),
-            inspect_window=looks and piece.recipient is not None,
-            inspect_return_line=bool(account and account.return_address),
-            page_count=document.page_count,
-        )
-        needed = piece.state is PieceState.CLOSED
+        return
+    needed = piece.state is PieceState.CLOSED
     # The analysis may take seconds: it runs with no transaction open.
     analysed = run_analysis(analyse, blobs, request) if needed else None
     with uow_factory() as uow:
@@ -115,6 +99,34 @@ def check_piece(
         uow.stages.record(piece_id, STAGE_CHECK, now)
         uow.outbox.mark_done(message_id, now)
         uow.commit()
+
+
+def _analysis_request(
+    uow: UnitOfWork, blobs: BlobStore, piece: MailPiece
+) -> tuple[AnalysisRequest, bool]:
+    """What the sandbox is asked of a letter's document, and whether its address can only
+    go on an address page of its own."""
+    document = uow.pieces.document_by_id(piece.document_id)
+    assert document is not None
+    service = uow.catalog.service(piece.service_id) if piece.service_id else None
+    layout_code = service.layout if service else ""
+    page_only = address_page_only(piece, service, layout_code, document.profile)
+    # The window is read for the address when none is given, and to see whether a given
+    # one can be printed there (blank) or is already printed there (the same one).
+    looks = not email.is_email_piece(piece) and not (
+        page_only or piece.options.address_placement is AddressPlacement.ADDRESS_PAGE
+    )
+    account = uow.accounts.get(piece.account_id)
+    request = AnalysisRequest(
+        path=str(blobs.path(document.blob_sha256)),
+        profile_name=document.profile,
+        layout_code=layout_code,
+        read_window=looks or (piece.recipient is None and not email.is_email_piece(piece)),
+        inspect_window=looks and piece.recipient is not None,
+        inspect_return_line=bool(account and account.return_address),
+        page_count=document.page_count,
+    )
+    return request, page_only
 
 
 def _judge_letter(

@@ -587,6 +587,10 @@ class UnitOfWork(Protocol):
     @property
     def dialect_keys(self) -> DialectKeys: ...
 
+    def reading(self) -> UnitOfWork:
+        """This unit of work for one transaction that only reads (no write lock taken)."""
+        ...
+
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(
         self,

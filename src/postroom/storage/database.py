@@ -12,8 +12,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Insert, Table, create_engine, event
 
+# The execution option of a connection whose transaction only reads (SqlUnitOfWork.reading).
+READS_ONLY = "postroom_reads_only"
+
 # SQLite engines on a file: the sync their durable commits share (make_engine fills it).
 _COMMIT_SYNCS: weakref.WeakKeyDictionary[Engine, CommitSync] = weakref.WeakKeyDictionary()
+# SQLite engines: the turn their writers take (make_engine fills it).
+_TURNS: weakref.WeakKeyDictionary[Engine, WriterTurn] = weakref.WeakKeyDictionary()
 
 
 def normalise_url(url: str) -> str:
@@ -42,16 +47,96 @@ def make_engine(url: str) -> Engine:
         cursor.execute("PRAGMA busy_timeout=60000")
         cursor.close()
 
+    turn = WriterTurn()
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # Take the write lock up front: a deferred transaction that later upgrades to a
-        # writer fails at once with SQLITE_BUSY instead of waiting for the lock.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # writer fails at once with SQLITE_BUSY instead of waiting for the lock. The
+        # process's own writers queue for it on a lock of ours first (WriterTurn). A
+        # transaction that only reads needs neither: WAL readers wait for no writer.
+        if conn.get_execution_options().get(READS_ONLY):
+            conn.exec_driver_sql("BEGIN")
+            return
+        dbapi_connection = conn.connection.dbapi_connection
+        turn.take(dbapi_connection)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            turn.give_back(dbapi_connection)
+            raise
+
+    turn.watch(engine)
+    _TURNS[engine] = turn
 
     database = engine.url.database
     if database and database != ":memory:" and not database.startswith("file:"):
         _COMMIT_SYNCS[engine] = CommitSync(Path(database))
     return engine
+
+
+class WriterTurn:
+    """The SQLite write lock handed from one of this process's transactions to the next.
+
+    SQLite makes a writer that finds the lock taken sleep and try again, up to 100 ms at a
+    time: under load most of a transaction's wait was that sleep, long after the lock
+    was free. A process's own writers queue here instead and take the lock the moment the
+    last one commits or rolls back; SQLite's busy timeout still covers other processes
+    (a CLI command beside `serve`). Held from BEGIN to the end of the transaction on the
+    DBAPI connection, whichever way it ends (commit, rollback, close, invalidation)."""
+
+    def __init__(self, timeout: float = 60.0) -> None:
+        self._lock = threading.Lock()
+        self._holder: int | None = None  # id() of the DBAPI connection in its transaction
+        self._timeout = timeout
+
+    @property
+    def taken(self) -> bool:
+        """Whether one of the process's transactions is writing now."""
+        return self._holder is not None
+
+    def take(self, dbapi_connection: Any) -> None:
+        """Wait for this process's turn to write (at most the busy timeout: past it, BEGIN
+        IMMEDIATE itself waits and fails as before)."""
+        if self._lock.acquire(timeout=self._timeout):
+            self._holder = id(dbapi_connection)
+
+    def give_back(self, dbapi_connection: Any) -> None:
+        """End the turn of `dbapi_connection`, if it has it (the pool's reset after a
+        commit calls this again: it does nothing then)."""
+        # SQLAlchemy hands the dialect its pool's proxy of the connection, events the
+        # connection itself.
+        dbapi_connection = getattr(dbapi_connection, "dbapi_connection", dbapi_connection)
+        if dbapi_connection is not None and self._holder == id(dbapi_connection):
+            self._holder = None
+            self._lock.release()
+
+    def watch(self, engine: Engine) -> None:
+        """Give the turn back when the engine's transactions end or their connections go."""
+        dialect = engine.dialect
+        do_commit, do_rollback = dialect.do_commit, dialect.do_rollback
+
+        def _do_commit(dbapi_connection: Any) -> None:
+            try:
+                do_commit(dbapi_connection)
+            finally:
+                self.give_back(dbapi_connection)
+
+        def _do_rollback(dbapi_connection: Any) -> None:
+            try:
+                do_rollback(dbapi_connection)
+            finally:
+                self.give_back(dbapi_connection)
+
+        dialect.do_commit = _do_commit  # type: ignore[method-assign]
+        dialect.do_rollback = _do_rollback  # type: ignore[method-assign]
+
+        def _gone(dbapi_connection: Any, *_: Any) -> None:
+            self.give_back(dbapi_connection)
+
+        event.listen(engine, "close", _gone)
+        event.listen(engine, "invalidate", _gone)
+        event.listen(engine, "close_detached", _gone)
 
 
 class CommitSync:
@@ -120,6 +205,11 @@ def durable_waiter(engine: Engine) -> Callable[[], None] | None:
     alone does not (SQLite's shared log sync); None where it already does (PostgreSQL)."""
     sync = _COMMIT_SYNCS.get(engine)
     return None if sync is None else sync.wait_durable
+
+
+def writer_turn(engine: Engine) -> WriterTurn | None:
+    """The turn the SQLite engine's writers take; None on PostgreSQL (its own locks)."""
+    return _TURNS.get(engine)
 
 
 def insert_or_skip(connection: Connection, table: Table) -> Insert:

@@ -21,6 +21,7 @@ from postroom.domain.tracking import NotedChange, Shipment, shipment_change
 from postroom.storage.address_lists import AddressListRepository, DialectKeyRepository
 from postroom.storage.counters import CounterRepository
 from postroom.storage.dashboard import DashboardQueries
+from postroom.storage.database import READS_ONLY
 from postroom.storage.edi import EdiRepository
 from postroom.storage.feeds import FeedRepository
 from postroom.storage.orders import OrderRepository
@@ -116,11 +117,20 @@ class SqlUnitOfWork:
         self._session_factory = session_factory
         self._clock = clock
         self._sealer = sealer
+        self._reads_only = False
         if session_factory not in _WATCHED:
             # One listener for every session of the factory, rather than one added to
             # each session (which cost more than the rest of opening a transaction).
             event.listen(session_factory, "before_flush", _before_flush)
             _WATCHED.add(session_factory)
+
+    def reading(self) -> SqlUnitOfWork:
+        """This unit of work, for one transaction that only reads (`with uow.reading():`).
+        On SQLite it begins without the write lock: it waits for no writer and no writer
+        waits for it, and it reads the last commit made before its first query. Changing
+        anything in it is a programming error (ReadOnlyTransaction at the flush or commit)."""
+        self._reads_only = True
+        return self
 
     def __enter__(self) -> SqlUnitOfWork:
         for name in _REPOSITORIES:
@@ -128,6 +138,8 @@ class SqlUnitOfWork:
         self.session = self._session_factory()
         self.session.info[_UOW] = self
         self._moved_batches: set[str] = set()
+        if self._reads_only:
+            self.session.connection(execution_options={READS_ONLY: True})
         return self
 
     def __exit__(
@@ -139,6 +151,7 @@ class SqlUnitOfWork:
         # close() rolls back what was not committed and detaches the objects without
         # expiring them, so callers can still read what a use case returned.
         self.session.close()
+        self._reads_only = False
         # The database refusing midway (a flush of a long unit of work: a lock it could not
         # take in time, a busy SQLite file) is what refusing at the commit is: nothing of
         # the unit was kept, and the caller may try again (503, a message redelivered).
@@ -150,6 +163,8 @@ class SqlUnitOfWork:
         and webhook deliveries they imply; a lost race becomes a RetryableError. They
         survive a crash of the process; on SQLite a power cut too once its log is synced
         (the API's answers wait for that: DurableAnswers, ADR 0027)."""
+        if self._reads_only:
+            raise ReadOnlyTransaction("commit() in a unit of work entered with reading()")
         try:
             self.session.flush()
             self._settle_batches()
@@ -221,9 +236,15 @@ _REPOSITORIES = tuple(n for n, v in vars(SqlUnitOfWork).items() if isinstance(v,
 _UOW = "postroom.uow"  # the key of a session's unit of work in Session.info
 
 
+class ReadOnlyTransaction(RuntimeError):
+    """A change made in a unit of work entered with reading(): a bug, never the caller's."""
+
+
 def _before_flush(session: Session, context: Any, instances: Any) -> None:
     uow = session.info.get(_UOW)
     if uow is not None:
+        if uow._reads_only and (session.new or session.dirty or session.deleted):
+            raise ReadOnlyTransaction("a change in a unit of work entered with reading()")
         uow._notice_state_changes(session, context, instances)
 
 
