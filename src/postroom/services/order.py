@@ -667,13 +667,20 @@ def quote_letter(
 
 
 def charge_letter(
-    *, uow: UnitOfWork, prices: PriceTable, piece: MailPiece, now: datetime
+    *,
+    uow: UnitOfWork,
+    prices: PriceTable,
+    piece: MailPiece,
+    now: datetime,
+    service: Service | None = None,
 ) -> Finding | None:
     """Price and charge a letter its check found eligible, and schedule it; returns the
-    reason it cannot be produced (credit, limit, weight) instead, charging nothing."""
+    reason it cannot be produced (credit, limit, weight) instead, charging nothing.
+    `service`: the piece's, when the caller read it already."""
     if piece.service_id is None:
         return None  # a letter from before the catalog: produced as before, unpriced
-    service = uow.catalog.service(piece.service_id)
+    if service is None or service.id != piece.service_id:
+        service = uow.catalog.service(piece.service_id)
     account = uow.catalog.lock_account(piece.account_id)
     assert service is not None and account is not None
     if uow.catalog.charged_piece_ids([piece.id]):

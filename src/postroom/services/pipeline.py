@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -65,17 +65,17 @@ def check_piece(
     accept it (priced, charged and scheduled) or fail it with the reasons it cannot go."""
     with uow_factory().reading() as uow:
         piece = uow.pieces.get_by_id(piece_id)
-        request, page_only = None, False
+        look = None
         if piece is not None and not uow.stages.has_run(piece_id, STAGE_CHECK):
-            request, page_only = _analysis_request(uow, blobs, piece)
-    if piece is None or request is None:
+            look = _look_at(uow, blobs, piece)
+    if piece is None or look is None:
         with uow_factory() as uow:
             uow.outbox.mark_done(message_id, clock.now())
             uow.commit()
         return
     needed = piece.state is PieceState.CLOSED
     # The analysis may take seconds: it runs with no transaction open.
-    analysed = run_analysis(analyse, blobs, request) if needed else None
+    analysed = run_analysis(analyse, blobs, look.request) if needed else None
     with uow_factory() as uow:
         now = clock.now()
         piece = uow.pieces.get_by_id(piece_id)
@@ -91,21 +91,25 @@ def check_piece(
                     analysed.analysis.report, rejected=analysed.analysis.rejected
                 )
                 document.print_sha256 = analysed.print_sha256
-            account = uow.accounts.get(piece.account_id)
-            return_address = account.return_address if account else ""
-            _judge_letter(
-                uow, prices, piece, analysed.analysis, request, page_only, return_address, now
-            )
+            _judge_letter(uow, prices, piece, analysed.analysis, look, now)
         uow.stages.record(piece_id, STAGE_CHECK, now)
         uow.outbox.mark_done(message_id, now)
         uow.commit()
 
 
-def _analysis_request(
-    uow: UnitOfWork, blobs: BlobStore, piece: MailPiece
-) -> tuple[AnalysisRequest, bool]:
-    """What the sandbox is asked of a letter's document, and whether its address can only
-    go on an address page of its own."""
+@dataclass(frozen=True)
+class _Look:
+    """What a letter's check reads before its analysis, and uses after it: a service or
+    return address changed in between counts as changed after the check."""
+
+    request: AnalysisRequest  # what the sandbox is asked of the letter's document
+    page_only: bool  # its address can only go on an address page of its own
+    service: Service | None
+    return_address: str  # its account's
+
+
+def _look_at(uow: UnitOfWork, blobs: BlobStore, piece: MailPiece) -> _Look:
+    """What the check of a letter needs to know before it is analysed."""
     document = uow.pieces.document_by_id(piece.document_id)
     assert document is not None
     service = uow.catalog.service(piece.service_id) if piece.service_id else None
@@ -126,7 +130,7 @@ def _analysis_request(
         inspect_return_line=bool(account and account.return_address),
         page_count=document.page_count,
     )
-    return request, page_only
+    return _Look(request, page_only, service, account.return_address if account else "")
 
 
 def _judge_letter(
@@ -134,9 +138,7 @@ def _judge_letter(
     prices: PriceTable,
     piece: MailPiece,
     analysis: DocumentAnalysis,
-    request: AnalysisRequest,
-    page_only: bool,
-    return_address: str,
+    look: _Look,
     now: datetime,
 ) -> None:
     """Settle where its address is printed and whether its account's return line goes with
@@ -156,13 +158,13 @@ def _judge_letter(
     if email.is_email_piece(piece):
         email.accept_email_piece(uow=uow, piece=piece, findings=scan.findings, now=now)
         return
-    profile = resolve_profile(request.profile_name)
-    layout = resolve_layout(request.layout_code, profile)
+    profile = resolve_profile(look.request.profile_name)
+    layout = resolve_layout(look.request.layout_code, profile)
     recipient = piece.recipient
     placement = resolve_placement(
         piece.options.address_placement,
         recipient_given=recipient is not None,
-        address_page_only=page_only,
+        address_page_only=look.page_only,
         window_blank=scan.window_blank,
     )
     if recipient is None:
@@ -180,6 +182,7 @@ def _judge_letter(
         if problem is not None:
             found.append(address_does_not_fit(problem))
     piece.options = replace(piece.options, address_placement=placement)
+    return_address = look.return_address
     piece.return_line = return_line_of(placement, scan, return_address)
     # A window that is not blank fails the letter already: the warning would only add noise.
     window = placement is AddressPlacement.WINDOW and scan.window_blank
@@ -202,7 +205,9 @@ def _judge_letter(
         # Eligible: it is produced only if its account can pay for it now (credit_exceeded,
         # monthly_limit_exceeded or too_heavy fail it, charging nothing). The door checked
         # an estimate (letters.submit_letter); this price, to the address read, is final.
-        first_error = order.charge_letter(uow=uow, prices=prices, piece=piece, now=now)
+        first_error = order.charge_letter(
+            uow=uow, prices=prices, piece=piece, now=now, service=look.service
+        )
     if first_error is not None:
         piece.fail(first_error.code, first_error.message, now)
     else:
