@@ -138,7 +138,8 @@ class SqlUnitOfWork:
         self.session = self._session_factory()
         self.session.info[_UOW] = self
         self._moved_batches: set[str] = set()
-        if self._reads_only:
+        if self._reads_only and self._session_factory.kw["bind"].dialect.name == "sqlite":
+            # SQLite's transaction then begins without the write lock (database.py).
             self.session.connection(execution_options={READS_ONLY: True})
         return self
 

@@ -49,6 +49,9 @@ def test_a_put_lands_under_the_digest_and_an_empty_cache_reads_it_back(
 
     assert (sha, size) == (hashlib.sha256(content).hexdigest(), len(content))
     assert bucket_keys(s3, s3_bucket) == {_key(sha): len(content)}
+    head = s3.client().head_object(Bucket=s3_bucket, Key=_key(sha))
+    assert "-" not in head["ETag"]  # one PutObject, not a multipart upload
+    assert set(head["Metadata"]) == {WRITTEN}  # when it was written, which discard reads
     reader = _store(s3_bucket, tmp_path / "worker")  # another process: nothing cached
     assert not (tmp_path / "worker").exists()
     assert reader.exists(sha)
