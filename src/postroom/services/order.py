@@ -695,7 +695,9 @@ def charge_letter(
         check_credit(uow, account, price.amount_minor, now, service.timezone)
     except (Conflict, InvalidInput) as exc:
         return Finding(exc.code, Severity.ERROR, exc.message)
-    _charge(uow, account, {piece.id: price.amount_minor}, now)
+    # Not charged (asked above, the account locked since): no second look as _charge's.
+    uow.catalog.add_charges(account.id, {piece.id: price.amount_minor}, now)
+    account.credit_minor -= price.amount_minor
     register([piece], uow, service)
     piece.sheets = price.sheets
     piece.weight_g = price.weight_g
