@@ -4,6 +4,7 @@ and the shared sync that makes a SQLite commit survive a power cut when one must
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import weakref
 from collections.abc import Callable
@@ -11,7 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Insert, Table, create_engine, event
+from sqlalchemy.exc import OperationalError
 
+# How long a SQLite writer waits for the write lock before "database is locked" (503 busy).
+BUSY_TIMEOUT_S = 60.0
 # The execution option of a connection whose transaction only reads (SqlUnitOfWork.reading).
 READS_ONLY = "postroom_reads_only"
 
@@ -34,7 +38,9 @@ def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_S}
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -44,7 +50,7 @@ def make_engine(url: str) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
         cursor.close()
 
     turn = WriterTurn()
@@ -59,7 +65,11 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN")
             return
         dbapi_connection = conn.connection.dbapi_connection
-        turn.take(dbapi_connection)
+        if not turn.take(dbapi_connection):
+            # As SQLite's busy timeout would have answered after as long.
+            raise OperationalError(
+                "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
+            )
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
@@ -85,21 +95,22 @@ class WriterTurn:
     (a CLI command beside `serve`). Held from BEGIN to the end of the transaction on the
     DBAPI connection, whichever way it ends (commit, rollback, close, invalidation)."""
 
-    def __init__(self, timeout: float = 60.0) -> None:
+    def __init__(self, timeout: float = BUSY_TIMEOUT_S) -> None:
         self._lock = threading.Lock()
         self._holder: int | None = None  # id() of the DBAPI connection in its transaction
-        self._timeout = timeout
+        self.timeout = timeout
 
     @property
     def taken(self) -> bool:
         """Whether one of the process's transactions is writing now."""
         return self._holder is not None
 
-    def take(self, dbapi_connection: Any) -> None:
-        """Wait for this process's turn to write (at most the busy timeout: past it, BEGIN
-        IMMEDIATE itself waits and fails as before)."""
-        if self._lock.acquire(timeout=self._timeout):
-            self._holder = id(dbapi_connection)
+    def take(self, dbapi_connection: Any) -> bool:
+        """Wait for this process's turn to write; False when the busy timeout passed first."""
+        if not self._lock.acquire(timeout=self.timeout):
+            return False
+        self._holder = id(dbapi_connection)
+        return True
 
     def give_back(self, dbapi_connection: Any) -> None:
         """End the turn of `dbapi_connection`, if it has it (the pool's reset after a

@@ -140,7 +140,12 @@ class SqlUnitOfWork:
         self._moved_batches: set[str] = set()
         if self._reads_only and self._session_factory.kw["bind"].dialect.name == "sqlite":
             # SQLite's transaction then begins without the write lock (database.py).
-            self.session.connection(execution_options={READS_ONLY: True})
+            try:
+                self.session.connection(execution_options={READS_ONLY: True})
+            except BaseException:
+                self.session.close()
+                self._reads_only = False
+                raise
         return self
 
     def __exit__(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from postroom.storage.database import make_engine, writer_turn
@@ -61,6 +62,25 @@ def test_the_turn_is_given_back_however_a_transaction_ends(engine: Engine) -> No
         session.execute(text("UPDATE nowhere SET n = 1"))
     assert not turn.taken
     assert _count(engine) == 1  # only the committed one
+
+
+def test_a_writer_that_waits_past_the_busy_timeout_is_refused_as_sqlite_would(
+    engine: Engine,
+) -> None:
+    turn = writer_turn(engine)
+    assert turn is not None
+    turn.timeout = 0.2
+    holder = engine.connect()
+    holder.execute(text("UPDATE counter SET n = n + 1"))  # holds the turn, uncommitted
+    with pytest.raises(OperationalError, match="database is locked"), engine.begin() as conn:
+        conn.execute(text("UPDATE counter SET n = n + 100"))
+    assert turn.taken  # still the holder's
+    holder.commit()
+    holder.close()
+    assert not turn.taken
+    with engine.begin() as conn:  # the next writer goes ahead
+        conn.execute(text("UPDATE counter SET n = n + 10"))
+    assert _count(engine) == 11
 
 
 def test_writers_of_one_process_take_turns_and_lose_no_update(engine: Engine) -> None:
