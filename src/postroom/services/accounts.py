@@ -338,20 +338,23 @@ def authenticate_api_key(*, uow: UnitOfWork, clock: Clock, key: str) -> Principa
     digest = hash_secret(key)
     # Every request asks this: it reads without the write lock, and writes once a minute.
     with uow.reading():
-        found = uow.accounts.api_key_by_hash(digest)
-        if found is None or found.state is not ApiKeyState.ACTIVE:
-            raise Unauthenticated("the API key is unknown or revoked")
+        found = _active_key(uow, digest)
         principal = Principal(account_id=found.account_id, api_key_id=found.id)
         now = clock.now()
         fresh = found.last_used_at is not None and now - found.last_used_at <= LAST_USED_PRECISION
     if not fresh:
         with uow:
-            found = uow.accounts.api_key_by_hash(digest)
-            if found is None or found.state is not ApiKeyState.ACTIVE:
-                raise Unauthenticated("the API key is unknown or revoked")
-            found.last_used_at = now
+            _active_key(uow, digest).last_used_at = now
             uow.commit()
     return principal
+
+
+def _active_key(uow: UnitOfWork, digest: str) -> ApiKey:
+    """The active API key with this hash (inside an open unit of work), else Unauthenticated."""
+    found = uow.accounts.api_key_by_hash(digest)
+    if found is None or found.state is not ApiKeyState.ACTIVE:
+        raise Unauthenticated("the API key is unknown or revoked")
+    return found
 
 
 def authenticate_password(

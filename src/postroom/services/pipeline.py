@@ -182,11 +182,10 @@ def _judge_letter(
         if problem is not None:
             found.append(address_does_not_fit(problem))
     piece.options = replace(piece.options, address_placement=placement)
-    return_address = look.return_address
-    piece.return_line = return_line_of(placement, scan, return_address)
+    piece.return_line = return_line_of(placement, scan, look.return_address)
     # A window that is not blank fails the letter already: the warning would only add noise.
     window = placement is AddressPlacement.WINDOW and scan.window_blank
-    if return_address and window and not piece.return_line:
+    if look.return_address and window and not piece.return_line:
         found.append(return_line_not_printed())
     reasons = assess(
         page_count=piece.page_count,
