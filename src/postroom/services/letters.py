@@ -84,8 +84,7 @@ def submit_letter(
             profile=priced.service.profile,
         )
         piece.document_id = document.id
-        uow.pieces.add(document)
-        uow.pieces.add(piece)
+        uow.pieces.insert_new(document, piece)
         uow.outbox.add(CHECK_PIECE, {"piece_id": piece.id}, piece.created_at)
         # The caller's 201 promises the letter survives a power cut: its blob is synced
         # (BlobStore.put); its rows are before the API answers (DurableAnswers, ADR 0027).

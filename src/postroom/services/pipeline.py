@@ -79,7 +79,8 @@ def check_piece(
     with uow_factory() as uow:
         now = clock.now()
         piece = uow.pieces.get_by_id(piece_id)
-        if piece is None or uow.stages.has_run(piece_id, STAGE_CHECK):
+        # Noted as run first: its row is written with everything the check writes, or not.
+        if piece is None or not uow.stages.claim(piece_id, STAGE_CHECK, now):
             uow.outbox.mark_done(message_id, now)
             uow.commit()
             return
@@ -92,7 +93,6 @@ def check_piece(
                 )
                 document.print_sha256 = analysed.print_sha256
             _judge_letter(uow, prices, piece, analysed.analysis, look, now)
-        uow.stages.record(piece_id, STAGE_CHECK, now)
         uow.outbox.mark_done(message_id, now)
         uow.commit()
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,7 @@ from postroom.domain.model import (
 from postroom.domain.records import EmailAttempt, IdempotencyRecord, OutboxMessage
 from postroom.domain.states import BatchState, LotState, PieceState
 from postroom.storage import tables
+from postroom.storage.database import insert_or_skip
 from postroom.storage.feeds import bulk_insert
 from postroom.storage.piece_writes import write_changed
 
@@ -154,6 +155,15 @@ class PieceRepository:
     def add(self, obj: Batch | Document | MailPiece) -> None:
         """Stage a new object for insertion."""
         self.session.add(obj)
+
+    def insert_new(self, document: Document, piece: MailPiece) -> None:
+        """Write a new document and its one piece with an INSERT each, not through the
+        session (every letter pays this: no flush), the piece's first state noted as a
+        flush notes it. Both objects stay out of the session: they hold what was written."""
+        self._notice([piece])
+        connection = self.session.connection()
+        connection.execute(insert(tables.documents), [_row_of(document)])
+        connection.execute(insert(tables.mail_pieces), [_row_of(piece)])
 
     def add_all(self, objs: Sequence[MailPiece]) -> None:
         """Stage many new pieces at once (a split file gives thousands) and write them, still
@@ -583,6 +593,17 @@ class LotRepository:
         return {PieceState(state): int(count) for state, count in rows}
 
 
+def _row_of(obj: Document | MailPiece) -> dict[str, Any]:
+    """A new mapped object as its table's row, in domain values (the column types convert
+    them); a versioned row starts at version 1, as the session would write it."""
+    mapper = inspect(type(obj))
+    version = mapper.version_id_col
+    return {
+        prop.columns[0].key: 1 if prop.columns[0] is version else getattr(obj, prop.key)
+        for prop in mapper.column_attrs
+    }
+
+
 def _chunks(ids: Sequence[str], size: int = 900) -> list[Sequence[str]]:
     """Id lists cut to stay under every database's bound-parameter limit."""
     return [ids[i : i + size] for i in range(0, len(ids), size)]
@@ -676,6 +697,17 @@ class StageRepository:
         self.session.execute(
             tables.stage_runs.insert().values(subject_id=subject_id, stage=stage, finished_at=now)
         )
+
+    def claim(self, subject_id: str, stage: str, now: datetime) -> bool:
+        """Note that the stage runs, in this transaction, unless it has already run: then
+        False, and nothing written (has_run and record in one statement)."""
+        t = tables.stage_runs
+        stmt = (
+            insert_or_skip(self.session.connection(), t)
+            .values(subject_id=subject_id, stage=stage, finished_at=now)
+            .returning(t.c.subject_id)  # PostgreSQL's driver may not know the row count
+        )
+        return self.session.execute(stmt).first() is not None
 
 
 class EmailAttemptRepository:

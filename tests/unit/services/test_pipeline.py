@@ -74,6 +74,49 @@ class TestCheckPiece:
         assert world.version(piece.id) == version
         assert all(r.done_at is not None for r in world.rows(tables.outbox))
 
+    def test_a_delivery_that_finishes_during_another_s_analysis_is_the_only_one_kept(
+        self, world: World
+    ) -> None:
+        piece = world.submit()
+        first = world.message_id(CHECK_PIECE, piece_id=piece.id)
+        with world.container.uow() as uow:
+            uow.outbox.add(CHECK_PIECE, {"piece_id": piece.id}, world.clock.now())
+            uow.commit()
+        second = max(r.id for r in world.rows(tables.outbox))
+        real = world.container.analyse
+        finished_at = world.clock.now()
+
+        def analyse_while_the_second_runs(*args: object, **kwargs: object) -> object:
+            # The first delivery looked (not checked yet) and is being analysed: the second
+            # runs whole meanwhile, a minute later.
+            world.clock.advance(timedelta(minutes=1))
+            pipeline.check_piece(
+                uow_factory=world.container.uow,
+                blobs=world.container.blobs,
+                clock=world.clock,
+                analyse=real,
+                piece_id=piece.id,
+                message_id=second,
+            )
+            return real(*args, **kwargs)
+
+        world.clock.advance(timedelta(minutes=1))
+        pipeline.check_piece(
+            uow_factory=world.container.uow,
+            blobs=world.container.blobs,
+            clock=world.clock,
+            analyse=analyse_while_the_second_runs,  # type: ignore[arg-type]
+            piece_id=piece.id,
+            message_id=first,
+        )
+        checked = world.piece(piece.id)
+        assert checked.state is PieceState.ACCEPTED
+        assert checked.updated_at == finished_at + timedelta(minutes=2)  # the second's
+        stages = world.rows(tables.stage_runs, tables.stage_runs.c.subject_id == piece.id)
+        assert [(s.stage, s.finished_at) for s in stages] == [(STAGE_CHECK, checked.updated_at)]
+        assert len(world.rows(tables.charges, tables.charges.c.piece_id == piece.id)) == 1
+        assert all(r.done_at is not None for r in world.rows(tables.outbox))
+
     def test_a_piece_whose_blob_went_bad_is_failed_with_the_reason(self, world: World) -> None:
         piece = world.submit()
         with world.container.uow() as uow:
