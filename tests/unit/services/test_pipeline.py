@@ -90,25 +90,11 @@ class TestCheckPiece:
             # The first delivery looked (not checked yet) and is being analysed: the second
             # runs whole meanwhile, a minute later.
             world.clock.advance(timedelta(minutes=1))
-            pipeline.check_piece(
-                uow_factory=world.container.uow,
-                blobs=world.container.blobs,
-                clock=world.clock,
-                analyse=real,
-                piece_id=piece.id,
-                message_id=second,
-            )
+            world.check(piece, second)
             return real(*args, **kwargs)
 
         world.clock.advance(timedelta(minutes=1))
-        pipeline.check_piece(
-            uow_factory=world.container.uow,
-            blobs=world.container.blobs,
-            clock=world.clock,
-            analyse=analyse_while_the_second_runs,  # type: ignore[arg-type]
-            piece_id=piece.id,
-            message_id=first,
-        )
+        world.check(piece, first, analyse=analyse_while_the_second_runs)  # type: ignore[arg-type]
         checked = world.piece(piece.id)
         assert checked.state is PieceState.ACCEPTED
         assert checked.updated_at == finished_at + timedelta(minutes=2)  # the second's

@@ -106,13 +106,16 @@ class World:
         (row,) = [r for r in self.rows(tables.outbox) if r.actor == actor and r.payload == payload]
         return int(row.id)
 
-    def check(self, piece: MailPiece, message_id: int | None = None) -> None:
+    def check(
+        self, piece: MailPiece, message_id: int | None = None, analyse: Analyser | None = None
+    ) -> None:
+        """Run the check stage of a letter (with the container's analyser, or `analyse`)."""
         c = self.container
         pipeline.check_piece(
             uow_factory=c.uow,
             blobs=c.blobs,
             clock=self.clock,
-            analyse=c.analyse,
+            analyse=analyse or c.analyse,
             piece_id=piece.id,
             message_id=message_id or self.message_id(CHECK_PIECE, piece_id=piece.id),
         )
