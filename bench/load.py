@@ -11,7 +11,11 @@ has API processes), on SQLite with synchronous=FULL or on the same PostgreSQL se
 
 Three phases of --seconds each, with --clients threads each looping over its requests:
 bare letters, Postroom letters (the ratio = Postroom letters/s / bare letters/s), and
-Postroom mixed (letters, tracking event batches and reads of accepted letters). Then it
+Postroom mixed (letters, tracking event batches and reads of accepted letters). Between the
+last two it waits until the letters phase's letters are all in lots: those letters over the
+time from the phase's start to the last one's lot are what the whole server, pipeline
+included, kept up with (the "through" rate and ratio; the API's own rate is a burst's while
+the pipeline lags). At the end it
 waits, bounded, until every accepted letter is in a lot, and counts what was late (accepted
 and in no lot file when the wait ended), lost (accepted and not in the database) and
 duplicated (in two lot files).
@@ -130,6 +134,7 @@ class ModeReport:
     bare: Phase
     letters: Phase
     mixed: Phase
+    caught_up: Outcome  # the letters phase's own letters, waited for before the mixed phase
     outcome: Outcome
     load_before: tuple[float, float, float]
     load_after: tuple[float, float, float]
@@ -137,6 +142,16 @@ class ModeReport:
     @property
     def ratio(self) -> float:
         return self.letters.rate("letter") / self.bare.rate("letter")
+
+    @property
+    def through_rate(self) -> float:
+        """The letters phase's letters a second from its start until the last was in a lot:
+        what the whole pipeline, not the API alone, kept up with."""
+        return self.caught_up.in_lots / (self.letters.seconds + self.caught_up.waited_s)
+
+    @property
+    def through_ratio(self) -> float:
+        return self.through_rate / self.bare.rate("letter")
 
 
 def run_mode(mode: str, args: argparse.Namespace, work: Path) -> ModeReport:
@@ -188,6 +203,10 @@ def run_mode(mode: str, args: argparse.Namespace, work: Path) -> ModeReport:
             cpu=postroom_cpu,
         )
         log(letters.summary())
+        # The API's rate is a burst's while the pipeline lags behind it: how long until the
+        # phase's letters are all in lots says what the whole server kept up with.
+        caught_up = lot_outcome(deployment, letters.accepted, timeout=args.wait, log=log)
+        log(f"letters phase: {caught_up.summary()}")
         mixed = drive(
             deployment.urls,
             deployment.key,
@@ -200,7 +219,9 @@ def run_mode(mode: str, args: argparse.Namespace, work: Path) -> ModeReport:
         log(mixed.summary())
         accepted = letters.accepted | mixed.accepted
         outcome = lot_outcome(deployment, accepted, timeout=args.wait, log=log)
-    return ModeReport(mode, bare_phase, letters, mixed, outcome, load_before, os.getloadavg())
+    return ModeReport(
+        mode, bare_phase, letters, mixed, caught_up, outcome, load_before, os.getloadavg()
+    )
 
 
 def table(reports: list[ModeReport]) -> str:
@@ -215,6 +236,11 @@ def table(reports: list[ModeReport]) -> str:
         ):
             lines.append(f"  {name:<17} {phase.summary()}")
         lines.append(f"  ratio (postroom letters/s / bare letters/s): {r.ratio:.2f}")
+        lines.append(
+            f"  the letters phase's letters all in lots {r.caught_up.waited_s:.0f} s after it "
+            f"({r.caught_up.late} not): {r.through_rate:.1f} letters/s from its start, "
+            f"ratio {r.through_ratio:.2f}"
+        )
         lines.append(f"  {r.outcome.summary()}")
         load = ", ".join(
             f"{a:.2f} -> {b:.2f}" for a, b in zip(r.load_before, r.load_after, strict=True)
@@ -266,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
             {
                 r.mode: {
                     "ratio": round(r.ratio, 3),
+                    "through_ratio": round(r.through_ratio, 3),
                     "late": r.outcome.late,
                     "lost": r.outcome.lost,
                     "duplicated": r.outcome.duplicated,
