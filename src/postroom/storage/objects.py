@@ -32,9 +32,11 @@ from postroom.storage.blobs import spool
 # (the copy's Last-Modified is the copy's own time), which `discard` relies on.
 WRITTEN = "postroom-written"
 MISSING = {"404", "NoSuchKey", "NotFound"}
-# A blob under this size is one PutObject; from it on, boto3's multipart upload (whose
-# own threshold is the same 8 MiB: TransferConfig.multipart_threshold).
+# A blob under this size is one PutObject, and is read back with one GetObject, streamed
+# in the calling thread; from it on, boto3's transfer manager moves it in parts, in parallel
+# (its own threshold is the same 8 MiB: TransferConfig.multipart_threshold).
 SINGLE_PUT_BYTES = 8 * 1024 * 1024
+CHUNK_BYTES = 1024 * 1024
 # A local copy used this recently may be about to be opened by whoever asked for its path:
 # the cache's trim never takes it, even over the bound.
 IN_USE_SECONDS = 600.0
@@ -155,7 +157,7 @@ class S3BlobStore:
         fd, tmp_name = tempfile.mkstemp(dir=local.parent, prefix=".part-")
         try:
             with os.fdopen(fd, "wb") as out:
-                self.client.download_fileobj(self.bucket, self.key(sha256), out)
+                self._download(self.key(sha256), out)
             os.replace(tmp_name, local)
         except Exception as exc:
             with contextlib.suppress(FileNotFoundError):
@@ -165,6 +167,18 @@ class S3BlobStore:
             raise ObjectStoreError(f"cannot read {self._where(sha256)}: {exc}") from exc
         self.cache.added(local)
         return local
+
+    def _download(self, key: str, out: BinaryIO) -> None:
+        """The object into `out`: one GetObject streamed in this thread when it is small (every
+        letter's document: s3transfer's executor and futures cost more CPU than the GET),
+        else in ranges in parallel (boto3's transfer manager)."""
+        answer = self.client.get_object(Bucket=self.bucket, Key=key)
+        with contextlib.closing(answer["Body"]) as body:
+            if answer["ContentLength"] < SINGLE_PUT_BYTES:
+                for chunk in body.iter_chunks(CHUNK_BYTES):
+                    out.write(chunk)
+                return
+        self.client.download_fileobj(self.bucket, key, out)
 
     def exists(self, sha256: str) -> bool:
         """True when the store holds the blob."""
