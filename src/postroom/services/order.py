@@ -193,7 +193,13 @@ def account_balance(*, uow: UnitOfWork, clock: Clock, account_id: str, service_r
 def _charge(uow: UnitOfWork, account: Account, priced: Mapping[str, int], now: datetime) -> None:
     """Write one charge per piece not charged before and take the total from the credit."""
     already = uow.catalog.charged_piece_ids(list(priced))
-    charges = {k: amount for k, amount in priced.items() if k not in already}
+    _write_charges(uow, account, {k: a for k, a in priced.items() if k not in already}, now)
+
+
+def _write_charges(
+    uow: UnitOfWork, account: Account, charges: Mapping[str, int], now: datetime
+) -> None:
+    """Write these charges (of pieces known not to be charged) and take them from the credit."""
     uow.catalog.add_charges(account.id, charges, now)
     account.credit_minor -= sum(charges.values())
 
@@ -696,8 +702,7 @@ def charge_letter(
     except (Conflict, InvalidInput) as exc:
         return Finding(exc.code, Severity.ERROR, exc.message)
     # Not charged (asked above, the account locked since): no second look as _charge's.
-    uow.catalog.add_charges(account.id, {piece.id: price.amount_minor}, now)
-    account.credit_minor -= price.amount_minor
+    _write_charges(uow, account, {piece.id: price.amount_minor}, now)
     register([piece], uow, service)
     piece.sheets = price.sheets
     piece.weight_g = price.weight_g
